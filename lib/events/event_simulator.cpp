@@ -1,0 +1,272 @@
+#include "diffevent/event_simulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <random>
+
+namespace diffevent {
+inline namespace v1 {
+namespace {
+
+float bilinear_clamped(const float* plane, int H, int W, double sx, double sy) {
+  sx = std::min(std::max(sx, 0.0), double(W - 1));
+  sy = std::min(std::max(sy, 0.0), double(H - 1));
+  const int x0 = std::min(static_cast<int>(sx), W - 1), y0 = std::min(static_cast<int>(sy), H - 1);
+  const int x1 = std::min(x0 + 1, W - 1), y1 = std::min(y0 + 1, H - 1);
+  const double fx = sx - x0, fy = sy - y0;
+  auto at = [&](int y, int x) { return double(plane[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)]); };
+  return static_cast<float>((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) +
+                            fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1)));
+}
+
+struct RawEvent {
+  TimestampUs t;
+  uint32_t pixel;
+  int8_t p;
+  uint64_t seq;
+};
+
+// The shared ESIM core: `render(k, out)` fills sample k (linear intensity, C channels) at
+// times[k]. Produces events, the blurry frame (trapezoidal mean) and the per-pixel thresholds.
+void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<double>& times,
+              const std::function<void(size_t, Image&)>& render, SimulationResult& res) {
+  const size_t npix = static_cast<size_t>(H) * static_cast<size_t>(W);
+  std::mt19937_64 rng(o.seed);
+  std::vector<double> cp(npix, o.c_pos), cn(npix, o.c_neg);
+  if (o.threshold_sigma > 0) {
+    std::normal_distribution<double> nd(0.0, o.threshold_sigma);
+    for (size_t i = 0; i < npix; ++i) {
+      cp[i] = std::max(0.01, o.c_pos + nd(rng));
+      cn[i] = std::max(0.01, o.c_neg + nd(rng));
+    }
+    res.thresholds.c_pos_map.assign(cp.begin(), cp.end());
+    res.thresholds.c_neg_map.assign(cn.begin(), cn.end());
+  }
+  res.thresholds.c_pos = o.c_pos;
+  res.thresholds.c_neg = o.c_neg;
+
+  Image cur(C, H, W), blur(C, H, W);
+  std::vector<double> Lprev(npix), ref(npix);
+  std::vector<TimestampUs> last_t(npix, std::numeric_limits<TimestampUs>::min() / 2);
+  std::vector<RawEvent> raw;
+  uint64_t seq = 0;
+  auto luminance = [&](size_t i) {
+    return C == 3 ? 0.299 * cur.plane(0)[i] + 0.587 * cur.plane(1)[i] + 0.114 * cur.plane(2)[i]
+                  : double(cur.plane(0)[i]);
+  };
+  const double T = times.back() - times.front();
+  std::vector<double> prev_vals(cur.size());
+  for (size_t k = 0; k < times.size(); ++k) {
+    render(k, cur);
+    // Trapezoidal mean of linear intensity over the exposure.
+    const double w_prev = k == 0 ? 0.0 : (times[k] - times[k - 1]) / (2 * T);
+    if (k > 0) {
+      for (size_t i = 0; i < cur.size(); ++i) {
+        blur.data()[i] += static_cast<float>(w_prev * (prev_vals[i] + cur.data()[i]));
+      }
+    }
+    std::copy(cur.data(), cur.data() + cur.size(), prev_vals.begin());
+    if (k == 0) {
+      for (size_t i = 0; i < npix; ++i) ref[i] = Lprev[i] = std::log(luminance(i) + o.log_eps);
+      continue;
+    }
+    const double t_a = times[k - 1], dt = times[k] - times[k - 1];
+    for (size_t i = 0; i < npix; ++i) {
+      const double L = std::log(luminance(i) + o.log_eps);
+      if (o.leak_hz > 0) ref[i] -= o.leak_hz * cp[i] * dt * 1e-6;
+      const double L0 = Lprev[i];
+      auto emit = [&](double level, int8_t p) {
+        // Linear interpolation of L in time between the two samples (ESIM).
+        const double frac = (L != L0) ? (level - L0) / (L - L0) : 1.0;
+        const double tf = t_a + std::min(std::max(frac, 0.0), 1.0) * dt;
+        const auto t = static_cast<TimestampUs>(std::llround(tf));
+        if (t - last_t[i] >= o.refractory_us || o.refractory_us <= 0) {
+          raw.push_back({t, static_cast<uint32_t>(i), p, seq++});
+          last_t[i] = t;
+        }
+      };
+      while (L - ref[i] >= cp[i]) {
+        ref[i] += cp[i];
+        emit(ref[i], 1);
+      }
+      while (ref[i] - L >= cn[i]) {
+        ref[i] -= cn[i];
+        emit(ref[i], -1);
+      }
+      Lprev[i] = L;
+    }
+  }
+  if (o.shot_noise_hz > 0) {
+    std::poisson_distribution<int> pd(o.shot_noise_hz * T * 1e-6);
+    std::uniform_real_distribution<double> ut(times.front(), times.back());
+    std::bernoulli_distribution coin(0.5);
+    for (size_t i = 0; i < npix; ++i) {
+      const int n = pd(rng);
+      for (int j = 0; j < n; ++j) {
+        raw.push_back({static_cast<TimestampUs>(std::llround(ut(rng))), static_cast<uint32_t>(i),
+                       static_cast<int8_t>(coin(rng) ? 1 : -1), seq++});
+      }
+    }
+  }
+  std::sort(raw.begin(), raw.end(), [](const RawEvent& a, const RawEvent& b) {
+    return a.t != b.t ? a.t < b.t : a.seq < b.seq;
+  });
+  std::vector<TimestampUs> ts(raw.size());
+  std::vector<uint16_t> xs(raw.size()), ys(raw.size());
+  std::vector<int8_t> ps(raw.size());
+  for (size_t j = 0; j < raw.size(); ++j) {
+    ts[j] = raw[j].t;
+    xs[j] = static_cast<uint16_t>(raw[j].pixel % static_cast<uint32_t>(W));
+    ys[j] = static_cast<uint16_t>(raw[j].pixel / static_cast<uint32_t>(W));
+    ps[j] = raw[j].p;
+  }
+  IngestOptions io;
+  io.polarity = PolarityEncoding::kMinusPlusOne;
+  res.events = EventStream::from_arrays(W, H, std::move(ts), std::move(xs), std::move(ys), std::move(ps), io);
+  res.blurry = std::move(blur);
+  res.samples = static_cast<int>(times.size());
+}
+
+}  // namespace
+
+Image resize(const Image& image, int height, int width) {
+  DIFFEVENT_CHECK(!image.empty() && height >= 1 && width >= 1, ErrorCode::kInvalidArgument,
+                  "resize: cannot resize a {}x{} image to {}x{}", image.width(), image.height(),
+                  width, height);
+  Image out(image.channels(), height, width);
+  const double sy = double(image.height()) / height, sx = double(image.width()) / width;
+  for (int c = 0; c < image.channels(); ++c) {
+    const float* src = image.plane(c);
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        if (sx > 1 || sy > 1) {
+          // Area average over the source footprint of the output pixel.
+          const double y0 = y * sy, y1 = (y + 1) * sy, x0 = x * sx, x1 = (x + 1) * sx;
+          double acc = 0, wsum = 0;
+          for (int yy = static_cast<int>(y0); yy < std::min(image.height(), static_cast<int>(std::ceil(y1))); ++yy) {
+            const double wy = std::min(y1, yy + 1.0) - std::max(y0, double(yy));
+            for (int xx = static_cast<int>(x0); xx < std::min(image.width(), static_cast<int>(std::ceil(x1))); ++xx) {
+              const double wx = std::min(x1, xx + 1.0) - std::max(x0, double(xx));
+              acc += wy * wx * src[static_cast<size_t>(yy) * static_cast<size_t>(image.width()) + static_cast<size_t>(xx)];
+              wsum += wy * wx;
+            }
+          }
+          out.at(c, y, x) = static_cast<float>(acc / wsum);
+        } else {
+          out.at(c, y, x) = bilinear_clamped(src, image.height(), image.width(), (x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Image crop(const Image& image, int top, int left, int height, int width) {
+  DIFFEVENT_CHECK(top >= 0 && left >= 0 && height >= 1 && width >= 1 && top + height <= image.height() &&
+                      left + width <= image.width(),
+                  ErrorCode::kOutOfRange, "crop: window {}x{} at ({}, {}) does not fit a {}x{} image",
+                  width, height, left, top, image.width(), image.height());
+  Image out(image.channels(), height, width);
+  for (int c = 0; c < image.channels(); ++c)
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) out.at(c, y, x) = image.at(c, top + y, left + x);
+  return out;
+}
+
+EventSimulator::EventSimulator(SimulatorOptions options) : options_(options) {
+  const auto& o = options_;
+  DIFFEVENT_CHECK(o.exposure_us > 0, ErrorCode::kInvalidArgument,
+                  "simulator: exposure_us = {} must be > 0", o.exposure_us);
+  DIFFEVENT_CHECK(o.c_pos > 0 && o.c_neg > 0 && std::isfinite(o.c_pos) && std::isfinite(o.c_neg),
+                  ErrorCode::kInvalidArgument, "simulator: thresholds ({}, {}) must be > 0", o.c_pos, o.c_neg);
+  DIFFEVENT_CHECK(o.threshold_sigma >= 0 && o.shot_noise_hz >= 0 && o.leak_hz >= 0 && o.refractory_us >= 0,
+                  ErrorCode::kInvalidArgument,
+                  "simulator: threshold_sigma, shot_noise_hz, leak_hz and refractory_us must be >= 0");
+  DIFFEVENT_CHECK(o.log_eps > 0, ErrorCode::kInvalidArgument, "simulator: log_eps = {} must be > 0", o.log_eps);
+  DIFFEVENT_CHECK(o.max_step_px > 0 && o.min_samples >= 2 && o.frame_upsample >= 1,
+                  ErrorCode::kInvalidArgument,
+                  "simulator: max_step_px must be > 0, min_samples >= 2 and frame_upsample >= 1");
+  DIFFEVENT_CHECK(o.width >= 0 && o.height >= 0 && o.width <= 65535 && o.height <= 65535,
+                  ErrorCode::kInvalidArgument, "simulator: size {}x{} is invalid", o.width, o.height);
+}
+
+SimulationResult EventSimulator::simulate_motion(const Image& source, const CameraMotion& m) const {
+  const auto& o = options_;
+  DIFFEVENT_CHECK(!source.empty() && (source.channels() == 1 || source.channels() == 3),
+                  ErrorCode::kInvalidArgument, "simulator: the source image must be grey or RGB");
+  DIFFEVENT_CHECK(source.all_finite(), ErrorCode::kInvalidArgument, "simulator: the source image contains NaN or infinite values");
+  DIFFEVENT_CHECK(m.zoom > 0 && std::isfinite(m.dx_px) && std::isfinite(m.dy_px) && std::isfinite(m.rotation_rad),
+                  ErrorCode::kInvalidArgument, "simulator: camera motion must be finite with zoom > 0");
+  const int W = o.width ? o.width : source.width();
+  const int H = o.height ? o.height : source.height();
+  const int C = source.channels();
+  const double cxo = (W - 1) / 2.0, cyo = (H - 1) / 2.0;
+  const double cxs = (source.width() - 1) / 2.0, cys = (source.height() - 1) / 2.0;
+  const double rmax = std::hypot(W / 2.0, H / 2.0);
+  const double path = std::hypot(m.dx_px, m.dy_px) + std::abs(m.rotation_rad) * rmax +
+                      std::abs(std::log(m.zoom)) * rmax;
+  const int n = std::max(o.min_samples, static_cast<int>(std::ceil(path / o.max_step_px)));
+  std::vector<double> times(static_cast<size_t>(n) + 1);
+  for (int k = 0; k <= n; ++k) times[static_cast<size_t>(k)] = double(o.exposure_us) * k / n;
+  auto render_at = [&](double s, Image& out) {
+    const double a = (s - 0.5) * m.rotation_rad, z = std::pow(m.zoom, s - 0.5);
+    const double ca = std::cos(a) / z, sa = std::sin(a) / z;
+    const double tx = (s - 0.5) * m.dx_px, ty = (s - 0.5) * m.dy_px;
+    for (int y = 0; y < H; ++y) {
+      for (int x = 0; x < W; ++x) {
+        // Inverse warp: where in the source does output pixel (x, y) look at time s?
+        const double u = x - cxo - tx, v = y - cyo - ty;
+        const double sx = cxs + ca * u + sa * v, sy = cys - sa * u + ca * v;
+        for (int c = 0; c < C; ++c) out.at(c, y, x) = bilinear_clamped(source.plane(c), source.height(), source.width(), sx, sy);
+      }
+    }
+  };
+  SimulationResult res;
+  run_esim(o, C, H, W, times, [&](size_t k, Image& out) { render_at(double(k) / n, out); }, res);
+  res.sharp = Image(C, H, W);
+  render_at(0.5, res.sharp);
+  res.exposure = {0, o.exposure_us};
+  return res;
+}
+
+SimulationResult EventSimulator::simulate_frames(const std::vector<Image>& frames,
+                                                 const std::vector<TimestampUs>& times_us) const {
+  DIFFEVENT_CHECK(frames.size() >= 2 && frames.size() == times_us.size(), ErrorCode::kInvalidArgument,
+                  "simulator: need at least 2 frames with one time each (got {} frames, {} times)",
+                  frames.size(), times_us.size());
+  const int C = frames[0].channels(), H = frames[0].height(), W = frames[0].width();
+  for (size_t j = 0; j < frames.size(); ++j) {
+    DIFFEVENT_CHECK(frames[j].channels() == C && frames[j].height() == H && frames[j].width() == W,
+                    ErrorCode::kInvalidArgument, "simulator: frame {} is [{}, {}, {}] but frame 0 is [{}, {}, {}]",
+                    j, frames[j].channels(), frames[j].height(), frames[j].width(), C, H, W);
+    DIFFEVENT_CHECK(frames[j].all_finite(), ErrorCode::kInvalidArgument, "simulator: frame {} contains NaN or infinite values", j);
+    DIFFEVENT_CHECK(j == 0 || times_us[j] > times_us[j - 1], ErrorCode::kInvalidArgument,
+                    "simulator: frame time at index {} ({} us) is not after the one before it ({} us)", j,
+                    times_us[j], times_us[j - 1]);
+  }
+  const int up = options_.frame_upsample;
+  std::vector<double> times;
+  for (size_t j = 0; j + 1 < frames.size(); ++j)
+    for (int u = 0; u < up; ++u)
+      times.push_back(times_us[j] + double(times_us[j + 1] - times_us[j]) * u / up);
+  times.push_back(double(times_us.back()));
+  auto interp = [&](double t, Image& out) {
+    size_t j = static_cast<size_t>(std::upper_bound(times_us.begin(), times_us.end(), static_cast<TimestampUs>(std::floor(t))) - times_us.begin());
+    j = std::min(std::max<size_t>(j, 1), frames.size() - 1);
+    const double a = double(times_us[j - 1]), b = double(times_us[j]);
+    const double f = std::min(std::max((t - a) / (b - a), 0.0), 1.0);
+    for (size_t i = 0; i < out.size(); ++i)
+      out.data()[i] = static_cast<float>((1 - f) * frames[j - 1].data()[i] + f * frames[j].data()[i]);
+  };
+  SimulationResult res;
+  run_esim(options_, C, H, W, times, [&](size_t k, Image& out) { interp(times[k], out); }, res);
+  res.exposure = {times_us.front(), times_us.back()};
+  res.sharp = Image(C, H, W);
+  interp(double(res.exposure.mid_us()), res.sharp);
+  return res;
+}
+
+}  // namespace v1
+}  // namespace diffevent

@@ -1,0 +1,228 @@
+// iniVation AEDAT 4.0: magic, size-prefixed FlatBuffer IOHeader (compression, data table
+// position, XML stream description), then (int32 stream id, int32 size) packets whose bodies
+// are (optionally LZ4- or ZSTD-framed) size-prefixed FlatBuffers. EVTS packets hold
+// EventPacket { elements: [Event { int64 timestamp; int16 x; int16 y; bool polarity }] }.
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "io/byte_source.hpp"
+#include "io/event_builder.hpp"
+
+#ifdef DIFFEVENT_HAVE_LZ4
+#include <lz4frame.h>
+#endif
+#ifdef DIFFEVENT_HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+namespace {
+
+// Minimal bounds-checked FlatBuffers table access.
+class FlatTable {
+ public:
+  FlatTable(const unsigned char* buf, size_t size, size_t table, const std::string& src)
+      : b_(buf), n_(size), t_(table), src_(src) {
+    need(t_, 4);
+    const int32_t soff = load_le<int32_t>(b_ + t_);
+    const int64_t vt = static_cast<int64_t>(t_) - soff;
+    DIFFEVENT_CHECK(vt >= 0 && static_cast<size_t>(vt) + 4 <= n_, ErrorCode::kFormatError, "'{}': corrupt FlatBuffer vtable", src_);
+    vt_ = static_cast<size_t>(vt);
+    vt_size_ = load_le<uint16_t>(b_ + vt_);
+    need(vt_, vt_size_);
+  }
+  // Absolute position of field `i`, or 0 when absent.
+  size_t field(int i) const {
+    const size_t off = 4 + 2 * static_cast<size_t>(i);
+    if (off + 2 > vt_size_) return 0;
+    const uint16_t fo = load_le<uint16_t>(b_ + vt_ + off);
+    return fo ? t_ + fo : 0;
+  }
+  size_t deref(size_t pos) const {
+    need(pos, 4);
+    const size_t target = pos + load_le<uint32_t>(b_ + pos);
+    need(target, 4);
+    return target;
+  }
+  void need(size_t pos, size_t len) const {
+    DIFFEVENT_CHECK(pos <= n_ && len <= n_ - pos, ErrorCode::kFormatError,
+                    "'{}': corrupt FlatBuffer (offset {} + {} beyond {} bytes)", src_, pos, len, n_);
+  }
+
+ private:
+  const unsigned char* b_;
+  size_t n_, t_, vt_ = 0, vt_size_ = 0;
+  const std::string& src_;
+};
+
+enum class Compression { kNone = 0, kLz4 = 1, kLz4High = 2, kZstd = 3, kZstdHigh = 4 };
+
+std::string decompress(Compression c, const std::string& in, const std::string& src) {
+  if (c == Compression::kNone) return in;
+  if (c == Compression::kLz4 || c == Compression::kLz4High) {
+#ifdef DIFFEVENT_HAVE_LZ4
+    LZ4F_dctx* ctx = nullptr;
+    DIFFEVENT_CHECK(!LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION)), ErrorCode::kInternal,
+                    "lz4: cannot create a decompression context");
+    std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> guard(ctx, LZ4F_freeDecompressionContext);
+    std::string out;
+    std::vector<char> buf(1 << 16);
+    size_t pos = 0;
+    size_t rc = 1;
+    while (pos < in.size() && rc != 0) {
+      size_t dst = buf.size(), srcn = in.size() - pos;
+      rc = LZ4F_decompress(ctx, buf.data(), &dst, in.data() + pos, &srcn, nullptr);
+      DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})", src, LZ4F_getErrorName(rc));
+      pos += srcn;
+      out.append(buf.data(), dst);
+      if (srcn == 0 && dst == 0) break;
+    }
+    // Drain any output still buffered in the context.
+    while (rc != 0) {
+      size_t dst = buf.size(), srcn = 0;
+      rc = LZ4F_decompress(ctx, buf.data(), &dst, nullptr, &srcn, nullptr);
+      DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})", src, LZ4F_getErrorName(rc));
+      out.append(buf.data(), dst);
+      DIFFEVENT_CHECK(dst != 0 || rc == 0, ErrorCode::kFormatError, "'{}': truncated LZ4 packet", src);
+    }
+    return out;
+#else
+    throw Error(ErrorCode::kUnsupported, fmt::format("'{}': LZ4-compressed AEDAT4 needs liblz4, which was not compiled in", src));
+#endif
+  }
+  if (c == Compression::kZstd || c == Compression::kZstdHigh) {
+#ifdef DIFFEVENT_HAVE_ZSTD
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    std::string out;
+    std::vector<char> buf(ZSTD_DStreamOutSize());
+    ZSTD_inBuffer ib{in.data(), in.size(), 0};
+    size_t rc = 1;
+    while (ib.pos < ib.size || rc != 0) {
+      ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+      rc = ZSTD_decompressStream(ctx.get(), &ob, &ib);
+      DIFFEVENT_CHECK(!ZSTD_isError(rc), ErrorCode::kFormatError, "'{}': corrupt ZSTD packet ({})", src, ZSTD_getErrorName(rc));
+      out.append(buf.data(), ob.pos);
+      if (ob.pos == 0 && ib.pos == ib.size) {
+        DIFFEVENT_CHECK(rc == 0, ErrorCode::kFormatError, "'{}': truncated ZSTD packet", src);
+        break;
+      }
+    }
+    return out;
+#else
+    throw Error(ErrorCode::kUnsupported, fmt::format("'{}': ZSTD-compressed AEDAT4 needs libzstd, which was not compiled in", src));
+#endif
+  }
+  throw Error(ErrorCode::kFormatError, fmt::format("'{}': unknown AEDAT4 compression type {}", src, static_cast<int>(c)));
+}
+
+// Finds, in the XML description, the id of the first EVTS stream and its sizeX/sizeY.
+void parse_streams(const std::string& xml, int& evts_id, int& w, int& h) {
+  evts_id = -1;
+  size_t pos = 0;
+  while ((pos = xml.find("<node name=\"", pos)) != std::string::npos) {
+    pos += 12;
+    const size_t q = xml.find('"', pos);
+    const std::string name = xml.substr(pos, q - pos);
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const size_t next = xml.find("<node name=\"", xml.find("<node name=\"info\"", q) == std::string::npos ? q : q);
+    (void)next;
+    const size_t type = xml.find("typeIdentifier", q);
+    const size_t following = [&] {
+      size_t n = q;
+      while ((n = xml.find("<node name=\"", n + 1)) != std::string::npos) {
+        const size_t qq = xml.find('"', n + 12);
+        const std::string nm = xml.substr(n + 12, qq - n - 12);
+        if (!nm.empty() && nm.find_first_not_of("0123456789") == std::string::npos) return n;
+      }
+      return xml.size();
+    }();
+    if (type == std::string::npos || type > following) continue;
+    const size_t gt = xml.find('>', type);
+    if (xml.compare(gt + 1, 4, "EVTS") != 0) continue;
+    evts_id = std::atoi(name.c_str());
+    auto attr_int = [&](const char* key) {
+      const size_t k = xml.find(key, q);
+      if (k == std::string::npos || k > following) return 0;
+      return std::atoi(xml.c_str() + xml.find('>', k) + 1);
+    };
+    w = attr_int("\"sizeX\"");
+    h = attr_int("\"sizeY\"");
+    return;
+  }
+}
+
+}  // namespace
+
+EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
+  FileSource in(path);
+  char magic[14];
+  in.read_exact(magic, 14, path, "the AEDAT4 magic");
+  DIFFEVENT_CHECK(std::memcmp(magic, "#!AER-DAT4.0\r\n", 14) == 0, ErrorCode::kFormatError,
+                  "'{}': not an AEDAT 4.0 file (bad magic)", path);
+  unsigned char lenb[4];
+  in.read_exact(lenb, 4, path, "the AEDAT4 header size");
+  const uint32_t hlen = load_le<uint32_t>(lenb);
+  DIFFEVENT_CHECK(hlen >= 8 && hlen < (64u << 20), ErrorCode::kFormatError, "'{}': AEDAT4 header size {} is implausible", path, hlen);
+  std::string hdr(hlen, '\0');
+  in.read_exact(hdr.data(), hlen, path, "the AEDAT4 header");
+  const auto* hb = reinterpret_cast<const unsigned char*>(hdr.data());
+  FlatTable probe(hb, hlen, load_le<uint32_t>(hb), path);
+  Compression comp = Compression::kNone;
+  int64_t table_pos = -1;
+  std::string xml;
+  if (size_t f = probe.field(0)) { probe.need(f, 4); comp = static_cast<Compression>(load_le<int32_t>(hb + f)); }
+  if (size_t f = probe.field(1)) { probe.need(f, 8); table_pos = load_le<int64_t>(hb + f); }
+  if (size_t f = probe.field(2)) {
+    const size_t s = probe.deref(f);
+    const uint32_t n = load_le<uint32_t>(hb + s);
+    probe.need(s + 4, n);
+    xml.assign(hdr.data() + s + 4, n);
+  }
+  int evts = -1, w = 0, h = 0;
+  parse_streams(xml, evts, w, h);
+  DIFFEVENT_CHECK(evts >= 0, ErrorCode::kFormatError, "'{}': AEDAT4 file has no event (EVTS) stream", path);
+  EventBuilder b(path, o.width ? o.width : w, o.width ? o.height : h, o.sort_if_unsorted);
+  int64_t offset = 14 + 4 + static_cast<int64_t>(hlen);
+  std::string body;
+  for (;;) {
+    if (table_pos >= 0 && offset >= table_pos) break;
+    unsigned char ph[8];
+    const size_t got = in.read(ph, 8);
+    if (got == 0) break;
+    DIFFEVENT_CHECK(got == 8, ErrorCode::kFormatError, "'{}': file is truncated inside a packet header at byte {}", path, offset);
+    const int32_t stream = load_le<int32_t>(ph);
+    const int32_t size = load_le<int32_t>(ph + 4);
+    DIFFEVENT_CHECK(size >= 0 && size < (1 << 30), ErrorCode::kFormatError, "'{}': packet at byte {} has invalid size {}", path, offset, size);
+    body.resize(static_cast<size_t>(size));
+    in.read_exact(body.data(), body.size(), path, "a packet body");
+    offset += 8 + size;
+    if (stream != evts) continue;
+    const std::string fb = decompress(comp, body, path);
+    // Size-prefixed FlatBuffer: uint32 size, uint32 root offset, "EVTS" identifier.
+    DIFFEVENT_CHECK(fb.size() >= 12, ErrorCode::kFormatError, "'{}': event packet too small", path);
+    const auto* u = reinterpret_cast<const unsigned char*>(fb.data()) + 4;
+    const size_t n = fb.size() - 4;
+    DIFFEVENT_CHECK(std::memcmp(u + 4, "EVTS", 4) == 0, ErrorCode::kFormatError,
+                    "'{}': event packet lacks the EVTS identifier", path);
+    FlatTable t(u, n, load_le<uint32_t>(u), path);
+    const size_t vf = t.field(0);
+    if (!vf) continue;
+    const size_t vec = t.deref(vf);
+    const uint32_t count = load_le<uint32_t>(u + vec);
+    t.need(vec + 4, static_cast<size_t>(count) * 16);
+    for (uint32_t i = 0; i < count; ++i) {
+      const unsigned char* e = u + vec + 4 + 16 * static_cast<size_t>(i);
+      b.add(load_le<int64_t>(e), load_le<int16_t>(e + 8), load_le<int16_t>(e + 10), e[12] ? 1 : -1);
+    }
+  }
+  EventFile out;
+  out.events = b.finish(&out.size_inferred);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent

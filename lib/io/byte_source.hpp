@@ -1,0 +1,65 @@
+#pragma once
+// Private: sequential byte sources over a file or a memory buffer, and zlib helpers.
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "diffevent/error.hpp"
+#include "io/atomic_file.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  /// Reads up to n bytes; returns how many were read (0 at the end).
+  virtual size_t read(void* dst, size_t n) = 0;
+  /// Reads exactly n bytes or throws kFormatError naming `what`.
+  void read_exact(void* dst, size_t n, const std::string& source, const char* what) {
+    const size_t got = read(dst, n);
+    DIFFEVENT_CHECK(got == n, ErrorCode::kFormatError,
+                    "'{}': file is truncated while reading {} ({} of {} bytes)", source, what, got, n);
+  }
+};
+
+class FileSource : public ByteSource {
+ public:
+  explicit FileSource(const std::string& path) : f_(open_for_read(path)) {}
+  size_t read(void* dst, size_t n) override { return std::fread(dst, 1, n, f_.get()); }
+  std::FILE* file() { return f_.get(); }
+
+ private:
+  std::unique_ptr<std::FILE, FileCloser> f_;
+};
+
+class MemSource : public ByteSource {
+ public:
+  MemSource(const unsigned char* data, size_t size) : p_(data), n_(size) {}
+  size_t read(void* dst, size_t n) override {
+    const size_t k = std::min(n, n_ - pos_);
+    std::memcpy(dst, p_ + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  const unsigned char* p_;
+  size_t n_, pos_ = 0;
+};
+
+/// CRC-32 (IEEE, as zip uses).
+uint32_t crc32_ieee(const unsigned char* data, size_t n, uint32_t crc = 0);
+/// Inflates raw deflate (zip) or zlib-wrapped (MAT) data whose inflated size is known.
+/// Throws kUnsupported when built without zlib, kFormatError on corrupt data.
+std::string inflate_bytes(const unsigned char* data, size_t n, size_t expected, bool zlib_header,
+                          const std::string& source);
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent

@@ -1,0 +1,105 @@
+#pragma once
+// Private: accumulates decoded events in fixed-size chunks, validating as it goes, and turns
+// them into an EventStream with one exact allocation. Peak memory is at most twice the final
+// stream (chunks are freed while they are copied), which keeps readers within the documented
+// bound whatever the file size. See Note [Reader memory bound].
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diffevent/event_io.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+
+class EventBuilder {
+ public:
+  /// `source` names the file in error messages. width/height 0 = not yet known.
+  EventBuilder(std::string source, int width, int height, bool sort_if_unsorted);
+
+  void set_size(int width, int height) {
+    width_ = width;
+    height_ = height;
+  }
+  int width() const { return width_; }
+  int height() const { return height_; }
+  size_t size() const { return count_; }
+
+  /// Appends one event; p must already be +1/-1. Coordinates are checked here when the size
+  /// is known, else at finish().
+  void add(TimestampUs t, int64_t x, int64_t y, int p) {
+    if (fill_ == kChunk) new_chunk();
+    Chunk& c = *chunks_.back();
+    if (x < 0 || y < 0 || x > 65535 || y > 65535 || (width_ > 0 && (x >= width_ || y >= height_))) bad_coordinate(t, x, y);
+    if (count_ > 0 && t < last_t_) {
+      if (!sort_) bad_order(t);
+      unsorted_ = true;
+    }
+    last_t_ = t;
+    c.t[fill_] = t;
+    c.x[fill_] = static_cast<uint16_t>(x);
+    c.y[fill_] = static_cast<uint16_t>(y);
+    c.p[fill_] = p > 0 ? int8_t{1} : int8_t{-1};
+    if (x > max_x_) max_x_ = x;
+    if (y > max_y_) max_y_ = y;
+    ++fill_;
+    ++count_;
+  }
+
+  /// Builds the stream. With no known size, infers max coordinate + 1 and sets *inferred.
+  EventStream finish(bool* inferred = nullptr);
+
+ private:
+  static constexpr size_t kChunk = size_t{1} << 20;
+  struct Chunk {
+    TimestampUs t[kChunk];
+    uint16_t x[kChunk];
+    uint16_t y[kChunk];
+    int8_t p[kChunk];
+  };
+  void new_chunk();
+  [[noreturn]] void bad_coordinate(TimestampUs t, int64_t x, int64_t y) const;
+  [[noreturn]] void bad_order(TimestampUs t) const;
+
+  std::string source_;
+  int width_, height_;
+  bool sort_;
+  bool unsorted_ = false;
+  std::vector<std::unique_ptr<Chunk>> chunks_;
+  size_t fill_ = kChunk;
+  size_t count_ = 0;
+  TimestampUs last_t_ = 0;
+  int64_t max_x_ = -1, max_y_ = -1;
+};
+
+// Format readers and writers (lib/io/*.cpp). `path` is used for errors and opening.
+EventFile read_text(const std::string& path, const ReadOptions& o);
+void write_text(const std::string& path, const EventStream& ev);
+EventFile read_npy(const std::string& path, const ReadOptions& o);
+EventFile read_npz(const std::string& path, const ReadOptions& o);
+void write_npy(const std::string& path, const EventStream& ev);
+void write_npz(const std::string& path, const EventStream& ev);
+EventFile read_mat(const std::string& path, const ReadOptions& o);
+EventFile read_evt2(const std::string& path, const ReadOptions& o);
+EventFile read_evt3(const std::string& path, const ReadOptions& o);
+EventFile read_dat(const std::string& path, const ReadOptions& o);
+void write_evt2(const std::string& path, const EventStream& ev);
+void write_dat(const std::string& path, const EventStream& ev);
+EventFile read_aedat4(const std::string& path, const ReadOptions& o);
+EventFile read_hdf5(const std::string& path, const ReadOptions& o);
+void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptions& w);
+
+/// Little-endian loads from a byte buffer (callers check bounds).
+template <typename T>
+inline T load_le(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent

@@ -1,0 +1,317 @@
+// event_utils / EFNet HDF5: events/{xs,ys,ts,ps} (ts float seconds or integer us), optional
+// DSEC-style events/{x,y,t,p} + t_offset, root attribute sensor_resolution = [H, W], and
+// images/imageNNNNNNNNN with exposure_start/exposure_end (seconds) or timestamp attributes.
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "io/atomic_file.hpp"
+
+#include "io/event_builder.hpp"
+
+#ifdef DIFFEVENT_HAVE_HDF5
+#include <hdf5.h>
+#endif
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+
+#ifdef DIFFEVENT_HAVE_HDF5
+namespace {
+
+// Owns an HDF5 identifier and closes it with the matching function.
+class Hid {
+ public:
+  Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Hid() {
+    if (id_ >= 0) close_(id_);
+  }
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  operator hid_t() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// Silences the HDF5 error stack printer for the lifetime of the guard (we report errors).
+struct QuietHdf5 {
+  H5E_auto2_t func = nullptr;
+  void* data = nullptr;
+  QuietHdf5() {
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func, data); }
+};
+
+bool exists(hid_t loc, const char* path) { return H5Lexists(loc, path, H5P_DEFAULT) > 0; }
+
+size_t dataset_length(hid_t ds, const std::string& src, const char* name) {
+  Hid space(H5Dget_space(ds), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  DIFFEVENT_CHECK(rank == 1, ErrorCode::kFormatError, "'{}': dataset {} must be 1-D (rank {})", src, name, rank);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  return static_cast<size_t>(n);
+}
+
+// Reads elements [first, first + n) of a 1-D dataset converted to `mem_type`.
+void read_range(hid_t ds, hid_t mem_type, size_t first, size_t n, void* out, const std::string& src, const char* name) {
+  Hid space(H5Dget_space(ds), H5Sclose);
+  hsize_t start = first, count = n;
+  H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  Hid mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  DIFFEVENT_CHECK(H5Dread(ds, mem_type, mem, space, H5P_DEFAULT, out) >= 0, ErrorCode::kFormatError,
+                  "'{}': cannot read dataset {} (corrupt or truncated file)", src, name);
+}
+
+bool read_attr_double(hid_t obj, const char* name, std::vector<double>& out) {
+  if (H5Aexists(obj, name) <= 0) return false;
+  Hid a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!a.ok()) return false;
+  Hid space(H5Aget_space(a), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n <= 0 || n > 16) return false;
+  out.resize(static_cast<size_t>(n));
+  return H5Aread(a, H5T_NATIVE_DOUBLE, out.data()) >= 0;
+}
+
+bool read_attr_int64(hid_t obj, const char* name, int64_t& out) {
+  if (H5Aexists(obj, name) <= 0) return false;
+  Hid a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  return a.ok() && H5Aread(a, H5T_NATIVE_INT64, &out) >= 0;
+}
+
+void write_attr_double(hid_t obj, const char* name, const std::vector<double>& v) {
+  hsize_t n = v.size();
+  Hid space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Hid a(H5Acreate2(obj, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a, H5T_NATIVE_DOUBLE, v.data());
+}
+
+void write_attr_int64(hid_t obj, const char* name, int64_t v) {
+  Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hid a(H5Acreate2(obj, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a, H5T_NATIVE_INT64, &v);
+}
+
+template <typename T>
+void write_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type, const std::vector<T>& v) {
+  hsize_t n = v.size();
+  Hid space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Hid plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (n > 0) {
+    hsize_t chunk = std::min<hsize_t>(n, 1 << 16);
+    H5Pset_chunk(plist, 1, &chunk);
+    H5Pset_deflate(plist, 1);
+  }
+  Hid ds(H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT), H5Dclose);
+  DIFFEVENT_CHECK(ds.ok(), ErrorCode::kIoError, "HDF5: cannot create dataset {}", name);
+  if (n > 0) DIFFEVENT_CHECK(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0, ErrorCode::kIoError, "HDF5: cannot write dataset {}", name);
+}
+
+}  // namespace
+
+EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
+  QuietHdf5 quiet;
+  { std::unique_ptr<std::FILE, FileCloser> probe(open_for_read(path)); }
+  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  DIFFEVENT_CHECK(file.ok(), ErrorCode::kFormatError, "'{}': not a readable HDF5 file (corrupt or truncated)", path);
+  const bool utils = exists(file, "events") && exists(file, "events/xs");
+  const bool dsec = exists(file, "events") && exists(file, "events/x") && exists(file, "events/t");
+  DIFFEVENT_CHECK(utils || dsec, ErrorCode::kFormatError,
+                  "'{}': HDF5 file has no events/xs, ys, ts, ps (event_utils/EFNet) or events/x, y, t, p (DSEC)", path);
+  const char* nx = utils ? "events/xs" : "events/x";
+  const char* ny = utils ? "events/ys" : "events/y";
+  const char* nt = utils ? "events/ts" : "events/t";
+  const char* np = utils ? "events/ps" : "events/p";
+  for (const char* n : {nx, ny, nt, np}) DIFFEVENT_CHECK(exists(file, n), ErrorCode::kFormatError, "'{}': dataset {} is missing", path, n);
+  Hid dx(H5Dopen2(file, nx, H5P_DEFAULT), H5Dclose), dy(H5Dopen2(file, ny, H5P_DEFAULT), H5Dclose),
+      dt(H5Dopen2(file, nt, H5P_DEFAULT), H5Dclose), dp(H5Dopen2(file, np, H5P_DEFAULT), H5Dclose);
+  const size_t n = dataset_length(dt, path, nt);
+  DIFFEVENT_CHECK(dataset_length(dx, path, nx) == n && dataset_length(dy, path, ny) == n && dataset_length(dp, path, np) == n,
+                  ErrorCode::kFormatError, "'{}': event datasets differ in length", path);
+  Hid ttype(H5Dget_type(dt), H5Tclose);
+  const bool t_float = H5Tget_class(ttype) == H5T_FLOAT;
+  int64_t t_offset = 0;
+  if (dsec) read_attr_int64(file, "t_offset", t_offset) || (exists(file, "t_offset") && [&] {
+    Hid d(H5Dopen2(file, "t_offset", H5P_DEFAULT), H5Dclose);
+    return H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0;
+  }());
+  int w = o.width, h = o.height;
+  std::vector<double> res;
+  if (w == 0 && read_attr_double(file, "sensor_resolution", res) && res.size() == 2) {
+    h = static_cast<int>(res[0]);
+    w = static_cast<int>(res[1]);
+    DIFFEVENT_CHECK(w >= 1 && h >= 1 && w <= 65535 && h <= 65535, ErrorCode::kFormatError,
+                    "'{}': sensor_resolution [{}, {}] is invalid", path, res[0], res[1]);
+  }
+  EventBuilder b(path, w, h, o.sort_if_unsorted);
+  constexpr size_t kChunk = 1 << 20;
+  std::vector<int64_t> xs, ys, ps, ti;
+  std::vector<double> tf;
+  for (size_t first = 0; first < n; first += kChunk) {
+    const size_t m = std::min(kChunk, n - first);
+    xs.resize(m); ys.resize(m); ps.resize(m);
+    read_range(dx, H5T_NATIVE_INT64, first, m, xs.data(), path, nx);
+    read_range(dy, H5T_NATIVE_INT64, first, m, ys.data(), path, ny);
+    read_range(dp, H5T_NATIVE_INT64, first, m, ps.data(), path, np);
+    if (t_float) {
+      tf.resize(m);
+      read_range(dt, H5T_NATIVE_DOUBLE, first, m, tf.data(), path, nt);
+    } else {
+      ti.resize(m);
+      read_range(dt, H5T_NATIVE_INT64, first, m, ti.data(), path, nt);
+    }
+    for (size_t i = 0; i < m; ++i) {
+      TimestampUs t;
+      if (t_float) {
+        DIFFEVENT_CHECK(std::isfinite(tf[i]), ErrorCode::kFormatError, "'{}': timestamp at index {} is NaN or infinite", path, first + i);
+        t = static_cast<TimestampUs>(std::llround(tf[i] * 1e6));
+      } else {
+        t = ti[i] + t_offset;
+      }
+      DIFFEVENT_CHECK(ps[i] == 0 || ps[i] == 1 || ps[i] == -1, ErrorCode::kFormatError,
+                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, first + i, ps[i]);
+      b.add(t, xs[i], ys[i], ps[i] == 1 ? 1 : -1);
+    }
+  }
+  EventFile out;
+  out.events = b.finish(&out.size_inferred);
+  // The first image and its exposure, when present.
+  if (exists(file, "images")) {
+    Hid g(H5Gopen2(file, "images", H5P_DEFAULT), H5Gclose);
+    H5G_info_t info;
+    if (g.ok() && H5Gget_info(g, &info) >= 0 && info.nlinks > 0) {
+      std::vector<std::string> names;
+      for (hsize_t i = 0; i < info.nlinks; ++i) {
+        char name[256];
+        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0) names.emplace_back(name);
+      }
+      for (const auto& name : names) {
+        Hid d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
+        if (!d.ok()) continue;
+        int64_t s_us = 0, e_us = 0;
+        std::vector<double> s, e;
+        if (read_attr_int64(d, "exposure_start_us", s_us) && read_attr_int64(d, "exposure_end_us", e_us)) {
+          out.exposures.push_back({s_us, e_us});
+        } else if (read_attr_double(d, "exposure_start", s) && read_attr_double(d, "exposure_end", e)) {
+          out.exposures.push_back({static_cast<TimestampUs>(std::llround(s[0] * 1e6)), static_cast<TimestampUs>(std::llround(e[0] * 1e6))});
+        }
+        if (out.image) continue;
+        Hid space(H5Dget_space(d), H5Sclose);
+        const int rank = H5Sget_simple_extent_ndims(space);
+        hsize_t dims[3] = {0, 0, 0};
+        if (rank < 2 || rank > 3) continue;
+        H5Sget_simple_extent_dims(space, dims, nullptr);
+        const int ih = static_cast<int>(dims[0]), iw = static_cast<int>(dims[1]);
+        const int ic = rank == 3 ? static_cast<int>(dims[2]) : 1;
+        if (ic != 1 && ic != 3) continue;
+        Hid ty(H5Dget_type(d), H5Tclose);
+        const double scale = H5Tget_class(ty) == H5T_FLOAT ? 1.0 : (H5Tget_size(ty) == 1 ? 1.0 / 255 : 1.0 / 65535);
+        std::vector<float> px(static_cast<size_t>(ih) * static_cast<size_t>(iw) * static_cast<size_t>(ic));
+        if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, px.data()) < 0) continue;
+        Image img(ic, ih, iw);
+        for (int y = 0; y < ih; ++y)
+          for (int x = 0; x < iw; ++x)
+            for (int c = 0; c < ic; ++c)
+              img.at(c, y, x) = static_cast<float>(px[(static_cast<size_t>(y) * static_cast<size_t>(iw) + static_cast<size_t>(x)) * static_cast<size_t>(ic) + static_cast<size_t>(c)] * scale);
+        out.image = std::move(img);
+      }
+    }
+  }
+  return out;
+}
+
+void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptions& w) {
+  QuietHdf5 quiet;
+  Hid file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  DIFFEVENT_CHECK(file.ok(), ErrorCode::kIoError, "cannot create HDF5 file '{}'", path);
+  Hid g(H5Gcreate2(file, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  std::vector<double> ts(ev.size());
+  std::vector<uint8_t> ps(ev.size());
+  for (size_t i = 0; i < ev.size(); ++i) {
+    ts[i] = static_cast<double>(ev.t_us()[i]) * 1e-6;
+    ps[i] = ev.p()[i] > 0 ? 1 : 0;
+  }
+  write_dataset(g, "xs", H5T_STD_U16LE, H5T_NATIVE_UINT16, ev.x());
+  write_dataset(g, "ys", H5T_STD_U16LE, H5T_NATIVE_UINT16, ev.y());
+  write_dataset(g, "ts", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ts);
+  write_dataset(g, "ps", H5T_STD_U8LE, H5T_NATIVE_UINT8, ps);
+  write_attr_double(file, "sensor_resolution", {double(ev.height()), double(ev.width())});
+  write_attr_int64(file, "num_events", static_cast<int64_t>(ev.size()));
+  if (!ev.empty()) {
+    write_attr_double(file, "t0", {ts.front()});
+    write_attr_double(file, "tk", {ts.back()});
+  }
+  if (w.image || w.exposure) {
+    Hid ig(H5Gcreate2(file, "images", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    Hid ds(-1, H5Dclose);
+    if (w.image) {
+      const Image& im = *w.image;
+      DIFFEVENT_CHECK(im.channels() == 1 || im.channels() == 3, ErrorCode::kInvalidArgument, "write_hdf5: image must be grey or RGB");
+      std::vector<uint8_t> px(im.size());
+      for (int y = 0; y < im.height(); ++y)
+        for (int x = 0; x < im.width(); ++x)
+          for (int c = 0; c < im.channels(); ++c) {
+            const float v = std::fmin(std::fmax(im.at(c, y, x), 0.0f), 1.0f);
+            px[(static_cast<size_t>(y) * static_cast<size_t>(im.width()) + static_cast<size_t>(x)) * static_cast<size_t>(im.channels()) + static_cast<size_t>(c)] = static_cast<uint8_t>(std::lround(v * 255));
+          }
+      hsize_t dims[3] = {static_cast<hsize_t>(im.height()), static_cast<hsize_t>(im.width()), static_cast<hsize_t>(im.channels())};
+      Hid space(H5Screate_simple(im.channels() == 1 ? 2 : 3, dims, nullptr), H5Sclose);
+      Hid d(H5Dcreate2(ig, "image000000000", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+      H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, px.data());
+      if (w.exposure) {
+        write_attr_double(d, "exposure_start", {double(w.exposure->t0_us) * 1e-6});
+        write_attr_double(d, "exposure_end", {double(w.exposure->t1_us) * 1e-6});
+        write_attr_double(d, "exposure_time", {double(w.exposure->duration_us()) * 1e-6});
+        write_attr_double(d, "timestamp", {double(w.exposure->mid_us()) * 1e-6});
+        write_attr_int64(d, "exposure_start_us", w.exposure->t0_us);
+        write_attr_int64(d, "exposure_end_us", w.exposure->t1_us);
+      }
+    } else {
+      // Exposure without image: a 1x1 placeholder keeps the event_utils layout valid.
+      hsize_t dims[2] = {1, 1};
+      Hid space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+      Hid d(H5Dcreate2(ig, "image000000000", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+      uint8_t zero = 0;
+      H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &zero);
+      write_attr_int64(d, "exposure_start_us", w.exposure->t0_us);
+      write_attr_int64(d, "exposure_end_us", w.exposure->t1_us);
+    }
+  }
+  DIFFEVENT_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, ErrorCode::kIoError, "error while writing '{}'", path);
+}
+#else
+EventFile read_hdf5(const std::string& path, const ReadOptions&) {
+  throw Error(ErrorCode::kUnsupported, fmt::format("'{}': HDF5 support was not compiled in (DIFFEVENT_WITH_HDF5=OFF)", path));
+}
+void write_hdf5(const std::string& path, const EventStream&, const WriteOptions&) {
+  throw Error(ErrorCode::kUnsupported, fmt::format("'{}': HDF5 support was not compiled in (DIFFEVENT_WITH_HDF5=OFF)", path));
+}
+#endif
+
+}  // namespace detail
+
+bool hdf5_supported() noexcept {
+#ifdef DIFFEVENT_HAVE_HDF5
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool aedat4_compression_supported() noexcept {
+#if defined(DIFFEVENT_HAVE_LZ4) && defined(DIFFEVENT_HAVE_ZSTD)
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace v1
+}  // namespace diffevent

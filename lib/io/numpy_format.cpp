@@ -1,0 +1,435 @@
+// NumPy .npy (format 1.0-3.0) and .npz (zip of .npy) event files.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "io/byte_source.hpp"
+#include "io/event_builder.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+namespace {
+
+// One scalar type from a numpy descr such as "<i8", "|u1", "<f4", "|b1".
+struct Scalar {
+  char kind = 0;  // 'i', 'u', 'f', 'b'
+  size_t size = 0;
+};
+
+Scalar parse_scalar(const std::string& d, const std::string& src) {
+  DIFFEVENT_CHECK(d.size() >= 3, ErrorCode::kFormatError, "'{}': unsupported numpy dtype '{}'", src, d);
+  DIFFEVENT_CHECK(d[0] != '>' || d.substr(1) == "i1" || d.substr(1) == "u1", ErrorCode::kUnsupported,
+                  "'{}': big-endian numpy dtype '{}' is not supported", src, d);
+  Scalar s{d[1], static_cast<size_t>(std::atoi(d.c_str() + 2))};
+  const bool ok = ((s.kind == 'i' || s.kind == 'u') && (s.size == 1 || s.size == 2 || s.size == 4 || s.size == 8)) ||
+                  (s.kind == 'f' && (s.size == 4 || s.size == 8)) || (s.kind == 'b' && s.size == 1) ||
+                  (s.kind == 'V');
+  DIFFEVENT_CHECK(ok, ErrorCode::kUnsupported, "'{}': unsupported numpy dtype '{}'", src, d);
+  return s;
+}
+
+double load_scalar(const unsigned char* p, const Scalar& s) {
+  switch (s.kind) {
+    case 'b': return p[0] ? 1.0 : 0.0;
+    case 'u':
+      switch (s.size) {
+        case 1: return p[0];
+        case 2: return load_le<uint16_t>(p);
+        case 4: return load_le<uint32_t>(p);
+        default: return static_cast<double>(load_le<uint64_t>(p));
+      }
+    case 'i':
+      switch (s.size) {
+        case 1: return static_cast<int8_t>(p[0]);
+        case 2: return load_le<int16_t>(p);
+        case 4: return load_le<int32_t>(p);
+        default: return static_cast<double>(load_le<int64_t>(p));
+      }
+    default: return s.size == 4 ? double(load_le<float>(p)) : load_le<double>(p);
+  }
+}
+
+int64_t load_int(const unsigned char* p, const Scalar& s) {
+  if (s.kind == 'i' && s.size == 8) return load_le<int64_t>(p);
+  if (s.kind == 'u' && s.size == 8) return static_cast<int64_t>(load_le<uint64_t>(p));
+  return static_cast<int64_t>(std::llround(load_scalar(p, s)));
+}
+
+struct Field {
+  std::string name;
+  Scalar type;
+  size_t offset = 0;
+};
+
+struct NpyHeader {
+  bool structured = false;
+  Scalar scalar;              // when !structured
+  std::vector<Field> fields;  // when structured
+  size_t itemsize = 0;
+  bool fortran = false;
+  std::vector<int64_t> shape;
+};
+
+std::string quoted_after(const std::string& h, size_t& pos) {
+  const size_t a = h.find_first_of("'\"", pos);
+  if (a == std::string::npos) return "";
+  const size_t b = h.find(h[a], a + 1);
+  if (b == std::string::npos) return "";
+  pos = b + 1;
+  return h.substr(a + 1, b - a - 1);
+}
+
+NpyHeader parse_header(ByteSource& in, const std::string& src) {
+  unsigned char pre[10];
+  in.read_exact(pre, 8, src, "the NPY magic");
+  DIFFEVENT_CHECK(std::memcmp(pre, "\x93NUMPY", 6) == 0, ErrorCode::kFormatError,
+                  "'{}': not an NPY file (bad magic)", src);
+  const int major = pre[6];
+  size_t hlen = 0;
+  if (major == 1) {
+    in.read_exact(pre, 2, src, "the NPY header length");
+    hlen = load_le<uint16_t>(pre);
+  } else {
+    DIFFEVENT_CHECK(major == 2 || major == 3, ErrorCode::kUnsupported, "'{}': NPY version {} is not supported", src, major);
+    in.read_exact(pre, 4, src, "the NPY header length");
+    hlen = load_le<uint32_t>(pre);
+  }
+  DIFFEVENT_CHECK(hlen < (1u << 20), ErrorCode::kFormatError, "'{}': NPY header length {} is implausible", src, hlen);
+  std::string h(hlen, '\0');
+  in.read_exact(h.data(), hlen, src, "the NPY header");
+  NpyHeader hd;
+  const size_t d = h.find("descr");
+  const size_t f = h.find("fortran_order");
+  const size_t sh = h.find("shape");
+  DIFFEVENT_CHECK(d != std::string::npos && f != std::string::npos && sh != std::string::npos,
+                  ErrorCode::kFormatError, "'{}': malformed NPY header '{}'", src, h.substr(0, 120));
+  hd.fortran = h.compare(h.find(':', f) + 1, 5, " True") == 0 || h.compare(h.find(':', f) + 1, 4, "True") == 0;
+  size_t pos = h.find(':', d) + 1;
+  while (pos < h.size() && h[pos] == ' ') ++pos;
+  if (h[pos] == '[') {
+    hd.structured = true;
+    const size_t end = h.find(']', pos);
+    size_t q = pos;
+    size_t offset = 0;
+    while (q < end) {
+      const size_t open = h.find('(', q);
+      if (open == std::string::npos || open > end) break;
+      size_t r = open;
+      Field fl;
+      fl.name = quoted_after(h, r);
+      const std::string ty = quoted_after(h, r);
+      fl.type = parse_scalar(ty, src);
+      if (fl.type.kind == 'V') fl.type.size = static_cast<size_t>(std::atoi(ty.c_str() + 2));
+      fl.offset = offset;
+      offset += fl.type.size;
+      DIFFEVENT_CHECK(h.find(')', r) < end, ErrorCode::kFormatError, "'{}': malformed NPY descr", src);
+      DIFFEVENT_CHECK(h[h.find_first_not_of(' ', r)] == ')', ErrorCode::kUnsupported,
+                      "'{}': sub-array fields in NPY dtypes are not supported", src);
+      q = h.find(')', r) + 1;
+      hd.fields.push_back(fl);
+    }
+    hd.itemsize = offset;
+  } else {
+    hd.scalar = parse_scalar(quoted_after(h, pos), src);
+    hd.itemsize = hd.scalar.size;
+  }
+  size_t a = h.find('(', sh), b = h.find(')', sh);
+  DIFFEVENT_CHECK(a != std::string::npos && b != std::string::npos, ErrorCode::kFormatError,
+                  "'{}': malformed NPY shape", src);
+  std::string dims = h.substr(a + 1, b - a - 1);
+  for (size_t i = 0; i < dims.size();) {
+    while (i < dims.size() && !std::isdigit(static_cast<unsigned char>(dims[i]))) ++i;
+    if (i >= dims.size()) break;
+    hd.shape.push_back(std::atoll(dims.c_str() + i));
+    while (i < dims.size() && std::isdigit(static_cast<unsigned char>(dims[i]))) ++i;
+  }
+  return hd;
+}
+
+const Field* find_field(const NpyHeader& h, std::initializer_list<const char*> names) {
+  for (const char* n : names)
+    for (const auto& f : h.fields)
+      if (f.name == n) return &f;
+  return nullptr;
+}
+
+TimestampUs to_us(const unsigned char* p, const Scalar& s, bool seconds) {
+  if (s.kind == 'f') return static_cast<TimestampUs>(std::llround(load_scalar(p, s) * (seconds ? 1e6 : 1.0)));
+  return load_int(p, s);
+}
+
+// Streams an .npy of events (N x 4 numeric, or structured) into the builder.
+void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, EventBuilder& b) {
+  const NpyHeader h = parse_header(in, src);
+  DIFFEVENT_CHECK(!h.fortran, ErrorCode::kUnsupported,
+                  "'{}': Fortran-ordered NPY arrays are not supported (save with np.ascontiguousarray)", src);
+  size_t n = 0;
+  const Field *ft = nullptr, *fx = nullptr, *fy = nullptr, *fp = nullptr;
+  if (h.structured) {
+    DIFFEVENT_CHECK(h.shape.size() == 1, ErrorCode::kFormatError, "'{}': a structured event array must be 1-D", src);
+    ft = find_field(h, {"t", "ts", "timestamp", "timestamps"});
+    fx = find_field(h, {"x"});
+    fy = find_field(h, {"y"});
+    fp = find_field(h, {"p", "polarity", "polarities"});
+    DIFFEVENT_CHECK(ft && fx && fy && fp, ErrorCode::kFormatError,
+                    "'{}': structured array needs fields t (or ts/timestamp), x, y and p (or polarity)", src);
+    n = static_cast<size_t>(h.shape[0]);
+  } else {
+    DIFFEVENT_CHECK(h.shape.size() == 2 && h.shape[1] == 4, ErrorCode::kFormatError,
+                    "'{}': expected an N x 4 array (t, x, y, p), got {} dimensions{}", src, h.shape.size(),
+                    h.shape.size() == 2 ? fmt::format(" with {} columns", h.shape[1]) : "");
+    n = static_cast<size_t>(h.shape[0]);
+  }
+  const size_t row = h.structured ? h.itemsize : 4 * h.itemsize;
+  std::vector<unsigned char> buf(row * 65536);
+  size_t done = 0;
+  while (done < n) {
+    const size_t m = std::min<size_t>(65536, n - done);
+    in.read_exact(buf.data(), m * row, src, "the event array");
+    for (size_t i = 0; i < m; ++i) {
+      const unsigned char* r = buf.data() + i * row;
+      TimestampUs t;
+      int64_t x, y, p;
+      if (h.structured) {
+        t = to_us(r + ft->offset, ft->type, o.float_time_is_seconds);
+        x = load_int(r + fx->offset, fx->type);
+        y = load_int(r + fy->offset, fy->type);
+        p = load_int(r + fp->offset, fp->type);
+      } else {
+        t = to_us(r, h.scalar, o.float_time_is_seconds);
+        x = load_int(r + h.itemsize, h.scalar);
+        y = load_int(r + 2 * h.itemsize, h.scalar);
+        p = load_int(r + 3 * h.itemsize, h.scalar);
+      }
+      DIFFEVENT_CHECK(p == 0 || p == 1 || p == -1, ErrorCode::kFormatError,
+                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", src, done + i, p);
+      b.add(t, x, y, p == 1 ? 1 : -1);
+    }
+    done += m;
+  }
+}
+
+// A whole 1-D array from an in-memory .npy, as int64 (or microseconds for time).
+std::vector<int64_t> load_column(const std::string& bytes, const std::string& src, bool is_time, bool seconds) {
+  MemSource in(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  const NpyHeader h = parse_header(in, src);
+  DIFFEVENT_CHECK(!h.structured && !h.fortran && h.shape.size() <= 2, ErrorCode::kFormatError,
+                  "'{}': expected a plain 1-D array", src);
+  size_t n = 1;
+  for (auto d : h.shape) n *= static_cast<size_t>(d);
+  std::vector<unsigned char> buf(n * h.itemsize);
+  in.read_exact(buf.data(), buf.size(), src, "an array");
+  std::vector<int64_t> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char* p = buf.data() + i * h.itemsize;
+    out[i] = is_time ? to_us(p, h.scalar, seconds) : load_int(p, h.scalar);
+  }
+  return out;
+}
+
+struct ZipEntry {
+  std::string name;
+  uint16_t method = 0;
+  uint32_t crc = 0;
+  uint64_t csize = 0, usize = 0, offset = 0;
+};
+
+std::map<std::string, ZipEntry> zip_directory(const std::string& z, const std::string& src) {
+  const auto* u = reinterpret_cast<const unsigned char*>(z.data());
+  DIFFEVENT_CHECK(z.size() >= 22, ErrorCode::kFormatError, "'{}': NPZ (zip) file is truncated", src);
+  size_t eocd = std::string::npos;
+  for (size_t i = z.size() - 22 + 1; i-- > 0 && z.size() - i < 65536 + 22;) {
+    if (load_le<uint32_t>(u + i) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  DIFFEVENT_CHECK(eocd != std::string::npos, ErrorCode::kFormatError,
+                  "'{}': NPZ (zip) end-of-directory record not found (truncated file?)", src);
+  const uint16_t count = load_le<uint16_t>(u + eocd + 10);
+  const uint32_t cd_off = load_le<uint32_t>(u + eocd + 16);
+  DIFFEVENT_CHECK(cd_off != 0xFFFFFFFFu, ErrorCode::kUnsupported, "'{}': ZIP64 archives are not supported", src);
+  std::map<std::string, ZipEntry> out;
+  size_t p = cd_off;
+  for (uint16_t k = 0; k < count; ++k) {
+    DIFFEVENT_CHECK(p + 46 <= z.size() && load_le<uint32_t>(u + p) == 0x02014b50, ErrorCode::kFormatError,
+                    "'{}': corrupt NPZ central directory", src);
+    ZipEntry e;
+    e.method = load_le<uint16_t>(u + p + 10);
+    e.crc = load_le<uint32_t>(u + p + 16);
+    e.csize = load_le<uint32_t>(u + p + 20);
+    e.usize = load_le<uint32_t>(u + p + 24);
+    const uint16_t nlen = load_le<uint16_t>(u + p + 28), xlen = load_le<uint16_t>(u + p + 30),
+                   clen = load_le<uint16_t>(u + p + 32);
+    e.offset = load_le<uint32_t>(u + p + 42);
+    DIFFEVENT_CHECK(p + 46 + nlen <= z.size(), ErrorCode::kFormatError, "'{}': corrupt NPZ central directory", src);
+    e.name.assign(z.data() + p + 46, nlen);
+    if (e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0) e.name.resize(e.name.size() - 4);
+    out[e.name] = e;
+    p += 46 + nlen + xlen + clen;
+  }
+  return out;
+}
+
+std::string zip_member(const std::string& z, const ZipEntry& e, const std::string& src) {
+  const auto* u = reinterpret_cast<const unsigned char*>(z.data());
+  DIFFEVENT_CHECK(e.offset + 30 <= z.size() && load_le<uint32_t>(u + e.offset) == 0x04034b50,
+                  ErrorCode::kFormatError, "'{}': corrupt NPZ local header for '{}'", src, e.name);
+  const size_t data = e.offset + 30 + load_le<uint16_t>(u + e.offset + 26) + load_le<uint16_t>(u + e.offset + 28);
+  DIFFEVENT_CHECK(data + e.csize <= z.size(), ErrorCode::kFormatError,
+                  "'{}': NPZ member '{}' is truncated", src, e.name);
+  std::string out;
+  if (e.method == 0) {
+    out.assign(z.data() + data, e.csize);
+  } else {
+    DIFFEVENT_CHECK(e.method == 8, ErrorCode::kUnsupported, "'{}': NPZ member '{}' uses zip method {}", src, e.name, e.method);
+    out = inflate_bytes(u + data, e.csize, e.usize, false, src);
+  }
+  DIFFEVENT_CHECK(crc32_ieee(reinterpret_cast<const unsigned char*>(out.data()), out.size()) == e.crc,
+                  ErrorCode::kFormatError, "'{}': NPZ member '{}' fails its CRC check (corrupt file)", src, e.name);
+  return out;
+}
+
+std::string npy_header(const std::string& descr, const std::string& shape) {
+  std::string dict = fmt::format("{{'descr': {}, 'fortran_order': False, 'shape': {}, }}", descr, shape);
+  const size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict.push_back('\n');
+  std::string out("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<uint16_t>(dict.size());
+  out.push_back(static_cast<char>(len & 0xFF));
+  out.push_back(static_cast<char>(len >> 8));
+  return out + dict;
+}
+
+template <typename T>
+std::string npy_array(const std::vector<T>& v, const char* descr) {
+  std::string s = npy_header(fmt::format("'{}'", descr), fmt::format("({},)", v.size()));
+  s.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  return s;
+}
+
+}  // namespace
+
+EventFile read_npy(const std::string& path, const ReadOptions& o) {
+  FileSource in(path);
+  EventBuilder b(path, o.width, o.height, o.sort_if_unsorted);
+  decode_npy(in, path, o, b);
+  EventFile out;
+  out.events = b.finish(&out.size_inferred);
+  return out;
+}
+
+EventFile read_npz(const std::string& path, const ReadOptions& o) {
+  const std::string z = read_file(path);
+  const auto dir = zip_directory(z, path);
+  auto pick = [&](std::initializer_list<const char*> names) -> const ZipEntry* {
+    for (const char* n : names) {
+      auto it = dir.find(n);
+      if (it != dir.end()) return &it->second;
+    }
+    return nullptr;
+  };
+  EventBuilder b(path, o.width, o.height, o.sort_if_unsorted);
+  if (const ZipEntry* ev = pick({"events"})) {
+    const std::string bytes = zip_member(z, *ev, path);
+    MemSource in(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    decode_npy(in, path, o, b);
+  } else {
+    const ZipEntry* et = pick({"t", "ts", "timestamp", "timestamps"});
+    const ZipEntry* ex = pick({"x", "xs"});
+    const ZipEntry* ey = pick({"y", "ys"});
+    const ZipEntry* ep = pick({"p", "ps", "polarity", "polarities"});
+    DIFFEVENT_CHECK(et && ex && ey && ep, ErrorCode::kFormatError,
+                    "'{}': NPZ needs arrays t (or ts/timestamp), x, y and p (or polarity), or 'events'", path);
+    if (o.swap_xy) std::swap(ex, ey);
+    const auto t = load_column(zip_member(z, *et, path), path, true, o.float_time_is_seconds);
+    const auto x = load_column(zip_member(z, *ex, path), path, false, false);
+    const auto y = load_column(zip_member(z, *ey, path), path, false, false);
+    const auto p = load_column(zip_member(z, *ep, path), path, false, false);
+    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(), ErrorCode::kFormatError,
+                    "'{}': NPZ arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(), x.size(), y.size(), p.size());
+    if (const ZipEntry* es = pick({"sensor_resolution", "sensor_size"}); es && o.width == 0) {
+      const auto hw = load_column(zip_member(z, *es, path), path, false, false);
+      DIFFEVENT_CHECK(hw.size() == 2 && hw[0] >= 1 && hw[1] >= 1 && hw[0] <= 65535 && hw[1] <= 65535,
+                      ErrorCode::kFormatError, "'{}': sensor_resolution must hold [height, width]", path);
+      b.set_size(static_cast<int>(hw[1]), static_cast<int>(hw[0]));
+    }
+    for (size_t i = 0; i < t.size(); ++i) {
+      DIFFEVENT_CHECK(p[i] == 0 || p[i] == 1 || p[i] == -1, ErrorCode::kFormatError,
+                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, i, p[i]);
+      b.add(t[i], x[i], y[i], p[i] == 1 ? 1 : -1);
+    }
+  }
+  EventFile out;
+  out.events = b.finish(&out.size_inferred);
+  return out;
+}
+
+void write_npy(const std::string& path, const EventStream& ev) {
+  std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
+  const std::string h = npy_header("[('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')]",
+                                   fmt::format("({},)", ev.size()));
+  std::fwrite(h.data(), 1, h.size(), f.get());
+  std::vector<unsigned char> buf;
+  buf.reserve(13 * 65536);
+  for (size_t i = 0; i < ev.size(); ++i) {
+    unsigned char r[13];
+    std::memcpy(r, &ev.t_us()[i], 8);
+    std::memcpy(r + 8, &ev.x()[i], 2);
+    std::memcpy(r + 10, &ev.y()[i], 2);
+    r[12] = static_cast<unsigned char>(ev.p()[i]);
+    buf.insert(buf.end(), r, r + 13);
+    if (buf.size() >= 13 * 65536) {
+      std::fwrite(buf.data(), 1, buf.size(), f.get());
+      buf.clear();
+    }
+  }
+  std::fwrite(buf.data(), 1, buf.size(), f.get());
+  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
+                  "error while writing '{}'", path);
+}
+
+void write_npz(const std::string& path, const EventStream& ev) {
+  DIFFEVENT_CHECK(ev.size() < 200000000, ErrorCode::kUnsupported,
+                  "write_npz: {} events exceed the 4 GiB zip limit (ZIP64 is not supported)", ev.size());
+  std::vector<std::pair<std::string, std::string>> members = {
+      {"t.npy", npy_array(ev.t_us(), "<i8")},
+      {"x.npy", npy_array(ev.x(), "<u2")},
+      {"y.npy", npy_array(ev.y(), "<u2")},
+      {"p.npy", npy_array(ev.p(), "|i1")},
+      {"sensor_resolution.npy", npy_array(std::vector<int64_t>{ev.height(), ev.width()}, "<i8")},
+  };
+  std::string out, cd;
+  auto put16 = [](std::string& s, uint32_t v) { s.push_back(char(v & 0xFF)); s.push_back(char((v >> 8) & 0xFF)); };
+  auto put32 = [&](std::string& s, uint32_t v) { put16(s, v & 0xFFFF); put16(s, v >> 16); };
+  for (const auto& [name, data] : members) {
+    const uint32_t crc = crc32_ieee(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    const auto offset = static_cast<uint32_t>(out.size());
+    put32(out, 0x04034b50); put16(out, 20); put16(out, 0); put16(out, 0); put16(out, 0); put16(out, 0x21);
+    put32(out, crc); put32(out, static_cast<uint32_t>(data.size())); put32(out, static_cast<uint32_t>(data.size()));
+    put16(out, static_cast<uint32_t>(name.size())); put16(out, 0);
+    out += name;
+    out += data;
+    put32(cd, 0x02014b50); put16(cd, 20); put16(cd, 20); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0x21);
+    put32(cd, crc); put32(cd, static_cast<uint32_t>(data.size())); put32(cd, static_cast<uint32_t>(data.size()));
+    put16(cd, static_cast<uint32_t>(name.size())); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0);
+    put32(cd, 0); put32(cd, offset);
+    cd += name;
+  }
+  const auto cd_off = static_cast<uint32_t>(out.size());
+  out += cd;
+  put32(out, 0x06054b50); put16(out, 0); put16(out, 0);
+  put16(out, static_cast<uint32_t>(members.size())); put16(out, static_cast<uint32_t>(members.size()));
+  put32(out, static_cast<uint32_t>(cd.size())); put32(out, cd_off); put16(out, 0);
+  std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
+  std::fwrite(out.data(), 1, out.size(), f.get());
+  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
+                  "error while writing '{}'", path);
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian package diffevent needs (build, tests, benchmarks, docs data).
+# Usage: bash scripts/setup.sh            (full: with LibTorch)
+#        DIFFEVENT_NO_TORCH=1 bash scripts/setup.sh   (event half only)
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+pkgs=(
+  build-essential cmake ninja-build pkg-config ccache
+  libeigen3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpng-dev zlib1g-dev libhdf5-dev libcli11-dev nlohmann-json3-dev
+  liblz4-dev libzstd-dev python3
+)
+if [ -z "${DIFFEVENT_NO_TORCH:-}" ]; then pkgs+=(libtorch-dev); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all packages present"
