@@ -34,6 +34,13 @@ struct EdiOptions {
   bool linearize_srgb = false;
   /// Threads for the integrator.
   int num_threads = 1;
+
+  /// Defaults with a symmetric threshold c.
+  static EdiOptions with_threshold(double c) {
+    EdiOptions o;
+    o.thresholds = Thresholds::symmetric(c);
+    return o;
+  }
 };
 
 /// Options for the automatic threshold search (Edi::estimate_threshold).
@@ -57,7 +64,7 @@ struct ThresholdEstimate {
 /// Grey and RGB frames share one E (events are luminance changes).
 ///
 /// \code
-///   Edi edi({Thresholds::symmetric(0.2)});
+///   Edi edi(EdiOptions::with_threshold(0.2));
 ///   Image sharp = edi.deblur(blurry, events, {0, 20000});
 ///   auto video = edi.frames(blurry, events, {0, 20000}, 8);
 /// \endcode

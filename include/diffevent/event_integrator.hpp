@@ -31,6 +31,14 @@ struct IntegratorOptions {
   /// Worker threads (>= 1). The event range is split into chunks whose partial integrals
   /// combine exactly (see docs/edi.md, "Parallel integration").
   int num_threads = 1;
+
+  /// Options with the given thresholds and thread count.
+  static IntegratorOptions with(Thresholds thresholds, int num_threads = 1) {
+    IntegratorOptions o;
+    o.thresholds = std::move(thresholds);
+    o.num_threads = num_threads;
+    return o;
+  }
 };
 
 /// Computes, per pixel, the EDI double integral (slides eq. 3)
@@ -45,7 +53,7 @@ struct IntegratorOptions {
 /// An event at time t_e changes the level for t > t_e. Events with t in [t0, t1) are used.
 ///
 /// \code
-///   EventIntegrator integ({Thresholds::symmetric(0.2)});
+///   EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(0.2)));
 ///   Image E = integ.double_integral(events, 0, 20000);      // tau = 10000 us
 ///   // sharp = blurry / E  (see edi.hpp)
 /// \endcode

@@ -53,7 +53,7 @@ Edi::Edi(EdiOptions options) : options_(std::move(options)) {
                   ErrorCode::kInvalidArgument, "edi: min_integral = {} must be finite and > 0",
                   options_.min_integral);
   // Validates the thresholds once, here.
-  EventIntegrator check({options_.thresholds, options_.num_threads});
+  EventIntegrator check(IntegratorOptions::with(options_.thresholds, options_.num_threads));
 }
 
 void Edi::validate(const Image& blurry, const EventStream& events, const Exposure& exposure) const {
@@ -72,7 +72,7 @@ void Edi::validate(const Image& blurry, const EventStream& events, const Exposur
 
 Image Edi::deblur(const Image& blurry, const EventStream& events, const Exposure& exposure) const {
   validate(blurry, events, exposure);
-  EventIntegrator integ({options_.thresholds, options_.num_threads});
+  EventIntegrator integ(IntegratorOptions::with(options_.thresholds, options_.num_threads));
   const Image E = integ.double_integral(events, exposure.t0_us, exposure.t1_us, options_.tau_us);
   Image out = blurry;
   if (options_.linearize_srgb) srgb_to_linear(out);
@@ -92,7 +92,7 @@ std::vector<Image> Edi::frames(const Image& blurry, const EventStream& events,
                   "edi: frame count {} must be in [1, 100000]", count);
   validate(blurry, events, exposure);
   const TimestampUs tau = options_.tau_us ? *options_.tau_us : exposure.mid_us();
-  EventIntegrator integ({options_.thresholds, options_.num_threads});
+  EventIntegrator integ(IntegratorOptions::with(options_.thresholds, options_.num_threads));
   Image sharp = blurry;
   {
     const Image E = integ.double_integral(events, exposure.t0_us, exposure.t1_us, tau);

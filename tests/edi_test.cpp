@@ -1,0 +1,110 @@
+#include <cmath>
+
+#include "test_util.hpp"
+
+using namespace diffevent;
+
+namespace {
+SimulationResult simulate(int c, uint64_t seed, double sigma = 0.0) {
+  SimulatorOptions o;
+  o.width = 96;
+  o.height = 80;
+  o.c_pos = o.c_neg = 0.2;
+  o.threshold_sigma = sigma;
+  o.seed = seed;
+  CameraMotion m;
+  m.dx_px = 14;
+  m.dy_px = -5;
+  m.rotation_rad = 0.02;
+  return EventSimulator(o).simulate_motion(test::synthetic_photo(c, 110, 120, seed), m);
+}
+}  // namespace
+
+TEST(Edi, IdealModelInvertsExactly) {
+  // Given blurry = E * sharp built from the integrator itself, EDI returns sharp.
+  const auto ev = test::random_stream(8, 6, 500, 0, 4000, 2);
+  const Image sharp = test::synthetic_photo(1, 6, 8, 4);
+  EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(0.2)));
+  const Image E = integ.double_integral(ev, 0, 4000);
+  Image blurry = sharp;
+  for (size_t i = 0; i < blurry.size(); ++i) blurry.data()[i] *= E.data()[i];
+  const Image out = Edi(EdiOptions::with_threshold(0.2)).deblur(blurry, ev, {0, 4000});
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out.data()[i], sharp.data()[i], 1e-5);
+}
+
+TEST(Edi, BeatsBlurryInputOnSimulatedDataByFiveDb) {
+  for (uint64_t seed : {1u, 2u}) {
+    const auto r = simulate(1, seed);
+    const Image out = Edi(EdiOptions::with_threshold(0.2)).deblur(r.blurry, r.events, r.exposure);
+    const double gain = psnr(r.sharp, out) - psnr(r.sharp, r.blurry);
+    EXPECT_GT(gain, 5.0) << "seed " << seed << ": EDI " << psnr(r.sharp, out) << " dB, blur " << psnr(r.sharp, r.blurry);
+  }
+}
+
+TEST(Edi, RgbSharesOneDoubleIntegral) {
+  const auto r = simulate(3, 5);
+  const Image out = Edi(EdiOptions::with_threshold(0.2)).deblur(r.blurry, r.events, r.exposure);
+  ASSERT_EQ(out.channels(), 3);
+  const Image E = EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(0.2))).double_integral(r.events, 0, r.exposure.t1_us);
+  for (int c = 0; c < 3; ++c)
+    EXPECT_NEAR(out.at(c, 40, 50), r.blurry.at(c, 40, 50) / std::max(E.at(0, 40, 50), 1e-3f), 1e-6);
+  EXPECT_GT(psnr(r.sharp, out) - psnr(r.sharp, r.blurry), 5.0);
+}
+
+TEST(Edi, FramesAtTauEqualDeblurAndFollowLogChange) {
+  const auto r = simulate(1, 3);
+  Edi edi(EdiOptions::with_threshold(0.2));
+  std::vector<TimestampUs> times;
+  const auto frames = edi.frames(r.blurry, r.events, r.exposure, 4, &times);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(times[0], 2500);
+  EXPECT_EQ(times[3], 17500);
+  const Image sharp = edi.deblur(r.blurry, r.events, r.exposure);
+  const Image d = EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(0.2))).log_change(r.events, r.exposure.mid_us(), times[0]);
+  for (size_t i = 0; i < sharp.size(); i += 97) EXPECT_NEAR(frames[0].data()[i], sharp.data()[i] * std::exp(d.data()[i]), 1e-4);
+  // The mean of the frames approximates the blurry frame (the model's consistency).
+  Image mean(1, sharp.height(), sharp.width());
+  for (const auto& f : edi.frames(r.blurry, r.events, r.exposure, 40))
+    for (size_t i = 0; i < mean.size(); ++i) mean.data()[i] += f.data()[i] / 40.0f;
+  EXPECT_GT(psnr(r.blurry, mean), 35.0);
+}
+
+TEST(Edi, ThresholdSearchFindsAUsefulThreshold) {
+  const auto r = simulate(1, 4);
+  const auto est = Edi().estimate_threshold(r.blurry, r.events, r.exposure);
+  EXPECT_GT(est.c, 0.1);
+  EXPECT_LT(est.c, 0.3);
+  EXPECT_GT(est.evaluations, 5);
+  // The energy at the estimate is no worse than at the ends of the interval.
+  Edi edi;
+  EXPECT_LE(est.energy, edi.threshold_energy(r.blurry, r.events, r.exposure, 0.05) + 1e-12);
+  EXPECT_LE(est.energy, edi.threshold_energy(r.blurry, r.events, r.exposure, 1.0) + 1e-12);
+  const Image out = Edi(EdiOptions::with_threshold(est.c)).deblur(r.blurry, r.events, r.exposure);
+  EXPECT_GT(psnr(r.sharp, out), psnr(r.sharp, r.blurry) + 2.0);
+}
+
+TEST(Edi, LinearizeOptionRoundTripsWithoutEvents) {
+  // With no events E = 1, so the output equals the input whatever the transfer function.
+  Image blurry = test::synthetic_photo(1, 10, 12, 1);
+  EdiOptions o;
+  o.linearize_srgb = true;
+  const Image out = Edi(o).deblur(blurry, EventStream(12, 10), {0, 100});
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out.data()[i], blurry.data()[i], 1e-5);
+}
+
+TEST(Edi, GuardsTinyIntegralAndValidatesInput) {
+  // Many OFF events right after tau make E tiny; the guard caps the gain at 1 / min_integral.
+  std::vector<TimestampUs> t(200, 501);
+  auto ev = EventStream::from_arrays(1, 1, t, std::vector<uint16_t>(200, 0), std::vector<uint16_t>(200, 0), std::vector<int8_t>(200, 0));
+  EdiOptions o;
+  o.min_integral = 0.6;
+  const Image out = Edi(o).deblur(Image(1, 1, 1, 0.3f), ev, {0, 1000});
+  EXPECT_NEAR(out.at(0, 0, 0), 0.3 / 0.6, 1e-6);
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 5, 5), EventStream(4, 4), {0, 10}), ErrorCode::kInvalidArgument,
+                         "blurry image is 5x5 but the events come from a 4x4 sensor");
+  Image nan(1, 4, 4);
+  nan.at(0, 1, 1) = std::nanf("");
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(nan, EventStream(4, 4), {0, 10}), ErrorCode::kInvalidArgument, "NaN");
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), {10, 10}), ErrorCode::kInvalidArgument, "t0 < t1");
+  EXPECT_DIFFEVENT_ERROR(Edi().frames(Image(1, 4, 4), EventStream(4, 4), {0, 10}, 0), ErrorCode::kInvalidArgument, "frame count");
+}

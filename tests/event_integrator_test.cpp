@@ -1,0 +1,138 @@
+#include <cmath>
+
+#include "test_util.hpp"
+
+using namespace diffevent;
+
+namespace {
+
+// Brute force: the integrand is constant on each microsecond [k, k+1) because timestamps are
+// integers, so a sum over microseconds with exp() of the direct event count is the integral.
+std::vector<double> brute_force(const EventStream& ev, TimestampUs t0, TimestampUs t1, TimestampUs tau,
+                                const Thresholds& th) {
+  const size_t npix = static_cast<size_t>(ev.width()) * static_cast<size_t>(ev.height());
+  std::vector<double> E(npix, 0.0);
+  for (size_t pix = 0; pix < npix; ++pix) {
+    const double cp = th.c_pos_map.empty() ? th.c_pos : th.c_pos_map[pix];
+    const double cn = th.c_neg_map.empty() ? th.c_neg : th.c_neg_map[pix];
+    // level(t) = sum of signed steps at events with t_e < t (in [t0, t1)), relative to tau.
+    std::vector<std::pair<TimestampUs, double>> steps;
+    for (size_t i = 0; i < ev.size(); ++i) {
+      if (static_cast<size_t>(ev.y()[i]) * ev.width() + ev.x()[i] != pix) continue;
+      if (ev.t_us()[i] < t0 || ev.t_us()[i] >= t1) continue;
+      steps.push_back({ev.t_us()[i], ev.p()[i] > 0 ? cp : -cn});
+    }
+    auto level = [&](double t) {
+      double l = 0;
+      for (auto& s : steps) l += (s.first < t) ? s.second : 0.0;
+      return l;
+    };
+    const double ltau = level(tau + 0.5) - 0.0;  // level just after tau: events at tau count
+    double sum = 0;
+    for (TimestampUs k = t0; k < t1; ++k) sum += std::exp(level(k + 0.5) - ltau);
+    E[pix] = sum / static_cast<double>(t1 - t0);
+  }
+  return E;
+}
+
+}  // namespace
+
+TEST(EventIntegrator, NoEventsGivesOneEverywhere) {
+  EventStream empty(5, 4);
+  const Image E = EventIntegrator().double_integral(empty, 0, 1000);
+  ASSERT_EQ(E.size(), 20u);
+  for (float v : E.values()) EXPECT_FLOAT_EQ(v, 1.0f);
+}
+
+TEST(EventIntegrator, SingleEventMatchesClosedForm) {
+  // Given one ON event at t_e after tau, E = ((t_e - t0) + (t1 - t_e) e^c) / T at that pixel.
+  const double c = 0.3;
+  const TimestampUs t0 = 0, t1 = 1000, te = 700;
+  auto ev = EventStream::from_arrays(3, 2, {te}, {2}, {1}, {1});
+  EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(c)));
+  const Image E = integ.double_integral(ev, t0, t1);
+  EXPECT_NEAR(E.at(0, 1, 2), ((te - t0) + (t1 - te) * std::exp(c)) / double(t1 - t0), 1e-6);
+  EXPECT_FLOAT_EQ(E.at(0, 0, 0), 1.0f);
+  // Before tau, an OFF event means the level before it was c_neg above the level at tau.
+  auto ev2 = EventStream::from_arrays(3, 2, {200}, {0}, {0}, {0});
+  Thresholds th;
+  th.c_pos = 0.5;
+  th.c_neg = 0.25;
+  const Image E2 = EventIntegrator(IntegratorOptions::with(th)).double_integral(ev2, t0, t1);
+  EXPECT_NEAR(E2.at(0, 0, 0), (200 * std::exp(0.25) + 800) / 1000.0, 1e-6);
+  // With tau at the exposure start, the same event acts after tau.
+  const Image E3 = EventIntegrator(IntegratorOptions::with(th)).double_integral(ev2, t0, t1, TimestampUs{0});
+  EXPECT_NEAR(E3.at(0, 0, 0), (200 + 800 * std::exp(-0.25)) / 1000.0, 1e-6);
+}
+
+TEST(EventIntegrator, MatchesBruteForceOnRandomStreams) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    const auto ev = test::random_stream(7, 5, 800, -300, 2300, seed);
+    Thresholds th;
+    th.c_pos = 0.21;
+    th.c_neg = 0.17;
+    const TimestampUs t0 = 0, t1 = 2000, tau = 777;
+    const auto ref = brute_force(ev, t0, t1, tau, th);
+    for (int threads : {1, 3}) {
+      IntegratorOptions o = IntegratorOptions::with(th, threads);
+      const Image E = EventIntegrator(o).double_integral(ev, t0, t1, tau);
+      for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-6) << "pixel " << i;
+    }
+  }
+}
+
+TEST(EventIntegrator, PerPixelThresholdMapsAndThreadsAgree) {
+  // ~550 events per pixel: log levels stay well inside double range (see docs/edi.md).
+  const auto ev = test::random_stream(9, 4, 20000, 0, 50000, 11);
+  Thresholds th;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.2f, 0.03f);
+  for (int i = 0; i < 36; ++i) {
+    th.c_pos_map.push_back(std::max(0.05f, nd(rng)));
+    th.c_neg_map.push_back(std::max(0.05f, nd(rng)));
+  }
+  const auto small = ev.slice_time(0, 1500);
+  const auto ref = brute_force(small, 0, 1500, 600, th);
+  const Image E = EventIntegrator(IntegratorOptions::with(th, 1)).double_integral(small, 0, 1500, 600);
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-6);
+  // Many events per pixel, split across threads: the chunk combination must be exact.
+  const Image A = EventIntegrator(IntegratorOptions::with(th, 1)).double_integral(ev, 0, 50000, 20000);
+  const Image B = EventIntegrator(IntegratorOptions::with(th, 4)).double_integral(ev, 0, 50000, 20000);
+  for (size_t i = 0; i < A.size(); ++i) EXPECT_NEAR(B.data()[i] / A.data()[i], 1.0, 1e-9);
+}
+
+TEST(EventIntegrator, LogChangeIsSignedAndAntisymmetric) {
+  auto ev = EventStream::from_arrays(2, 1, {10, 20, 30, 40}, {0, 0, 1, 0}, {0, 0, 0, 0}, {1, 1, 0, 0});
+  Thresholds th;
+  th.c_pos = 0.3;
+  th.c_neg = 0.1;
+  EventIntegrator integ(IntegratorOptions::with(th));
+  const Image d = integ.log_change(ev, 0, 35);
+  EXPECT_NEAR(d.at(0, 0, 0), 0.6, 1e-7);
+  EXPECT_NEAR(d.at(0, 0, 1), -0.1, 1e-7);
+  const Image r = integ.log_change(ev, 35, 0);
+  EXPECT_NEAR(r.at(0, 0, 0), -0.6, 1e-7);
+  // Events at exactly t_from are already included in x(t_from).
+  EXPECT_NEAR(integ.log_change(ev, 10, 20).at(0, 0, 0), 0.3, 1e-7);
+}
+
+TEST(EventIntegrator, ConsistentWithLogChange) {
+  // E at tau_a relates to E at tau_b by E_a = E_b * exp(L(tau_b) - L(tau_a)).
+  const auto ev = test::random_stream(6, 6, 2000, 0, 10000, 5);
+  EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(0.2)));
+  const Image Ea = integ.double_integral(ev, 0, 10000, TimestampUs{2000});
+  const Image Eb = integ.double_integral(ev, 0, 10000, TimestampUs{8000});
+  const Image d = integ.log_change(ev, 2000, 8000);
+  for (size_t i = 0; i < Ea.size(); ++i) EXPECT_NEAR(Ea.data()[i], Eb.data()[i] * std::exp(d.data()[i]), 2e-5 * Ea.data()[i]);
+}
+
+TEST(EventIntegrator, ValidatesArguments) {
+  EventStream ev(4, 4);
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(-0.1))), ErrorCode::kInvalidArgument, "must be finite and > 0");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds::symmetric(std::nan(""))}), ErrorCode::kInvalidArgument, "finite");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(ev, 10, 10), ErrorCode::kInvalidArgument, "t0 < t1");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(ev, 0, 10, TimestampUs{11}), ErrorCode::kOutOfRange, "outside the exposure");
+  Thresholds th;
+  th.c_pos_map.assign(3, 0.2f);
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(th)).double_integral(ev, 0, 10), ErrorCode::kInvalidArgument, "c_pos_map has 3 values");
+}

@@ -1,0 +1,225 @@
+#include <cstdio>
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace diffevent;
+
+namespace {
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f << bytes;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+void expect_same(const EventStream& a, const EventStream& b) {
+  EXPECT_EQ(a.width(), b.width());
+  EXPECT_EQ(a.height(), b.height());
+  EXPECT_EQ(a.t_us(), b.t_us());
+  EXPECT_EQ(a.x(), b.x());
+  EXPECT_EQ(a.y(), b.y());
+  EXPECT_EQ(a.p(), b.p());
+}
+
+// EVT 3.0 encoder for tests: TIME_HIGH / TIME_LOW when they change, ADDR_Y when y changes,
+// then ADDR_X (single event) or VECT_BASE_X + VECT_12 for runs on one row.
+std::string encode_evt3(const EventStream& ev, const std::string& header) {
+  std::string out = header;
+  auto put = [&](uint16_t w) { out.push_back(char(w & 0xFF)); out.push_back(char(w >> 8)); };
+  int64_t high = -1, low = -1, y = -1;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const int64_t t = ev.t_us()[i] & 0xFFFFFF;
+    // Like a sensor, emit every TIME_HIGH step (each 4096 us) between events.
+    const int64_t step = ev.t_us()[i] >> 12;
+    for (int64_t s = (i == 0 ? step : (ev.t_us()[i - 1] >> 12) + 1); s <= step; ++s) {
+      high = s & 0xFFF;
+      put(static_cast<uint16_t>(0x8000 | high));
+    }
+    if ((t & 0xFFF) != low) {
+      low = t & 0xFFF;
+      put(static_cast<uint16_t>(0x6000 | low));
+    }
+    if (ev.y()[i] != y) {
+      y = ev.y()[i];
+      put(static_cast<uint16_t>(0x0000 | y));
+    }
+    // Vectorised form for even indices, single-event form otherwise (both paths tested).
+    if (i % 2 == 0) {
+      put(static_cast<uint16_t>(0x3000 | ((ev.p()[i] > 0) << 11) | ev.x()[i]));
+      put(static_cast<uint16_t>(0x4000 | 1));
+    } else {
+      put(static_cast<uint16_t>(0x2000 | ((ev.p()[i] > 0) << 11) | ev.x()[i]));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(EventIo, RoundTripsEveryWriterReaderPair) {
+  test::TempDir dir;
+  const auto ev = test::random_stream(346, 260, 5000, 1000, 3000000, 3);
+  std::vector<std::string> names = {"e.txt", "e.npy", "e.npz", "e.raw", "e.dat"};
+  if (hdf5_supported()) names.push_back("e.h5");
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
+    write_events(dir.file(name), ev);
+    ReadOptions ro;
+    if (name == "e.npy") ro.width = 346, ro.height = 260;  // .npy carries no sensor size
+    const EventFile f = read_events(dir.file(name), ro);
+    expect_same(ev, f.events);
+    EXPECT_FALSE(f.size_inferred);
+  }
+}
+
+TEST(EventIo, Evt3DecoderHandlesVectorsAndTimeWraparound) {
+  test::TempDir dir;
+  // Times cross the 2^24 us EVT3 wrap twice.
+  std::vector<TimestampUs> t = {10, 4096, 16777000, 16777215, 16777216 + 5, 33554432 + 77, 33554432 + 8000};
+  auto ev = EventStream::from_arrays(640, 480, t, {1, 2, 639, 4, 5, 6, 7}, {0, 0, 479, 3, 3, 9, 9}, {1, 0, 1, 0, 1, 0, 1});
+  write_bytes(dir.file("a.raw"), encode_evt3(ev, "% evt 3.0\n% format EVT3;height=480;width=640\n% end\n"));
+  const auto f = read_events(dir.file("a.raw"));
+  EXPECT_EQ(f.format, EventFormat::kEvt3);
+  expect_same(ev, f.events);
+  // time_shift subtracts the first TIME_HIGH (OpenEB's default behaviour).
+  ReadOptions ro;
+  ro.time_shift = true;
+  EXPECT_EQ(read_events(dir.file("a.raw"), ro).events.t_us()[0], 10);
+}
+
+TEST(EventIo, Evt2HandlesTimeHighWraparound) {
+  test::TempDir dir;
+  const TimestampUs wrap = TimestampUs{1} << 34;
+  auto ev = EventStream::from_arrays(100, 100, {wrap - 70, wrap - 1, wrap + 3, wrap + 100}, {1, 2, 3, 4}, {5, 6, 7, 8}, {1, 0, 1, 0});
+  write_events(dir.file("w.raw"), ev);
+  expect_same(ev, read_events(dir.file("w.raw")).events);
+}
+
+TEST(EventIo, TextReaderAcceptsRpgConventions) {
+  test::TempDir dir;
+  write_bytes(dir.file("a.txt"), "# comment\n0.000001 1 2 1\n0.5 3 4 0\n1.2500005 0 0 1\n");
+  const auto f = read_events(dir.file("a.txt"));
+  EXPECT_TRUE(f.size_inferred);
+  EXPECT_EQ(f.events.width(), 4);
+  EXPECT_EQ(f.events.height(), 5);
+  EXPECT_EQ(f.events.t_us(), (std::vector<TimestampUs>{1, 500000, 1250001}));
+  EXPECT_EQ(f.events.p()[1], -1);
+}
+
+TEST(EventIo, ExposureAndImageTravelThroughHdf5) {
+  if (!hdf5_supported()) GTEST_SKIP() << "HDF5 not compiled in";
+  test::TempDir dir;
+  const auto ev = test::random_stream(20, 10, 100, 0, 20000, 1);
+  WriteOptions wo;
+  wo.exposure = Exposure{123, 20123};
+  wo.image = test::synthetic_photo(1, 10, 20, 1);
+  write_events(dir.file("x.h5"), ev, wo);
+  const auto f = read_events(dir.file("x.h5"));
+  ASSERT_EQ(f.exposures.size(), 1u);
+  EXPECT_EQ(f.exposures[0].t0_us, 123);
+  EXPECT_EQ(f.exposures[0].t1_us, 20123);
+  ASSERT_TRUE(f.image.has_value());
+  EXPECT_NEAR(f.image->at(0, 3, 4), wo.image->at(0, 3, 4), 0.5 / 255 + 1e-6);
+}
+
+TEST(EventIo, MalformedFilesGiveSpecificErrors) {
+  test::TempDir dir;
+  const auto ev = test::random_stream(64, 48, 1000, 0, 100000, 2);
+  // Empty file.
+  write_bytes(dir.file("empty.raw"), "");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("empty.raw")), ErrorCode::kFormatError, "the file is empty");
+  // Wrong magic.
+  write_bytes(dir.file("bad.aedat4"), "#!AER-DAT9.9\r\nxxxxxxxx");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.aedat4"), [] { ReadOptions o; o.format = EventFormat::kAedat4; return o; }()), ErrorCode::kFormatError, "bad magic");
+  write_bytes(dir.file("bad.npy"), std::string("\x93NUMPZ\x01\x00xxxxxxxx", 16));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.npy"), [] { ReadOptions o; o.format = EventFormat::kNpy; return o; }()), ErrorCode::kFormatError, "bad magic");
+  write_bytes(dir.file("bad.mat"), std::string(200, 'x'));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.mat"), [] { ReadOptions o; o.format = EventFormat::kMat; return o; }()), ErrorCode::kFormatError, "not a MATLAB v5");
+  write_bytes(dir.file("bad.bin"), std::string("\x01\x02\x03\x04garbage", 11));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.bin")), ErrorCode::kFormatError, "unrecognised event file");
+  // Truncated files, one per binary format.
+  for (const char* name : {"t.npy", "t.dat", "t.raw", "t.npz"}) {
+    SCOPED_TRACE(name);
+    write_events(dir.file(name), ev);
+    std::string bytes = read_bytes(dir.file(name));
+    bytes.resize(bytes.size() - 3);
+    write_bytes(dir.file(name), bytes);
+    ReadOptions ro;
+    ro.width = 64, ro.height = 48;
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), ErrorCode::kFormatError, "truncated");
+  }
+  if (hdf5_supported()) {
+    write_events(dir.file("t.h5"), ev);
+    std::string bytes = read_bytes(dir.file("t.h5"));
+    bytes.resize(bytes.size() / 2);
+    write_bytes(dir.file("t.h5"), bytes);
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file("t.h5")), ErrorCode::kFormatError, "t.h5");
+  }
+  // Coordinates outside the stated sensor.
+  write_bytes(dir.file("c.txt"), "10 10\n0.1 3 4 1\n0.2 10 4 1\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("c.txt")), ErrorCode::kOutOfRange, "event at index 1 (t = 200000 us) has (x, y) = (10, 4) outside the 10x10 sensor");
+  // Decreasing timestamps, and the sort option.
+  write_bytes(dir.file("d.txt"), "10 10\n0.3 3 4 1\n0.2 1 4 0\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("d.txt")), ErrorCode::kFormatError, "timestamp at index 1 (200000 us) is earlier than the one before it (300000 us)");
+  ReadOptions sorted;
+  sorted.sort_if_unsorted = true;
+  EXPECT_EQ(read_events(dir.file("d.txt"), sorted).events.t_us(), (std::vector<TimestampUs>{200000, 300000}));
+  // Malformed text line and bad polarity.
+  write_bytes(dir.file("m.txt"), "0.1 3 4 1\n0.2 oops 4 1\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("m.txt")), ErrorCode::kFormatError, "line 2: expected 't x y p'");
+  write_bytes(dir.file("p.txt"), "0.1 3 4 7\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("p.txt")), ErrorCode::kFormatError, "polarity is 7");
+  // A RAW file whose header names another encoding.
+  write_bytes(dir.file("h.raw"), "% evt 2.0\n% end\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.raw"), [] { ReadOptions o; o.format = EventFormat::kEvt3; return o; }()), ErrorCode::kFormatError, "does not declare EVT3");
+  // Missing file.
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("nope.h5")), ErrorCode::kIoError, "cannot open");
+}
+
+TEST(EventIo, FailedWriteLeavesNoFileBehind) {
+  test::TempDir dir;
+  // EVT2 cannot hold 11-bit+ coordinates: the writer throws and nothing appears.
+  const auto ev = test::random_stream(4000, 10, 10, 0, 100, 1);
+  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("big.raw"), ev), ErrorCode::kInvalidArgument, "11-bit");
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("x.unknown"), ev), ErrorCode::kInvalidArgument, "cannot tell the format");
+}
+
+TEST(EventIo, ReadsRealRecordings) {
+  const std::string real = test::real_data_dir();
+  if (real.empty()) GTEST_SKIP() << "../shared/data/real not present";
+  struct Case { const char* file; size_t events; TimestampUs span_min, span_max; int w, h; };
+  // ni-joint: exposure windows of 20, 6, 2 and 6 ms (DATA.md); tonic samples: 111,954 and 2,009 events.
+  for (const Case& c : {Case{"ni-joint/data/badminton.mat", 11574, 19900, 20000, 0, 0},
+                        Case{"ni-joint/data/keyboard.mat", 24988, 5900, 6000, 0, 0},
+                        Case{"ni-joint/data/low_light_model1.mat", 14854, 1900, 2000, 0, 0},
+                        Case{"ni-joint/data/low_light_model2.mat", 47356, 5900, 6000, 0, 0},
+                        Case{"tonic/sample.aedat4", 111954, 0, 1000000000, 320, 240},
+                        Case{"tonic/sample_ncars.dat", 2009, 0, 1000000000, 0, 0}}) {
+    SCOPED_TRACE(c.file);
+    const auto f = read_events(real + "/" + c.file);
+    EXPECT_EQ(f.events.size(), c.events);
+    const TimestampUs span = f.events.t_end() - f.events.t_begin();
+    EXPECT_GE(span, c.span_min);
+    EXPECT_LE(span, c.span_max);
+    if (c.w) {
+      EXPECT_EQ(f.events.width(), c.w);
+      EXPECT_EQ(f.events.height(), c.h);
+    }
+  }
+  // ni-joint coordinates fit the DAVIS346 frame that comes with them.
+  ReadOptions ro;
+  ro.width = 346, ro.height = 260;
+  EXPECT_EQ(read_events(real + "/ni-joint/data/toy.mat", ro).events.width(), 346);
+}
+
+TEST(EventIo, DetectsFormatsAndParsesNames) {
+  EXPECT_EQ(parse_format("evt3"), EventFormat::kEvt3);
+  EXPECT_STREQ(format_name(EventFormat::kAedat4), "aedat4");
+  EXPECT_DIFFEVENT_ERROR(parse_format("jpeg"), ErrorCode::kInvalidArgument, "unknown event format 'jpeg'");
+}

@@ -1,0 +1,383 @@
+// diffevent command-line tool: simulate, edi, eval, info, convert.
+// Exit codes: 0 success, 1..7 diffevent::ErrorCode of the failure, 64 usage error.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "diffevent/diffevent.hpp"
+
+namespace fs = std::filesystem;
+using diffevent::Error;
+using diffevent::ErrorCode;
+using json = nlohmann::json;
+
+namespace {
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f) throw Error(ErrorCode::kIoError, fmt::format("cannot open '{}' for writing", tmp));
+    f << text;
+    if (!f.flush()) throw Error(ErrorCode::kIoError, fmt::format("error while writing '{}'", tmp));
+  }
+  fs::rename(tmp, path);
+}
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(ErrorCode::kIoError, fmt::format("cannot create folder '{}': {}", dir, ec.message()));
+}
+
+diffevent::Exposure parse_exposure(const std::string& s) {
+  const auto colon = s.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    size_t a = 0, b = 0;
+    const long long t0 = std::stoll(s.substr(0, colon), &a);
+    const long long t1 = std::stoll(s.substr(colon + 1), &b);
+    if (a != colon || b != s.size() - colon - 1) throw std::invalid_argument("trailing");
+    if (t1 <= t0) throw Error(ErrorCode::kInvalidArgument, fmt::format("--exposure {}: the end must be after the start", s));
+    return {t0, t1};
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::kInvalidArgument, fmt::format("--exposure '{}': expected T0:T1 in microseconds (or 'span')", s));
+  }
+}
+
+std::pair<int, int> parse_size(const std::string& s) {
+  int w = 0, h = 0;
+  char extra = 0;
+  if (std::sscanf(s.c_str(), "%dx%d%c", &w, &h, &extra) != 2 || w < 16 || h < 16 || w > 8192 || h > 8192)
+    throw Error(ErrorCode::kInvalidArgument, fmt::format("--size '{}': expected WxH with sides in [16, 8192]", s));
+  return {w, h};
+}
+
+// Reads events and makes their sensor size agree with an image when the file stated none.
+diffevent::EventFile load_events(const std::string& path, const diffevent::Image* image, bool sort) {
+  diffevent::ReadOptions ro;
+  ro.sort_if_unsorted = sort;
+  diffevent::EventFile ef = diffevent::read_events(path, ro);
+  if (image && ef.size_inferred) {
+    const auto& e = ef.events;
+    if (e.width() <= image->width() && e.height() <= image->height()) {
+      diffevent::IngestOptions io;
+      io.polarity = diffevent::PolarityEncoding::kMinusPlusOne;
+      ef.events = diffevent::EventStream::from_arrays(image->width(), image->height(), e.t_us(), e.x(), e.y(), e.p(), io);
+      ef.size_inferred = false;
+    }
+  }
+  return ef;
+}
+
+struct Common {
+  bool json_out = false;
+};
+
+int run_simulate(const std::string& image_path, const std::string& out_dir, const std::string& size,
+                 long long exposure_us, double threshold, double sigma, double noise_hz, double leak_hz,
+                 long long refractory_us, unsigned long long seed, std::vector<double> motion, bool srgb,
+                 int bit_depth, const Common& c) {
+  diffevent::Image photo = diffevent::read_image(image_path);
+  if (srgb) diffevent::srgb_to_linear(photo);
+  diffevent::SimulatorOptions o;
+  if (!size.empty()) {
+    const auto [w, h] = parse_size(size);
+    o.width = w;
+    o.height = h;
+    // Scale the photo to cover the sensor with a margin for the motion, keeping its aspect.
+    const double scale = 1.15 * std::max(double(w) / photo.width(), double(h) / photo.height());
+    photo = diffevent::resize(photo, std::max(h, static_cast<int>(std::lround(photo.height() * scale))),
+                              std::max(w, static_cast<int>(std::lround(photo.width() * scale))));
+  }
+  o.exposure_us = exposure_us;
+  o.c_pos = o.c_neg = threshold;
+  o.threshold_sigma = sigma;
+  o.shot_noise_hz = noise_hz;
+  o.leak_hz = leak_hz;
+  o.refractory_us = refractory_us;
+  o.seed = seed;
+  diffevent::CameraMotion m;
+  if (motion.empty()) {
+    // A seeded random motion: 10-24 px of translation, small rotation and zoom.
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> len(10, 24), ang(0, 2 * M_PI), rot(-0.03, 0.03), zm(0.97, 1.03);
+    const double l = len(rng), a = ang(rng);
+    m.dx_px = l * std::cos(a);
+    m.dy_px = l * std::sin(a);
+    m.rotation_rad = rot(rng);
+    m.zoom = zm(rng);
+  } else {
+    if (motion.size() != 4) throw Error(ErrorCode::kInvalidArgument, "--motion expects dx,dy,rotation_rad,zoom");
+    m = {motion[0], motion[1], motion[2], motion[3]};
+  }
+  const auto t_start = std::chrono::steady_clock::now();
+  const diffevent::SimulationResult r = diffevent::EventSimulator(o).simulate_motion(photo, m);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  ensure_dir(out_dir);
+  diffevent::write_image(out_dir + "/blur.png", r.blurry, bit_depth);
+  diffevent::write_image(out_dir + "/sharp.png", r.sharp, bit_depth);
+  diffevent::WriteOptions wo;
+  wo.exposure = r.exposure;
+  wo.image = r.blurry;
+  diffevent::write_events(out_dir + "/events.h5", r.events, wo);
+  diffevent::write_events(out_dir + "/events.txt", r.events);
+  size_t on = 0;
+  for (auto p : r.events.p()) on += p > 0;
+  json meta = {{"source", image_path},
+               {"width", r.events.width()},
+               {"height", r.events.height()},
+               {"exposure_us", {r.exposure.t0_us, r.exposure.t1_us}},
+               {"tau_us", r.exposure.mid_us()},
+               {"threshold", threshold},
+               {"threshold_sigma", sigma},
+               {"noise_hz", noise_hz},
+               {"leak_hz", leak_hz},
+               {"refractory_us", refractory_us},
+               {"seed", seed},
+               {"motion", {{"dx_px", m.dx_px}, {"dy_px", m.dy_px}, {"rotation_rad", m.rotation_rad}, {"zoom", m.zoom}}},
+               {"events", r.events.size()},
+               {"events_on", on},
+               {"events_off", r.events.size() - on},
+               {"samples", r.samples},
+               {"linear_intensity", true},
+               {"seconds", secs}};
+  write_text_atomically(out_dir + "/meta.json", meta.dump(2) + "\n");
+  if (c.json_out) {
+    std::cout << meta.dump() << "\n";
+  } else {
+    std::cout << fmt::format("simulated {} events ({} ON, {} OFF) on {}x{} over {} us in {:.2f} s -> {}\n",
+                             r.events.size(), on, r.events.size() - on, r.events.width(), r.events.height(),
+                             o.exposure_us, secs, out_dir);
+  }
+  return 0;
+}
+
+int run_edi(const std::string& blur_path, const std::string& events_path, const std::string& exposure_s,
+            double threshold, double c_pos, double c_neg, bool auto_threshold, const std::string& out,
+            int frames, const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
+            const std::string& ref, const Common& c) {
+  const diffevent::Image blur = diffevent::read_image(blur_path);
+  diffevent::EventFile ef = load_events(events_path, &blur, sort);
+  diffevent::Exposure exp;
+  std::string exposure_source;
+  if (!exposure_s.empty() && exposure_s != "span") {
+    exp = parse_exposure(exposure_s);
+    exposure_source = "command line";
+  } else if (exposure_s.empty() && !ef.exposures.empty()) {
+    exp = ef.exposures.front();
+    exposure_source = "events file";
+  } else if (exposure_s == "span") {
+    if (ef.events.empty()) throw Error(ErrorCode::kInvalidArgument, fmt::format("'{}': no events, so --exposure span is undefined", events_path));
+    exp = {ef.events.t_begin(), ef.events.t_end() + 1};
+    exposure_source = "event span";
+  } else {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("'{}' does not state the exposure: pass --exposure T0:T1 (us) or --exposure span", events_path));
+  }
+  diffevent::EdiOptions o;
+  o.thresholds.c_pos = c_pos > 0 ? c_pos : threshold;
+  o.thresholds.c_neg = c_neg > 0 ? c_neg : threshold;
+  o.linearize_srgb = srgb;
+  o.num_threads = threads;
+  json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}, {"exposure_source", exposure_source},
+                 {"events_in_exposure", ef.events.index_range(exp.t0_us, exp.t1_us).second - ef.events.index_range(exp.t0_us, exp.t1_us).first}};
+  if (auto_threshold) {
+    const auto est = diffevent::Edi(o).estimate_threshold(blur, ef.events, exp);
+    o.thresholds.c_pos = o.thresholds.c_neg = est.c;
+    result["auto_threshold"] = {{"c", est.c}, {"energy", est.energy}, {"evaluations", est.evaluations}};
+  }
+  result["threshold"] = {{"c_pos", o.thresholds.c_pos}, {"c_neg", o.thresholds.c_neg}};
+  const diffevent::Edi edi(o);
+  const diffevent::Image sharp = edi.deblur(blur, ef.events, exp);
+  diffevent::write_image(out, sharp, bit_depth);
+  result["output"] = out;
+  if (frames > 0) {
+    if (frames_dir.empty()) throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
+    ensure_dir(frames_dir);
+    std::vector<diffevent::TimestampUs> times;
+    const auto video = edi.frames(blur, ef.events, exp, frames, &times);
+    for (size_t k = 0; k < video.size(); ++k)
+      diffevent::write_image(fmt::format("{}/frame_{:04d}.png", frames_dir, k), video[k], bit_depth);
+    result["frames"] = {{"count", frames}, {"dir", frames_dir}, {"times_us", times}};
+  }
+  if (!ref.empty()) {
+    const diffevent::Image gt = diffevent::read_image(ref);
+    result["psnr_db"] = diffevent::psnr(gt, sharp);
+    result["ssim"] = diffevent::ssim(gt, sharp);
+    result["blur_psnr_db"] = diffevent::psnr(gt, blur);
+    result["blur_ssim"] = diffevent::ssim(gt, blur);
+  }
+  if (c.json_out) {
+    std::cout << result.dump() << "\n";
+  } else {
+    std::cout << fmt::format("EDI: c+ = {:.4f}, c- = {:.4f}, exposure [{}, {}] us ({}), {} events -> {}\n",
+                             o.thresholds.c_pos, o.thresholds.c_neg, exp.t0_us, exp.t1_us, exposure_source,
+                             result["events_in_exposure"].get<size_t>(), out);
+    if (!ref.empty())
+      std::cout << fmt::format("PSNR {:.2f} dB (blurry {:.2f} dB), SSIM {:.4f} (blurry {:.4f})\n",
+                               result["psnr_db"].get<double>(), result["blur_psnr_db"].get<double>(),
+                               result["ssim"].get<double>(), result["blur_ssim"].get<double>());
+  }
+  return 0;
+}
+
+int run_eval(const std::string& ref, const std::string& test, const Common& c) {
+  const auto a = diffevent::read_image(ref);
+  const auto b = diffevent::read_image(test);
+  const double p = diffevent::psnr(a, b), s = diffevent::ssim(a, b);
+  if (c.json_out) {
+    std::cout << json{{"psnr_db", p}, {"ssim", s}, {"ssim_window", "gaussian 11x11 sigma 1.5, per channel"}}.dump() << "\n";
+  } else {
+    std::cout << fmt::format("PSNR {:.3f} dB  SSIM {:.4f}\n", p, s);
+  }
+  return 0;
+}
+
+int run_info(const std::string& path, bool sort, const Common& c) {
+  diffevent::ReadOptions ro;
+  ro.sort_if_unsorted = sort;
+  const auto ef = diffevent::read_events(path, ro);
+  const auto& e = ef.events;
+  size_t on = 0;
+  for (auto p : e.p()) on += p > 0;
+  json j = {{"file", path}, {"format", diffevent::format_name(ef.format)}, {"events", e.size()},
+            {"width", e.width()}, {"height", e.height()}, {"size_inferred", ef.size_inferred},
+            {"events_on", on}, {"events_off", e.size() - on}};
+  if (!e.empty()) {
+    j["t_begin_us"] = e.t_begin();
+    j["t_end_us"] = e.t_end();
+    j["duration_us"] = e.t_end() - e.t_begin();
+  }
+  json ex = json::array();
+  for (const auto& x : ef.exposures) ex.push_back({x.t0_us, x.t1_us});
+  j["exposures_us"] = ex;
+  j["has_image"] = ef.image.has_value();
+  if (c.json_out) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << fmt::format("{}: {} file, {} events ({} ON, {} OFF), sensor {}x{}{}\n", path,
+                             diffevent::format_name(ef.format), e.size(), on, e.size() - on, e.width(), e.height(),
+                             ef.size_inferred ? " (inferred from coordinates)" : "");
+    if (!e.empty())
+      std::cout << fmt::format("time [{}, {}] us, span {} us\n", e.t_begin(), e.t_end(), e.t_end() - e.t_begin());
+    for (const auto& x : ef.exposures) std::cout << fmt::format("exposure [{}, {}] us\n", x.t0_us, x.t1_us);
+  }
+  return 0;
+}
+
+int run_convert(const std::string& in, const std::string& out, const std::string& fmt_name, bool sort, const Common& c) {
+  diffevent::ReadOptions ro;
+  ro.sort_if_unsorted = sort;
+  const auto ef = diffevent::read_events(in, ro);
+  diffevent::WriteOptions wo;
+  if (!fmt_name.empty()) wo.format = diffevent::parse_format(fmt_name);
+  if (!ef.exposures.empty()) wo.exposure = ef.exposures.front();
+  wo.image = ef.image;
+  diffevent::write_events(out, ef.events, wo);
+  if (c.json_out) {
+    std::cout << json{{"input", in}, {"output", out}, {"events", ef.events.size()}}.dump() << "\n";
+  } else {
+    std::cout << fmt::format("wrote {} events to {}\n", ef.events.size(), out);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"diffevent: event-guided deblurring (EDI double integral, simulator, formats)"};
+  app.set_version_flag("--version", std::string(DIFFEVENT_VERSION_STRING));
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags (--json, --sort) may follow the subcommand
+  Common common;
+  app.add_flag("--json", common.json_out, "Print machine-readable JSON on stdout");
+  bool sort = false;
+  app.add_flag("--sort", sort, "Sort events by time instead of rejecting unsorted files");
+
+  auto* sim = app.add_subcommand("simulate", "Simulate a blurry frame and its events from a photo (ESIM model)");
+  std::string sim_image, sim_out, sim_size;
+  long long sim_exposure = 20000, sim_refr = 0;
+  double sim_c = 0.2, sim_sigma = 0.0, sim_noise = 0.0, sim_leak = 0.0;
+  unsigned long long sim_seed = 0;
+  std::vector<double> sim_motion;
+  bool sim_srgb = false;
+  int sim_depth = 8;
+  sim->add_option("--image", sim_image, "Sharp source photo (PNG or PFM)")->required();
+  sim->add_option("--out", sim_out, "Output folder")->required();
+  sim->add_option("--size", sim_size, "Sensor size WxH (the photo is scaled to cover it)");
+  sim->add_option("--exposure-us", sim_exposure, "Exposure time in microseconds");
+  sim->add_option("--threshold", sim_c, "Contrast threshold (log units)");
+  sim->add_option("--threshold-sigma", sim_sigma, "Per-pixel threshold mismatch (std. dev.)");
+  sim->add_option("--noise-hz", sim_noise, "Shot-noise event rate per pixel (Hz)");
+  sim->add_option("--leak-hz", sim_leak, "Leak event rate per pixel (Hz)");
+  sim->add_option("--refractory-us", sim_refr, "Refractory period (us)");
+  sim->add_option("--seed", sim_seed, "Random seed (noise and default motion)");
+  sim->add_option("--motion", sim_motion, "dx_px,dy_px,rotation_rad,zoom over the exposure (default: random from seed)")->delimiter(',');
+  sim->add_flag("--srgb", sim_srgb, "The photo is sRGB-encoded: linearise it first");
+  sim->add_option("--bit-depth", sim_depth, "PNG bit depth of blur.png/sharp.png (8 or 16)");
+
+  auto* edi = app.add_subcommand("edi", "Deblur with the EDI double integral (sharp = blurry / E)");
+  std::string e_blur, e_events, e_exposure, e_out, e_frames_dir, e_ref;
+  double e_c = 0.2, e_cp = 0, e_cn = 0;
+  bool e_auto = false, e_srgb = false;
+  int e_frames = 0, e_threads = 1, e_depth = 8;
+  edi->add_option("--blur", e_blur, "Blurry frame (PNG or PFM)")->required();
+  edi->add_option("--events", e_events, "Events file (any supported format)")->required();
+  edi->add_option("--exposure", e_exposure, "T0:T1 in us, or 'span' for the events' time span (default: from the file)");
+  auto* thr = edi->add_option("--threshold", e_c, "Contrast threshold c for both polarities");
+  edi->add_option("--threshold-pos", e_cp, "ON threshold (overrides --threshold)");
+  edi->add_option("--threshold-neg", e_cn, "OFF threshold (overrides --threshold)");
+  edi->add_flag("--auto-threshold", e_auto, "Estimate c by minimising EDI's sharpness energy")->excludes(thr);
+  edi->add_option("--out", e_out, "Sharp output (PNG or PFM)")->required();
+  edi->add_option("--frames", e_frames, "Also write N frames across the exposure");
+  edi->add_option("--frames-dir", e_frames_dir, "Folder for --frames");
+  edi->add_flag("--srgb", e_srgb, "The blurry frame is sRGB-encoded: linearise before dividing");
+  edi->add_option("--threads", e_threads, "Integrator threads");
+  edi->add_option("--bit-depth", e_depth, "PNG bit depth of outputs (8 or 16)");
+  edi->add_option("--ref", e_ref, "Ground-truth sharp frame: also report PSNR/SSIM");
+
+  auto* ev = app.add_subcommand("eval", "PSNR and SSIM of a test image against a reference");
+  std::string ev_ref, ev_test;
+  ev->add_option("--ref", ev_ref, "Reference image")->required();
+  ev->add_option("--test", ev_test, "Test image")->required();
+
+  auto* info = app.add_subcommand("info", "Describe an event file");
+  std::string info_file;
+  info->add_option("file", info_file, "Event file")->required();
+
+  auto* conv = app.add_subcommand("convert", "Convert an event file to another format");
+  std::string cv_in, cv_out, cv_fmt;
+  conv->add_option("input", cv_in, "Input event file")->required();
+  conv->add_option("output", cv_out, "Output (.txt, .h5, .npy, .npz, .raw, .dat)")->required();
+  conv->add_option("--format", cv_fmt, "Output format (default: from the extension)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "diffevent: " << e.what() << " (run with --help for usage)\n";
+    return 64;
+  }
+  try {
+    if (*sim) return run_simulate(sim_image, sim_out, sim_size, sim_exposure, sim_c, sim_sigma, sim_noise, sim_leak, sim_refr, sim_seed, sim_motion, sim_srgb, sim_depth, common);
+    if (*edi) return run_edi(e_blur, e_events, e_exposure, e_c, e_cp, e_cn, e_auto, e_out, e_frames, e_frames_dir, e_srgb, e_threads, sort, e_depth, e_ref, common);
+    if (*ev) return run_eval(ev_ref, ev_test, common);
+    if (*info) return run_info(info_file, sort, common);
+    if (*conv) return run_convert(cv_in, cv_out, cv_fmt, sort, common);
+  } catch (const Error& e) {
+    std::cerr << "diffevent: error: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "diffevent: error: " << e.what() << "\n";
+    return static_cast<int>(ErrorCode::kInternal);
+  }
+  return 64;
+}
