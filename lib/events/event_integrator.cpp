@@ -3,6 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include <thread>
 
 namespace diffevent {
@@ -10,53 +16,71 @@ inline namespace v1 {
 namespace {
 
 // Note [Exact double integral]
-// Per pixel the integrand v(t) = exp(L(t) - L(start)) is piecewise constant between events.
-// We keep v, the running integral acc of v over [start, t_last], and t_last. At an event:
-//   acc += v * (t - t_last); t_last = t; v *= exp(+c_pos) or exp(-c_neg).
-// The multipliers are precomputed, so there is no exp() per event. A chunk of events over
-// [start, end] is summarised per pixel by (A, M) = (integral of v, v at end); two adjacent
-// chunks combine as (A1 + M1 * A2, M1 * M2), which makes the computation parallel and exact.
+// Per pixel the integrand v(t) = exp(L(t) - L(start)) is piecewise constant between events;
+// an event multiplies v by m = exp(+c_pos) or exp(-c_neg) (precomputed: no exp() per event).
+// Summation by parts removes the per-pixel "time of last event" from the state:
+//   integral_{Ta}^{Tb} v dt = v(Tb) Tb - v(Ta) Ta - sum_e t_e (v_after - v_before)
+//                           = v(Tb) Tb - Ta + sum_e t_e v_before (1 - m_e)      (v(Ta) = 1),
+// so the state is {v, acc} (16 bytes) and an event does acc += t_e v (1 - m); v *= m, with t
+// relative to t0. A time chunk of events is summarised per pixel by (I, M) = (its integral,
+// v at its end); chunks combine exactly as I = I1 + M1 I2, M = M1 M2, which lets threads
+// take time chunks. E relative to tau divides by v at tau (a snapshot taken when the pass
+// crosses tau). Double precision throughout; |L| must stay below ~700 (exp range).
 struct PixelState {
   double v;
   double acc;
-  TimestampUs t_last;
 };
 
-struct Chunk {
-  size_t first, last;      // event index range
-  TimestampUs t_start, t_end;
-};
-
+// Note [Random-access throughput]
+// With uniformly random pixels each event reads and writes one random 16-byte state. The loop
+// is latency-bound: at 1280x720 the state (14.7 MB) misses L2 and each event waits for L3 or
+// DRAM. A software prefetch of the state for the event kPrefetch ahead overlaps those misses
+// (measured 29 -> 109 M events/s at 1280x720 on the CI machine). The polarity multiplier is
+// chosen by indexing, not by a branch: a 50/50 unpredictable branch flushes the pipeline and
+// with it the overlap.
 template <bool kPerPixel>
-void integrate_chunk(const EventStream& ev, const Chunk& ch, const double* mult_pos_map,
-                     const double* mult_neg_map, double mult_pos, double mult_neg,
-                     std::vector<PixelState>& state) {
-  const size_t npix = state.size();
-  for (size_t i = 0; i < npix; ++i) state[i] = PixelState{1.0, 0.0, ch.t_start};
-  const TimestampUs* t = ev.t_us().data();
+void integrate_range(const EventStream& ev, size_t a, size_t b, TimestampUs t0, const double* mult_map,
+                     const double* mult, const double* one_minus, PixelState* st, size_t prefetch) {
+  const TimestampUs* ts = ev.t_us().data();
   const uint16_t* xs = ev.x().data();
   const uint16_t* ys = ev.y().data();
   const int8_t* ps = ev.p().data();
   const size_t w = static_cast<size_t>(ev.width());
-  PixelState* st = state.data();
-  for (size_t i = ch.first; i < ch.last; ++i) {
-    const size_t idx = static_cast<size_t>(ys[i]) * w + xs[i];
-    PixelState& s = st[idx];
-    double m;
-    if constexpr (kPerPixel) {
-      m = ps[i] > 0 ? mult_pos_map[idx] : mult_neg_map[idx];
-    } else {
-      m = ps[i] > 0 ? mult_pos : mult_neg;
+  for (size_t i = a; i < b; ++i) {
+    if (i + prefetch < b) {
+      __builtin_prefetch(&st[static_cast<size_t>(ys[i + prefetch]) * w + xs[i + prefetch]], 1, 3);
     }
-    s.acc += s.v * static_cast<double>(t[i] - s.t_last);
-    s.t_last = t[i];
+    const size_t idx = static_cast<size_t>(ys[i]) * w + xs[i];
+    const unsigned pos = ps[i] > 0 ? 1u : 0u;
+    PixelState& s = st[idx];
+    const double m = kPerPixel ? mult_map[2 * idx + pos] : mult[pos];
+    const double one_minus_m = kPerPixel ? 1.0 - m : one_minus[pos];
+    s.acc += static_cast<double>(ts[i] - t0) * s.v * one_minus_m;
     s.v *= m;
   }
-  for (size_t i = 0; i < npix; ++i) {
-    PixelState& s = st[i];
-    s.acc += s.v * static_cast<double>(ch.t_end - s.t_last);
-  }
 }
+
+// Per-pixel state in one buffer aligned to 2 MiB and advised for transparent huge pages, which
+// spares page walks on random access over tens of megabytes.
+class StateBuffer {
+ public:
+  explicit StateBuffer(size_t n) {
+    const size_t bytes = std::max(kAlign, ((n * sizeof(PixelState) + kAlign - 1) / kAlign) * kAlign);
+    p_ = static_cast<PixelState*>(std::aligned_alloc(kAlign, bytes));
+    if (!p_) throw std::bad_alloc();
+#ifdef __linux__
+    madvise(p_, bytes, MADV_HUGEPAGE);
+#endif
+  }
+  ~StateBuffer() { std::free(p_); }
+  StateBuffer(const StateBuffer&) = delete;
+  StateBuffer& operator=(const StateBuffer&) = delete;
+  PixelState* data() { return p_; }
+
+ private:
+  static constexpr size_t kAlign = size_t{2} << 20;
+  PixelState* p_ = nullptr;
+};
 
 }  // namespace
 
@@ -109,16 +133,17 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
   const size_t npix = static_cast<size_t>(W) * static_cast<size_t>(H);
   const auto& th = options_.thresholds;
   const bool per_pixel = !th.c_pos_map.empty() || !th.c_neg_map.empty();
-  std::vector<double> mpos, mneg;
+  // Multipliers exp(-c_neg) and exp(+c_pos), interleaved per pixel as [OFF, ON].
+  std::vector<double> mult_map;
   if (per_pixel) {
-    mpos.resize(npix);
-    mneg.resize(npix);
+    mult_map.resize(2 * npix);
     for (size_t i = 0; i < npix; ++i) {
-      mpos[i] = std::exp(th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[i]));
-      mneg[i] = std::exp(-(th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[i])));
+      mult_map[2 * i] = std::exp(-(th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[i])));
+      mult_map[2 * i + 1] = std::exp(th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[i]));
     }
   }
-  const double mult_pos = std::exp(th.c_pos), mult_neg = std::exp(-th.c_neg);
+  const double mult[2] = {std::exp(-th.c_neg), std::exp(th.c_pos)};
+  const double one_minus[2] = {1.0 - mult[0], 1.0 - mult[1]};
 
   // Events in [t0, t1); those at t <= tau act before tau (they step at t_e, right-continuous).
   const auto [first, last] = events.index_range(t0_us, t1_us);
@@ -127,42 +152,61 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
       std::upper_bound(t.begin() + static_cast<std::ptrdiff_t>(first),
                        t.begin() + static_cast<std::ptrdiff_t>(last), tau) -
       t.begin());
-
-  // Chunk boundaries: exposure start, tau, equal-count splits, exposure end.
-  struct Cut {
-    size_t index;
-    TimestampUs time;
-  };
-  std::vector<Cut> cuts{{first, t0_us}, {k_tau, tau}};
   const size_t n = last - first;
+  // Threads take equal time chunks of events; each needs enough work to pay for its state.
   const int nthreads = static_cast<int>(std::min<size_t>(
-      static_cast<size_t>(options_.num_threads), std::max<size_t>(1, n / 65536)));
-  for (int j = 1; j < nthreads; ++j) {
-    const size_t idx = first + n * static_cast<size_t>(j) / static_cast<size_t>(nthreads);
-    if (idx != k_tau && idx > first && idx < last) cuts.push_back({idx, t[idx]});
-  }
-  std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.index < b.index; });
-  cuts.push_back({last, t1_us});
-  std::vector<Chunk> chunks;
-  size_t tau_chunk = 0;
-  for (size_t j = 0; j + 1 < cuts.size(); ++j) {
-    if (cuts[j].index == k_tau && cuts[j].time == tau) tau_chunk = chunks.size();
-    chunks.push_back({cuts[j].index, cuts[j + 1].index, cuts[j].time, cuts[j + 1].time});
-  }
+      static_cast<size_t>(options_.num_threads), std::max<size_t>(1, n / std::max<size_t>(npix, 65536))));
+  const size_t prefetch = npix * sizeof(PixelState) > (size_t{4} << 20) ? 64 : 16;
 
-  std::vector<std::vector<PixelState>> states(chunks.size());
+  struct Chunk {
+    size_t a, b;              // event index range
+    TimestampUs ta, tb;       // time range, relative to t0
+    bool has_tau;
+  };
+  std::vector<Chunk> chunks;
+  for (int j = 0; j < nthreads; ++j) {
+    const size_t a = first + n * static_cast<size_t>(j) / static_cast<size_t>(nthreads);
+    const size_t b = first + n * static_cast<size_t>(j + 1) / static_cast<size_t>(nthreads);
+    chunks.push_back({a, b, j == 0 ? 0 : t[a] - t0_us, 0, false});
+  }
+  for (size_t j = 0; j + 1 < chunks.size(); ++j) chunks[j].tb = chunks[j + 1].ta;
+  chunks.back().tb = t1_us - t0_us;
+  // tau belongs to the chunk whose time range holds it (the first, if several do).
+  size_t tau_chunk = 0;
+  for (size_t j = 0; j < chunks.size(); ++j) {
+    if (chunks[j].ta <= tau - t0_us && tau - t0_us <= chunks[j].tb && (j == 0 || k_tau >= chunks[j].a)) {
+      tau_chunk = j;
+      if (k_tau <= chunks[j].b) break;
+    }
+  }
+  chunks[tau_chunk].has_tau = true;
+
+  std::vector<std::unique_ptr<StateBuffer>> states(chunks.size());
+  std::vector<float> v_tau(npix);  // float suffices: E needs ~1e-7 relative, not 1e-16
   auto run = [&](size_t j) {
-    states[j].resize(npix);
-    if (per_pixel) {
-      integrate_chunk<true>(events, chunks[j], mpos.data(), mneg.data(), 0, 0, states[j]);
+    states[j] = std::make_unique<StateBuffer>(npix);
+    PixelState* st = states[j]->data();
+    for (size_t i = 0; i < npix; ++i) st[i] = PixelState{1.0, 0.0};
+    const Chunk& c = chunks[j];
+    auto range = [&](size_t a, size_t b) {
+      if (per_pixel) {
+        integrate_range<true>(events, a, b, t0_us, mult_map.data(), mult, one_minus, st, prefetch);
+      } else {
+        integrate_range<false>(events, a, b, t0_us, nullptr, mult, one_minus, st, prefetch);
+      }
+    };
+    if (c.has_tau) {
+      const size_t k = std::min(std::max(k_tau, c.a), c.b);
+      range(c.a, k);
+      for (size_t i = 0; i < npix; ++i) v_tau[i] = static_cast<float>(st[i].v);
+      range(k, c.b);
     } else {
-      integrate_chunk<false>(events, chunks[j], nullptr, nullptr, mult_pos, mult_neg, states[j]);
+      range(c.a, c.b);
     }
   };
-  if (chunks.size() == 1 || nthreads == 1) {
-    for (size_t j = 0; j < chunks.size(); ++j) run(j);
+  if (chunks.size() == 1) {
+    run(0);
   } else {
-    // Workers may only fail by running out of memory; carry that back to the caller.
     std::vector<std::exception_ptr> errors(chunks.size());
     std::vector<std::thread> workers;
     for (size_t j = 1; j < chunks.size(); ++j) {
@@ -180,22 +224,20 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
       errors[0] = std::current_exception();
     }
     for (auto& w : workers) w.join();
-    for (auto& e : errors) {
+    for (auto& e : errors)
       if (e) std::rethrow_exception(e);
-    }
   }
 
-  // Combine: integral relative to t0 is sum_j P_j A_j with P_j the product of earlier M's;
-  // dividing by P_tau makes it relative to the level at tau.
   Image out(1, H, W);
   float* e = out.data();
   const double inv_T = 1.0 / static_cast<double>(t1_us - t0_us);
   for (size_t i = 0; i < npix; ++i) {
     double P = 1.0, integral = 0.0, P_tau = 1.0;
     for (size_t j = 0; j < chunks.size(); ++j) {
-      if (j == tau_chunk) P_tau = P;
-      integral += P * states[j][i].acc;
-      P *= states[j][i].v;
+      const PixelState& s = states[j]->data()[i];
+      integral += P * (s.acc + s.v * static_cast<double>(chunks[j].tb) - static_cast<double>(chunks[j].ta));
+      if (chunks[j].has_tau) P_tau = P * static_cast<double>(v_tau[i]);
+      P *= s.v;
     }
     e[i] = static_cast<float>(integral / P_tau * inv_T);
   }

@@ -1,0 +1,88 @@
+// Integrator throughput (events/s) beside this machine's memory bandwidth (a STREAM triad).
+// Run: build/bench/integrator_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "diffevent/diffevent.hpp"
+
+using namespace diffevent;
+
+namespace {
+
+// Time-sorted events at uniformly random pixels: the cache-hostile worst case.
+const EventStream& stream(int w, int h, size_t n) {
+  static std::vector<std::pair<std::tuple<int, int, size_t>, EventStream>> cache;
+  for (auto& c : cache)
+    if (c.first == std::make_tuple(w, h, n)) return c.second;
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<int> ux(0, w - 1), uy(0, h - 1), up(0, 1);
+  std::vector<TimestampUs> t(n);
+  std::vector<uint16_t> x(n), y(n);
+  std::vector<int8_t> p(n);
+  const TimestampUs T = 1000000;
+  for (size_t i = 0; i < n; ++i) {
+    t[i] = static_cast<TimestampUs>(i * T / n);
+    x[i] = static_cast<uint16_t>(ux(rng));
+    y[i] = static_cast<uint16_t>(uy(rng));
+    p[i] = static_cast<int8_t>(up(rng) ? 1 : -1);
+  }
+  IngestOptions o;
+  o.polarity = PolarityEncoding::kMinusPlusOne;
+  cache.emplace_back(std::make_tuple(w, h, n), EventStream::from_arrays(w, h, t, x, y, p, o));
+  return cache.back().second;
+}
+
+void BM_EventIntegrator_DoubleIntegral(benchmark::State& state) {
+  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
+  const auto n = static_cast<size_t>(state.range(2));
+  const int threads = static_cast<int>(state.range(3));
+  const EventStream& ev = stream(w, h, n);
+  EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(0.2), threads));
+  for (auto _ : state) {
+    Image E = integ.double_integral(ev, 0, 1000000);
+    benchmark::DoNotOptimize(E.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
+  state.SetLabel(fmt::format("{}x{}/{}/threads:{}", w, h, n, threads));
+}
+BENCHMARK(BM_EventIntegrator_DoubleIntegral)
+    ->ArgNames({"w", "h", "events", "threads"})
+    ->Args({346, 260, 1000000, 1})
+    ->Args({346, 260, 10000000, 1})
+    ->Args({1280, 720, 1000000, 1})
+    ->Args({1280, 720, 10000000, 1})
+    ->Args({346, 260, 10000000, 2})
+    ->Args({1280, 720, 10000000, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_EventIntegrator_LogChange(benchmark::State& state) {
+  const EventStream& ev = stream(346, 260, static_cast<size_t>(state.range(0)));
+  EventIntegrator integ;
+  for (auto _ : state) {
+    Image d = integ.log_change(ev, 0, 1000000);
+    benchmark::DoNotOptimize(d.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_EventIntegrator_LogChange)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// STREAM triad a[i] = b[i] + s * c[i] over 3 x 64 MiB: bytes moved = 3 * 8 * n (no write-allocate counted).
+void BM_MemoryBandwidth_Triad(benchmark::State& state) {
+  const size_t n = size_t{8} << 20;
+  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
+  for (auto _ : state) {
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
+    benchmark::DoNotOptimize(a.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(3 * sizeof(double) * n));
+}
+BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
