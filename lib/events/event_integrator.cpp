@@ -182,7 +182,7 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
   chunks[tau_chunk].has_tau = true;
 
   std::vector<std::unique_ptr<StateBuffer>> states(chunks.size());
-  std::vector<float> v_tau(npix);  // float suffices: E needs ~1e-7 relative, not 1e-16
+  std::vector<double> v_tau(npix);
   auto run = [&](size_t j) {
     states[j] = std::make_unique<StateBuffer>(npix);
     PixelState* st = states[j]->data();
@@ -198,7 +198,7 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
     if (c.has_tau) {
       const size_t k = std::min(std::max(k_tau, c.a), c.b);
       range(c.a, k);
-      for (size_t i = 0; i < npix; ++i) v_tau[i] = static_cast<float>(st[i].v);
+      for (size_t i = 0; i < npix; ++i) v_tau[i] = st[i].v;
       range(k, c.b);
     } else {
       range(c.a, c.b);
@@ -236,7 +236,7 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
     for (size_t j = 0; j < chunks.size(); ++j) {
       const PixelState& s = states[j]->data()[i];
       integral += P * (s.acc + s.v * static_cast<double>(chunks[j].tb) - static_cast<double>(chunks[j].ta));
-      if (chunks[j].has_tau) P_tau = P * static_cast<double>(v_tau[i]);
+      if (chunks[j].has_tau) P_tau = P * v_tau[i];
       P *= s.v;
     }
     e[i] = static_cast<float>(integral / P_tau * inv_T);

@@ -84,9 +84,10 @@ struct Common {
 int run_simulate(const std::string& image_path, const std::string& out_dir, const std::string& size,
                  long long exposure_us, double threshold, double sigma, double noise_hz, double leak_hz,
                  long long refractory_us, unsigned long long seed, std::vector<double> motion, bool srgb,
-                 int bit_depth, const Common& c) {
+                 bool grey, int bit_depth, const Common& c) {
   diffevent::Image photo = diffevent::read_image(image_path);
   if (srgb) diffevent::srgb_to_linear(photo);
+  if (grey) photo = photo.to_grey();  // like a DAVIS APS frame
   diffevent::SimulatorOptions o;
   if (!size.empty()) {
     const auto [w, h] = parse_size(size);
@@ -308,7 +309,7 @@ int main(int argc, char** argv) {
   double sim_c = 0.2, sim_sigma = 0.0, sim_noise = 0.0, sim_leak = 0.0;
   unsigned long long sim_seed = 0;
   std::vector<double> sim_motion;
-  bool sim_srgb = false;
+  bool sim_srgb = false, sim_grey = false;
   int sim_depth = 8;
   sim->add_option("--image", sim_image, "Sharp source photo (PNG or PFM)")->required();
   sim->add_option("--out", sim_out, "Output folder")->required();
@@ -322,6 +323,7 @@ int main(int argc, char** argv) {
   sim->add_option("--seed", sim_seed, "Random seed (noise and default motion)");
   sim->add_option("--motion", sim_motion, "dx_px,dy_px,rotation_rad,zoom over the exposure (default: random from seed)")->delimiter(',');
   sim->add_flag("--srgb", sim_srgb, "The photo is sRGB-encoded: linearise it first");
+  sim->add_flag("--grey", sim_grey, "Simulate a grey sensor (luminance of the photo)");
   sim->add_option("--bit-depth", sim_depth, "PNG bit depth of blur.png/sharp.png (8 or 16)");
 
   auto* edi = app.add_subcommand("edi", "Deblur with the EDI double integral (sharp = blurry / E)");
@@ -367,7 +369,7 @@ int main(int argc, char** argv) {
     return 64;
   }
   try {
-    if (*sim) return run_simulate(sim_image, sim_out, sim_size, sim_exposure, sim_c, sim_sigma, sim_noise, sim_leak, sim_refr, sim_seed, sim_motion, sim_srgb, sim_depth, common);
+    if (*sim) return run_simulate(sim_image, sim_out, sim_size, sim_exposure, sim_c, sim_sigma, sim_noise, sim_leak, sim_refr, sim_seed, sim_motion, sim_srgb, sim_grey, sim_depth, common);
     if (*edi) return run_edi(e_blur, e_events, e_exposure, e_c, e_cp, e_cn, e_auto, e_out, e_frames, e_frames_dir, e_srgb, e_threads, sort, e_depth, e_ref, common);
     if (*ev) return run_eval(ev_ref, ev_test, common);
     if (*info) return run_info(info_file, sort, common);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: installs the Debian packages, then builds and tests both configurations
+# (full, with LibTorch, in build/; event half only, without LibTorch, in build-events/).
+# .ci/run calls exactly this. Usage: bash scripts/test.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+JOBS=${JOBS:-2}
+echo "== configuration 1/2: full (DIFFEVENT_WITH_TORCH=ON) =="
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDIFFEVENT_WITH_TORCH=ON -DDIFFEVENT_WERROR=ON
+cmake --build build -j"$JOBS"
+ctest --test-dir build --output-on-failure -j"$JOBS"
+echo "== configuration 2/2: event half only (DIFFEVENT_WITH_TORCH=OFF) =="
+cmake -S . -B build-events -G Ninja -DCMAKE_BUILD_TYPE=Release -DDIFFEVENT_WITH_TORCH=OFF -DDIFFEVENT_WERROR=ON
+cmake --build build-events -j"$JOBS"
+ctest --test-dir build-events --output-on-failure -j"$JOBS"
+# The LibTorch-free library must not link LibTorch.
+if ldd build-events/diffevent 2>/dev/null | grep -q torch; then
+  echo "error: the event half links LibTorch" >&2
+  exit 1
+fi
+echo "all tests passed in both configurations"
