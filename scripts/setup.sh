@@ -9,7 +9,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config ccache
   libeigen3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev libhdf5-dev libcli11-dev nlohmann-json3-dev
-  liblz4-dev libzstd-dev python3
+  liblz4-dev libzstd-dev python3 time
 )
 if [ -z "${DIFFEVENT_NO_TORCH:-}" ]; then pkgs+=(libtorch-dev); fi
 missing=()

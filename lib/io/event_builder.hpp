@@ -32,7 +32,7 @@ class EventBuilder {
   /// is known, else at finish().
   void add(TimestampUs t, int64_t x, int64_t y, int p) {
     if (fill_ == kChunk) new_chunk();
-    Chunk& c = *chunks_.back();
+    Chunk& c = chunks_.back();
     if (x < 0 || y < 0 || x > 65535 || y > 65535 || (width_ > 0 && (x >= width_ || y >= height_))) bad_coordinate(t, x, y);
     if (count_ > 0 && t < last_t_) {
       if (!sort_) bad_order(t);
@@ -54,11 +54,12 @@ class EventBuilder {
 
  private:
   static constexpr size_t kChunk = size_t{1} << 20;
+  // Fields in separate blocks so finish() can free each as soon as it has been copied.
   struct Chunk {
-    TimestampUs t[kChunk];
-    uint16_t x[kChunk];
-    uint16_t y[kChunk];
-    int8_t p[kChunk];
+    std::unique_ptr<TimestampUs[]> t{new TimestampUs[kChunk]};
+    std::unique_ptr<uint16_t[]> x{new uint16_t[kChunk]};
+    std::unique_ptr<uint16_t[]> y{new uint16_t[kChunk]};
+    std::unique_ptr<int8_t[]> p{new int8_t[kChunk]};
   };
   void new_chunk();
   [[noreturn]] void bad_coordinate(TimestampUs t, int64_t x, int64_t y) const;
@@ -68,7 +69,7 @@ class EventBuilder {
   int width_, height_;
   bool sort_;
   bool unsorted_ = false;
-  std::vector<std::unique_ptr<Chunk>> chunks_;
+  std::vector<Chunk> chunks_;
   size_t fill_ = kChunk;
   size_t count_ = 0;
   TimestampUs last_t_ = 0;
