@@ -72,15 +72,16 @@ TEST(Edi, FramesAtTauEqualDeblurAndFollowLogChange) {
 TEST(Edi, ThresholdSearchFindsAUsefulThreshold) {
   const auto r = simulate(1, 4);
   const auto est = Edi().estimate_threshold(r.blurry, r.events, r.exposure);
-  EXPECT_GT(est.c, 0.1);
-  EXPECT_LT(est.c, 0.3);
+  // True threshold 0.2; the documented energy lands within 0.15..0.25 on simulated data.
+  EXPECT_GT(est.c, 0.14);
+  EXPECT_LT(est.c, 0.27);
   EXPECT_GT(est.evaluations, 5);
   // The energy at the estimate is no worse than at the ends of the interval.
   Edi edi;
   EXPECT_LE(est.energy, edi.threshold_energy(r.blurry, r.events, r.exposure, 0.05) + 1e-12);
   EXPECT_LE(est.energy, edi.threshold_energy(r.blurry, r.events, r.exposure, 1.0) + 1e-12);
   const Image out = Edi(EdiOptions::with_threshold(est.c)).deblur(r.blurry, r.events, r.exposure);
-  EXPECT_GT(psnr(r.sharp, out), psnr(r.sharp, r.blurry) + 2.0);
+  EXPECT_GT(psnr(r.sharp, out), psnr(r.sharp, r.blurry) + 4.0);
 }
 
 TEST(Edi, LinearizeOptionRoundTripsWithoutEvents) {

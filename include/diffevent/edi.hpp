@@ -83,10 +83,12 @@ class DIFFEVENT_API Edi {
                             std::vector<TimestampUs>* times_us = nullptr) const;
 
   /// Finds the symmetric threshold c in [c_min, c_max] that minimises (golden-section search)
-  ///   energy(c) = mean_k [ lambda_tv * TV(x_c(t_k)) - NCC(|grad x_c(t_k)|, M_k) ],
+  ///   energy(c) = mean_k [ lambda_tv * TV(x_c(t_k))
+  ///                        - (rho(|grad x_c(t_k)|, M_k) + rho(|grad log x_c(t_k)|, M_k)) / 2 ],
   /// where x_c(t_k) is the EDI frame at t_k with threshold c (grey, linear), TV is the mean
-  /// isotropic total variation per pixel, M_k is the number of events within T/(2K) of t_k per
-  /// pixel (where edges are at t_k), and NCC is their normalised cross-correlation (cosine).
+  /// isotropic total variation per pixel, M_k is the number of events within T/(8K) of t_k per
+  /// pixel (where edges are at t_k), rho is the Pearson correlation, and every map is smoothed
+  /// by a 3x3 box first.
   /// A correct c puts sharp edges exactly where events fire; a small c leaves blur, a large one
   /// ghost edges and amplified noise. See docs/edi.md.
   ThresholdEstimate estimate_threshold(const Image& blurry, const EventStream& events,
