@@ -1,12 +1,27 @@
 // Writes N time-sorted random events (1280x720) to a file, for reader memory and speed checks.
-// Usage: make_events_file OUT N
+// Usage: make_events_file OUT N        (write)
+//        make_events_file --read FILE   (read the whole file into an EventStream, print its size)
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 
 #include "diffevent/diffevent.hpp"
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--read") {
+    try {
+      diffevent::ReadOptions ro;
+      ro.width = 1280;
+      ro.height = 720;
+      const auto f = diffevent::read_events(argv[2], ro);
+      std::printf("%zu events, %zu bytes in memory\n", f.events.size(), f.events.memory_bytes());
+      return 0;
+    } catch (const diffevent::Error& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+  }
   if (argc != 3) {
     std::fprintf(stderr, "usage: %s OUT.(raw|npy|dat|h5|txt) N\n", argv[0]);
     return 64;

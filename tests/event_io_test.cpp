@@ -223,3 +223,36 @@ TEST(EventIo, DetectsFormatsAndParsesNames) {
   EXPECT_STREQ(format_name(EventFormat::kAedat4), "aedat4");
   EXPECT_DIFFEVENT_ERROR(parse_format("jpeg"), ErrorCode::kInvalidArgument, "unknown event format 'jpeg'");
 }
+
+TEST(EventIo, StreamsChunksThatConcatenateToTheWholeFile) {
+  test::TempDir dir;
+  const auto ev = test::random_stream(640, 480, 2500000, 0, 10000000, 9);
+  for (const char* name : {"s.raw", "s.dat", "s.txt"}) {
+    SCOPED_TRACE(name);
+    write_events(dir.file(name), ev);
+    ReadOptions ro;
+    EventStream all(640, 480);
+    size_t chunks = 0;
+    ro.on_chunk = [&](const EventStream& c) {
+      EXPECT_LE(c.size(), size_t{1} << 20);
+      all.append(c);
+      ++chunks;
+      return true;
+    };
+    const EventFile f = read_events(dir.file(name), ro);
+    EXPECT_TRUE(f.events.empty());
+    EXPECT_EQ(f.events.width(), 640);
+    EXPECT_EQ(chunks, 3u);
+    expect_same(ev, all);
+    // Returning false cancels with a specific error.
+    ro.on_chunk = [](const EventStream&) { return false; };
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), ErrorCode::kCancelled, "cancelled by the chunk callback");
+  }
+  // Streaming needs a sensor size; .npy has none unless given.
+  write_events(dir.file("s.npy"), ev.slice_index(0, 10));
+  ReadOptions ro;
+  ro.on_chunk = [](const EventStream&) { return true; };
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument, "streaming needs the sensor size");
+  ro.sort_if_unsorted = true;
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument, "cannot sort");
+}

@@ -5,6 +5,20 @@
 using namespace diffevent;
 
 namespace {
+// One pixel whose log intensity rises linearly by 1.05 over 1000 us, in 10 frames.
+SimulationResult simulate_log_ramp(TimestampUs refractory_us) {
+  SimulatorOptions o;
+  o.log_eps = 1e-12;
+  o.refractory_us = refractory_us;
+  std::vector<Image> frames;
+  std::vector<TimestampUs> times;
+  for (int k = 0; k <= 10; ++k) {
+    frames.emplace_back(1, 1, 1, static_cast<float>(0.1 * std::exp(k * 0.105)));
+    times.push_back(k * 100);
+  }
+  return EventSimulator(o).simulate_frames(frames, times);
+}
+
 SimulatorOptions small_options() {
   SimulatorOptions o;
   o.width = 48;
@@ -59,16 +73,7 @@ TEST(EventSimulator, EventsQuantiseTheLogIntensityChange) {
 TEST(EventSimulator, FrameSequenceCrossingsAreExactForLinearLogRamp) {
   // A pixel whose log intensity rises linearly from log(0.1) to log(0.1) + 1.05 over 1000 us
   // crosses c = 0.2 five times, at t = 1000 * 0.2k / 1.05 us, k = 1..5.
-  SimulatorOptions o;
-  o.log_eps = 1e-12;
-  o.frame_upsample = 1;
-  std::vector<Image> frames;
-  std::vector<TimestampUs> times;
-  for (int k = 0; k <= 10; ++k) {
-    frames.emplace_back(1, 1, 1, static_cast<float>(0.1 * std::exp(k * 0.105)));
-    times.push_back(k * 100);
-  }
-  const auto r = EventSimulator(o).simulate_frames(frames, times);
+  const auto r = simulate_log_ramp(0);
   ASSERT_EQ(r.events.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_NEAR(double(r.events.t_us()[i]), 1000.0 * 0.2 * double(i + 1) / 1.05, 1.0);
@@ -79,16 +84,7 @@ TEST(EventSimulator, FrameSequenceCrossingsAreExactForLinearLogRamp) {
 }
 
 TEST(EventSimulator, RefractoryPeriodDropsCloseEvents) {
-  SimulatorOptions o;
-  o.log_eps = 1e-12;
-  o.refractory_us = 250;
-  std::vector<Image> frames;
-  std::vector<TimestampUs> times;
-  for (int k = 0; k <= 10; ++k) {
-    frames.emplace_back(1, 1, 1, static_cast<float>(0.1 * std::exp(k * 0.105)));
-    times.push_back(k * 100);
-  }
-  const auto r = EventSimulator(o).simulate_frames(frames, times);
+  const auto r = simulate_log_ramp(250);
   // Crossings every 190.5 us: every second one falls within 250 us of the last kept one.
   ASSERT_EQ(r.events.size(), 3u);
   EXPECT_NEAR(double(r.events.t_us()[1]), 3 * 190.48, 1.0);

@@ -3,6 +3,7 @@
 /// Reading and writing event files: RPG text, EFNet/event_utils HDF5, Prophesee EVT 2.0 /
 /// EVT 3.0 RAW and DAT, AEDAT 4.0, MATLAB v5 .mat, NumPy .npy/.npz. See docs/formats.md.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ struct ReadOptions {
   /// Unit of floating-point timestamps in .npy/.npz/.mat files whose layout does not say.
   /// true: seconds (RPG, event_utils); false: microseconds.
   bool float_time_is_seconds = true;
+  /// Streaming: when set, events are delivered in validated, time-ordered chunks of up to
+  /// 2^20 events as they are decoded, memory stays constant whatever the file size, and
+  /// EventFile::events comes back empty (with the sensor size). Return false to stop: reading
+  /// then ends with ErrorCode::kCancelled. Needs a known sensor size (from the file or
+  /// width/height) and cannot be combined with sort_if_unsorted.
+  std::function<bool(const EventStream& chunk)> on_chunk;
 };
 
 /// What a file yields besides events.

@@ -184,7 +184,7 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   int evts = -1, w = 0, h = 0;
   parse_streams(xml, evts, w, h);
   DIFFEVENT_CHECK(evts >= 0, ErrorCode::kFormatError, "'{}': AEDAT4 file has no event (EVTS) stream", path);
-  EventBuilder b(path, o.width ? o.width : w, o.width ? o.height : h, o.sort_if_unsorted);
+  EventBuilder b(path, o.width ? o.width : w, o.width ? o.height : h, o);
   int64_t offset = 14 + 4 + static_cast<int64_t>(hlen);
   std::string body;
   for (;;) {

@@ -18,7 +18,7 @@ namespace detail {
 class EventBuilder {
  public:
   /// `source` names the file in error messages. width/height 0 = not yet known.
-  EventBuilder(std::string source, int width, int height, bool sort_if_unsorted);
+  EventBuilder(std::string source, int width, int height, const ReadOptions& options);
 
   void set_size(int width, int height) {
     width_ = width;
@@ -31,7 +31,7 @@ class EventBuilder {
   /// Appends one event; p must already be +1/-1. Coordinates are checked here when the size
   /// is known, else at finish().
   void add(TimestampUs t, int64_t x, int64_t y, int p) {
-    if (fill_ == kChunk) new_chunk();
+    if (fill_ == kChunk) next_chunk();
     Chunk& c = chunks_.back();
     if (x < 0 || y < 0 || x > 65535 || y > 65535 || (width_ > 0 && (x >= width_ || y >= height_))) bad_coordinate(t, x, y);
     if (count_ > 0 && t < last_t_) {
@@ -54,14 +54,33 @@ class EventBuilder {
 
  private:
   static constexpr size_t kChunk = size_t{1} << 20;
+  // A block of memory mapped straight from the OS, so that freeing it returns it at once
+  // (glibc may otherwise serve and keep such blocks in its heap once its dynamic mmap
+  // threshold has grown, which broke the 2x bound after a first streaming attempt).
+  template <typename T>
+  class Block {
+   public:
+    Block();
+    ~Block() { reset(); }
+    Block(Block&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+    Block& operator=(Block&&) = delete;
+    Block(const Block&) = delete;
+    T* get() const { return p_; }
+    T& operator[](size_t i) const { return p_[i]; }
+    void reset();
+
+   private:
+    T* p_ = nullptr;
+  };
   // Fields in separate blocks so finish() can free each as soon as it has been copied.
   struct Chunk {
-    std::unique_ptr<TimestampUs[]> t{new TimestampUs[kChunk]};
-    std::unique_ptr<uint16_t[]> x{new uint16_t[kChunk]};
-    std::unique_ptr<uint16_t[]> y{new uint16_t[kChunk]};
-    std::unique_ptr<int8_t[]> p{new int8_t[kChunk]};
+    Block<TimestampUs> t;
+    Block<uint16_t> x;
+    Block<uint16_t> y;
+    Block<int8_t> p;
   };
-  void new_chunk();
+  void next_chunk();
+  void flush();  // streaming: hand the current chunk to the sink
   [[noreturn]] void bad_coordinate(TimestampUs t, int64_t x, int64_t y) const;
   [[noreturn]] void bad_order(TimestampUs t) const;
 
@@ -69,6 +88,7 @@ class EventBuilder {
   int width_, height_;
   bool sort_;
   bool unsorted_ = false;
+  std::function<bool(const EventStream&)> sink_;
   std::vector<Chunk> chunks_;
   size_t fill_ = kChunk;
   size_t count_ = 0;

@@ -150,7 +150,7 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
     DIFFEVENT_CHECK(w >= 1 && h >= 1 && w <= 65535 && h <= 65535, ErrorCode::kFormatError,
                     "'{}': sensor_resolution [{}, {}] is invalid", path, res[0], res[1]);
   }
-  EventBuilder b(path, w, h, o.sort_if_unsorted);
+  EventBuilder b(path, w, h, o);
   constexpr size_t kChunk = 1 << 20;
   std::vector<int64_t> xs, ys, ps, ti;
   std::vector<double> tf;

@@ -185,7 +185,7 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
   const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
   MatParser(path).parse_top(u + 128, u + bytes.size(), vars);
 
-  EventBuilder b(path, o.width, o.height, o.sort_if_unsorted);
+  EventBuilder b(path, o.width, o.height, o);
   EventFile out;
   auto col = [&](const MatVar& v, const char* what) -> const std::vector<double>& {
     DIFFEVENT_CHECK(!v.data.empty() || v.numel() == 0, ErrorCode::kFormatError,

@@ -315,7 +315,7 @@ std::string npy_array(const std::vector<T>& v, const char* descr) {
 
 EventFile read_npy(const std::string& path, const ReadOptions& o) {
   FileSource in(path);
-  EventBuilder b(path, o.width, o.height, o.sort_if_unsorted);
+  EventBuilder b(path, o.width, o.height, o);
   decode_npy(in, path, o, b);
   EventFile out;
   out.events = b.finish(&out.size_inferred);
@@ -332,7 +332,7 @@ EventFile read_npz(const std::string& path, const ReadOptions& o) {
     }
     return nullptr;
   };
-  EventBuilder b(path, o.width, o.height, o.sort_if_unsorted);
+  EventBuilder b(path, o.width, o.height, o);
   if (const ZipEntry* ev = pick({"events"})) {
     const std::string bytes = zip_member(z, *ev, path);
     MemSource in(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());

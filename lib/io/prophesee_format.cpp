@@ -92,19 +92,29 @@ void for_each_word(std::FILE* f, const std::string& src, Fn&& fn) {
                   leftover_bytes, sizeof(Word));
 }
 
+// Opens a RAW file, checks its declared encoding and sizes the builder from the header.
+struct RawFile {
+  FileSource in;
+  Header header;
+  EventBuilder builder;
+  RawFile(const std::string& path, const ReadOptions& o, const char* format, const char* evt)
+      : in(path), header(read_header(in.file(), path)),
+        builder(path, o.width ? o.width : header.width, o.width ? o.height : header.height, o) {
+    check_encoding(header, path, format, evt);
+  }
+};
+
 }  // namespace
 
 EventFile read_evt2(const std::string& path, const ReadOptions& o) {
-  FileSource in(path);
-  const Header h = read_header(in.file(), path);
-  check_encoding(h, path, "EVT2", "2.0");
-  EventBuilder b(path, o.width ? o.width : h.width, o.width ? o.height : h.height, o.sort_if_unsorted);
+  RawFile raw(path, o, "EVT2", "2.0");
+  EventBuilder& b = raw.builder;
   // EVT 2.0: 32-bit words, type in bits 31..28. CD: ts[5:0] in 27..22, x in 21..11, y in 10..0.
   // TIME_HIGH: ts[33:6] in 27..0; the 34-bit time wraps every 2^34 us (~4 h 46 min).
   bool have_high = false;
   uint64_t time_high = 0, loops = 0;
   int64_t shift = 0;
-  for_each_word<uint32_t>(in.file(), path, [&](uint32_t w) {
+  for_each_word<uint32_t>(raw.in.file(), path, [&](uint32_t w) {
     const uint32_t type = w >> 28;
     if (type == 0x8) {
       const uint64_t th = w & 0x0FFFFFFFu;
@@ -123,10 +133,8 @@ EventFile read_evt2(const std::string& path, const ReadOptions& o) {
 }
 
 EventFile read_evt3(const std::string& path, const ReadOptions& o) {
-  FileSource in(path);
-  const Header h = read_header(in.file(), path);
-  check_encoding(h, path, "EVT3", "3.0");
-  EventBuilder b(path, o.width ? o.width : h.width, o.width ? o.height : h.height, o.sort_if_unsorted);
+  RawFile raw(path, o, "EVT3", "3.0");
+  EventBuilder& b = raw.builder;
   // EVT 3.0: 16-bit words, type in bits 15..12; time = TIME_HIGH[11:0] << 12 | TIME_LOW[11:0],
   // 24 bits wrapping every 2^24 us (16.8 s): a TIME_HIGH that drops by >= 2^11 starts a new loop.
   bool have_high = false;
@@ -134,7 +142,7 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
   int64_t shift = 0;
   int y = 0, base_x = 0, pol = 0;
   auto now = [&]() { return static_cast<int64_t>((loops << 24) + (high << 12) + low) - shift; };
-  for_each_word<uint16_t>(in.file(), path, [&](uint16_t w) {
+  for_each_word<uint16_t>(raw.in.file(), path, [&](uint16_t w) {
     const unsigned type = w >> 12;
     switch (type) {
       case 0x8: {
@@ -180,7 +188,7 @@ EventFile read_dat(const std::string& path, const ReadOptions& o) {
   DIFFEVENT_CHECK(ts[0] == 0 || ts[0] == 12, ErrorCode::kUnsupported,
                   "'{}': DAT event type {} is not CD events (0 = Event2D, 12 = EventCD)", path, ts[0]);
   DIFFEVENT_CHECK(ts[1] == 8, ErrorCode::kFormatError, "'{}': DAT event size is {} (expected 8)", path, ts[1]);
-  EventBuilder b(path, o.width ? o.width : h.width, o.width ? o.height : h.height, o.sort_if_unsorted);
+  EventBuilder b(path, o.width ? o.width : h.width, o.width ? o.height : h.height, o);
   // 8-byte records: uint32 t (us), uint32 x:14 | y:14 | p:4.
   std::vector<unsigned char> buf(8 << 16);
   size_t stray = 0;

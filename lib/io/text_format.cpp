@@ -116,7 +116,7 @@ class LineReader {
 EventFile read_text(const std::string& path, const ReadOptions& o) {
   std::unique_ptr<std::FILE, FileCloser> f(open_for_read(path));
   auto reader = std::make_unique<LineReader>(f.get());
-  EventBuilder b(path, o.width, o.height, o.sort_if_unsorted);
+  EventBuilder b(path, o.width, o.height, o);
   std::string line;
   size_t lineno = 0;
   bool first_data = true;

@@ -243,19 +243,38 @@ int run_eval(const std::string& ref, const std::string& test, const Common& c) {
 }
 
 int run_info(const std::string& path, bool sort, const Common& c) {
+  // Streams the file (constant memory) when its sensor size is known; otherwise reads it whole.
   diffevent::ReadOptions ro;
   ro.sort_if_unsorted = sort;
-  const auto ef = diffevent::read_events(path, ro);
+  size_t count = 0, on = 0;
+  diffevent::TimestampUs t_begin = 0, t_end = 0;
+  auto tally = [&](const diffevent::EventStream& e) {
+    if (e.empty()) return true;
+    if (count == 0) t_begin = e.t_begin();
+    t_end = e.t_end();
+    count += e.size();
+    for (auto p : e.p()) on += p > 0;
+    return true;
+  };
+  if (!sort) ro.on_chunk = tally;
+  diffevent::EventFile ef;
+  try {
+    ef = diffevent::read_events(path, ro);
+  } catch (const Error& err) {
+    if (err.code() != ErrorCode::kInvalidArgument || std::string(err.what()).find("streaming needs the sensor size") == std::string::npos) throw;
+    ro.on_chunk = nullptr;
+    count = on = 0;
+    ef = diffevent::read_events(path, ro);
+  }
+  if (!ro.on_chunk) tally(ef.events);
   const auto& e = ef.events;
-  size_t on = 0;
-  for (auto p : e.p()) on += p > 0;
-  json j = {{"file", path}, {"format", diffevent::format_name(ef.format)}, {"events", e.size()},
+  json j = {{"file", path}, {"format", diffevent::format_name(ef.format)}, {"events", count},
             {"width", e.width()}, {"height", e.height()}, {"size_inferred", ef.size_inferred},
-            {"events_on", on}, {"events_off", e.size() - on}};
-  if (!e.empty()) {
-    j["t_begin_us"] = e.t_begin();
-    j["t_end_us"] = e.t_end();
-    j["duration_us"] = e.t_end() - e.t_begin();
+            {"events_on", on}, {"events_off", count - on}};
+  if (count > 0) {
+    j["t_begin_us"] = t_begin;
+    j["t_end_us"] = t_end;
+    j["duration_us"] = t_end - t_begin;
   }
   json ex = json::array();
   for (const auto& x : ef.exposures) ex.push_back({x.t0_us, x.t1_us});
@@ -265,10 +284,9 @@ int run_info(const std::string& path, bool sort, const Common& c) {
     std::cout << j.dump() << "\n";
   } else {
     std::cout << fmt::format("{}: {} file, {} events ({} ON, {} OFF), sensor {}x{}{}\n", path,
-                             diffevent::format_name(ef.format), e.size(), on, e.size() - on, e.width(), e.height(),
+                             diffevent::format_name(ef.format), count, on, count - on, e.width(), e.height(),
                              ef.size_inferred ? " (inferred from coordinates)" : "");
-    if (!e.empty())
-      std::cout << fmt::format("time [{}, {}] us, span {} us\n", e.t_begin(), e.t_end(), e.t_end() - e.t_begin());
+    if (count > 0) std::cout << fmt::format("time [{}, {}] us, span {} us\n", t_begin, t_end, t_end - t_begin);
     for (const auto& x : ef.exposures) std::cout << fmt::format("exposure [{}, {}] us\n", x.t0_us, x.t1_us);
   }
   return 0;
