@@ -256,3 +256,24 @@ TEST(EventIo, StreamsChunksThatConcatenateToTheWholeFile) {
   ro.sort_if_unsorted = true;
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument, "cannot sort");
 }
+
+TEST(EventIo, Aedat4RoundTripsUncompressedLz4AndZstd) {
+  if (!aedat4_compression_supported()) GTEST_SKIP() << "LZ4/ZSTD not compiled in";
+  test::TempDir dir;
+  const auto ev = test::random_stream(320, 240, 20000, 1605537493718345, 1605537494308262, 4);
+  for (auto c : {WriteOptions::Compression::kNone, WriteOptions::Compression::kLz4, WriteOptions::Compression::kZstd}) {
+    SCOPED_TRACE(static_cast<int>(c));
+    WriteOptions wo;
+    wo.aedat_compression = c;
+    wo.aedat_packet_events = 3000;  // several packets, the last one partial
+    write_events(dir.file("a.aedat4"), ev, wo);
+    const auto f = read_events(dir.file("a.aedat4"));
+    EXPECT_EQ(f.format, EventFormat::kAedat4);
+    expect_same(ev, f.events);
+  }
+  // A packet cut short is reported, not decoded from garbage.
+  std::string bytes = read_bytes(dir.file("a.aedat4"));
+  bytes.resize(bytes.size() - 10);
+  write_bytes(dir.file("cut.aedat4"), bytes);
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("cut.aedat4")), ErrorCode::kFormatError, "truncated");
+}

@@ -86,10 +86,15 @@ struct WriteOptions {
   std::optional<Exposure> exposure;
   /// HDF5: stored as images/image000000000 (uint8 grey or colour).
   std::optional<Image> image;
+  /// AEDAT4: packet compression.
+  enum class Compression { kNone, kLz4, kZstd } aedat_compression = Compression::kLz4;
+  /// AEDAT4: events per packet.
+  size_t aedat_packet_events = 8192;
 };
 
 /// Writes events as text (.txt), HDF5 (.h5/.hdf5), NumPy (.npy, .npz), Prophesee EVT 2.0
-/// (.raw) or DAT (.dat). The file appears atomically (temporary file, then rename).
+/// (.raw), DAT (.dat) or AEDAT 4.0 (.aedat4). The file appears atomically (temporary file,
+/// then rename).
 DIFFEVENT_API void write_events(const std::string& path, const EventStream& events,
                                 const WriteOptions& options = {});
 

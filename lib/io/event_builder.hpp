@@ -110,6 +110,7 @@ EventFile read_dat(const std::string& path, const ReadOptions& o);
 void write_evt2(const std::string& path, const EventStream& ev);
 void write_dat(const std::string& path, const EventStream& ev);
 EventFile read_aedat4(const std::string& path, const ReadOptions& o);
+void write_aedat4(const std::string& path, const EventStream& ev, const WriteOptions& w);
 EventFile read_hdf5(const std::string& path, const ReadOptions& o);
 void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptions& w);
 

@@ -142,7 +142,7 @@ void write_events(const std::string& path, const EventStream& events, const Writ
   }
   DIFFEVENT_CHECK(f != EventFormat::kAuto, ErrorCode::kInvalidArgument,
                   "write_events: cannot tell the format of '{}' from its extension (use .txt, .h5, "
-                  ".npy, .npz, .raw or .dat)",
+                  ".npy, .npz, .raw, .dat or .aedat4)",
                   path);
   detail::write_atomically(path, [&](const std::string& tmp) {
     switch (f) {
@@ -152,6 +152,7 @@ void write_events(const std::string& path, const EventStream& events, const Writ
       case EventFormat::kNpz: detail::write_npz(tmp, events); break;
       case EventFormat::kEvt2: detail::write_evt2(tmp, events); break;
       case EventFormat::kDat: detail::write_dat(tmp, events); break;
+      case EventFormat::kAedat4: detail::write_aedat4(tmp, events, options); break;
       default:
         throw Error(ErrorCode::kUnsupported,
                     fmt::format("write_events: writing {} files is not supported", format_name(f)));
