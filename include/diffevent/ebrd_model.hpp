@@ -1,0 +1,73 @@
+#pragma once
+/// \file ebrd_model.hpp
+/// EbrdModel: the paper's event-based blur-residual model y = f(E) * x + r (slides eq. 4),
+/// its data term and closed-form gradients, and the TV and L1 regularisers.
+
+#include <ATen/ATen.h>
+
+#include "diffevent/export.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+
+/// How f(E) enhances the double integral.
+enum class Enhancer {
+  kIdentity,  ///< f(E) = E.
+  kGuided     ///< Guided filter of E guided by the blurry frame's luminance (edge-preserving denoising).
+};
+
+/// Options for EbrdModel.
+struct EbrdOptions {
+  Enhancer enhancer = Enhancer::kIdentity;
+  int guided_radius = 3;       ///< Guided filter window radius (pixels).
+  double guided_eps = 1e-3;    ///< Guided filter regulariser (in E's units squared).
+};
+
+/// y = f(E) * x + r in linear intensity [0, 1]: y [C,H,W] the blurry frame, E [1,H,W] the
+/// double integral (shared by all channels), x [C,H,W] the sharp frame, r [C,H,W] the residual.
+/// Priors work in [-1, 1]: x = (x_prior + 1) / 2, so d/dx_prior = 0.5 d/dx (docs/sampler.md).
+///
+/// \code
+///   EbrdModel m(y, E);                          // identity enhancer
+///   double d = m.data_term(x, r);               // ||y - f(E) x - r||^2
+///   at::Tensor gx = m.grad_data_x(x, r);        // -2 f(E) (y - f(E) x - r)
+/// \endcode
+class DIFFEVENT_API EbrdModel {
+ public:
+  EbrdModel(at::Tensor y, at::Tensor E, EbrdOptions options = {});
+
+  const at::Tensor& y() const noexcept { return y_; }
+  const at::Tensor& f_e() const noexcept { return fe_; }
+
+  /// f(E) * x + r.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& r) const;
+  /// y - f(E) x - r.
+  at::Tensor residual(const at::Tensor& x, const at::Tensor& r) const;
+  /// ||y - f(E) x - r||^2 (sum over all elements).
+  double data_term(const at::Tensor& x, const at::Tensor& r) const;
+  /// d data_term / dx = -2 f(E) (y - f(E) x - r).
+  at::Tensor grad_data_x(const at::Tensor& x, const at::Tensor& r) const;
+  /// d data_term / dr = -2 (y - f(E) x - r).
+  at::Tensor grad_data_r(const at::Tensor& x, const at::Tensor& r) const;
+
+ private:
+  at::Tensor y_, fe_;
+};
+
+/// Isotropic TV with epsilon smoothing: sum over pixels and channels of
+/// sqrt(dx^2 + dy^2 + eps^2), forward differences, zero difference past the last row/column.
+DIFFEVENT_API double tv_isotropic(const at::Tensor& x, double eps = 1e-3);
+/// Its exact gradient (the negative divergence of the normalised gradient field), as gathers.
+DIFFEVENT_API at::Tensor tv_isotropic_grad(const at::Tensor& x, double eps = 1e-3);
+/// Anisotropic TV: sum |dx| + |dy|.
+DIFFEVENT_API double tv_anisotropic(const at::Tensor& x);
+/// A subgradient of anisotropic TV (sign(0) = 0).
+DIFFEVENT_API at::Tensor tv_anisotropic_subgrad(const at::Tensor& x);
+/// ||r||_1 and its subgradient sign(r).
+DIFFEVENT_API double l1_norm(const at::Tensor& r);
+DIFFEVENT_API at::Tensor l1_subgrad(const at::Tensor& r);
+/// Guided filter (He et al.) of p [1,H,W] guided by I [1,H,W], box radius, regulariser eps.
+DIFFEVENT_API at::Tensor guided_filter(const at::Tensor& p, const at::Tensor& I, int radius, double eps);
+
+}  // namespace v1
+}  // namespace diffevent

@@ -1,0 +1,116 @@
+#include "diffevent/ebrd_model.hpp"
+
+#include "diffevent/error.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace {
+
+// Forward differences along W (dim -1) and H (dim -2), zero past the last column/row.
+at::Tensor diff_w(const at::Tensor& x) {
+  at::Tensor d = at::zeros_like(x);
+  const int64_t W = x.size(-1);
+  if (W > 1) d.narrow(-1, 0, W - 1).copy_(x.narrow(-1, 1, W - 1) - x.narrow(-1, 0, W - 1));
+  return d;
+}
+at::Tensor diff_h(const at::Tensor& x) {
+  at::Tensor d = at::zeros_like(x);
+  const int64_t H = x.size(-2);
+  if (H > 1) d.narrow(-2, 0, H - 1).copy_(x.narrow(-2, 1, H - 1) - x.narrow(-2, 0, H - 1));
+  return d;
+}
+// Adjoint of diff_w: (D^T p)[j] = p[j-1] - p[j], with p[-1] = 0 and p[W-1] treated as 0.
+at::Tensor diff_w_adjoint(const at::Tensor& p) {
+  at::Tensor out = at::zeros_like(p);
+  const int64_t W = p.size(-1);
+  if (W > 1) {
+    at::Tensor q = p.narrow(-1, 0, W - 1);
+    out.narrow(-1, 0, W - 1).sub_(q);
+    out.narrow(-1, 1, W - 1).add_(q);
+  }
+  return out;
+}
+at::Tensor diff_h_adjoint(const at::Tensor& p) {
+  at::Tensor out = at::zeros_like(p);
+  const int64_t H = p.size(-2);
+  if (H > 1) {
+    at::Tensor q = p.narrow(-2, 0, H - 1);
+    out.narrow(-2, 0, H - 1).sub_(q);
+    out.narrow(-2, 1, H - 1).add_(q);
+  }
+  return out;
+}
+
+at::Tensor box_mean(const at::Tensor& x, int r) {
+  // x [1,H,W]: mean over a (2r+1)^2 window clipped at the borders (normalised by the count).
+  at::Tensor xp = x.unsqueeze(0);
+  at::Tensor ones = at::ones_like(xp);
+  const int64_t k = 2 * r + 1;
+  at::Tensor s = at::avg_pool2d(xp, {k, k}, {1, 1}, {r, r}, /*ceil_mode=*/false, /*count_include_pad=*/true);
+  at::Tensor n = at::avg_pool2d(ones, {k, k}, {1, 1}, {r, r}, false, true);
+  return (s / n).squeeze(0);
+}
+
+}  // namespace
+
+EbrdModel::EbrdModel(at::Tensor y, at::Tensor E, EbrdOptions options) : y_(std::move(y)) {
+  DIFFEVENT_CHECK(y_.defined() && y_.dim() == 3 && (y_.size(0) == 1 || y_.size(0) == 3), ErrorCode::kInvalidArgument,
+                  "ebrd: y must be [C,H,W] with C = 1 or 3");
+  DIFFEVENT_CHECK(E.defined() && E.dim() == 3 && E.size(0) == 1 && E.size(1) == y_.size(1) && E.size(2) == y_.size(2),
+                  ErrorCode::kInvalidArgument, "ebrd: E must be [1,H,W] matching y [{}, {}, {}]", y_.size(0),
+                  y_.size(1), y_.size(2));
+  DIFFEVENT_CHECK(at::isfinite(E).all().item<bool>() && at::isfinite(y_).all().item<bool>(), ErrorCode::kInvalidArgument,
+                  "ebrd: y or E contains NaN or infinite values");
+  switch (options.enhancer) {
+    case Enhancer::kIdentity: fe_ = E; break;
+    case Enhancer::kGuided: {
+      DIFFEVENT_CHECK(options.guided_radius >= 1 && options.guided_eps > 0, ErrorCode::kInvalidArgument,
+                      "ebrd: guided filter needs radius >= 1 and eps > 0");
+      const at::Tensor guide = y_.size(0) == 3 ? (0.299 * y_[0] + 0.587 * y_[1] + 0.114 * y_[2]).unsqueeze(0) : y_;
+      fe_ = guided_filter(E, guide, options.guided_radius, options.guided_eps);
+      break;
+    }
+  }
+}
+
+at::Tensor EbrdModel::forward(const at::Tensor& x, const at::Tensor& r) const { return fe_ * x + r; }
+at::Tensor EbrdModel::residual(const at::Tensor& x, const at::Tensor& r) const { return y_ - fe_ * x - r; }
+double EbrdModel::data_term(const at::Tensor& x, const at::Tensor& r) const {
+  return residual(x, r).pow(2).sum().item<double>();
+}
+at::Tensor EbrdModel::grad_data_x(const at::Tensor& x, const at::Tensor& r) const { return -2 * fe_ * residual(x, r); }
+at::Tensor EbrdModel::grad_data_r(const at::Tensor& x, const at::Tensor& r) const { return -2 * residual(x, r); }
+
+double tv_isotropic(const at::Tensor& x, double eps) {
+  const at::Tensor gx = diff_w(x), gy = diff_h(x);
+  return at::sqrt(gx * gx + gy * gy + eps * eps).sum().item<double>();
+}
+
+at::Tensor tv_isotropic_grad(const at::Tensor& x, double eps) {
+  const at::Tensor gx = diff_w(x), gy = diff_h(x);
+  const at::Tensor n = at::sqrt(gx * gx + gy * gy + eps * eps);
+  return diff_w_adjoint(gx / n) + diff_h_adjoint(gy / n);
+}
+
+double tv_anisotropic(const at::Tensor& x) { return (diff_w(x).abs().sum() + diff_h(x).abs().sum()).item<double>(); }
+
+at::Tensor tv_anisotropic_subgrad(const at::Tensor& x) {
+  return diff_w_adjoint(at::sign(diff_w(x))) + diff_h_adjoint(at::sign(diff_h(x)));
+}
+
+double l1_norm(const at::Tensor& r) { return r.abs().sum().item<double>(); }
+at::Tensor l1_subgrad(const at::Tensor& r) { return at::sign(r); }
+
+at::Tensor guided_filter(const at::Tensor& p, const at::Tensor& I, int radius, double eps) {
+  DIFFEVENT_CHECK(p.dim() == 3 && I.dim() == 3 && p.sizes() == I.sizes() && p.size(0) == 1, ErrorCode::kInvalidArgument,
+                  "guided_filter: p and I must both be [1,H,W]");
+  const at::Tensor mI = box_mean(I, radius), mp = box_mean(p, radius);
+  const at::Tensor cov = box_mean(I * p, radius) - mI * mp;
+  const at::Tensor var = box_mean(I * I, radius) - mI * mI;
+  const at::Tensor a = cov / (var + eps);
+  const at::Tensor b = mp - a * mI;
+  return box_mean(a, radius) * I + box_mean(b, radius);
+}
+
+}  // namespace v1
+}  // namespace diffevent
