@@ -1,0 +1,138 @@
+#include "diffevent/alternating_sampler.hpp"
+
+#include <cmath>
+
+#include "diffevent/error.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace {
+
+// Note [Spaces]
+// Priors live in [-1, 1]. x_lin = (x + 1) / 2 in [0, 1]; r_lin = r / 2 in [-1/2, 1/2] (a
+// zero-centred residual). So d/dx = 0.5 d/dx_lin and d/dr = 0.5 d/dr_lin.
+
+at::Tensor soft_threshold(const at::Tensor& v, const at::Tensor& t) { return at::sign(v) * at::relu(v.abs() - t); }
+
+}  // namespace
+
+AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
+                                       SamplerOptions options)
+    : x_prior_(std::move(x_prior)), r_prior_(std::move(r_prior)), options_(std::move(options)) {
+  DIFFEVENT_CHECK(x_prior_ != nullptr, ErrorCode::kInvalidArgument, "sampler: the x prior is missing");
+  const auto& o = options_;
+  DIFFEVENT_CHECK(o.steps >= 1 && o.steps <= x_prior_->metadata().num_timesteps, ErrorCode::kInvalidArgument,
+                  "sampler: steps = {} must be in [1, {}]", o.steps, x_prior_->metadata().num_timesteps);
+  DIFFEVENT_CHECK(o.s >= 0 && o.s_r >= 0 && o.lambda_tv >= 0 && o.lambda_l1 >= 0 && o.min_prior_variance > 0 &&
+                      o.eta >= 0,
+                  ErrorCode::kInvalidArgument, "sampler: weights must be >= 0 and min_prior_variance > 0");
+  if (r_prior_) {
+    const auto& a = x_prior_->metadata();
+    const auto& b = r_prior_->metadata();
+    DIFFEVENT_CHECK(a.num_timesteps == b.num_timesteps && a.schedule == b.schedule, ErrorCode::kInvalidArgument,
+                    "sampler: the x and r priors use different noise schedules");
+  }
+}
+
+SampleResult AlternatingSampler::sample(const EbrdModel& model) const {
+  const auto& o = options_;
+  const PriorMetadata& meta = x_prior_->metadata();
+  const NoiseSchedule sched({meta.schedule, meta.num_timesteps, std::to_string(o.steps)});
+  const int K = sched.num_steps();
+  const at::Tensor y = model.y().to(at::kFloat).unsqueeze(0);      // [1,C,H,W]
+  const at::Tensor fe = model.f_e().to(at::kFloat).unsqueeze(0);   // [1,1,H,W]
+  const int64_t C = y.size(1);
+  DIFFEVENT_CHECK(meta.channels == C, ErrorCode::kInvalidArgument, "sampler: the x prior has {} channels, the image {}",
+                  meta.channels, C);
+  at::Generator gen = at::detail::createCPUGenerator(o.seed);
+  auto noise = [&]() { return at::randn(y.sizes(), gen, y.options()); };
+  SampleResult res;
+  int64_t calls = 0;
+
+  // Clean prediction (and learned variance v) of a prior at step k.
+  auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v) {
+    ++calls;
+    const at::Tensor t = at::full({1}, sched.timestep(k), at::TensorOptions().dtype(at::kLong));
+    PriorOutput out = prior.predict(x, t);
+    if (v) *v = out.v;
+    at::Tensor x0 = sched.x0_from_eps_a(k) * x - sched.x0_from_eps_b(k) * out.eps;
+    return o.clip ? x0.clamp(-1, 1) : x0;
+  };
+  // Moves x_k to x_{k-1} given a (guided) clean prediction: DDPM posterior or DDIM.
+  auto step = [&](const at::Tensor& x, const at::Tensor& x0, int k, const at::Tensor& v, bool learned) {
+    if (o.ddim) {
+      const at::Tensor eps = (sched.x0_from_eps_a(k) * x - x0) / sched.x0_from_eps_b(k);
+      const double sig = sched.ddim_sigma(k, o.eta), abp = sched.alpha_bar_prev(k);
+      at::Tensor out = std::sqrt(abp) * x0 + std::sqrt(std::max(0.0, 1 - abp - sig * sig)) * eps;
+      if (k > 0 && sig > 0) out = out + sig * noise();
+      return out;
+    }
+    at::Tensor mean = sched.posterior_c1(k) * x0 + sched.posterior_c2(k) * x;
+    if (k == 0) return mean;
+    if (learned && v.defined()) {
+      const at::Tensor frac = (v + 1) / 2;
+      const at::Tensor logvar = frac * std::log(sched.beta(k)) + (1 - frac) * sched.posterior_log_variance_clipped(k);
+      return mean + at::exp(0.5 * logvar) * noise();
+    }
+    return mean + std::sqrt(sched.sigma2(k, o.variance)) * noise();
+  };
+
+  // Variance of the clean prediction in [0,1]^2 units (x_lin = (x+1)/2, r_lin = r/2), floored.
+  auto x0_var = [&](const DiffusionPrior& prior, int k) {
+    at::Tensor v = prior.x0_variance(sched.timestep(k));
+    if (!v.defined()) v = at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k));
+    return (v.to(at::kFloat) / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
+  };
+  at::Tensor x = noise();
+  at::Tensor r = r_prior_ ? noise() : at::zeros_like(y);
+  at::Tensor vx;
+  at::Tensor x0 = predict(*x_prior_, x, K - 1, &vx);  // reused across steps: see class comment
+  for (int k = K - 1; k >= 0; --k) {
+    if (o.cancel && o.cancel->load()) throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", K - k, K));
+    at::Tensor vr;
+    const at::Tensor r0 = r_prior_ ? predict(*r_prior_, r, k, &vr) : at::zeros_like(y);
+    const at::Tensor R = r0 / 2;
+    // --- x step (eq. 11-13): guide the clean prediction x0 with s||y - f(E)X - R||^2 + lambda TV.
+    at::Tensor X = (x0 + 1) / 2;
+    at::Tensor x0g;
+    if (o.guidance == GuidanceMode::kProximal) {
+      // Prior: X ~ N(X_hat, v) with v = Var[x0 | x_t] / 4 >= floor (the prior's own value when
+      // it knows it, else (1 - abar)/abar: uninformative). Data: exp(-s (y - f X - R)^2).
+      // Their product, per pixel, is the guided clean prediction.
+      const at::Tensor var = x0_var(*x_prior_, k);
+      X = (X / var + 2 * o.s * fe * (y - R)) / (1 / var + 2 * o.s * fe * fe);
+      if (o.lambda_tv > 0) X = X - o.lambda_tv * var * tv_isotropic_grad(X.squeeze(0), 1e-3).unsqueeze(0);  // a TV gradient step scaled by the prior's uncertainty
+      x0g = 2 * X - 1;
+    } else {
+      at::Tensor g = -2 * o.s * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
+      if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X.squeeze(0), 1e-3).unsqueeze(0);
+      const double w = o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;
+      // x_{t-1} = mu - w g  <=>  x0 shifted by -w g / c1 in the posterior mean.
+      x0g = x0 - w * g / std::max(sched.posterior_c1(k), 1e-12);
+    }
+    if (o.clip) x0g = x0g.clamp(-1, 1);
+    const at::Tensor x_prev = step(x, x0g, k, vx, meta.learned_sigma);
+    // Clean x predicted from x_{t-1} (eq. 16); it is also the next step's x0.
+    at::Tensor x0_next = k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx) : x_prev.clamp(-1, 1);
+    // --- r step (eq. 14-16): s'||y - f(E)X* - R||^2 + lambda' ||R||_1, closed form (soft threshold).
+    if (r_prior_) {
+      const at::Tensor Xs = (x0_next + 1) / 2;
+      const at::Tensor var = x0_var(*r_prior_, k);  // R = r/2: same /4 as X
+      const at::Tensor a = o.s_r + 1 / (2 * var);
+      const at::Tensor m = (o.s_r * (y - fe * Xs) + R / (2 * var)) / a;
+      at::Tensor r0g = 2 * soft_threshold(m, o.lambda_l1 / (2 * a));
+      if (o.clip) r0g = r0g.clamp(-1, 1);
+      r = step(r, r0g, k, vr, r_prior_->metadata().learned_sigma);
+    }
+    x = x_prev;
+    x0 = x0_next;
+    if (o.progress && !o.progress(K - k, K)) throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", K - k, K));
+  }
+  res.x = ((x.clamp(-1, 1) + 1) / 2).squeeze(0);
+  res.r = (r / 2).squeeze(0);
+  res.network_calls = calls;
+  return res;
+}
+
+}  // namespace v1
+}  // namespace diffevent
