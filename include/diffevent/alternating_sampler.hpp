@@ -37,7 +37,7 @@ struct SamplerOptions {
   GuidanceMode guidance = GuidanceMode::kProximal;
   double s = 1e4;                    ///< Data weight for the x step, s ||y - f(E)x - r||^2.
   double s_r = 1e4;                  ///< Data weight for the r step.
-  double lambda_tv = 0.0;            ///< TV weight on x (isotropic, eps 1e-3), per step on x0.
+  double lambda_tv = 0.0;            ///< TV weight on x (isotropic, eps 1e-3), relative to s (the CLI uses 100 with s = 1e4).
   double lambda_l1 = 1e-3;           ///< L1 weight on r.
   double min_prior_variance = 1e-4;  ///< Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late steps data-consistent.
   bool clip = true;                  ///< Clamp clean predictions to [-1, 1].

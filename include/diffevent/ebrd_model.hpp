@@ -13,7 +13,7 @@ inline namespace v1 {
 /// How f(E) enhances the double integral.
 enum class Enhancer {
   kIdentity,  ///< f(E) = E.
-  kGuided     ///< Guided filter of E guided by the blurry frame's luminance (edge-preserving denoising).
+  kGuided     ///< Self-guided filter of E (edge-preserving smoothing of the double integral).
 };
 
 /// Options for EbrdModel.

@@ -100,8 +100,10 @@ SampleResult AlternatingSampler::sample(const EbrdModel& model) const {
       // it knows it, else (1 - abar)/abar: uninformative). Data: exp(-s (y - f X - R)^2).
       // Their product, per pixel, is the guided clean prediction.
       const at::Tensor var = x0_var(*x_prior_, k);
-      X = (X / var + 2 * o.s * fe * (y - R)) / (1 / var + 2 * o.s * fe * fe);
-      if (o.lambda_tv > 0) X = X - o.lambda_tv * var * tv_isotropic_grad(X.squeeze(0), 1e-3).unsqueeze(0);  // a TV gradient step scaled by the prior's uncertainty
+      const at::Tensor curvature = 1 / var + 2 * o.s * fe * fe;
+      X = (X / var + 2 * o.s * fe * (y - R)) / curvature;
+      // TV: one gradient step of the full objective, preconditioned by its diagonal curvature.
+      if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X.squeeze(0), 1e-3).unsqueeze(0);
       x0g = 2 * X - 1;
     } else {
       at::Tensor g = -2 * o.s * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])

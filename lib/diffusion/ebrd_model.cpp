@@ -66,8 +66,10 @@ EbrdModel::EbrdModel(at::Tensor y, at::Tensor E, EbrdOptions options) : y_(std::
     case Enhancer::kGuided: {
       DIFFEVENT_CHECK(options.guided_radius >= 1 && options.guided_eps > 0, ErrorCode::kInvalidArgument,
                       "ebrd: guided filter needs radius >= 1 and eps > 0");
-      const at::Tensor guide = y_.size(0) == 3 ? (0.299 * y_[0] + 0.587 * y_[1] + 0.114 * y_[2]).unsqueeze(0) : y_;
-      fe_ = guided_filter(E, guide, options.guided_radius, options.guided_eps);
+      // Self-guided: E's own edges (the motion it encodes) are kept, its speckle (from noise
+      // events and threshold mismatch) smoothed. Guiding by the blurry frame was tried and
+      // erases E's structure, which is exactly what y lacks (docs/sampler.md).
+      fe_ = guided_filter(E, E, options.guided_radius, options.guided_eps);
       break;
     }
   }

@@ -11,6 +11,14 @@
 
 #include "diffevent/diffevent.hpp"
 
+#ifdef DIFFEVENT_HAVE_TORCH
+#include <atomic>
+#include <csignal>
+
+#include "diffevent/alternating_sampler.hpp"
+#include "diffevent/tensor_interop.hpp"
+#endif
+
 namespace fs = std::filesystem;
 using diffevent::Error;
 using diffevent::ErrorCode;
@@ -309,6 +317,115 @@ int run_convert(const std::string& in, const std::string& out, const std::string
   return 0;
 }
 
+
+#ifdef DIFFEVENT_HAVE_TORCH
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted.store(true); }
+
+struct DeblurArgs {
+  std::string blur, events, exposure, prior, residual_prior, out, residual_out, enhance = "guided", device = "cpu",
+      guidance = "proximal", ref;
+  double threshold = 0.2, s = 1e4, s_r = 1e4, lambda_tv = 100.0, lambda_l1 = 1e-3;
+  bool auto_threshold = false, srgb = false, ddim = false;
+  int steps = 50, bit_depth = 8;
+  unsigned long long seed = 0;
+};
+
+int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
+  const diffevent::Image blur = diffevent::read_image(a.blur);
+  diffevent::EventFile ef = load_events(a.events, &blur, sort);
+  diffevent::Exposure exp;
+  if (!a.exposure.empty() && a.exposure != "span") {
+    exp = parse_exposure(a.exposure);
+  } else if (a.exposure.empty() && !ef.exposures.empty()) {
+    exp = ef.exposures.front();
+  } else if (a.exposure == "span" && !ef.events.empty()) {
+    exp = {ef.events.t_begin(), ef.events.t_end() + 1};
+  } else {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("'{}' does not state the exposure: pass --exposure T0:T1 (us) or --exposure span", a.events));
+  }
+  diffevent::EdiOptions eo = diffevent::EdiOptions::with_threshold(a.threshold);
+  json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}};
+  if (a.auto_threshold) {
+    const auto est = diffevent::Edi(eo).estimate_threshold(blur, ef.events, exp);
+    eo.thresholds = diffevent::Thresholds::symmetric(est.c);
+    result["auto_threshold"] = est.c;
+  }
+  result["threshold"] = eo.thresholds.c_pos;
+  diffevent::Image y_img = blur;
+  if (a.srgb) diffevent::srgb_to_linear(y_img);
+  const diffevent::Image E = diffevent::EventIntegrator(diffevent::IntegratorOptions::with(eo.thresholds))
+                                 .double_integral(ef.events, exp.t0_us, exp.t1_us);
+  diffevent::EbrdOptions mo;
+  if (a.enhance == "guided") mo.enhancer = diffevent::Enhancer::kGuided;
+  else if (a.enhance != "identity") throw Error(ErrorCode::kInvalidArgument, fmt::format("--enhance '{}': expected identity or guided", a.enhance));
+  const diffevent::EbrdModel model(diffevent::image_to_tensor(y_img), diffevent::image_to_tensor(E).clamp_min(1e-3), mo);
+
+  std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
+  diffevent::TorchScriptPriorOptions po;
+  po.device = a.device;
+  if (!a.prior.empty()) {
+    xp = diffevent::load_prior(a.prior, po);
+  } else {
+    diffevent::PriorMetadata m;
+    m.channels = blur.channels();
+    xp = std::make_shared<diffevent::GaussianPrior>(at::zeros({m.channels, 1, 1}), at::ones({m.channels, 1, 1}), m);
+  }
+  if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior, po);
+  diffevent::SamplerOptions so;
+  so.steps = a.steps;
+  so.seed = a.seed;
+  so.s = a.s;
+  so.s_r = a.s_r;
+  so.lambda_tv = a.lambda_tv;
+  so.lambda_l1 = a.lambda_l1;
+  so.ddim = a.ddim;
+  if (a.guidance == "sigma2") so.guidance = diffevent::GuidanceMode::kGradientSigma2;
+  else if (a.guidance == "constant") so.guidance = diffevent::GuidanceMode::kGradientConstant;
+  else if (a.guidance != "proximal") throw Error(ErrorCode::kInvalidArgument, fmt::format("--guidance '{}': expected proximal, sigma2 or constant", a.guidance));
+  so.cancel = &g_interrupted;
+  const auto t_start = std::chrono::steady_clock::now();
+  double last_print = -1;
+  so.progress = [&](int done, int total) {
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    if (done != total && el - last_print < 0.2) return !g_interrupted.load();  // at most 5 updates per second
+    last_print = el;
+    std::cerr << fmt::format("\rdeblur: step {}/{}  {:.1f} step/s  {:.0f} s left   ", done, total, done / el,
+                             (total - done) * el / done)
+              << (done == total ? "\n" : "") << std::flush;
+    return !g_interrupted.load();
+  };
+  std::signal(SIGINT, on_sigint);
+  const diffevent::SampleResult res = diffevent::AlternatingSampler(xp, rp, so).sample(model);
+  std::signal(SIGINT, SIG_DFL);
+  diffevent::Image sharp = diffevent::tensor_to_image(res.x);
+  if (a.srgb) diffevent::linear_to_srgb(sharp);
+  diffevent::write_image(a.out, sharp, a.bit_depth);
+  if (!a.residual_out.empty()) {
+    diffevent::Image r = diffevent::tensor_to_image(res.r + 0.5);  // residual shown around mid-grey
+    diffevent::write_image(a.residual_out, r, a.bit_depth);
+  }
+  result["output"] = a.out;
+  result["network_calls"] = res.network_calls;
+  result["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!a.ref.empty()) {
+    const diffevent::Image gt = diffevent::read_image(a.ref);
+    result["psnr_db"] = diffevent::psnr(gt, sharp);
+    result["ssim"] = diffevent::ssim(gt, sharp);
+  }
+  if (c.json_out) {
+    std::cout << result.dump() << "\n";
+  } else {
+    std::cout << fmt::format("deblur: {} steps, {} network calls, c = {:.3f} -> {}\n", so.steps, res.network_calls,
+                             eo.thresholds.c_pos, a.out);
+    if (!a.ref.empty())
+      std::cout << fmt::format("PSNR {:.2f} dB, SSIM {:.4f}\n", result["psnr_db"].get<double>(), result["ssim"].get<double>());
+  }
+  return 0;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -379,6 +496,32 @@ int main(int argc, char** argv) {
   conv->add_option("output", cv_out, "Output (.txt, .h5, .npy, .npz, .raw, .dat)")->required();
   conv->add_option("--format", cv_fmt, "Output format (default: from the extension)");
 
+#ifdef DIFFEVENT_HAVE_TORCH
+  auto* db = app.add_subcommand("deblur", "Deblur with the EBRD model and alternating diffusion sampling (Algorithm 1)");
+  DeblurArgs da;
+  db->add_option("--blur", da.blur, "Blurry frame (PNG or PFM)")->required();
+  db->add_option("--events", da.events, "Events file")->required();
+  db->add_option("--exposure", da.exposure, "T0:T1 in us, or 'span' (default: from the file)");
+  auto* dthr = db->add_option("--threshold", da.threshold, "Contrast threshold c");
+  db->add_flag("--auto-threshold", da.auto_threshold, "Estimate c as EDI does")->excludes(dthr);
+  db->add_option("--prior", da.prior, "TorchScript prior for x (default: analytic Gaussian prior)");
+  db->add_option("--residual-prior", da.residual_prior, "TorchScript prior for the residual r (default: none, r = 0)");
+  db->add_option("--steps", da.steps, "Sampling steps");
+  db->add_option("--seed", da.seed, "Random seed");
+  db->add_option("--device", da.device, "cpu or cuda:N");
+  db->add_option("--enhance", da.enhance, "f(E): identity or guided");
+  db->add_option("--guidance", da.guidance, "proximal (default), sigma2 (slides eq. 13) or constant (GDP)");
+  db->add_option("--s", da.s, "Data weight of the x step");
+  db->add_option("--s-r", da.s_r, "Data weight of the r step");
+  db->add_option("--lambda-tv", da.lambda_tv, "TV weight on x");
+  db->add_option("--lambda-l1", da.lambda_l1, "L1 weight on r");
+  db->add_flag("--ddim", da.ddim, "DDIM steps instead of DDPM");
+  db->add_flag("--srgb", da.srgb, "The blurry frame is sRGB-encoded");
+  db->add_option("--out", da.out, "Sharp output")->required();
+  db->add_option("--residual-out", da.residual_out, "Residual output (r + 0.5)");
+  db->add_option("--ref", da.ref, "Ground truth: also report PSNR/SSIM");
+  db->add_option("--bit-depth", da.bit_depth, "PNG bit depth (8 or 16)");
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -392,6 +535,9 @@ int main(int argc, char** argv) {
     if (*ev) return run_eval(ev_ref, ev_test, common);
     if (*info) return run_info(info_file, sort, common);
     if (*conv) return run_convert(cv_in, cv_out, cv_fmt, sort, common);
+#ifdef DIFFEVENT_HAVE_TORCH
+    if (*db) return run_deblur(da, sort, common);
+#endif
   } catch (const Error& e) {
     std::cerr << "diffevent: error: " << e.what() << "\n";
     return static_cast<int>(e.code());
