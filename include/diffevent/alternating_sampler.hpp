@@ -69,10 +69,12 @@ class DIFFEVENT_API AlternatingSampler {
  public:
   AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
                      SamplerOptions options = {});
-  /// Samples x (and r) for the model's y. Throws ErrorCode::kCancelled when cancelled.
+  /// Samples x (and r) for the model's y, any image size (padded by reflection to the priors'
+  /// size multiple and cropped back). Throws ErrorCode::kCancelled when cancelled.
   SampleResult sample(const EbrdModel& model) const;
 
  private:
+  SampleResult sample_unpadded(const EbrdModel& model) const;
   std::shared_ptr<DiffusionPrior> x_prior_, r_prior_;
   SamplerOptions options_;
 };

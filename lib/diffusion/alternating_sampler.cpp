@@ -35,6 +35,25 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
 }
 
 SampleResult AlternatingSampler::sample(const EbrdModel& model) const {
+  // Pad to the priors' size multiple by reflection (replication for 1-pixel sides), sample,
+  // crop back. f(E) is padded the same way, so the padded border stays data-consistent.
+  int64_t mult = x_prior_->metadata().size_multiple;
+  if (r_prior_) mult = std::max<int64_t>(mult, r_prior_->metadata().size_multiple);
+  const int64_t H = model.y().size(1), W = model.y().size(2);
+  const int64_t ph = (mult - H % mult) % mult, pw = (mult - W % mult) % mult;
+  if (ph == 0 && pw == 0) return sample_unpadded(model);
+  auto pad = [&](const at::Tensor& t) {
+    const bool reflect = ph < H && pw < W;
+    return (reflect ? at::reflection_pad2d(t.unsqueeze(0), {0, pw, 0, ph}) : at::replication_pad2d(t.unsqueeze(0), {0, pw, 0, ph})).squeeze(0);
+  };
+  EbrdModel padded(pad(model.y()), pad(model.f_e()));
+  SampleResult r = sample_unpadded(padded);
+  r.x = r.x.narrow(1, 0, H).narrow(2, 0, W).contiguous();
+  r.r = r.r.narrow(1, 0, H).narrow(2, 0, W).contiguous();
+  return r;
+}
+
+SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
   const auto& o = options_;
   const PriorMetadata& meta = x_prior_->metadata();
   const NoiseSchedule sched({meta.schedule, meta.num_timesteps, std::to_string(o.steps)});

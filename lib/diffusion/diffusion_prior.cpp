@@ -1,5 +1,6 @@
 #include "diffevent/diffusion_prior.hpp"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
@@ -81,6 +82,8 @@ class TorchScriptPrior : public DiffusionPrior {
     DIFFEVENT_CHECK(std::filesystem::exists(path), ErrorCode::kIoError, "prior '{}': no such file", path);
     DIFFEVENT_CHECK(device_.is_cpu() || device_.is_cuda(), ErrorCode::kInvalidArgument,
                     "prior: device '{}' (expected cpu or cuda:N)", o.device);
+    DIFFEVENT_CHECK(!device_.is_cuda() || at::globalContext().hasCUDA(), ErrorCode::kUnsupported,
+                    "prior: device '{}' requested but this LibTorch build or machine has no CUDA", o.device);
     if (o.intra_op_threads > 0) at::set_num_threads(o.intra_op_threads);
     torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
     try {
