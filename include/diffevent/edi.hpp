@@ -57,6 +57,9 @@ struct ThresholdEstimate {
   double c = 0;          ///< Chosen symmetric threshold.
   double energy = 0;     ///< Energy at c.
   int evaluations = 0;   ///< Energy evaluations spent.
+  /// True when c lies within the tolerance of c_min or c_max: the minimum may be outside the
+  /// interval (or the energy has none), so treat c with suspicion.
+  bool at_bound = false;
 };
 
 /// EDI deblurring: sharp(tau) = blurry / E (slides eq. 2 solved for x(tau)), frames at other

@@ -211,6 +211,7 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
   }
   est.c = fc < fd ? c : d;
   est.energy = std::min(fc, fd);
+  est.at_bound = est.c - search.c_min < 2 * search.tolerance || search.c_max - est.c < 2 * search.tolerance;
   return est;
 }
 

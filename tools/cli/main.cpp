@@ -201,7 +201,10 @@ int run_edi(const std::string& blur_path, const std::string& events_path, const 
   if (auto_threshold) {
     const auto est = diffevent::Edi(o).estimate_threshold(blur, ef.events, exp);
     o.thresholds.c_pos = o.thresholds.c_neg = est.c;
-    result["auto_threshold"] = {{"c", est.c}, {"energy", est.energy}, {"evaluations", est.evaluations}};
+    result["auto_threshold"] = {{"c", est.c}, {"energy", est.energy}, {"evaluations", est.evaluations}, {"at_bound", est.at_bound}};
+    if (est.at_bound)
+      std::cerr << fmt::format("diffevent: warning: the estimated threshold {:.3f} is at the end of the search interval; "
+                               "consider --threshold\n", est.c);
   }
   result["threshold"] = {{"c_pos", o.thresholds.c_pos}, {"c_neg", o.thresholds.c_neg}};
   const diffevent::Edi edi(o);
