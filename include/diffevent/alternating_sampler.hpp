@@ -41,6 +41,9 @@ struct SamplerOptions {
   double lambda_l1 = 1e-3;           ///< L1 weight on r.
   double min_prior_variance = 1e-4;  ///< Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late steps data-consistent.
   bool clip = true;                  ///< Clamp clean predictions to [-1, 1].
+  /// Use the fused one-pass CPU kernel for the proximal DDPM x step (else the ATen composition
+  /// of the same formulas, kept as the reference the kernel is tested against).
+  bool fused_kernel = true;
   uint64_t seed = 0;
   /// Called after each step with (step done, total); return false to cancel.
   std::function<bool(int, int)> progress;

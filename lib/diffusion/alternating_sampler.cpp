@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "diffevent/error.hpp"
+#include "kernels/guidance/guidance.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -68,12 +69,13 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
   SampleResult res;
   int64_t calls = 0;
 
-  // Clean prediction (and learned variance v) of a prior at step k.
-  auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v) {
+  // Clean prediction (and learned variance v, and the raw eps) of a prior at step k.
+  auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v, at::Tensor* eps_out = nullptr) {
     ++calls;
     const at::Tensor t = at::full({1}, sched.timestep(k), at::TensorOptions().dtype(at::kLong));
     PriorOutput out = prior.predict(x, t);
     if (v) *v = out.v;
+    if (eps_out) *eps_out = out.eps.to(at::kFloat).contiguous();
     at::Tensor x0 = sched.x0_from_eps_a(k) * x - sched.x0_from_eps_b(k) * out.eps;
     return o.clip ? x0.clamp(-1, 1) : x0;
   };
@@ -104,8 +106,9 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
   };
   at::Tensor x = noise();
   at::Tensor r = r_prior_ ? noise() : at::zeros_like(y);
-  at::Tensor vx;
-  at::Tensor x0 = predict(*x_prior_, x, K - 1, &vx);  // reused across steps: see class comment
+  at::Tensor vx, eps_x;
+  at::Tensor x0 = predict(*x_prior_, x, K - 1, &vx, &eps_x);  // reused across steps: see class comment
+  const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim;
   for (int k = K - 1; k >= 0; --k) {
     if (o.cancel && o.cancel->load()) throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", K - k, K));
     at::Tensor vr;
@@ -113,8 +116,29 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
     const at::Tensor R = r0 / 2;
     // --- x step (eq. 11-13): guide the clean prediction x0 with s||y - f(E)X - R||^2 + lambda TV.
     at::Tensor X = (x0 + 1) / 2;
-    at::Tensor x0g;
-    if (o.guidance == GuidanceMode::kProximal) {
+    at::Tensor x0g, x_prev;
+    if (fused) {
+      kernels::GuidanceParams p{};
+      p.x0_a = static_cast<float>(sched.x0_from_eps_a(k));
+      p.x0_b = static_cast<float>(sched.x0_from_eps_b(k));
+      p.c1 = static_cast<float>(sched.posterior_c1(k));
+      p.c2 = static_cast<float>(sched.posterior_c2(k));
+      p.sigma = static_cast<float>(std::sqrt(sched.sigma2(k, o.variance)));
+      p.log_beta = static_cast<float>(std::log(sched.beta(k)));
+      p.log_beta_tilde = static_cast<float>(sched.posterior_log_variance_clipped(k));
+      p.s = static_cast<float>(o.s);
+      p.lambda_tv = static_cast<float>(o.lambda_tv);
+      p.tv_eps = 1e-3f;
+      p.clip = o.clip;
+      p.last = k == 0;
+      p.learned = meta.learned_sigma && vx.defined();
+      at::Tensor var = x0_var(*x_prior_, k);
+      var = var.numel() == 1 ? var.contiguous() : var.expand_as(y).contiguous();
+      const at::Tensor z = k > 0 ? noise() : at::Tensor();
+      x_prev = kernels::fused_x_step(x.contiguous(), eps_x, y.contiguous(), fe.contiguous(),
+                                     r_prior_ ? R.contiguous() : at::Tensor(), var, z,
+                                     p.learned ? vx.to(at::kFloat).contiguous() : at::Tensor(), p);
+    } else if (o.guidance == GuidanceMode::kProximal) {
       // Prior: X ~ N(X_hat, v) with v = Var[x0 | x_t] / 4 >= floor (the prior's own value when
       // it knows it, else (1 - abar)/abar: uninformative). Data: exp(-s (y - f X - R)^2).
       // Their product, per pixel, is the guided clean prediction.
@@ -131,10 +155,12 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
       // x_{t-1} = mu - w g  <=>  x0 shifted by -w g / c1 in the posterior mean.
       x0g = x0 - w * g / std::max(sched.posterior_c1(k), 1e-12);
     }
-    if (o.clip) x0g = x0g.clamp(-1, 1);
-    const at::Tensor x_prev = step(x, x0g, k, vx, meta.learned_sigma);
+    if (!fused) {
+      if (o.clip) x0g = x0g.clamp(-1, 1);
+      x_prev = step(x, x0g, k, vx, meta.learned_sigma);
+    }
     // Clean x predicted from x_{t-1} (eq. 16); it is also the next step's x0.
-    at::Tensor x0_next = k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx) : x_prev.clamp(-1, 1);
+    at::Tensor x0_next = k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx, &eps_x) : x_prev.clamp(-1, 1);
     // --- r step (eq. 14-16): s'||y - f(E)X* - R||^2 + lambda' ||R||_1, closed form (soft threshold).
     if (r_prior_) {
       const at::Tensor Xs = (x0_next + 1) / 2;

@@ -1,0 +1,118 @@
+// The fused proximal x step against the ATen composition of the same formulas, and against
+// this machine's memory bandwidth; plus a whole sampler step with the analytic prior.
+// Run: build/bench/sampler_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "diffevent/alternating_sampler.hpp"
+#include "kernels/guidance/guidance.hpp"
+
+using namespace diffevent;
+
+namespace {
+
+struct Inputs {
+  at::Tensor xt, eps, y, fe, R, var, z;
+  kernels::GuidanceParams p{};
+  explicit Inputs(int64_t C, int64_t H, int64_t W, float lambda_tv) {
+    at::manual_seed(0);
+    xt = at::randn({1, C, H, W});
+    eps = at::randn({1, C, H, W});
+    y = at::rand({1, C, H, W});
+    fe = at::rand({1, 1, H, W}) + 0.5f;
+    R = 0.05f * at::randn({1, C, H, W});
+    var = at::full({1}, 0.01f);
+    z = at::randn({1, C, H, W});
+    p.x0_a = 1.2f;
+    p.x0_b = 0.6f;
+    p.c1 = 0.3f;
+    p.c2 = 0.7f;
+    p.sigma = 0.05f;
+    p.s = 1e4f;
+    p.lambda_tv = lambda_tv;
+    p.tv_eps = 1e-3f;
+    p.clip = true;
+  }
+};
+
+// The same formulas as separate ATen operations (what the sampler does without the kernel).
+at::Tensor composed(const Inputs& in) {
+  const auto& p = in.p;
+  at::Tensor x0 = (p.x0_a * in.xt - p.x0_b * in.eps).clamp(-1, 1);
+  at::Tensor X = (x0 + 1) / 2;
+  const at::Tensor cur = 1 / in.var + 2 * p.s * in.fe * in.fe;
+  X = (X / in.var + 2 * p.s * in.fe * (in.y - in.R)) / cur;
+  if (p.lambda_tv > 0) X = X - p.lambda_tv / cur * tv_isotropic_grad(X.squeeze(0), p.tv_eps).unsqueeze(0);
+  const at::Tensor x0g = (2 * X - 1).clamp(-1, 1);
+  return p.c1 * x0g + p.c2 * in.xt + p.sigma * in.z;
+}
+
+void set_threads(benchmark::State& state) { at::set_num_threads(static_cast<int>(state.range(2))); }
+
+void BM_GuidanceStep_Fused(benchmark::State& state) {
+  set_threads(state);
+  const Inputs in(3, state.range(0), state.range(0), static_cast<float>(state.range(1)));
+  for (auto _ : state) {
+    at::Tensor out = kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, in.R, in.var, in.z, at::Tensor(), in.p);
+    benchmark::DoNotOptimize(out.data_ptr<float>());
+  }
+  // Bytes that must move: read x_t, eps, y, R, z, write x_{t-1} (4 bytes each), read f(E).
+  const int64_t n = in.xt.numel();
+  state.SetBytesProcessed(state.iterations() * (6 * 4 * n + 4 * in.fe.numel()));
+}
+
+void BM_GuidanceStep_Aten(benchmark::State& state) {
+  set_threads(state);
+  const Inputs in(3, state.range(0), state.range(0), static_cast<float>(state.range(1)));
+  for (auto _ : state) {
+    at::Tensor out = composed(in);
+    benchmark::DoNotOptimize(out.data_ptr<float>());
+  }
+  const int64_t n = in.xt.numel();
+  state.SetBytesProcessed(state.iterations() * (6 * 4 * n + 4 * in.fe.numel()));
+}
+
+// args: size, lambda_tv, threads
+BENCHMARK(BM_GuidanceStep_Fused)->Args({256, 0, 1})->Args({256, 100, 1})->Args({1024, 0, 1})->Args({1024, 100, 1})
+    ->Args({1024, 100, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GuidanceStep_Aten)->Args({256, 0, 1})->Args({256, 100, 1})->Args({1024, 0, 1})->Args({1024, 100, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_AlternatingSampler_StepAnalyticPrior(benchmark::State& state) {
+  at::set_num_threads(1);
+  const int64_t s = state.range(0);
+  PriorMetadata m;
+  m.channels = 3;
+  auto prior = std::make_shared<GaussianPrior>(at::zeros({3, 1, 1}), at::ones({3, 1, 1}), m);
+  const at::Tensor y = at::rand({3, s, s}), E = at::rand({1, s, s}) + 0.5f;
+  SamplerOptions o;
+  o.steps = 10;
+  o.lambda_tv = 100;
+  const EbrdModel model(y, E);
+  for (auto _ : state) {
+    SampleResult r = AlternatingSampler(prior, nullptr, o).sample(model);
+    benchmark::DoNotOptimize(r.x.data_ptr<float>());
+  }
+  state.SetItemsProcessed(state.iterations() * o.steps);  // steps/s
+}
+BENCHMARK(BM_AlternatingSampler_StepAnalyticPrior)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// STREAM triad for the bandwidth reference (as in integrator_bench).
+void BM_MemoryBandwidth_Triad(benchmark::State& state) {
+  const size_t n = size_t{8} << 20;
+  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
+  for (auto _ : state) {
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
+    benchmark::DoNotOptimize(a.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(3 * sizeof(double) * n));
+}
+BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,20 @@
+#pragma once
+// Private dispatcher of the fused proximal x step: validates once, picks the device.
+#include <ATen/ATen.h>
+
+#include "kernels/guidance/guidance_math.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace kernels {
+
+/// One pass over memory: x_{t-1} [1,C,H,W] from x_t, eps, y, fe [1,1,H,W], R, var (numel 1 or
+/// C*H*W), z (noise; unused when p.last) and v (learned variance; when p.learned). float32,
+/// contiguous, same device.
+at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& y, const at::Tensor& fe,
+                        const at::Tensor& R, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
+                        const GuidanceParams& p);
+
+}  // namespace kernels
+}  // namespace v1
+}  // namespace diffevent

@@ -1,0 +1,145 @@
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "diffevent/error.hpp"
+#include "kernels/guidance/guidance.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace kernels {
+namespace {
+
+// One pass over memory, row by row: guided values X of rows i and i+1 and the normalised TV
+// field of rows i-1 and i live in small rolling row buffers (cache-resident), so every input
+// element is read once and every output written once, and the inner loops are branch-free and
+// vectorise. The TV gradient is a gather per output pixel, grad = px(i,j-1) - px(i,j) +
+// py(i-1,j) - py(i,j): no scatter, bit-reproducible. Math from guidance_math.hpp.
+// Parameters are copied to locals and pointers marked restrict: otherwise every store could
+// alias the parameter struct and the loops would neither hoist nor vectorise (measured 3x).
+void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps, const float* __restrict__ y,
+              const float* __restrict__ fe, const float* __restrict__ R, const float* __restrict__ var, bool var_scalar,
+              const GuidanceParams& p, float* __restrict__ X, float* __restrict__ cur) {
+  const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s;
+  const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
+  const float v0 = var[0];
+  for (int64_t j = 0; j < W; ++j) {
+    const float v = var_scalar ? v0 : var[j];
+    const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
+    const float Xh = 0.5f * (x0 + 1.f);
+    const float iv = 1.f / v;
+    const float c = iv + s2 * fe[j] * fe[j];
+    const float r = R ? R[j] : 0.f;
+    X[j] = (Xh * iv + s2 * fe[j] * (y[j] - r)) / c;
+    cur[j] = c;
+  }
+}
+
+void normal_row(int64_t W, const float* X, const float* Xd, bool has_d, float eps, float* px, float* py) {
+  const float e2 = eps * eps;
+  for (int64_t j = 0; j < W; ++j) {
+    const float gx = j + 1 < W ? X[j + 1] - X[j] : 0.f;
+    const float gy = has_d ? Xd[j] - X[j] : 0.f;
+    const float inv = 1.f / std::sqrt(gx * gx + gy * gy + e2);
+    px[j] = gx * inv;
+    py[j] = gy * inv;
+  }
+}
+
+// x_{t-1} for a row; the loop-invariant cases (last step, learned variance) are split so the
+// common loop is a plain fused multiply-add chain.
+void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
+             const float* __restrict__ v, const GuidanceParams& p, float* __restrict__ out) {
+  const float c1 = p.c1, c2 = p.c2, sigma = p.sigma;
+  const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
+  if (p.last || (!p.learned && !z)) {
+    for (int64_t j = 0; j < W; ++j) out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j];
+  } else if (!p.learned) {
+    for (int64_t j = 0; j < W; ++j) out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j] + sigma * z[j];
+  } else {
+    for (int64_t j = 0; j < W; ++j) out[j] = x_prev(X[j], xt[j], z[j], v[j], p);
+  }
+}
+
+void x_step_cpu(int64_t C, int64_t H, int64_t W, const float* xt, const float* eps, const float* y, const float* fe,
+                const float* R, const float* var, bool var_scalar, const float* z, const float* v,
+                const GuidanceParams& p, float* out) {
+  const int64_t plane = H * W;
+  const bool tv = p.lambda_tv > 0.f;
+  at::parallel_for(0, C * H, 32, [&](int64_t begin, int64_t end) {
+    std::vector<float> Xc(static_cast<size_t>(W)), Xn(static_cast<size_t>(W)), cur(static_cast<size_t>(W)),
+        curn(static_cast<size_t>(W)), pxc(static_cast<size_t>(W)), pyc(static_cast<size_t>(W)),
+        pxp(static_cast<size_t>(W)), pyp(static_cast<size_t>(W)), X2(static_cast<size_t>(W)), tmp(static_cast<size_t>(W));
+    int64_t prev_row = -2;
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t c = row / H, i = row % H;
+      const int64_t base = c * plane;
+      auto prox = [&](int64_t ii, float* X, float* cu) {
+        const int64_t e = base + ii * W;
+        prox_row(W, xt + e, eps + e, y + e, fe + ii * W, R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
+      };
+      if (!tv) {
+        prox(i, Xc.data(), cur.data());
+      } else {
+        if (prev_row != row - 1 || i == 0) {
+          // (Re)start the rolling window at this row: X of row i, and the normals of row i-1.
+          prox(i, Xc.data(), cur.data());
+          if (i > 0) {
+            prox(i - 1, tmp.data(), X2.data());
+            normal_row(W, tmp.data(), Xc.data(), true, p.tv_eps, pxp.data(), pyp.data());
+          } else {
+            std::fill(pyp.begin(), pyp.end(), 0.f);
+          }
+        }
+        const bool has_d = i + 1 < H;
+        if (has_d) prox(i + 1, Xn.data(), curn.data());
+        normal_row(W, Xc.data(), Xn.data(), has_d, p.tv_eps, pxc.data(), pyc.data());
+        for (int64_t j = 0; j < W; ++j) {
+          const float g = (j > 0 ? pxc[static_cast<size_t>(j - 1)] : 0.f) - pxc[static_cast<size_t>(j)] +
+                          (i > 0 ? pyp[static_cast<size_t>(j)] : 0.f) - pyc[static_cast<size_t>(j)];
+          X2[static_cast<size_t>(j)] = Xc[static_cast<size_t>(j)] - p.lambda_tv / cur[static_cast<size_t>(j)] * g;
+        }
+      }
+      const float* Xout = tv ? X2.data() : Xc.data();
+      const int64_t e = base + i * W;
+      out_row(W, Xout, xt + e, z ? z + e : nullptr, v ? v + e : nullptr, p, out + e);
+      if (tv) {
+        // Roll: row i+1 becomes row i; the normals of row i become those of the previous row.
+        std::swap(Xc, Xn);
+        std::swap(cur, curn);
+        std::swap(pxp, pxc);
+        std::swap(pyp, pyc);
+      }
+      prev_row = row;
+    }
+  });
+}
+
+}  // namespace
+
+at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& y, const at::Tensor& fe,
+                        const at::Tensor& R, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
+                        const GuidanceParams& p) {
+  DIFFEVENT_CHECK(x_t.dim() == 4 && x_t.size(0) == 1 && x_t.scalar_type() == at::kFloat && x_t.is_contiguous(),
+                  ErrorCode::kInternal, "fused_x_step: x_t must be contiguous float [1,C,H,W]");
+  const int64_t C = x_t.size(1), H = x_t.size(2), W = x_t.size(3), n = C * H * W;
+  auto ok = [&](const at::Tensor& t, int64_t numel) {
+    return t.defined() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() == numel && t.device() == x_t.device();
+  };
+  DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, H * W) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
+                      (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
+                  ErrorCode::kInternal, "fused_x_step: inconsistent inputs");
+  DIFFEVENT_CHECK(x_t.device().is_cpu(), ErrorCode::kUnsupported,
+                  "fused_x_step: the CUDA kernel is not built in this version; use the CPU device");
+  at::Tensor out = at::empty_like(x_t);
+  x_step_cpu(C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
+             R.defined() ? R.data_ptr<float>() : nullptr, var.data_ptr<float>(), var.numel() == 1,
+             p.last ? nullptr : z.data_ptr<float>(), p.learned ? v.data_ptr<float>() : nullptr, p, out.data_ptr<float>());
+  return out;
+}
+
+}  // namespace kernels
+}  // namespace v1
+}  // namespace diffevent
