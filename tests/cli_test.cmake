@@ -55,3 +55,28 @@ run(1 ${CLI} edi --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --ex
 expect_contains("${ERR}" "the end must be after the start")
 run(64 ${CLI} edi --blur x.png)
 run(64 ${CLI} frobnicate)
+
+# deblur (LibTorch builds only): JSON figures, exactly one network call per step with the
+# analytic prior, a TorchScript prior, and failures that leave no output.
+if(HAS_TORCH)
+  run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur.png
+      --ref ${WORK}/sim/sharp.png --steps 12 --residual-out ${WORK}/residual.png)
+  expect_contains("${OUT}" "\"network_calls\":12")
+  expect_contains("${OUT}" "\"psnr_db\"")
+  expect_contains("${ERR}" "deblur: step 12/12")
+  if(NOT EXISTS ${WORK}/deblur.png OR NOT EXISTS ${WORK}/residual.png)
+    message(FATAL_ERROR "deblur did not write its outputs")
+  endif()
+  run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_ts.png
+      --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt --steps 5)
+  expect_contains("${OUT}" "\"network_calls\":10")
+  run(2 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --prior ${WORK}/missing.pt)
+  expect_contains("${ERR}" "no such file")
+  run(1 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --enhance sharpen)
+  expect_contains("${ERR}" "expected identity or guided")
+  if(EXISTS ${WORK}/never.png)
+    message(FATAL_ERROR "a failed deblur left an output file")
+  endif()
+else()
+  run(64 ${CLI} deblur --blur x.png)
+endif()

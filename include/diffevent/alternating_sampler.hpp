@@ -44,6 +44,12 @@ struct SamplerOptions {
   /// Use the fused one-pass CPU kernel for the proximal DDPM x step (else the ATen composition
   /// of the same formulas, kept as the reference the kernel is tested against).
   bool fused_kernel = true;
+  /// Above this many pixels per frame the networks are evaluated on overlapping tiles (GDP's
+  /// 256-pixel tiles with stride 128 by default) whose noise predictions are blended with
+  /// smooth weights at every step, so all tiles share one x_t and no seams form.
+  int64_t tile_above_pixels = 512 * 512;
+  int tile_size = 256;
+  int tile_stride = 128;
   uint64_t seed = 0;
   /// Called after each step with (step done, total); return false to cancel.
   std::function<bool(int, int)> progress;

@@ -1,6 +1,8 @@
 #include "diffevent/alternating_sampler.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "diffevent/error.hpp"
 #include "kernels/guidance/guidance.hpp"
@@ -15,6 +17,56 @@ namespace {
 
 at::Tensor soft_threshold(const at::Tensor& v, const at::Tensor& t) { return at::sign(v) * at::relu(v.abs() - t); }
 
+// Tile origins covering [0, n) with tiles of `size` every `stride`, the last flush with the end.
+std::vector<int64_t> tile_starts(int64_t n, int64_t size, int64_t stride) {
+  std::vector<int64_t> out;
+  if (n <= size) return {0};
+  for (int64_t s = 0;; s += stride) {
+    if (s + size >= n) {
+      out.push_back(n - size);
+      break;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+// 1-D blending weight: ramps up over the first and last `ramp` samples of a tile (strictly
+// positive, so pixels seen by a single tile keep their prediction after normalisation).
+at::Tensor ramp_weights(int64_t size, int64_t ramp) {
+  std::vector<float> w(static_cast<size_t>(size));
+  for (int64_t u = 0; u < size; ++u) {
+    const double a = (u + 0.5) / static_cast<double>(std::max<int64_t>(ramp, 1));
+    const double b = (size - u - 0.5) / static_cast<double>(std::max<int64_t>(ramp, 1));
+    w[static_cast<size_t>(u)] = static_cast<float>(std::min({1.0, a, b}));
+  }
+  return at::tensor(w);
+}
+
+// Evaluates a prior on overlapping tiles and blends eps (and v) with separable ramp weights.
+PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, const SamplerOptions& o) {
+  const int64_t H = x.size(2), W = x.size(3);
+  if (H * W <= o.tile_above_pixels) return prior.predict(x, t);
+  const int64_t size = o.tile_size, stride = o.tile_stride;
+  const int64_t th = std::min(size, H), tw = std::min(size, W);
+  const at::Tensor wy = ramp_weights(th, th == H ? 0 : (size - stride)), wx = ramp_weights(tw, tw == W ? 0 : (size - stride));
+  const at::Tensor w2 = (wy.view({-1, 1}) * wx.view({1, -1})).to(x.options()).view({1, 1, th, tw});
+  at::Tensor eps = at::zeros_like(x), v, wsum = at::zeros({1, 1, H, W}, x.options());
+  for (int64_t y0 : tile_starts(H, th, stride)) {
+    for (int64_t x0 : tile_starts(W, tw, stride)) {
+      const at::Tensor tile = x.narrow(2, y0, th).narrow(3, x0, tw).contiguous();
+      const PriorOutput out = prior.predict(tile, t);
+      eps.narrow(2, y0, th).narrow(3, x0, tw).add_(out.eps * w2);
+      if (out.v.defined()) {
+        if (!v.defined()) v = at::zeros_like(x);
+        v.narrow(2, y0, th).narrow(3, x0, tw).add_(out.v * w2);
+      }
+      wsum.narrow(2, y0, th).narrow(3, x0, tw).add_(w2);
+    }
+  }
+  return {eps / wsum, v.defined() ? v / wsum : v};
+}
+
 }  // namespace
 
 AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
@@ -24,6 +76,8 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
   const auto& o = options_;
   DIFFEVENT_CHECK(o.steps >= 1 && o.steps <= x_prior_->metadata().num_timesteps, ErrorCode::kInvalidArgument,
                   "sampler: steps = {} must be in [1, {}]", o.steps, x_prior_->metadata().num_timesteps);
+  DIFFEVENT_CHECK(o.tile_size >= 8 && o.tile_stride >= 1 && o.tile_stride <= o.tile_size && o.tile_above_pixels >= 1,
+                  ErrorCode::kInvalidArgument, "sampler: tiles need size >= 8 and 1 <= stride <= size");
   DIFFEVENT_CHECK(o.s >= 0 && o.s_r >= 0 && o.lambda_tv >= 0 && o.lambda_l1 >= 0 && o.min_prior_variance > 0 &&
                       o.eta >= 0,
                   ErrorCode::kInvalidArgument, "sampler: weights must be >= 0 and min_prior_variance > 0");
@@ -73,7 +127,7 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
   auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v, at::Tensor* eps_out = nullptr) {
     ++calls;
     const at::Tensor t = at::full({1}, sched.timestep(k), at::TensorOptions().dtype(at::kLong));
-    PriorOutput out = prior.predict(x, t);
+    PriorOutput out = predict_tiled(prior, x, t, o);
     if (v) *v = out.v;
     if (eps_out) *eps_out = out.eps.to(at::kFloat).contiguous();
     at::Tensor x0 = sched.x0_from_eps_a(k) * x - sched.x0_from_eps_b(k) * out.eps;
