@@ -5,6 +5,8 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <vector>
 
 #include "diffevent/alternating_sampler.hpp"
@@ -99,6 +101,51 @@ void BM_AlternatingSampler_StepAnalyticPrior(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * o.steps);  // steps/s
 }
 BENCHMARK(BM_AlternatingSampler_StepAnalyticPrior)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A prior that times its network: separates network time from everything else in a step.
+class TimedPrior : public DiffusionPrior {
+ public:
+  explicit TimedPrior(std::unique_ptr<DiffusionPrior> inner) : inner_(std::move(inner)) {}
+  const PriorMetadata& metadata() const override { return inner_->metadata(); }
+  PriorOutput predict(const at::Tensor& x, const at::Tensor& t) override {
+    const auto a = std::chrono::steady_clock::now();
+    PriorOutput out = inner_->predict(x, t);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+    return out;
+  }
+  double seconds = 0;
+
+ private:
+  std::unique_ptr<DiffusionPrior> inner_;
+};
+
+// Needs DIFFEVENT_BENCH_UNET=path (scripts/make_test_priors.py --bench-unet path); skipped otherwise.
+void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
+  const char* path = std::getenv("DIFFEVENT_BENCH_UNET");
+  if (!path) {
+    state.SkipWithError("set DIFFEVENT_BENCH_UNET to a ~1M-parameter UNet (scripts/make_test_priors.py --bench-unet)");
+    return;
+  }
+  at::set_num_threads(static_cast<int>(state.range(1)));
+  auto prior = std::make_shared<TimedPrior>(load_prior(path));
+  const int64_t s = state.range(0);
+  const at::Tensor y = at::rand({3, s, s}), E = at::rand({1, s, s}) + 0.5f;
+  SamplerOptions o;
+  o.steps = 5;
+  o.lambda_tv = 100;
+  const EbrdModel model(y, E);
+  double total = 0;
+  for (auto _ : state) {
+    const auto a = std::chrono::steady_clock::now();
+    SampleResult r = AlternatingSampler(prior, nullptr, o).sample(model);
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+    benchmark::DoNotOptimize(r.x.data_ptr<float>());
+  }
+  state.SetItemsProcessed(state.iterations() * o.steps);
+  state.counters["network_share"] = prior->seconds / total;
+  state.counters["non_network_ms_per_step"] = 1e3 * (total - prior->seconds) / (static_cast<double>(state.iterations()) * o.steps);
+}
+BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // STREAM triad for the bandwidth reference (as in integrator_bench).
 void BM_MemoryBandwidth_Triad(benchmark::State& state) {

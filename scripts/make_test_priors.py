@@ -3,6 +3,7 @@
 
 tests/data/tiny_prior.pt        forward(x [N,1,H,W], t [N] int64) -> eps [N,1,H,W]
 tests/data/tiny_prior_sigma.pt  ... -> [N,2,H,W] (eps and the learned-range variance v)
+--bench-unet OUT.pt             a ~1M-parameter RGB UNet for bench/sampler_bench (not committed)
 Each archive carries metadata.json. The weights are random but fixed (seed 0): the tests
 check the interface, shapes, metadata and the sampler plumbing, not image quality.
 """
@@ -26,7 +27,45 @@ class Tiny(torch.nn.Module):
         return torch.tanh(self.conv2(h))
 
 
+class SmallUNet(torch.nn.Module):
+    """A ~1M-parameter UNet (two levels, time embedding added per block) for benchmarks."""
+
+    def __init__(self, channels: int = 3, width: int = 74):
+        super().__init__()
+        w = width
+        self.temb = torch.nn.Sequential(torch.nn.Linear(1, w), torch.nn.SiLU(), torch.nn.Linear(w, w))
+        self.inc = torch.nn.Conv2d(channels, w, 3, padding=1)
+        self.d1 = torch.nn.Sequential(torch.nn.Conv2d(w, w, 3, padding=1), torch.nn.SiLU(), torch.nn.Conv2d(w, w, 3, padding=1))
+        self.down = torch.nn.Conv2d(w, 2 * w, 3, stride=2, padding=1)
+        self.mid = torch.nn.Sequential(torch.nn.Conv2d(2 * w, 2 * w, 3, padding=1), torch.nn.SiLU(),
+                                       torch.nn.Conv2d(2 * w, 2 * w, 3, padding=1), torch.nn.SiLU(),
+                                       torch.nn.Conv2d(2 * w, 2 * w, 3, padding=1))
+        self.up = torch.nn.ConvTranspose2d(2 * w, w, 2, stride=2)
+        self.u1 = torch.nn.Sequential(torch.nn.Conv2d(2 * w, w, 3, padding=1), torch.nn.SiLU(), torch.nn.Conv2d(w, w, 3, padding=1))
+        self.out = torch.nn.Conv2d(w, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        e = self.temb((t.to(x.dtype) / 1000.0).view(-1, 1)).view(x.shape[0], -1, 1, 1)
+        h0 = torch.nn.functional.silu(self.inc(x) + e)
+        h1 = h0 + self.d1(h0)
+        m = self.mid(torch.nn.functional.silu(self.down(h1)))
+        u = self.up(m)
+        return self.out(torch.nn.functional.silu(self.u1(torch.cat([u, h1], dim=1))))
+
+
+def write_bench_unet(path: str) -> None:
+    torch.manual_seed(0)
+    net = SmallUNet().eval()
+    params = sum(p.numel() for p in net.parameters())
+    meta = {"channels": 3, "schedule": "linear", "num_timesteps": 1000, "learned_sigma": False, "size_multiple": 2}
+    torch.jit.save(torch.jit.script(net), path, _extra_files={"metadata.json": json.dumps(meta)})
+    print("wrote", path, "with", params, "parameters")
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--bench-unet":
+        write_bench_unet(sys.argv[2])
+        return 0
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data")
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(0)
