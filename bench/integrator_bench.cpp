@@ -2,6 +2,8 @@
 // Run: build/bench/integrator_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include "bandwidth.hpp"
+
 #include <algorithm>
 #include <random>
 #include <vector>
@@ -70,17 +72,6 @@ void BM_EventIntegrator_LogChange(benchmark::State& state) {
 }
 BENCHMARK(BM_EventIntegrator_LogChange)->Arg(1000000)->Unit(benchmark::kMillisecond);
 
-// STREAM triad a[i] = b[i] + s * c[i] over 3 x 64 MiB: bytes moved = 3 * 8 * n (no write-allocate counted).
-void BM_MemoryBandwidth_Triad(benchmark::State& state) {
-  const size_t n = size_t{8} << 20;
-  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
-  for (auto _ : state) {
-    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
-    benchmark::DoNotOptimize(a.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(3 * sizeof(double) * n));
-}
 BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

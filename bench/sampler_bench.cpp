@@ -5,6 +5,8 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include "bandwidth.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <vector>
@@ -147,17 +149,6 @@ void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
 }
 BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// STREAM triad for the bandwidth reference (as in integrator_bench).
-void BM_MemoryBandwidth_Triad(benchmark::State& state) {
-  const size_t n = size_t{8} << 20;
-  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
-  for (auto _ : state) {
-    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
-    benchmark::DoNotOptimize(a.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(3 * sizeof(double) * n));
-}
 BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -6,40 +6,28 @@ namespace diffevent {
 inline namespace v1 {
 namespace {
 
-// Forward differences along W (dim -1) and H (dim -2), zero past the last column/row.
-at::Tensor diff_w(const at::Tensor& x) {
+// Forward difference along `dim` (-1: W, -2: H), zero past the last sample.
+at::Tensor diff(const at::Tensor& x, int64_t dim) {
   at::Tensor d = at::zeros_like(x);
-  const int64_t W = x.size(-1);
-  if (W > 1) d.narrow(-1, 0, W - 1).copy_(x.narrow(-1, 1, W - 1) - x.narrow(-1, 0, W - 1));
+  const int64_t n = x.size(dim);
+  if (n > 1) d.narrow(dim, 0, n - 1).copy_(x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1));
   return d;
 }
-at::Tensor diff_h(const at::Tensor& x) {
-  at::Tensor d = at::zeros_like(x);
-  const int64_t H = x.size(-2);
-  if (H > 1) d.narrow(-2, 0, H - 1).copy_(x.narrow(-2, 1, H - 1) - x.narrow(-2, 0, H - 1));
-  return d;
-}
-// Adjoint of diff_w: (D^T p)[j] = p[j-1] - p[j], with p[-1] = 0 and p[W-1] treated as 0.
-at::Tensor diff_w_adjoint(const at::Tensor& p) {
+// Its adjoint, as a gather: (D^T p)[j] = p[j-1] - p[j], with p[-1] = 0 and p[n-1] = 0.
+at::Tensor diff_adjoint(const at::Tensor& p, int64_t dim) {
   at::Tensor out = at::zeros_like(p);
-  const int64_t W = p.size(-1);
-  if (W > 1) {
-    at::Tensor q = p.narrow(-1, 0, W - 1);
-    out.narrow(-1, 0, W - 1).sub_(q);
-    out.narrow(-1, 1, W - 1).add_(q);
+  const int64_t n = p.size(dim);
+  if (n > 1) {
+    at::Tensor q = p.narrow(dim, 0, n - 1);
+    out.narrow(dim, 0, n - 1).sub_(q);
+    out.narrow(dim, 1, n - 1).add_(q);
   }
   return out;
 }
-at::Tensor diff_h_adjoint(const at::Tensor& p) {
-  at::Tensor out = at::zeros_like(p);
-  const int64_t H = p.size(-2);
-  if (H > 1) {
-    at::Tensor q = p.narrow(-2, 0, H - 1);
-    out.narrow(-2, 0, H - 1).sub_(q);
-    out.narrow(-2, 1, H - 1).add_(q);
-  }
-  return out;
-}
+at::Tensor diff_w(const at::Tensor& x) { return diff(x, -1); }
+at::Tensor diff_h(const at::Tensor& x) { return diff(x, -2); }
+at::Tensor diff_w_adjoint(const at::Tensor& p) { return diff_adjoint(p, -1); }
+at::Tensor diff_h_adjoint(const at::Tensor& p) { return diff_adjoint(p, -2); }
 
 at::Tensor box_mean(const at::Tensor& x, int r) {
   // x [1,H,W]: mean over a (2r+1)^2 window clipped at the borders (normalised by the count).
