@@ -7,14 +7,14 @@ inline namespace v1 {
 namespace {
 
 // Forward difference along `dim` (-1: W, -2: H), zero past the last sample.
-at::Tensor diff(const at::Tensor& x, int64_t dim) {
+at::Tensor forward_diff(const at::Tensor& x, int64_t dim) {
   at::Tensor d = at::zeros_like(x);
   const int64_t n = x.size(dim);
   if (n > 1) d.narrow(dim, 0, n - 1).copy_(x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1));
   return d;
 }
 // Its adjoint, as a gather: (D^T p)[j] = p[j-1] - p[j], with p[-1] = 0 and p[n-1] = 0.
-at::Tensor diff_adjoint(const at::Tensor& p, int64_t dim) {
+at::Tensor forward_diff_adjoint(const at::Tensor& p, int64_t dim) {
   at::Tensor out = at::zeros_like(p);
   const int64_t n = p.size(dim);
   if (n > 1) {
@@ -24,10 +24,10 @@ at::Tensor diff_adjoint(const at::Tensor& p, int64_t dim) {
   }
   return out;
 }
-at::Tensor diff_w(const at::Tensor& x) { return diff(x, -1); }
-at::Tensor diff_h(const at::Tensor& x) { return diff(x, -2); }
-at::Tensor diff_w_adjoint(const at::Tensor& p) { return diff_adjoint(p, -1); }
-at::Tensor diff_h_adjoint(const at::Tensor& p) { return diff_adjoint(p, -2); }
+at::Tensor diff_w(const at::Tensor& x) { return forward_diff(x, -1); }
+at::Tensor diff_h(const at::Tensor& x) { return forward_diff(x, -2); }
+at::Tensor diff_w_adjoint(const at::Tensor& p) { return forward_diff_adjoint(p, -1); }
+at::Tensor diff_h_adjoint(const at::Tensor& p) { return forward_diff_adjoint(p, -2); }
 
 at::Tensor box_mean(const at::Tensor& x, int r) {
   // x [1,H,W]: mean over a (2r+1)^2 window clipped at the borders (normalised by the count).
