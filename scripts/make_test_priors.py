@@ -3,6 +3,7 @@
 
 tests/data/tiny_prior.pt        forward(x [N,1,H,W], t [N] int64) -> eps [N,1,H,W]
 tests/data/tiny_prior_sigma.pt  ... -> [N,2,H,W] (eps and the learned-range variance v)
+tests/data/wide_prior.pt        eps from a 31x31 box mean (exposes tile seams)
 --bench-unet OUT.pt             a ~1M-parameter RGB UNet for bench/sampler_bench (not committed)
 Each archive carries metadata.json. The weights are random but fixed (seed 0): the tests
 check the interface, shapes, metadata and the sampler plumbing, not image quality.
@@ -25,6 +26,15 @@ class Tiny(torch.nn.Module):
         tt = (t.to(x.dtype) / 1000.0).view(-1, 1, 1, 1).expand(x.shape[0], 1, x.shape[2], x.shape[3])
         h = torch.relu(self.conv1(torch.cat([x, tt], dim=1)))
         return torch.tanh(self.conv2(h))
+
+
+class Wide(torch.nn.Module):
+    """eps depends on a 31x31 neighbourhood (box mean): tiles that cut that context disagree at
+    their borders, so it exposes seams that blending must hide."""
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        m = torch.nn.functional.avg_pool2d(x, 31, stride=1, padding=15, count_include_pad=False)
+        return torch.tanh(2.0 * m) + 0.0 * t.to(x.dtype).view(-1, 1, 1, 1)
 
 
 class SmallUNet(torch.nn.Module):
@@ -74,6 +84,9 @@ def main() -> int:
         meta = {"channels": 1, "schedule": "linear", "num_timesteps": 1000, "learned_sigma": sigma, "size_multiple": 4}
         torch.jit.save(model, os.path.join(out_dir, name), _extra_files={"metadata.json": json.dumps(meta)})
         print("wrote", os.path.join(out_dir, name))
+    meta = {"channels": 1, "schedule": "linear", "num_timesteps": 1000, "learned_sigma": False, "size_multiple": 1}
+    torch.jit.save(torch.jit.script(Wide()), os.path.join(out_dir, "wide_prior.pt"), _extra_files={"metadata.json": json.dumps(meta)})
+    print("wrote", os.path.join(out_dir, "wide_prior.pt"))
     return 0
 
 

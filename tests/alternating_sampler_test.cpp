@@ -2,6 +2,8 @@
 
 #include <ATen/Context.h>
 
+#include "diffusion/tiling.hpp"
+
 #include "test_util.hpp"
 
 using namespace diffevent;
@@ -255,7 +257,33 @@ TEST(AlternatingSampler, TiledEvaluationIsExactForPixelwisePriors) {
   o.tile_stride = 10;
   const SampleResult tiled = AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E));
   EXPECT_LT((whole.x - tiled.x).abs().max().item<float>(), 1e-5);
-  // (A seam test with a convolutional prior needs a network with a receptive field wider
-  // than the overlap; the tiny test network's 5x5 field shows no seams even without blending,
-  // so such a test could not fail here. See docs/sampler.md.)
+}
+
+TEST(AlternatingSampler, BlendedTilesLeaveNoSeams) {
+  // A prior whose prediction depends on a 31x31 neighbourhood: 128-pixel tiles cut that
+  // context, so hard tiles put steps in the prediction at their borders. Blended, the difference across a tile
+  // border is no larger than inside a tile; hard, it is (which shows the test can fail).
+  const std::string dir = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/";
+  std::shared_ptr<DiffusionPrior> wide = load_prior(dir + "wide_prior.pt");
+  const int64_t H = 64, W = 384;
+  at::manual_seed(5);
+  const at::Tensor ramp = (at::arange(W, at::kFloat) / float(W) * 1.2f - 0.6f).view({1, 1, 1, W}).expand({1, 1, H, W}).contiguous();
+  const at::Tensor t = at::full({1}, 500, at::kLong);
+  auto seam_ratio = [&](bool blend) {
+    const at::Tensor e = diffevent::detail::predict_tiles(*wide, ramp, t, 128, 64, blend).eps[0][0];
+    const at::Tensor dx = (e.narrow(1, 1, W - 1) - e.narrow(1, 0, W - 1)).abs().mean(0);
+    double border = 0, inside = 0;
+    int nb = 0, ni = 0;
+    for (int64_t j = 0; j < W - 1; ++j) {
+      const bool at_border = (j + 1) % 64 == 0;  // tile edges between columns 63|64, 127|128, ...
+      (at_border ? border : inside) += dx[j].item<double>();
+      (at_border ? nb : ni) += 1;
+    }
+    return (border / nb) / (inside / ni);
+  };
+  const double blended = seam_ratio(true), hard = seam_ratio(false);
+  RecordProperty("blended_ratio", std::to_string(blended));
+  RecordProperty("hard_ratio", std::to_string(hard));
+  EXPECT_LE(blended, 1.2);
+  EXPECT_GT(hard, 2.0);
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "diffevent/error.hpp"
+#include "diffusion/tiling.hpp"
 #include "kernels/guidance/guidance.hpp"
 
 namespace diffevent {
@@ -31,26 +32,30 @@ std::vector<int64_t> tile_starts(int64_t n, int64_t size, int64_t stride) {
   return out;
 }
 
-// 1-D blending weight: ramps up over the first and last `ramp` samples of a tile (strictly
-// positive, so pixels seen by a single tile keep their prediction after normalisation).
+// 1-D blending weight: a raised-cosine ramp over the first and last `ramp` samples of a tile
+// (smooth, so blended predictions have no kinks; strictly positive, so pixels seen by a single
+// tile keep their prediction after normalisation).
 at::Tensor ramp_weights(int64_t size, int64_t ramp) {
   std::vector<float> w(static_cast<size_t>(size));
+  const double r = static_cast<double>(std::max<int64_t>(ramp, 1));
+  auto rise = [&](double u) { return u >= r ? 1.0 : std::pow(std::sin(M_PI / 2 * u / r), 2); };
   for (int64_t u = 0; u < size; ++u) {
-    const double a = (u + 0.5) / static_cast<double>(std::max<int64_t>(ramp, 1));
-    const double b = (size - u - 0.5) / static_cast<double>(std::max<int64_t>(ramp, 1));
-    w[static_cast<size_t>(u)] = static_cast<float>(std::min({1.0, a, b}));
+    w[static_cast<size_t>(u)] = static_cast<float>(std::max(1e-3, std::min(rise(u + 0.5), rise(size - u - 0.5))));
   }
   return at::tensor(w);
 }
 
-// Evaluates a prior on overlapping tiles and blends eps (and v) with separable ramp weights.
-PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, const SamplerOptions& o) {
+}  // namespace
+
+namespace detail {
+
+PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, int64_t size, int64_t stride,
+                          bool blend) {
   const int64_t H = x.size(2), W = x.size(3);
-  if (H * W <= o.tile_above_pixels) return prior.predict(x, t);
-  const int64_t size = o.tile_size, stride = o.tile_stride;
   const int64_t th = std::min(size, H), tw = std::min(size, W);
   const at::Tensor wy = ramp_weights(th, th == H ? 0 : (size - stride)), wx = ramp_weights(tw, tw == W ? 0 : (size - stride));
-  const at::Tensor w2 = (wy.view({-1, 1}) * wx.view({1, -1})).to(x.options()).view({1, 1, th, tw});
+  at::Tensor w2 = (wy.view({-1, 1}) * wx.view({1, -1})).to(x.options()).view({1, 1, th, tw});
+  if (!blend) w2 = at::ones_like(w2);  // hard tiles: for tests that must see seams
   at::Tensor eps = at::zeros_like(x), v, wsum = at::zeros({1, 1, H, W}, x.options());
   for (int64_t y0 : tile_starts(H, th, stride)) {
     for (int64_t x0 : tile_starts(W, tw, stride)) {
@@ -64,7 +69,25 @@ PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::
       wsum.narrow(2, y0, th).narrow(3, x0, tw).add_(w2);
     }
   }
+  if (!blend) {
+    // Hard tiles: each pixel takes the last tile covering it (no averaging at all).
+    at::Tensor hard = at::zeros_like(x);
+    for (int64_t y0 : tile_starts(H, th, stride))
+      for (int64_t x0 : tile_starts(W, tw, stride))
+        hard.narrow(2, y0, th).narrow(3, x0, tw).copy_(prior.predict(x.narrow(2, y0, th).narrow(3, x0, tw).contiguous(), t).eps);
+    return {hard, at::Tensor()};
+  }
   return {eps / wsum, v.defined() ? v / wsum : v};
+}
+
+}  // namespace detail
+
+namespace {
+
+// Evaluates a prior on overlapping tiles above the pixel budget (blended predictions).
+PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, const SamplerOptions& o) {
+  if (x.size(2) * x.size(3) <= o.tile_above_pixels) return prior.predict(x, t);
+  return detail::predict_tiles(prior, x, t, o.tile_size, o.tile_stride, true);
 }
 
 }  // namespace

@@ -1,0 +1,17 @@
+#pragma once
+// Private: tiled evaluation of a prior (exposed for tests).
+#include "diffevent/diffusion_prior.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+
+/// Evaluates `prior` on overlapping tiles of `size` every `stride` (last tile flush with the
+/// edge) and blends eps and v with separable linear-ramp weights over the overlaps; with
+/// blend = false each pixel takes the last covering tile (hard tiles, for tests).
+PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, int64_t size, int64_t stride,
+                          bool blend);
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent
