@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "diffevent/diffusion_prior.hpp"
 #include "diffevent/ebrd_model.hpp"
@@ -81,9 +82,12 @@ class DIFFEVENT_API AlternatingSampler {
   /// Samples x (and r) for the model's y, any image size (padded by reflection to the priors'
   /// size multiple and cropped back). Throws ErrorCode::kCancelled when cancelled.
   SampleResult sample(const EbrdModel& model) const;
+  /// Samples N frames of the same size together: every network call takes the whole batch
+  /// [N,C,H,W], so a step still costs two calls. Results are in the models' order.
+  std::vector<SampleResult> sample_batch(const std::vector<EbrdModel>& models) const;
 
  private:
-  SampleResult sample_unpadded(const EbrdModel& model) const;
+  SampleResult sample_unpadded(const at::Tensor& y, const at::Tensor& fe) const;
   std::shared_ptr<DiffusionPrior> x_prior_, r_prior_;
   SamplerOptions options_;
 };

@@ -113,31 +113,52 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
 }
 
 SampleResult AlternatingSampler::sample(const EbrdModel& model) const {
+  std::vector<SampleResult> out = sample_batch({model});
+  return out.front();
+}
+
+std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<EbrdModel>& models) const {
+  DIFFEVENT_CHECK(!models.empty(), ErrorCode::kInvalidArgument, "sampler: the batch is empty");
+  const int64_t C = models[0].y().size(0), H = models[0].y().size(1), W = models[0].y().size(2);
+  for (size_t i = 1; i < models.size(); ++i) {
+    DIFFEVENT_CHECK(models[i].y().sizes() == models[0].y().sizes(), ErrorCode::kInvalidArgument,
+                    "sampler: frame {} of the batch is [{}] but frame 0 is [{}, {}, {}]", i,
+                    fmt::join(models[i].y().sizes(), ", "), C, H, W);
+  }
   // Pad to the priors' size multiple by reflection (replication for 1-pixel sides), sample,
   // crop back. f(E) is padded the same way, so the padded border stays data-consistent.
   int64_t mult = x_prior_->metadata().size_multiple;
   if (r_prior_) mult = std::max<int64_t>(mult, r_prior_->metadata().size_multiple);
-  const int64_t H = model.y().size(1), W = model.y().size(2);
   const int64_t ph = (mult - H % mult) % mult, pw = (mult - W % mult) % mult;
-  if (ph == 0 && pw == 0) return sample_unpadded(model);
   auto pad = [&](const at::Tensor& t) {
+    if (ph == 0 && pw == 0) return t.unsqueeze(0);
     const bool reflect = ph < H && pw < W;
-    return (reflect ? at::reflection_pad2d(t.unsqueeze(0), {0, pw, 0, ph}) : at::replication_pad2d(t.unsqueeze(0), {0, pw, 0, ph})).squeeze(0);
+    return reflect ? at::reflection_pad2d(t.unsqueeze(0), {0, pw, 0, ph}) : at::replication_pad2d(t.unsqueeze(0), {0, pw, 0, ph});
   };
-  EbrdModel padded(pad(model.y()), pad(model.f_e()));
-  SampleResult r = sample_unpadded(padded);
-  r.x = r.x.narrow(1, 0, H).narrow(2, 0, W).contiguous();
-  r.r = r.r.narrow(1, 0, H).narrow(2, 0, W).contiguous();
-  return r;
+  std::vector<at::Tensor> ys, fes;
+  for (const auto& m : models) {
+    ys.push_back(pad(m.y().to(at::kFloat)));
+    fes.push_back(pad(m.f_e().to(at::kFloat)));
+  }
+  const SampleResult r = sample_unpadded(at::cat(ys, 0).contiguous(), at::cat(fes, 0).contiguous());
+  std::vector<SampleResult> out;
+  for (size_t i = 0; i < models.size(); ++i) {
+    SampleResult one;
+    one.x = r.x[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).contiguous();
+    one.r = r.r[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).contiguous();
+    one.network_calls = r.network_calls;
+    out.push_back(std::move(one));
+  }
+  return out;
 }
 
-SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
+SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::Tensor& fe) const {
   const auto& o = options_;
   const PriorMetadata& meta = x_prior_->metadata();
   const NoiseSchedule sched({meta.schedule, meta.num_timesteps, std::to_string(o.steps)});
   const int K = sched.num_steps();
-  const at::Tensor y = model.y().to(at::kFloat).unsqueeze(0);      // [1,C,H,W]
-  const at::Tensor fe = model.f_e().to(at::kFloat).unsqueeze(0);   // [1,1,H,W]
+  // y [N,C,H,W] and f(E) [N,1,H,W]: N frames share every network call.
+  const int64_t N = y.size(0);
   const int64_t C = y.size(1);
   DIFFEVENT_CHECK(meta.channels == C, ErrorCode::kInvalidArgument, "sampler: the x prior has {} channels, the image {}",
                   meta.channels, C);
@@ -149,7 +170,7 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
   // Clean prediction (and learned variance v, and the raw eps) of a prior at step k.
   auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v, at::Tensor* eps_out = nullptr) {
     ++calls;
-    const at::Tensor t = at::full({1}, sched.timestep(k), at::TensorOptions().dtype(at::kLong));
+    const at::Tensor t = at::full({N}, sched.timestep(k), at::TensorOptions().dtype(at::kLong));
     PriorOutput out = predict_tiled(prior, x, t, o);
     if (v) *v = out.v;
     if (eps_out) *eps_out = out.eps.to(at::kFloat).contiguous();
@@ -223,11 +244,11 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
       const at::Tensor curvature = 1 / var + 2 * o.s * fe * fe;
       X = (X / var + 2 * o.s * fe * (y - R)) / curvature;
       // TV: one gradient step of the full objective, preconditioned by its diagonal curvature.
-      if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X.squeeze(0), 1e-3).unsqueeze(0);
+      if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X, 1e-3);
       x0g = 2 * X - 1;
     } else {
       at::Tensor g = -2 * o.s * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
-      if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X.squeeze(0), 1e-3).unsqueeze(0);
+      if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X, 1e-3);
       const double w = o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;
       // x_{t-1} = mu - w g  <=>  x0 shifted by -w g / c1 in the posterior mean.
       x0g = x0 - w * g / std::max(sched.posterior_c1(k), 1e-12);
@@ -252,8 +273,8 @@ SampleResult AlternatingSampler::sample_unpadded(const EbrdModel& model) const {
     x0 = x0_next;
     if (o.progress && !o.progress(K - k, K)) throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", K - k, K));
   }
-  res.x = ((x.clamp(-1, 1) + 1) / 2).squeeze(0);
-  res.r = (r / 2).squeeze(0);
+  res.x = (x.clamp(-1, 1) + 1) / 2;
+  res.r = r / 2;
   res.network_calls = calls;
   return res;
 }

@@ -8,8 +8,8 @@ namespace diffevent {
 inline namespace v1 {
 namespace kernels {
 
-/// One pass over memory: x_{t-1} [1,C,H,W] from x_t, eps, y, fe [1,1,H,W], R, var (numel 1 or
-/// C*H*W), z (noise; unused when p.last) and v (learned variance; when p.learned). float32,
+/// One pass over memory: x_{t-1} [N,C,H,W] from x_t, eps, y, fe [N,1,H,W], R, var (numel 1 or
+/// N*C*H*W), z (noise; unused when p.last) and v (learned variance; when p.learned). float32,
 /// contiguous, same device.
 at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& y, const at::Tensor& fe,
                         const at::Tensor& R, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,

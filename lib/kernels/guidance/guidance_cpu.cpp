@@ -63,12 +63,12 @@ void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ x
   }
 }
 
-void x_step_cpu(int64_t C, int64_t H, int64_t W, const float* xt, const float* eps, const float* y, const float* fe,
+void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, const float* eps, const float* y, const float* fe,
                 const float* R, const float* var, bool var_scalar, const float* z, const float* v,
                 const GuidanceParams& p, float* out) {
   const int64_t plane = H * W;
   const bool tv = p.lambda_tv > 0.f;
-  at::parallel_for(0, C * H, 32, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, NC * H, 32, [&](int64_t begin, int64_t end) {
     std::vector<float> Xc(static_cast<size_t>(W)), Xn(static_cast<size_t>(W)), cur(static_cast<size_t>(W)),
         curn(static_cast<size_t>(W)), pxc(static_cast<size_t>(W)), pyc(static_cast<size_t>(W)),
         pxp(static_cast<size_t>(W)), pyp(static_cast<size_t>(W)), X2(static_cast<size_t>(W)), tmp(static_cast<size_t>(W));
@@ -76,9 +76,10 @@ void x_step_cpu(int64_t C, int64_t H, int64_t W, const float* xt, const float* e
     for (int64_t row = begin; row < end; ++row) {
       const int64_t c = row / H, i = row % H;
       const int64_t base = c * plane;
+      const float* fe_plane = fe + (c / C) * plane;  // f(E) is shared by a frame's channels
       auto prox = [&](int64_t ii, float* X, float* cu) {
         const int64_t e = base + ii * W;
-        prox_row(W, xt + e, eps + e, y + e, fe + ii * W, R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
+        prox_row(W, xt + e, eps + e, y + e, fe_plane + ii * W, R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
       };
       if (!tv) {
         prox(i, Xc.data(), cur.data());
@@ -122,19 +123,19 @@ void x_step_cpu(int64_t C, int64_t H, int64_t W, const float* xt, const float* e
 at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& y, const at::Tensor& fe,
                         const at::Tensor& R, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
                         const GuidanceParams& p) {
-  DIFFEVENT_CHECK(x_t.dim() == 4 && x_t.size(0) == 1 && x_t.scalar_type() == at::kFloat && x_t.is_contiguous(),
-                  ErrorCode::kInternal, "fused_x_step: x_t must be contiguous float [1,C,H,W]");
-  const int64_t C = x_t.size(1), H = x_t.size(2), W = x_t.size(3), n = C * H * W;
+  DIFFEVENT_CHECK(x_t.dim() == 4 && x_t.scalar_type() == at::kFloat && x_t.is_contiguous(),
+                  ErrorCode::kInternal, "fused_x_step: x_t must be contiguous float [N,C,H,W]");
+  const int64_t N = x_t.size(0), C = x_t.size(1), H = x_t.size(2), W = x_t.size(3), n = N * C * H * W;
   auto ok = [&](const at::Tensor& t, int64_t numel) {
     return t.defined() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() == numel && t.device() == x_t.device();
   };
-  DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, H * W) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
+  DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
                       (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
                   ErrorCode::kInternal, "fused_x_step: inconsistent inputs");
   DIFFEVENT_CHECK(x_t.device().is_cpu(), ErrorCode::kUnsupported,
                   "fused_x_step: the CUDA kernel is not built in this version; use the CPU device");
   at::Tensor out = at::empty_like(x_t);
-  x_step_cpu(C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
+  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
              R.defined() ? R.data_ptr<float>() : nullptr, var.data_ptr<float>(), var.numel() == 1,
              p.last ? nullptr : z.data_ptr<float>(), p.learned ? v.data_ptr<float>() : nullptr, p, out.data_ptr<float>());
   return out;
