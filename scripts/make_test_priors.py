@@ -4,6 +4,7 @@
 tests/data/tiny_prior.pt        forward(x [N,1,H,W], t [N] int64) -> eps [N,1,H,W]
 tests/data/tiny_prior_sigma.pt  ... -> [N,2,H,W] (eps and the learned-range variance v)
 tests/data/wide_prior.pt        eps from a 31x31 box mean (exposes tile seams)
+tests/data/clamp_enhancer.pt    a TorchScript enhancer f(E, y) = max(E, 0.25) + 0.1 mean_c(y)
 --bench-unet OUT.pt             a ~1M-parameter RGB UNet for bench/sampler_bench (not committed)
 Each archive carries metadata.json. The weights are random but fixed (seed 0): the tests
 check the interface, shapes, metadata and the sampler plumbing, not image quality.
@@ -35,6 +36,14 @@ class Wide(torch.nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         m = torch.nn.functional.avg_pool2d(x, 31, stride=1, padding=15, count_include_pad=False)
         return torch.tanh(2.0 * m) + 0.0 * t.to(x.dtype).view(-1, 1, 1, 1)
+
+
+class ClampEnhancer(torch.nn.Module):
+    """A TorchScript f(E): forward(E [N,1,H,W], y [N,C,H,W]) -> f(E) [N,1,H,W]. Here
+    max(E, 0.25) + 0.1 * mean_c(y), simple enough for the tests to check exactly."""
+
+    def forward(self, e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(e, min=0.25) + 0.1 * y.mean(dim=1, keepdim=True)
 
 
 class SmallUNet(torch.nn.Module):
@@ -87,6 +96,8 @@ def main() -> int:
     meta = {"channels": 1, "schedule": "linear", "num_timesteps": 1000, "learned_sigma": False, "size_multiple": 1}
     torch.jit.save(torch.jit.script(Wide()), os.path.join(out_dir, "wide_prior.pt"), _extra_files={"metadata.json": json.dumps(meta)})
     print("wrote", os.path.join(out_dir, "wide_prior.pt"))
+    torch.jit.save(torch.jit.script(ClampEnhancer()), os.path.join(out_dir, "clamp_enhancer.pt"))
+    print("wrote", os.path.join(out_dir, "clamp_enhancer.pt"))
     return 0
 
 

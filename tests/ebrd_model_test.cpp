@@ -61,3 +61,17 @@ TEST(EbrdModel, GuidedFilterPreservesEdgesAndRemovesNoise) {
   EXPECT_EQ(m.f_e().sizes(), noisy.sizes());
   EXPECT_DIFFEVENT_ERROR(EbrdModel(at::rand({3, 4, 4}), at::rand({1, 4, 5})), ErrorCode::kInvalidArgument, "must be [1,H,W]");
 }
+
+TEST(EbrdModel, TorchScriptEnhancerIsApplied) {
+  const std::string path = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/clamp_enhancer.pt";
+  at::manual_seed(4);
+  const at::Tensor y = at::rand({3, 6, 9}), E = at::rand({1, 6, 9});
+  EbrdOptions o;
+  o.enhancer = Enhancer::kTorchScript;
+  o.enhancer_path = path;
+  EbrdModel m(y, E, o);
+  const at::Tensor expect = E.clamp_min(0.25) + 0.1 * y.mean(0, true);
+  EXPECT_LT((m.f_e() - expect).abs().max().item<float>(), 1e-6);
+  o.enhancer_path = "/nonexistent/enhancer.pt";
+  EXPECT_DIFFEVENT_ERROR(EbrdModel(y, E, o), ErrorCode::kIoError, "no such file");
+}

@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 #include "diffevent/export.hpp"
 
 namespace diffevent {
@@ -13,7 +15,8 @@ inline namespace v1 {
 /// How f(E) enhances the double integral.
 enum class Enhancer {
   kIdentity,  ///< f(E) = E.
-  kGuided     ///< Self-guided filter of E (edge-preserving smoothing of the double integral).
+  kGuided,    ///< Self-guided filter of E (edge-preserving smoothing of the double integral).
+  kTorchScript  ///< A TorchScript module forward(E [1,1,H,W], y [1,C,H,W]) -> f(E) [1,1,H,W].
 };
 
 /// Options for EbrdModel.
@@ -21,6 +24,7 @@ struct EbrdOptions {
   Enhancer enhancer = Enhancer::kIdentity;
   int guided_radius = 3;       ///< Guided filter window radius (pixels).
   double guided_eps = 1e-3;    ///< Guided filter regulariser (in E's units squared).
+  std::string enhancer_path;   ///< kTorchScript: the module's file.
 };
 
 /// y = f(E) * x + r in linear intensity [0, 1]: y [C,H,W] the blurry frame, E [1,H,W] the

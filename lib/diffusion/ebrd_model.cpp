@@ -2,6 +2,10 @@
 
 #include "diffevent/error.hpp"
 
+#include <torch/script.h>
+
+#include <filesystem>
+
 namespace diffevent {
 inline namespace v1 {
 namespace {
@@ -58,6 +62,32 @@ EbrdModel::EbrdModel(at::Tensor y, at::Tensor E, EbrdOptions options) : y_(std::
       // events and threshold mismatch) smoothed. Guiding by the blurry frame was tried and
       // erases E's structure, which is exactly what y lacks (docs/sampler.md).
       fe_ = guided_filter(E, E, options.guided_radius, options.guided_eps);
+      break;
+    }
+    case Enhancer::kTorchScript: {
+      DIFFEVENT_CHECK(std::filesystem::exists(options.enhancer_path), ErrorCode::kIoError,
+                      "enhancer '{}': no such file", options.enhancer_path);
+      torch::jit::script::Module m;
+      try {
+        m = torch::jit::load(options.enhancer_path, at::kCPU);
+      } catch (const c10::Error& e) {
+        throw Error(ErrorCode::kFormatError, fmt::format("enhancer '{}': not a loadable TorchScript archive ({})",
+                                                         options.enhancer_path, e.what_without_backtrace()));
+      }
+      m.eval();
+      c10::InferenceMode guard;
+      at::Tensor out;
+      try {
+        out = m.forward({E.to(at::kFloat).unsqueeze(0), y_.to(at::kFloat).unsqueeze(0)}).toTensor();
+      } catch (const c10::Error& e) {
+        throw Error(ErrorCode::kInvalidArgument, fmt::format("enhancer forward failed: {}", e.what_without_backtrace()));
+      }
+      DIFFEVENT_CHECK(out.dim() == 4 && out.size(0) == 1 && out.size(1) == 1 && out.size(2) == E.size(1) && out.size(3) == E.size(2),
+                      ErrorCode::kFormatError, "enhancer: returned [{}], expected [1,1,{},{}]", fmt::join(out.sizes(), ", "),
+                      E.size(1), E.size(2));
+      fe_ = out[0].to(E.scalar_type()).clone();
+      DIFFEVENT_CHECK(at::isfinite(fe_).all().item<bool>() && (fe_ > 0).all().item<bool>(), ErrorCode::kInvalidArgument,
+                      "enhancer: f(E) must be finite and > 0");
       break;
     }
   }

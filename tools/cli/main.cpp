@@ -361,8 +361,14 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   const diffevent::Image E = diffevent::EventIntegrator(diffevent::IntegratorOptions::with(eo.thresholds))
                                  .double_integral(ef.events, exp.t0_us, exp.t1_us);
   diffevent::EbrdOptions mo;
-  if (a.enhance == "guided") mo.enhancer = diffevent::Enhancer::kGuided;
-  else if (a.enhance != "identity") throw Error(ErrorCode::kInvalidArgument, fmt::format("--enhance '{}': expected identity or guided", a.enhance));
+  if (a.enhance == "guided") {
+    mo.enhancer = diffevent::Enhancer::kGuided;
+  } else if (a.enhance.size() > 3 && (a.enhance.substr(a.enhance.size() - 3) == ".pt" || a.enhance.find('/') != std::string::npos)) {
+    mo.enhancer = diffevent::Enhancer::kTorchScript;  // a TorchScript enhancer file
+    mo.enhancer_path = a.enhance;
+  } else if (a.enhance != "identity") {
+    throw Error(ErrorCode::kInvalidArgument, fmt::format("--enhance '{}': expected identity or guided (or a TorchScript .pt file)", a.enhance));
+  }
   const diffevent::EbrdModel model(diffevent::image_to_tensor(y_img), diffevent::image_to_tensor(E).clamp_min(1e-3), mo);
 
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
@@ -512,7 +518,7 @@ int main(int argc, char** argv) {
   db->add_option("--steps", da.steps, "Sampling steps");
   db->add_option("--seed", da.seed, "Random seed");
   db->add_option("--device", da.device, "cpu or cuda:N");
-  db->add_option("--enhance", da.enhance, "f(E): identity or guided");
+  db->add_option("--enhance", da.enhance, "f(E): identity, guided, or a TorchScript enhancer file (.pt)");
   db->add_option("--guidance", da.guidance, "proximal (default), sigma2 (slides eq. 13) or constant (GDP)");
   db->add_option("--s", da.s, "Data weight of the x step");
   db->add_option("--s-r", da.s_r, "Data weight of the r step");
