@@ -260,7 +260,23 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     // Clean x predicted from x_{t-1} (eq. 16); it is also the next step's x0.
     at::Tensor x0_next = k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx, &eps_x) : x_prev.clamp(-1, 1);
     // --- r step (eq. 14-16): s'||y - f(E)X* - R||^2 + lambda' ||R||_1, closed form (soft threshold).
-    if (r_prior_) {
+    if (r_prior_ && fused) {
+      kernels::GuidanceParams p{};
+      p.c1 = static_cast<float>(sched.posterior_c1(k));
+      p.c2 = static_cast<float>(sched.posterior_c2(k));
+      p.sigma = static_cast<float>(std::sqrt(sched.sigma2(k, o.variance)));
+      p.log_beta = static_cast<float>(std::log(sched.beta(k)));
+      p.log_beta_tilde = static_cast<float>(sched.posterior_log_variance_clipped(k));
+      p.clip = o.clip;
+      p.last = k == 0;
+      p.learned = r_prior_->metadata().learned_sigma && vr.defined();
+      at::Tensor var = x0_var(*r_prior_, k);
+      var = var.numel() == 1 ? var.contiguous() : var.expand_as(y).contiguous();
+      const at::Tensor z = k > 0 ? noise() : at::Tensor();
+      r = kernels::fused_r_step(r.contiguous(), R.contiguous(), y.contiguous(), fe.contiguous(),
+                                ((x0_next + 1) / 2).contiguous(), var, z, p.learned ? vr.to(at::kFloat).contiguous() : at::Tensor(),
+                                static_cast<float>(o.s_r), static_cast<float>(o.lambda_l1), p);
+    } else if (r_prior_) {
       const at::Tensor Xs = (x0_next + 1) / 2;
       const at::Tensor var = x0_var(*r_prior_, k);  // R = r/2: same /4 as X
       const at::Tensor a = o.s_r + 1 / (2 * var);

@@ -15,6 +15,12 @@ at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::
                         const at::Tensor& R, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
                         const GuidanceParams& p);
 
+/// One pass: r_{t-1} [N,C,H,W] from r_t, R_hat (= r0_hat / 2), y, fe [N,1,H,W], the clean x
+/// prediction X* in [0,1], var (numel 1 or N*C*H*W), z and v as for fused_x_step.
+at::Tensor fused_r_step(const at::Tensor& r_t, const at::Tensor& R_hat, const at::Tensor& y, const at::Tensor& fe,
+                        const at::Tensor& Xs, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
+                        float s_r, float lambda_l1, const GuidanceParams& p);
+
 }  // namespace kernels
 }  // namespace v1
 }  // namespace diffevent

@@ -141,6 +141,45 @@ at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::
   return out;
 }
 
+at::Tensor fused_r_step(const at::Tensor& r_t, const at::Tensor& R_hat, const at::Tensor& y, const at::Tensor& fe,
+                        const at::Tensor& Xs, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
+                        float s_r, float lambda_l1, const GuidanceParams& p) {
+  DIFFEVENT_CHECK(r_t.dim() == 4 && r_t.scalar_type() == at::kFloat && r_t.is_contiguous(), ErrorCode::kInternal,
+                  "fused_r_step: r_t must be contiguous float [N,C,H,W]");
+  const int64_t N = r_t.size(0), C = r_t.size(1), plane = r_t.size(2) * r_t.size(3), n = r_t.numel();
+  auto ok = [&](const at::Tensor& t, int64_t numel) {
+    return t.defined() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() == numel && t.device() == r_t.device();
+  };
+  DIFFEVENT_CHECK(ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && ok(Xs, n) && (ok(var, 1) || ok(var, n)) &&
+                      (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
+                  ErrorCode::kInternal, "fused_r_step: inconsistent inputs");
+  DIFFEVENT_CHECK(r_t.device().is_cpu(), ErrorCode::kUnsupported,
+                  "fused_r_step: the CUDA kernel is not built in this version; use the CPU device");
+  at::Tensor out = at::empty_like(r_t);
+  const float* __restrict__ rt = r_t.data_ptr<float>();
+  const float* __restrict__ Rh = R_hat.data_ptr<float>();
+  const float* __restrict__ yy = y.data_ptr<float>();
+  const float* __restrict__ ff = fe.data_ptr<float>();
+  const float* __restrict__ xs = Xs.data_ptr<float>();
+  const float* __restrict__ vr = var.data_ptr<float>();
+  const bool var_scalar = var.numel() == 1;
+  const float* __restrict__ zz = p.last ? nullptr : z.data_ptr<float>();
+  const float* __restrict__ vv = p.learned ? v.data_ptr<float>() : nullptr;
+  float* __restrict__ o = out.data_ptr<float>();
+  at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t pc = begin; pc < end; ++pc) {
+      const float* fe_plane = ff + (pc / C) * plane;
+      const int64_t base = pc * plane;
+      for (int64_t i = 0; i < plane; ++i) {
+        const int64_t e = base + i;
+        o[e] = r_step(rt[e], Rh[e], yy[e], fe_plane[i], xs[e], var_scalar ? vr[0] : vr[e], s_r, lambda_l1,
+                      zz ? zz[e] : 0.f, vv ? vv[e] : 0.f, p);
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace kernels
 }  // namespace v1
 }  // namespace diffevent

@@ -60,6 +60,28 @@ DIFFEVENT_HD inline float x_prev(float X2, float xt, float z, float v, const Gui
   return mean + sigma * z;
 }
 
+// The r step for one element (docs/sampler.md): the exact minimiser of
+// s'(y - fe X* - R)^2 + lambda' |R| + (R - R_hat)^2 / (2 var) (a soft threshold), then the
+// reverse step of r from its guided clean prediction. R is in [-1/2, 1/2] units (r/2).
+DIFFEVENT_HD inline float r_step(float rt, float R_hat, float y, float fe, float Xs, float var, float s_r, float lambda,
+                                 float z, float v, const GuidanceParams& p) {
+  const float a = s_r + 1.f / (2.f * var);
+  const float m = (s_r * (y - fe * Xs) + R_hat / (2.f * var)) / a;
+  const float thr = lambda / (2.f * a);
+  const float mag = fabsf(m) - thr;
+  const float R = mag > 0.f ? (m > 0.f ? mag : -mag) : 0.f;
+  float r0g = 2.f * R;
+  if (p.clip) r0g = clampf(r0g, -1.f, 1.f);
+  const float mean = p.c1 * r0g + p.c2 * rt;
+  if (p.last) return mean;
+  float sigma = p.sigma;
+  if (p.learned) {
+    const float f = 0.5f * (v + 1.f);
+    sigma = expf(0.5f * (f * p.log_beta + (1.f - f) * p.log_beta_tilde));
+  }
+  return mean + sigma * z;
+}
+
 }  // namespace kernels
 }  // namespace v1
 }  // namespace diffevent
