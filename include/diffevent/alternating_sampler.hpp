@@ -42,6 +42,10 @@ struct SamplerOptions {
   double lambda_l1 = 1e-3;           ///< L1 weight on r.
   double min_prior_variance = 1e-4;  ///< Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late steps data-consistent.
   bool clip = true;                  ///< Clamp clean predictions to [-1, 1].
+  /// Proximal mode: reverse variance beta~_k + c1_k^2 Var[x0 | x_k, y] (the guided clean
+  /// prediction's own variance), noise on the last step too. Exact ancestral sampling of the
+  /// posterior when the prior is Gaussian (the test oracle); off: the variance type above.
+  bool analytic_variance = false;
   /// Use the fused one-pass CPU kernel for the proximal DDPM x step (else the ATen composition
   /// of the same formulas, kept as the reference the kernel is tested against).
   bool fused_kernel = true;

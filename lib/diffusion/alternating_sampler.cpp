@@ -99,6 +99,8 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
   const auto& o = options_;
   DIFFEVENT_CHECK(o.steps >= 1 && o.steps <= x_prior_->metadata().num_timesteps, ErrorCode::kInvalidArgument,
                   "sampler: steps = {} must be in [1, {}]", o.steps, x_prior_->metadata().num_timesteps);
+  DIFFEVENT_CHECK(!o.analytic_variance || (o.guidance == GuidanceMode::kProximal && !o.ddim), ErrorCode::kInvalidArgument,
+                  "sampler: analytic_variance needs proximal guidance and DDPM steps");
   DIFFEVENT_CHECK(o.tile_size >= 8 && o.tile_stride >= 1 && o.tile_stride <= o.tile_size && o.tile_above_pixels >= 1,
                   ErrorCode::kInvalidArgument, "sampler: tiles need size >= 8 and 1 <= stride <= size");
   DIFFEVENT_CHECK(o.s >= 0 && o.s_r >= 0 && o.lambda_tv >= 0 && o.lambda_l1 >= 0 && o.min_prior_variance > 0 &&
@@ -214,7 +216,7 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     const at::Tensor R = r0 / 2;
     // --- x step (eq. 11-13): guide the clean prediction x0 with s||y - f(E)X - R||^2 + lambda TV.
     at::Tensor X = (x0 + 1) / 2;
-    at::Tensor x0g, x_prev;
+    at::Tensor x0g, x_prev, analytic_var;
     if (fused) {
       kernels::GuidanceParams p{};
       p.x0_a = static_cast<float>(sched.x0_from_eps_a(k));
@@ -230,9 +232,11 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       p.clip = o.clip;
       p.last = k == 0;
       p.learned = meta.learned_sigma && vx.defined();
+      p.analytic = o.analytic_variance;
+      p.beta_tilde = static_cast<float>(sched.posterior_variance(k));
       at::Tensor var = x0_var(*x_prior_, k);
       var = var.numel() == 1 ? var.contiguous() : var.expand_as(y).contiguous();
-      const at::Tensor z = k > 0 ? noise() : at::Tensor();
+      const at::Tensor z = (k > 0 || o.analytic_variance) ? noise() : at::Tensor();
       x_prev = kernels::fused_x_step(x.contiguous(), eps_x, y.contiguous(), fe.contiguous(),
                                      r_prior_ ? R.contiguous() : at::Tensor(), var, z,
                                      p.learned ? vx.to(at::kFloat).contiguous() : at::Tensor(), p);
@@ -246,6 +250,7 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       // TV: one gradient step of the full objective, preconditioned by its diagonal curvature.
       if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X, 1e-3);
       x0g = 2 * X - 1;
+      if (o.analytic_variance) analytic_var = sched.posterior_variance(k) + sched.posterior_c1(k) * sched.posterior_c1(k) * 4 / curvature;
     } else {
       at::Tensor g = -2 * o.s * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
       if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X, 1e-3);
@@ -255,7 +260,11 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     }
     if (!fused) {
       if (o.clip) x0g = x0g.clamp(-1, 1);
-      x_prev = step(x, x0g, k, vx, meta.learned_sigma);
+      if (analytic_var.defined()) {
+        x_prev = sched.posterior_c1(k) * x0g + sched.posterior_c2(k) * x + at::sqrt(analytic_var) * noise();
+      } else {
+        x_prev = step(x, x0g, k, vx, meta.learned_sigma);
+      }
     }
     // Clean x predicted from x_{t-1} (eq. 16); it is also the next step's x0.
     at::Tensor x0_next = k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx, &eps_x) : x_prev.clamp(-1, 1);

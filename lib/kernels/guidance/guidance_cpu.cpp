@@ -51,9 +51,17 @@ void normal_row(int64_t W, const float* X, const float* Xd, bool has_d, float ep
 // x_{t-1} for a row; the loop-invariant cases (last step, learned variance) are split so the
 // common loop is a plain fused multiply-add chain.
 void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
-             const float* __restrict__ v, const GuidanceParams& p, float* __restrict__ out) {
+             const float* __restrict__ v, const float* __restrict__ cur, const GuidanceParams& p, float* __restrict__ out) {
   const float c1 = p.c1, c2 = p.c2, sigma = p.sigma;
   const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
+  if (p.analytic) {
+    const float bt = p.beta_tilde;
+    for (int64_t j = 0; j < W; ++j) {
+      const float s2 = bt + c1 * c1 * 4.f / cur[j];
+      out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j] + std::sqrt(s2) * z[j];
+    }
+    return;
+  }
   if (p.last || (!p.learned && !z)) {
     for (int64_t j = 0; j < W; ++j) out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j];
   } else if (!p.learned) {
@@ -105,7 +113,7 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
       }
       const float* Xout = tv ? X2.data() : Xc.data();
       const int64_t e = base + i * W;
-      out_row(W, Xout, xt + e, z ? z + e : nullptr, v ? v + e : nullptr, p, out + e);
+      out_row(W, Xout, xt + e, z ? z + e : nullptr, v ? v + e : nullptr, cur.data(), p, out + e);
       if (tv) {
         // Roll: row i+1 becomes row i; the normals of row i become those of the previous row.
         std::swap(Xc, Xn);
@@ -130,14 +138,14 @@ at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::
     return t.defined() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() == numel && t.device() == x_t.device();
   };
   DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
-                      (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
+                      ((p.last && !p.analytic) || ok(z, n)) && (!p.learned || ok(v, n)),
                   ErrorCode::kInternal, "fused_x_step: inconsistent inputs");
   DIFFEVENT_CHECK(x_t.device().is_cpu(), ErrorCode::kUnsupported,
                   "fused_x_step: the CUDA kernel is not built in this version; use the CPU device");
   at::Tensor out = at::empty_like(x_t);
   x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
              R.defined() ? R.data_ptr<float>() : nullptr, var.data_ptr<float>(), var.numel() == 1,
-             p.last ? nullptr : z.data_ptr<float>(), p.learned ? v.data_ptr<float>() : nullptr, p, out.data_ptr<float>());
+             (p.last && !p.analytic) ? nullptr : z.data_ptr<float>(), p.learned ? v.data_ptr<float>() : nullptr, p, out.data_ptr<float>());
   return out;
 }
 

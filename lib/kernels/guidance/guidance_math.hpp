@@ -21,6 +21,8 @@ struct GuidanceParams {
   float s;               // data weight
   float lambda_tv, tv_eps;
   bool clip, last, learned;
+  bool analytic;         // sigma^2 = beta_tilde + c1^2 * 4 / curvature (per element)
+  float beta_tilde;
 };
 
 DIFFEVENT_HD inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
