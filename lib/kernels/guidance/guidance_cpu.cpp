@@ -7,6 +7,15 @@
 #include "diffevent/error.hpp"
 #include "kernels/guidance/guidance.hpp"
 
+// Row loops are compiled twice and picked at run time (AVX2+FMA where the CPU has it, the
+// portable baseline otherwise): with TV the step is compute-bound (a square root and
+// divisions per element) and the baseline x86-64 target has only 4-wide SSE2.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define DIFFEVENT_ROW_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DIFFEVENT_ROW_CLONES
+#endif
+
 namespace diffevent {
 inline namespace v1 {
 namespace kernels {
@@ -19,7 +28,7 @@ namespace {
 // py(i-1,j) - py(i,j): no scatter, bit-reproducible. Math from guidance_math.hpp.
 // Parameters are copied to locals and pointers marked restrict: otherwise every store could
 // alias the parameter struct and the loops would neither hoist nor vectorise (measured 3x).
-void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps, const float* __restrict__ y,
+DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps, const float* __restrict__ y,
               const float* __restrict__ fe, const float* __restrict__ R, const float* __restrict__ var, bool var_scalar,
               const GuidanceParams& p, float* __restrict__ X, float* __restrict__ cur) {
   const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s;
@@ -37,20 +46,48 @@ void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__
   }
 }
 
-void normal_row(int64_t W, const float* X, const float* Xd, bool has_d, float eps, float* px, float* py) {
+DIFFEVENT_ROW_CLONES void normal_row(int64_t W, const float* __restrict__ X, const float* __restrict__ Xd, bool has_d,
+                                     float eps, float* __restrict__ px, float* __restrict__ py) {
+  // Branch-free body; the last column (no right neighbour) and the last row (no lower one) are
+  // handled outside the vector loop.
   const float e2 = eps * eps;
-  for (int64_t j = 0; j < W; ++j) {
-    const float gx = j + 1 < W ? X[j + 1] - X[j] : 0.f;
-    const float gy = has_d ? Xd[j] - X[j] : 0.f;
-    const float inv = 1.f / std::sqrt(gx * gx + gy * gy + e2);
-    px[j] = gx * inv;
-    py[j] = gy * inv;
+  const int64_t body = W - 1;
+  if (has_d) {
+    for (int64_t j = 0; j < body; ++j) {
+      const float gx = X[j + 1] - X[j], gy = Xd[j] - X[j];
+      const float inv = 1.f / std::sqrt(gx * gx + gy * gy + e2);
+      px[j] = gx * inv;
+      py[j] = gy * inv;
+    }
+  } else {
+    for (int64_t j = 0; j < body; ++j) {
+      const float gx = X[j + 1] - X[j];
+      const float inv = 1.f / std::sqrt(gx * gx + e2);
+      px[j] = gx * inv;
+      py[j] = 0.f;
+    }
+  }
+  const float gy = has_d ? Xd[body] - X[body] : 0.f;
+  px[body] = 0.f;
+  py[body] = gy / std::sqrt(gy * gy + e2);
+}
+
+// X - lambda / curvature * (px(j-1) - px(j) + py_prev(j) - py(j)) for a row (py_prev null on
+// the first row).
+DIFFEVENT_ROW_CLONES void tv_row(int64_t W, const float* __restrict__ X, const float* __restrict__ cur,
+                                 const float* __restrict__ px, const float* __restrict__ py,
+                                 const float* __restrict__ py_prev, float lambda, float* __restrict__ out) {
+  out[0] = X[0] - lambda / cur[0] * (-px[0] + (py_prev ? py_prev[0] : 0.f) - py[0]);
+  if (py_prev) {
+    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda / cur[j] * (px[j - 1] - px[j] + py_prev[j] - py[j]);
+  } else {
+    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda / cur[j] * (px[j - 1] - px[j] - py[j]);
   }
 }
 
 // x_{t-1} for a row; the loop-invariant cases (last step, learned variance) are split so the
 // common loop is a plain fused multiply-add chain.
-void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
+DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
              const float* __restrict__ v, const float* __restrict__ cur, const GuidanceParams& p, float* __restrict__ out) {
   const float c1 = p.c1, c2 = p.c2, sigma = p.sigma;
   const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
@@ -105,11 +142,7 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
         const bool has_d = i + 1 < H;
         if (has_d) prox(i + 1, Xn.data(), curn.data());
         normal_row(W, Xc.data(), Xn.data(), has_d, p.tv_eps, pxc.data(), pyc.data());
-        for (int64_t j = 0; j < W; ++j) {
-          const float g = (j > 0 ? pxc[static_cast<size_t>(j - 1)] : 0.f) - pxc[static_cast<size_t>(j)] +
-                          (i > 0 ? pyp[static_cast<size_t>(j)] : 0.f) - pyc[static_cast<size_t>(j)];
-          X2[static_cast<size_t>(j)] = Xc[static_cast<size_t>(j)] - p.lambda_tv / cur[static_cast<size_t>(j)] * g;
-        }
+        tv_row(W, Xc.data(), cur.data(), pxc.data(), pyc.data(), i > 0 ? pyp.data() : nullptr, p.lambda_tv, X2.data());
       }
       const float* Xout = tv ? X2.data() : Xc.data();
       const int64_t e = base + i * W;
