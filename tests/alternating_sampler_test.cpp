@@ -129,6 +129,16 @@ TEST(AlternatingSampler, GaussianPosteriorMeanMatchesClosedForm) {
   RecordProperty("sample_var_fixed_small", std::to_string(var));
 }
 
+TEST(AlternatingSampler, RespacingSpecSetsTheSteps) {
+  auto prior = weak_prior(1);
+  SamplerOptions o;
+  o.respacing = "ddim25";
+  const SampleResult r = AlternatingSampler(prior, nullptr, o).sample(EbrdModel(at::rand({1, 5, 5}), at::ones({1, 5, 5})));
+  EXPECT_EQ(r.network_calls, 25);
+  o.respacing = "ddim999";
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(prior, nullptr, o), ErrorCode::kInvalidArgument, "no integer stride");
+}
+
 TEST(AlternatingSampler, ValidatesOptions) {
   SamplerOptions o;
   o.steps = 0;
@@ -146,6 +156,11 @@ TEST(DiffusionPrior, MetadataParsingAndMissingFiles) {
   EXPECT_TRUE(m.learned_sigma);
   EXPECT_EQ(m.size_multiple, 8);
   EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"schedule": "quadratic"})"), ErrorCode::kFormatError, "quadratic");
+  const auto r = parse_prior_metadata(R"({"channels": 3, "data_range": [0, 1]})");
+  EXPECT_EQ(r.data_min, 0.0);
+  EXPECT_EQ(r.data_max, 1.0);
+  auto unit = std::make_shared<GaussianPrior>(at::zeros({3, 1, 1}), at::ones({3, 1, 1}), r);
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(unit, nullptr), ErrorCode::kUnsupported, "expects [-1, 1]");
   EXPECT_DIFFEVENT_ERROR(load_prior("/nonexistent/model.pt"), ErrorCode::kIoError, "no such file");
   EXPECT_DIFFEVENT_ERROR(load_prior("/nonexistent/model.pt2"), ErrorCode::kUnsupported, "AOTInductor");
   test::TempDir dir;

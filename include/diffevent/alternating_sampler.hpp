@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "diffevent/diffusion_prior.hpp"
@@ -32,6 +33,8 @@ enum class GuidanceMode {
 /// Options for AlternatingSampler. Defaults are written here.
 struct SamplerOptions {
   int steps = 50;                    ///< Respaced steps K (guided-diffusion "K" spacing).
+  /// Overrides `steps` with any guided-diffusion respacing spec ("100", "10,20,30", "ddim25").
+  std::string respacing;
   bool ddim = false;                 ///< DDIM(eta) instead of DDPM steps.
   double eta = 0.0;                  ///< DDIM noise.
   VarianceType variance = VarianceType::kFixedSmall;  ///< For priors without learned sigma.

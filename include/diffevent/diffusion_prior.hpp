@@ -21,6 +21,8 @@ struct PriorMetadata {
   int num_timesteps = 1000;
   bool learned_sigma = false;  ///< The network outputs 2C channels: eps and v (kLearnedRange).
   int size_multiple = 1;       ///< Inputs must be padded to a multiple of this.
+  double data_min = -1.0;      ///< Data range the network was trained on ("data_range": [min, max]).
+  double data_max = 1.0;
 };
 
 /// One prediction: eps [N,C,H,W], and v [N,C,H,W] in [-1, 1] when learned_sigma.
@@ -73,7 +75,8 @@ struct TorchScriptPriorOptions {
 
 /// Loads forward(x [N,C,H,W], t [N] int64) -> eps [N,C,H,W] or [N,2C,H,W] from a TorchScript
 /// archive; metadata from the archive's extra file "metadata.json" (flat JSON object with keys
-/// channels, schedule ("linear"|"cosine"), num_timesteps, learned_sigma, size_multiple).
+/// channels, schedule ("linear"|"cosine"), num_timesteps, learned_sigma, size_multiple and
+/// data_range [min, max]).
 /// Loading goes through a backend-neutral factory (load_prior) so an AOTInductor .pt2 backend
 /// can be added without touching the sampler.
 DIFFEVENT_API std::unique_ptr<DiffusionPrior> load_prior(const std::string& path,

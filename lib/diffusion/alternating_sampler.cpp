@@ -106,6 +106,15 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
   DIFFEVENT_CHECK(o.s >= 0 && o.s_r >= 0 && o.lambda_tv >= 0 && o.lambda_l1 >= 0 && o.min_prior_variance > 0 &&
                       o.eta >= 0,
                   ErrorCode::kInvalidArgument, "sampler: weights must be >= 0 and min_prior_variance > 0");
+  // Validates the respacing once, here.
+  (void)NoiseSchedule({x_prior_->metadata().schedule, x_prior_->metadata().num_timesteps,
+                       o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
+  for (const auto* pr : {x_prior_.get(), r_prior_.get()}) {
+    if (!pr) continue;
+    DIFFEVENT_CHECK(pr->metadata().data_min == -1.0 && pr->metadata().data_max == 1.0, ErrorCode::kUnsupported,
+                    "sampler: priors trained on data in [{}, {}] are not supported; the sampler expects [-1, 1]",
+                    pr->metadata().data_min, pr->metadata().data_max);
+  }
   if (r_prior_) {
     const auto& a = x_prior_->metadata();
     const auto& b = r_prior_->metadata();
@@ -157,7 +166,7 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
 SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::Tensor& fe) const {
   const auto& o = options_;
   const PriorMetadata& meta = x_prior_->metadata();
-  const NoiseSchedule sched({meta.schedule, meta.num_timesteps, std::to_string(o.steps)});
+  const NoiseSchedule sched({meta.schedule, meta.num_timesteps, o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
   const int K = sched.num_steps();
   // y [N,C,H,W] and f(E) [N,1,H,W]: N frames share every network call.
   const int64_t N = y.size(0);

@@ -63,6 +63,20 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
     throw Error(ErrorCode::kFormatError, "prior metadata: a numeric field is malformed");
   }
   if (auto v = value("learned_sigma"); !v.empty()) m.learned_sigma = v == "true" || v == "1";
+  {
+    const std::regex re("\"data_range\"\\s*:\\s*\\[\\s*([-+0-9.eE]+)\\s*,\\s*([-+0-9.eE]+)\\s*\\]");
+    std::smatch sm;
+    if (std::regex_search(json, sm, re)) {
+      try {
+        m.data_min = std::stod(sm[1].str());
+        m.data_max = std::stod(sm[2].str());
+      } catch (const std::exception&) {
+        throw Error(ErrorCode::kFormatError, "prior metadata: data_range is malformed");
+      }
+      DIFFEVENT_CHECK(m.data_min < m.data_max, ErrorCode::kFormatError, "prior metadata: data_range [{}, {}] is empty",
+                      m.data_min, m.data_max);
+    }
+  }
   if (auto v = value("schedule"); !v.empty()) {
     DIFFEVENT_CHECK(v == "linear" || v == "cosine", ErrorCode::kFormatError,
                     "prior metadata: schedule '{}' (expected linear or cosine)", v);

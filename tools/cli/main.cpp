@@ -331,6 +331,7 @@ struct DeblurArgs {
   double threshold = 0.2, s = 1e4, s_r = 1e4, lambda_tv = 100.0, lambda_l1 = 1e-3;
   bool auto_threshold = false, srgb = false, ddim = false;
   int steps = 50, bit_depth = 8;
+  std::string respacing;
   unsigned long long seed = 0;
 };
 
@@ -384,6 +385,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior, po);
   diffevent::SamplerOptions so;
   so.steps = a.steps;
+  so.respacing = a.respacing;
   so.seed = a.seed;
   so.s = a.s;
   so.s_r = a.s_r;
@@ -516,6 +518,7 @@ int main(int argc, char** argv) {
   db->add_option("--prior", da.prior, "TorchScript prior for x (default: analytic Gaussian prior)");
   db->add_option("--residual-prior", da.residual_prior, "TorchScript prior for the residual r (default: none, r = 0)");
   db->add_option("--steps", da.steps, "Sampling steps");
+  db->add_option("--respacing", da.respacing, "guided-diffusion respacing spec (\"100\", \"ddim25\"; overrides --steps)");
   db->add_option("--seed", da.seed, "Random seed");
   db->add_option("--device", da.device, "cpu or cuda:N");
   db->add_option("--enhance", da.enhance, "f(E): identity, guided, or a TorchScript enhancer file (.pt)");
