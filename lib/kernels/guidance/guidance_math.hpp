@@ -48,9 +48,9 @@ DIFFEVENT_HD inline void tv_normal(float X, float Xr, float Xd, bool has_r, bool
   *py = gy / n;
 }
 
-// x_{t-1} from the guided clean prediction X2 (after TV), x_t, noise z and learned v.
-DIFFEVENT_HD inline float x_prev(float X2, float xt, float z, float v, const GuidanceParams& p) {
-  float x0g = 2.f * X2 - 1.f;
+// The DDPM reverse step from a guided clean prediction x0g (prior units): posterior mean plus
+// fixed or learned-range noise; no noise on the last step.
+DIFFEVENT_HD inline float reverse_step(float x0g, float xt, float z, float v, const GuidanceParams& p) {
   if (p.clip) x0g = clampf(x0g, -1.f, 1.f);
   const float mean = p.c1 * x0g + p.c2 * xt;
   if (p.last) return mean;
@@ -60,6 +60,11 @@ DIFFEVENT_HD inline float x_prev(float X2, float xt, float z, float v, const Gui
     sigma = expf(0.5f * (f * p.log_beta + (1.f - f) * p.log_beta_tilde));
   }
   return mean + sigma * z;
+}
+
+// x_{t-1} from the guided clean prediction X2 in [0,1] units (after TV).
+DIFFEVENT_HD inline float x_prev(float X2, float xt, float z, float v, const GuidanceParams& p) {
+  return reverse_step(2.f * X2 - 1.f, xt, z, v, p);
 }
 
 // The r step for one element (docs/sampler.md): the exact minimiser of
@@ -72,16 +77,7 @@ DIFFEVENT_HD inline float r_step(float rt, float R_hat, float y, float fe, float
   const float thr = lambda / (2.f * a);
   const float mag = fabsf(m) - thr;
   const float R = mag > 0.f ? (m > 0.f ? mag : -mag) : 0.f;
-  float r0g = 2.f * R;
-  if (p.clip) r0g = clampf(r0g, -1.f, 1.f);
-  const float mean = p.c1 * r0g + p.c2 * rt;
-  if (p.last) return mean;
-  float sigma = p.sigma;
-  if (p.learned) {
-    const float f = 0.5f * (v + 1.f);
-    sigma = expf(0.5f * (f * p.log_beta + (1.f - f) * p.log_beta_tilde));
-  }
-  return mean + sigma * z;
+  return reverse_step(2.f * R, rt, z, v, p);
 }
 
 }  // namespace kernels
