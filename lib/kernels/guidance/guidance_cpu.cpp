@@ -28,21 +28,37 @@ namespace {
 // py(i-1,j) - py(i,j): no scatter, bit-reproducible. Math from guidance_math.hpp.
 // Parameters are copied to locals and pointers marked restrict: otherwise every store could
 // alias the parameter struct and the loops would neither hoist nor vectorise (measured 3x).
-DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps, const float* __restrict__ y,
-              const float* __restrict__ fe, const float* __restrict__ R, const float* __restrict__ var, bool var_scalar,
-              const GuidanceParams& p, float* __restrict__ X, float* __restrict__ cur) {
+DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps,
+                                   const float* __restrict__ y, const float* __restrict__ fe, const float* __restrict__ R,
+                                   const float* __restrict__ var, bool var_scalar, const GuidanceParams& p,
+                                   float* __restrict__ X, float* __restrict__ inv_cur) {
+  // Writes the guided X and 1 / curvature (one division per element; 1/var hoisted when scalar).
   const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s;
   const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
-  const float v0 = var[0];
-  for (int64_t j = 0; j < W; ++j) {
-    const float v = var_scalar ? v0 : var[j];
-    const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
-    const float Xh = 0.5f * (x0 + 1.f);
-    const float iv = 1.f / v;
-    const float c = iv + s2 * fe[j] * fe[j];
-    const float r = R ? R[j] : 0.f;
-    X[j] = (Xh * iv + s2 * fe[j] * (y[j] - r)) / c;
-    cur[j] = c;
+  if (var_scalar && !R) {
+    const float iv = 1.f / var[0];
+    for (int64_t j = 0; j < W; ++j) {
+      const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
+      const float ic = 1.f / (iv + s2 * fe[j] * fe[j]);
+      X[j] = (0.5f * (x0 + 1.f) * iv + s2 * fe[j] * y[j]) * ic;
+      inv_cur[j] = ic;
+    }
+  } else if (var_scalar) {
+    const float iv = 1.f / var[0];
+    for (int64_t j = 0; j < W; ++j) {
+      const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
+      const float ic = 1.f / (iv + s2 * fe[j] * fe[j]);
+      X[j] = (0.5f * (x0 + 1.f) * iv + s2 * fe[j] * (y[j] - R[j])) * ic;
+      inv_cur[j] = ic;
+    }
+  } else {
+    for (int64_t j = 0; j < W; ++j) {
+      const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
+      const float iv = 1.f / var[j];
+      const float ic = 1.f / (iv + s2 * fe[j] * fe[j]);
+      X[j] = (0.5f * (x0 + 1.f) * iv + s2 * fe[j] * (y[j] - (R ? R[j] : 0.f))) * ic;
+      inv_cur[j] = ic;
+    }
   }
 }
 
@@ -74,27 +90,27 @@ DIFFEVENT_ROW_CLONES void normal_row(int64_t W, const float* __restrict__ X, con
 
 // X - lambda / curvature * (px(j-1) - px(j) + py_prev(j) - py(j)) for a row (py_prev null on
 // the first row).
-DIFFEVENT_ROW_CLONES void tv_row(int64_t W, const float* __restrict__ X, const float* __restrict__ cur,
+DIFFEVENT_ROW_CLONES void tv_row(int64_t W, const float* __restrict__ X, const float* __restrict__ icur,
                                  const float* __restrict__ px, const float* __restrict__ py,
                                  const float* __restrict__ py_prev, float lambda, float* __restrict__ out) {
-  out[0] = X[0] - lambda / cur[0] * (-px[0] + (py_prev ? py_prev[0] : 0.f) - py[0]);
+  out[0] = X[0] - lambda * icur[0] * (-px[0] + (py_prev ? py_prev[0] : 0.f) - py[0]);
   if (py_prev) {
-    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda / cur[j] * (px[j - 1] - px[j] + py_prev[j] - py[j]);
+    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda * icur[j] * (px[j - 1] - px[j] + py_prev[j] - py[j]);
   } else {
-    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda / cur[j] * (px[j - 1] - px[j] - py[j]);
+    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda * icur[j] * (px[j - 1] - px[j] - py[j]);
   }
 }
 
 // x_{t-1} for a row; the loop-invariant cases (last step, learned variance) are split so the
 // common loop is a plain fused multiply-add chain.
 DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
-             const float* __restrict__ v, const float* __restrict__ cur, const GuidanceParams& p, float* __restrict__ out) {
+             const float* __restrict__ v, const float* __restrict__ icur, const GuidanceParams& p, float* __restrict__ out) {
   const float c1 = p.c1, c2 = p.c2, sigma = p.sigma;
   const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
   if (p.analytic) {
     const float bt = p.beta_tilde;
     for (int64_t j = 0; j < W; ++j) {
-      const float s2 = bt + c1 * c1 * 4.f / cur[j];
+      const float s2 = bt + c1 * c1 * 4.f * icur[j];
       out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j] + std::sqrt(s2) * z[j];
     }
     return;
