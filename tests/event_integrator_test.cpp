@@ -136,3 +136,20 @@ TEST(EventIntegrator, ValidatesArguments) {
   th.c_pos_map.assign(3, 0.2f);
   EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(th)).double_integral(ev, 0, 10), ErrorCode::kInvalidArgument, "c_pos_map has 3 values");
 }
+
+TEST(EventIntegrator, LogChangesMatchSingleLogChangeInAnyOrder) {
+  const auto ev = test::random_stream(5, 4, 3000, 0, 10000, 8);
+  EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(0.2)));
+  const std::vector<TimestampUs> times = {9000, 100, 5000, 4999, 5000, 0, 10000, 2500};
+  const auto many = integ.log_changes(ev, 5000, times);
+  ASSERT_EQ(many.size(), times.size());
+  for (size_t k = 0; k < times.size(); ++k) {
+    // Reference: direct signed sums over (a, b].
+    const TimestampUs a = std::min<TimestampUs>(5000, times[k]), b = std::max<TimestampUs>(5000, times[k]);
+    std::vector<double> ref(20, 0.0);
+    for (size_t i = 0; i < ev.size(); ++i)
+      if (ev.t_us()[i] > a && ev.t_us()[i] <= b) ref[static_cast<size_t>(ev.y()[i]) * 5 + ev.x()[i]] += 0.2 * ev.p()[i];
+    const double sign = times[k] < 5000 ? -1.0 : 1.0;
+    for (size_t i = 0; i < 20; ++i) EXPECT_NEAR(many[k].data()[i], sign * ref[i], 1e-5) << "time " << times[k];
+  }
+}

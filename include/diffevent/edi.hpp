@@ -105,6 +105,9 @@ class DIFFEVENT_API Edi {
 
  private:
   void validate(const Image& blurry, const EventStream& events, const Exposure& exposure) const;
+  /// blurry / max(E, guard) at tau in linear intensity (before any sRGB re-encoding).
+  Image linear_sharp(const Image& blurry, const EventStream& events, const Exposure& exposure,
+                     TimestampUs tau) const;
   EdiOptions options_;
 };
 

@@ -72,6 +72,11 @@ class DIFFEVENT_API EventIntegrator {
   /// x(t_to) = x(t_from) * exp(change). Either order of times is allowed.
   Image log_change(const EventStream& events, TimestampUs t_from_us, TimestampUs t_to_us) const;
 
+  /// log_change from t_from to each of `times_us` (any order), in one pass over the events
+  /// between t_from and the farthest time: O(events + times * pixels), not O(events * times).
+  std::vector<Image> log_changes(const EventStream& events, TimestampUs t_from_us,
+                                 const std::vector<TimestampUs>& times_us) const;
+
  private:
   void validate(const EventStream& events) const;
   IntegratorOptions options_;

@@ -94,10 +94,10 @@ void Edi::validate(const Image& blurry, const EventStream& events, const Exposur
                   "edi: exposure [{}, {}] us must have t0 < t1", exposure.t0_us, exposure.t1_us);
 }
 
-Image Edi::deblur(const Image& blurry, const EventStream& events, const Exposure& exposure) const {
-  validate(blurry, events, exposure);
+Image Edi::linear_sharp(const Image& blurry, const EventStream& events, const Exposure& exposure,
+                        TimestampUs tau) const {
   EventIntegrator integ(IntegratorOptions::with(options_.thresholds, options_.num_threads));
-  const Image E = integ.double_integral(events, exposure.t0_us, exposure.t1_us, options_.tau_us);
+  const Image E = integ.double_integral(events, exposure.t0_us, exposure.t1_us, tau);
   Image out = blurry;
   if (options_.linearize_srgb) srgb_to_linear(out);
   const float guard = static_cast<float>(options_.min_integral);
@@ -105,6 +105,12 @@ Image Edi::deblur(const Image& blurry, const EventStream& events, const Exposure
     float* o = out.plane(c);
     for (size_t i = 0; i < out.plane_size(); ++i) o[i] /= std::max(E.data()[i], guard);
   }
+  return out;
+}
+
+Image Edi::deblur(const Image& blurry, const EventStream& events, const Exposure& exposure) const {
+  validate(blurry, events, exposure);
+  Image out = linear_sharp(blurry, events, exposure, options_.tau_us ? *options_.tau_us : exposure.mid_us());
   if (options_.linearize_srgb) linear_to_srgb(out);
   return out;
 }
@@ -116,23 +122,15 @@ std::vector<Image> Edi::frames(const Image& blurry, const EventStream& events,
                   "edi: frame count {} must be in [1, 100000]", count);
   validate(blurry, events, exposure);
   const TimestampUs tau = options_.tau_us ? *options_.tau_us : exposure.mid_us();
-  EventIntegrator integ(IntegratorOptions::with(options_.thresholds, options_.num_threads));
-  Image sharp = blurry;
-  {
-    const Image E = integ.double_integral(events, exposure.t0_us, exposure.t1_us, tau);
-    if (options_.linearize_srgb) srgb_to_linear(sharp);
-    const float guard = static_cast<float>(options_.min_integral);
-    for (int c = 0; c < sharp.channels(); ++c) {
-      float* o = sharp.plane(c);
-      for (size_t i = 0; i < sharp.plane_size(); ++i) o[i] /= std::max(E.data()[i], guard);
-    }
-  }
-  std::vector<Image> out;
-  if (times_us) times_us->clear();
+  const Image sharp = linear_sharp(blurry, events, exposure, tau);
+  std::vector<TimestampUs> times;
   const double T = static_cast<double>(exposure.duration_us());
   for (int k = 0; k < count; ++k) {
-    const auto t = exposure.t0_us + static_cast<TimestampUs>(std::llround((k + 0.5) * T / count));
-    const Image dl = integ.log_change(events, tau, t);
+    times.push_back(exposure.t0_us + static_cast<TimestampUs>(std::llround((k + 0.5) * T / count)));
+  }
+  const auto changes = EventIntegrator(IntegratorOptions::with(options_.thresholds)).log_changes(events, tau, times);
+  std::vector<Image> out;
+  for (const Image& dl : changes) {
     Image f = sharp;
     for (int c = 0; c < f.channels(); ++c) {
       float* o = f.plane(c);
@@ -140,8 +138,8 @@ std::vector<Image> Edi::frames(const Image& blurry, const EventStream& events,
     }
     if (options_.linearize_srgb) linear_to_srgb(f);
     out.push_back(std::move(f));
-    if (times_us) times_us->push_back(t);
   }
+  if (times_us) *times_us = std::move(times);
   return out;
 }
 

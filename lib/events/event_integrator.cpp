@@ -246,29 +246,56 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
 
 Image EventIntegrator::log_change(const EventStream& events, TimestampUs t_from_us,
                                   TimestampUs t_to_us) const {
+  return std::move(log_changes(events, t_from_us, {t_to_us}).front());
+}
+
+std::vector<Image> EventIntegrator::log_changes(const EventStream& events, TimestampUs t_from_us,
+                                                const std::vector<TimestampUs>& times_us) const {
   validate(events);
-  const bool reversed = t_to_us < t_from_us;
-  const TimestampUs a = reversed ? t_to_us : t_from_us;
-  const TimestampUs b = reversed ? t_from_us : t_to_us;
-  // Events in (a, b] change L between a and b (right-continuous steps).
+  // L(b) - L(a) sums the steps of events in (a, b] (right-continuous), negated for b < a. Two
+  // sweeps outward from t_from, each accumulating into one running sum per pixel.
   const auto& t = events.t_us();
-  const size_t first = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), a) - t.begin());
-  const size_t last = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), b) - t.begin());
   const auto& th = options_.thresholds;
-  Image out(1, events.height(), events.width());
-  float* o = out.data();
   const size_t w = static_cast<size_t>(events.width());
-  std::vector<double> acc(out.size(), 0.0);
-  for (size_t i = first; i < last; ++i) {
+  const size_t npix = w * static_cast<size_t>(events.height());
+  std::vector<size_t> order(times_us.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times_us[a] < times_us[b]; });
+  auto step = [&](size_t i) {
     const size_t idx = static_cast<size_t>(events.y()[i]) * w + events.x()[i];
-    if (events.p()[i] > 0) {
-      acc[idx] += th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[idx]);
-    } else {
-      acc[idx] -= th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[idx]);
+    return std::pair<size_t, double>{idx, events.p()[i] > 0 ? (th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[idx]))
+                                                           : -(th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[idx]))};
+  };
+  auto to_image = [&](const std::vector<double>& acc, double sign) {
+    Image out(1, events.height(), events.width());
+    for (size_t i = 0; i < npix; ++i) out.data()[i] = static_cast<float>(sign * acc[i]);
+    return out;
+  };
+  std::vector<Image> out(times_us.size());
+  const size_t origin = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), t_from_us) - t.begin());
+  std::vector<double> acc(npix, 0.0);
+  size_t pos = origin;  // forward: events in (t_from, time]
+  for (size_t k : order) {
+    if (times_us[k] < t_from_us) continue;
+    const size_t end = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), times_us[k]) - t.begin());
+    for (; pos < end; ++pos) {
+      const auto [idx, c] = step(pos);
+      acc[idx] += c;
     }
+    out[k] = to_image(acc, 1.0);
   }
-  const double sign = reversed ? -1.0 : 1.0;
-  for (size_t i = 0; i < acc.size(); ++i) o[i] = static_cast<float>(sign * acc[i]);
+  std::fill(acc.begin(), acc.end(), 0.0);
+  pos = origin;  // backward: events in (time, t_from], negated
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const size_t k = *it;
+    if (times_us[k] >= t_from_us) continue;
+    const size_t begin = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), times_us[k]) - t.begin());
+    for (; pos > begin; --pos) {
+      const auto [idx, c] = step(pos - 1);
+      acc[idx] += c;
+    }
+    out[k] = to_image(acc, -1.0);
+  }
   return out;
 }
 
