@@ -169,35 +169,43 @@ int run_simulate(const std::string& image_path, const std::string& out_dir, cons
   return 0;
 }
 
+// The exposure from --exposure (T0:T1, or "span" for the events' own time span), else from the
+// events file; `source` says which.
+diffevent::Exposure resolve_exposure(const std::string& arg, const diffevent::EventFile& ef, const std::string& path,
+                                     std::string* source) {
+  if (!arg.empty() && arg != "span") {
+    *source = "command line";
+    return parse_exposure(arg);
+  }
+  if (arg == "span") {
+    if (ef.events.empty()) throw Error(ErrorCode::kInvalidArgument, fmt::format("'{}': no events, so --exposure span is undefined", path));
+    *source = "event span";
+    return {ef.events.t_begin(), ef.events.t_end() + 1};
+  }
+  if (!ef.exposures.empty()) {
+    *source = "events file";
+    return ef.exposures.front();
+  }
+  throw Error(ErrorCode::kInvalidArgument,
+              fmt::format("'{}' does not state the exposure: pass --exposure T0:T1 (us) or --exposure span", path));
+}
+
 int run_edi(const std::string& blur_path, const std::string& events_path, const std::string& exposure_s,
             double threshold, double c_pos, double c_neg, bool auto_threshold, const std::string& out,
             int frames, const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
             const std::string& ref, const Common& c) {
   const diffevent::Image blur = diffevent::read_image(blur_path);
   diffevent::EventFile ef = load_events(events_path, &blur, sort);
-  diffevent::Exposure exp;
   std::string exposure_source;
-  if (!exposure_s.empty() && exposure_s != "span") {
-    exp = parse_exposure(exposure_s);
-    exposure_source = "command line";
-  } else if (exposure_s.empty() && !ef.exposures.empty()) {
-    exp = ef.exposures.front();
-    exposure_source = "events file";
-  } else if (exposure_s == "span") {
-    if (ef.events.empty()) throw Error(ErrorCode::kInvalidArgument, fmt::format("'{}': no events, so --exposure span is undefined", events_path));
-    exp = {ef.events.t_begin(), ef.events.t_end() + 1};
-    exposure_source = "event span";
-  } else {
-    throw Error(ErrorCode::kInvalidArgument,
-                fmt::format("'{}' does not state the exposure: pass --exposure T0:T1 (us) or --exposure span", events_path));
-  }
+  const diffevent::Exposure exp = resolve_exposure(exposure_s, ef, events_path, &exposure_source);
   diffevent::EdiOptions o;
   o.thresholds.c_pos = c_pos > 0 ? c_pos : threshold;
   o.thresholds.c_neg = c_neg > 0 ? c_neg : threshold;
   o.linearize_srgb = srgb;
   o.num_threads = threads;
+  const auto [first, last] = ef.events.index_range(exp.t0_us, exp.t1_us);
   json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}, {"exposure_source", exposure_source},
-                 {"events_in_exposure", ef.events.index_range(exp.t0_us, exp.t1_us).second - ef.events.index_range(exp.t0_us, exp.t1_us).first}};
+                 {"events_in_exposure", last - first}};
   if (auto_threshold) {
     const auto est = diffevent::Edi(o).estimate_threshold(blur, ef.events, exp);
     o.thresholds.c_pos = o.thresholds.c_neg = est.c;
@@ -338,19 +346,10 @@ struct DeblurArgs {
 int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   const diffevent::Image blur = diffevent::read_image(a.blur);
   diffevent::EventFile ef = load_events(a.events, &blur, sort);
-  diffevent::Exposure exp;
-  if (!a.exposure.empty() && a.exposure != "span") {
-    exp = parse_exposure(a.exposure);
-  } else if (a.exposure.empty() && !ef.exposures.empty()) {
-    exp = ef.exposures.front();
-  } else if (a.exposure == "span" && !ef.events.empty()) {
-    exp = {ef.events.t_begin(), ef.events.t_end() + 1};
-  } else {
-    throw Error(ErrorCode::kInvalidArgument,
-                fmt::format("'{}' does not state the exposure: pass --exposure T0:T1 (us) or --exposure span", a.events));
-  }
+  std::string exposure_source;
+  const diffevent::Exposure exp = resolve_exposure(a.exposure, ef, a.events, &exposure_source);
   diffevent::EdiOptions eo = diffevent::EdiOptions::with_threshold(a.threshold);
-  json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}};
+  json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}, {"exposure_source", exposure_source}};
   if (a.auto_threshold) {
     const auto est = diffevent::Edi(eo).estimate_threshold(blur, ef.events, exp);
     eo.thresholds = diffevent::Thresholds::symmetric(est.c);
