@@ -248,11 +248,22 @@ TEST(EventIo, StreamsChunksThatConcatenateToTheWholeFile) {
     ro.on_chunk = [](const EventStream&) { return false; };
     EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), ErrorCode::kCancelled, "cancelled by the chunk callback");
   }
-  // Streaming needs a sensor size; .npy has none unless given.
-  write_events(dir.file("s.npy"), ev.slice_index(0, 10));
+  // Without a stated sensor size (.npy), chunks are held, the size is inferred at the end, and
+  // the chunks still concatenate to the whole read.
+  write_events(dir.file("s.npy"), ev);
   ReadOptions ro;
-  ro.on_chunk = [](const EventStream&) { return true; };
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument, "streaming needs the sensor size");
+  EventStream held;
+  size_t held_chunks = 0;
+  ro.on_chunk = [&](const EventStream& c) {
+    if (held_chunks++ == 0) held = EventStream(c.width(), c.height());
+    held.append(c);
+    return true;
+  };
+  const EventFile f = read_events(dir.file("s.npy"), ro);
+  EXPECT_TRUE(f.size_inferred);
+  EXPECT_EQ(held_chunks, 3u);
+  const EventFile whole = read_events(dir.file("s.npy"));
+  expect_same(whole.events, held);
   ro.sort_if_unsorted = true;
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument, "cannot sort");
 }

@@ -52,10 +52,11 @@ struct ReadOptions {
   /// true: seconds (RPG, event_utils); false: microseconds.
   bool float_time_is_seconds = true;
   /// Streaming: when set, events are delivered in validated, time-ordered chunks of up to
-  /// 2^20 events as they are decoded, memory stays constant whatever the file size, and
-  /// EventFile::events comes back empty (with the sensor size). Return false to stop: reading
-  /// then ends with ErrorCode::kCancelled. Needs a known sensor size (from the file or
-  /// width/height) and cannot be combined with sort_if_unsorted.
+  /// 2^20 events and EventFile::events comes back empty (with the sensor size). When the
+  /// sensor size is known (from the file or width/height) chunks go out as they are decoded
+  /// and memory stays constant; otherwise they are held until the end, where the size is
+  /// inferred (size_inferred), and memory is that of a whole read. Return false to stop:
+  /// reading then ends with ErrorCode::kCancelled. Cannot be combined with sort_if_unsorted.
   std::function<bool(const EventStream& chunk)> on_chunk;
 };
 

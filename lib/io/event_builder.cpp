@@ -50,26 +50,24 @@ EventBuilder::EventBuilder(std::string source, int width, int height, const Read
 }
 
 void EventBuilder::next_chunk() {
-  if (sink_ && !chunks_.empty()) {
-    flush();  // streaming reuses the one chunk
+  // Streaming with a known sensor size hands each full chunk over and reuses it; without one,
+  // chunks are kept until finish() can infer the size (memory then grows as for a whole read).
+  if (sink_ && !chunks_.empty() && width_ > 0 && height_ > 0) {
+    flush(chunks_.back(), fill_);
+    fill_ = 0;
   } else {
     chunks_.emplace_back();
     fill_ = 0;
   }
 }
 
-void EventBuilder::flush() {
-  DIFFEVENT_CHECK(width_ > 0 && height_ > 0, ErrorCode::kInvalidArgument,
-                  "'{}': streaming needs the sensor size, which the file does not state; pass width and height",
-                  source_);
-  Chunk& c = chunks_.back();
+void EventBuilder::flush(const Chunk& c, size_t n) {
   IngestOptions io;
   io.polarity = PolarityEncoding::kMinusPlusOne;
   const EventStream chunk = EventStream::from_arrays(
-      width_, height_, std::vector<TimestampUs>(c.t.get(), c.t.get() + fill_),
-      std::vector<uint16_t>(c.x.get(), c.x.get() + fill_), std::vector<uint16_t>(c.y.get(), c.y.get() + fill_),
-      std::vector<int8_t>(c.p.get(), c.p.get() + fill_), io);
-  fill_ = 0;
+      width_, height_, std::vector<TimestampUs>(c.t.get(), c.t.get() + n),
+      std::vector<uint16_t>(c.x.get(), c.x.get() + n), std::vector<uint16_t>(c.y.get(), c.y.get() + n),
+      std::vector<int8_t>(c.p.get(), c.p.get() + n), io);
   DIFFEVENT_CHECK(sink_(chunk), ErrorCode::kCancelled, "'{}': reading cancelled by the chunk callback after {} events",
                   source_, count_);
 }
@@ -94,14 +92,6 @@ void EventBuilder::bad_order(TimestampUs t) const {
 }
 
 EventStream EventBuilder::finish(bool* inferred) {
-  if (sink_) {
-    if (!chunks_.empty() && fill_ > 0) flush();
-    if (inferred) *inferred = false;
-    DIFFEVENT_CHECK(width_ > 0 && height_ > 0, ErrorCode::kInvalidArgument,
-                    "'{}': streaming needs the sensor size, which the file does not state; pass width and height",
-                    source_);
-    return EventStream(width_, height_);
-  }
   bool was_inferred = false;
   if (width_ <= 0 || height_ <= 0) {
     was_inferred = true;
@@ -109,6 +99,19 @@ EventStream EventBuilder::finish(bool* inferred) {
     height_ = static_cast<int>(std::max<int64_t>(max_y_ + 1, 1));
   }
   if (inferred) *inferred = was_inferred;
+  if (sink_) {
+    // Every chunk but the last is full; each is released once delivered.
+    for (size_t c = 0; c < chunks_.size(); ++c) {
+      const size_t n = (c + 1 == chunks_.size()) ? fill_ : kChunk;
+      if (n > 0) flush(chunks_[c], n);
+      chunks_[c].t.reset();
+      chunks_[c].x.reset();
+      chunks_[c].y.reset();
+      chunks_[c].p.reset();
+    }
+    chunks_.clear();
+    return EventStream(width_, height_);
+  }
   const size_t n = count_;
   auto gather = [&](auto field, auto& out) {
     out.resize(n);

@@ -80,7 +80,7 @@ class EventBuilder {
     Block<int8_t> p;
   };
   void next_chunk();
-  void flush();  // streaming: hand the current chunk to the sink
+  void flush(const Chunk& c, size_t n);  // streaming: hand n events of a chunk to the sink
   [[noreturn]] void bad_coordinate(TimestampUs t, int64_t x, int64_t y) const;
   [[noreturn]] void bad_order(TimestampUs t) const;
 

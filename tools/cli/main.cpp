@@ -262,7 +262,7 @@ int run_eval(const std::string& ref, const std::string& test, const Common& c) {
 }
 
 int run_info(const std::string& path, bool sort, const Common& c) {
-  // Streams the file (constant memory) when its sensor size is known; otherwise reads it whole.
+  // Streams the file (constant memory when it states its sensor size).
   diffevent::ReadOptions ro;
   ro.sort_if_unsorted = sort;
   size_t count = 0, on = 0;
@@ -276,15 +276,7 @@ int run_info(const std::string& path, bool sort, const Common& c) {
     return true;
   };
   if (!sort) ro.on_chunk = tally;
-  diffevent::EventFile ef;
-  try {
-    ef = diffevent::read_events(path, ro);
-  } catch (const Error& err) {
-    if (err.code() != ErrorCode::kInvalidArgument || std::string(err.what()).find("streaming needs the sensor size") == std::string::npos) throw;
-    ro.on_chunk = nullptr;
-    count = on = 0;
-    ef = diffevent::read_events(path, ro);
-  }
+  const diffevent::EventFile ef = diffevent::read_events(path, ro);
   if (!ro.on_chunk) tally(ef.events);
   const auto& e = ef.events;
   json j = {{"file", path}, {"format", diffevent::format_name(ef.format)}, {"events", count},
