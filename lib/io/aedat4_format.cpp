@@ -120,32 +120,23 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
 
 // Finds, in the XML description, the id of the first EVTS stream and its sizeX/sizeY.
 void parse_streams(const std::string& xml, int& evts_id, int& w, int& h) {
+  // Stream nodes are <node name="N" ...> with a numeric N; each block runs to the next one.
+  std::vector<std::pair<size_t, int>> streams;  // (position, id)
+  for (size_t pos = xml.find("<node name=\""); pos != std::string::npos; pos = xml.find("<node name=\"", pos + 1)) {
+    const size_t a = pos + 12, q = xml.find('"', a);
+    const std::string name = xml.substr(a, q - a);
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) streams.push_back({pos, std::atoi(name.c_str())});
+  }
   evts_id = -1;
-  size_t pos = 0;
-  while ((pos = xml.find("<node name=\"", pos)) != std::string::npos) {
-    pos += 12;
-    const size_t q = xml.find('"', pos);
-    const std::string name = xml.substr(pos, q - pos);
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const size_t type = xml.find("typeIdentifier", q);
-    const size_t following = [&] {
-      size_t n = q;
-      while ((n = xml.find("<node name=\"", n + 1)) != std::string::npos) {
-        const size_t qq = xml.find('"', n + 12);
-        const std::string nm = xml.substr(n + 12, qq - n - 12);
-        if (!nm.empty() && nm.find_first_not_of("0123456789") == std::string::npos) return n;
-      }
-      return xml.size();
-    }();
-    if (type == std::string::npos || type > following) continue;
-    const size_t gt = xml.find('>', type);
-    if (xml.compare(gt + 1, 4, "EVTS") != 0) continue;
-    evts_id = std::atoi(name.c_str());
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const std::string block = xml.substr(streams[i].first, (i + 1 < streams.size() ? streams[i + 1].first : xml.size()) - streams[i].first);
+    const size_t type = block.find("typeIdentifier");
+    if (type == std::string::npos || block.compare(block.find('>', type) + 1, 4, "EVTS") != 0) continue;
     auto attr_int = [&](const char* key) {
-      const size_t k = xml.find(key, q);
-      if (k == std::string::npos || k > following) return 0;
-      return std::atoi(xml.c_str() + xml.find('>', k) + 1);
+      const size_t k = block.find(key);
+      return k == std::string::npos ? 0 : std::atoi(block.c_str() + block.find('>', k) + 1);
     };
+    evts_id = streams[i].second;
     w = attr_int("\"sizeX\"");
     h = attr_int("\"sizeY\"");
     return;

@@ -138,10 +138,12 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   Hid ttype(H5Dget_type(dt), H5Tclose);
   const bool t_float = H5Tget_class(ttype) == H5T_FLOAT;
   int64_t t_offset = 0;
-  if (dsec) read_attr_int64(file, "t_offset", t_offset) || (exists(file, "t_offset") && [&] {
+  // DSEC stores t_offset as a scalar dataset; some writers use a root attribute.
+  if (dsec && !read_attr_int64(file, "t_offset", t_offset) && exists(file, "t_offset")) {
     Hid d(H5Dopen2(file, "t_offset", H5P_DEFAULT), H5Dclose);
-    return H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0;
-  }());
+    DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0, ErrorCode::kFormatError,
+                    "'{}': cannot read t_offset", path);
+  }
   int w = o.width, h = o.height;
   std::vector<double> res;
   if (w == 0 && read_attr_double(file, "sensor_resolution", res) && res.size() == 2) {
