@@ -224,7 +224,6 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     const at::Tensor r0 = r_prior_ ? predict(*r_prior_, r, k, &vr) : at::zeros_like(y);
     const at::Tensor R = r0 / 2;
     // --- x step (eq. 11-13): guide the clean prediction x0 with s||y - f(E)X - R||^2 + lambda TV.
-    at::Tensor X = (x0 + 1) / 2;
     at::Tensor x0g, x_prev, analytic_var;
     if (fused) {
       kernels::GuidanceParams p{};
@@ -255,12 +254,13 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       // Their product, per pixel, is the guided clean prediction.
       const at::Tensor var = x0_var(*x_prior_, k);
       const at::Tensor curvature = 1 / var + 2 * o.s * fe * fe;
-      X = (X / var + 2 * o.s * fe * (y - R)) / curvature;
+      at::Tensor X = ((x0 + 1) / 2 / var + 2 * o.s * fe * (y - R)) / curvature;
       // TV: one gradient step of the full objective, preconditioned by its diagonal curvature.
       if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X, 1e-3);
       x0g = 2 * X - 1;
       if (o.analytic_variance) analytic_var = sched.posterior_variance(k) + sched.posterior_c1(k) * sched.posterior_c1(k) * 4 / curvature;
     } else {
+      const at::Tensor X = (x0 + 1) / 2;
       at::Tensor g = -2 * o.s * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
       if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X, 1e-3);
       const double w = o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;

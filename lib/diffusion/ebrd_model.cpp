@@ -28,10 +28,7 @@ at::Tensor forward_diff_adjoint(const at::Tensor& p, int64_t dim) {
   }
   return out;
 }
-at::Tensor diff_w(const at::Tensor& x) { return forward_diff(x, -1); }
-at::Tensor diff_h(const at::Tensor& x) { return forward_diff(x, -2); }
-at::Tensor diff_w_adjoint(const at::Tensor& p) { return forward_diff_adjoint(p, -1); }
-at::Tensor diff_h_adjoint(const at::Tensor& p) { return forward_diff_adjoint(p, -2); }
+constexpr int64_t kW = -1, kH = -2;
 
 at::Tensor box_mean(const at::Tensor& x, int r) {
   // x [1,H,W]: mean over a (2r+1)^2 window clipped at the borders (normalised by the count).
@@ -102,20 +99,20 @@ at::Tensor EbrdModel::grad_data_x(const at::Tensor& x, const at::Tensor& r) cons
 at::Tensor EbrdModel::grad_data_r(const at::Tensor& x, const at::Tensor& r) const { return -2 * residual(x, r); }
 
 double tv_isotropic(const at::Tensor& x, double eps) {
-  const at::Tensor gx = diff_w(x), gy = diff_h(x);
+  const at::Tensor gx = forward_diff(x, kW), gy = forward_diff(x, kH);
   return at::sqrt(gx * gx + gy * gy + eps * eps).sum().item<double>();
 }
 
 at::Tensor tv_isotropic_grad(const at::Tensor& x, double eps) {
-  const at::Tensor gx = diff_w(x), gy = diff_h(x);
+  const at::Tensor gx = forward_diff(x, kW), gy = forward_diff(x, kH);
   const at::Tensor n = at::sqrt(gx * gx + gy * gy + eps * eps);
-  return diff_w_adjoint(gx / n) + diff_h_adjoint(gy / n);
+  return forward_diff_adjoint(gx / n, kW) + forward_diff_adjoint(gy / n, kH);
 }
 
-double tv_anisotropic(const at::Tensor& x) { return (diff_w(x).abs().sum() + diff_h(x).abs().sum()).item<double>(); }
+double tv_anisotropic(const at::Tensor& x) { return (forward_diff(x, kW).abs().sum() + forward_diff(x, kH).abs().sum()).item<double>(); }
 
 at::Tensor tv_anisotropic_subgrad(const at::Tensor& x) {
-  return diff_w_adjoint(at::sign(diff_w(x))) + diff_h_adjoint(at::sign(diff_h(x)));
+  return forward_diff_adjoint(at::sign(forward_diff(x, kW)), kW) + forward_diff_adjoint(at::sign(forward_diff(x, kH)), kH);
 }
 
 double l1_norm(const at::Tensor& r) { return r.abs().sum().item<double>(); }
