@@ -194,6 +194,7 @@ int run_edi(const std::string& blur_path, const std::string& events_path, const 
             double threshold, double c_pos, double c_neg, bool auto_threshold, const std::string& out,
             int frames, const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
             const std::string& ref, const Common& c) {
+  if (frames > 0 && frames_dir.empty()) throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
   const diffevent::Image blur = diffevent::read_image(blur_path);
   diffevent::EventFile ef = load_events(events_path, &blur, sort);
   std::string exposure_source;
@@ -220,7 +221,6 @@ int run_edi(const std::string& blur_path, const std::string& events_path, const 
   diffevent::write_image(out, sharp, bit_depth);
   result["output"] = out;
   if (frames > 0) {
-    if (frames_dir.empty()) throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
     ensure_dir(frames_dir);
     std::vector<diffevent::TimestampUs> times;
     const auto video = edi.frames(blur, ef.events, exp, frames, &times);
@@ -338,6 +338,10 @@ struct DeblurArgs {
 int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   const diffevent::Image blur = diffevent::read_image(a.blur);
   diffevent::EventFile ef = load_events(a.events, &blur, sort);
+  if (blur.width() != ef.events.width() || blur.height() != ef.events.height()) {
+    throw Error(ErrorCode::kInvalidArgument, fmt::format("the blurry image is {}x{} but the events come from a {}x{} sensor",
+                                                         blur.width(), blur.height(), ef.events.width(), ef.events.height()));
+  }
   std::string exposure_source;
   const diffevent::Exposure exp = resolve_exposure(a.exposure, ef, a.events, &exposure_source);
   diffevent::EdiOptions eo = diffevent::EdiOptions::with_threshold(a.threshold);
