@@ -131,12 +131,15 @@ int run_simulate(const std::string& image_path, const std::string& out_dir, cons
   const diffevent::SimulationResult r = diffevent::EventSimulator(o).simulate_motion(photo, m);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   ensure_dir(out_dir);
+  // events.h5 carries the blur and exposure; a build without HDF5 writes events.npz instead
+  // (decided here, so a run never stops half-way through its outputs).
+  const std::string events_name = diffevent::hdf5_supported() ? "events.h5" : "events.npz";
   diffevent::write_image(out_dir + "/blur.png", r.blurry, bit_depth);
   diffevent::write_image(out_dir + "/sharp.png", r.sharp, bit_depth);
   diffevent::WriteOptions wo;
   wo.exposure = r.exposure;
   wo.image = r.blurry;
-  diffevent::write_events(out_dir + "/events.h5", r.events, wo);
+  diffevent::write_events(out_dir + "/" + events_name, r.events, wo);
   diffevent::write_events(out_dir + "/events.txt", r.events);
   size_t on = 0;
   for (auto p : r.events.p()) on += p > 0;
@@ -153,6 +156,7 @@ int run_simulate(const std::string& image_path, const std::string& out_dir, cons
                {"seed", seed},
                {"motion", {{"dx_px", m.dx_px}, {"dy_px", m.dy_px}, {"rotation_rad", m.rotation_rad}, {"zoom", m.zoom}}},
                {"events", r.events.size()},
+               {"events_file", events_name},
                {"events_on", on},
                {"events_off", r.events.size() - on},
                {"samples", r.samples},
