@@ -15,8 +15,7 @@
 #include <atomic>
 #include <csignal>
 
-#include "diffevent/alternating_sampler.hpp"
-#include "diffevent/tensor_interop.hpp"
+#include "diffevent/deblur.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -348,41 +347,27 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   }
   std::string exposure_source;
   const diffevent::Exposure exp = resolve_exposure(a.exposure, ef, a.events, &exposure_source);
-  diffevent::EdiOptions eo = diffevent::EdiOptions::with_threshold(a.threshold);
   json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}, {"exposure_source", exposure_source}};
-  if (a.auto_threshold) {
-    const auto est = diffevent::Edi(eo).estimate_threshold(blur, ef.events, exp);
-    eo.thresholds = diffevent::Thresholds::symmetric(est.c);
-    result["auto_threshold"] = est.c;
-  }
-  result["threshold"] = eo.thresholds.c_pos;
-  diffevent::Image y_img = blur;
-  if (a.srgb) diffevent::srgb_to_linear(y_img);
-  const diffevent::Image E = diffevent::EventIntegrator(diffevent::IntegratorOptions::with(eo.thresholds))
-                                 .double_integral(ef.events, exp.t0_us, exp.t1_us);
-  diffevent::EbrdOptions mo;
+  diffevent::DeblurOptions o;
+  o.thresholds = diffevent::Thresholds::symmetric(a.threshold);
+  o.auto_threshold = a.auto_threshold;
+  o.linearize_srgb = a.srgb;
   if (a.enhance == "guided") {
-    mo.enhancer = diffevent::Enhancer::kGuided;
+    o.enhancer.enhancer = diffevent::Enhancer::kGuided;
   } else if (a.enhance.size() > 3 && (a.enhance.substr(a.enhance.size() - 3) == ".pt" || a.enhance.find('/') != std::string::npos)) {
-    mo.enhancer = diffevent::Enhancer::kTorchScript;  // a TorchScript enhancer file
-    mo.enhancer_path = a.enhance;
-  } else if (a.enhance != "identity") {
+    o.enhancer.enhancer = diffevent::Enhancer::kTorchScript;  // a TorchScript enhancer file
+    o.enhancer.enhancer_path = a.enhance;
+  } else if (a.enhance == "identity") {
+    o.enhancer.enhancer = diffevent::Enhancer::kIdentity;
+  } else {
     throw Error(ErrorCode::kInvalidArgument, fmt::format("--enhance '{}': expected identity or guided (or a TorchScript .pt file)", a.enhance));
   }
-  const diffevent::EbrdModel model(diffevent::image_to_tensor(y_img), diffevent::image_to_tensor(E).clamp_min(1e-3), mo);
-
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
-  if (!a.prior.empty()) {
-    xp = diffevent::load_prior(a.prior, po);
-  } else {
-    diffevent::PriorMetadata m;
-    m.channels = blur.channels();
-    xp = std::make_shared<diffevent::GaussianPrior>(at::zeros({m.channels, 1, 1}), at::ones({m.channels, 1, 1}), m);
-  }
+  if (!a.prior.empty()) xp = diffevent::load_prior(a.prior, po);
   if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior, po);
-  diffevent::SamplerOptions so;
+  diffevent::SamplerOptions& so = o.sampler;
   so.steps = a.steps;
   so.respacing = a.respacing;
   so.seed = a.seed;
@@ -407,13 +392,14 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
     return !g_interrupted.load();
   };
   std::signal(SIGINT, on_sigint);
-  const diffevent::SampleResult res = diffevent::AlternatingSampler(xp, rp, so).sample(model);
+  const diffevent::DeblurResult res = diffevent::deblur(blur, ef.events, exp, xp, rp, o);
   std::signal(SIGINT, SIG_DFL);
-  diffevent::Image sharp = diffevent::tensor_to_image(res.x);
-  if (a.srgb) diffevent::linear_to_srgb(sharp);
-  diffevent::write_image(a.out, sharp, a.bit_depth);
+  if (res.threshold_estimated) result["auto_threshold"] = res.c_pos;
+  result["threshold"] = res.c_pos;
+  diffevent::write_image(a.out, res.sharp, a.bit_depth);
   if (!a.residual_out.empty()) {
-    diffevent::Image r = diffevent::tensor_to_image(res.r + 0.5);  // residual shown around mid-grey
+    diffevent::Image r = res.residual;
+    for (float& v : r.values()) v += 0.5f;  // residual shown around mid-grey
     diffevent::write_image(a.residual_out, r, a.bit_depth);
   }
   result["output"] = a.out;
@@ -421,14 +407,14 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   result["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   if (!a.ref.empty()) {
     const diffevent::Image gt = diffevent::read_image(a.ref);
-    result["psnr_db"] = diffevent::psnr(gt, sharp);
-    result["ssim"] = diffevent::ssim(gt, sharp);
+    result["psnr_db"] = diffevent::psnr(gt, res.sharp);
+    result["ssim"] = diffevent::ssim(gt, res.sharp);
   }
   if (c.json_out) {
     std::cout << result.dump() << "\n";
   } else {
     std::cout << fmt::format("deblur: {} steps, {} network calls, c = {:.3f} -> {}\n", so.steps, res.network_calls,
-                             eo.thresholds.c_pos, a.out);
+                             res.c_pos, a.out);
     if (!a.ref.empty())
       std::cout << fmt::format("PSNR {:.2f} dB, SSIM {:.4f}\n", result["psnr_db"].get<double>(), result["ssim"].get<double>());
   }

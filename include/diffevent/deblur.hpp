@@ -1,0 +1,64 @@
+#pragma once
+/// \file deblur.hpp
+/// deblur(): the whole EBRD pipeline for one frame (threshold, double integral, enhancer,
+/// alternating sampler), as the CLI's `deblur` and the C API's diffevent_deblur run it.
+
+#include <memory>
+
+#include "diffevent/alternating_sampler.hpp"
+#include "diffevent/edi.hpp"
+#include "diffevent/ebrd_model.hpp"
+#include "diffevent/export.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+
+/// Options for deblur().
+struct DeblurOptions {
+  /// Contrast thresholds of the double integral (ignored when auto_threshold is set).
+  Thresholds thresholds = Thresholds::symmetric(0.2);
+  /// Estimate a symmetric threshold with Edi::estimate_threshold first.
+  bool auto_threshold = false;
+  ThresholdSearchOptions threshold_search;
+  /// The blurry frame is sRGB-encoded: linearise before, re-encode the sharp frame after.
+  bool linearize_srgb = false;
+  /// E is clamped below at this value before the enhancer (as EdiOptions::min_integral).
+  double min_integral = 1e-3;
+  /// f(E); the CLI's default is the guided filter.
+  EbrdOptions enhancer = [] {
+    EbrdOptions o;
+    o.enhancer = Enhancer::kGuided;
+    return o;
+  }();
+  SamplerOptions sampler;
+};
+
+/// What deblur() returns. Images are [C,H,W] floats.
+struct DeblurResult {
+  Image sharp;            ///< x in [0,1] (sRGB-encoded when linearize_srgb).
+  Image residual;         ///< r in linear units (zero-centred; about [-1/2, 1/2]).
+  double c_pos = 0;       ///< Thresholds used.
+  double c_neg = 0;
+  bool threshold_estimated = false;
+  ThresholdEstimate estimate;  ///< Filled when auto_threshold.
+  int64_t network_calls = 0;
+};
+
+/// The analytic prior used when no x prior is given: x ~ N(0, 1) per pixel in [-1, 1] units.
+DIFFEVENT_API std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels);
+
+/// Deblurs one frame: y = f(E) x + r sampled with Algorithm 1. `x_prior` null means
+/// make_analytic_prior(blurry.channels()); `r_prior` null keeps r = 0. The blurry frame must
+/// match the sensor size. Deterministic for a fixed seed, prior and device.
+///
+/// \code
+///   DeblurOptions o;
+///   o.sampler.steps = 50;
+///   DeblurResult res = deblur(blurry, events, {0, 20000}, nullptr, nullptr, o);
+/// \endcode
+DIFFEVENT_API DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
+                                  std::shared_ptr<DiffusionPrior> x_prior,
+                                  std::shared_ptr<DiffusionPrior> r_prior, const DeblurOptions& options = {});
+
+}  // namespace v1
+}  // namespace diffevent
