@@ -90,9 +90,19 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
 
 namespace {
 
+// at::Device's own parser throws c10::Error with a backtrace; ours names the option.
+at::Device parse_device(const std::string& name) {
+  try {
+    return at::Device(name);
+  } catch (const c10::Error&) {
+    throw Error(ErrorCode::kInvalidArgument, fmt::format("prior: device '{}' is not a device (expected cpu or cuda:N)", name));
+  }
+}
+
 class TorchScriptPrior : public DiffusionPrior {
  public:
-  TorchScriptPrior(const std::string& path, const TorchScriptPriorOptions& o) : device_(o.device), half_(o.half_precision) {
+  TorchScriptPrior(const std::string& path, const TorchScriptPriorOptions& o)
+      : device_(parse_device(o.device)), half_(o.half_precision) {
     DIFFEVENT_CHECK(std::filesystem::exists(path), ErrorCode::kIoError, "prior '{}': no such file", path);
     DIFFEVENT_CHECK(device_.is_cpu() || device_.is_cuda(), ErrorCode::kInvalidArgument,
                     "prior: device '{}' (expected cpu or cuda:N)", o.device);

@@ -1,0 +1,1074 @@
+// The C API: a thin layer over the C++ library. Every entry point runs its body through
+// guard(), so no exception crosses the boundary; out-parameters are assigned only after all
+// work succeeded (see Note [Untouched outputs]).
+#include "diffevent/diffevent.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "diffevent/diffevent.hpp"
+
+#ifdef DIFFEVENT_HAVE_TORCH
+#include <c10/util/Exception.h>
+
+#include "diffevent/deblur.hpp"
+#include "diffevent/tensor_interop.hpp"
+#endif
+
+using diffevent::Error;
+using diffevent::ErrorCode;
+
+struct diffevent_context {
+  std::atomic<bool> cancel{false};
+  int num_threads = 1;
+  diffevent_log_fn log = nullptr;
+  void* log_user_data = nullptr;
+  int log_level = DIFFEVENT_LOG_INFO;
+};
+
+struct diffevent_image {
+  diffevent::Image image;
+};
+
+struct diffevent_events {
+  diffevent::EventStream events;
+  int32_t format = DIFFEVENT_FORMAT_AUTO;
+  bool size_inferred = false;
+  std::vector<diffevent::Exposure> exposures;
+  std::optional<diffevent::Image> image;
+};
+
+struct diffevent_prior {
+#ifdef DIFFEVENT_HAVE_TORCH
+  std::shared_ptr<diffevent::DiffusionPrior> prior;
+#endif
+  std::mutex mutex;  // a prior runs one sampling call at a time
+};
+
+namespace {
+
+// Note [Untouched outputs]
+// Each entry point computes its results into locals (owned by unique_ptr) and writes the
+// caller's out-parameters only in its last statements, which cannot throw. So a failure
+// leaves them as they were and frees whatever was built.
+
+thread_local std::string t_last_error;
+
+void set_last_error(const char* fn, const char* what) noexcept {
+  try {
+    t_last_error.assign(fn);
+    t_last_error.append(": ");
+    t_last_error.append(what);
+  } catch (...) {
+    t_last_error.clear();  // no memory for the message; the status still says what happened
+  }
+}
+
+template <class F>
+diffevent_status guard(const char* fn, F&& body) noexcept {
+  try {
+    body();
+    return DIFFEVENT_OK;
+  } catch (const Error& e) {
+    set_last_error(fn, e.what());
+    return static_cast<diffevent_status>(e.code());
+  } catch (const std::bad_alloc&) {
+    set_last_error(fn, "out of memory");
+    return DIFFEVENT_E_OUT_OF_MEMORY;
+#ifdef DIFFEVENT_HAVE_TORCH
+  } catch (const c10::Error& e) {  // a LibTorch check the library did not anticipate
+    set_last_error(fn, e.what_without_backtrace());
+    return DIFFEVENT_E_INTERNAL;
+#endif
+  } catch (const std::exception& e) {
+    set_last_error(fn, e.what());
+    return DIFFEVENT_E_INTERNAL;
+  } catch (...) {
+    set_last_error(fn, "unknown exception");
+    return DIFFEVENT_E_INTERNAL;
+  }
+}
+
+#define REQUIRE_ARG(ptr)                                                                        \
+  DIFFEVENT_CHECK((ptr) != nullptr, ErrorCode::kInvalidArgument, "argument '{}' is NULL", #ptr)
+
+// Copies a caller's parameter struct over the defaults, reading only the bytes its
+// struct_size covers (an older, smaller struct keeps the defaults for newer fields).
+template <class T>
+T read_params(const T* p, void (*init)(T*), const char* type) {
+  T out;
+  init(&out);
+  if (p == nullptr) return out;
+  DIFFEVENT_CHECK(p->struct_size >= sizeof(uint32_t), ErrorCode::kInvalidArgument,
+                  "{}.struct_size is {}: fill the struct with {}_init first", type, p->struct_size, type);
+  DIFFEVENT_CHECK(p->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
+                  "{}.struct_size is {} but this library knows {} bytes (header newer than the library?)", type,
+                  p->struct_size, sizeof(T));
+  std::memcpy(static_cast<void*>(&out), p, p->struct_size);
+  out.struct_size = static_cast<uint32_t>(sizeof(T));
+  return out;
+}
+
+// Checks an output struct's struct_size (set by the caller) before anything is computed.
+template <class T>
+void check_out_struct(const T* out, const char* type) {
+  REQUIRE_ARG(out);
+  DIFFEVENT_CHECK(out->struct_size >= sizeof(uint32_t) && out->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
+                  "{}.struct_size is {}; expected {} (call {}_init)", type, out->struct_size, sizeof(T), type);
+}
+
+// Copies the leading struct_size bytes of `value` into the caller's struct (no-throw).
+template <class T>
+void write_out_struct(T* out, const T& value) noexcept {
+  const uint32_t size = out->struct_size;
+  std::memcpy(static_cast<void*>(out), &value, size);
+  out->struct_size = size;
+}
+
+void log(const diffevent_context* ctx, int level, const std::string& message) {
+  if (ctx != nullptr && ctx->log != nullptr && level <= ctx->log_level) ctx->log(ctx->log_user_data, level, message.c_str());
+}
+
+void check_cancel(const diffevent_context* ctx) {
+  DIFFEVENT_CHECK(ctx == nullptr || !ctx->cancel.load(std::memory_order_relaxed), ErrorCode::kCancelled,
+                  "cancelled (diffevent_context_cancel was called; diffevent_context_reset_cancel clears it)");
+}
+
+bool flag(int32_t v) { return v != 0; }
+
+void check_flag(int32_t v, const char* name) {
+  DIFFEVENT_CHECK(v == 0 || v == 1, ErrorCode::kInvalidArgument, "{} must be 0 or 1, got {}", name, v);
+}
+
+void check_finite(double v, const char* name) {
+  DIFFEVENT_CHECK(std::isfinite(v), ErrorCode::kInvalidArgument, "{} must be finite, got {}", name, v);
+}
+
+int32_t to_c_format(diffevent::EventFormat f) { return static_cast<int32_t>(f); }
+
+diffevent::EventFormat from_c_format(int32_t f) {
+  DIFFEVENT_CHECK(f >= DIFFEVENT_FORMAT_AUTO && f <= DIFFEVENT_FORMAT_NPZ, ErrorCode::kInvalidArgument,
+                  "format {} is not a DIFFEVENT_FORMAT_* value", f);
+  return static_cast<diffevent::EventFormat>(f);
+}
+
+std::unique_ptr<diffevent_image> wrap(diffevent::Image image) {
+  auto h = std::make_unique<diffevent_image>();
+  h->image = std::move(image);
+  return h;
+}
+
+diffevent::Exposure resolve_exposure(const diffevent_edi_params& p, const diffevent_events& ev) {
+  if (flag(p.has_exposure)) {
+    DIFFEVENT_CHECK(p.exposure_t1_us > p.exposure_t0_us, ErrorCode::kInvalidArgument,
+                    "the exposure [{}, {}] us is empty: exposure_t1_us must be after exposure_t0_us", p.exposure_t0_us,
+                    p.exposure_t1_us);
+    return {p.exposure_t0_us, p.exposure_t1_us};
+  }
+  DIFFEVENT_CHECK(!ev.exposures.empty(), ErrorCode::kInvalidArgument,
+                  "the events state no exposure: set has_exposure and exposure_t0_us/exposure_t1_us");
+  return ev.exposures.front();
+}
+
+diffevent::Thresholds thresholds_from(const diffevent_edi_params& p, const diffevent::EventStream& ev) {
+  check_finite(p.c_pos, "c_pos");
+  check_finite(p.c_neg, "c_neg");
+  diffevent::Thresholds t;
+  t.c_pos = p.c_pos;
+  t.c_neg = p.c_neg;
+  const size_t n = static_cast<size_t>(ev.width()) * static_cast<size_t>(ev.height());
+  if (p.c_pos_map != nullptr) t.c_pos_map.assign(p.c_pos_map, p.c_pos_map + n);
+  if (p.c_neg_map != nullptr) t.c_neg_map.assign(p.c_neg_map, p.c_neg_map + n);
+  return t;
+}
+
+diffevent::EdiOptions edi_options(const diffevent_context* ctx, const diffevent_edi_params& p,
+                                  const diffevent::EventStream& ev) {
+  check_flag(p.has_exposure, "has_exposure");
+  check_flag(p.has_tau, "has_tau");
+  check_flag(p.linearize_srgb, "linearize_srgb");
+  check_finite(p.min_integral, "min_integral");
+  DIFFEVENT_CHECK(p.min_integral > 0, ErrorCode::kInvalidArgument, "min_integral must be > 0, got {}", p.min_integral);
+  diffevent::EdiOptions o;
+  o.thresholds = thresholds_from(p, ev);
+  if (flag(p.has_tau)) o.tau_us = p.tau_us;
+  o.min_integral = p.min_integral;
+  o.linearize_srgb = flag(p.linearize_srgb);
+  o.num_threads = ctx != nullptr ? ctx->num_threads : 1;
+  return o;
+}
+
+#ifndef DIFFEVENT_HAVE_TORCH
+[[noreturn]] void no_torch() {
+  throw Error(ErrorCode::kUnsupported, "this diffevent library was built without LibTorch (diffevent_has_torch() == 0)");
+}
+#endif
+
+}  // namespace
+
+extern "C" {
+
+// ---------------------------------------------------------------------------------------------
+// Versions and errors
+
+uint32_t diffevent_version(void) { return DIFFEVENT_VERSION; }
+const char* diffevent_version_string(void) { return DIFFEVENT_VERSION_STRING; }
+uint32_t diffevent_api_version(void) { return DIFFEVENT_API_VERSION; }
+int32_t diffevent_has_torch(void) {
+#ifdef DIFFEVENT_HAVE_TORCH
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+const char* diffevent_last_error(void) { return t_last_error.c_str(); }
+
+const char* diffevent_status_name(diffevent_status status) {
+  switch (status) {
+    case DIFFEVENT_E_OUT_OF_MEMORY: return "out of memory";
+    case DIFFEVENT_E_BUFFER_TOO_SMALL: return "buffer too small";
+    default: break;
+  }
+  if (status < DIFFEVENT_OK || status > DIFFEVENT_E_INTERNAL) return "unknown";
+  return diffevent::error_code_name(static_cast<ErrorCode>(status));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context
+
+void diffevent_context_params_init(diffevent_context_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  p->num_threads = 1;
+  p->log_level = DIFFEVENT_LOG_INFO;
+}
+
+diffevent_status diffevent_context_create(const diffevent_context_params* params, diffevent_context** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(out);
+    const auto p = read_params(params, diffevent_context_params_init, "diffevent_context_params");
+    DIFFEVENT_CHECK(p.num_threads >= 1 && p.num_threads <= 1024, ErrorCode::kInvalidArgument,
+                    "num_threads must be in [1, 1024], got {}", p.num_threads);
+    DIFFEVENT_CHECK(p.reserved0 == 0, ErrorCode::kInvalidArgument, "reserved0 must be 0");
+    DIFFEVENT_CHECK(p.log_level >= DIFFEVENT_LOG_ERROR && p.log_level <= DIFFEVENT_LOG_DEBUG,
+                    ErrorCode::kInvalidArgument, "log_level must be a DIFFEVENT_LOG_* value, got {}", p.log_level);
+    auto ctx = std::make_unique<diffevent_context>();
+    ctx->num_threads = p.num_threads;
+    ctx->log = p.log;
+    ctx->log_user_data = p.log_user_data;
+    ctx->log_level = p.log_level;
+    *out = ctx.release();
+  });
+}
+
+void diffevent_context_destroy(diffevent_context* ctx) { delete ctx; }
+
+diffevent_status diffevent_context_cancel(diffevent_context* ctx) {
+  if (ctx == nullptr) return guard(__func__, [&] { REQUIRE_ARG(ctx); });
+  ctx->cancel.store(true);
+  return DIFFEVENT_OK;
+}
+
+diffevent_status diffevent_context_reset_cancel(diffevent_context* ctx) {
+  if (ctx == nullptr) return guard(__func__, [&] { REQUIRE_ARG(ctx); });
+  ctx->cancel.store(false);
+  return DIFFEVENT_OK;
+}
+
+diffevent_status diffevent_context_is_cancelled(const diffevent_context* ctx, int32_t* out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(ctx);
+    REQUIRE_ARG(out);
+    *out = ctx->cancel.load() ? 1 : 0;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+diffevent_status diffevent_image_create(int32_t channels, int32_t height, int32_t width, const float* data,
+                                        diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(out);
+    DIFFEVENT_CHECK(channels >= 1 && channels <= 4 && height >= 1 && height <= 65535 && width >= 1 && width <= 65535,
+                    ErrorCode::kInvalidArgument,
+                    "shape [{}, {}, {}] is invalid (channels 1..4, sides 1..65535)", channels, height, width);
+    diffevent::Image img(channels, height, width);
+    if (data != nullptr) std::memcpy(img.data(), data, img.size() * sizeof(float));
+    auto h = wrap(std::move(img));
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_image_read(const char* path, diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(path);
+    REQUIRE_ARG(out);
+    auto h = wrap(diffevent::read_image(path));
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_image_write(const diffevent_image* image, const char* path, int32_t bit_depth) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(image);
+    REQUIRE_ARG(path);
+    diffevent::write_image(path, image->image, bit_depth);
+  });
+}
+
+void diffevent_image_destroy(diffevent_image* image) { delete image; }
+
+diffevent_status diffevent_image_shape(const diffevent_image* image, int32_t* out_channels, int32_t* out_height,
+                                       int32_t* out_width) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(image);
+    if (out_channels) *out_channels = image->image.channels();
+    if (out_height) *out_height = image->image.height();
+    if (out_width) *out_width = image->image.width();
+  });
+}
+
+diffevent_status diffevent_image_copy_data(const diffevent_image* image, float* out, size_t capacity) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(image);
+    REQUIRE_ARG(out);
+    const size_t n = image->image.size();
+    if (capacity < n)
+      throw Error(static_cast<ErrorCode>(DIFFEVENT_E_BUFFER_TOO_SMALL),
+                  fmt::format("the buffer holds {} floats but the image has {}", capacity, n));
+    std::memcpy(out, image->image.data(), n * sizeof(float));
+  });
+}
+
+diffevent_status diffevent_image_srgb_to_linear(diffevent_image* image) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(image);
+    diffevent::srgb_to_linear(image->image);
+  });
+}
+
+diffevent_status diffevent_image_linear_to_srgb(diffevent_image* image) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(image);
+    diffevent::linear_to_srgb(image->image);
+  });
+}
+
+diffevent_status diffevent_image_to_grey(const diffevent_image* image, diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(image);
+    REQUIRE_ARG(out);
+    auto h = wrap(image->image.to_grey());
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_psnr(const diffevent_image* reference, const diffevent_image* test, double data_range,
+                                double* out_db) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(reference);
+    REQUIRE_ARG(test);
+    REQUIRE_ARG(out_db);
+    const double v = diffevent::psnr(reference->image, test->image, data_range);
+    *out_db = v;
+  });
+}
+
+diffevent_status diffevent_ssim(const diffevent_image* reference, const diffevent_image* test, double data_range,
+                                double* out_ssim) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(reference);
+    REQUIRE_ARG(test);
+    REQUIRE_ARG(out_ssim);
+    const double v = diffevent::ssim(reference->image, test->image, data_range);
+    *out_ssim = v;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+void diffevent_read_params_init(diffevent_read_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  p->float_time_is_seconds = 1;
+}
+
+void diffevent_ingest_params_init(diffevent_ingest_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+}
+
+void diffevent_write_params_init(diffevent_write_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  p->aedat_compression = DIFFEVENT_COMPRESSION_LZ4;
+  p->aedat_packet_events = 8192;
+}
+
+void diffevent_events_info_init(diffevent_events_info* info) {
+  if (info == nullptr) return;
+  std::memset(static_cast<void*>(info), 0, sizeof(*info));
+  info->struct_size = sizeof(*info);
+}
+
+diffevent_status diffevent_events_read(diffevent_context* ctx, const char* path, const diffevent_read_params* params,
+                                       diffevent_events** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(path);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_read_params_init, "diffevent_read_params");
+    check_flag(p.sort_if_unsorted, "sort_if_unsorted");
+    check_flag(p.time_shift, "time_shift");
+    check_flag(p.swap_xy, "swap_xy");
+    check_flag(p.float_time_is_seconds, "float_time_is_seconds");
+    DIFFEVENT_CHECK(p.width >= 0 && p.height >= 0 && p.width <= 65535 && p.height <= 65535,
+                    ErrorCode::kInvalidArgument, "width/height must be in [0, 65535], got {}x{}", p.width, p.height);
+    diffevent::ReadOptions ro;
+    ro.format = from_c_format(p.format);
+    ro.sort_if_unsorted = flag(p.sort_if_unsorted);
+    ro.width = p.width;
+    ro.height = p.height;
+    ro.time_shift = flag(p.time_shift);
+    ro.swap_xy = flag(p.swap_xy);
+    ro.float_time_is_seconds = flag(p.float_time_is_seconds);
+    // Chunked reading makes the read cancellable and reportable; sorting needs the whole file.
+    diffevent::EventStream acc;
+    bool any_chunk = false;
+    int64_t total = 0;
+    if ((p.progress != nullptr || ctx != nullptr) && !ro.sort_if_unsorted) {
+      ro.on_chunk = [&](const diffevent::EventStream& chunk) {
+        if (!any_chunk) {
+          acc = chunk;
+          any_chunk = true;
+        } else {
+          acc.append(chunk);
+        }
+        total += static_cast<int64_t>(chunk.size());
+        if (p.progress != nullptr && p.progress(p.progress_user_data, total, -1) != 0) return false;
+        return ctx == nullptr || !ctx->cancel.load(std::memory_order_relaxed);
+      };
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    diffevent::EventFile ef = diffevent::read_events(path, ro);
+    auto h = std::make_unique<diffevent_events>();
+    h->events = any_chunk ? std::move(acc) : std::move(ef.events);
+    h->format = to_c_format(ef.format);
+    h->size_inferred = ef.size_inferred;
+    h->exposures = std::move(ef.exposures);
+    h->image = std::move(ef.image);
+    log(ctx, DIFFEVENT_LOG_INFO,
+        fmt::format("read {} events ({}, sensor {}x{}{}) from '{}' in {:.3f} s", h->events.size(),
+                    diffevent::format_name(ef.format), h->events.width(), h->events.height(),
+                    h->size_inferred ? " inferred" : "", path,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_events_from_arrays(int32_t width, int32_t height, const int64_t* t_us, const uint16_t* x,
+                                              const uint16_t* y, const int8_t* polarity, size_t count,
+                                              const diffevent_ingest_params* params, diffevent_events** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(out);
+    if (count > 0) {
+      REQUIRE_ARG(t_us);
+      REQUIRE_ARG(x);
+      REQUIRE_ARG(y);
+      REQUIRE_ARG(polarity);
+    }
+    const auto p = read_params(params, diffevent_ingest_params_init, "diffevent_ingest_params");
+    check_flag(p.sort_if_unsorted, "sort_if_unsorted");
+    DIFFEVENT_CHECK(p.polarity_encoding >= DIFFEVENT_POLARITY_AUTO && p.polarity_encoding <= DIFFEVENT_POLARITY_MINUS_PLUS,
+                    ErrorCode::kInvalidArgument, "polarity_encoding {} is not a DIFFEVENT_POLARITY_* value",
+                    p.polarity_encoding);
+    DIFFEVENT_CHECK(width >= 1 && height >= 1 && width <= 65535 && height <= 65535, ErrorCode::kInvalidArgument,
+                    "sensor size {}x{} is invalid (sides must be in [1, 65535])", width, height);
+    diffevent::IngestOptions io;
+    io.sort_if_unsorted = flag(p.sort_if_unsorted);
+    io.polarity = static_cast<diffevent::PolarityEncoding>(p.polarity_encoding);
+    auto h = std::make_unique<diffevent_events>();
+    if (count == 0) {
+      h->events = diffevent::EventStream(width, height);
+    } else {
+      h->events = diffevent::EventStream::from_arrays(
+          width, height, std::vector<int64_t>(t_us, t_us + count), std::vector<uint16_t>(x, x + count),
+          std::vector<uint16_t>(y, y + count), std::vector<int8_t>(polarity, polarity + count), io);
+    }
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_events_write(diffevent_context* ctx, const diffevent_events* events, const char* path,
+                                        const diffevent_write_params* params) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(path);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_write_params_init, "diffevent_write_params");
+    check_flag(p.has_exposure, "has_exposure");
+    DIFFEVENT_CHECK(p.aedat_compression >= DIFFEVENT_COMPRESSION_NONE && p.aedat_compression <= DIFFEVENT_COMPRESSION_ZSTD,
+                    ErrorCode::kInvalidArgument, "aedat_compression {} is not a DIFFEVENT_COMPRESSION_* value",
+                    p.aedat_compression);
+    diffevent::WriteOptions wo;
+    wo.format = from_c_format(p.format);
+    if (flag(p.has_exposure)) wo.exposure = diffevent::Exposure{p.exposure_t0_us, p.exposure_t1_us};
+    if (p.image != nullptr) wo.image = p.image->image;
+    wo.aedat_compression = static_cast<diffevent::WriteOptions::Compression>(p.aedat_compression);
+    wo.aedat_packet_events = static_cast<size_t>(p.aedat_packet_events);
+    diffevent::write_events(path, events->events, wo);
+    log(ctx, DIFFEVENT_LOG_INFO, fmt::format("wrote {} events to '{}'", events->events.size(), path));
+  });
+}
+
+void diffevent_events_destroy(diffevent_events* events) { delete events; }
+
+diffevent_status diffevent_events_info_get(const diffevent_events* events, diffevent_events_info* out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    check_out_struct(out, "diffevent_events_info");
+    diffevent_events_info info;
+    diffevent_events_info_init(&info);
+    const auto& e = events->events;
+    info.width = e.width();
+    info.height = e.height();
+    info.format = events->format;
+    info.size_inferred = events->size_inferred ? 1 : 0;
+    info.has_image = events->image.has_value() ? 1 : 0;
+    info.count = e.size();
+    uint64_t on = 0;
+    for (int8_t p : e.p()) on += p > 0;
+    info.count_on = on;
+    info.t_begin_us = e.empty() ? 0 : e.t_begin();
+    info.t_end_us = e.empty() ? 0 : e.t_end();
+    info.exposure_count = events->exposures.size();
+    write_out_struct(out, info);
+  });
+}
+
+diffevent_status diffevent_events_copy_arrays(const diffevent_events* events, int64_t* t_us, uint16_t* x, uint16_t* y,
+                                              int8_t* polarity, size_t capacity) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    const auto& e = events->events;
+    if (capacity < e.size())
+      throw Error(static_cast<ErrorCode>(DIFFEVENT_E_BUFFER_TOO_SMALL),
+                  fmt::format("the buffers hold {} events but the stream has {}", capacity, e.size()));
+    const size_t n = e.size();
+    if (n == 0) return;
+    if (t_us) std::memcpy(t_us, e.t_us().data(), n * sizeof(int64_t));
+    if (x) std::memcpy(x, e.x().data(), n * sizeof(uint16_t));
+    if (y) std::memcpy(y, e.y().data(), n * sizeof(uint16_t));
+    if (polarity) std::memcpy(polarity, e.p().data(), n * sizeof(int8_t));
+  });
+}
+
+diffevent_status diffevent_events_exposure(const diffevent_events* events, uint64_t index, int64_t* out_t0_us,
+                                           int64_t* out_t1_us) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out_t0_us);
+    REQUIRE_ARG(out_t1_us);
+    DIFFEVENT_CHECK(index < events->exposures.size(), ErrorCode::kOutOfRange,
+                    "exposure index {} is out of range (the events state {})", index, events->exposures.size());
+    *out_t0_us = events->exposures[index].t0_us;
+    *out_t1_us = events->exposures[index].t1_us;
+  });
+}
+
+diffevent_status diffevent_events_image(const diffevent_events* events, diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out);
+    DIFFEVENT_CHECK(events->image.has_value(), ErrorCode::kInvalidArgument, "the events carry no frame (has_image is 0)");
+    auto h = wrap(*events->image);
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_events_slice_time(const diffevent_events* events, int64_t t0_us, int64_t t1_us,
+                                             diffevent_events** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out);
+    DIFFEVENT_CHECK(t1_us >= t0_us, ErrorCode::kInvalidArgument, "t1_us {} is before t0_us {}", t1_us, t0_us);
+    auto h = std::make_unique<diffevent_events>();
+    h->events = events->events.slice_time(t0_us, t1_us);
+    h->format = events->format;
+    h->size_inferred = events->size_inferred;
+    *out = h.release();
+  });
+}
+
+const char* diffevent_format_name(int32_t format) {
+  if (format < DIFFEVENT_FORMAT_AUTO || format > DIFFEVENT_FORMAT_NPZ) return "unknown";
+  return diffevent::format_name(static_cast<diffevent::EventFormat>(format));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Double integral and EDI
+
+void diffevent_edi_params_init(diffevent_edi_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  p->c_pos = 0.2;
+  p->c_neg = 0.2;
+  p->min_integral = 1e-3;
+}
+
+void diffevent_threshold_params_init(diffevent_threshold_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  const diffevent::ThresholdSearchOptions d;
+  p->num_times = d.num_times;
+  p->c_min = d.c_min;
+  p->c_max = d.c_max;
+  p->tolerance = d.tolerance;
+  p->lambda_tv = d.lambda_tv;
+}
+
+void diffevent_threshold_estimate_init(diffevent_threshold_estimate* e) {
+  if (e == nullptr) return;
+  std::memset(static_cast<void*>(e), 0, sizeof(*e));
+  e->struct_size = sizeof(*e);
+}
+
+diffevent_status diffevent_double_integral(diffevent_context* ctx, const diffevent_events* events,
+                                           const diffevent_edi_params* params, diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_edi_params_init, "diffevent_edi_params");
+    const diffevent::EdiOptions eo = edi_options(ctx, p, events->events);
+    const diffevent::Exposure ex = resolve_exposure(p, *events);
+    const diffevent::EventIntegrator integ(diffevent::IntegratorOptions::with(eo.thresholds, eo.num_threads));
+    auto h = wrap(integ.double_integral(events->events, ex.t0_us, ex.t1_us, eo.tau_us));
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_edi_deblur(diffevent_context* ctx, const diffevent_image* blurry,
+                                      const diffevent_events* events, const diffevent_edi_params* params,
+                                      diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_edi_params_init, "diffevent_edi_params");
+    const diffevent::Edi edi(edi_options(ctx, p, events->events));
+    const diffevent::Exposure ex = resolve_exposure(p, *events);
+    auto h = wrap(edi.deblur(blurry->image, events->events, ex));
+    log(ctx, DIFFEVENT_LOG_INFO,
+        fmt::format("EDI: c+ = {}, c- = {}, exposure [{}, {}] us", p.c_pos, p.c_neg, ex.t0_us, ex.t1_us));
+    *out = h.release();
+  });
+}
+
+diffevent_status diffevent_edi_frames(diffevent_context* ctx, const diffevent_image* blurry,
+                                      const diffevent_events* events, const diffevent_edi_params* params,
+                                      int32_t count, diffevent_image** out_frames, int64_t* out_times_us) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out_frames);
+    DIFFEVENT_CHECK(count >= 1 && count <= 100000, ErrorCode::kInvalidArgument, "count must be in [1, 100000], got {}",
+                    count);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_edi_params_init, "diffevent_edi_params");
+    const diffevent::Edi edi(edi_options(ctx, p, events->events));
+    const diffevent::Exposure ex = resolve_exposure(p, *events);
+    std::vector<diffevent::TimestampUs> times;
+    std::vector<diffevent::Image> frames = edi.frames(blurry->image, events->events, ex, count, &times);
+    std::vector<std::unique_ptr<diffevent_image>> handles;
+    handles.reserve(frames.size());
+    for (auto& f : frames) handles.push_back(wrap(std::move(f)));
+    for (size_t k = 0; k < handles.size(); ++k) {
+      out_frames[k] = handles[k].release();
+      if (out_times_us) out_times_us[k] = times[k];
+    }
+  });
+}
+
+diffevent_status diffevent_estimate_threshold(diffevent_context* ctx, const diffevent_image* blurry,
+                                              const diffevent_events* events, const diffevent_edi_params* params,
+                                              const diffevent_threshold_params* search,
+                                              diffevent_threshold_estimate* out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(events);
+    check_out_struct(out, "diffevent_threshold_estimate");
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_edi_params_init, "diffevent_edi_params");
+    const auto s = read_params(search, diffevent_threshold_params_init, "diffevent_threshold_params");
+    diffevent::ThresholdSearchOptions so;
+    so.num_times = s.num_times;
+    so.c_min = s.c_min;
+    so.c_max = s.c_max;
+    so.tolerance = s.tolerance;
+    so.lambda_tv = s.lambda_tv;
+    const diffevent::Edi edi(edi_options(ctx, p, events->events));
+    const diffevent::Exposure ex = resolve_exposure(p, *events);
+    const diffevent::ThresholdEstimate est = edi.estimate_threshold(blurry->image, events->events, ex, so);
+    diffevent_threshold_estimate r;
+    diffevent_threshold_estimate_init(&r);
+    r.c = est.c;
+    r.energy = est.energy;
+    r.evaluations = est.evaluations;
+    r.at_bound = est.at_bound ? 1 : 0;
+    if (est.at_bound)
+      log(ctx, DIFFEVENT_LOG_WARNING,
+          fmt::format("the estimated threshold {:.3f} is at the end of the search interval", est.c));
+    write_out_struct(out, r);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulator
+
+void diffevent_simulator_params_init(diffevent_simulator_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  const diffevent::SimulatorOptions d;
+  p->min_samples = d.min_samples;
+  p->exposure_us = d.exposure_us;
+  p->refractory_us = d.refractory_us;
+  p->c_pos = d.c_pos;
+  p->c_neg = d.c_neg;
+  p->threshold_sigma = d.threshold_sigma;
+  p->shot_noise_hz = d.shot_noise_hz;
+  p->leak_hz = d.leak_hz;
+  p->log_eps = d.log_eps;
+  p->max_step_px = d.max_step_px;
+  p->zoom = 1.0;
+  p->seed = d.seed;
+}
+
+diffevent_status diffevent_simulate(diffevent_context* ctx, const diffevent_image* source,
+                                    const diffevent_simulator_params* params, diffevent_events** out_events,
+                                    diffevent_image** out_blurry, diffevent_image** out_sharp) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(source);
+    REQUIRE_ARG(out_events);
+    REQUIRE_ARG(out_blurry);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_simulator_params_init, "diffevent_simulator_params");
+    for (double v : {p.c_pos, p.c_neg, p.threshold_sigma, p.shot_noise_hz, p.leak_hz, p.log_eps, p.max_step_px, p.dx_px,
+                     p.dy_px, p.rotation_rad, p.zoom})
+      check_finite(v, "simulator parameters");
+    diffevent::SimulatorOptions o;
+    o.width = p.width;
+    o.height = p.height;
+    o.exposure_us = p.exposure_us;
+    o.c_pos = p.c_pos;
+    o.c_neg = p.c_neg;
+    o.threshold_sigma = p.threshold_sigma;
+    o.refractory_us = p.refractory_us;
+    o.shot_noise_hz = p.shot_noise_hz;
+    o.leak_hz = p.leak_hz;
+    o.log_eps = p.log_eps;
+    o.max_step_px = p.max_step_px;
+    o.min_samples = p.min_samples;
+    o.seed = p.seed;
+    const diffevent::CameraMotion m{p.dx_px, p.dy_px, p.rotation_rad, p.zoom};
+    diffevent::SimulationResult r = diffevent::EventSimulator(o).simulate_motion(source->image, m);
+    auto ev = std::make_unique<diffevent_events>();
+    ev->events = std::move(r.events);
+    ev->exposures.push_back(r.exposure);
+    auto blurry = wrap(std::move(r.blurry));
+    std::unique_ptr<diffevent_image> sharp;
+    if (out_sharp) sharp = wrap(std::move(r.sharp));
+    log(ctx, DIFFEVENT_LOG_INFO,
+        fmt::format("simulated {} events on {}x{} from {} samples", ev->events.size(), ev->events.width(),
+                    ev->events.height(), r.samples));
+    *out_events = ev.release();
+    *out_blurry = blurry.release();
+    if (out_sharp) *out_sharp = sharp.release();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enhancers, priors, deblurring
+
+void diffevent_enhancer_params_init(diffevent_enhancer_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  p->kind = DIFFEVENT_ENHANCER_GUIDED;
+  p->guided_radius = 3;
+  p->guided_eps = 1e-3;
+}
+
+void diffevent_prior_params_init(diffevent_prior_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+}
+
+void diffevent_prior_metadata_init(diffevent_prior_metadata* m) {
+  if (m == nullptr) return;
+  std::memset(static_cast<void*>(m), 0, sizeof(*m));
+  m->struct_size = sizeof(*m);
+}
+
+void diffevent_deblur_params_init(diffevent_deblur_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  p->steps = 50;
+  diffevent_edi_params_init(&p->edi);
+  p->enhancer_kind = DIFFEVENT_ENHANCER_GUIDED;
+  p->guided_radius = 3;
+  p->guided_eps = 1e-3;
+  p->guidance = DIFFEVENT_GUIDANCE_PROXIMAL;
+  p->variance = DIFFEVENT_VARIANCE_FIXED_SMALL;
+  p->s = 1e4;
+  p->s_r = 1e4;
+  p->lambda_tv = 100.0;
+  p->lambda_l1 = 1e-3;
+  p->min_prior_variance = 1e-4;
+  p->clip = 1;
+  p->tile_size = 256;
+  p->tile_stride = 128;
+  p->tile_above_pixels = 512 * 512;
+}
+
+#ifdef DIFFEVENT_HAVE_TORCH
+namespace {
+diffevent::EbrdOptions enhancer_options(int32_t kind, int32_t radius, double eps, const char* path) {
+  DIFFEVENT_CHECK(kind >= DIFFEVENT_ENHANCER_IDENTITY && kind <= DIFFEVENT_ENHANCER_TORCHSCRIPT,
+                  ErrorCode::kInvalidArgument, "enhancer kind {} is not a DIFFEVENT_ENHANCER_* value", kind);
+  DIFFEVENT_CHECK(radius >= 1 && radius <= 1024, ErrorCode::kInvalidArgument, "guided_radius must be in [1, 1024], got {}",
+                  radius);
+  check_finite(eps, "guided_eps");
+  DIFFEVENT_CHECK(eps > 0, ErrorCode::kInvalidArgument, "guided_eps must be > 0, got {}", eps);
+  diffevent::EbrdOptions o;
+  o.enhancer = static_cast<diffevent::Enhancer>(kind);
+  o.guided_radius = radius;
+  o.guided_eps = eps;
+  if (kind == DIFFEVENT_ENHANCER_TORCHSCRIPT) {
+    DIFFEVENT_CHECK(path != nullptr && *path != '\0', ErrorCode::kInvalidArgument,
+                    "a TorchScript enhancer needs its file (enhancer path is NULL)");
+    o.enhancer_path = path;
+  }
+  return o;
+}
+}  // namespace
+#endif
+
+diffevent_status diffevent_enhance(diffevent_context* ctx, const diffevent_image* integral,
+                                   const diffevent_image* blurry, const diffevent_enhancer_params* params,
+                                   diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(integral);
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_enhancer_params_init, "diffevent_enhancer_params");
+#ifdef DIFFEVENT_HAVE_TORCH
+    DIFFEVENT_CHECK(integral->image.channels() == 1, ErrorCode::kInvalidArgument,
+                    "the double integral must have 1 channel, got {}", integral->image.channels());
+    const diffevent::EbrdModel model(diffevent::image_to_tensor(blurry->image),
+                                     diffevent::image_to_tensor(integral->image),
+                                     enhancer_options(p.kind, p.guided_radius, p.guided_eps, p.path));
+    auto h = wrap(diffevent::tensor_to_image(model.f_e()));
+    *out = h.release();
+#else
+    (void)p;
+    no_torch();
+#endif
+  });
+}
+
+diffevent_status diffevent_prior_load(diffevent_context* ctx, const char* path, const diffevent_prior_params* params,
+                                      diffevent_prior** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(path);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_prior_params_init, "diffevent_prior_params");
+#ifdef DIFFEVENT_HAVE_TORCH
+    check_flag(p.half_precision, "half_precision");
+    DIFFEVENT_CHECK(p.intra_op_threads >= 0, ErrorCode::kInvalidArgument, "intra_op_threads must be >= 0, got {}",
+                    p.intra_op_threads);
+    diffevent::TorchScriptPriorOptions o;
+    if (p.device != nullptr) o.device = p.device;
+    o.half_precision = flag(p.half_precision);
+    o.intra_op_threads = p.intra_op_threads;
+    auto h = std::make_unique<diffevent_prior>();
+    h->prior = diffevent::load_prior(path, o);
+    log(ctx, DIFFEVENT_LOG_INFO, fmt::format("loaded prior '{}' on {}", path, o.device));
+    *out = h.release();
+#else
+    (void)p;
+    no_torch();
+#endif
+  });
+}
+
+diffevent_status diffevent_prior_create_analytic(int32_t channels, diffevent_prior** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(out);
+#ifdef DIFFEVENT_HAVE_TORCH
+    auto h = std::make_unique<diffevent_prior>();
+    h->prior = diffevent::make_analytic_prior(channels);
+    *out = h.release();
+#else
+    (void)channels;
+    no_torch();
+#endif
+  });
+}
+
+void diffevent_prior_destroy(diffevent_prior* prior) { delete prior; }
+
+diffevent_status diffevent_prior_get_metadata(const diffevent_prior* prior, diffevent_prior_metadata* out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(prior);
+    check_out_struct(out, "diffevent_prior_metadata");
+#ifdef DIFFEVENT_HAVE_TORCH
+    const diffevent::PriorMetadata& m = prior->prior->metadata();
+    diffevent_prior_metadata r;
+    diffevent_prior_metadata_init(&r);
+    r.channels = m.channels;
+    r.schedule = m.schedule == diffevent::BetaSchedule::kCosine ? DIFFEVENT_SCHEDULE_COSINE : DIFFEVENT_SCHEDULE_LINEAR;
+    r.num_timesteps = m.num_timesteps;
+    r.learned_sigma = m.learned_sigma ? 1 : 0;
+    r.size_multiple = m.size_multiple;
+    r.data_min = m.data_min;
+    r.data_max = m.data_max;
+    write_out_struct(out, r);
+#else
+    no_torch();
+#endif
+  });
+}
+
+diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
+                                  diffevent_prior* x_prior, diffevent_prior* r_prior,
+                                  const diffevent_deblur_params* params, diffevent_image** out_sharp,
+                                  diffevent_image** out_residual, double* out_threshold) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out_sharp);
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_deblur_params_init, "diffevent_deblur_params");
+#ifdef DIFFEVENT_HAVE_TORCH
+    const auto e = read_params(&p.edi, diffevent_edi_params_init, "diffevent_deblur_params.edi");
+    DIFFEVENT_CHECK(p.steps >= 1 && p.steps <= 100000, ErrorCode::kInvalidArgument, "steps must be in [1, 100000], got {}",
+                    p.steps);
+    check_flag(p.auto_threshold, "auto_threshold");
+    check_flag(p.ddim, "ddim");
+    check_flag(p.clip, "clip");
+    DIFFEVENT_CHECK(p.guidance >= DIFFEVENT_GUIDANCE_PROXIMAL && p.guidance <= DIFFEVENT_GUIDANCE_CONSTANT,
+                    ErrorCode::kInvalidArgument, "guidance {} is not a DIFFEVENT_GUIDANCE_* value", p.guidance);
+    DIFFEVENT_CHECK(p.variance == DIFFEVENT_VARIANCE_FIXED_SMALL || p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE,
+                    ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value", p.variance);
+    for (double v : {p.eta, p.s, p.s_r, p.lambda_tv, p.lambda_l1, p.min_prior_variance})
+      check_finite(v, "sampler weights");
+    DIFFEVENT_CHECK(p.s >= 0 && p.s_r >= 0 && p.lambda_tv >= 0 && p.lambda_l1 >= 0 && p.eta >= 0 &&
+                        p.min_prior_variance >= 0,
+                    ErrorCode::kInvalidArgument,
+                    "s, s_r, lambda_tv, lambda_l1, eta and min_prior_variance must be >= 0");
+    DIFFEVENT_CHECK(p.tile_size >= 8 && p.tile_stride >= 1 && p.tile_stride <= p.tile_size, ErrorCode::kInvalidArgument,
+                    "tile_size must be >= 8 and tile_stride in [1, tile_size], got {} and {}", p.tile_size,
+                    p.tile_stride);
+    const diffevent::EdiOptions eo = edi_options(ctx, e, events->events);
+    diffevent::DeblurOptions o;
+    o.thresholds = eo.thresholds;
+    o.auto_threshold = flag(p.auto_threshold);
+    o.linearize_srgb = eo.linearize_srgb;
+    o.min_integral = eo.min_integral;
+    o.enhancer = enhancer_options(p.enhancer_kind, p.guided_radius, p.guided_eps, p.enhancer_path);
+    diffevent::SamplerOptions& so = o.sampler;
+    so.steps = p.steps;
+    if (p.respacing != nullptr) so.respacing = p.respacing;
+    so.ddim = flag(p.ddim);
+    so.eta = p.eta;
+    so.variance = p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE ? diffevent::VarianceType::kFixedLarge
+                                                                : diffevent::VarianceType::kFixedSmall;
+    so.guidance = static_cast<diffevent::GuidanceMode>(p.guidance);
+    so.s = p.s;
+    so.s_r = p.s_r;
+    so.lambda_tv = p.lambda_tv;
+    so.lambda_l1 = p.lambda_l1;
+    so.min_prior_variance = p.min_prior_variance;
+    so.clip = flag(p.clip);
+    so.tile_above_pixels = p.tile_above_pixels;
+    so.tile_size = p.tile_size;
+    so.tile_stride = p.tile_stride;
+    so.seed = p.seed;
+    std::atomic<bool> never{false};
+    so.cancel = ctx != nullptr ? &ctx->cancel : &never;
+    so.progress = [&](int done, int total) {
+      log(ctx, DIFFEVENT_LOG_DEBUG, fmt::format("deblur: step {}/{}", done, total));
+      return p.progress == nullptr || p.progress(p.progress_user_data, done, total) == 0;
+    };
+    const diffevent::Exposure ex = resolve_exposure(e, *events);
+    // One sampling run per prior at a time (priors keep per-call state); std::scoped_lock
+    // orders the two locks, and the same prior given twice is locked once.
+    std::unique_lock<std::mutex> lx, lr;
+    if (x_prior != nullptr && r_prior != nullptr && x_prior != r_prior) {
+      std::lock(x_prior->mutex, r_prior->mutex);
+      lx = std::unique_lock<std::mutex>(x_prior->mutex, std::adopt_lock);
+      lr = std::unique_lock<std::mutex>(r_prior->mutex, std::adopt_lock);
+    } else if (x_prior != nullptr) {
+      lx = std::unique_lock<std::mutex>(x_prior->mutex);
+    } else if (r_prior != nullptr) {
+      lr = std::unique_lock<std::mutex>(r_prior->mutex);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    diffevent::DeblurResult res = diffevent::deblur(blurry->image, events->events, ex,
+                                                    x_prior ? x_prior->prior : nullptr,
+                                                    r_prior ? r_prior->prior : nullptr, o);
+    log(ctx, DIFFEVENT_LOG_INFO,
+        fmt::format("deblur: {} steps, {} network calls, c = {:.4f}, {:.2f} s", p.steps, res.network_calls, res.c_pos,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+    auto sharp = wrap(std::move(res.sharp));
+    std::unique_ptr<diffevent_image> residual;
+    if (out_residual) residual = wrap(std::move(res.residual));
+    *out_sharp = sharp.release();
+    if (out_residual) *out_residual = residual.release();
+    if (out_threshold) *out_threshold = res.c_pos;
+#else
+    (void)p;
+    (void)x_prior;
+    (void)r_prior;
+    (void)out_residual;
+    (void)out_threshold;
+    no_torch();
+#endif
+  });
+}
+
+}  // extern "C"
+
+// Compile-time guards on the public layouts: a change here is an ABI break (see docs/c-api.md).
+static_assert(std::is_standard_layout<diffevent_deblur_params>::value, "C structs must be standard layout");
+static_assert(offsetof(diffevent_context_params, log) == 8, "diffevent_context_params layout changed");
+static_assert(offsetof(diffevent_read_params, progress) == 32, "diffevent_read_params layout changed");
+static_assert(offsetof(diffevent_edi_params, min_integral) == 72, "diffevent_edi_params layout changed");
+static_assert(offsetof(diffevent_deblur_params, edi) == 8, "diffevent_deblur_params layout changed");
+static_assert(offsetof(diffevent_deblur_params, progress_user_data) == 224, "diffevent_deblur_params layout changed");
