@@ -977,8 +977,6 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
     const auto p = read_params(params, diffevent_deblur_params_init, "diffevent_deblur_params");
 #ifdef DIFFEVENT_HAVE_TORCH
     const auto e = read_params(&p.edi, diffevent_edi_params_init, "diffevent_deblur_params.edi");
-    DIFFEVENT_CHECK(p.steps >= 1 && p.steps <= 100000, ErrorCode::kInvalidArgument, "steps must be in [1, 100000], got {}",
-                    p.steps);
     check_flag(p.auto_threshold, "auto_threshold");
     check_flag(p.ddim, "ddim");
     check_flag(p.clip, "clip");
