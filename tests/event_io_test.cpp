@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "encoders.hpp"
 #include "test_util.hpp"
 
 using namespace diffevent;
@@ -26,38 +27,7 @@ void expect_same(const EventStream& a, const EventStream& b) {
   EXPECT_EQ(a.p(), b.p());
 }
 
-// EVT 3.0 encoder for tests: TIME_HIGH / TIME_LOW when they change, ADDR_Y when y changes,
-// then ADDR_X (single event) or VECT_BASE_X + VECT_12 for runs on one row.
-std::string encode_evt3(const EventStream& ev, const std::string& header) {
-  std::string out = header;
-  auto put = [&](uint16_t w) { out.push_back(char(w & 0xFF)); out.push_back(char(w >> 8)); };
-  int64_t high = -1, low = -1, y = -1;
-  for (size_t i = 0; i < ev.size(); ++i) {
-    const int64_t t = ev.t_us()[i] & 0xFFFFFF;
-    // Like a sensor, emit every TIME_HIGH step (each 4096 us) between events.
-    const int64_t step = ev.t_us()[i] >> 12;
-    for (int64_t s = (i == 0 ? step : (ev.t_us()[i - 1] >> 12) + 1); s <= step; ++s) {
-      high = s & 0xFFF;
-      put(static_cast<uint16_t>(0x8000 | high));
-    }
-    if ((t & 0xFFF) != low) {
-      low = t & 0xFFF;
-      put(static_cast<uint16_t>(0x6000 | low));
-    }
-    if (ev.y()[i] != y) {
-      y = ev.y()[i];
-      put(static_cast<uint16_t>(0x0000 | y));
-    }
-    // Vectorised form for even indices, single-event form otherwise (both paths tested).
-    if (i % 2 == 0) {
-      put(static_cast<uint16_t>(0x3000 | ((ev.p()[i] > 0) << 11) | ev.x()[i]));
-      put(static_cast<uint16_t>(0x4000 | 1));
-    } else {
-      put(static_cast<uint16_t>(0x2000 | ((ev.p()[i] > 0) << 11) | ev.x()[i]));
-    }
-  }
-  return out;
-}
+using test::encode_evt3;
 
 }  // namespace
 
@@ -179,6 +149,49 @@ TEST(EventIo, MalformedFilesGiveSpecificErrors) {
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.raw"), [] { ReadOptions o; o.format = EventFormat::kEvt3; return o; }()), ErrorCode::kFormatError, "does not declare EVT3");
   // Missing file.
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("nope.h5")), ErrorCode::kIoError, "cannot open");
+}
+
+// Inputs the fuzzers found (tests/fuzz), minimised by hand; each once crashed or misbehaved.
+TEST(EventIo, FuzzerFindingsGiveErrors) {
+  test::TempDir dir;
+  const auto ev = test::random_stream(64, 48, 50, 0, 100000, 3);
+  // Given a text timestamp whose microseconds overflow int64 (was signed overflow).
+  write_bytes(dir.file("big.txt"), "111111111111111 1 1 1\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("big.txt")), ErrorCode::kFormatError, "line 1: expected 't x y p'");
+  write_bytes(dir.file("inf.txt"), "1e300 1 1 1\n");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("inf.txt")), ErrorCode::kFormatError, "line 1: expected 't x y p'");
+  // Given a MAT matrix whose dimensions claim more rows than its data holds (was a heap overflow).
+  write_bytes(dir.file("rows.mat"), test::mat_header() + test::mat_events_element(ev, 51));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("rows.mat")), ErrorCode::kFormatError,
+                         "variable 'events' holds 200 numbers but its dimensions say 204");
+  // The same file with honest dimensions reads back.
+  write_bytes(dir.file("ok.mat"), test::mat_header() + test::mat_events_element(ev));
+  ReadOptions sized;
+  sized.width = 64, sized.height = 48;
+  expect_same(read_events(dir.file("ok.mat"), sized).events, ev);
+  // Given AEDAT4 packets and headers that claim more bytes than the file has (were 1 GiB
+  // allocations before the read failed).
+  WriteOptions wo;
+  wo.aedat_compression = WriteOptions::Compression::kNone;
+  write_events(dir.file("a.aedat4"), ev, wo);
+  std::string bytes = read_bytes(dir.file("a.aedat4"));
+  const uint32_t hlen = static_cast<uint32_t>(static_cast<unsigned char>(bytes[14]) | static_cast<unsigned char>(bytes[15]) << 8);
+  std::string big_packet = bytes;
+  big_packet[18 + hlen + 4 + 3] = 0x3F;  // packet size ~1 GiB
+  write_bytes(dir.file("p.aedat4"), big_packet);
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("p.aedat4")), ErrorCode::kFormatError, "claims");
+  std::string big_header = bytes;
+  big_header[16] = 0x10;  // header size ~1 MiB in a file of a few KB
+  write_bytes(dir.file("h.aedat4"), big_header);
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.aedat4")), ErrorCode::kFormatError, "the AEDAT4 header claims");
+  // Given an XML stream description cut before the '>' of typeIdentifier (was pointer overflow).
+  std::string xml_cut = bytes;
+  const size_t ti = xml_cut.find("typeIdentifier");
+  ASSERT_NE(ti, std::string::npos);
+  for (size_t i = ti; i < 18 + hlen; ++i)
+    if (xml_cut[i] == '>') xml_cut[i] = ' ';
+  write_bytes(dir.file("x.aedat4"), xml_cut);
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("x.aedat4")), ErrorCode::kFormatError, "no event (EVTS) stream");
 }
 
 TEST(EventIo, FailedWriteLeavesNoFileBehind) {

@@ -2,6 +2,7 @@
 // position, XML stream description), then (int32 stream id, int32 size) packets whose bodies
 // are (optionally LZ4- or ZSTD-framed) size-prefixed FlatBuffers. EVTS packets hold
 // EventPacket { elements: [Event { int64 timestamp; int16 x; int16 y; bool polarity }] }.
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <vector>
@@ -60,8 +61,16 @@ class FlatTable {
 
 enum class Compression { kNone = 0, kLz4 = 1, kLz4High = 2, kZstd = 3, kZstdHigh = 4 };
 
+// One packet never holds more than this once decompressed (DV writes packets of a few MB);
+// a larger output is a decompression bomb or a corrupt stream.
+constexpr size_t kMaxPacketBytes = size_t{256} << 20;
+
 std::string decompress(Compression c, const std::string& in, const std::string& src) {
   if (c == Compression::kNone) return in;
+  auto check_size = [&](const std::string& out) {
+    DIFFEVENT_CHECK(out.size() <= kMaxPacketBytes, ErrorCode::kFormatError,
+                    "'{}': a compressed packet expands beyond {} MiB", src, kMaxPacketBytes >> 20);
+  };
   if (c == Compression::kLz4 || c == Compression::kLz4High) {
 #ifdef DIFFEVENT_HAVE_LZ4
     LZ4F_dctx* ctx = nullptr;
@@ -78,6 +87,7 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
       DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})", src, LZ4F_getErrorName(rc));
       pos += srcn;
       out.append(buf.data(), dst);
+      check_size(out);
       if (srcn == 0 && dst == 0) break;
     }
     // Drain any output still buffered in the context.
@@ -86,6 +96,7 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
       rc = LZ4F_decompress(ctx, buf.data(), &dst, nullptr, &srcn, nullptr);
       DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})", src, LZ4F_getErrorName(rc));
       out.append(buf.data(), dst);
+      check_size(out);
       DIFFEVENT_CHECK(dst != 0 || rc == 0, ErrorCode::kFormatError, "'{}': truncated LZ4 packet", src);
     }
     return out;
@@ -105,6 +116,7 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
       rc = ZSTD_decompressStream(ctx.get(), &ob, &ib);
       DIFFEVENT_CHECK(!ZSTD_isError(rc), ErrorCode::kFormatError, "'{}': corrupt ZSTD packet ({})", src, ZSTD_getErrorName(rc));
       out.append(buf.data(), ob.pos);
+      check_size(out);
       if (ob.pos == 0 && ib.pos == ib.size) {
         DIFFEVENT_CHECK(rc == 0, ErrorCode::kFormatError, "'{}': truncated ZSTD packet", src);
         break;
@@ -130,12 +142,14 @@ void parse_streams(const std::string& xml, int& evts_id, int& w, int& h) {
   evts_id = -1;
   for (size_t i = 0; i < streams.size(); ++i) {
     const std::string block = xml.substr(streams[i].first, (i + 1 < streams.size() ? streams[i + 1].first : xml.size()) - streams[i].first);
-    const size_t type = block.find("typeIdentifier");
-    if (type == std::string::npos || block.compare(block.find('>', type) + 1, 4, "EVTS") != 0) continue;
-    auto attr_int = [&](const char* key) {
+    // The text after the '>' that closes the attribute tag holding `key` ("" when absent).
+    auto value_of = [&](const char* key) -> std::string {
       const size_t k = block.find(key);
-      return k == std::string::npos ? 0 : std::atoi(block.c_str() + block.find('>', k) + 1);
+      const size_t gt = k == std::string::npos ? std::string::npos : block.find('>', k);
+      return gt == std::string::npos ? std::string() : block.substr(gt + 1, 16);
     };
+    if (value_of("typeIdentifier").compare(0, 4, "EVTS") != 0) continue;
+    auto attr_int = [&](const char* key) { return std::atoi(value_of(key).c_str()); };
     evts_id = streams[i].second;
     w = attr_int("\"sizeX\"");
     h = attr_int("\"sizeY\"");
@@ -244,6 +258,10 @@ void write_aedat4(const std::string& path, const EventStream& ev, const WriteOpt
 
 EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   FileSource in(path);
+  std::error_code size_error;
+  // Sizes read from the file are checked against its length before anything is allocated.
+  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, size_error));
+  DIFFEVENT_CHECK(!size_error, ErrorCode::kIoError, "'{}': cannot get the file size ({})", path, size_error.message());
   char magic[14];
   in.read_exact(magic, 14, path, "the AEDAT4 magic");
   DIFFEVENT_CHECK(std::memcmp(magic, "#!AER-DAT4.0\r\n", 14) == 0, ErrorCode::kFormatError,
@@ -252,6 +270,8 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   in.read_exact(lenb, 4, path, "the AEDAT4 header size");
   const uint32_t hlen = load_le<uint32_t>(lenb);
   DIFFEVENT_CHECK(hlen >= 8 && hlen < (64u << 20), ErrorCode::kFormatError, "'{}': AEDAT4 header size {} is implausible", path, hlen);
+  DIFFEVENT_CHECK(hlen <= file_bytes - 18, ErrorCode::kFormatError,
+                  "'{}': file is truncated: the AEDAT4 header claims {} bytes, {} are left", path, hlen, file_bytes - 18);
   std::string hdr(hlen, '\0');
   in.read_exact(hdr.data(), hlen, path, "the AEDAT4 header");
   const auto* hb = reinterpret_cast<const unsigned char*>(hdr.data());
@@ -282,6 +302,9 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
     const int32_t stream = load_le<int32_t>(ph);
     const int32_t size = load_le<int32_t>(ph + 4);
     DIFFEVENT_CHECK(size >= 0 && size < (1 << 30), ErrorCode::kFormatError, "'{}': packet at byte {} has invalid size {}", path, offset, size);
+    DIFFEVENT_CHECK(size <= file_bytes - offset - 8, ErrorCode::kFormatError,
+                    "'{}': file is truncated: the packet at byte {} claims {} bytes, {} are left", path, offset, size,
+                    file_bytes - offset - 8);
     body.resize(static_cast<size_t>(size));
     in.read_exact(body.data(), body.size(), path, "a packet body");
     offset += 8 + size;

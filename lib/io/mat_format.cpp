@@ -1,6 +1,7 @@
 // MATLAB v5 .mat files (uncompressed and zlib-compressed elements) in the layouts of the
 // ni-joint, eSL-Net and EDI datasets. See docs/formats.md.
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <vector>
 
@@ -22,9 +23,14 @@ struct MatVar {
   std::vector<int64_t> dims;
   std::vector<double> data;
   std::vector<std::map<std::string, MatVar>> fields;
+  /// Element count; saturates at SIZE_MAX instead of wrapping (dimensions come from the file).
   size_t numel() const {
     size_t n = 1;
-    for (auto d : dims) n *= static_cast<size_t>(d);
+    for (auto d : dims) {
+      const size_t k = static_cast<size_t>(d);
+      if (k != 0 && n > SIZE_MAX / k) return SIZE_MAX;
+      n *= k;
+    }
     return n;
   }
 };
@@ -139,8 +145,11 @@ class MatParser {
         names.emplace_back(s, strnlen(s, static_cast<size_t>(len)));
       }
       const size_t n = v.numel();
-      v.fields.resize(n);
-      for (size_t e = 0; e < n; ++e) {
+      // Every field of every element takes at least an 8-byte tag: bound n by what is left.
+      DIFFEVENT_CHECK(names.empty() || n <= static_cast<size_t>(end - p) / 8 / names.size(), ErrorCode::kFormatError,
+                      "'{}': MAT struct claims {} elements, more than the file holds", src_, n);
+      v.fields.resize(names.empty() ? 0 : n);
+      for (size_t e = 0; e < n && !names.empty(); ++e) {
         for (const auto& fname : names) {
           p = tag(p, end, type, bytes, d);
           DIFFEVENT_CHECK(type == miMATRIX, ErrorCode::kFormatError, "'{}': malformed MAT struct field", src_);
@@ -149,6 +158,8 @@ class MatParser {
       }
     } else if (v.cls == mxCELL) {
       const size_t n = v.numel();
+      DIFFEVENT_CHECK(n <= static_cast<size_t>(end - p) / 8 + 1, ErrorCode::kFormatError,
+                      "'{}': MAT cell array claims {} elements, more than the file holds", src_, n);
       v.fields.resize(n);
       for (size_t e = 0; e < n; ++e) {
         p = tag(p, end, type, bytes, d);
@@ -190,6 +201,9 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
   auto col = [&](const MatVar& v, const char* what) -> const std::vector<double>& {
     DIFFEVENT_CHECK(!v.data.empty() || v.numel() == 0, ErrorCode::kFormatError,
                     "'{}': variable '{}' is not numeric", path, what);
+    DIFFEVENT_CHECK(v.data.size() == v.numel(), ErrorCode::kFormatError,
+                    "'{}': variable '{}' holds {} numbers but its dimensions say {}", path, what, v.data.size(),
+                    v.numel());
     return v.data;
   };
   auto add_all = [&](const std::vector<double>& t, const std::vector<double>& x, const std::vector<double>& y,

@@ -1,6 +1,8 @@
 // RPG / E2VID text events: optional "width height" line, then "t x y p" per line, t in seconds.
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 
 #include "io/atomic_file.hpp"
@@ -21,7 +23,8 @@ bool parse_seconds_us(const char*& s, TimestampUs& out) {
   int64_t ip = 0;
   int digits = 0;
   while (std::isdigit(static_cast<unsigned char>(*p))) {
-    if (ip > (int64_t{1} << 62) / 10) return false;
+    // Whole seconds must fit in int64 microseconds (|t| < 9.2e12 s).
+    if (ip > (std::numeric_limits<int64_t>::max() / 1000000 - 1) / 10) return false;
     ip = ip * 10 + (*p++ - '0');
     ++digits;
   }
@@ -46,7 +49,7 @@ bool parse_seconds_us(const char*& s, TimestampUs& out) {
   if (*p == 'e' || *p == 'E') {
     char* end = nullptr;
     const double v = std::strtod(s, &end);
-    if (end == s) return false;
+    if (end == s || !std::isfinite(v) || std::fabs(v) >= 9.2e12) return false;
     s = end;
     out = static_cast<TimestampUs>(std::llround(v * 1e6));
     return true;

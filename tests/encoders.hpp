@@ -1,0 +1,82 @@
+#pragma once
+// Encoders for formats the library reads but does not write (EVT 3.0, MAT v5), shared by the
+// reader tests and the fuzzers' seed generator.
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "diffevent/event_stream.hpp"
+
+namespace diffevent::test {
+
+template <typename T>
+void put_le(std::string& out, T v) {
+  uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof(T));
+  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((b >> (8 * i)) & 0xFF));
+}
+
+/// EVT 3.0: every TIME_HIGH step between events (as a sensor emits them), TIME_LOW when it
+/// changes, ADDR_Y when y changes, then ADDR_X for odd indices and VECT_BASE_X + VECT_12 for
+/// even ones (both decoder paths).
+inline std::string encode_evt3(const EventStream& ev, const std::string& header) {
+  std::string out = header;
+  auto put = [&](uint16_t w) { put_le<uint16_t>(out, w); };
+  int64_t low = -1, y = -1;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const int64_t t = ev.t_us()[i] & 0xFFFFFF;
+    const int64_t step = ev.t_us()[i] >> 12;
+    for (int64_t s = (i == 0 ? step : (ev.t_us()[i - 1] >> 12) + 1); s <= step; ++s)
+      put(static_cast<uint16_t>(0x8000 | (s & 0xFFF)));
+    if ((t & 0xFFF) != low) {
+      low = t & 0xFFF;
+      put(static_cast<uint16_t>(0x6000 | low));
+    }
+    if (ev.y()[i] != y) {
+      y = ev.y()[i];
+      put(static_cast<uint16_t>(y));
+    }
+    if (i % 2 == 0) {
+      put(static_cast<uint16_t>(0x3000 | ((ev.p()[i] > 0) << 11) | ev.x()[i]));
+      put(static_cast<uint16_t>(0x4000 | 1));
+    } else {
+      put(static_cast<uint16_t>(0x2000 | ((ev.p()[i] > 0) << 11) | ev.x()[i]));
+    }
+  }
+  return out;
+}
+
+/// The 128-byte MAT v5 header (little-endian).
+inline std::string mat_header() {
+  std::string h(116, ' ');
+  h.replace(0, 26, "MATLAB 5.0 MAT-file, tests");
+  h.append(8, '\0');
+  put_le<uint16_t>(h, 0x0100);
+  h += "IM";
+  return h;
+}
+
+/// One miMATRIX element: the double matrix `events`, N x 4 column-major (t us, x, y, p 0/1),
+/// as ni-joint stores it. rows_claimed != N states other dimensions than the data holds.
+inline std::string mat_events_element(const EventStream& ev, int64_t rows_claimed = -1) {
+  const size_t n = ev.size();
+  std::string m;
+  put_le<uint32_t>(m, 6), put_le<uint32_t>(m, 8), put_le<uint32_t>(m, 6), put_le<uint32_t>(m, 0);  // flags: mxDOUBLE
+  put_le<uint32_t>(m, 5), put_le<uint32_t>(m, 8);
+  put_le<int32_t>(m, static_cast<int32_t>(rows_claimed < 0 ? static_cast<int64_t>(n) : rows_claimed));
+  put_le<int32_t>(m, 4);
+  put_le<uint32_t>(m, 1), put_le<uint32_t>(m, 6);
+  m += "events";
+  m.append(2, '\0');
+  put_le<uint32_t>(m, 9), put_le<uint32_t>(m, static_cast<uint32_t>(n * 4 * 8));
+  for (size_t i = 0; i < n; ++i) put_le<double>(m, static_cast<double>(ev.t_us()[i]));
+  for (size_t i = 0; i < n; ++i) put_le<double>(m, ev.x()[i]);
+  for (size_t i = 0; i < n; ++i) put_le<double>(m, ev.y()[i]);
+  for (size_t i = 0; i < n; ++i) put_le<double>(m, ev.p()[i] > 0 ? 1.0 : 0.0);
+  std::string element;
+  put_le<uint32_t>(element, 14);
+  put_le<uint32_t>(element, static_cast<uint32_t>(m.size()));
+  return element + m;
+}
+
+}  // namespace diffevent::test
