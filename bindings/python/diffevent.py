@@ -1,0 +1,336 @@
+"""diffevent for Python: a thin ctypes layer over the C API (libdiffevent_c.so.1).
+
+NumPy arrays in and out; handles are freed when their Python objects go (or on close()).
+Errors raise DiffeventError carrying the C status and the library's message.
+
+    import diffevent as de
+    blurry = de.Image.read("blur.png")
+    events = de.Events.read("events.h5")
+    sharp = de.edi_deblur(blurry, events, threshold=0.2)
+    sharp.write("sharp.png")
+    x = sharp.to_numpy()                  # float32, shape (C, H, W), linear [0, 1]
+
+The library is found through DIFFEVENT_LIBRARY (a path), then the system loader.
+"""
+import ctypes as C
+import os
+import threading
+
+import numpy as np
+
+__all__ = ["DiffeventError", "Context", "Image", "Events", "Prior", "edi_deblur", "deblur", "psnr", "ssim",
+           "version", "has_torch"]
+
+_lib = C.CDLL(os.environ.get("DIFFEVENT_LIBRARY") or "libdiffevent_c.so.1")
+_status = C.c_int32
+_progress_fn = C.CFUNCTYPE(C.c_int32, C.c_void_p, C.c_int64, C.c_int64)
+
+
+class DiffeventError(RuntimeError):
+    """A failed C API call: .status (int), .status_name and the message."""
+
+    def __init__(self, status, message):
+        self.status = status
+        self.status_name = _lib.diffevent_status_name(status).decode()
+        super().__init__(f"{self.status_name}: {message}")
+
+
+class _EdiParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("has_exposure", C.c_int32), ("exposure_t0_us", C.c_int64),
+                ("exposure_t1_us", C.c_int64), ("has_tau", C.c_int32), ("linearize_srgb", C.c_int32),
+                ("tau_us", C.c_int64), ("c_pos", C.c_double), ("c_neg", C.c_double),
+                ("c_pos_map", C.POINTER(C.c_float)), ("c_neg_map", C.POINTER(C.c_float)),
+                ("min_integral", C.c_double)]
+
+
+class _DeblurParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("steps", C.c_int32), ("edi", _EdiParams),
+                ("auto_threshold", C.c_int32), ("enhancer_kind", C.c_int32), ("enhancer_path", C.c_char_p),
+                ("guided_radius", C.c_int32), ("guidance", C.c_int32), ("guided_eps", C.c_double),
+                ("respacing", C.c_char_p), ("ddim", C.c_int32), ("variance", C.c_int32), ("eta", C.c_double),
+                ("s", C.c_double), ("s_r", C.c_double), ("lambda_tv", C.c_double), ("lambda_l1", C.c_double),
+                ("min_prior_variance", C.c_double), ("clip", C.c_int32), ("tile_size", C.c_int32),
+                ("tile_stride", C.c_int32), ("reserved0", C.c_int32), ("tile_above_pixels", C.c_int64),
+                ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p)]
+
+
+class _EventsInfo(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("width", C.c_int32), ("height", C.c_int32), ("format", C.c_int32),
+                ("size_inferred", C.c_int32), ("has_image", C.c_int32), ("count", C.c_uint64),
+                ("count_on", C.c_uint64), ("t_begin_us", C.c_int64), ("t_end_us", C.c_int64),
+                ("exposure_count", C.c_uint64)]
+
+
+class _IngestParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("polarity_encoding", C.c_int32), ("sort_if_unsorted", C.c_int32)]
+
+
+def _sig(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype, f.argtypes = restype, list(argtypes)
+
+
+_P = C.c_void_p
+_PP = C.POINTER(C.c_void_p)
+_sig("diffevent_version_string", C.c_char_p)
+_sig("diffevent_has_torch", C.c_int32)
+_sig("diffevent_last_error", C.c_char_p)
+_sig("diffevent_status_name", C.c_char_p, _status)
+_sig("diffevent_context_create", _status, _P, _PP)
+_sig("diffevent_context_destroy", None, _P)
+_sig("diffevent_context_cancel", _status, _P)
+_sig("diffevent_context_reset_cancel", _status, _P)
+_sig("diffevent_image_create", _status, C.c_int32, C.c_int32, C.c_int32, C.POINTER(C.c_float), _PP)
+_sig("diffevent_image_read", _status, C.c_char_p, _PP)
+_sig("diffevent_image_write", _status, _P, C.c_char_p, C.c_int32)
+_sig("diffevent_image_destroy", None, _P)
+_sig("diffevent_image_shape", _status, _P, C.POINTER(C.c_int32), C.POINTER(C.c_int32), C.POINTER(C.c_int32))
+_sig("diffevent_image_copy_data", _status, _P, C.POINTER(C.c_float), C.c_size_t)
+_sig("diffevent_psnr", _status, _P, _P, C.c_double, C.POINTER(C.c_double))
+_sig("diffevent_ssim", _status, _P, _P, C.c_double, C.POINTER(C.c_double))
+_sig("diffevent_events_read", _status, _P, C.c_char_p, _P, _PP)
+_sig("diffevent_ingest_params_init", None, C.POINTER(_IngestParams))
+_sig("diffevent_events_from_arrays", _status, C.c_int32, C.c_int32, C.POINTER(C.c_int64), C.POINTER(C.c_uint16),
+     C.POINTER(C.c_uint16), C.POINTER(C.c_int8), C.c_size_t, C.POINTER(_IngestParams), _PP)
+_sig("diffevent_events_destroy", None, _P)
+_sig("diffevent_events_info_init", None, C.POINTER(_EventsInfo))
+_sig("diffevent_events_info_get", _status, _P, C.POINTER(_EventsInfo))
+_sig("diffevent_events_copy_arrays", _status, _P, C.POINTER(C.c_int64), C.POINTER(C.c_uint16),
+     C.POINTER(C.c_uint16), C.POINTER(C.c_int8), C.c_size_t)
+_sig("diffevent_edi_params_init", None, C.POINTER(_EdiParams))
+_sig("diffevent_edi_deblur", _status, _P, _P, _P, C.POINTER(_EdiParams), _PP)
+_sig("diffevent_deblur_params_init", None, C.POINTER(_DeblurParams))
+_sig("diffevent_deblur", _status, _P, _P, _P, _P, _P, C.POINTER(_DeblurParams), _PP, _PP, C.POINTER(C.c_double))
+_sig("diffevent_prior_load", _status, _P, C.c_char_p, _P, _PP)
+_sig("diffevent_prior_destroy", None, _P)
+
+
+def _check(status):
+    if status != 0:
+        raise DiffeventError(status, _lib.diffevent_last_error().decode(errors="replace"))
+
+
+def _init(struct_type, init_name):
+    """A parameter struct filled by the library's _init, checked against our layout."""
+    p = struct_type()
+    getattr(_lib, init_name)(C.byref(p))
+    if p.struct_size != C.sizeof(struct_type):
+        raise DiffeventError(7, f"{struct_type.__name__}: the library's struct has {p.struct_size} bytes, "
+                                f"this binding's {C.sizeof(struct_type)} (version mismatch)")
+    return p
+
+
+def version():
+    return _lib.diffevent_version_string().decode()
+
+
+def has_torch():
+    return bool(_lib.diffevent_has_torch())
+
+
+class _Handle:
+    _destroy = None
+
+    def __init__(self, ptr):
+        self._ptr = ptr
+
+    def close(self):
+        if self._ptr:
+            type(self)._destroy(self._ptr)
+            self._ptr = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def _as_parameter_(self):
+        if not self._ptr:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return self._ptr
+
+
+class Context(_Handle):
+    """Cancellation for the calls made with it; cancel() is safe from any thread."""
+    _destroy = _lib.diffevent_context_destroy
+
+    def __init__(self):
+        out = C.c_void_p()
+        _check(_lib.diffevent_context_create(None, C.byref(out)))
+        super().__init__(out.value)
+
+    def cancel(self):
+        _check(_lib.diffevent_context_cancel(self))
+
+    def reset_cancel(self):
+        _check(_lib.diffevent_context_reset_cancel(self))
+
+
+class Image(_Handle):
+    """A float image, channels x height x width, in [0, 1] (linear unless said otherwise)."""
+    _destroy = _lib.diffevent_image_destroy
+
+    @classmethod
+    def read(cls, path):
+        out = C.c_void_p()
+        _check(_lib.diffevent_image_read(os.fsencode(path), C.byref(out)))
+        return cls(out.value)
+
+    @classmethod
+    def from_numpy(cls, array):
+        """From a (H, W) or (C, H, W) array (copied as float32)."""
+        a = np.ascontiguousarray(array, dtype=np.float32)
+        if a.ndim == 2:
+            a = a[None]
+        if a.ndim != 3:
+            raise ValueError(f"expected a (H, W) or (C, H, W) array, got shape {a.shape}")
+        out = C.c_void_p()
+        _check(_lib.diffevent_image_create(a.shape[0], a.shape[1], a.shape[2],
+                                           a.ctypes.data_as(C.POINTER(C.c_float)), C.byref(out)))
+        return cls(out.value)
+
+    @property
+    def shape(self):
+        c, h, w = C.c_int32(), C.c_int32(), C.c_int32()
+        _check(_lib.diffevent_image_shape(self, C.byref(c), C.byref(h), C.byref(w)))
+        return (c.value, h.value, w.value)
+
+    def to_numpy(self):
+        a = np.empty(self.shape, dtype=np.float32)
+        _check(_lib.diffevent_image_copy_data(self, a.ctypes.data_as(C.POINTER(C.c_float)), a.size))
+        return a
+
+    def write(self, path, bit_depth=8):
+        """PNG (8 or 16 bit) or PFM by extension, written atomically."""
+        _check(_lib.diffevent_image_write(self, os.fsencode(path), bit_depth))
+
+
+class Events(_Handle):
+    """An event stream (sorted by time, coordinates inside the sensor)."""
+    _destroy = _lib.diffevent_events_destroy
+
+    @classmethod
+    def read(cls, path, context=None):
+        out = C.c_void_p()
+        _check(_lib.diffevent_events_read(context, os.fsencode(path), None, C.byref(out)))
+        return cls(out.value)
+
+    @classmethod
+    def from_numpy(cls, width, height, t_us, x, y, polarity, sort_if_unsorted=False):
+        """From arrays: t in microseconds, x/y pixels, polarity in {0,1} or {-1,+1}."""
+        t = np.ascontiguousarray(t_us, dtype=np.int64)
+        xs = np.ascontiguousarray(x, dtype=np.uint16)
+        ys = np.ascontiguousarray(y, dtype=np.uint16)
+        ps = np.ascontiguousarray(polarity, dtype=np.int8)
+        n = len(t)
+        if not (len(xs) == len(ys) == len(ps) == n):
+            raise ValueError(f"arrays differ in length: t {n}, x {len(xs)}, y {len(ys)}, polarity {len(ps)}")
+        params = _init(_IngestParams, "diffevent_ingest_params_init")
+        params.sort_if_unsorted = int(sort_if_unsorted)
+        out = C.c_void_p()
+        _check(_lib.diffevent_events_from_arrays(width, height, t.ctypes.data_as(C.POINTER(C.c_int64)),
+                                                 xs.ctypes.data_as(C.POINTER(C.c_uint16)),
+                                                 ys.ctypes.data_as(C.POINTER(C.c_uint16)),
+                                                 ps.ctypes.data_as(C.POINTER(C.c_int8)), n, C.byref(params),
+                                                 C.byref(out)))
+        return cls(out.value)
+
+    def info(self):
+        i = _init(_EventsInfo, "diffevent_events_info_init")
+        _check(_lib.diffevent_events_info_get(self, C.byref(i)))
+        return {k: getattr(i, k) for k, _ in _EventsInfo._fields_ if k != "struct_size"}
+
+    def __len__(self):
+        return self.info()["count"]
+
+    def to_numpy(self):
+        """(t_us int64, x uint16, y uint16, polarity int8 in {-1,+1})."""
+        n = len(self)
+        t, x, y, p = (np.empty(n, np.int64), np.empty(n, np.uint16), np.empty(n, np.uint16), np.empty(n, np.int8))
+        _check(_lib.diffevent_events_copy_arrays(self, t.ctypes.data_as(C.POINTER(C.c_int64)),
+                                                 x.ctypes.data_as(C.POINTER(C.c_uint16)),
+                                                 y.ctypes.data_as(C.POINTER(C.c_uint16)),
+                                                 p.ctypes.data_as(C.POINTER(C.c_int8)), n))
+        return t, x, y, p
+
+
+class Prior(_Handle):
+    """A TorchScript diffusion prior (needs a library built with LibTorch)."""
+    _destroy = _lib.diffevent_prior_destroy
+
+    @classmethod
+    def load(cls, path, context=None):
+        out = C.c_void_p()
+        _check(_lib.diffevent_prior_load(context, os.fsencode(path), None, C.byref(out)))
+        return cls(out.value)
+
+
+def _edi_params(threshold, exposure, srgb, p=None):
+    p = p if p is not None else _init(_EdiParams, "diffevent_edi_params_init")
+    if threshold is not None:
+        c_pos, c_neg = (threshold, threshold) if np.isscalar(threshold) else threshold
+        p.c_pos, p.c_neg = c_pos, c_neg
+    if exposure is not None:
+        p.has_exposure, p.exposure_t0_us, p.exposure_t1_us = 1, exposure[0], exposure[1]
+    p.linearize_srgb = int(srgb)
+    return p
+
+
+def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, context=None):
+    """EDI: sharp = blurry / E. threshold: c or (c_pos, c_neg) (default 0.2); exposure: (t0, t1) us
+    (default: the events file's)."""
+    p = _edi_params(threshold, exposure, srgb)
+    out = C.c_void_p()
+    _check(_lib.diffevent_edi_deblur(context, blurry, events, C.byref(p), C.byref(out)))
+    return Image(out.value)
+
+
+def deblur(blurry, events, steps=50, seed=0, threshold=None, exposure=None, srgb=False, x_prior=None,
+           r_prior=None, progress=None, context=None, **options):
+    """DiffEvent deblurring (EBRD model, alternating sampler). Returns (sharp, residual, c).
+    progress(done, total) may return True to cancel. Other options: any field of
+    diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, ddim, eta, guidance, ...)."""
+    p = _init(_DeblurParams, "diffevent_deblur_params_init")
+    p.steps, p.seed = steps, seed
+    _edi_params(threshold, exposure, srgb, p.edi)
+    keep = []
+    for k, v in options.items():
+        if k not in dict(_DeblurParams._fields_) or k in ("struct_size", "edi", "progress", "progress_user_data"):
+            raise TypeError(f"deblur() got an unknown option '{k}'")
+        if isinstance(v, str):
+            v = v.encode()
+            keep.append(v)
+        setattr(p, k, v)
+    error = []
+    if progress is not None:
+        def cb(_user, done, total):
+            try:
+                return 1 if progress(done, total) else 0
+            except BaseException as e:  # noqa: B902 -- re-raised after the C call returns
+                error.append(e)
+                return 1
+        p.progress = _progress_fn(cb)
+    sharp, residual, c = C.c_void_p(), C.c_void_p(), C.c_double()
+    status = _lib.diffevent_deblur(context, blurry, events, x_prior, r_prior, C.byref(p), C.byref(sharp),
+                                   C.byref(residual), C.byref(c))
+    if error:
+        raise error[0]
+    _check(status)
+    return Image(sharp.value), Image(residual.value), c.value
+
+
+def psnr(reference, test, data_range=1.0):
+    out = C.c_double()
+    _check(_lib.diffevent_psnr(reference, test, data_range, C.byref(out)))
+    return out.value
+
+
+def ssim(reference, test, data_range=1.0):
+    out = C.c_double()
+    _check(_lib.diffevent_ssim(reference, test, data_range, C.byref(out)))
+    return out.value
