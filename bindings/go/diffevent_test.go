@@ -1,0 +1,92 @@
+package diffevent
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestImageRoundTripAndPSNR(t *testing.T) {
+	data := make([]float32, 2*3*4)
+	shifted := make([]float32, len(data))
+	for i := range data {
+		data[i] = float32(i) / 30
+		shifted[i] = data[i] + 0.1
+	}
+	a, err := NewImage(2, 3, 4, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if c, h, w := a.Shape(); c != 2 || h != 3 || w != 4 {
+		t.Fatalf("shape %d %d %d", c, h, w)
+	}
+	for i, v := range a.Data() {
+		if v != data[i] {
+			t.Fatalf("pixel %d: %v != %v", i, v, data[i])
+		}
+	}
+	b, _ := NewImage(2, 3, 4, shifted)
+	// MSE 0.01 -> 20 dB.
+	if db, err := PSNR(a, b, 1); err != nil || math.Abs(db-20) > 1e-4 {
+		t.Fatalf("psnr %v %v", db, err)
+	}
+}
+
+func TestEventsErrorsNameTheProblem(t *testing.T) {
+	ev, err := EventsFromArrays(4, 3, []int64{1, 5, 9}, []uint16{0, 3, 1}, []uint16{2, 0, 1}, []int8{1, -1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	if ev.Len() != 3 {
+		t.Fatalf("len %d", ev.Len())
+	}
+	_, err = EventsFromArrays(4, 3, []int64{5, 1}, []uint16{0, 0}, []uint16{0, 0}, []int8{1, 1})
+	var e *Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "index 1") {
+		t.Fatalf("unsorted: %v", err)
+	}
+	_, err = ReadEvents("/nonexistent/events.h5")
+	if !errors.As(err, &e) || e.Status != StatusIO || !strings.Contains(err.Error(), "/nonexistent/events.h5") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestCancellingTheContextStopsDeblur(t *testing.T) {
+	if !HasTorch() {
+		t.Skip("library built without LibTorch")
+	}
+	pix := make([]float32, 64*64)
+	for i := range pix {
+		pix[i] = 0.5
+	}
+	img, _ := NewImage(1, 64, 64, pix)
+	ev, _ := EventsFromArrays(64, 64, []int64{10, 20}, []uint16{1, 2}, []uint16{1, 2}, []int8{1, -1})
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{}, 1)
+	go func() {
+		<-started
+		cancel() // from another goroutine, mid-run
+	}()
+	steps := int64(0)
+	o := DeblurOptions{Steps: 1000, Edi: EdiOptions{T1us: 30}, Progress: func(done, total int64) bool {
+		steps = done
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		time.Sleep(time.Millisecond)
+		return false
+	}}
+	_, _, _, err := Deblur(ctx, img, ev, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if steps >= 1000 {
+		t.Fatalf("ran all %d steps", steps)
+	}
+}

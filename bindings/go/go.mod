@@ -1,0 +1,3 @@
+module github.com/diffevent/diffevent/bindings/go
+
+go 1.19

@@ -1,0 +1,61 @@
+"""Unit tests of the Python binding (run by ctest's binding_python before the example)."""
+import threading
+import unittest
+
+import numpy as np
+
+import diffevent as de
+
+
+class BindingTest(unittest.TestCase):
+    def test_image_round_trips_numpy_and_psnr_is_analytic(self):
+        a = (np.arange(24, dtype=np.float32) / 30).reshape(2, 3, 4)
+        img = de.Image.from_numpy(a)
+        self.assertEqual(img.shape, (2, 3, 4))
+        np.testing.assert_array_equal(img.to_numpy(), a)
+        # MSE 0.01 -> PSNR 20 dB.
+        self.assertAlmostEqual(de.psnr(img, de.Image.from_numpy(a + 0.1)), 20.0, places=4)
+
+    def test_events_round_trip_and_errors_name_the_problem(self):
+        t, x, y, p = [1, 5, 9], [0, 3, 1], [2, 0, 1], [1, 0, 1]
+        ev = de.Events.from_numpy(4, 3, t, x, y, p)
+        self.assertEqual(len(ev), 3)
+        t2, x2, y2, p2 = ev.to_numpy()
+        np.testing.assert_array_equal(t2, t)
+        np.testing.assert_array_equal(p2, [1, -1, 1])
+        with self.assertRaisesRegex(de.DiffeventError, "index 1"):
+            de.Events.from_numpy(4, 3, [5, 1], [0, 0], [0, 0], [1, 1])
+        with self.assertRaises(de.DiffeventError) as cm:
+            de.Events.read("/nonexistent/events.h5")
+        self.assertEqual(cm.exception.status, 2)
+        self.assertIn("/nonexistent/events.h5", str(cm.exception))
+        with self.assertRaisesRegex(TypeError, "unknown option 'bogus'"):
+            de.deblur(de.Image.from_numpy(np.zeros((8, 8))), ev, bogus=1)
+
+    @unittest.skipUnless(de.has_torch(), "library built without LibTorch")
+    def test_progress_and_context_cancel(self):
+        img = de.Image.from_numpy(np.full((64, 64), 0.5))
+        ev = de.Events.from_numpy(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
+        # A callback returning True cancels.
+        with self.assertRaises(de.DiffeventError) as cm:
+            de.deblur(img, ev, steps=20, exposure=(0, 30), progress=lambda done, total: done >= 3)
+        self.assertEqual(cm.exception.status, 6)
+        # An exception in the callback cancels and comes back to the caller.
+        def boom(done, total):
+            raise KeyboardInterrupt
+        with self.assertRaises(KeyboardInterrupt):
+            de.deblur(img, ev, steps=20, exposure=(0, 30), progress=boom)
+        # Context.cancel from another thread.
+        ctx = de.Context()
+        started = threading.Event()
+        def progress(done, total):
+            started.set()
+            return False
+        threading.Thread(target=lambda: (started.wait(), ctx.cancel())).start()
+        with self.assertRaises(de.DiffeventError) as cm:
+            de.deblur(img, ev, steps=1000, exposure=(0, 30), progress=progress, context=ctx)
+        self.assertEqual(cm.exception.status, 6)
+
+
+if __name__ == "__main__":
+    unittest.main()
