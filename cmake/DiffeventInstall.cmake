@@ -1,24 +1,61 @@
+# `cmake --install`: headers, libraries, a CMake package with components and a pkg-config file
+# per library.
+#   find_package(diffevent 0.1 REQUIRED COMPONENTS events)     -> diffevent::events (no LibTorch)
+#   find_package(diffevent 0.1 REQUIRED COMPONENTS diffevent)  -> diffevent::diffevent (LibTorch)
+#   find_package(diffevent 0.1 REQUIRED COMPONENTS c)          -> diffevent::c (C API, shared)
+# Without COMPONENTS: every component this install has. pkg-config: diffevent (events, static),
+# diffevent-c (the C API).
 include(CMakePackageConfigHelpers)
-set(DIFFEVENT_INSTALL_TARGETS diffevent_events)
-if(TARGET diffevent_torch)
-  list(APPEND DIFFEVENT_INSTALL_TARGETS diffevent_torch)
-endif()
-install(TARGETS ${DIFFEVENT_INSTALL_TARGETS} EXPORT diffeventTargets
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+set(_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/diffevent)
+set(_dest LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+install(TARGETS diffevent_events EXPORT diffeventEventsTargets ${_dest})
+install(EXPORT diffeventEventsTargets NAMESPACE diffevent:: FILE diffeventEventsTargets.cmake DESTINATION ${_cmakedir})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/diffevent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES ${PROJECT_BINARY_DIR}/include/diffevent/version.hpp
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/diffevent)
-install(EXPORT diffeventTargets NAMESPACE diffevent:: FILE diffeventTargets.cmake
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/diffevent)
+install(FILES ${PROJECT_BINARY_DIR}/include/diffevent/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/diffevent)
+set(DIFFEVENT_COMPONENTS events)
+
+if(TARGET diffevent_torch)
+  install(TARGETS diffevent_torch EXPORT diffeventDiffeventTargets ${_dest})
+  install(EXPORT diffeventDiffeventTargets NAMESPACE diffevent:: FILE diffeventDiffeventTargets.cmake
+          DESTINATION ${_cmakedir})
+  list(APPEND DIFFEVENT_COMPONENTS diffevent)
+endif()
+
+if(TARGET diffevent_c)
+  install(TARGETS diffevent_c EXPORT diffeventCTargets ${_dest})
+  install(EXPORT diffeventCTargets NAMESPACE diffevent:: FILE diffeventCTargets.cmake DESTINATION ${_cmakedir})
+  install(FILES ${PROJECT_SOURCE_DIR}/capi/include/diffevent/diffevent.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/diffevent)
+  list(APPEND DIFFEVENT_COMPONENTS c)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/diffevent-c.pc.in ${PROJECT_BINARY_DIR}/diffevent-c.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/diffevent-c.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
+
+# Dependencies of the static event library that its users must link (Requires.private and
+# find_dependency calls mirror what lib/CMakeLists.txt found).
+set(DIFFEVENT_PC_REQUIRES_PRIVATE "")
+foreach(dep ZLIB:zlib PNG:libpng LZ4:liblz4 ZSTD:libzstd)
+  string(REPLACE ":" ";" dep ${dep})
+  list(GET dep 0 var)
+  list(GET dep 1 pc)
+  if(DIFFEVENT_USED_${var})
+    string(APPEND DIFFEVENT_PC_REQUIRES_PRIVATE " ${pc}")
+  endif()
+endforeach()
+set(DIFFEVENT_PC_LIBS_PRIVATE "")
+foreach(lib ${DIFFEVENT_HDF5_LIBRARIES})
+  if(lib MATCHES "^/")
+    string(APPEND DIFFEVENT_PC_LIBS_PRIVATE " ${lib}")
+  endif()
+endforeach()
+string(APPEND DIFFEVENT_PC_LIBS_PRIVATE " -lpthread")
+
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/diffeventConfig.cmake.in
-  ${PROJECT_BINARY_DIR}/diffeventConfig.cmake
-  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/diffevent)
+  ${PROJECT_BINARY_DIR}/diffeventConfig.cmake INSTALL_DESTINATION ${_cmakedir})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/diffeventConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/diffeventConfig.cmake ${PROJECT_BINARY_DIR}/diffeventConfigVersion.cmake
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/diffevent)
+  DESTINATION ${_cmakedir})
 configure_file(${PROJECT_SOURCE_DIR}/cmake/diffevent.pc.in ${PROJECT_BINARY_DIR}/diffevent.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/diffevent.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
