@@ -11,7 +11,8 @@
 //! ```
 #![deny(missing_docs)]
 
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{CStr, CString};
+use std::os::raw::c_void;
 use std::fmt;
 use std::path::Path;
 use std::ptr;
@@ -20,7 +21,7 @@ use std::ptr;
 /// against the library's `struct_size`).
 #[allow(missing_docs, non_camel_case_types)]
 pub mod ffi {
-    use std::ffi::{c_char, c_void};
+    use std::os::raw::{c_char, c_void};
 
     pub type diffevent_status = i32;
     pub type diffevent_progress_fn = Option<unsafe extern "C" fn(*mut c_void, i64, i64) -> i32>;
