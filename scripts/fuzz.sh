@@ -11,6 +11,7 @@ SECONDS_PER_TARGET=${1:-600}
 shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(evt2 evt3 dat aedat4 mat npy npz hdf5 capi_ingest text)
+command -v clang++ >/dev/null || { echo "fuzz: clang++ not found: apt-get install clang libclang-rt-14-dev" >&2; exit 2; }
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDIFFEVENT_WITH_TORCH=OFF -DDIFFEVENT_BUILD_FUZZERS=ON -DDIFFEVENT_BUILD_TESTS=OFF \

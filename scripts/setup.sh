@@ -10,7 +10,11 @@ pkgs=(
   libeigen3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev libhdf5-dev libcli11-dev nlohmann-json3-dev
   liblz4-dev libzstd-dev python3 time
+  # The C API's tests: bindings (Go, Python + numpy) and the ABI check.
+  golang-go python3-numpy abigail-tools
 )
+# Rust binding: Debian's cargo unless a Rust toolchain is already on PATH (rustup's is fine).
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then pkgs+=(cargo); fi
 if [ -z "${DIFFEVENT_NO_TORCH:-}" ]; then pkgs+=(libtorch-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do

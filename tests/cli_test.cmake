@@ -63,6 +63,9 @@ run(64 ${CLI} frobnicate)
 
 # deblur (LibTorch builds only): JSON figures, exactly one network call per step with the
 # analytic prior, a TorchScript prior, and failures that leave no output.
+# An output folder that does not exist is named as such (not the temporary file's name).
+run(2 ${CLI} edi --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/no/such/edi.png)
+expect_contains("${ERR}" "the folder '${WORK}/no/such' does not exist")
 if(HAS_TORCH)
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur.png
       --ref ${WORK}/sim/sharp.png --steps 12 --residual-out ${WORK}/residual.png)
@@ -77,6 +80,8 @@ if(HAS_TORCH)
   expect_contains("${OUT}" "\"network_calls\":10")
   run(2 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --prior ${WORK}/missing.pt)
   expect_contains("${ERR}" "no such file")
+  run(1 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --device cuda:0)
+  expect_contains("${ERR}" "--device cuda:0: only TorchScript priors")
   run(1 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --enhance sharpen)
   expect_contains("${ERR}" "expected identity or guided")
   run(1 ${CLI} deblur --blur ${SRC}/data/ni-joint/badminton.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png)

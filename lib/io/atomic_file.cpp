@@ -16,6 +16,10 @@ void write_atomically(const std::string& path,
                       const std::function<void(const std::string&)>& write) {
   namespace fs = std::filesystem;
   const fs::path target(path);
+  std::error_code exists_error;
+  DIFFEVENT_CHECK(target.parent_path().empty() || fs::is_directory(target.parent_path(), exists_error),
+                  ErrorCode::kIoError, "cannot write '{}': the folder '{}' does not exist", path,
+                  target.parent_path().string());
   std::random_device rd;
   const std::string tmp =
       (target.parent_path() / fs::path("." + target.filename().string() +

@@ -365,6 +365,10 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
+  DIFFEVENT_CHECK(a.device == "cpu" || !a.prior.empty() || !a.residual_prior.empty(), ErrorCode::kInvalidArgument,
+                  "--device {}: only TorchScript priors (--prior, --residual-prior) run on a device; the "
+                  "analytic prior runs on the CPU",
+                  a.device);
   if (!a.prior.empty()) xp = diffevent::load_prior(a.prior, po);
   if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior, po);
   diffevent::SamplerOptions& so = o.sampler;

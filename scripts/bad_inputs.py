@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Builds malformed inputs, feeds each to diffevent (CLI, C API through the Python binding) and
+prints the catalogue in docs/bad-inputs.md: what was tried and the error it gives.
+Usage: python3 scripts/bad_inputs.py BUILD_DIR > docs/bad-inputs.md"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+CLI = os.path.join(BUILD, "diffevent")
+os.environ["DIFFEVENT_LIBRARY"] = os.path.join(BUILD, "capi", "libdiffevent_c.so.1")
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+import numpy as np  # noqa: E402
+
+import diffevent as de  # noqa: E402
+
+SAMPLE = os.path.join(ROOT, "data", "sample")
+rows = []
+
+
+def cli(*args):
+    r = subprocess.run([CLI, *args], capture_output=True, text=True)
+    msg = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+    return r.returncode, msg
+
+
+def add(group, what, rc, msg, tmp):
+    rows.append((group, what, rc, msg.replace(tmp, "…").replace(ROOT, "…")))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="diffevent_bad_")
+
+    def f(name, data):
+        p = os.path.join(tmp, name)
+        with open(p, "wb") as h:
+            h.write(data if isinstance(data, bytes) else data.encode())
+        return p
+
+    good = os.path.join(SAMPLE, "events.h5")
+    for ext in ("npy", "dat", "raw", "npz", "aedat4"):
+        subprocess.run([CLI, "convert", good, os.path.join(tmp, f"ok.{ext}")], check=True, capture_output=True)
+
+    def truncated(ext, keep):
+        b = open(os.path.join(tmp, f"ok.{ext}"), "rb").read()
+        return f(f"cut.{ext}", b[:keep(len(b))])
+
+    events = [
+        ("empty file", f("empty.raw", b"")),
+        ("unknown bytes", f("x.bin", b"\x01\x02\x03\x04garbage")),
+        ("AEDAT4 with a wrong version in the magic", f("v.aedat4", "#!AER-DAT9.9\r\nxxxxxxxx")),
+        ("MAT file that is not MATLAB v5", f("t.mat", "x" * 200)),
+        (".npy with a bad magic", f("m.npy", b"\x93NUMPZ\x01\x00xxxxxxxx")),
+        ("NumPy .npy cut 3 bytes short", truncated("npy", lambda n: n - 3)),
+        ("Prophesee DAT cut 3 bytes short", truncated("dat", lambda n: n - 3)),
+        ("EVT 2.0 RAW cut mid-word", truncated("raw", lambda n: n - 3)),
+        (".npz cut 3 bytes short", truncated("npz", lambda n: n - 3)),
+        ("AEDAT4 cut in half", truncated("aedat4", lambda n: n // 2)),
+        ("HDF5 cut in half", f("half.h5", open(good, "rb").read()[: os.path.getsize(good) // 2])),
+        ("text: x outside the stated 10x10 sensor", f("c.txt", "10 10\n0.1 3 4 1\n0.2 10 4 1\n")),
+        ("text: decreasing timestamps", f("d.txt", "10 10\n0.3 3 4 1\n0.2 1 4 0\n")),
+        ("text: a word where x should be", f("w.txt", "0.1 3 4 1\n0.2 oops 4 1\n")),
+        ("text: polarity 7", f("p.txt", "0.1 3 4 7\n")),
+        ("text: timestamp beyond int64 microseconds", f("big.txt", "111111111111111 1 1 1\n")),
+        ("text: timestamp 1e300", f("inf.txt", "1e300 1 1 1\n")),
+        ("RAW header naming an unknown encoding", f("h.raw", "% evt 9.0\n% end\n")),
+        ("a file that does not exist", os.path.join(tmp, "nope.h5")),
+    ]
+    for what, path in events:
+        rc, msg = cli("info", path)
+        add("event files (`diffevent info FILE`)", what, rc, msg, tmp)
+
+    # AEDAT4 packet sizes beyond the file (fuzzer finding).
+    b = bytearray(open(os.path.join(tmp, "ok.aedat4"), "rb").read())
+    hlen = struct.unpack_from("<I", b, 14)[0]
+    b[18 + hlen + 7] = 0x3F
+    rc, msg = cli("info", f("p.aedat4", bytes(b)))
+    add("event files (`diffevent info FILE`)", "AEDAT4 packet claiming ~1 GiB", rc, msg, tmp)
+
+    blur = os.path.join(SAMPLE, "blur.png")
+    png = open(blur, "rb").read()
+    images = [
+        ("PNG cut in half", ["edi", "--blur", f("half.png", png[: len(png) // 2]), "--events", good, "--out", os.path.join(tmp, "o.png")]),
+        ("frame size differs from the sensor", ["edi", "--blur", f("s.pfm", b"Pf\n4 4\n-1.0\n" + b"\0" * 64), "--events", good, "--out", os.path.join(tmp, "o.png")]),
+        ("PFM with a NaN pixel", ["edi", "--blur", f("nan.pfm", b"Pf\n2 1\n-1.0\n" + struct.pack("<ff", float("nan"), 0.5)), "--events", f("e.txt", "2 1\n0.1 0 0 1\n"), "--exposure", "0:200000", "--out", os.path.join(tmp, "o.png")]),
+        ("exposure given as '5:2'", ["edi", "--blur", blur, "--events", good, "--exposure", "5:2", "--out", os.path.join(tmp, "o.png")]),
+        ("output in a folder that does not exist", ["edi", "--blur", blur, "--events", good, "--out", os.path.join(tmp, "no", "o.png")]),
+        ("prior file that does not exist", ["deblur", "--blur", blur, "--events", good, "--prior", os.path.join(tmp, "none.pt"), "--out", os.path.join(tmp, "o.png")]),
+        ("prior that is not TorchScript", ["deblur", "--blur", blur, "--events", good, "--prior", f("bad.pt", "not a zip"), "--out", os.path.join(tmp, "o.png")]),
+        ("--device gpu7 with a TorchScript prior", ["deblur", "--blur", blur, "--events", good, "--prior", os.path.join(ROOT, "tests", "data", "tiny_prior.pt"), "--device", "gpu7", "--out", os.path.join(tmp, "o.png")]),
+        ("--device cuda:0 with the analytic prior", ["deblur", "--blur", blur, "--events", good, "--device", "cuda:0", "--out", os.path.join(tmp, "o.png")]),
+        ("--steps 0", ["deblur", "--blur", blur, "--events", good, "--steps", "0", "--out", os.path.join(tmp, "o.png")]),
+    ]
+    for what, args in images:
+        rc, msg = cli(*args)
+        add("frames, options and models (`diffevent edi` / `deblur`)", what, rc, msg, tmp)
+
+    capi = "C API (through bindings/python)"
+
+    def err(what, fn):
+        try:
+            fn()
+            add(capi, what, 0, "(accepted)", tmp)
+        except de.DiffeventError as e:
+            add(capi, what, e.status, str(e), tmp)
+        except (TypeError, ValueError) as e:
+            add(capi, what, "-", f"{type(e).__name__}: {e}", tmp)
+
+    err("arrays with decreasing times", lambda: de.Events.from_numpy(4, 3, [5, 1], [0, 0], [0, 0], [1, 1]))
+    err("x = 4 on a 4x3 sensor", lambda: de.Events.from_numpy(4, 3, [1, 2], [0, 4], [0, 0], [1, 1]))
+    err("polarity 3", lambda: de.Events.from_numpy(4, 3, [1], [0], [0], [3]))
+    err("sensor width 0", lambda: de.Events.from_numpy(0, 3, [1], [0], [0], [1]))
+    nan_img = de.Image.from_numpy(np.array([[np.nan, 0.5]]))  # images may hold anything; users check
+    err("EDI of an image holding a NaN", lambda: de.edi_deblur(nan_img, de.Events.from_numpy(2, 1, [5], [0], [0], [1]),
+                                                              exposure=(0, 10)))
+    err("PSNR of 1x2 against 2x1", lambda: de.psnr(de.Image.from_numpy(np.zeros((1, 2))), de.Image.from_numpy(np.zeros((2, 1)))))
+    ev = de.Events.from_numpy(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
+    img = de.Image.from_numpy(np.full((64, 64), 0.5))
+    err("deblur cancelled by its progress callback", lambda: de.deblur(img, ev, steps=20, exposure=(0, 30), progress=lambda d, t: True))
+    err("EDI exposure [30, 10]", lambda: de.edi_deblur(img, ev, exposure=(30, 10)))
+    err("EDI threshold -0.2", lambda: de.edi_deblur(img, ev, threshold=-0.2, exposure=(0, 30)))
+    err("frame 32x32 for a 64x64 sensor", lambda: de.edi_deblur(de.Image.from_numpy(np.zeros((32, 32))), ev, exposure=(0, 30)))
+
+    print("# Bad inputs and the errors they give\n")
+    print("Generated by `python3 scripts/bad_inputs.py build > docs/bad-inputs.md` (the CLI and the C API")
+    print("through the Python binding). `exit` is the CLI's exit status or the C API's status code. The")
+    print("fuzzers (`scripts/fuzz.sh`, [c-api.md](c-api.md#hardening)) go further: their findings are the")
+    print("last rows of the event-file table and each has a regression test in")
+    print("`tests/event_io_test.cpp` (`FuzzerFindingsGiveErrors`). No input here crashes, hangs or")
+    print("leaves a partial output file.\n")
+    group = None
+    for g, what, rc, msg in rows:
+        if g != group:
+            print(f"\n## {g}\n\n| input | exit | message |\n|---|---|---|")
+            group = g
+        print(f"| {what} | {rc} | {msg.replace('|', '/')} |")
+
+
+if __name__ == "__main__":
+    main()
