@@ -1,0 +1,113 @@
+"""Tests of the prior tooling (tools/priors): the guided-diffusion (ADM) converter on randomly
+initialised small ADM-configured networks saved as guided-diffusion saves them (a pickled
+OrderedDict state dict), and the exported priors' contract. Run by ctest (prior_tools_test)."""
+import collections
+import json
+import os
+import sys
+import tempfile
+import unittest
+import zipfile
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "priors"))
+import convert_adm  # noqa: E402
+import export_prior  # noqa: E402
+import unet  # noqa: E402
+
+# Small networks with the released checkpoints' switches, and the other code paths.
+CONFIGS = {
+    "uncond256-like": "--attention_resolutions 16,8 --class_cond False --diffusion_steps 1000 --image_size 32 "
+                      "--learn_sigma True --noise_schedule linear --num_channels 32 --num_head_channels 16 "
+                      "--num_res_blocks 1 --resblock_updown True --use_fp16 True --use_scale_shift_norm True "
+                      "--channel_mult 1,2,2",
+    "new-attention-order, conv resampling, cosine": "--attention_resolutions 8 --image_size 32 --num_channels 32 "
+                      "--num_heads 2 --num_res_blocks 2 --resblock_updown False --use_scale_shift_norm False "
+                      "--use_new_attention_order True --noise_schedule cosine --diffusion_steps 4000 --channel_mult 1,2",
+    "grey, learned sigma": "--attention_resolutions 16 --image_size 32 --num_channels 32 --num_head_channels 32 "
+                      "--num_res_blocks 1 --resblock_updown True --learn_sigma True --in_channels 1 --channel_mult 1,2",
+}
+
+
+def random_adm_checkpoint(flags: str, path: str, seed: int = 0) -> torch.nn.Module:
+    """An ADM-configured network with every parameter random (the zero-initialised output
+    convolutions too, so they matter), saved like guided-diffusion: torch.save(state_dict)."""
+    cfg, _, _ = convert_adm.parse_flags(flags)
+    torch.manual_seed(seed)
+    net = unet.UNetModel(cfg).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(0.0, 0.1)
+    state = collections.OrderedDict((k, v.clone()) for k, v in net.state_dict().items())
+    torch.save(state, path)
+    return net
+
+
+class ConvertAdmTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_converted_network_predicts_the_same_noise(self):
+        for name, flags in CONFIGS.items():
+            with self.subTest(name):
+                ckpt = os.path.join(self.tmp.name, "model.pt")
+                out = os.path.join(self.tmp.name, "converted.pt")
+                source = random_adm_checkpoint(flags, ckpt)
+                convert_adm.convert(ckpt, flags, out)
+                files = {"metadata.json": ""}
+                converted = torch.jit.load(out, _extra_files=files)
+                meta = json.loads(files["metadata.json"])
+                cfg, schedule, steps = convert_adm.parse_flags(flags)
+                self.assertEqual(meta["schedule"], schedule)
+                self.assertEqual(meta["num_timesteps"], steps)
+                self.assertEqual(meta["learned_sigma"], cfg.learn_sigma)
+                self.assertEqual(meta["channels"], cfg.in_channels)
+                torch.manual_seed(1)
+                x = torch.randn(2, cfg.in_channels, 32, 64)
+                t = torch.tensor([3, 777])
+                with torch.no_grad():
+                    want = source(x, t)
+                    got = converted(x, t)
+                self.assertEqual(tuple(got.shape), (2, cfg.in_channels * (2 if cfg.learn_sigma else 1), 32, 64))
+                self.assertLessEqual((got - want).abs().max().item(), 1e-5)
+                self.assertGreater(want.abs().max().item(), 1e-3)  # the comparison is not vacuous
+
+    def test_mismatched_flags_name_the_offending_key(self):
+        ckpt = os.path.join(self.tmp.name, "model.pt")
+        random_adm_checkpoint(CONFIGS["uncond256-like"], ckpt)
+        wider = CONFIGS["uncond256-like"].replace("--num_channels 32", "--num_channels 64")
+        with self.assertRaisesRegex(SystemExit, "time_embed.0.weight' has shape"):
+            convert_adm.convert(ckpt, wider, os.path.join(self.tmp.name, "x.pt"))
+        fewer = CONFIGS["uncond256-like"].replace("--num_res_blocks 1", "--num_res_blocks 2")
+        with self.assertRaisesRegex(SystemExit, "missing keys"):
+            convert_adm.convert(ckpt, fewer, os.path.join(self.tmp.name, "x.pt"))
+        with self.assertRaisesRegex(SystemExit, "class-conditional"):
+            convert_adm.parse_flags("--class_cond True")
+
+    def test_exported_presets_follow_the_prior_contract(self):
+        out = os.path.join(self.tmp.name, "xs.pt")
+        n = export_prior.export(unet.UNetConfig(**{**unet.PRESETS["xs"].__dict__, "in_channels": 3}), out, seed=0,
+                                schedule="linear", num_timesteps=1000)
+        self.assertGreater(n, 1_000_000)
+        self.assertIn("extra/metadata.json", [os.path.basename(os.path.dirname(p)) + "/" + os.path.basename(p)
+                                              for p in zipfile.ZipFile(out).namelist()])
+        files = {"metadata.json": ""}
+        m = torch.jit.load(out, _extra_files=files)
+        meta = json.loads(files["metadata.json"])
+        self.assertEqual((meta["channels"], meta["size_multiple"], meta["learned_sigma"]), (3, 4, False))
+        x = torch.randn(1, 3, 24, 40)  # any multiple of size_multiple
+        self.assertEqual(tuple(m(x, torch.tensor([5])).shape), (1, 3, 24, 40))
+
+    def test_timestep_embedding_is_cos_then_sin(self):
+        e = unet.timestep_embedding(torch.tensor([0, 1]), 8)
+        self.assertTrue(torch.allclose(e[0], torch.tensor([1.0] * 4 + [0.0] * 4)))
+        freqs = torch.exp(-torch.log(torch.tensor(10000.0)) * torch.arange(4) / 4)
+        self.assertTrue(torch.allclose(e[1], torch.cat([torch.cos(freqs), torch.sin(freqs)])))
+
+
+if __name__ == "__main__":
+    unittest.main()
