@@ -16,6 +16,7 @@
 #include <csignal>
 
 #include "diffevent/deblur.hpp"
+#include "diffevent/prior_training.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -424,6 +425,50 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   }
   return 0;
 }
+
+struct TrainArgs {
+  std::string init, images, out, resume, checkpoint, device = "cpu";
+  int64_t steps = 10000;
+  int batch = 16, patch = 64, log_every = 50, checkpoint_every = 500;
+  double lr = 1e-4, ema = 0.999;
+  uint64_t seed = 0;
+  bool linear = false;
+};
+
+int run_train_prior(const TrainArgs& a, const Common& c) {
+  const auto meta = diffevent::load_prior(a.init)->metadata();
+  const diffevent::TrainingData data = diffevent::load_training_images(a.images, meta.channels, !a.linear);
+  diffevent::PriorTrainingOptions o;
+  o.steps = a.steps;
+  o.batch = a.batch;
+  o.patch = a.patch;
+  o.lr = a.lr;
+  o.ema = a.ema;
+  o.seed = a.seed;
+  o.log_every = a.log_every;
+  o.checkpoint_every = a.checkpoint_every;
+  o.checkpoint = a.checkpoint.empty() ? a.out + ".ckpt" : a.checkpoint;
+  o.device = a.device;
+  o.on_progress = [&](const diffevent::TrainingProgress& p) {
+    const double left = static_cast<double>(p.total - p.step) / std::max(p.steps_per_second, 1e-9);
+    if (c.json_out) {
+      std::cerr << json{{"step", p.step}, {"total", p.total}, {"loss", p.loss}, {"steps_per_second", p.steps_per_second}}.dump()
+                << "\n";
+    } else {
+      std::cerr << fmt::format("train-prior: step {}/{}  loss {:.5f}  {:.2f} step/s  {:.0f} s left\n", p.step, p.total,
+                               p.loss, p.steps_per_second, left);
+    }
+    return !g_interrupted.load();
+  };
+  std::signal(SIGINT, on_sigint);
+  const auto r = diffevent::train_prior(a.init, data, a.out, o, a.resume);
+  std::signal(SIGINT, SIG_DFL);
+  if (r.stopped)
+    std::cerr << fmt::format("train-prior: interrupted at step {}; continue with --resume {}\n", r.last_step, o.checkpoint);
+  std::cout << fmt::format("train-prior: steps {} to {} on {} image(s) -> {} (checkpoint {})\n", r.first_step,
+                           r.last_step, data.images.size(), a.out, o.checkpoint);
+  return r.stopped ? static_cast<int>(ErrorCode::kCancelled) : 0;
+}
 #endif
 
 }  // namespace
@@ -522,6 +567,24 @@ int main(int argc, char** argv) {
   db->add_option("--residual-out", da.residual_out, "Residual output (r + 0.5)");
   db->add_option("--ref", da.ref, "Ground truth: also report PSNR/SSIM");
   db->add_option("--bit-depth", da.bit_depth, "PNG bit depth (8 or 16)");
+
+  auto* tp = app.add_subcommand("train-prior", "Train or fine-tune a TorchScript diffusion prior on image patches");
+  TrainArgs ta;
+  tp->add_option("--init", ta.init, "TorchScript prior to start from (tools/priors/export_prior.py makes one)")->required();
+  tp->add_option("--images", ta.images, "Folder of training images (PNG, PFM)")->required();
+  tp->add_option("--out", ta.out, "Trained prior (EMA weights, TorchScript)")->required();
+  tp->add_option("--steps", ta.steps, "Total steps to reach (default 10000)");
+  tp->add_option("--batch", ta.batch, "Patches per step (default 16)");
+  tp->add_option("--patch", ta.patch, "Patch side in pixels (default 64)");
+  tp->add_option("--lr", ta.lr, "Adam learning rate (default 1e-4)");
+  tp->add_option("--ema", ta.ema, "EMA decay of the saved weights (default 0.999)");
+  tp->add_option("--seed", ta.seed, "Seed of patches, flips, timesteps and noise");
+  tp->add_option("--resume", ta.resume, "Continue from this checkpoint");
+  tp->add_option("--checkpoint", ta.checkpoint, "Checkpoint file (default OUT.ckpt)");
+  tp->add_option("--checkpoint-every", ta.checkpoint_every, "Steps between checkpoints (default 500)");
+  tp->add_option("--log-every", ta.log_every, "Steps between progress lines (default 50)");
+  tp->add_option("--device", ta.device, "cpu or cuda:N");
+  tp->add_flag("--linear", ta.linear, "The images are linear already (default: sRGB, linearised)");
 #endif
   try {
     app.parse(argc, argv);
@@ -538,6 +601,7 @@ int main(int argc, char** argv) {
     if (*conv) return run_convert(cv_in, cv_out, cv_fmt, sort, common);
 #ifdef DIFFEVENT_HAVE_TORCH
     if (*db) return run_deblur(da, sort, common);
+    if (*tp) return run_train_prior(ta, common);
 #endif
   } catch (const Error& e) {
     std::cerr << "diffevent: error: " << e.what() << "\n";

@@ -1,0 +1,80 @@
+#pragma once
+// Training and fine-tuning of diffusion priors: the parameters of a TorchScript noise-prediction
+// network are trained with Adam (LibTorch autograd) on random patches, with EMA weights,
+// checkpoints and exact resumption.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "diffevent/export.hpp"
+#include "diffevent/image.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+
+/// Where the training images come from.
+struct TrainingData {
+  /// Images in the prior's data space before scaling: linear intensity in [0, 1] for an x
+  /// prior; residuals (zero-centred, about [-1/2, 1/2]) for an r prior. Channels must match the
+  /// prior's (grey images are given to grey priors, RGB to RGB ones).
+  std::vector<Image> images;
+  /// How a value maps into the network's [-1, 1]: net = scale * value + offset. x priors:
+  /// 2 and -1 (the sampler's x = 2 x_lin - 1); r priors: 2 and 0 (r = 2 r_lin).
+  double scale = 2.0;
+  double offset = -1.0;
+};
+
+/// Reads every PNG/PFM file in a folder (sorted by name) as training images for a prior with
+/// `channels` channels: RGB files become grey for grey priors (Rec. 601); sRGB-encoded files
+/// are linearised when `linearize_srgb`. Throws kIoError for a missing folder and
+/// kInvalidArgument when it holds no usable image (naming the folder) or a grey image is given
+/// to an RGB prior.
+DIFFEVENT_API TrainingData load_training_images(const std::string& folder, int channels, bool linearize_srgb = true);
+
+/// Progress of a training run, reported every `log_every` steps and at the end.
+struct TrainingProgress {
+  int64_t step = 0;        ///< Steps done (including those before a resume).
+  int64_t total = 0;       ///< Steps the run is to reach.
+  double loss = 0.0;       ///< Mean loss over the steps since the last report.
+  double seconds = 0.0;    ///< Wall time of this run so far (not counting earlier runs).
+  double steps_per_second = 0.0;
+};
+
+struct PriorTrainingOptions {
+  int64_t steps = 10000;       ///< Total steps to reach (a resumed run continues to this).
+  int batch = 16;              ///< Patches per step.
+  int patch = 64;              ///< Patch side in pixels (a multiple of the prior's size_multiple).
+  double lr = 1e-4;            ///< Adam learning rate.
+  double ema = 0.999;          ///< EMA decay of the weights that are saved (0: no EMA).
+  double weight_decay = 0.0;
+  uint64_t seed = 0;           ///< Patches, flips, timesteps and noise of step k depend only on (seed, k).
+  int log_every = 50;          ///< Steps between progress reports.
+  int checkpoint_every = 500;  ///< Steps between checkpoints (0: only at the end).
+  std::string checkpoint;      ///< Checkpoint file (model, EMA, optimiser state, step); "" = none.
+  std::string device = "cpu";  ///< "cpu" or "cuda:N".
+  /// Called every log_every steps; return false to stop (a checkpoint is written first).
+  std::function<bool(const TrainingProgress&)> on_progress;
+};
+
+/// What a run did.
+struct PriorTrainingResult {
+  int64_t first_step = 0;            ///< 0, or the step the run resumed from.
+  int64_t last_step = 0;             ///< Steps done when it stopped.
+  bool stopped = false;              ///< Stopped early by on_progress.
+  std::vector<double> losses;        ///< The loss of every step of this run, in order.
+};
+
+/// Trains the prior in `init_path` (a TorchScript module with diffevent's metadata; fixed
+/// variance only) on `data` and writes the EMA weights as a TorchScript prior to `out_path`
+/// (atomically, metadata kept and a "training" record added). With `resume` set, the run
+/// continues from that checkpoint: same weights, EMA, optimiser moments and step, so the loss
+/// curve continues exactly where it stopped. Loss: the simple DDPM objective, the mean squared
+/// error of the predicted noise at uniformly sampled timesteps.
+DIFFEVENT_API PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data,
+                                              const std::string& out_path, const PriorTrainingOptions& options,
+                                              const std::string& resume = "");
+
+}  // namespace v1
+}  // namespace diffevent

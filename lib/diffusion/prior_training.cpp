@@ -1,0 +1,301 @@
+#include "diffevent/prior_training.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/optim/adam.h>
+#include <torch/script.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+
+#include "diffevent/diffusion_prior.hpp"
+#include "diffevent/error.hpp"
+#include "diffevent/noise_schedule.hpp"
+
+namespace diffevent {
+inline namespace v1 {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has_image_extension(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return e == ".png" || e == ".pfm";
+}
+
+// A seed for step k that does not depend on how the run got there (resumption is exact).
+uint64_t step_seed(uint64_t seed, int64_t step) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(step + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// One batch of random patches with random horizontal and vertical flips, [B, C, P, P] in the
+// network's units.
+at::Tensor make_batch(const TrainingData& data, int batch, int patch, std::mt19937_64& rng) {
+  const int c = data.images.front().channels();
+  at::Tensor out = at::empty({batch, c, patch, patch}, at::kFloat);
+  float* dst = out.data_ptr<float>();
+  std::uniform_int_distribution<size_t> pick(0, data.images.size() - 1);
+  for (int b = 0; b < batch; ++b) {
+    const Image& im = data.images[pick(rng)];
+    std::uniform_int_distribution<int> py(0, im.height() - patch), px(0, im.width() - patch);
+    const int y0 = py(rng), x0 = px(rng);
+    const bool flip_x = rng() & 1, flip_y = rng() & 1;
+    for (int ch = 0; ch < c; ++ch) {
+      for (int y = 0; y < patch; ++y) {
+        const int sy = y0 + (flip_y ? patch - 1 - y : y);
+        for (int x = 0; x < patch; ++x) {
+          const int sx = x0 + (flip_x ? patch - 1 - x : x);
+          *dst++ = static_cast<float>(data.scale * im.at(ch, sy, sx) + data.offset);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> named_parameters(const torch::jit::Module& m) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& p : m.named_parameters(/*recurse=*/true)) out.emplace_back(p.name, p.value);
+  return out;
+}
+
+void replace_atomically(const std::string& tmp, const std::string& path) {
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error(ErrorCode::kIoError, fmt::format("cannot move the finished file into place at '{}'", path));
+  }
+}
+
+std::string temp_name(const std::string& path) {
+  const fs::path p(path);
+  return (p.parent_path() / ("." + p.filename().string() + ".tmp")).string();
+}
+
+void check_folder_for(const std::string& path, const char* what) {
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  DIFFEVENT_CHECK(parent.empty() || fs::is_directory(parent, ec), ErrorCode::kIoError,
+                  "cannot write the {} '{}': the folder '{}' does not exist", what, path, parent.string());
+}
+
+}  // namespace
+
+TrainingData load_training_images(const std::string& folder, int channels, bool linearize_srgb) {
+  DIFFEVENT_CHECK(channels == 1 || channels == 3, ErrorCode::kInvalidArgument,
+                  "training images: channels = {} (expected 1 or 3)", channels);
+  std::error_code ec;
+  DIFFEVENT_CHECK(fs::is_directory(folder, ec), ErrorCode::kIoError, "training images: '{}' is not a folder", folder);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(folder)) {
+    if (e.is_regular_file() && has_image_extension(e.path())) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  TrainingData data;
+  for (const auto& f : files) {
+    Image im = read_image(f.string());
+    DIFFEVENT_CHECK(im.all_finite(), ErrorCode::kInvalidArgument, "training images: '{}' holds NaN or infinite values",
+                    f.string());
+    if (linearize_srgb && f.extension() != ".pfm") srgb_to_linear(im);
+    if (channels == 1 && im.channels() == 3) im = im.to_grey();
+    DIFFEVENT_CHECK(im.channels() == channels, ErrorCode::kInvalidArgument,
+                    "training images: '{}' is grey but the prior models RGB images", f.string());
+    data.images.push_back(std::move(im));
+  }
+  DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "training images: no PNG or PFM file in '{}'",
+                  folder);
+  return data;
+}
+
+PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data, const std::string& out_path,
+                                const PriorTrainingOptions& o, const std::string& resume) {
+  DIFFEVENT_CHECK(o.steps >= 1 && o.batch >= 1 && o.patch >= 1, ErrorCode::kInvalidArgument,
+                  "train-prior: steps ({}), batch ({}) and patch ({}) must be >= 1", o.steps, o.batch, o.patch);
+  DIFFEVENT_CHECK(o.lr > 0 && std::isfinite(o.lr), ErrorCode::kInvalidArgument, "train-prior: lr = {} must be > 0", o.lr);
+  DIFFEVENT_CHECK(o.ema >= 0 && o.ema < 1, ErrorCode::kInvalidArgument, "train-prior: ema = {} must be in [0, 1)", o.ema);
+  DIFFEVENT_CHECK(o.log_every >= 1 && o.checkpoint_every >= 0, ErrorCode::kInvalidArgument,
+                  "train-prior: log_every must be >= 1 and checkpoint_every >= 0");
+  DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "train-prior: no training images");
+  check_folder_for(out_path, "prior");
+  if (!o.checkpoint.empty()) check_folder_for(o.checkpoint, "checkpoint");
+
+  // The network and its metadata (load_prior validates both and gives the usual errors).
+  const PriorMetadata meta = load_prior(init_path)->metadata();
+  DIFFEVENT_CHECK(!meta.learned_sigma, ErrorCode::kUnsupported,
+                  "train-prior: '{}' has a learned variance; training it needs the hybrid loss, which is not "
+                  "implemented: export the prior with learned_sigma false",
+                  init_path);
+  DIFFEVENT_CHECK(o.patch % meta.size_multiple == 0, ErrorCode::kInvalidArgument,
+                  "train-prior: patch {} is not a multiple of the prior's size_multiple {}", o.patch, meta.size_multiple);
+  for (size_t i = 0; i < data.images.size(); ++i) {
+    const Image& im = data.images[i];
+    DIFFEVENT_CHECK(im.channels() == meta.channels, ErrorCode::kInvalidArgument,
+                    "train-prior: image {} has {} channel(s), the prior models {}", i, im.channels(), meta.channels);
+    DIFFEVENT_CHECK(im.height() >= o.patch && im.width() >= o.patch, ErrorCode::kInvalidArgument,
+                    "train-prior: image {} ({}x{}) is smaller than the {}-pixel patch", i, im.width(), im.height(), o.patch);
+  }
+  at::Device device(at::kCPU);
+  try {
+    device = at::Device(o.device);
+  } catch (const c10::Error&) {
+    throw Error(ErrorCode::kInvalidArgument, fmt::format("train-prior: device '{}' is not a device (expected cpu or cuda:N)", o.device));
+  }
+  torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
+  torch::jit::Module module = torch::jit::load(init_path, at::kCPU, extra);
+  module.to(device);
+  module.train(true);
+  auto params = named_parameters(module);
+  DIFFEVENT_CHECK(!params.empty(), ErrorCode::kInvalidArgument, "train-prior: '{}' has no parameters to train", init_path);
+  std::vector<at::Tensor> weights, ema;
+  for (auto& [name, p] : params) {
+    p.requires_grad_(true);
+    weights.push_back(p);
+    ema.push_back(p.detach().clone());
+  }
+  torch::optim::Adam adam(weights, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+
+  PriorTrainingResult result;
+  int64_t step = 0;
+  if (!resume.empty()) {
+    std::error_code ec;
+    DIFFEVENT_CHECK(fs::exists(resume, ec), ErrorCode::kIoError, "train-prior: checkpoint '{}': no such file", resume);
+    torch::serialize::InputArchive in;
+    try {
+      in.load_from(resume, device);
+    } catch (const c10::Error& e) {
+      throw Error(ErrorCode::kFormatError,
+                  fmt::format("train-prior: checkpoint '{}' is not readable ({})", resume, e.what_without_backtrace()));
+    }
+    at::Tensor s;
+    in.read("step", s);
+    step = s.item<int64_t>();
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) {
+      at::Tensor w, e;
+      const bool found = in.try_read("model/" + params[i].first, w) && in.try_read("ema/" + params[i].first, e);
+      DIFFEVENT_CHECK(found && w.sizes() == weights[i].sizes(), ErrorCode::kInvalidArgument,
+                      "train-prior: checkpoint '{}' does not belong to '{}' (parameter '{}' is missing or has another "
+                      "shape)",
+                      resume, init_path, params[i].first);
+      weights[i].copy_(w);
+      ema[i].copy_(e);
+    }
+    torch::serialize::InputArchive opt;
+    in.read("optimizer", opt);
+    adam.load(opt);
+  }
+  result.first_step = step;
+
+  auto save_checkpoint = [&]() {
+    if (o.checkpoint.empty()) return;
+    torch::serialize::OutputArchive out;
+    out.write("step", at::tensor(step));
+    for (size_t i = 0; i < params.size(); ++i) {
+      out.write("model/" + params[i].first, weights[i].detach());
+      out.write("ema/" + params[i].first, ema[i]);
+    }
+    torch::serialize::OutputArchive opt;
+    adam.save(opt);
+    out.write("optimizer", opt);
+    const std::string tmp = temp_name(o.checkpoint);
+    out.save_to(tmp);
+    replace_atomically(tmp, o.checkpoint);
+  };
+  auto save_model = [&]() {
+    // The EMA weights go out; the training weights come back afterwards.
+    std::vector<at::Tensor> live;
+    {
+      at::NoGradGuard no_grad;
+      for (size_t i = 0; i < weights.size(); ++i) {
+        live.push_back(weights[i].detach().clone());
+        if (o.ema > 0) weights[i].copy_(ema[i]);
+      }
+    }
+    std::string md = extra["metadata.json"].empty() ? std::string("{}") : extra["metadata.json"];
+    const size_t close = md.rfind('}');
+    const std::string record = fmt::format(
+        "\"training\": {{\"steps\": {}, \"batch\": {}, \"patch\": {}, \"lr\": {}, \"ema\": {}, \"seed\": {}}}", step,
+        o.batch, o.patch, o.lr, o.ema, o.seed);
+    const bool empty_object = md.find_first_not_of(" \t\r\n{") == close;
+    if (md.find("\"training\"") == std::string::npos)
+      md.insert(close, (empty_object ? "" : ", ") + record);
+    module.train(false);
+    module.to(at::kCPU);
+    const std::string tmp = temp_name(out_path);
+    module.save(tmp, {{"metadata.json", md}});
+    replace_atomically(tmp, out_path);
+    module.to(device);
+    module.train(true);
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < weights.size(); ++i) weights[i].copy_(live[i]);
+  };
+
+  // abar for every training timestep (the network sees integer t in [0, T)).
+  const NoiseSchedule schedule(NoiseScheduleOptions{meta.schedule, meta.num_timesteps, ""});
+  std::vector<float> abar(static_cast<size_t>(meta.num_timesteps));
+  for (int k = 0; k < meta.num_timesteps; ++k) abar[static_cast<size_t>(k)] = static_cast<float>(schedule.alpha_bar(k));
+  const at::Tensor abar_t = at::tensor(abar);
+
+  const auto start = std::chrono::steady_clock::now();
+  double loss_sum = 0.0;
+  int loss_count = 0;
+  while (step < o.steps) {
+    std::mt19937_64 rng(step_seed(o.seed, step));
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(o.seed ^ 0xA5A5A5A5ull, step));
+    const at::Tensor x0 = make_batch(data, o.batch, o.patch, rng);
+    const at::Tensor t = at::randint(0, meta.num_timesteps, {o.batch}, gen, at::TensorOptions().dtype(at::kLong));
+    const at::Tensor noise = at::randn(x0.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor a = abar_t.index_select(0, t).view({o.batch, 1, 1, 1});
+    const at::Tensor xt = (a.sqrt() * x0 + (1 - a).sqrt() * noise).to(device);
+    const at::Tensor pred = module.forward({xt, t.to(device)}).toTensor();
+    DIFFEVENT_CHECK(pred.sizes() == xt.sizes(), ErrorCode::kFormatError,
+                    "train-prior: the network returned shape {} for input {}", fmt::join(pred.sizes(), "x"),
+                    fmt::join(xt.sizes(), "x"));
+    const at::Tensor loss = (pred - noise.to(device)).pow(2).mean();
+    adam.zero_grad();
+    loss.backward();
+    adam.step();
+    if (o.ema > 0) {
+      at::NoGradGuard no_grad;
+      for (size_t i = 0; i < weights.size(); ++i) ema[i].mul_(o.ema).add_(weights[i].detach(), 1.0 - o.ema);
+    }
+    const double l = loss.item<double>();
+    DIFFEVENT_CHECK(std::isfinite(l), ErrorCode::kInternal,
+                    "train-prior: the loss is {} at step {}; lower the learning rate (lr = {})", l, step, o.lr);
+    result.losses.push_back(l);
+    loss_sum += l;
+    ++loss_count;
+    ++step;
+    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0 && step < o.steps) save_checkpoint();
+    if (step % o.log_every == 0 || step == o.steps) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      TrainingProgress p{step, o.steps, loss_sum / loss_count, secs,
+                         static_cast<double>(step - result.first_step) / std::max(secs, 1e-9)};
+      loss_sum = 0.0;
+      loss_count = 0;
+      if (o.on_progress && !o.on_progress(p) && step < o.steps) {
+        result.stopped = true;
+        break;
+      }
+    }
+  }
+  result.last_step = step;
+  save_checkpoint();
+  save_model();
+  return result;
+}
+
+}  // namespace v1
+}  // namespace diffevent

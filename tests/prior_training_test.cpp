@@ -1,0 +1,132 @@
+#include "diffevent/prior_training.hpp"
+
+#include <torch/script.h>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+#include "diffevent/diffusion_prior.hpp"
+#include "test_util.hpp"
+
+using namespace diffevent;
+
+namespace {
+
+const std::string kTiny = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/tiny_prior.pt";
+
+// Smooth random images (sums of a few sinusoids) in [0, 1].
+TrainingData smooth_images(int n, int size, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  TrainingData d;
+  for (int i = 0; i < n; ++i) {
+    Image im(1, size, size);
+    const double fx = 0.05 + 0.2 * u(rng), fy = 0.05 + 0.2 * u(rng), ph = 6.28 * u(rng);
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x) im.at(0, y, x) = static_cast<float>(0.5 + 0.4 * std::sin(fx * x + fy * y + ph));
+    d.images.push_back(std::move(im));
+  }
+  return d;
+}
+
+PriorTrainingOptions small_run(int64_t steps, const std::string& ckpt) {
+  PriorTrainingOptions o;
+  o.steps = steps;
+  o.batch = 4;
+  o.patch = 16;
+  o.lr = 1e-3;
+  o.ema = 0.9;
+  o.seed = 7;
+  o.log_every = 1;
+  o.checkpoint = ckpt;
+  o.checkpoint_every = 0;
+  return o;
+}
+
+}  // namespace
+
+TEST(PriorTraining, ResumingContinuesTheSameLossCurve) {
+  // Given the same data and seed, when one run goes 0 -> 10 and another stops at 4 and resumes,
+  // then steps 4..9 have the same losses in both (weights, EMA, Adam moments and step restored).
+  test::TempDir dir;
+  const TrainingData data = smooth_images(3, 40, 1);
+  const auto straight = train_prior(kTiny, data, dir.file("a.pt"), small_run(10, dir.file("a.ckpt")));
+  ASSERT_EQ(straight.losses.size(), 10u);
+  const auto first = train_prior(kTiny, data, dir.file("b.pt"), small_run(4, dir.file("b.ckpt")));
+  ASSERT_EQ(first.last_step, 4);
+  const auto resumed = train_prior(kTiny, data, dir.file("b.pt"), small_run(10, dir.file("b2.ckpt")), dir.file("b.ckpt"));
+  EXPECT_EQ(resumed.first_step, 4);
+  ASSERT_EQ(resumed.losses.size(), 6u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(first.losses[i], straight.losses[i]) << "step " << i;
+  for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(resumed.losses[i], straight.losses[i + 4], 1e-6) << "step " << i + 4;
+  // And the saved priors (EMA weights) agree.
+  auto a = torch::jit::load(dir.file("a.pt")), b = torch::jit::load(dir.file("b.pt"));
+  auto pa = a.parameters().begin(), pb = b.parameters().begin();
+  for (; pa != a.parameters().end(); ++pa, ++pb) EXPECT_TRUE((*pa).allclose(*pb, 1e-6, 1e-7));
+}
+
+TEST(PriorTraining, LossFallsAndTheOutputIsALoadablePrior) {
+  test::TempDir dir;
+  const TrainingData data = smooth_images(4, 48, 2);
+  auto o = small_run(120, "");
+  const auto r = train_prior(kTiny, data, dir.file("out.pt"), o);
+  ASSERT_EQ(r.losses.size(), 120u);
+  const double head = std::accumulate(r.losses.begin(), r.losses.begin() + 20, 0.0) / 20;
+  const double tail = std::accumulate(r.losses.end() - 20, r.losses.end(), 0.0) / 20;
+  EXPECT_LT(tail, 0.9 * head) << "head " << head << " tail " << tail;
+  // The output goes through the normal prior path, keeps the metadata and records the training.
+  const auto prior = load_prior(dir.file("out.pt"));
+  EXPECT_EQ(prior->metadata().channels, 1);
+  EXPECT_EQ(prior->metadata().size_multiple, 4);
+  torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
+  torch::jit::load(dir.file("out.pt"), at::kCPU, extra);
+  EXPECT_NE(extra["metadata.json"].find("\"training\": {\"steps\": 120"), std::string::npos) << extra["metadata.json"];
+}
+
+TEST(PriorTraining, ProgressCanStopTheRunWhichThenResumes) {
+  test::TempDir dir;
+  const TrainingData data = smooth_images(2, 32, 3);
+  auto o = small_run(20, dir.file("c.ckpt"));
+  o.log_every = 5;
+  int calls = 0;
+  o.on_progress = [&](const TrainingProgress& p) {
+    ++calls;
+    EXPECT_EQ(p.total, 20);
+    return p.step < 10;  // stop at step 10
+  };
+  const auto r = train_prior(kTiny, data, dir.file("c.pt"), o);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.last_step, 10);
+  EXPECT_EQ(calls, 2);
+  o.on_progress = nullptr;
+  const auto r2 = train_prior(kTiny, data, dir.file("c.pt"), o, dir.file("c.ckpt"));
+  EXPECT_EQ(r2.first_step, 10);
+  EXPECT_EQ(r2.last_step, 20);
+  EXPECT_FALSE(r2.stopped);
+}
+
+TEST(PriorTraining, BadInputsGiveClearErrors) {
+  test::TempDir dir;
+  const TrainingData data = smooth_images(1, 32, 4);
+  EXPECT_DIFFEVENT_ERROR(train_prior(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/tiny_prior_sigma.pt", data,
+                                     dir.file("x.pt"), small_run(2, "")),
+                         ErrorCode::kUnsupported, "learned variance");
+  auto o = small_run(2, "");
+  o.patch = 30;
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), o), ErrorCode::kInvalidArgument,
+                         "patch 30 is not a multiple of the prior's size_multiple 4");
+  o.patch = 64;
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), o), ErrorCode::kInvalidArgument,
+                         "image 0 (32x32) is smaller than the 64-pixel patch");
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("no/x.pt"), small_run(2, "")), ErrorCode::kIoError,
+                         "does not exist");
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("none.ckpt")),
+                         ErrorCode::kIoError, "none.ckpt': no such file");
+  std::ofstream(dir.file("junk.ckpt")) << "not an archive";
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("junk.ckpt")),
+                         ErrorCode::kFormatError, "is not readable");
+  EXPECT_DIFFEVENT_ERROR(load_training_images(dir.file("nowhere"), 1), ErrorCode::kIoError, "is not a folder");
+  EXPECT_DIFFEVENT_ERROR(load_training_images(dir.path().string(), 1), ErrorCode::kInvalidArgument, "no PNG or PFM file");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt")));  // nothing half-written
+}
