@@ -12,6 +12,8 @@ pkgs=(
   liblz4-dev libzstd-dev python3 time
   # The C API's tests: bindings (Go, Python + numpy) and the ABI check.
   golang-go python3-numpy abigail-tools
+  # Photos for priors and benchmarks: JPEG to PNG in scripts/fetch_photos.sh.
+  python3-pil
 )
 # Rust binding: Debian's cargo unless a Rust toolchain is already on PATH (rustup's is fine).
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then pkgs+=(cargo); fi
