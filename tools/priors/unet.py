@@ -171,6 +171,15 @@ class ResBlock(nn.Module):
         return self.skip_connection(x) + h
 
 
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Scaled dot-product attention over [B*heads, ch, length] (q and k each scaled by
+    ch^-1/4, softmax in float32), as guided-diffusion computes it."""
+    scale = 1.0 / math.sqrt(math.sqrt(q.shape[1]))
+    w = torch.einsum("bct,bcs->bts", q * scale, k * scale)
+    w = torch.softmax(w.float(), dim=-1).to(w.dtype)
+    return torch.einsum("bts,bcs->bct", w, v)
+
+
 class QKVAttentionLegacy(nn.Module):
     """Heads split before q/k/v (guided-diffusion's default order)."""
 
@@ -182,11 +191,7 @@ class QKVAttentionLegacy(nn.Module):
         bs, width, length = qkv.shape
         ch = width // (3 * self.n_heads)
         q, k, v = qkv.reshape(bs * self.n_heads, ch * 3, length).split(ch, dim=1)
-        scale = 1.0 / math.sqrt(math.sqrt(ch))
-        w = torch.einsum("bct,bcs->bts", q * scale, k * scale)
-        w = torch.softmax(w.float(), dim=-1).to(w.dtype)
-        a = torch.einsum("bts,bcs->bct", w, v)
-        return a.reshape(bs, -1, length)
+        return attend(q, k, v).reshape(bs, -1, length)
 
 
 class QKVAttention(nn.Module):
@@ -199,13 +204,8 @@ class QKVAttention(nn.Module):
     def forward(self, qkv: torch.Tensor) -> torch.Tensor:
         bs, width, length = qkv.shape
         ch = width // (3 * self.n_heads)
-        q, k, v = qkv.chunk(3, dim=1)
-        scale = 1.0 / math.sqrt(math.sqrt(ch))
-        w = torch.einsum("bct,bcs->bts", (q * scale).reshape(bs * self.n_heads, ch, length),
-                         (k * scale).reshape(bs * self.n_heads, ch, length))
-        w = torch.softmax(w.float(), dim=-1).to(w.dtype)
-        a = torch.einsum("bts,bcs->bct", w, v.reshape(bs * self.n_heads, ch, length))
-        return a.reshape(bs, -1, length)
+        q, k, v = (u.reshape(bs * self.n_heads, ch, length) for u in qkv.chunk(3, dim=1))
+        return attend(q, k, v).reshape(bs, -1, length)
 
 
 class AttentionBlock(nn.Module):
