@@ -130,3 +130,36 @@ TEST(PriorTraining, BadInputsGiveClearErrors) {
   EXPECT_DIFFEVENT_ERROR(load_training_images(dir.path().string(), 1), ErrorCode::kInvalidArgument, "no PNG or PFM file");
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt")));  // nothing half-written
 }
+
+TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
+  // Given photos and ideal events (no mismatch, no noise) with the identity enhancer, the
+  // residual y - E x is what thresholding loses: small next to y. Realistic noise makes it larger.
+  const TrainingData photos = smooth_images(2, 48, 5);
+  ResidualDataOptions o;
+  o.samples = 4;
+  o.crop = 32;
+  o.threshold_sigma = 0.0;
+  o.noise_hz = 0.0;
+  o.enhancer = EbrdOptions{};
+  const TrainingData ideal = make_residual_training_data(photos, o);
+  ASSERT_EQ(ideal.images.size(), 4u);
+  EXPECT_EQ(ideal.scale, 2.0);
+  EXPECT_EQ(ideal.offset, 0.0);
+  auto mean_abs = [](const TrainingData& d) {
+    double s = 0;
+    size_t n = 0;
+    for (const auto& im : d.images)
+      for (float v : im.values()) s += std::fabs(v), ++n;
+    return s / static_cast<double>(n);
+  };
+  EXPECT_EQ(ideal.images[0].width(), 32);
+  EXPECT_LT(mean_abs(ideal), 0.03);  // y is about 0.5
+  o.threshold_sigma = 0.1;
+  o.noise_hz = 50.0;
+  EXPECT_GT(mean_abs(make_residual_training_data(photos, o)), mean_abs(ideal));
+  // Deterministic for a seed.
+  EXPECT_EQ(make_residual_training_data(photos, o).images[1].values(), make_residual_training_data(photos, o).images[1].values());
+  o.crop = 64;
+  EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, o), ErrorCode::kInvalidArgument,
+                         "photo 0 (48x48) is smaller than the 64-pixel crop");
+}

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "diffevent/ebrd_model.hpp"
+#include "diffevent/event_stream.hpp"
 #include "diffevent/export.hpp"
 #include "diffevent/image.hpp"
 
@@ -32,6 +34,29 @@ struct TrainingData {
 /// kInvalidArgument when it holds no usable image (naming the folder) or a grey image is given
 /// to an RGB prior.
 DIFFEVENT_API TrainingData load_training_images(const std::string& folder, int channels, bool linearize_srgb = true);
+
+/// How residual training samples are simulated (make_residual_training_data): each sample is a
+/// random crop of a photo moved by a random camera motion during the exposure, seen by the
+/// simulator with threshold mismatch and noise; its residual is r = y - f(E) x, with E the
+/// double integral at the nominal threshold, f the enhancer and x the ground-truth sharp frame.
+/// Defaults: the "realistic" event-noise level of the quality benchmark.
+struct ResidualDataOptions {
+  int samples = 64;                  ///< Residual images to make (photos are cycled).
+  int crop = 96;                     ///< Side of the square crop each sample simulates.
+  double c = 0.2;                    ///< Nominal threshold (simulated and assumed).
+  double threshold_sigma = 0.05;     ///< Per-pixel threshold mismatch of the simulated sensor.
+  double noise_hz = 5.0;             ///< Shot-noise events per pixel per second.
+  double max_shift_px = 12.0;        ///< Translation drawn from [-max, max] per axis.
+  double max_rotation_rad = 0.02;    ///< Rotation drawn from [-max, max].
+  double max_zoom = 0.02;            ///< Zoom drawn from 1 + [-max, max].
+  TimestampUs exposure_us = 20000;
+  EbrdOptions enhancer = [] { EbrdOptions e; e.enhancer = Enhancer::kGuided; return e; }();
+  uint64_t seed = 0;
+};
+
+/// Residual images for an r prior (TrainingData with scale 2, offset 0: the network sees
+/// 2 r) from photos in linear intensity (load_training_images). Deterministic for a seed.
+DIFFEVENT_API TrainingData make_residual_training_data(const TrainingData& photos, const ResidualDataOptions& options);
 
 /// Progress of a training run, reported every `log_every` steps and at the end.
 struct TrainingProgress {

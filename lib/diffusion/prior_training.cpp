@@ -15,6 +15,9 @@
 #include <random>
 
 #include "diffevent/diffusion_prior.hpp"
+#include "diffevent/event_integrator.hpp"
+#include "diffevent/event_simulator.hpp"
+#include "diffevent/tensor_interop.hpp"
 #include "diffevent/error.hpp"
 #include "diffevent/noise_schedule.hpp"
 
@@ -117,6 +120,50 @@ TrainingData load_training_images(const std::string& folder, int channels, bool 
   DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "training images: no PNG or PFM file in '{}'",
                   folder);
   return data;
+}
+
+TrainingData make_residual_training_data(const TrainingData& photos, const ResidualDataOptions& o) {
+  DIFFEVENT_CHECK(!photos.images.empty(), ErrorCode::kInvalidArgument, "residual data: no photos");
+  DIFFEVENT_CHECK(o.samples >= 1 && o.crop >= 8 && o.c > 0 && o.exposure_us > 0, ErrorCode::kInvalidArgument,
+                  "residual data: samples ({}) >= 1, crop ({}) >= 8, c ({}) > 0 and exposure ({} us) > 0 required",
+                  o.samples, o.crop, o.c, o.exposure_us);
+  for (size_t i = 0; i < photos.images.size(); ++i) {
+    const Image& p = photos.images[i];
+    DIFFEVENT_CHECK(p.width() >= o.crop && p.height() >= o.crop, ErrorCode::kInvalidArgument,
+                    "residual data: photo {} ({}x{}) is smaller than the {}-pixel crop", i, p.width(), p.height(), o.crop);
+  }
+  TrainingData out;
+  out.scale = 2.0;
+  out.offset = 0.0;
+  const EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(o.c)));
+  for (int i = 0; i < o.samples; ++i) {
+    std::mt19937_64 rng(step_seed(o.seed, i));
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    const Image& photo = photos.images[static_cast<size_t>(i) % photos.images.size()];
+    std::uniform_int_distribution<int> py(0, photo.height() - o.crop), px(0, photo.width() - o.crop);
+    const int y0 = py(rng), x0 = px(rng);
+    Image crop(photo.channels(), o.crop, o.crop);
+    for (int c = 0; c < photo.channels(); ++c)
+      for (int y = 0; y < o.crop; ++y)
+        for (int x = 0; x < o.crop; ++x) crop.at(c, y, x) = photo.at(c, y0 + y, x0 + x);
+    SimulatorOptions so;
+    so.exposure_us = o.exposure_us;
+    so.c_pos = so.c_neg = o.c;
+    so.threshold_sigma = o.threshold_sigma;
+    so.shot_noise_hz = o.noise_hz;
+    so.seed = step_seed(o.seed ^ 0x5EEDull, i);
+    CameraMotion m;
+    m.dx_px = o.max_shift_px * u(rng);
+    m.dy_px = o.max_shift_px * u(rng);
+    m.rotation_rad = o.max_rotation_rad * u(rng);
+    m.zoom = 1.0 + o.max_zoom * u(rng);
+    const SimulationResult sim = EventSimulator(so).simulate_motion(crop, m);
+    const Image e = integ.double_integral(sim.events, sim.exposure.t0_us, sim.exposure.t1_us);
+    const at::Tensor y = image_to_tensor(sim.blurry), x = image_to_tensor(sim.sharp);
+    const EbrdModel model(y, image_to_tensor(e), o.enhancer);
+    out.images.push_back(tensor_to_image(model.residual(x, at::zeros_like(x))));
+  }
+  return out;
 }
 
 PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data, const std::string& out_path,

@@ -433,11 +433,22 @@ struct TrainArgs {
   double lr = 1e-4, ema = 0.999;
   uint64_t seed = 0;
   bool linear = false;
+  bool residual = false;
+  int residual_samples = 64, residual_crop = 96;
 };
 
 int run_train_prior(const TrainArgs& a, const Common& c) {
   const auto meta = diffevent::load_prior(a.init)->metadata();
-  const diffevent::TrainingData data = diffevent::load_training_images(a.images, meta.channels, !a.linear);
+  diffevent::TrainingData data = diffevent::load_training_images(a.images, meta.channels, !a.linear);
+  if (a.residual) {
+    // An r prior: residuals y - f(E) x simulated from the photos at the realistic noise level.
+    diffevent::ResidualDataOptions ro;
+    ro.samples = a.residual_samples;
+    ro.crop = a.residual_crop;
+    ro.seed = a.seed;
+    std::cerr << fmt::format("train-prior: simulating {} residual samples ({}x{} crops)\n", ro.samples, ro.crop, ro.crop);
+    data = diffevent::make_residual_training_data(data, ro);
+  }
   diffevent::PriorTrainingOptions o;
   o.steps = a.steps;
   o.batch = a.batch;
@@ -585,6 +596,9 @@ int main(int argc, char** argv) {
   tp->add_option("--log-every", ta.log_every, "Steps between progress lines (default 50)");
   tp->add_option("--device", ta.device, "cpu or cuda:N");
   tp->add_flag("--linear", ta.linear, "The images are linear already (default: sRGB, linearised)");
+  tp->add_flag("--residual", ta.residual, "Train an r prior on residuals y - f(E) x simulated from the photos");
+  tp->add_option("--residual-samples", ta.residual_samples, "Residual images to simulate (default 64)");
+  tp->add_option("--residual-crop", ta.residual_crop, "Crop side of each simulated sample (default 96)");
 #endif
   try {
     app.parse(argc, argv);
