@@ -55,7 +55,9 @@ struct ResidualDataOptions {
 };
 
 /// Residual images for an r prior (TrainingData with scale 2, offset 0: the network sees
-/// 2 r) from photos in linear intensity (load_training_images). Deterministic for a seed.
+/// 2 r) from photos in linear intensity (load_training_images). Residuals are clamped to the
+/// prior's domain [-1/2, 1/2]: pixels whose simulated threshold is far from the nominal one
+/// get an E off by orders of magnitude. Deterministic for a seed.
 DIFFEVENT_API TrainingData make_residual_training_data(const TrainingData& photos, const ResidualDataOptions& options);
 
 /// Progress of a training run, reported every `log_every` steps and at the end.

@@ -161,7 +161,10 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     const Image e = integ.double_integral(sim.events, sim.exposure.t0_us, sim.exposure.t1_us);
     const at::Tensor y = image_to_tensor(sim.blurry), x = image_to_tensor(sim.sharp);
     const EbrdModel model(y, image_to_tensor(e), o.enhancer);
-    out.images.push_back(tensor_to_image(model.residual(x, at::zeros_like(x))));
+    // Pixels whose threshold is far from the nominal one (mismatch) get an E off by orders of
+    // magnitude, and r with it; the prior's domain is r in [-1/2, 1/2] (network units [-1, 1]).
+    const at::Tensor r = at::nan_to_num(model.residual(x, at::zeros_like(x)), 0.0, 0.5, -0.5).clamp(-0.5, 0.5);
+    out.images.push_back(tensor_to_image(r));
   }
   return out;
 }
@@ -190,6 +193,7 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     const Image& im = data.images[i];
     DIFFEVENT_CHECK(im.channels() == meta.channels, ErrorCode::kInvalidArgument,
                     "train-prior: image {} has {} channel(s), the prior models {}", i, im.channels(), meta.channels);
+    DIFFEVENT_CHECK(im.all_finite(), ErrorCode::kInvalidArgument, "train-prior: image {} holds NaN or infinite values", i);
     DIFFEVENT_CHECK(im.height() >= o.patch && im.width() >= o.patch, ErrorCode::kInvalidArgument,
                     "train-prior: image {} ({}x{}) is smaller than the {}-pixel patch", i, im.width(), im.height(), o.patch);
   }
