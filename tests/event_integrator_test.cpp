@@ -153,3 +153,28 @@ TEST(EventIntegrator, LogChangesMatchSingleLogChangeInAnyOrder) {
     for (size_t i = 0; i < 20; ++i) EXPECT_NEAR(many[k].data()[i], sign * ref[i], 1e-5) << "time " << times[k];
   }
 }
+
+TEST(EventIntegrator, LogChangesBeyondTheDoubleRangeFallBackToTheLogDomain) {
+  // Given a pixel with 800 ON events (c = 1) at t_a < tau and 800 OFF events at t_b > tau,
+  // L - L(tau) is -800 before t_a, 0 between and -800 after t_b: E = (t_b - t_a) / T exactly,
+  // although e^800 overflows any double on the way. A second, quiet pixel keeps E = 1.
+  const TimestampUs T = 1000, ta = 200, tb = 700;
+  EventStream ev(2, 1);
+  for (int k = 0; k < 800; ++k) ev.push_back(ta, 0, 0, +1);
+  for (int k = 0; k < 800; ++k) ev.push_back(tb, 0, 0, -1);
+  EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(1.0)));
+  const Image E = integ.double_integral(ev, 0, T);
+  EXPECT_NEAR(E.at(0, 0, 0), double(tb - ta) / T, 1e-6);
+  EXPECT_FLOAT_EQ(E.at(0, 0, 1), 1.0f);
+  // The log-domain value also agrees with the one-pass product where both work (N = 100).
+  EventStream small(1, 1);
+  for (int k = 0; k < 100; ++k) small.push_back(ta, 0, 0, +1);
+  for (int k = 0; k < 100; ++k) small.push_back(tb, 0, 0, -1);
+  const double expect = (ta * std::exp(-100.0) + (tb - ta) + (T - tb) * std::exp(-100.0)) / T;
+  EXPECT_NEAR(integ.double_integral(small, 0, T).at(0, 0, 0), expect, 1e-6);
+  // A pixel whose E exceeds float's range saturates to +inf, never NaN.
+  EventStream hot(1, 1);
+  for (int k = 0; k < 800; ++k) hot.push_back(ta, 0, 0, +1);
+  const float e_hot = integ.double_integral(hot, 0, T, 0).at(0, 0, 0);
+  EXPECT_TRUE(std::isinf(e_hot) && e_hot > 0);
+}

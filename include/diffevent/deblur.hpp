@@ -22,7 +22,9 @@ struct DeblurOptions {
   ThresholdSearchOptions threshold_search;
   /// The blurry frame is sRGB-encoded: linearise before, re-encode the sharp frame after.
   bool linearize_srgb = false;
-  /// E is clamped below at this value before the enhancer (as EdiOptions::min_integral).
+  /// E is clamped to [min_integral, 1 / min_integral] before the enhancer (below as
+  /// EdiOptions::min_integral; above, E = y / x cannot exceed it for x >= min_integral, and
+  /// larger values come from pixels whose threshold is far off).
   double min_integral = 1e-3;
   /// f(E); the CLI's default is the guided filter.
   EbrdOptions enhancer = [] {

@@ -79,6 +79,10 @@ class DIFFEVENT_API EventIntegrator {
 
  private:
   void validate(const EventStream& events) const;
+  // Recomputes E for `pixels` (whose one-pass product overflowed) in the log domain.
+  void integrate_in_log_domain(const EventStream& events, size_t first, size_t last, TimestampUs t0_us,
+                               TimestampUs t1_us, TimestampUs tau, const std::vector<size_t>& pixels,
+                               float* e) const;
   IntegratorOptions options_;
 };
 

@@ -40,7 +40,10 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   Image y = blurry;
   if (options.linearize_srgb) srgb_to_linear(y);
   const Image E = EventIntegrator(IntegratorOptions::with(eo.thresholds)).double_integral(events, exposure.t0_us, exposure.t1_us);
-  const EbrdModel model(image_to_tensor(y), image_to_tensor(E).clamp_min(options.min_integral), options.enhancer);
+  // E = y / x is at most 1 / min_integral for any x >= min_integral; beyond that lie pixels
+  // whose threshold is far off (mismatch, noise bursts) and values the enhancer would overflow.
+  const EbrdModel model(image_to_tensor(y), image_to_tensor(E).clamp(options.min_integral, 1.0 / options.min_integral),
+                        options.enhancer);
   if (!x_prior) x_prior = make_analytic_prior(blurry.channels());
   const SampleResult s = AlternatingSampler(std::move(x_prior), std::move(r_prior), options.sampler).sample(model);
   res.sharp = tensor_to_image(s.x);

@@ -1,6 +1,7 @@
 #include "diffevent/event_integrator.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <exception>
 #include <cstdlib>
@@ -230,6 +231,7 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
 
   Image out(1, H, W);
   float* e = out.data();
+  std::vector<size_t> overflowed;  // pixels the one-pass product could not represent
   const double inv_T = 1.0 / static_cast<double>(t1_us - t0_us);
   for (size_t i = 0; i < npix; ++i) {
     double P = 1.0, integral = 0.0, P_tau = 1.0;
@@ -239,9 +241,68 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
       if (chunks[j].has_tau) P_tau = P * v_tau[i];
       P *= s.v;
     }
-    e[i] = static_cast<float>(integral / P_tau * inv_T);
+    const double E = integral / P_tau * inv_T;
+    if (std::isfinite(E) && E > 0 && std::isfinite(P) && P > 0) {
+      e[i] = static_cast<float>(E);
+    } else {
+      overflowed.push_back(i);
+    }
   }
+  if (!overflowed.empty()) integrate_in_log_domain(events, first, last, t0_us, t1_us, tau, overflowed, e);
   return out;
+}
+
+// Note [Log-domain fallback]
+// The one-pass integral multiplies v by exp(+-c) per event and so overflows (or underflows)
+// once a pixel's log change passes ~700 in either direction: a hot pixel firing thousands of
+// noise events, or a wrong threshold far above the true one. Those pixels (rare; none in
+// normal data) are recomputed here in the log domain, E = exp(log I - L(tau) - log T) with
+// log I accumulated by log-sum-exp over the constant pieces, in one more pass over the events
+// that touches only them. The result may still round to 0 or +inf in float, which EDI and
+// deblur handle (their guards clamp E); it is never NaN.
+void EventIntegrator::integrate_in_log_domain(const EventStream& events, size_t first, size_t last, TimestampUs t0_us,
+                                              TimestampUs t1_us, TimestampUs tau, const std::vector<size_t>& pixels,
+                                              float* e) const {
+  const auto& th = options_.thresholds;
+  const size_t w = static_cast<size_t>(events.width());
+  struct LogState {
+    double level = 0.0, log_integral = -std::numeric_limits<double>::infinity(), level_tau = 0.0;
+    double last_t = 0.0;
+    bool tau_done = false;
+  };
+  std::vector<int64_t> slot(w * static_cast<size_t>(events.height()), -1);
+  std::vector<LogState> st(pixels.size());
+  for (size_t k = 0; k < pixels.size(); ++k) slot[pixels[k]] = static_cast<int64_t>(k);
+  auto add_piece = [](LogState& s, double level, double dt) {
+    if (dt <= 0) return;
+    const double term = level + std::log(dt);
+    const double hi = std::max(s.log_integral, term), lo = std::min(s.log_integral, term);
+    s.log_integral = hi + std::log1p(std::exp(lo - hi));
+  };
+  const double rel_tau = static_cast<double>(tau - t0_us);
+  for (size_t k = first; k < last; ++k) {
+    const size_t pix = static_cast<size_t>(events.y()[k]) * w + events.x()[k];
+    if (slot[pix] < 0) continue;
+    LogState& s = st[static_cast<size_t>(slot[pix])];
+    const double te = static_cast<double>(events.t_us()[k] - t0_us);
+    if (!s.tau_done && te > rel_tau) {
+      s.level_tau = s.level;
+      s.tau_done = true;
+    }
+    add_piece(s, s.level, te - s.last_t);
+    s.last_t = te;
+    const bool on = events.p()[k] > 0;
+    const double c = on ? (th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[pix]))
+                        : (th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[pix]));
+    s.level += on ? c : -c;
+  }
+  const double T = static_cast<double>(t1_us - t0_us);
+  for (size_t k = 0; k < pixels.size(); ++k) {
+    LogState& s = st[k];
+    add_piece(s, s.level, T - s.last_t);
+    if (!s.tau_done) s.level_tau = s.level;
+    e[pixels[k]] = static_cast<float>(std::exp(s.log_integral - s.level_tau - std::log(T)));
+  }
 }
 
 Image EventIntegrator::log_change(const EventStream& events, TimestampUs t_from_us,

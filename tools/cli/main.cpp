@@ -17,6 +17,7 @@
 
 #include "diffevent/deblur.hpp"
 #include "diffevent/prior_training.hpp"
+#include "benchmark.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -599,6 +600,18 @@ int main(int argc, char** argv) {
   tp->add_flag("--residual", ta.residual, "Train an r prior on residuals y - f(E) x simulated from the photos");
   tp->add_option("--residual-samples", ta.residual_samples, "Residual images to simulate (default 64)");
   tp->add_option("--residual-crop", ta.residual_crop, "Crop side of each simulated sample (default 96)");
+
+  auto* bm = app.add_subcommand("benchmark", "Quality benchmark: EDI variants and deblur on a simulated suite, three noise levels");
+  diffevent_cli::BenchmarkArgs ba;
+  bm->add_option("--suite", ba.suite, "Suite folder (simulated from --photos when it holds none)")->required();
+  bm->add_option("--photos", ba.photos, "Held-out photos to simulate from (default data/photos/heldout)");
+  bm->add_option("--crops-per-photo", ba.crops_per_photo, "Samples per photo (default 1)");
+  bm->add_option("--size", ba.width, "Sample width (height = 3/4 of it; default 160)");
+  bm->add_option("--steps", ba.steps, "Sampler steps of the deblur rows (default 50)");
+  bm->add_option("--prior", ba.prior, "Trained x prior for the last row");
+  bm->add_option("--residual-prior", ba.residual_prior, "Trained r prior for the last row");
+  bm->add_option("--seed", ba.seed, "Seed of crops, motion, noise and sampling");
+  bm->add_option("--report", ba.report, "Also write the table (markdown) to this file");
 #endif
   try {
     app.parse(argc, argv);
@@ -616,6 +629,12 @@ int main(int argc, char** argv) {
 #ifdef DIFFEVENT_HAVE_TORCH
     if (*db) return run_deblur(da, sort, common);
     if (*tp) return run_train_prior(ta, common);
+    if (*bm) {
+      if (ba.photos.empty()) ba.photos = "data/photos/heldout";
+      ba.height = ba.width * 3 / 4;
+      ba.json = common.json_out;
+      return diffevent_cli::run_benchmark(ba);
+    }
 #endif
   } catch (const Error& e) {
     std::cerr << "diffevent: error: " << e.what() << "\n";

@@ -1,0 +1,213 @@
+// `diffevent benchmark`: simulates a suite of samples from held-out photographs at three
+// event-noise levels and measures PSNR, SSIM and seconds per frame of every method.
+#include "benchmark.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "diffevent/deblur.hpp"
+#include "diffevent/diffevent.hpp"
+#include "diffevent/tensor_interop.hpp"
+
+namespace diffevent_cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using diffevent::Error;
+using diffevent::ErrorCode;
+using diffevent::Image;
+using json = nlohmann::json;
+
+struct Level {
+  const char* name;
+  double sigma, noise_hz, nominal_factor;  // nominal threshold = true c * factor
+};
+constexpr double kTrueC = 0.2;
+const Level kLevels[] = {{"ideal", 0.0, 0.0, 1.0}, {"realistic", 0.05, 5.0, 1.0}, {"hard", 0.1, 20.0, 1.2}};
+
+// Box-downsamples by an integer factor, then cuts a width x height window at (x0, y0).
+Image prepare(const Image& photo, int factor, int x0, int y0, int width, int height) {
+  Image out(photo.channels(), height, width);
+  for (int c = 0; c < photo.channels(); ++c)
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) {
+        double s = 0;
+        for (int dy = 0; dy < factor; ++dy)
+          for (int dx = 0; dx < factor; ++dx) s += photo.at(c, (y0 + y) * factor + dy, (x0 + x) * factor + dx);
+        out.at(c, y, x) = static_cast<float>(s / (factor * factor));
+      }
+  return out;
+}
+
+void write_json(const fs::path& path, const json& j) {
+  const fs::path tmp = path.string() + ".tmp";
+  std::ofstream(tmp) << j.dump(2) << "\n";
+  fs::rename(tmp, path);
+}
+
+// Simulates the suite: for each photo, crops_per_photo windows, each at every level.
+void make_suite(const BenchmarkArgs& a) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  DIFFEVENT_CHECK(fs::is_directory(a.photos, ec), ErrorCode::kIoError,
+                  "benchmark: --photos '{}' is not a folder (bash scripts/fetch_photos.sh makes data/photos/heldout)",
+                  a.photos);
+  for (const auto& e : fs::directory_iterator(a.photos))
+    if (e.path().extension() == ".png") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  DIFFEVENT_CHECK(!files.empty(), ErrorCode::kInvalidArgument, "benchmark: no PNG photo in '{}'", a.photos);
+  int index = 0;
+  for (const auto& f : files) {
+    Image photo = diffevent::read_image(f.string());
+    diffevent::srgb_to_linear(photo);
+    photo = photo.to_grey();
+    const int factor = std::max(1, std::min(photo.width() / (2 * a.width), photo.height() / (2 * a.height)));
+    const int w = photo.width() / factor, h = photo.height() / factor;
+    DIFFEVENT_CHECK(w >= a.width && h >= a.height, ErrorCode::kInvalidArgument,
+                    "benchmark: photo '{}' ({}x{}) is smaller than {}x{}", f.string(), photo.width(), photo.height(),
+                    a.width, a.height);
+    for (int k = 0; k < a.crops_per_photo; ++k, ++index) {
+      std::mt19937_64 rng(a.seed * 1000003u + static_cast<uint64_t>(index));
+      std::uniform_int_distribution<int> px(0, w - a.width), py(0, h - a.height);
+      std::uniform_real_distribution<double> u(-1.0, 1.0);
+      const Image crop = prepare(photo, factor, px(rng), py(rng), a.width, a.height);
+      diffevent::CameraMotion m;
+      m.dx_px = 12 * u(rng);
+      m.dy_px = 12 * u(rng);
+      m.rotation_rad = 0.02 * u(rng);
+      m.zoom = 1.0 + 0.02 * u(rng);
+      const std::string name = fmt::format("{}_{}", f.stem().string(), k);
+      for (const Level& lv : kLevels) {
+        diffevent::SimulatorOptions so;
+        so.exposure_us = 20000;
+        so.c_pos = so.c_neg = kTrueC;
+        so.threshold_sigma = lv.sigma;
+        so.shot_noise_hz = lv.noise_hz;
+        so.seed = a.seed * 7919u + static_cast<uint64_t>(index);
+        const auto sim = diffevent::EventSimulator(so).simulate_motion(crop, m);
+        const fs::path dir = fs::path(a.suite) / lv.name / name;
+        fs::create_directories(dir);
+        diffevent::write_image((dir / "blur.pfm").string(), sim.blurry);
+        diffevent::write_image((dir / "sharp.pfm").string(), sim.sharp);
+        diffevent::write_events((dir / "events.npz").string(), sim.events);
+        write_json(dir / "meta.json", json{{"photo", f.filename().string()}, {"level", lv.name},
+                                           {"true_threshold", kTrueC}, {"nominal_threshold", kTrueC * lv.nominal_factor},
+                                           {"threshold_sigma", lv.sigma}, {"noise_hz", lv.noise_hz},
+                                           {"exposure_us", {sim.exposure.t0_us, sim.exposure.t1_us}},
+                                           {"motion", {m.dx_px, m.dy_px, m.rotation_rad, m.zoom}}});
+      }
+    }
+  }
+}
+
+struct Score {
+  double psnr = 0, ssim = 0, seconds = 0;
+  int n = 0;
+};
+
+}  // namespace
+
+int run_benchmark(const BenchmarkArgs& a) {
+  std::error_code ec;
+  if (!fs::is_directory(fs::path(a.suite) / "ideal", ec)) {
+    std::cerr << fmt::format("benchmark: simulating the suite from {} into {}\n", a.photos, a.suite);
+    make_suite(a);
+  }
+  std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
+  if (!a.prior.empty()) xp = diffevent::load_prior(a.prior);
+  if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior);
+  const std::vector<std::string> methods = {"blurry input", "EDI (nominal c)", "EDI (auto c)", "EDI (enhanced E)",
+                                            "deblur (analytic prior)", "deblur (trained priors)"};
+  json out = json::array();
+  std::string table = "| level | method | PSNR (dB) | SSIM | s/frame | samples |\n|---|---|---|---|---|---|\n";
+  for (const Level& lv : kLevels) {
+    std::vector<fs::path> samples;
+    for (const auto& e : fs::directory_iterator(fs::path(a.suite) / lv.name))
+      if (e.is_directory()) samples.push_back(e.path());
+    std::sort(samples.begin(), samples.end());
+    DIFFEVENT_CHECK(!samples.empty(), ErrorCode::kInvalidArgument, "benchmark: no sample in '{}'",
+                    (fs::path(a.suite) / lv.name).string());
+    std::vector<Score> scores(methods.size());
+    for (const auto& dir : samples) {
+      json meta;
+      std::ifstream((dir / "meta.json").string()) >> meta;
+      const Image blurry = diffevent::read_image((dir / "blur.pfm").string());
+      const Image sharp = diffevent::read_image((dir / "sharp.pfm").string());
+      const auto ev = diffevent::read_events((dir / "events.npz").string()).events;
+      const diffevent::Exposure exp{meta["exposure_us"][0].get<int64_t>(), meta["exposure_us"][1].get<int64_t>()};
+      const double c = meta["nominal_threshold"].get<double>();
+      auto score = [&](size_t m, const Image& out_img, double secs) {
+        DIFFEVENT_CHECK(out_img.all_finite(), ErrorCode::kInternal, "benchmark: {} gave NaN or infinite values on {}",
+                        methods[m], dir.string());
+        scores[m].psnr += diffevent::psnr(sharp, out_img);
+        scores[m].ssim += diffevent::ssim(sharp, out_img);
+        scores[m].seconds += secs;
+        ++scores[m].n;
+      };
+      auto timed = [](auto&& f) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Image img = f();
+        return std::make_pair(std::move(img), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      };
+      score(0, blurry, 0.0);
+      const diffevent::Edi edi(diffevent::EdiOptions::with_threshold(c));
+      auto [e1, s1] = timed([&] { return edi.deblur(blurry, ev, exp); });
+      score(1, e1, s1);
+      auto [e2, s2] = timed([&] {
+        const auto est = edi.estimate_threshold(blurry, ev, exp);
+        return diffevent::Edi(diffevent::EdiOptions::with_threshold(est.c)).deblur(blurry, ev, exp);
+      });
+      score(2, e2, s2);
+      auto [e3, s3] = timed([&] {
+        const diffevent::EventIntegrator integ(diffevent::IntegratorOptions::with(diffevent::Thresholds::symmetric(c)));
+        const at::Tensor E = diffevent::image_to_tensor(integ.double_integral(ev, exp.t0_us, exp.t1_us)).clamp(1e-3, 1e3);  // as deblur()
+        diffevent::EbrdOptions eo;
+        eo.enhancer = diffevent::Enhancer::kGuided;
+        const at::Tensor y = diffevent::image_to_tensor(blurry);
+        const diffevent::EbrdModel model(y, E, eo);
+        return diffevent::tensor_to_image((y / model.f_e().clamp_min(1e-3)).clamp(0, 1));
+      });
+      score(3, e3, s3);
+      diffevent::DeblurOptions dopt;
+      dopt.thresholds = diffevent::Thresholds::symmetric(c);
+      dopt.sampler.steps = a.steps;
+      dopt.sampler.seed = a.seed;
+      auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
+      score(4, d1, t1);
+      if (xp) {
+        auto [d2, t2] = timed([&] { return diffevent::deblur(blurry, ev, exp, xp, rp, dopt).sharp; });
+        score(5, d2, t2);
+      }
+      std::cerr << fmt::format("\rbenchmark: {} {}   ", lv.name, dir.filename().string()) << std::flush;
+    }
+    for (size_t m = 0; m < methods.size(); ++m) {
+      const Score& s = scores[m];
+      if (s.n == 0) continue;
+      const double p = s.psnr / s.n, q = s.ssim / s.n, t = s.seconds / s.n;
+      out.push_back({{"level", lv.name}, {"method", methods[m]}, {"psnr_db", p}, {"ssim", q}, {"seconds_per_frame", t},
+                     {"samples", s.n}});
+      table += fmt::format("| {} | {} | {:.2f} | {:.4f} | {:.3f} | {} |\n", lv.name, methods[m], p, q, t, s.n);
+    }
+  }
+  std::cerr << "\n";
+  if (a.json) {
+    std::cout << out.dump() << "\n";
+  } else {
+    std::cout << table;
+  }
+  if (!a.report.empty()) {
+    const std::string tmp = a.report + ".tmp";
+    std::ofstream(tmp) << table;
+    fs::rename(tmp, a.report);
+  }
+  return 0;
+}
+
+}  // namespace diffevent_cli
