@@ -192,6 +192,10 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     if (xml_cut[i] == '>') xml_cut[i] = ' ';
   write_bytes(dir.file("x.aedat4"), xml_cut);
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("x.aedat4")), ErrorCode::kFormatError, "no event (EVTS) stream");
+  // Given an NPZ member whose zip header claims ~4 GB uncompressed from 1.6 KB (was a 4 GB
+  // allocation before inflating): the fuzzer's input, kept in tests/data/fuzz.
+  EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/npz_claims_4gb.npz"),
+                         ErrorCode::kFormatError, "more than deflate can produce");
 }
 
 TEST(EventIo, FailedWriteLeavesNoFileBehind) {

@@ -29,6 +29,11 @@ std::string inflate_bytes(const unsigned char* data, size_t n, size_t expected, 
                           const std::string& source) {
 #ifdef DIFFEVENT_HAVE_ZLIB
   // expected == 0: size unknown (MAT miCOMPRESSED); grow the output as needed.
+  // Deflate expands at most 1032:1 (zlib's documented limit), so a larger stated size is a
+  // corrupt or hostile header: refuse it before allocating.
+  DIFFEVENT_CHECK(expected <= n * 1032 + 1024, ErrorCode::kFormatError,
+                  "'{}': compressed data claims {} bytes from {} compressed bytes, more than deflate can produce",
+                  source, expected, n);
   std::string out;
   out.resize(expected ? expected : std::max<size_t>(n * 4, 4096));
   z_stream zs{};
