@@ -80,6 +80,15 @@ if(HAS_TORCH)
   expect_contains("${OUT}" "\"network_calls\":10")
   run(2 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --prior ${WORK}/missing.pt)
   expect_contains("${ERR}" "no such file")
+  # Shipped priors are the default when present ($DIFFEVENT_MODELS here); --prior analytic opts out.
+  file(MAKE_DIRECTORY ${WORK}/models)
+  file(COPY_FILE ${SRC}/tests/data/tiny_prior.pt ${WORK}/models/x_prior_grey.pt)
+  run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${WORK}/models ${CLI} --json deblur --blur ${WORK}/sim/blur.png
+      --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_shipped.png --steps 3)
+  expect_contains("${OUT}" "\"x_prior\":\"${WORK}/models/x_prior_grey.pt\"")
+  run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${WORK}/models ${CLI} --json deblur --blur ${WORK}/sim/blur.png
+      --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_analytic.png --steps 3 --prior analytic)
+  expect_contains("${OUT}" "\"x_prior\":\"analytic\"")
   # The quality benchmark on a one-photo suite: 3 levels x 5 methods, EDI beats the blurry input.
   file(MAKE_DIRECTORY ${WORK}/bench_photos)
   file(COPY ${SRC}/data/sample/sharp.png DESTINATION ${WORK}/bench_photos)

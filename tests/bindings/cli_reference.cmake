@@ -9,6 +9,7 @@ if(rc)
 endif()
 if(HAS_TORCH)
   execute_process(COMMAND "${CLI}" deblur --blur "${BLUR}" --events "${EVENTS}" --steps ${STEPS} --seed ${SEED}
+                          --prior analytic --residual-prior none
                           --out "${REF}/deblur.png"
                   RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
   if(rc)

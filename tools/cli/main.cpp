@@ -340,6 +340,24 @@ struct DeblurArgs {
   unsigned long long seed = 0;
 };
 
+// Shipped priors (models/{x,r}_prior_{grey,rgb}.pt), looked up in $DIFFEVENT_MODELS, then next
+// to an installed executable (../share/diffevent/models), then in the source tree's models/.
+std::string shipped_prior(const char* kind, int channels) {
+  const std::string name = fmt::format("{}_prior_{}.pt", kind, channels == 1 ? "grey" : "rgb");
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("DIFFEVENT_MODELS")) dirs.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "share" / "diffevent" / "models");
+#ifdef DIFFEVENT_SOURCE_MODELS
+  dirs.emplace_back(DIFFEVENT_SOURCE_MODELS);
+#endif
+  for (const auto& d : dirs) {
+    if (fs::is_regular_file(d / name, ec)) return (d / name).string();
+  }
+  return "";
+}
+
 int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   const diffevent::Image blur = diffevent::read_image(a.blur);
   diffevent::EventFile ef = load_events(a.events, &blur, sort);
@@ -367,12 +385,19 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
-  DIFFEVENT_CHECK(a.device == "cpu" || !a.prior.empty() || !a.residual_prior.empty(), ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(a.device == "cpu" || (!a.prior.empty() && a.prior != "analytic") || (!a.residual_prior.empty() && a.residual_prior != "none"), ErrorCode::kInvalidArgument,
                   "--device {}: only TorchScript priors (--prior, --residual-prior) run on a device; the "
                   "analytic prior runs on the CPU",
                   a.device);
-  if (!a.prior.empty()) xp = diffevent::load_prior(a.prior, po);
-  if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior, po);
+  // --prior: a file, "analytic", or (default) the shipped prior when there is one.
+  const std::string x_path = a.prior == "analytic" ? "" : a.prior.empty() ? shipped_prior("x", blur.channels()) : a.prior;
+  const std::string r_path = a.residual_prior == "none" ? ""
+                             : a.residual_prior.empty() ? (a.prior.empty() ? shipped_prior("r", blur.channels()) : "")
+                                                        : a.residual_prior;
+  if (!x_path.empty()) xp = diffevent::load_prior(x_path, po);
+  if (!r_path.empty()) rp = diffevent::load_prior(r_path, po);
+  result["x_prior"] = x_path.empty() ? "analytic" : x_path;
+  result["r_prior"] = r_path.empty() ? "none" : r_path;
   diffevent::SamplerOptions& so = o.sampler;
   so.steps = a.steps;
   so.respacing = a.respacing;
@@ -561,8 +586,8 @@ int main(int argc, char** argv) {
   db->add_option("--exposure", da.exposure, "T0:T1 in us, or 'span' (default: from the file)");
   auto* dthr = db->add_option("--threshold", da.threshold, "Contrast threshold c");
   db->add_flag("--auto-threshold", da.auto_threshold, "Estimate c as EDI does")->excludes(dthr);
-  db->add_option("--prior", da.prior, "TorchScript prior for x (default: analytic Gaussian prior)");
-  db->add_option("--residual-prior", da.residual_prior, "TorchScript prior for the residual r (default: none, r = 0)");
+  db->add_option("--prior", da.prior, "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, else analytic)");
+  db->add_option("--residual-prior", da.residual_prior, "TorchScript prior for r, or 'none' (default: the shipped one with the shipped x prior, else none)");
   db->add_option("--steps", da.steps, "Sampling steps");
   db->add_option("--respacing", da.respacing, "guided-diffusion respacing spec (\"100\", \"ddim25\"; overrides --steps)");
   db->add_option("--seed", da.seed, "Random seed");
