@@ -79,6 +79,18 @@ def main():
     b[18 + hlen + 7] = 0x3F
     rc, msg = cli("info", f("p.aedat4", bytes(b)))
     add("event files (`diffevent info FILE`)", "AEDAT4 packet claiming ~1 GiB", rc, msg, tmp)
+    rc, msg = cli("info", os.path.join(ROOT, "tests", "data", "fuzz", "npz_claims_4gb.npz"))
+    add("event files (`diffevent info FILE`)", "NPZ member claiming 4 GB from 1.6 KB (fuzzer)", rc, msg, tmp)
+    b = bytearray(open(os.path.join(tmp, "ok.aedat4"), "rb").read())
+    b[16] = 0x10
+    rc, msg = cli("info", f("hdr.aedat4", bytes(b)))
+    add("event files (`diffevent info FILE`)", "AEDAT4 header size beyond the file (fuzzer)", rc, msg, tmp)
+    mat = b"MATLAB 5.0 MAT-file".ljust(116) + bytes(8) + struct.pack("<H", 0x0100) + b"IM"
+    body = (struct.pack("<IIII", 6, 8, 6, 0) + struct.pack("<IIii", 5, 8, 51, 4) + struct.pack("<II", 1, 6) + b"events\0\0"
+            + struct.pack("<II", 9, 8 * 4 * 50) + bytes(8 * 4 * 50))
+    mat += struct.pack("<II", 14, len(body)) + body
+    rc, msg = cli("info", f("rows.mat", mat))
+    add("event files (`diffevent info FILE`)", "MAT matrix whose dimensions exceed its data (fuzzer)", rc, msg, tmp)
 
     blur = os.path.join(SAMPLE, "blur.png")
     png = open(blur, "rb").read()
