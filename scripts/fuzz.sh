@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses with clang (ASan + UBSan + libFuzzer) in build-fuzz/ and runs
-# each for SECONDS (default 600) on a corpus seeded with small valid files of its format.
+# Builds the libFuzzer harnesses with clang (ASan + UBSan + libFuzzer) in build-fuzz/ (or
+# $FUZZ_BUILD) and runs each for SECONDS (default 600) on a corpus seeded with small valid files.
 # Usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: text hdf5 evt2 evt3 dat aedat4
 # mat npy npz capi_ingest; default all). Logs: build-fuzz/logs/<target>.log; findings (crash-*,
 # leak-*, oom-*, timeout-*) land in build-fuzz/findings/<target>/ and make the script fail.
@@ -12,17 +12,18 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(evt2 evt3 dat aedat4 mat npy npz hdf5 capi_ingest text)
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found: apt-get install clang libclang-rt-14-dev" >&2; exit 2; }
+B=${FUZZ_BUILD:-build-fuzz}
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang CXX=clang++ cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDIFFEVENT_WITH_TORCH=OFF -DDIFFEVENT_BUILD_FUZZERS=ON -DDIFFEVENT_BUILD_TESTS=OFF \
   -DDIFFEVENT_BUILD_BENCH=OFF -DDIFFEVENT_BUILD_EXAMPLES=OFF -DDIFFEVENT_BUILD_CLI=OFF \
   -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build build-fuzz -j"${JOBS:-2}" --target fuzzers
-F=build-fuzz/tests/fuzz
-rm -rf build-fuzz/seeds && "$F/make_fuzz_seeds" build-fuzz/seeds >/dev/null
-mkdir -p build-fuzz/logs
+cmake --build "$B" -j"${JOBS:-2}" --target fuzzers
+F=$B/tests/fuzz
+rm -rf $B/seeds && "$F/make_fuzz_seeds" $B/seeds >/dev/null
+mkdir -p $B/logs
 status=0
 export LSAN_OPTIONS="suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=0"
 # ASAN_OPTIONS below: libhdf5 answers some corrupt files with multi-terabyte mallocs; glibc
@@ -30,10 +31,10 @@ export LSAN_OPTIONS="suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=
 # (allocator_may_return_null). Our own C++ allocations still fail loudly: operator new throws
 # bad_alloc, which the harness does not catch.
 for t in "${TARGETS[@]}"; do
-  corpus=build-fuzz/corpus/$t
-  findings=build-fuzz/findings/$t
+  corpus=$B/corpus/$t
+  findings=$B/findings/$t
   mkdir -p "$corpus" "$findings"
-  [ -d "build-fuzz/seeds/$t" ] && cp -n build-fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null || true
+  [ -d "$B/seeds/$t" ] && cp -n $B/seeds/"$t"/* "$corpus"/ 2>/dev/null || true
   echo "== fuzz_$t for ${SECONDS_PER_TARGET}s =="
   # libhdf5 is built without frame pointers: unwind fully so the suppression can see H5F_open.
   opts="allocator_may_return_null=1"
@@ -41,10 +42,10 @@ for t in "${TARGETS[@]}"; do
   # -rss_limit_mb / -malloc_limit_mb: a reader must not allocate far beyond its input.
   if ! ASAN_OPTIONS="$opts" "$F/fuzz_$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=20 \
        -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$findings/" \
-       >"build-fuzz/logs/$t.log" 2>&1; then
-    echo "fuzz_$t: FINDING (see build-fuzz/logs/$t.log, $findings)"
+       >"$B/logs/$t.log" 2>&1; then
+    echo "fuzz_$t: FINDING (see $B/logs/$t.log, $findings)"
     status=1
   fi
-  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|cov: " "build-fuzz/logs/$t.log" | tail -3 || true
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|cov: " "$B/logs/$t.log" | tail -3 || true
 done
 exit $status
