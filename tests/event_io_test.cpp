@@ -196,6 +196,12 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
   // allocation before inflating): the fuzzer's input, kept in tests/data/fuzz.
   EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/npz_claims_4gb.npz"),
                          ErrorCode::kFormatError, "more than deflate can produce");
+  // Given an HDF5 chunk index claiming a 4 GB compressed chunk in a small file (libhdf5 would
+  // allocate it before failing).
+  if (hdf5_supported()) {
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_chunk_4gb.h5"),
+                           ErrorCode::kFormatError, "dataset events/ts claims 4244635979 stored bytes");
+  }
 }
 
 TEST(EventIo, FailedWriteLeavesNoFileBehind) {

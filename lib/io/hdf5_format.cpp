@@ -2,6 +2,7 @@
 // DSEC-style events/{x,y,t,p} + t_offset, root attribute sensor_resolution = [H, W], and
 // images/imageNNNNNNNNN with exposure_start/exposure_end (seconds) or timestamp attributes.
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -57,6 +58,30 @@ size_t dataset_length(hid_t ds, const std::string& src, const char* name) {
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space, &n, nullptr);
   return static_cast<size_t>(n);
+}
+
+// libhdf5 allocates a whole chunk (and a conversion buffer) per read, sized from the file's
+// metadata: a corrupt chunk size would make it allocate gigabytes. Real event files use chunks
+// of at most a few MB; refuse anything over 64 MiB before reading.
+void check_storage(hid_t ds, const std::string& src, const std::string& name) {
+  // Bytes stored for the dataset (its chunk index's sizes): never more than the file holds.
+  std::error_code size_error;
+  const auto file_bytes = std::filesystem::file_size(src, size_error);
+  const hsize_t stored = H5Dget_storage_size(ds);
+  DIFFEVENT_CHECK(size_error || stored <= file_bytes, ErrorCode::kFormatError,
+                  "'{}': dataset {} claims {} stored bytes in a file of {} (corrupt file?)", src, name, stored, file_bytes);
+  Hid dcpl(H5Dget_create_plist(ds), H5Pclose);
+  Hid type(H5Dget_type(ds), H5Tclose);
+  const size_t elem = type.ok() ? H5Tget_size(type) : 0;
+  DIFFEVENT_CHECK(elem >= 1 && elem <= 16, ErrorCode::kFormatError, "'{}': dataset {} has {}-byte elements (corrupt file?)",
+                  src, name, elem);
+  if (!dcpl.ok() || H5Pget_layout(dcpl) != H5D_CHUNKED) return;
+  hsize_t chunk[H5S_MAX_RANK] = {};
+  const int rank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
+  double bytes = static_cast<double>(elem);
+  for (int i = 0; i < rank; ++i) bytes *= static_cast<double>(chunk[i]);
+  DIFFEVENT_CHECK(rank >= 1 && bytes <= 64.0 * (1 << 20), ErrorCode::kFormatError,
+                  "'{}': dataset {} has chunks of {:.0f} bytes (corrupt file?)", src, name, bytes);
 }
 
 // Reads elements [first, first + n) of a 1-D dataset converted to `mem_type`.
@@ -132,6 +157,10 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   for (const char* n : {nx, ny, nt, np}) DIFFEVENT_CHECK(exists(file, n), ErrorCode::kFormatError, "'{}': dataset {} is missing", path, n);
   Hid dx(H5Dopen2(file, nx, H5P_DEFAULT), H5Dclose), dy(H5Dopen2(file, ny, H5P_DEFAULT), H5Dclose),
       dt(H5Dopen2(file, nt, H5P_DEFAULT), H5Dclose), dp(H5Dopen2(file, np, H5P_DEFAULT), H5Dclose);
+  for (auto [ds, name] : {std::pair<hid_t, const char*>{dx, nx}, {dy, ny}, {dt, nt}, {dp, np}}) {
+    DIFFEVENT_CHECK(ds >= 0, ErrorCode::kFormatError, "'{}': cannot open dataset {} (corrupt file?)", path, name);
+    check_storage(ds, path, name);
+  }
   const size_t n = dataset_length(dt, path, nt);
   DIFFEVENT_CHECK(dataset_length(dx, path, nx) == n && dataset_length(dy, path, ny) == n && dataset_length(dp, path, np) == n,
                   ErrorCode::kFormatError, "'{}': event datasets differ in length", path);
@@ -210,6 +239,9 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
         hsize_t dims[3] = {0, 0, 0};
         if (rank < 2 || rank > 3) continue;
         H5Sget_simple_extent_dims(space, dims, nullptr);
+        DIFFEVENT_CHECK(dims[0] >= 1 && dims[1] >= 1 && dims[0] <= 65535 && dims[1] <= 65535 && dims[0] * dims[1] <= (1u << 26),
+                        ErrorCode::kFormatError, "'{}': image {} is {}x{} (corrupt file?)", path, name, dims[1], dims[0]);
+        check_storage(d, path, "images/" + name);
         const int ih = static_cast<int>(dims[0]), iw = static_cast<int>(dims[1]);
         const int ic = rank == 3 ? static_cast<int>(dims[2]) : 1;
         if (ic != 1 && ic != 3) continue;
