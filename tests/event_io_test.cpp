@@ -201,6 +201,9 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
   if (hdf5_supported()) {
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_chunk_4gb.h5"),
                            ErrorCode::kFormatError, "dataset events/ts claims 4244635979 stored bytes");
+    // A NaN sensor_resolution attribute (was a NaN-to-int conversion).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_nan_resolution.h5"),
+                           ErrorCode::kFormatError, "sensor_resolution [nan");
   }
 }
 

@@ -176,10 +176,10 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   int w = o.width, h = o.height;
   std::vector<double> res;
   if (w == 0 && read_attr_double(file, "sensor_resolution", res) && res.size() == 2) {
+    DIFFEVENT_CHECK(res[0] >= 1 && res[1] >= 1 && res[0] <= 65535 && res[1] <= 65535, ErrorCode::kFormatError,
+                    "'{}': sensor_resolution [{}, {}] is invalid", path, res[0], res[1]);  // also rejects NaN
     h = static_cast<int>(res[0]);
     w = static_cast<int>(res[1]);
-    DIFFEVENT_CHECK(w >= 1 && h >= 1 && w <= 65535 && h <= 65535, ErrorCode::kFormatError,
-                    "'{}': sensor_resolution [{}, {}] is invalid", path, res[0], res[1]);
   }
   EventBuilder b(path, w, h, o);
   constexpr size_t kChunk = 1 << 20;
@@ -201,10 +201,12 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
     for (size_t i = 0; i < m; ++i) {
       TimestampUs t;
       if (t_float) {
-        DIFFEVENT_CHECK(std::isfinite(tf[i]), ErrorCode::kFormatError, "'{}': timestamp at index {} is NaN or infinite", path, first + i);
+        DIFFEVENT_CHECK(std::isfinite(tf[i]) && std::fabs(tf[i]) < 9.2e12, ErrorCode::kFormatError,
+                        "'{}': timestamp at index {} ({} s) is NaN, infinite or beyond int64 microseconds", path, first + i, tf[i]);
         t = static_cast<TimestampUs>(std::llround(tf[i] * 1e6));
       } else {
-        t = ti[i] + t_offset;
+        DIFFEVENT_CHECK(!__builtin_add_overflow(ti[i], t_offset, &t), ErrorCode::kFormatError,
+                        "'{}': timestamp at index {} plus t_offset overflows int64", path, first + i);
       }
       DIFFEVENT_CHECK(ps[i] == 0 || ps[i] == 1 || ps[i] == -1, ErrorCode::kFormatError,
                       "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, first + i, ps[i]);
@@ -230,7 +232,8 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
         std::vector<double> s, e;
         if (read_attr_int64(d, "exposure_start_us", s_us) && read_attr_int64(d, "exposure_end_us", e_us)) {
           out.exposures.push_back({s_us, e_us});
-        } else if (read_attr_double(d, "exposure_start", s) && read_attr_double(d, "exposure_end", e)) {
+        } else if (read_attr_double(d, "exposure_start", s) && read_attr_double(d, "exposure_end", e) &&
+                   std::fabs(s[0]) < 9.2e12 && std::fabs(e[0]) < 9.2e12) {  // also false for NaN
           out.exposures.push_back({static_cast<TimestampUs>(std::llround(s[0] * 1e6)), static_cast<TimestampUs>(std::llround(e[0] * 1e6))});
         }
         if (out.image) continue;
