@@ -180,31 +180,22 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bts,bcs->bct", w, v)
 
 
-class QKVAttentionLegacy(nn.Module):
-    """Heads split before q/k/v (guided-diffusion's default order)."""
-
-    def __init__(self, n_heads: int):
-        super().__init__()
-        self.n_heads = n_heads
-
-    def forward(self, qkv: torch.Tensor) -> torch.Tensor:
-        bs, width, length = qkv.shape
-        ch = width // (3 * self.n_heads)
-        q, k, v = qkv.reshape(bs * self.n_heads, ch * 3, length).split(ch, dim=1)
-        return attend(q, k, v).reshape(bs, -1, length)
-
-
 class QKVAttention(nn.Module):
-    """q, k, v split first, then heads (use_new_attention_order)."""
+    """Multi-head attention over a [B, 3C, L] qkv tensor. Legacy order (guided-diffusion's
+    default): heads split before q/k/v; new order (use_new_attention_order): q, k, v first."""
 
-    def __init__(self, n_heads: int):
+    def __init__(self, n_heads: int, new_order: bool):
         super().__init__()
         self.n_heads = n_heads
+        self.new_order = new_order
 
     def forward(self, qkv: torch.Tensor) -> torch.Tensor:
         bs, width, length = qkv.shape
         ch = width // (3 * self.n_heads)
-        q, k, v = (u.reshape(bs * self.n_heads, ch, length) for u in qkv.chunk(3, dim=1))
+        if self.new_order:
+            q, k, v = (u.reshape(bs * self.n_heads, ch, length) for u in qkv.chunk(3, dim=1))
+        else:
+            q, k, v = qkv.reshape(bs * self.n_heads, ch * 3, length).split(ch, dim=1)
         return attend(q, k, v).reshape(bs, -1, length)
 
 
@@ -217,7 +208,7 @@ class AttentionBlock(nn.Module):
             num_heads = channels // num_head_channels
         self.norm = GroupNorm32(channels)
         self.qkv = nn.Conv1d(channels, 3 * channels, 1)
-        self.attention = QKVAttention(num_heads) if new_order else QKVAttentionLegacy(num_heads)
+        self.attention = QKVAttention(num_heads, new_order)
         self.proj_out = zero_module(nn.Conv1d(channels, channels, 1))
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
