@@ -126,6 +126,13 @@ TEST(PriorTraining, BadInputsGiveClearErrors) {
   std::ofstream(dir.file("junk.ckpt")) << "not an archive";
   EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("junk.ckpt")),
                          ErrorCode::kFormatError, "is not readable");
+  auto on = small_run(2, "");
+  on.device = "gpu7";
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), on), ErrorCode::kInvalidArgument, "'gpu7' is not a device");
+  if (!at::hasCUDA()) {
+    on.device = "cuda:0";
+    EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), on), ErrorCode::kUnsupported, "has no CUDA");
+  }
   EXPECT_DIFFEVENT_ERROR(load_training_images(dir.file("nowhere"), 1), ErrorCode::kIoError, "is not a folder");
   EXPECT_DIFFEVENT_ERROR(load_training_images(dir.path().string(), 1), ErrorCode::kInvalidArgument, "no PNG or PFM file");
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt")));  // nothing half-written

@@ -46,6 +46,14 @@ struct DeblurResult {
   int64_t network_calls = 0;
 };
 
+/// The EBRD model deblur() samples: y (linear) with E, the double integral over the exposure at
+/// `thresholds` (reference mid-exposure), clamped to [min_integral, 1 / min_integral] and
+/// enhanced by `enhancer`. Shared by deblur(), the benchmark's enhanced EDI and the residual
+/// training data, so all three see the same f(E).
+DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
+                                        const Thresholds& thresholds, double min_integral,
+                                        const EbrdOptions& enhancer);
+
 /// The analytic prior used when no x prior is given: x ~ N(0, 1) per pixel in [-1, 1] units.
 DIFFEVENT_API std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels);
 

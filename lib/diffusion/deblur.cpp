@@ -15,6 +15,16 @@ std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels) {
   return std::make_shared<GaussianPrior>(at::zeros({channels, 1, 1}), at::ones({channels, 1, 1}), m);
 }
 
+EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
+                          const Thresholds& thresholds, double min_integral, const EbrdOptions& enhancer) {
+  DIFFEVENT_CHECK(min_integral > 0 && min_integral < 1, ErrorCode::kInvalidArgument,
+                  "deblur: min_integral must be in (0, 1), got {}", min_integral);
+  const Image E = EventIntegrator(IntegratorOptions::with(thresholds)).double_integral(events, exposure.t0_us, exposure.t1_us);
+  // E = y / x is at most 1 / min_integral for any x >= min_integral; beyond that lie pixels
+  // whose threshold is far off (mismatch, noise bursts) and values the enhancer would overflow.
+  return EbrdModel(image_to_tensor(y_linear), image_to_tensor(E).clamp(min_integral, 1.0 / min_integral), enhancer);
+}
+
 DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
                     std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
                     const DeblurOptions& options) {
@@ -25,8 +35,8 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   DIFFEVENT_CHECK(exposure.t1_us > exposure.t0_us, ErrorCode::kInvalidArgument,
                   "deblur: the exposure [{}, {}] us is empty", exposure.t0_us, exposure.t1_us);
   DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument, "deblur: the blurry image has NaN or infinite values");
-  DIFFEVENT_CHECK(options.min_integral > 0, ErrorCode::kInvalidArgument, "deblur: min_integral must be > 0, got {}",
-                  options.min_integral);
+  DIFFEVENT_CHECK(options.min_integral > 0 && options.min_integral < 1, ErrorCode::kInvalidArgument,
+                  "deblur: min_integral must be in (0, 1), got {}", options.min_integral);
   DeblurResult res;
   EdiOptions eo;
   eo.thresholds = options.thresholds;
@@ -39,11 +49,7 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   res.c_neg = eo.thresholds.c_neg;
   Image y = blurry;
   if (options.linearize_srgb) srgb_to_linear(y);
-  const Image E = EventIntegrator(IntegratorOptions::with(eo.thresholds)).double_integral(events, exposure.t0_us, exposure.t1_us);
-  // E = y / x is at most 1 / min_integral for any x >= min_integral; beyond that lie pixels
-  // whose threshold is far off (mismatch, noise bursts) and values the enhancer would overflow.
-  const EbrdModel model(image_to_tensor(y), image_to_tensor(E).clamp(options.min_integral, 1.0 / options.min_integral),
-                        options.enhancer);
+  const EbrdModel model = make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer);
   if (!x_prior) x_prior = make_analytic_prior(blurry.channels());
   const SampleResult s = AlternatingSampler(std::move(x_prior), std::move(r_prior), options.sampler).sample(model);
   res.sharp = tensor_to_image(s.x);

@@ -14,10 +14,12 @@
 #include <filesystem>
 #include <random>
 
+#include "diffevent/deblur.hpp"
 #include "diffevent/diffusion_prior.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/event_simulator.hpp"
 #include "diffevent/tensor_interop.hpp"
+#include "io/atomic_file.hpp"
 #include "diffevent/error.hpp"
 #include "diffevent/noise_schedule.hpp"
 
@@ -73,27 +75,6 @@ std::vector<std::pair<std::string, at::Tensor>> named_parameters(const torch::ji
   return out;
 }
 
-void replace_atomically(const std::string& tmp, const std::string& path) {
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error(ErrorCode::kIoError, fmt::format("cannot move the finished file into place at '{}'", path));
-  }
-}
-
-std::string temp_name(const std::string& path) {
-  const fs::path p(path);
-  return (p.parent_path() / ("." + p.filename().string() + ".tmp")).string();
-}
-
-void check_folder_for(const std::string& path, const char* what) {
-  const fs::path parent = fs::path(path).parent_path();
-  std::error_code ec;
-  DIFFEVENT_CHECK(parent.empty() || fs::is_directory(parent, ec), ErrorCode::kIoError,
-                  "cannot write the {} '{}': the folder '{}' does not exist", what, path, parent.string());
-}
-
 }  // namespace
 
 TrainingData load_training_images(const std::string& folder, int channels, bool linearize_srgb) {
@@ -135,7 +116,6 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
   TrainingData out;
   out.scale = 2.0;
   out.offset = 0.0;
-  const EventIntegrator integ(IntegratorOptions::with(Thresholds::symmetric(o.c)));
   for (int i = 0; i < o.samples; ++i) {
     std::mt19937_64 rng(step_seed(o.seed, i));
     std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -158,9 +138,10 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     m.rotation_rad = o.max_rotation_rad * u(rng);
     m.zoom = 1.0 + o.max_zoom * u(rng);
     const SimulationResult sim = EventSimulator(so).simulate_motion(crop, m);
-    const Image e = integ.double_integral(sim.events, sim.exposure.t0_us, sim.exposure.t1_us);
-    const at::Tensor y = image_to_tensor(sim.blurry), x = image_to_tensor(sim.sharp);
-    const EbrdModel model(y, image_to_tensor(e), o.enhancer);
+    // The same f(E) as deblur() computes (make_ebrd_model): the prior learns what the sampler sees.
+    const EbrdModel model = make_ebrd_model(sim.blurry, sim.events, sim.exposure, Thresholds::symmetric(o.c),
+                                            DeblurOptions{}.min_integral, o.enhancer);
+    const at::Tensor x = image_to_tensor(sim.sharp);
     // Pixels whose threshold is far from the nominal one (mismatch) get an E off by orders of
     // magnitude, and r with it; the prior's domain is r in [-1/2, 1/2] (network units [-1, 1]).
     const at::Tensor r = at::nan_to_num(model.residual(x, at::zeros_like(x)), 0.0, 0.5, -0.5).clamp(-0.5, 0.5);
@@ -178,8 +159,12 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
   DIFFEVENT_CHECK(o.log_every >= 1 && o.checkpoint_every >= 0, ErrorCode::kInvalidArgument,
                   "train-prior: log_every must be >= 1 and checkpoint_every >= 0");
   DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "train-prior: no training images");
-  check_folder_for(out_path, "prior");
-  if (!o.checkpoint.empty()) check_folder_for(o.checkpoint, "checkpoint");
+  for (const std::string* p : {&out_path, &o.checkpoint}) {
+    const fs::path parent = fs::path(*p).parent_path();
+    std::error_code ec;
+    DIFFEVENT_CHECK(p->empty() || parent.empty() || fs::is_directory(parent, ec), ErrorCode::kIoError,
+                    "train-prior: cannot write '{}': the folder '{}' does not exist", *p, parent.string());
+  }
 
   // The network and its metadata (load_prior validates both and gives the usual errors).
   const PriorMetadata meta = load_prior(init_path)->metadata();
@@ -203,6 +188,8 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
   } catch (const c10::Error&) {
     throw Error(ErrorCode::kInvalidArgument, fmt::format("train-prior: device '{}' is not a device (expected cpu or cuda:N)", o.device));
   }
+  DIFFEVENT_CHECK(!device.is_cuda() || at::hasCUDA(), ErrorCode::kUnsupported,
+                  "train-prior: device '{}' needs LibTorch with CUDA and a GPU; this LibTorch has no CUDA", o.device);
   torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
   torch::jit::Module module = torch::jit::load(init_path, at::kCPU, extra);
   module.to(device);
@@ -260,9 +247,7 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     torch::serialize::OutputArchive opt;
     adam.save(opt);
     out.write("optimizer", opt);
-    const std::string tmp = temp_name(o.checkpoint);
-    out.save_to(tmp);
-    replace_atomically(tmp, o.checkpoint);
+    detail::write_atomically(o.checkpoint, [&](const std::string& tmp) { out.save_to(tmp); });
   };
   auto save_model = [&]() {
     // The EMA weights go out; the training weights come back afterwards.
@@ -284,9 +269,7 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
       md.insert(close, (empty_object ? "" : ", ") + record);
     module.train(false);
     module.to(at::kCPU);
-    const std::string tmp = temp_name(out_path);
-    module.save(tmp, {{"metadata.json", md}});
-    replace_atomically(tmp, out_path);
+    detail::write_atomically(out_path, [&](const std::string& tmp) { module.save(tmp, {{"metadata.json", md}}); });
     module.to(device);
     module.train(true);
     at::NoGradGuard no_grad;

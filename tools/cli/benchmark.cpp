@@ -14,6 +14,7 @@
 #include "diffevent/deblur.hpp"
 #include "diffevent/diffevent.hpp"
 #include "diffevent/tensor_interop.hpp"
+#include "util.hpp"
 
 namespace diffevent_cli {
 
@@ -46,14 +47,8 @@ Image prepare(const Image& photo, int factor, int x0, int y0, int width, int hei
   return out;
 }
 
-void write_json(const fs::path& path, const json& j) {
-  const fs::path tmp = path.string() + ".tmp";
-  std::ofstream(tmp) << j.dump(2) << "\n";
-  fs::rename(tmp, path);
-}
-
-// Simulates the suite: for each photo, crops_per_photo windows, each at every level.
-void make_suite(const BenchmarkArgs& a) {
+// Simulates the suite into `root`: for each photo, crops_per_photo windows, each at every level.
+void make_suite(const BenchmarkArgs& a, const fs::path& root) {
   std::vector<fs::path> files;
   std::error_code ec;
   DIFFEVENT_CHECK(fs::is_directory(a.photos, ec), ErrorCode::kIoError,
@@ -92,16 +87,16 @@ void make_suite(const BenchmarkArgs& a) {
         so.shot_noise_hz = lv.noise_hz;
         so.seed = a.seed * 7919u + static_cast<uint64_t>(index);
         const auto sim = diffevent::EventSimulator(so).simulate_motion(crop, m);
-        const fs::path dir = fs::path(a.suite) / lv.name / name;
+        const fs::path dir = root / lv.name / name;
         fs::create_directories(dir);
         diffevent::write_image((dir / "blur.pfm").string(), sim.blurry);
         diffevent::write_image((dir / "sharp.pfm").string(), sim.sharp);
         diffevent::write_events((dir / "events.npz").string(), sim.events);
-        write_json(dir / "meta.json", json{{"photo", f.filename().string()}, {"level", lv.name},
+        write_text_atomically((dir / "meta.json").string(), json{{"photo", f.filename().string()}, {"level", lv.name},
                                            {"true_threshold", kTrueC}, {"nominal_threshold", kTrueC * lv.nominal_factor},
                                            {"threshold_sigma", lv.sigma}, {"noise_hz", lv.noise_hz},
                                            {"exposure_us", {sim.exposure.t0_us, sim.exposure.t1_us}},
-                                           {"motion", {m.dx_px, m.dy_px, m.rotation_rad, m.zoom}}});
+                                           {"motion", {m.dx_px, m.dy_px, m.rotation_rad, m.zoom}}}.dump(2) + "\n");
       }
     }
   }
@@ -115,10 +110,20 @@ struct Score {
 }  // namespace
 
 int run_benchmark(const BenchmarkArgs& a) {
+  DIFFEVENT_CHECK(a.width >= 16 && a.width <= 4096 && a.height >= 12 && a.crops_per_photo >= 1 && a.steps >= 1,
+                  ErrorCode::kInvalidArgument,
+                  "benchmark: --size {} must be in [16, 4096], --crops-per-photo {} and --steps {} >= 1", a.width,
+                  a.crops_per_photo, a.steps);
   std::error_code ec;
   if (!fs::is_directory(fs::path(a.suite) / "ideal", ec)) {
+    // Made beside the target and renamed when complete: an interrupted run leaves no partial suite.
     std::cerr << fmt::format("benchmark: simulating the suite from {} into {}\n", a.photos, a.suite);
-    make_suite(a);
+    const fs::path tmp = fs::path(a.suite).string() + ".tmp";
+    fs::remove_all(tmp, ec);
+    make_suite(a, tmp);
+    fs::rename(tmp, a.suite, ec);
+    DIFFEVENT_CHECK(!ec, ErrorCode::kIoError, "benchmark: cannot move the suite into place at '{}': {}", a.suite,
+                    ec.message());
   }
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   if (!a.prior.empty()) xp = diffevent::load_prior(a.prior);
@@ -137,7 +142,14 @@ int run_benchmark(const BenchmarkArgs& a) {
     std::vector<Score> scores(methods.size());
     for (const auto& dir : samples) {
       json meta;
-      std::ifstream((dir / "meta.json").string()) >> meta;
+      try {
+        std::ifstream((dir / "meta.json").string()) >> meta;
+        (void)meta.at("exposure_us").at(1).get<int64_t>();
+        (void)meta.at("nominal_threshold").get<double>();
+      } catch (const json::exception& e) {
+        throw Error(ErrorCode::kFormatError, fmt::format("benchmark: '{}' is missing or malformed ({})",
+                                                         (dir / "meta.json").string(), e.what()));
+      }
       const Image blurry = diffevent::read_image((dir / "blur.pfm").string());
       const Image sharp = diffevent::read_image((dir / "sharp.pfm").string());
       const auto ev = diffevent::read_events((dir / "events.npz").string()).events;
@@ -166,13 +178,11 @@ int run_benchmark(const BenchmarkArgs& a) {
       });
       score(2, e2, s2);
       auto [e3, s3] = timed([&] {
-        const diffevent::EventIntegrator integ(diffevent::IntegratorOptions::with(diffevent::Thresholds::symmetric(c)));
-        const at::Tensor E = diffevent::image_to_tensor(integ.double_integral(ev, exp.t0_us, exp.t1_us)).clamp(1e-3, 1e3);  // as deblur()
-        diffevent::EbrdOptions eo;
-        eo.enhancer = diffevent::Enhancer::kGuided;
-        const at::Tensor y = diffevent::image_to_tensor(blurry);
-        const diffevent::EbrdModel model(y, E, eo);
-        return diffevent::tensor_to_image((y / model.f_e().clamp_min(1e-3)).clamp(0, 1));
+        // The f(E) deblur() uses (guided enhancer, E clamped), divided out as EDI does.
+        const diffevent::DeblurOptions d;
+        const auto model = diffevent::make_ebrd_model(blurry, ev, exp, diffevent::Thresholds::symmetric(c),
+                                                      d.min_integral, d.enhancer);
+        return diffevent::tensor_to_image((model.y() / model.f_e().clamp_min(d.min_integral)).clamp(0, 1));
       });
       score(3, e3, s3);
       diffevent::DeblurOptions dopt;
@@ -202,11 +212,7 @@ int run_benchmark(const BenchmarkArgs& a) {
   } else {
     std::cout << table;
   }
-  if (!a.report.empty()) {
-    const std::string tmp = a.report + ".tmp";
-    std::ofstream(tmp) << table;
-    fs::rename(tmp, a.report);
-  }
+  if (!a.report.empty()) write_text_atomically(a.report, table);
   return 0;
 }
 

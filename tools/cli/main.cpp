@@ -10,6 +10,7 @@
 #include <random>
 
 #include "diffevent/diffevent.hpp"
+#include "util.hpp"
 
 #ifdef DIFFEVENT_HAVE_TORCH
 #include <atomic>
@@ -27,16 +28,7 @@ using json = nlohmann::json;
 
 namespace {
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw Error(ErrorCode::kIoError, fmt::format("cannot open '{}' for writing", tmp));
-    f << text;
-    if (!f.flush()) throw Error(ErrorCode::kIoError, fmt::format("error while writing '{}'", tmp));
-  }
-  fs::rename(tmp, path);
-}
+using diffevent_cli::write_text_atomically;
 
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
