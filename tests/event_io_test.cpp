@@ -204,7 +204,29 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     // A NaN sensor_resolution attribute (was a NaN-to-int conversion).
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_nan_resolution.h5"),
                            ErrorCode::kFormatError, "sensor_resolution [nan");
+    // A chunked layout message with no dimensions (libhdf5 1.10.8 died with SIGFPE in H5Dopen2).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_libhdf5_fpe.h5"),
+                           ErrorCode::kFormatError, "dataset events/xs: chunked layout has 0 dimensions");
   }
+}
+
+TEST(EventIo, Hdf5ZeroChunkSizeIsAnErrorNotADivisionByZero) {
+  if (!hdf5_supported()) GTEST_SKIP() << "HDF5 not compiled in";
+  // Given a file written by libhdf5 whose events/xs layout message (version 3: 03 02 02, an
+  // 8-byte address, then the chunk size 5000 and the element size 2 as u32) is patched to 0.
+  test::TempDir dir;
+  write_events(dir.file("e.h5"), test::random_stream(346, 260, 5000, 1000, 3000000, 3));
+  std::string bytes = read_bytes(dir.file("e.h5"));
+  const std::string chunk_5000_of_u16("\x88\x13\0\0\x02\0\0\0", 8);
+  size_t at = std::string::npos;
+  for (size_t i = bytes.find("\x03\x02\x02"); i != std::string::npos; i = bytes.find("\x03\x02\x02", i + 1))
+    if (at == std::string::npos && bytes.compare(i + 11, 8, chunk_5000_of_u16) == 0) at = i + 11;  // xs precedes ys
+  ASSERT_NE(at, std::string::npos) << "no chunked layout message for the u16 datasets";
+  // When the chunk size becomes zero, then reading names the dataset and the problem.
+  bytes[at] = bytes[at + 1] = 0;
+  write_bytes(dir.file("zero.h5"), bytes);
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("zero.h5")), ErrorCode::kFormatError,
+                         "dataset events/xs: chunked layout has a zero size in dimension 0");
 }
 
 TEST(EventIo, FailedWriteLeavesNoFileBehind) {

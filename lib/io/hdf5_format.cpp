@@ -9,6 +9,7 @@
 #include "io/atomic_file.hpp"
 
 #include "io/event_builder.hpp"
+#include "io/hdf5_header.hpp"
 
 #ifdef DIFFEVENT_HAVE_HDF5
 #include <hdf5.h>
@@ -50,6 +51,61 @@ struct QuietHdf5 {
 };
 
 bool exists(hid_t loc, const char* path) { return H5Lexists(loc, path, H5P_DEFAULT) > 0; }
+
+// Opens a dataset after checking its object header's layout message ourselves: libhdf5 1.10.8
+// dies with SIGFPE inside H5Dopen2 on a zero chunk dimension (see io/hdf5_header.hpp).
+class DatasetOpener {
+ public:
+  DatasetOpener(hid_t file, const std::string& src) : src_(src), raw_(open_for_read(src)) {
+    Hid fcpl(H5Fget_create_plist(file), H5Pclose);
+    size_t sizeof_addr = 0, sizeof_size = 0;
+    hsize_t userblock = 0;
+    DIFFEVENT_CHECK(fcpl.ok() && H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 && H5Pget_userblock(fcpl, &userblock) >= 0,
+                    ErrorCode::kFormatError, "'{}': cannot read the HDF5 superblock (corrupt file?)", src);
+    layout_.sizeof_addr = static_cast<unsigned>(sizeof_addr);
+    layout_.sizeof_size = static_cast<unsigned>(sizeof_size);
+    layout_.base = userblock;
+  }
+
+  // Whether `name` under `loc` is a dataset (false for groups, broken links and unreadable headers).
+  bool is_dataset(hid_t loc, const char* name) const {
+    uint64_t address = 0;
+    return locate(loc, name, address) == H5O_TYPE_DATASET;
+  }
+
+  // The dataset `name` under `loc`; an invalid id when libhdf5 cannot open it.
+  hid_t open(hid_t loc, const char* name) const {
+    uint64_t address = 0;
+    const H5O_type_t type = locate(loc, name, address);
+    DIFFEVENT_CHECK(type != H5O_TYPE_UNKNOWN, ErrorCode::kFormatError, "'{}': cannot read the object header of {} (corrupt file?)",
+                    src_, name);
+    DIFFEVENT_CHECK(type == H5O_TYPE_DATASET, ErrorCode::kFormatError, "'{}': {} is not a dataset", src_, name);
+    const auto problem = hdf5_layout_problem(raw_.get(), address, layout_);
+    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError, "'{}': dataset {}: {} (corrupt file?)", src_, name, problem.value_or(""));
+    return H5Dopen2(loc, name, H5P_DEFAULT);
+  }
+
+ private:
+  // The object's type and header address; H5O_TYPE_UNKNOWN when its header cannot be read.
+  H5O_type_t locate(hid_t loc, const char* name, uint64_t& address) const {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    haddr_t addr = 0;
+    if (H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || H5VLnative_token_to_addr(loc, info.token, &addr) < 0)
+      return H5O_TYPE_UNKNOWN;
+    address = addr;
+#else
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return H5O_TYPE_UNKNOWN;
+    address = info.addr;
+#endif
+    return info.type;
+  }
+
+  std::string src_;
+  std::unique_ptr<std::FILE, FileCloser> raw_;
+  Hdf5HeaderLayout layout_;
+};
 
 size_t dataset_length(hid_t ds, const std::string& src, const char* name) {
   Hid space(H5Dget_space(ds), H5Sclose);
@@ -155,8 +211,9 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   const char* nt = utils ? "events/ts" : "events/t";
   const char* np = utils ? "events/ps" : "events/p";
   for (const char* n : {nx, ny, nt, np}) DIFFEVENT_CHECK(exists(file, n), ErrorCode::kFormatError, "'{}': dataset {} is missing", path, n);
-  Hid dx(H5Dopen2(file, nx, H5P_DEFAULT), H5Dclose), dy(H5Dopen2(file, ny, H5P_DEFAULT), H5Dclose),
-      dt(H5Dopen2(file, nt, H5P_DEFAULT), H5Dclose), dp(H5Dopen2(file, np, H5P_DEFAULT), H5Dclose);
+  DatasetOpener opener(file, path);
+  Hid dx(opener.open(file, nx), H5Dclose), dy(opener.open(file, ny), H5Dclose), dt(opener.open(file, nt), H5Dclose),
+      dp(opener.open(file, np), H5Dclose);
   for (auto [ds, name] : {std::pair<hid_t, const char*>{dx, nx}, {dy, ny}, {dt, nt}, {dp, np}}) {
     DIFFEVENT_CHECK(ds >= 0, ErrorCode::kFormatError, "'{}': cannot open dataset {} (corrupt file?)", path, name);
     check_storage(ds, path, name);
@@ -169,7 +226,7 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   int64_t t_offset = 0;
   // DSEC stores t_offset as a scalar dataset; some writers use a root attribute.
   if (dsec && !read_attr_int64(file, "t_offset", t_offset) && exists(file, "t_offset")) {
-    Hid d(H5Dopen2(file, "t_offset", H5P_DEFAULT), H5Dclose);
+    Hid d(opener.open(file, "t_offset"), H5Dclose);
     DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0, ErrorCode::kFormatError,
                     "'{}': cannot read t_offset", path);
   }
@@ -226,7 +283,8 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
         if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0) names.emplace_back(name);
       }
       for (const auto& name : names) {
-        Hid d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
+        if (!opener.is_dataset(g, name.c_str())) continue;
+        Hid d(opener.open(g, name.c_str()), H5Dclose);
         if (!d.ok()) continue;
         int64_t s_us = 0, e_us = 0;
         std::vector<double> s, e;

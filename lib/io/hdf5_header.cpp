@@ -1,0 +1,178 @@
+#include "io/hdf5_header.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <vector>
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+namespace {
+
+constexpr uint16_t kMsgLayout = 0x0008;
+constexpr uint16_t kMsgContinuation = 0x0010;
+constexpr unsigned kMaxLayoutDims = 33;  // H5O_LAYOUT_NDIMS: rank (at most 32) + element size
+constexpr uint64_t kMaxBlockBytes = 1u << 20;
+constexpr int kMaxBlocks = 64;
+
+// Little-endian unsigned integer of `n` (1..8) bytes.
+uint64_t le(const uint8_t* p, unsigned n) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+class HeaderReader {
+ public:
+  HeaderReader(std::FILE* f, const Hdf5HeaderLayout& l) : f_(f), l_(l) {
+    if (std::fseek(f_, 0, SEEK_END) == 0) {
+      const long end = std::ftell(f_);
+      size_ = end < 0 ? 0 : static_cast<uint64_t>(end);
+    }
+  }
+
+  // Bytes [address, address + n) of the file (address relative to the base), or nullopt.
+  std::optional<std::vector<uint8_t>> read(uint64_t address, uint64_t n) const {
+    const uint64_t off = l_.base + address;
+    if (off < address || n > kMaxBlockBytes || off > size_ || n > size_ - off) return std::nullopt;
+    std::vector<uint8_t> buf(static_cast<size_t>(n));
+    if (std::fseek(f_, static_cast<long>(off), SEEK_SET) != 0) return std::nullopt;
+    if (n > 0 && std::fread(buf.data(), 1, buf.size(), f_) != buf.size()) return std::nullopt;
+    return buf;
+  }
+
+  std::optional<std::string> run(uint64_t address) {
+    auto sig = read(address, 4);
+    if (!sig) return fmt::format("object header at address {} lies outside the file", address);
+    if (std::memcmp(sig->data(), "OHDR", 4) == 0) return run_v2(address);
+    if ((*sig)[0] == 1) return run_v1(address);
+    return fmt::format("object header at address {} has unknown version {}", address, (*sig)[0]);
+  }
+
+ private:
+  struct Block {
+    uint64_t address, length;
+  };
+
+  std::optional<std::string> run_v1(uint64_t address) {
+    auto prefix = read(address, 16);
+    if (!prefix) return fmt::format("object header at address {} is truncated", address);
+    std::vector<Block> blocks{{address + 16, le(prefix->data() + 8, 4)}};
+    for (size_t b = 0; b < blocks.size(); ++b) {
+      if (b >= kMaxBlocks) return std::string("object header has too many continuation blocks");
+      auto buf = read(blocks[b].address, blocks[b].length);
+      if (!buf) return fmt::format("object header block at address {} ({} bytes) runs past the end of the file", blocks[b].address, blocks[b].length);
+      size_t pos = 0;
+      while (pos + 8 <= buf->size()) {
+        const uint8_t* m = buf->data() + pos;
+        const uint16_t type = static_cast<uint16_t>(le(m, 2));
+        const size_t size = static_cast<size_t>(le(m + 2, 2));
+        const uint8_t flags = m[4];
+        if (size > buf->size() - pos - 8) return fmt::format("object header message of type {} runs past its block", type);
+        if (auto p = message(type, flags, m + 8, size, blocks)) return p;
+        pos += 8 + size;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::string> run_v2(uint64_t address) {
+    auto head = read(address, 6 + 16 + 4 + 8);
+    if (!head) head = read(address, 7);  // a tiny header near the end of the file
+    if (!head) return fmt::format("object header at address {} is truncated", address);
+    const uint8_t flags = (*head)[5];
+    size_t pos = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
+    const unsigned width = 1u << (flags & 0x03);
+    if (pos + width > head->size()) return fmt::format("object header at address {} is truncated", address);
+    // Chunk #0 holds messages and a gap; its 4-byte checksum follows. A continuation block is
+    // "OCHK", messages and gap, checksum; its length counts all of them.
+    std::vector<Block> blocks{{address + pos + width, le(head->data() + pos, width)}};
+    const unsigned header_bytes = (flags & 0x04) ? 6 : 4;  // creation order tracked
+    for (size_t b = 0; b < blocks.size(); ++b) {
+      if (b >= kMaxBlocks) return std::string("object header has too many continuation blocks");
+      auto buf = read(blocks[b].address, blocks[b].length);
+      if (!buf) return fmt::format("object header block at address {} ({} bytes) runs past the end of the file", blocks[b].address, blocks[b].length);
+      size_t pos_b = 0, end = buf->size();
+      if (b > 0) {
+        if (end < 8 || std::memcmp(buf->data(), "OCHK", 4) != 0) return fmt::format("continuation block at address {} has no OCHK signature", blocks[b].address);
+        pos_b = 4;
+        end -= 4;
+      }
+      while (pos_b + header_bytes <= end) {
+        const uint8_t* m = buf->data() + pos_b;
+        const uint16_t type = m[0];
+        const size_t size = static_cast<size_t>(le(m + 1, 2));
+        const uint8_t mflags = m[3];
+        if (size > end - pos_b - header_bytes) return fmt::format("object header message of type {} runs past its block", type);
+        if (auto p = message(type, mflags, m + header_bytes, size, blocks)) return p;
+        pos_b += header_bytes + size;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n, std::vector<Block>& blocks) const {
+    if (flags & 0x02) return std::nullopt;  // shared: the data is a reference, not the message
+    if (type == kMsgContinuation) {
+      if (n < l_.sizeof_addr + l_.sizeof_size) return std::string("continuation message is truncated");
+      blocks.push_back({le(d, l_.sizeof_addr), le(d + l_.sizeof_addr, l_.sizeof_size)});
+      return std::nullopt;
+    }
+    if (type == kMsgLayout) return layout(d, n);
+    return std::nullopt;
+  }
+
+  // Data layout message, versions 1 to 4 (the spec's section IV.A.2.i).
+  std::optional<std::string> layout(const uint8_t* d, size_t n) const {
+    if (n < 2) return std::string("layout message is truncated");
+    const unsigned version = d[0];
+    unsigned cls, ndims, width = 4;
+    size_t pos;
+    if (version == 1 || version == 2) {
+      if (n < 8) return std::string("layout message is truncated");
+      ndims = d[1];
+      cls = d[2];
+      pos = 8 + (cls != 0 ? l_.sizeof_addr : 0);
+    } else if (version == 3) {
+      cls = d[1];
+      if (cls != 2) return std::nullopt;
+      if (n < 3) return std::string("layout message is truncated");
+      ndims = d[2];
+      pos = 3 + l_.sizeof_addr;
+    } else if (version == 4) {
+      cls = d[1];
+      if (cls != 2) return std::nullopt;
+      if (n < 5) return std::string("layout message is truncated");
+      ndims = d[3];
+      width = d[4];
+      pos = 5;
+      if (width < 1 || width > 8) return fmt::format("chunked layout encodes its dimensions in {} bytes", width);
+    } else {
+      return fmt::format("layout message has unknown version {}", version);
+    }
+    if (cls != 2) return std::nullopt;
+    if (ndims < 2 || ndims > kMaxLayoutDims) return fmt::format("chunked layout has {} dimensions (expected 2 to {})", ndims, kMaxLayoutDims);
+    if (pos + static_cast<size_t>(ndims) * width > n) return std::string("chunked layout message is truncated");
+    for (unsigned i = 0; i < ndims; ++i) {
+      if (le(d + pos + static_cast<size_t>(i) * width, width) == 0) return fmt::format("chunked layout has a zero size in dimension {}", i);
+    }
+    return std::nullopt;
+  }
+
+  std::FILE* f_;
+  Hdf5HeaderLayout l_;
+  uint64_t size_ = 0;
+};
+
+}  // namespace
+
+std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address, const Hdf5HeaderLayout& layout) {
+  if (layout.sizeof_addr < 2 || layout.sizeof_addr > 8 || layout.sizeof_size < 2 || layout.sizeof_size > 8)
+    return fmt::format("superblock sizes of offsets/lengths {}/{} are invalid", layout.sizeof_addr, layout.sizeof_size);
+  return HeaderReader(file, layout).run(address);
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent

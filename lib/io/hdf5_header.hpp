@@ -1,0 +1,33 @@
+// A small, bounded reader of HDF5 object headers (format spec, section IV.A), used to vet a
+// dataset's storage layout before libhdf5 opens it. libhdf5 1.10.8 (Debian bookworm) divides by
+// the chunk dimensions of a layout message while opening a dataset (H5D__chunk_set_info,
+// HDFGroup/hdf5 issue #578), so a corrupt file with a zero chunk dimension kills the process
+// with SIGFPE inside H5Dopen2. Reading the layout message ourselves first turns that into an
+// error. Needs no libhdf5, so it is unit-tested on hand-made headers.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+namespace diffevent {
+inline namespace v1 {
+namespace detail {
+
+struct Hdf5HeaderLayout {
+  unsigned sizeof_addr = 8;  // "size of offsets" from the superblock
+  unsigned sizeof_size = 8;  // "size of lengths" from the superblock
+  uint64_t base = 0;         // base address (the user block size): file offset of address 0
+};
+
+// Walks the object header at `address` (v1 or v2, following continuation blocks) in `file` and
+// checks every data layout message (type 0x0008). Returns a description of the first problem
+// (a chunk dimension of zero, a dimensionality out of range, an unknown layout version, a
+// message or block running past its end or past the end of the file), or nullopt when the
+// header is well formed. Reads at most 64 blocks of at most 1 MiB each.
+std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address, const Hdf5HeaderLayout& layout);
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace diffevent
