@@ -52,54 +52,65 @@ struct QuietHdf5 {
 
 bool exists(hid_t loc, const char* path) { return H5Lexists(loc, path, H5P_DEFAULT) > 0; }
 
-// Opens a dataset after checking its object header's layout message ourselves: libhdf5 1.10.8
-// dies with SIGFPE inside H5Dopen2 on a zero chunk dimension (see io/hdf5_header.hpp).
-class DatasetOpener {
+// libhdf5 trusts the sizes in a file's object headers: 1.10.8 allocates whatever an object
+// header claims (a corrupt size: gigabytes, inside H5Fopen) and divides by the chunk
+// dimensions of a layout message (a zero: SIGFPE inside H5Dopen2). So every object header is
+// walked by our own bounded reader (io/hdf5_header.hpp) before libhdf5 touches it: the root
+// group's before H5Fopen, every other object's at the address its link names, found with
+// H5Lget_info (which reads the parent group only).
+class HeaderVetting {
  public:
-  DatasetOpener(hid_t file, const std::string& src) : src_(src), raw_(open_for_read(src)) {
-    Hid fcpl(H5Fget_create_plist(file), H5Pclose);
-    size_t sizeof_addr = 0, sizeof_size = 0;
-    hsize_t userblock = 0;
-    DIFFEVENT_CHECK(fcpl.ok() && H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) >= 0 && H5Pget_userblock(fcpl, &userblock) >= 0,
-                    ErrorCode::kFormatError, "'{}': cannot read the HDF5 superblock (corrupt file?)", src);
-    layout_.sizeof_addr = static_cast<unsigned>(sizeof_addr);
-    layout_.sizeof_size = static_cast<unsigned>(sizeof_size);
-    layout_.base = userblock;
+  explicit HeaderVetting(const std::string& src) : src_(src), raw_(open_for_read(src)) {
+    const auto sb = hdf5_superblock(raw_.get());
+    if (!sb) return;  // no superblock: H5Fopen reports the file as unreadable
+    layout_ = sb->layout;
+    check(sb->root_address, "the root group");
   }
 
-  // Whether `name` under `loc` is a dataset (false for groups, broken links and unreadable headers).
+  // Vets the object that `path` (relative to loc) links to; false when no hard link exists.
+  bool vet(hid_t loc, const char* path) const {
+    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0) return false;
+    uint64_t address = 0;
+#if H5_VERSION_GE(1, 12, 0)
+    H5L_info2_t info;
+    haddr_t addr = 0;
+    if (H5Lget_info2(loc, path, &info, H5P_DEFAULT) < 0) return false;
+    DIFFEVENT_CHECK(info.type == H5L_TYPE_HARD && H5VLnative_token_to_addr(loc, info.u.token, &addr) >= 0, ErrorCode::kFormatError,
+                    "'{}': {} is not a hard link (external and soft links are not followed)", src_, path);
+    address = addr;
+#else
+    H5L_info_t info;
+    if (H5Lget_info(loc, path, &info, H5P_DEFAULT) < 0) return false;
+    DIFFEVENT_CHECK(info.type == H5L_TYPE_HARD, ErrorCode::kFormatError,
+                    "'{}': {} is not a hard link (external and soft links are not followed)", src_, path);
+    address = info.u.address;
+#endif
+    check(address, path);
+    return true;
+  }
+
+  // Whether `name` under `loc` is a dataset (vetted first).
   bool is_dataset(hid_t loc, const char* name) const {
-    uint64_t address = 0;
-    return locate(loc, name, address) == H5O_TYPE_DATASET;
+    if (!vet(loc, name)) return false;
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    return H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == H5O_TYPE_DATASET;
+#else
+    H5O_info_t info;
+    return H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == H5O_TYPE_DATASET;
+#endif
   }
 
-  // The dataset `name` under `loc`; an invalid id when libhdf5 cannot open it.
+  // The dataset `name` under `loc`, vetted; an invalid id when libhdf5 cannot open it.
   hid_t open(hid_t loc, const char* name) const {
-    uint64_t address = 0;
-    const H5O_type_t type = locate(loc, name, address);
-    DIFFEVENT_CHECK(type != H5O_TYPE_UNKNOWN, ErrorCode::kFormatError, "'{}': cannot read the object header of {} (corrupt file?)",
-                    src_, name);
-    DIFFEVENT_CHECK(type == H5O_TYPE_DATASET, ErrorCode::kFormatError, "'{}': {} is not a dataset", src_, name);
-    const auto problem = hdf5_layout_problem(raw_.get(), address, layout_);
-    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError, "'{}': dataset {}: {} (corrupt file?)", src_, name, problem.value_or(""));
+    DIFFEVENT_CHECK(is_dataset(loc, name), ErrorCode::kFormatError, "'{}': {} is missing or not a dataset", src_, name);
     return H5Dopen2(loc, name, H5P_DEFAULT);
   }
 
  private:
-  // The object's type and header address; H5O_TYPE_UNKNOWN when its header cannot be read.
-  H5O_type_t locate(hid_t loc, const char* name, uint64_t& address) const {
-#if H5_VERSION_GE(1, 12, 0)
-    H5O_info2_t info;
-    haddr_t addr = 0;
-    if (H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || H5VLnative_token_to_addr(loc, info.token, &addr) < 0)
-      return H5O_TYPE_UNKNOWN;
-    address = addr;
-#else
-    H5O_info_t info;
-    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return H5O_TYPE_UNKNOWN;
-    address = info.addr;
-#endif
-    return info.type;
+  void check(uint64_t address, const char* what) const {
+    const auto problem = hdf5_layout_problem(raw_.get(), address, layout_);
+    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError, "'{}': {}: {} (corrupt file?)", src_, what, problem.value_or(""));
   }
 
   std::string src_;
@@ -199,11 +210,12 @@ void write_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
 
 EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   QuietHdf5 quiet;
-  { std::unique_ptr<std::FILE, FileCloser> probe(open_for_read(path)); }
+  const HeaderVetting vetting(path);  // also reports a missing or unreadable file
   Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   DIFFEVENT_CHECK(file.ok(), ErrorCode::kFormatError, "'{}': not a readable HDF5 file (corrupt or truncated)", path);
-  const bool utils = exists(file, "events") && exists(file, "events/xs");
-  const bool dsec = exists(file, "events") && exists(file, "events/x") && exists(file, "events/t");
+  const bool has_events = vetting.vet(file, "events");
+  const bool utils = has_events && exists(file, "events/xs");
+  const bool dsec = has_events && exists(file, "events/x") && exists(file, "events/t");
   DIFFEVENT_CHECK(utils || dsec, ErrorCode::kFormatError,
                   "'{}': HDF5 file has no events/xs, ys, ts, ps (event_utils/EFNet) or events/x, y, t, p (DSEC)", path);
   const char* nx = utils ? "events/xs" : "events/x";
@@ -211,9 +223,8 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   const char* nt = utils ? "events/ts" : "events/t";
   const char* np = utils ? "events/ps" : "events/p";
   for (const char* n : {nx, ny, nt, np}) DIFFEVENT_CHECK(exists(file, n), ErrorCode::kFormatError, "'{}': dataset {} is missing", path, n);
-  DatasetOpener opener(file, path);
-  Hid dx(opener.open(file, nx), H5Dclose), dy(opener.open(file, ny), H5Dclose), dt(opener.open(file, nt), H5Dclose),
-      dp(opener.open(file, np), H5Dclose);
+  Hid dx(vetting.open(file, nx), H5Dclose), dy(vetting.open(file, ny), H5Dclose), dt(vetting.open(file, nt), H5Dclose),
+      dp(vetting.open(file, np), H5Dclose);
   for (auto [ds, name] : {std::pair<hid_t, const char*>{dx, nx}, {dy, ny}, {dt, nt}, {dp, np}}) {
     DIFFEVENT_CHECK(ds >= 0, ErrorCode::kFormatError, "'{}': cannot open dataset {} (corrupt file?)", path, name);
     check_storage(ds, path, name);
@@ -226,7 +237,7 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   int64_t t_offset = 0;
   // DSEC stores t_offset as a scalar dataset; some writers use a root attribute.
   if (dsec && !read_attr_int64(file, "t_offset", t_offset) && exists(file, "t_offset")) {
-    Hid d(opener.open(file, "t_offset"), H5Dclose);
+    Hid d(vetting.open(file, "t_offset"), H5Dclose);
     DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0, ErrorCode::kFormatError,
                     "'{}': cannot read t_offset", path);
   }
@@ -273,7 +284,7 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   EventFile out;
   out.events = b.finish(&out.size_inferred);
   // The first image and its exposure, when present.
-  if (exists(file, "images")) {
+  if (vetting.vet(file, "images")) {
     Hid g(H5Gopen2(file, "images", H5P_DEFAULT), H5Gclose);
     H5G_info_t info;
     if (g.ok() && H5Gget_info(g, &info) >= 0 && info.nlinks > 0) {
@@ -283,8 +294,8 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
         if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0) names.emplace_back(name);
       }
       for (const auto& name : names) {
-        if (!opener.is_dataset(g, name.c_str())) continue;
-        Hid d(opener.open(g, name.c_str()), H5Dclose);
+        if (!vetting.is_dataset(g, name.c_str())) continue;
+        Hid d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);  // vetted by is_dataset
         if (!d.ok()) continue;
         int64_t s_us = 0, e_us = 0;
         std::vector<double> s, e;

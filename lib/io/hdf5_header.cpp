@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -166,6 +167,50 @@ class HeaderReader {
 };
 
 }  // namespace
+
+std::optional<Hdf5Superblock> hdf5_superblock(std::FILE* file) {
+  static const uint8_t kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (std::fseek(file, 0, SEEK_END) != 0) return std::nullopt;
+  const long end = std::ftell(file);
+  if (end < 0) return std::nullopt;
+  const uint64_t size = static_cast<uint64_t>(end);
+  for (uint64_t at = 0; at + 8 <= size; at = at == 0 ? 512 : 2 * at) {
+    uint8_t buf[128] = {};
+    const uint64_t n = std::min<uint64_t>(sizeof buf, size - at);
+    if (std::fseek(file, static_cast<long>(at), SEEK_SET) != 0 || std::fread(buf, 1, n, file) != n) return std::nullopt;
+    if (std::memcmp(buf, kSignature, 8) != 0) continue;
+    Hdf5Superblock sb;
+    const unsigned version = buf[8];
+    size_t pos;
+    if (version <= 1) {
+      // Versions 0/1: versions of parts, sizes at 13/14, node K values, flags; version 1 adds 4
+      // bytes. Then base, free-space, end-of-file and driver addresses, then the root group's
+      // symbol table entry (link name offset, object header address, ...).
+      if (n < 24) return std::nullopt;
+      sb.layout.sizeof_addr = buf[13];
+      sb.layout.sizeof_size = buf[14];
+      pos = 24 + (version == 1 ? 4 : 0);
+      const unsigned o = sb.layout.sizeof_addr;
+      if (o < 2 || o > 8 || pos + 6 * o > n) return std::nullopt;
+      sb.root_address = le(buf + pos + 5 * o, o);
+    } else if (version <= 3) {
+      // Versions 2/3: sizes at 9/10, flags, then base, extension, end-of-file and root group
+      // object header addresses.
+      sb.layout.sizeof_addr = buf[9];
+      sb.layout.sizeof_size = buf[10];
+      const unsigned o = sb.layout.sizeof_addr;
+      pos = 12;
+      if (o < 2 || o > 8 || pos + 4 * o > n) return std::nullopt;
+      sb.root_address = le(buf + pos + 3 * o, o);
+    } else {
+      return std::nullopt;
+    }
+    if (sb.layout.sizeof_size < 2 || sb.layout.sizeof_size > 8) return std::nullopt;
+    sb.layout.base = at;  // addresses count from the superblock (after any user block)
+    return sb;
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address, const Hdf5HeaderLayout& layout) {
   if (layout.sizeof_addr < 2 || layout.sizeof_addr > 8 || layout.sizeof_size < 2 || layout.sizeof_size > 8)

@@ -28,6 +28,14 @@ struct Hdf5HeaderLayout {
 // header is well formed. Reads at most 64 blocks of at most 1 MiB each.
 std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address, const Hdf5HeaderLayout& layout);
 
+/// The superblock (versions 0 to 3, at offset 0, 512, 1024, ...): sizes, base address and the
+/// root group's object header address. nullopt when none is found or it is truncated.
+struct Hdf5Superblock {
+  Hdf5HeaderLayout layout;
+  uint64_t root_address = 0;
+};
+std::optional<Hdf5Superblock> hdf5_superblock(std::FILE* file);
+
 }  // namespace detail
 }  // namespace v1
 }  // namespace diffevent

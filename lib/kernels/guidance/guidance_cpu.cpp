@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "diffevent/error.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/guidance/guidance.hpp"
 
 // Row loops are compiled twice and picked at run time (AVX2+FMA where the CPU has it, the
@@ -33,32 +34,16 @@ DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt, cons
                                    const float* __restrict__ var, bool var_scalar, const GuidanceParams& p,
                                    float* __restrict__ X, float* __restrict__ inv_cur) {
   // Writes the guided X and 1 / curvature (one division per element; 1/var hoisted when scalar).
-  const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s;
-  const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
+  const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s, lo = clip_lo(p), hi = clip_hi(p);
   if (var_scalar && !R) {
     const float iv = 1.f / var[0];
-    for (int64_t j = 0; j < W; ++j) {
-      const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
-      const float ic = 1.f / (iv + s2 * fe[j] * fe[j]);
-      X[j] = (0.5f * (x0 + 1.f) * iv + s2 * fe[j] * y[j]) * ic;
-      inv_cur[j] = ic;
-    }
+    for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
   } else if (var_scalar) {
     const float iv = 1.f / var[0];
-    for (int64_t j = 0; j < W; ++j) {
-      const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
-      const float ic = 1.f / (iv + s2 * fe[j] * fe[j]);
-      X[j] = (0.5f * (x0 + 1.f) * iv + s2 * fe[j] * (y[j] - R[j])) * ic;
-      inv_cur[j] = ic;
-    }
+    for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j] - R[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
   } else {
-    for (int64_t j = 0; j < W; ++j) {
-      const float x0 = std::min(std::max(a * xt[j] - b * eps[j], lo), hi);
-      const float iv = 1.f / var[j];
-      const float ic = 1.f / (iv + s2 * fe[j] * fe[j]);
-      X[j] = (0.5f * (x0 + 1.f) * iv + s2 * fe[j] * (y[j] - (R ? R[j] : 0.f))) * ic;
-      inv_cur[j] = ic;
-    }
+    for (int64_t j = 0; j < W; ++j)
+      X[j] = prox_x(xt[j], eps[j], y[j] - (R ? R[j] : 0.f), fe[j], 1.f / var[j], a, b, s2, lo, hi, &inv_cur[j]);
   }
 }
 
@@ -69,58 +54,36 @@ DIFFEVENT_ROW_CLONES void normal_row(int64_t W, const float* __restrict__ X, con
   const float e2 = eps * eps;
   const int64_t body = W - 1;
   if (has_d) {
-    for (int64_t j = 0; j < body; ++j) {
-      const float gx = X[j + 1] - X[j], gy = Xd[j] - X[j];
-      const float inv = 1.f / std::sqrt(gx * gx + gy * gy + e2);
-      px[j] = gx * inv;
-      py[j] = gy * inv;
-    }
+    for (int64_t j = 0; j < body; ++j) tv_normal(X[j + 1] - X[j], Xd[j] - X[j], e2, &px[j], &py[j]);
   } else {
-    for (int64_t j = 0; j < body; ++j) {
-      const float gx = X[j + 1] - X[j];
-      const float inv = 1.f / std::sqrt(gx * gx + e2);
-      px[j] = gx * inv;
-      py[j] = 0.f;
-    }
+    for (int64_t j = 0; j < body; ++j) tv_normal(X[j + 1] - X[j], 0.f, e2, &px[j], &py[j]);
   }
-  const float gy = has_d ? Xd[body] - X[body] : 0.f;
-  px[body] = 0.f;
-  py[body] = gy / std::sqrt(gy * gy + e2);
+  tv_normal(0.f, has_d ? Xd[body] - X[body] : 0.f, e2, &px[body], &py[body]);
 }
 
-// X - lambda / curvature * (px(j-1) - px(j) + py_prev(j) - py(j)) for a row (py_prev null on
-// the first row).
+// The TV update of a row (py_prev null on the first row, where the normals above are 0).
 DIFFEVENT_ROW_CLONES void tv_row(int64_t W, const float* __restrict__ X, const float* __restrict__ icur,
                                  const float* __restrict__ px, const float* __restrict__ py,
                                  const float* __restrict__ py_prev, float lambda, float* __restrict__ out) {
-  out[0] = X[0] - lambda * icur[0] * (-px[0] + (py_prev ? py_prev[0] : 0.f) - py[0]);
+  out[0] = tv_update(X[0], icur[0], lambda, 0.f, px[0], py_prev ? py_prev[0] : 0.f, py[0]);
   if (py_prev) {
-    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda * icur[j] * (px[j - 1] - px[j] + py_prev[j] - py[j]);
+    for (int64_t j = 1; j < W; ++j) out[j] = tv_update(X[j], icur[j], lambda, px[j - 1], px[j], py_prev[j], py[j]);
   } else {
-    for (int64_t j = 1; j < W; ++j) out[j] = X[j] - lambda * icur[j] * (px[j - 1] - px[j] - py[j]);
+    for (int64_t j = 1; j < W; ++j) out[j] = tv_update(X[j], icur[j], lambda, px[j - 1], px[j], 0.f, py[j]);
   }
 }
 
-// x_{t-1} for a row; the loop-invariant cases (last step, learned variance) are split so the
-// common loop is a plain fused multiply-add chain.
+// x_{t-1} for a row; the loop-invariant cases (last step, fixed variance) are split so the
+// common loop is a plain fused multiply-add chain (the same formula as reverse_step).
 DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
              const float* __restrict__ v, const float* __restrict__ icur, const GuidanceParams& p, float* __restrict__ out) {
-  const float c1 = p.c1, c2 = p.c2, sigma = p.sigma;
-  const float lo = p.clip ? -1.f : -3.0e38f, hi = p.clip ? 1.f : 3.0e38f;
-  if (p.analytic) {
-    const float bt = p.beta_tilde;
-    for (int64_t j = 0; j < W; ++j) {
-      const float s2 = bt + c1 * c1 * 4.f * icur[j];
-      out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j] + std::sqrt(s2) * z[j];
-    }
-    return;
-  }
-  if (p.last || (!p.learned && !z)) {
-    for (int64_t j = 0; j < W; ++j) out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j];
-  } else if (!p.learned) {
-    for (int64_t j = 0; j < W; ++j) out[j] = c1 * std::min(std::max(2.f * X[j] - 1.f, lo), hi) + c2 * xt[j] + sigma * z[j];
+  const float c1 = p.c1, c2 = p.c2, sigma = p.sigma, lo = clip_lo(p), hi = clip_hi(p);
+  if (p.analytic || p.learned) {
+    for (int64_t j = 0; j < W; ++j) out[j] = x_out(X[j], xt[j], z ? z[j] : 0.f, v ? v[j] : 0.f, icur[j], p);
+  } else if (p.last || !z) {
+    for (int64_t j = 0; j < W; ++j) out[j] = c1 * clampf(2.f * X[j] - 1.f, lo, hi) + c2 * xt[j];
   } else {
-    for (int64_t j = 0; j < W; ++j) out[j] = x_prev(X[j], xt[j], z[j], v[j], p);
+    for (int64_t j = 0; j < W; ++j) out[j] = c1 * clampf(2.f * X[j] - 1.f, lo, hi) + c2 * xt[j] + sigma * z[j];
   }
 }
 
@@ -177,42 +140,72 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
 
 }  // namespace
 
-at::Tensor fused_x_step(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& y, const at::Tensor& fe,
-                        const at::Tensor& R, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
+at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, const at::Tensor& y_in, const at::Tensor& fe_in,
+                        const at::Tensor& R_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
                         const GuidanceParams& p) {
-  DIFFEVENT_CHECK(x_t.dim() == 4 && x_t.scalar_type() == at::kFloat && x_t.is_contiguous(),
-                  ErrorCode::kInternal, "fused_x_step: x_t must be contiguous float [N,C,H,W]");
+  DIFFEVENT_CHECK(x_t_in.dim() == 4 && x_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
+                  "fused_x_step: x_t must be float [N,C,H,W]");
+  const at::Tensor x_t = x_t_in.contiguous(), eps = dense(eps_in), y = dense(y_in), fe = dense(fe_in), R = dense(R_in),
+                   var = dense(var_in), z = dense(z_in), v = dense(v_in);
   const int64_t N = x_t.size(0), C = x_t.size(1), H = x_t.size(2), W = x_t.size(3), n = N * C * H * W;
   auto ok = [&](const at::Tensor& t, int64_t numel) {
-    return t.defined() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() == numel && t.device() == x_t.device();
+    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel && t.device() == x_t.device();
   };
   DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
                       ((p.last && !p.analytic) || ok(z, n)) && (!p.learned || ok(v, n)),
-                  ErrorCode::kInternal, "fused_x_step: inconsistent inputs");
-  DIFFEVENT_CHECK(x_t.device().is_cpu(), ErrorCode::kUnsupported,
-                  "fused_x_step: the CUDA kernel is not built in this version; use the CPU device");
+                  ErrorCode::kInternal, "fused_x_step: inconsistent inputs (sizes, dtype or device)");
   at::Tensor out = at::empty_like(x_t);
-  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
-             R.defined() ? R.data_ptr<float>() : nullptr, var.data_ptr<float>(), var.numel() == 1,
-             (p.last && !p.analytic) ? nullptr : z.data_ptr<float>(), p.learned ? v.data_ptr<float>() : nullptr, p, out.data_ptr<float>());
+  const float* Rp = R.defined() ? R.data_ptr<float>() : nullptr;
+  const float* zp = (p.last && !p.analytic) ? nullptr : z.data_ptr<float>();
+  const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
+  if (x_t.is_cuda()) {
+#ifdef DIFFEVENT_HAVE_CUDA
+    const cuda::XStepArgs a{N, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
+                            Rp, var.data_ptr<float>(), var.numel() == 1, zp, vp, out.data_ptr<float>()};
+    DIFFEVENT_CHECK(p.lambda_tv <= 0.f || N * C <= 65535, ErrorCode::kInvalidArgument,
+                    "fused_x_step: at most 65535 frames x channels per CUDA launch, got {}", N * C);
+    const CudaContext ctx(x_t);
+    check_launch(p.lambda_tv > 0.f ? cuda::launch_x_step<true>(a, p, ctx.stream) : cuda::launch_x_step<false>(a, p, ctx.stream),
+                 "fused_x_step");
+    return out;
+#else
+    throw Error(ErrorCode::kUnsupported, "fused_x_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
+#endif
+  }
+  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(), Rp,
+             var.data_ptr<float>(), var.numel() == 1, zp, vp, p, out.data_ptr<float>());
   return out;
 }
 
-at::Tensor fused_r_step(const at::Tensor& r_t, const at::Tensor& R_hat, const at::Tensor& y, const at::Tensor& fe,
-                        const at::Tensor& Xs, const at::Tensor& var, const at::Tensor& z, const at::Tensor& v,
+at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in, const at::Tensor& y_in, const at::Tensor& fe_in,
+                        const at::Tensor& Xs_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
                         float s_r, float lambda_l1, const GuidanceParams& p) {
-  DIFFEVENT_CHECK(r_t.dim() == 4 && r_t.scalar_type() == at::kFloat && r_t.is_contiguous(), ErrorCode::kInternal,
-                  "fused_r_step: r_t must be contiguous float [N,C,H,W]");
+  DIFFEVENT_CHECK(r_t_in.dim() == 4 && r_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
+                  "fused_r_step: r_t must be float [N,C,H,W]");
+  const at::Tensor r_t = r_t_in.contiguous(), R_hat = dense(R_hat_in), y = dense(y_in), fe = dense(fe_in), Xs = dense(Xs_in),
+                   var = dense(var_in), z = dense(z_in), v = dense(v_in);
   const int64_t N = r_t.size(0), C = r_t.size(1), plane = r_t.size(2) * r_t.size(3), n = r_t.numel();
   auto ok = [&](const at::Tensor& t, int64_t numel) {
-    return t.defined() && t.scalar_type() == at::kFloat && t.is_contiguous() && t.numel() == numel && t.device() == r_t.device();
+    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel && t.device() == r_t.device();
   };
   DIFFEVENT_CHECK(ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && ok(Xs, n) && (ok(var, 1) || ok(var, n)) &&
                       (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
-                  ErrorCode::kInternal, "fused_r_step: inconsistent inputs");
-  DIFFEVENT_CHECK(r_t.device().is_cpu(), ErrorCode::kUnsupported,
-                  "fused_r_step: the CUDA kernel is not built in this version; use the CPU device");
+                  ErrorCode::kInternal, "fused_r_step: inconsistent inputs (sizes, dtype or device)");
   at::Tensor out = at::empty_like(r_t);
+  const float* zp = p.last ? nullptr : z.data_ptr<float>();
+  const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
+  if (r_t.is_cuda()) {
+#ifdef DIFFEVENT_HAVE_CUDA
+    const cuda::RStepArgs a{N, C, r_t.size(2), r_t.size(3), r_t.data_ptr<float>(), R_hat.data_ptr<float>(), y.data_ptr<float>(),
+                            fe.data_ptr<float>(), Xs.data_ptr<float>(), var.data_ptr<float>(), var.numel() == 1, zp, vp,
+                            out.data_ptr<float>()};
+    const CudaContext ctx(r_t);
+    check_launch(cuda::launch_r_step(a, s_r, lambda_l1, p, ctx.stream), "fused_r_step");
+    return out;
+#else
+    throw Error(ErrorCode::kUnsupported, "fused_r_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
+#endif
+  }
   const float* __restrict__ rt = r_t.data_ptr<float>();
   const float* __restrict__ Rh = R_hat.data_ptr<float>();
   const float* __restrict__ yy = y.data_ptr<float>();
@@ -220,8 +213,8 @@ at::Tensor fused_r_step(const at::Tensor& r_t, const at::Tensor& R_hat, const at
   const float* __restrict__ xs = Xs.data_ptr<float>();
   const float* __restrict__ vr = var.data_ptr<float>();
   const bool var_scalar = var.numel() == 1;
-  const float* __restrict__ zz = p.last ? nullptr : z.data_ptr<float>();
-  const float* __restrict__ vv = p.learned ? v.data_ptr<float>() : nullptr;
+  const float* __restrict__ zz = zp;
+  const float* __restrict__ vv = vp;
   float* __restrict__ o = out.data_ptr<float>();
   at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
     for (int64_t pc = begin; pc < end; ++pc) {

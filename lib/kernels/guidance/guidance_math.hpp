@@ -1,13 +1,8 @@
 #pragma once
-// Per-pixel math of the proximal x step (docs/sampler.md), written once for the CPU kernel and
-// its future CUDA twin: no LibTorch, no allocation, host/device inline functions.
-#include <cmath>
-
-#if defined(__CUDACC__)
-#define DIFFEVENT_HD __host__ __device__
-#else
-#define DIFFEVENT_HD
-#endif
+// Per-pixel math of the proximal x step and the r step (docs/sampler.md), written once for the
+// CPU kernel (guidance_cpu.cpp) and its CUDA twin (guidance_cuda.cu): no LibTorch, no
+// allocation, host/device inline functions of scalars (so the CPU row loops still vectorise).
+#include "kernels/hd.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -26,26 +21,32 @@ struct GuidanceParams {
 };
 
 DIFFEVENT_HD inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+DIFFEVENT_HD inline float clip_lo(const GuidanceParams& p) { return p.clip ? -1.f : -3.0e38f; }
+DIFFEVENT_HD inline float clip_hi(const GuidanceParams& p) { return p.clip ? 1.f : 3.0e38f; }
 
 // Guided clean prediction before TV, in [0,1] units: the per-pixel product of the prior's
-// N(X_hat, var) and the data term exp(-s (y - fe X - R)^2). Returns X and the curvature.
-DIFFEVENT_HD inline float prox_x(float xt, float eps, float y, float fe, float R, float var, const GuidanceParams& p,
-                                 float* curvature) {
-  float x0 = p.x0_a * xt - p.x0_b * eps;
-  if (p.clip) x0 = clampf(x0, -1.f, 1.f);
-  const float X = 0.5f * (x0 + 1.f);
-  const float cur = 1.f / var + 2.f * p.s * fe * fe;
-  if (curvature) *curvature = cur;
-  return (X / var + 2.f * p.s * fe * (y - R)) / cur;
+// N(X_hat, 1/iv) and the data term exp(-s (y - fe X - R)^2), with y_r = y - R and s2 = 2 s.
+// Writes 1 / curvature (curvature = iv + s2 fe^2) to *ic.
+DIFFEVENT_HD inline float prox_x(float xt, float eps, float y_r, float fe, float iv, float a, float b, float s2, float lo,
+                                 float hi, float* ic) {
+  const float x0 = clampf(a * xt - b * eps, lo, hi);
+  const float inv_cur = 1.f / (iv + s2 * fe * fe);
+  *ic = inv_cur;
+  return (0.5f * (x0 + 1.f) * iv + s2 * fe * y_r) * inv_cur;
 }
 
-// Normalised forward-difference gradient (px, py) of X at a pixel from X there and at its
-// right and lower neighbours (has_r / has_d false at the last column / row).
-DIFFEVENT_HD inline void tv_normal(float X, float Xr, float Xd, bool has_r, bool has_d, float eps, float* px, float* py) {
-  const float gx = has_r ? Xr - X : 0.f, gy = has_d ? Xd - X : 0.f;
-  const float n = sqrtf(gx * gx + gy * gy + eps * eps);
-  *px = gx / n;
-  *py = gy / n;
+// Normalised forward-difference gradient (px, py) of X from its differences to the right and
+// lower neighbours (0 past the last column / row); e2 = tv_eps^2.
+DIFFEVENT_HD inline void tv_normal(float gx, float gy, float e2, float* px, float* py) {
+  const float inv = 1.f / sqrtf(gx * gx + gy * gy + e2);
+  *px = gx * inv;
+  *py = gy * inv;
+}
+
+// One preconditioned TV gradient step as a gather: div = px(i,j-1) - px(i,j) + py(i-1,j) -
+// py(i,j), with normals outside the image 0. No scatter, so bit-reproducible on any device.
+DIFFEVENT_HD inline float tv_update(float X, float ic, float lambda, float px_left, float px, float py_up, float py) {
+  return X - lambda * ic * (px_left - px + py_up - py);
 }
 
 // The DDPM reverse step from a guided clean prediction x0g (prior units): posterior mean plus
@@ -62,8 +63,13 @@ DIFFEVENT_HD inline float reverse_step(float x0g, float xt, float z, float v, co
   return mean + sigma * z;
 }
 
-// x_{t-1} from the guided clean prediction X2 in [0,1] units (after TV).
-DIFFEVENT_HD inline float x_prev(float X2, float xt, float z, float v, const GuidanceParams& p) {
+// x_{t-1} from the guided clean prediction X2 in [0,1] units (after TV) and 1 / curvature
+// (analytic variance: beta~ + c1^2 4 / curvature, noise on the last step too).
+DIFFEVENT_HD inline float x_out(float X2, float xt, float z, float v, float ic, const GuidanceParams& p) {
+  if (p.analytic) {
+    const float mean = p.c1 * clampf(2.f * X2 - 1.f, clip_lo(p), clip_hi(p)) + p.c2 * xt;
+    return mean + sqrtf(p.beta_tilde + p.c1 * p.c1 * 4.f * ic) * z;
+  }
   return reverse_step(2.f * X2 - 1.f, xt, z, v, p);
 }
 
