@@ -210,6 +210,10 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     // A root group object header claiming 4 GB (libhdf5 allocated it inside H5Fopen).
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_root_header_4gb.h5"),
                            ErrorCode::kFormatError, "the root group: object header block at address 15940 (3992977760 bytes) runs past the end of the file");
+    // A continuation message of size 0 flagged shared (libhdf5 read a 4 GB block size from the
+    // next message's bytes).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_shared_continuation.h5"),
+                           ErrorCode::kFormatError, "events/xs: message of type 16 is marked shared");
   }
 }
 

@@ -183,4 +183,10 @@ TEST(Hdf5Header, ReportsMalformedFramingInsteadOfReadingPastIt) {
   EXPECT_EQ(problem(std::string(32, '\x07')), "object header at address 0 has unknown version 7");
   EXPECT_EQ(problem("OH"), "object header at address 0 lies outside the file");
   EXPECT_EQ(problem(header_v1({})), std::nullopt);
+  // A continuation message of size 0 (libhdf5 decoded the next message's bytes as a 4 GB
+  // block), and one marked shared.
+  EXPECT_EQ(problem(header_v1({{0x0010, ""}, {0x0001, std::string(16, '\x7f')}})), "continuation message has 0 bytes");
+  std::string shared = header_v1({{0x0010, std::string(16, '\0')}});
+  shared[16 + 4] = 0x02;
+  EXPECT_EQ(problem(shared), "message of type 16 is marked shared");
 }

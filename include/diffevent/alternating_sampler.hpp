@@ -49,8 +49,9 @@ struct SamplerOptions {
   /// prediction's own variance), noise on the last step too. Exact ancestral sampling of the
   /// posterior when the prior is Gaussian (the test oracle); off: the variance type above.
   bool analytic_variance = false;
-  /// Use the fused one-pass CPU kernel for the proximal DDPM x step (else the ATen composition
-  /// of the same formulas, kept as the reference the kernel is tested against).
+  /// Use the fused one-pass kernels (CPU, or CUDA when the x prior runs there) for the proximal
+  /// DDPM x and r steps (else the ATen composition of the same formulas, kept as the reference
+  /// the kernels are tested against).
   bool fused_kernel = true;
   /// Above this many pixels per frame the networks are evaluated on overlapping tiles (GDP's
   /// 256-pixel tiles with stride 128 by default) whose noise predictions are blended with
@@ -58,6 +59,8 @@ struct SamplerOptions {
   int64_t tile_above_pixels = 512 * 512;
   int tile_size = 256;
   int tile_stride = 128;
+  /// Tiles per network call (each call takes tile_batch tiles of all N frames).
+  int tile_batch = 16;
   uint64_t seed = 0;
   /// Called after each step with (step done, total); return false to cancel.
   std::function<bool(int, int)> progress;

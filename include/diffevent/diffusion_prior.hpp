@@ -42,6 +42,10 @@ class DIFFEVENT_API DiffusionPrior {
   /// to [C,H,W]); undefined otherwise, and the sampler then assumes an uninformative prior,
   /// (1 - abar_t) / abar_t. Used by the proximal guidance step (docs/sampler.md).
   virtual at::Tensor x0_variance(int64_t /*t*/) const { return at::Tensor(); }
+  /// Where the network runs: the sampler keeps every tensor of a run on this device (noise,
+  /// guidance kernels, tiles) and copies only the result back. Closed-form priors follow
+  /// their input (CPU unless overridden).
+  virtual at::Device device() const { return at::Device(at::kCPU); }
 };
 
 /// Data ~ N(mean, stddev^2) independently per element (mean/stddev broadcast to [C,H,W]).

@@ -7,6 +7,7 @@
 #include "diffevent/error.hpp"
 #include "diffusion/tiling.hpp"
 #include "kernels/guidance/guidance.hpp"
+#include "kernels/noise/noise.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -50,33 +51,42 @@ at::Tensor ramp_weights(int64_t size, int64_t ramp) {
 namespace detail {
 
 PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, int64_t size, int64_t stride,
-                          bool blend) {
-  const int64_t H = x.size(2), W = x.size(3);
+                          bool blend, int64_t max_batch) {
+  const int64_t N = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t th = std::min(size, H), tw = std::min(size, W);
   const at::Tensor wy = ramp_weights(th, th == H ? 0 : (size - stride)), wx = ramp_weights(tw, tw == W ? 0 : (size - stride));
   at::Tensor w2 = (wy.view({-1, 1}) * wx.view({1, -1})).to(x.options()).view({1, 1, th, tw});
   if (!blend) w2 = at::ones_like(w2);  // hard tiles: for tests that must see seams
+  std::vector<std::pair<int64_t, int64_t>> origins;
+  for (int64_t y0 : tile_starts(H, th, stride))
+    for (int64_t x0 : tile_starts(W, tw, stride)) origins.emplace_back(y0, x0);
+  // Tiles go through the network in batches of up to max_batch tiles (each N frames): one
+  // call per batch instead of one per tile, which is what keeps a GPU busy.
+  const int64_t per_call = std::max<int64_t>(1, max_batch);
   at::Tensor eps = at::zeros_like(x), v, wsum = at::zeros({1, 1, H, W}, x.options());
-  for (int64_t y0 : tile_starts(H, th, stride)) {
-    for (int64_t x0 : tile_starts(W, tw, stride)) {
-      const at::Tensor tile = x.narrow(2, y0, th).narrow(3, x0, tw).contiguous();
-      const PriorOutput out = prior.predict(tile, t);
-      eps.narrow(2, y0, th).narrow(3, x0, tw).add_(out.eps * w2);
+  for (size_t first = 0; first < origins.size(); first += static_cast<size_t>(per_call)) {
+    const size_t last = std::min(origins.size(), first + static_cast<size_t>(per_call));
+    std::vector<at::Tensor> tiles;
+    for (size_t k = first; k < last; ++k) tiles.push_back(x.narrow(2, origins[k].first, th).narrow(3, origins[k].second, tw));
+    const int64_t count = static_cast<int64_t>(last - first);
+    const PriorOutput out = prior.predict(at::cat(tiles, 0).contiguous(), t.repeat({count}));
+    for (size_t k = first; k < last; ++k) {
+      const int64_t b = static_cast<int64_t>(k - first) * N;
+      const auto [y0, x0] = origins[k];
+      if (!blend) {
+        // Hard tiles: each pixel takes the last tile covering it (no averaging at all).
+        eps.narrow(2, y0, th).narrow(3, x0, tw).copy_(out.eps.narrow(0, b, N));
+        continue;
+      }
+      eps.narrow(2, y0, th).narrow(3, x0, tw).add_(out.eps.narrow(0, b, N) * w2);
       if (out.v.defined()) {
         if (!v.defined()) v = at::zeros_like(x);
-        v.narrow(2, y0, th).narrow(3, x0, tw).add_(out.v * w2);
+        v.narrow(2, y0, th).narrow(3, x0, tw).add_(out.v.narrow(0, b, N) * w2);
       }
       wsum.narrow(2, y0, th).narrow(3, x0, tw).add_(w2);
     }
   }
-  if (!blend) {
-    // Hard tiles: each pixel takes the last tile covering it (no averaging at all).
-    at::Tensor hard = at::zeros_like(x);
-    for (int64_t y0 : tile_starts(H, th, stride))
-      for (int64_t x0 : tile_starts(W, tw, stride))
-        hard.narrow(2, y0, th).narrow(3, x0, tw).copy_(prior.predict(x.narrow(2, y0, th).narrow(3, x0, tw).contiguous(), t).eps);
-    return {hard, at::Tensor()};
-  }
+  if (!blend) return {eps, at::Tensor()};
   return {eps / wsum, v.defined() ? v / wsum : v};
 }
 
@@ -87,7 +97,7 @@ namespace {
 // Evaluates a prior on overlapping tiles above the pixel budget (blended predictions).
 PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, const SamplerOptions& o) {
   if (x.size(2) * x.size(3) <= o.tile_above_pixels) return prior.predict(x, t);
-  return detail::predict_tiles(prior, x, t, o.tile_size, o.tile_stride, true);
+  return detail::predict_tiles(prior, x, t, o.tile_size, o.tile_stride, true, o.tile_batch);
 }
 
 }  // namespace
@@ -101,8 +111,9 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
                   "sampler: steps = {} must be in [1, {}]", o.steps, x_prior_->metadata().num_timesteps);
   DIFFEVENT_CHECK(!o.analytic_variance || (o.guidance == GuidanceMode::kProximal && !o.ddim), ErrorCode::kInvalidArgument,
                   "sampler: analytic_variance needs proximal guidance and DDPM steps");
-  DIFFEVENT_CHECK(o.tile_size >= 8 && o.tile_stride >= 1 && o.tile_stride <= o.tile_size && o.tile_above_pixels >= 1,
-                  ErrorCode::kInvalidArgument, "sampler: tiles need size >= 8 and 1 <= stride <= size");
+  DIFFEVENT_CHECK(o.tile_size >= 8 && o.tile_stride >= 1 && o.tile_stride <= o.tile_size && o.tile_above_pixels >= 1 &&
+                      o.tile_batch >= 1,
+                  ErrorCode::kInvalidArgument, "sampler: tiles need size >= 8, 1 <= stride <= size and tile_batch >= 1");
   DIFFEVENT_CHECK(o.s >= 0 && o.s_r >= 0 && o.lambda_tv >= 0 && o.lambda_l1 >= 0 && o.min_prior_variance > 0 &&
                       o.eta >= 0,
                   ErrorCode::kInvalidArgument, "sampler: weights must be >= 0 and min_prior_variance > 0");
@@ -151,12 +162,14 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
     ys.push_back(pad(m.y().to(at::kFloat)));
     fes.push_back(pad(m.f_e().to(at::kFloat)));
   }
-  const SampleResult r = sample_unpadded(at::cat(ys, 0).contiguous(), at::cat(fes, 0).contiguous());
+  // Every tensor of the run lives on the x prior's device; only the result comes back.
+  const at::Device dev = x_prior_->device();
+  const SampleResult r = sample_unpadded(at::cat(ys, 0).to(dev).contiguous(), at::cat(fes, 0).to(dev).contiguous());
   std::vector<SampleResult> out;
   for (size_t i = 0; i < models.size(); ++i) {
     SampleResult one;
-    one.x = r.x[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).contiguous();
-    one.r = r.r[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).contiguous();
+    one.x = r.x[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).to(at::kCPU).contiguous();
+    one.r = r.r[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).to(at::kCPU).contiguous();
     one.network_calls = r.network_calls;
     out.push_back(std::move(one));
   }
@@ -173,15 +186,17 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   const int64_t C = y.size(1);
   DIFFEVENT_CHECK(meta.channels == C, ErrorCode::kInvalidArgument, "sampler: the x prior has {} channels, the image {}",
                   meta.channels, C);
-  at::Generator gen = at::detail::createCPUGenerator(o.seed);
-  auto noise = [&]() { return at::randn(y.sizes(), gen, y.options()); };
+  // Counter-based noise (kernels/noise): draw d of a run is Philox stream d under the seed,
+  // generated on the run's device, so a seed gives the same noise on the CPU and on CUDA.
+  uint64_t draws = 0;
+  auto noise = [&]() { return kernels::philox_normal(y.sizes(), y.device(), o.seed, draws++); };
   SampleResult res;
   int64_t calls = 0;
 
   // Clean prediction (and learned variance v, and the raw eps) of a prior at step k.
   auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v, at::Tensor* eps_out = nullptr) {
     ++calls;
-    const at::Tensor t = at::full({N}, sched.timestep(k), at::TensorOptions().dtype(at::kLong));
+    const at::Tensor t = at::full({N}, sched.timestep(k), at::TensorOptions().dtype(at::kLong).device(y.device()));
     PriorOutput out = predict_tiled(prior, x, t, o);
     if (v) *v = out.v;
     if (eps_out) *eps_out = out.eps.to(at::kFloat).contiguous();
@@ -211,7 +226,7 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   auto x0_var = [&](const DiffusionPrior& prior, int k) {
     at::Tensor v = prior.x0_variance(sched.timestep(k));
     if (!v.defined()) v = at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k));
-    return (v.to(at::kFloat) / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
+    return (v.to(y.device(), at::kFloat) / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
   };
   at::Tensor x = noise();
   at::Tensor r = r_prior_ ? noise() : at::zeros_like(y);

@@ -122,6 +122,7 @@ class TorchScriptPrior : public DiffusionPrior {
     if (half_) module_.to(at::kHalf);
   }
   const PriorMetadata& metadata() const override { return meta_; }
+  at::Device device() const override { return device_; }
   PriorOutput predict(const at::Tensor& x_t, const at::Tensor& t) override {
     c10::InferenceMode guard;
     at::Tensor x = x_t.to(device_, half_ ? at::kHalf : at::kFloat);

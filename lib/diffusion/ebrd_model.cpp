@@ -1,6 +1,7 @@
 #include "diffevent/ebrd_model.hpp"
 
 #include "diffevent/error.hpp"
+#include "kernels/filter/guided_filter.hpp"
 
 #include <torch/script.h>
 
@@ -29,16 +30,6 @@ at::Tensor forward_diff_adjoint(const at::Tensor& p, int64_t dim) {
   return out;
 }
 constexpr int64_t kW = -1, kH = -2;
-
-at::Tensor box_mean(const at::Tensor& x, int r) {
-  // x [1,H,W]: mean over a (2r+1)^2 window clipped at the borders (normalised by the count).
-  at::Tensor xp = x.unsqueeze(0);
-  at::Tensor ones = at::ones_like(xp);
-  const int64_t k = 2 * r + 1;
-  at::Tensor s = at::avg_pool2d(xp, {k, k}, {1, 1}, {r, r}, /*ceil_mode=*/false, /*count_include_pad=*/true);
-  at::Tensor n = at::avg_pool2d(ones, {k, k}, {1, 1}, {r, r}, false, true);
-  return (s / n).squeeze(0);
-}
 
 }  // namespace
 
@@ -121,12 +112,8 @@ at::Tensor l1_subgrad(const at::Tensor& r) { return at::sign(r); }
 at::Tensor guided_filter(const at::Tensor& p, const at::Tensor& I, int radius, double eps) {
   DIFFEVENT_CHECK(p.dim() == 3 && I.dim() == 3 && p.sizes() == I.sizes() && p.size(0) == 1, ErrorCode::kInvalidArgument,
                   "guided_filter: p and I must both be [1,H,W]");
-  const at::Tensor mI = box_mean(I, radius), mp = box_mean(p, radius);
-  const at::Tensor cov = box_mean(I * p, radius) - mI * mp;
-  const at::Tensor var = box_mean(I * I, radius) - mI * mI;
-  const at::Tensor a = cov / (var + eps);
-  const at::Tensor b = mp - a * mI;
-  return box_mean(a, radius) * I + box_mean(b, radius);
+  // The CPU kernel or its CUDA twin (kernels/filter), on the tensors' device.
+  return kernels::guided_filter(p, I, radius, static_cast<float>(eps)).to(p.scalar_type());
 }
 
 }  // namespace v1

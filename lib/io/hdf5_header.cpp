@@ -114,14 +114,17 @@ class HeaderReader {
   }
 
   std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n, std::vector<Block>& blocks) const {
-    if (flags & 0x02) return std::nullopt;  // shared: the data is a reference, not the message
+    if (type != kMsgContinuation && type != kMsgLayout) return std::nullopt;
+    // Neither message can be shared (flag 0x02: the data would be a reference). libhdf5 1.10
+    // decodes them from the data pointer whatever the flags and the size say, so a corrupt
+    // flag or size must stop here, not be skipped.
+    if (flags & 0x02) return fmt::format("message of type {} is marked shared", type);
     if (type == kMsgContinuation) {
-      if (n < l_.sizeof_addr + l_.sizeof_size) return std::string("continuation message is truncated");
+      if (n < l_.sizeof_addr + l_.sizeof_size) return fmt::format("continuation message has {} bytes", n);
       blocks.push_back({le(d, l_.sizeof_addr), le(d + l_.sizeof_addr, l_.sizeof_size)});
       return std::nullopt;
     }
-    if (type == kMsgLayout) return layout(d, n);
-    return std::nullopt;
+    return layout(d, n);
   }
 
   // Data layout message, versions 1 to 4 (the spec's section IV.A.2.i).
