@@ -17,7 +17,11 @@ install(FILES ${PROJECT_BINARY_DIR}/include/diffevent/version.hpp DESTINATION ${
 set(DIFFEVENT_COMPONENTS events)
 
 if(TARGET diffevent_torch)
-  install(TARGETS diffevent_torch EXPORT diffeventDiffeventTargets ${_dest})
+  set(_torch_targets diffevent_torch)
+  if(DIFFEVENT_CUDA)
+    list(APPEND _torch_targets diffevent_cuda_kernels)  # linked into diffevent_torch
+  endif()
+  install(TARGETS ${_torch_targets} EXPORT diffeventDiffeventTargets ${_dest})
   install(EXPORT diffeventDiffeventTargets NAMESPACE diffevent:: FILE diffeventDiffeventTargets.cmake
           DESTINATION ${_cmakedir})
   list(APPEND DIFFEVENT_COMPONENTS diffevent)
