@@ -214,6 +214,13 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     // next message's bytes).
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_shared_continuation.h5"),
                            ErrorCode::kFormatError, "events/xs: message of type 16 is marked shared");
+    // An unfiltered chunk stored in 94 bytes instead of 300 (libhdf5 overflowed its buffer).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_short_unfiltered_chunk.h5"),
+                           ErrorCode::kFormatError, "unfiltered chunk 0 of dataset events/ps stores 94 bytes, not 300");
+    // The same layout, intact (chunks of 300 events, unfiltered, the last one partial), reads.
+    const auto ok = read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
+    EXPECT_EQ(ok.events.size(), 1000u);
+    EXPECT_EQ(ok.events.t_us()[999], 999000);
   }
 }
 

@@ -142,13 +142,40 @@ void check_storage(hid_t ds, const std::string& src, const std::string& name) {
   const size_t elem = type.ok() ? H5Tget_size(type) : 0;
   DIFFEVENT_CHECK(elem >= 1 && elem <= 16, ErrorCode::kFormatError, "'{}': dataset {} has {}-byte elements (corrupt file?)",
                   src, name, elem);
-  if (!dcpl.ok() || H5Pget_layout(dcpl) != H5D_CHUNKED) return;
+  const H5D_layout_t layout = dcpl.ok() ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+  if (layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && stored > 0)) {
+    // libhdf5 1.10.8 copies a compact or contiguous dataset's extent out of its stored bytes
+    // (the compact buffer, the contiguous sieve buffer) without checking that they cover it: a
+    // heap overflow on a corrupt file. They must. (Contiguous storage never allocated reads as
+    // fill values.)
+    Hid space(H5Dget_space(ds), H5Sclose);
+    const hssize_t points = space.ok() ? H5Sget_simple_extent_npoints(space) : -1;
+    DIFFEVENT_CHECK(points >= 0 && static_cast<double>(stored) >= static_cast<double>(points) * static_cast<double>(elem),
+                    ErrorCode::kFormatError, "'{}': {} dataset {} stores {} bytes for {} elements of {} bytes (corrupt file?)", src,
+                    layout == H5D_COMPACT ? "compact" : "contiguous", name, stored, points, elem);
+  }
+  if (layout != H5D_CHUNKED) return;
   hsize_t chunk[H5S_MAX_RANK] = {};
   const int rank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
   double bytes = static_cast<double>(elem);
   for (int i = 0; i < rank; ++i) bytes *= static_cast<double>(chunk[i]);
   DIFFEVENT_CHECK(rank >= 1 && bytes <= 64.0 * (1 << 20), ErrorCode::kFormatError,
                   "'{}': dataset {} has chunks of {:.0f} bytes (corrupt file?)", src, name, bytes);
+  // Without filters a stored chunk is the chunk itself; libhdf5 1.10.8 reads a whole chunk out
+  // of whatever the chunk index says is stored (a heap overflow when it says less).
+  if (H5Pget_nfilters(dcpl) != 0) return;
+  hsize_t chunks = 0;
+  Hid fspace(H5Dget_space(ds), H5Sclose);  // 1.10.8 refuses H5S_ALL here
+  DIFFEVENT_CHECK(fspace.ok() && H5Dget_num_chunks(ds, fspace, &chunks) >= 0, ErrorCode::kFormatError,
+                  "'{}': cannot read the chunk index of dataset {} (corrupt file?)", src, name);
+  for (hsize_t i = 0; i < chunks; ++i) {
+    hsize_t offset[H5S_MAX_RANK] = {}, size = 0;
+    unsigned mask = 0;
+    haddr_t addr = 0;
+    DIFFEVENT_CHECK(H5Dget_chunk_info(ds, fspace, i, offset, &mask, &addr, &size) >= 0 && static_cast<double>(size) == bytes,
+                    ErrorCode::kFormatError, "'{}': unfiltered chunk {} of dataset {} stores {} bytes, not {:.0f} (corrupt file?)", src, i,
+                    name, size, bytes);
+  }
 }
 
 // Reads elements [first, first + n) of a 1-D dataset converted to `mem_type`.
@@ -238,6 +265,7 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   // DSEC stores t_offset as a scalar dataset; some writers use a root attribute.
   if (dsec && !read_attr_int64(file, "t_offset", t_offset) && exists(file, "t_offset")) {
     Hid d(vetting.open(file, "t_offset"), H5Dclose);
+    check_storage(d, path, "t_offset");
     DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0, ErrorCode::kFormatError,
                     "'{}': cannot read t_offset", path);
   }
