@@ -14,6 +14,12 @@
 #include "diffevent/alternating_sampler.hpp"
 #include "kernels/guidance/guidance.hpp"
 
+#ifdef DIFFEVENT_BENCH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#endif
+
 using namespace diffevent;
 
 namespace {
@@ -109,11 +115,20 @@ class TimedPrior : public DiffusionPrior {
  public:
   explicit TimedPrior(std::unique_ptr<DiffusionPrior> inner) : inner_(std::move(inner)) {}
   const PriorMetadata& metadata() const override { return inner_->metadata(); }
+  at::Device device() const override { return inner_->device(); }
   PriorOutput predict(const at::Tensor& x, const at::Tensor& t) override {
+    sync();
     const auto a = std::chrono::steady_clock::now();
     PriorOutput out = inner_->predict(x, t);
+    sync();
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
     return out;
+  }
+  // On a GPU the network's time is only known once its kernels have finished.
+  void sync() const {
+#ifdef DIFFEVENT_BENCH_CUDA
+    if (inner_->device().is_cuda()) c10::cuda::device_synchronize();
+#endif
   }
   double seconds = 0;
 
@@ -148,6 +163,78 @@ void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
   state.counters["non_network_ms_per_step"] = 1e3 * (total - prior->seconds) / (static_cast<double>(state.iterations()) * o.steps);
 }
 BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+#ifdef DIFFEVENT_BENCH_CUDA
+// The fused CUDA x step against the ATen composition of the same formulas on the GPU, timed
+// with CUDA events on LibTorch's current stream. args: fused?, W, H (grey).
+void BM_GuidanceStep_Cuda(benchmark::State& state) {
+  if (!at::hasCUDA()) {
+    state.SkipWithError("no CUDA device");
+    return;
+  }
+  Inputs cpu(1, state.range(2), state.range(1), 100.f);
+  Inputs in = cpu;
+  for (at::Tensor* t : {&in.xt, &in.eps, &in.y, &in.fe, &in.R, &in.var, &in.z}) *t = t->to(at::kCUDA);
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  auto once = [&] {
+    return state.range(0) ? kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, in.R, in.var, in.z, at::Tensor(), in.p) : composed(in);
+  };
+  for (int i = 0; i < 3; ++i) once();
+  for (auto _ : state) {
+    cudaEventRecord(a, stream);
+    at::Tensor out = once();
+    cudaEventRecord(b, stream);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    state.SetIterationTime(ms * 1e-3);
+  }
+  const int64_t n = in.xt.numel();
+  state.SetBytesProcessed(state.iterations() * (6 * 4 * n + 4 * in.fe.numel()));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+}
+BENCHMARK(BM_GuidanceStep_Cuda)->Args({1, 1280, 720})->Args({0, 1280, 720})->Args({1, 3840, 2160})->Args({0, 3840, 2160})
+    ->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// A sampler step on the GPU split into network and the rest: DIFFEVENT_BENCH_UNET on cuda:0,
+// 256x256 whole and 1280x720 in 256-pixel tiles (stride 128, 16 tiles per call). args: W, H.
+void BM_AlternatingSampler_StepUNetCuda(benchmark::State& state) {
+  const char* path = std::getenv("DIFFEVENT_BENCH_UNET");
+  if (!path || !at::hasCUDA()) {
+    state.SkipWithError("needs a CUDA device and DIFFEVENT_BENCH_UNET");
+    return;
+  }
+  TorchScriptPriorOptions po;
+  po.device = "cuda:0";
+  auto prior = std::make_shared<TimedPrior>(load_prior(path, po));
+  const int64_t C = prior->metadata().channels, W = state.range(0), H = state.range(1);
+  const at::Tensor y = at::rand({C, H, W}), E = at::rand({1, H, W}) + 0.5f;
+  SamplerOptions o;
+  o.steps = 10;
+  o.lambda_tv = 100;
+  o.tile_above_pixels = 256 * 256;
+  const EbrdModel model(y, E);
+  AlternatingSampler(prior, nullptr, o).sample(model);  // warm-up (cuDNN autotuning, allocator)
+  prior->seconds = 0;
+  double total = 0;
+  for (auto _ : state) {
+    const auto a = std::chrono::steady_clock::now();
+    SampleResult r = AlternatingSampler(prior, nullptr, o).sample(model);
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+    benchmark::DoNotOptimize(r.x.data_ptr<float>());
+  }
+  const double steps = static_cast<double>(state.iterations()) * o.steps;
+  state.SetItemsProcessed(state.iterations() * o.steps);
+  state.counters["ms_per_step"] = 1e3 * total / steps;
+  state.counters["network_ms_per_step"] = 1e3 * prior->seconds / steps;
+  state.counters["non_network_share"] = (total - prior->seconds) / total;
+}
+BENCHMARK(BM_AlternatingSampler_StepUNetCuda)->Args({256, 256})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
 
 BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 
