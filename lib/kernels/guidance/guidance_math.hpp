@@ -20,7 +20,12 @@ struct GuidanceParams {
   float beta_tilde;
 };
 
-DIFFEVENT_HD inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+// std::min(std::max(v, lo), hi) spelled as two single selects: GCC turns those into vector
+// max/min, but not a nested conditional (which kept the CPU row loops scalar: 14x slower).
+DIFFEVENT_HD inline float clampf(float v, float lo, float hi) {
+  const float t = v < lo ? lo : v;
+  return hi < t ? hi : t;
+}
 DIFFEVENT_HD inline float clip_lo(const GuidanceParams& p) { return p.clip ? -1.f : -3.0e38f; }
 DIFFEVENT_HD inline float clip_hi(const GuidanceParams& p) { return p.clip ? 1.f : 3.0e38f; }
 
