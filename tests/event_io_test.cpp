@@ -217,6 +217,12 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     // An unfiltered chunk stored in 94 bytes instead of 300 (libhdf5 overflowed its buffer).
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_short_unfiltered_chunk.h5"),
                            ErrorCode::kFormatError, "unfiltered chunk 0 of dataset events/ps stores 94 bytes, not 300");
+    // An attribute name without its NUL inside the message (libhdf5's strdup read past it).
+    ReadOptions known_size;
+    known_size.width = 640;
+    known_size.height = 480;
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_unterminated_attribute_name.h5", known_size),
+                           ErrorCode::kFormatError, "attribute name is not terminated inside its message");
     // The same layout, intact (chunks of 300 events, unfiltered, the last one partial), reads.
     const auto ok = read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
     EXPECT_EQ(ok.events.size(), 1000u);

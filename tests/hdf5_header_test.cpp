@@ -190,3 +190,23 @@ TEST(Hdf5Header, ReportsMalformedFramingInsteadOfReadingPastIt) {
   shared[16 + 4] = 0x02;
   EXPECT_EQ(problem(shared), "message of type 16 is marked shared");
 }
+
+TEST(Hdf5Header, ChecksAttributeNamesAndSizes) {
+  // Version-1 attribute: version, reserved, name size (with NUL), datatype size, dataspace
+  // size, then the name, datatype and dataspace each padded to 8 bytes.
+  auto attr = [](const std::string& name_with_nul, size_t type_size, size_t space_size, size_t total) {
+    std::string m;
+    put(m, 1, 1);
+    put(m, 0, 1);
+    put(m, name_with_nul.size(), 2);
+    put(m, type_size, 2);
+    put(m, space_size, 2);
+    m += name_with_nul;
+    m.resize(total, '\0');
+    return m;
+  };
+  EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 8, 8, 8 + 8 + 8 + 8 + 8)}})), std::nullopt);
+  EXPECT_EQ(problem(header_v1({{0x000C, attr("t0xx", 8, 8, 40)}})), "attribute name is not terminated inside its message");
+  EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 64, 8, 40)}})),
+            "attribute datatype and dataspace run past the message");
+}

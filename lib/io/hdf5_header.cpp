@@ -13,6 +13,7 @@ namespace {
 
 constexpr uint16_t kMsgLayout = 0x0008;
 constexpr uint16_t kMsgContinuation = 0x0010;
+constexpr uint16_t kMsgAttribute = 0x000C;
 constexpr unsigned kMaxLayoutDims = 33;  // H5O_LAYOUT_NDIMS: rank (at most 32) + element size
 constexpr uint64_t kMaxBlockBytes = 1u << 20;
 constexpr int kMaxBlocks = 64;
@@ -114,6 +115,7 @@ class HeaderReader {
   }
 
   std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n, std::vector<Block>& blocks) const {
+    if (type == kMsgAttribute) return (flags & 0x02) ? std::nullopt : attribute(d, n);
     if (type != kMsgContinuation && type != kMsgLayout) return std::nullopt;
     // Neither message can be shared (flag 0x02: the data would be a reference). libhdf5 1.10
     // decodes them from the data pointer whatever the flags and the size say, so a corrupt
@@ -125,6 +127,22 @@ class HeaderReader {
       return std::nullopt;
     }
     return layout(d, n);
+  }
+
+  // Attribute message, versions 1 to 3 (IV.A.2.m): libhdf5 1.10.8 copies the name with strdup,
+  // so its terminating NUL must lie inside the message, and the datatype and dataspace that
+  // follow must too.
+  std::optional<std::string> attribute(const uint8_t* d, size_t n) const {
+    if (n < 8) return fmt::format("attribute message has {} bytes", n);
+    const unsigned version = d[0];
+    if (version < 1 || version > 3) return fmt::format("attribute message has unknown version {}", version);
+    const size_t name = le(d + 2, 2), type = le(d + 4, 2), space = le(d + 6, 2);
+    const size_t start = version == 3 ? 9 : 8;
+    auto pad = [&](size_t v) { return version == 1 ? (v + 7) / 8 * 8 : v; };
+    if (name == 0 || start + name > n || d[start + name - 1] != 0)
+      return std::string("attribute name is not terminated inside its message");
+    if (start + pad(name) + pad(type) + pad(space) > n) return std::string("attribute datatype and dataspace run past the message");
+    return std::nullopt;
   }
 
   // Data layout message, versions 1 to 4 (the spec's section IV.A.2.i).
