@@ -223,6 +223,9 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     known_size.height = 480;
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_unterminated_attribute_name.h5", known_size),
                            ErrorCode::kFormatError, "attribute name is not terminated inside its message");
+    // A datatype of 5 bytes in chunks laid out for 2-byte elements (libhdf5 overflowed).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_element_size_mismatch.h5"),
+                           ErrorCode::kFormatError, "events/xs: chunked layout stores 2-byte elements but the datatype has 5 bytes");
     // The same layout, intact (chunks of 300 events, unfiltered, the last one partial), reads.
     const auto ok = read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
     EXPECT_EQ(ok.events.size(), 1000u);

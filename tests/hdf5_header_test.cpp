@@ -210,3 +210,18 @@ TEST(Hdf5Header, ChecksAttributeNamesAndSizes) {
   EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 64, 8, 40)}})),
             "attribute datatype and dataspace run past the message");
 }
+
+TEST(Hdf5Header, ChunkElementSizeMustMatchTheDatatype) {
+  // Datatype message: class/version, 3 bytes of class bits, size (u32), properties.
+  auto dtype = [](uint32_t size) {
+    std::string m;
+    put(m, 0x10, 1);  // fixed-point, version 1
+    put(m, 0, 3);
+    put(m, size, 4);
+    put(m, 0, 8);
+    return m;
+  };
+  EXPECT_EQ(problem(header_v1({{0x0003, dtype(2)}, {0x0008, layout_v3({1000, 2})}})), std::nullopt);
+  EXPECT_EQ(problem(header_v1({{0x0003, dtype(5)}, {0x0008, layout_v3({1000, 2})}})),
+            "chunked layout stores 2-byte elements but the datatype has 5 bytes");
+}

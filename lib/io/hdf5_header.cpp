@@ -14,6 +14,7 @@ namespace {
 constexpr uint16_t kMsgLayout = 0x0008;
 constexpr uint16_t kMsgContinuation = 0x0010;
 constexpr uint16_t kMsgAttribute = 0x000C;
+constexpr uint16_t kMsgDatatype = 0x0003;
 constexpr unsigned kMaxLayoutDims = 33;  // H5O_LAYOUT_NDIMS: rank (at most 32) + element size
 constexpr uint64_t kMaxBlockBytes = 1u << 20;
 constexpr int kMaxBlocks = 64;
@@ -47,9 +48,19 @@ class HeaderReader {
   std::optional<std::string> run(uint64_t address) {
     auto sig = read(address, 4);
     if (!sig) return fmt::format("object header at address {} lies outside the file", address);
-    if (std::memcmp(sig->data(), "OHDR", 4) == 0) return run_v2(address);
-    if ((*sig)[0] == 1) return run_v1(address);
-    return fmt::format("object header at address {} has unknown version {}", address, (*sig)[0]);
+    std::optional<std::string> problem;
+    if (std::memcmp(sig->data(), "OHDR", 4) == 0) {
+      problem = run_v2(address);
+    } else if ((*sig)[0] == 1) {
+      problem = run_v1(address);
+    } else {
+      return fmt::format("object header at address {} has unknown version {}", address, (*sig)[0]);
+    }
+    // libhdf5 1.10.8 sizes chunk buffers from the layout but copies elements of the datatype's
+    // size into them: the two must agree.
+    if (!problem && layout_element_size_ && datatype_size_ && layout_element_size_ != datatype_size_)
+      return fmt::format("chunked layout stores {}-byte elements but the datatype has {} bytes", layout_element_size_, datatype_size_);
+    return problem;
   }
 
  private:
@@ -116,6 +127,11 @@ class HeaderReader {
 
   std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n, std::vector<Block>& blocks) const {
     if (type == kMsgAttribute) return (flags & 0x02) ? std::nullopt : attribute(d, n);
+    if (type == kMsgDatatype) {
+      // Class and version, 3 bytes of class bits, then the element size (u32).
+      if (!(flags & 0x02) && n >= 8) datatype_size_ = le(d + 4, 4);
+      return std::nullopt;
+    }
     if (type != kMsgContinuation && type != kMsgLayout) return std::nullopt;
     // Neither message can be shared (flag 0x02: the data would be a reference). libhdf5 1.10
     // decodes them from the data pointer whatever the flags and the size say, so a corrupt
@@ -179,12 +195,14 @@ class HeaderReader {
     for (unsigned i = 0; i < ndims; ++i) {
       if (le(d + pos + static_cast<size_t>(i) * width, width) == 0) return fmt::format("chunked layout has a zero size in dimension {}", i);
     }
+    layout_element_size_ = le(d + pos + static_cast<size_t>(ndims - 1) * width, width);  // the last "dimension"
     return std::nullopt;
   }
 
   std::FILE* f_;
   Hdf5HeaderLayout l_;
   uint64_t size_ = 0;
+  mutable uint64_t datatype_size_ = 0, layout_element_size_ = 0;
 };
 
 }  // namespace
