@@ -35,15 +35,13 @@ std::vector<int64_t> tile_starts(int64_t n, int64_t size, int64_t stride) {
 
 // 1-D blending weight: a raised-cosine ramp over the first and last `ramp` samples of a tile
 // (smooth, so blended predictions have no kinks; strictly positive, so pixels seen by a single
-// tile keep their prediction after normalisation).
-at::Tensor ramp_weights(int64_t size, int64_t ramp) {
-  std::vector<float> w(static_cast<size_t>(size));
+// tile keep their prediction after normalisation). Built with ATen on the target device: a
+// host-built tensor would cost a host-to-device copy (and a synchronisation) per step.
+at::Tensor ramp_weights(int64_t size, int64_t ramp, const at::TensorOptions& options) {
   const double r = static_cast<double>(std::max<int64_t>(ramp, 1));
-  auto rise = [&](double u) { return u >= r ? 1.0 : std::pow(std::sin(M_PI / 2 * u / r), 2); };
-  for (int64_t u = 0; u < size; ++u) {
-    w[static_cast<size_t>(u)] = static_cast<float>(std::max(1e-3, std::min(rise(u + 0.5), rise(size - u - 0.5))));
-  }
-  return at::tensor(w);
+  const at::Tensor u = at::arange(size, options.dtype(at::kDouble)) + 0.5;
+  auto rise = [&](const at::Tensor& v) { return at::where(v >= r, at::ones_like(v), at::sin(M_PI / 2 * v / r).pow(2)); };
+  return at::minimum(rise(u), rise(static_cast<double>(size) - u)).clamp_min(1e-3).to(options.dtype());
 }
 
 }  // namespace
@@ -54,8 +52,9 @@ PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::
                           bool blend, int64_t max_batch) {
   const int64_t N = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t th = std::min(size, H), tw = std::min(size, W);
-  const at::Tensor wy = ramp_weights(th, th == H ? 0 : (size - stride)), wx = ramp_weights(tw, tw == W ? 0 : (size - stride));
-  at::Tensor w2 = (wy.view({-1, 1}) * wx.view({1, -1})).to(x.options()).view({1, 1, th, tw});
+  const at::Tensor wy = ramp_weights(th, th == H ? 0 : (size - stride), x.options()),
+                   wx = ramp_weights(tw, tw == W ? 0 : (size - stride), x.options());
+  at::Tensor w2 = (wy.view({-1, 1}) * wx.view({1, -1})).view({1, 1, th, tw});
   if (!blend) w2 = at::ones_like(w2);  // hard tiles: for tests that must see seams
   std::vector<std::pair<int64_t, int64_t>> origins;
   for (int64_t y0 : tile_starts(H, th, stride))
@@ -224,9 +223,10 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
 
   // Variance of the clean prediction in [0,1]^2 units (x_lin = (x+1)/2, r_lin = r/2), floored.
   auto x0_var = [&](const DiffusionPrior& prior, int k) {
+    // Created on the run's device (a host tensor would be copied, and synchronised, per step).
     at::Tensor v = prior.x0_variance(sched.timestep(k));
-    if (!v.defined()) v = at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k));
-    return (v.to(y.device(), at::kFloat) / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
+    v = v.defined() ? v.to(y.device(), at::kFloat) : at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k), y.options());
+    return (v / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
   };
   at::Tensor x = noise();
   at::Tensor r = r_prior_ ? noise() : at::zeros_like(y);
