@@ -85,6 +85,15 @@ def main():
     b[16] = 0x10
     rc, msg = cli("info", f("hdr.aedat4", bytes(b)))
     add("event files (`diffevent info FILE`)", "AEDAT4 header size beyond the file (fuzzer)", rc, msg, tmp)
+    # HDF5 files that crash or overflow libhdf5 1.10.8 itself, stopped by our header vetting.
+    for name, what in [("h5_libhdf5_fpe.h5", "HDF5 chunk layout with no dimensions (libhdf5: SIGFPE)"),
+                       ("h5_root_header_4gb.h5", "HDF5 root group header claiming 4 GB (libhdf5: 4 GB malloc)"),
+                       ("h5_shared_continuation.h5", "HDF5 continuation message of 0 bytes, flagged shared"),
+                       ("h5_short_unfiltered_chunk.h5", "HDF5 unfiltered chunk shorter than a chunk (libhdf5: overflow)"),
+                       ("h5_element_size_mismatch.h5", "HDF5 chunk element size unlike the datatype's (libhdf5: overflow)"),
+                       ("h5_chunk_4gb.h5", "HDF5 chunk index claiming 4 GB stored")]:
+        rc, msg = cli("info", os.path.join(ROOT, "tests", "data", "fuzz", name))
+        add("event files (`diffevent info FILE`)", what + " (fuzzer)", rc, msg, tmp)
     mat = b"MATLAB 5.0 MAT-file".ljust(116) + bytes(8) + struct.pack("<H", 0x0100) + b"IM"
     body = (struct.pack("<IIII", 6, 8, 6, 0) + struct.pack("<IIii", 5, 8, 51, 4) + struct.pack("<II", 1, 6) + b"events\0\0"
             + struct.pack("<II", 9, 8 * 4 * 50) + bytes(8 * 4 * 50))

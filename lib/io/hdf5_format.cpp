@@ -110,7 +110,7 @@ class HeaderVetting {
  private:
   void check(uint64_t address, const char* what) const {
     const auto problem = hdf5_layout_problem(raw_.get(), address, layout_);
-    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError, "'{}': {}: {} (corrupt file?)", src_, what, problem.value_or(""));
+    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError, "'{}': corrupt or truncated HDF5 file: {}: {}", src_, what, problem.value_or(""));
   }
 
   std::string src_;
