@@ -226,6 +226,9 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     // A datatype of 5 bytes in chunks laid out for 2-byte elements (libhdf5 overflowed).
     EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_element_size_mismatch.h5"),
                            ErrorCode::kFormatError, "events/xs: chunked layout stores 2-byte elements but the datatype has 5 bytes");
+    // A group whose local heap address points at garbage (libhdf5 read through a null buffer).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_bad_group_heap.h5"),
+                           ErrorCode::kFormatError, "images: group local heap at address 14616 is missing");
     // The same layout, intact (chunks of 300 events, unfiltered, the last one partial), reads.
     const auto ok = read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
     EXPECT_EQ(ok.events.size(), 1000u);

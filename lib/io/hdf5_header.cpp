@@ -15,6 +15,7 @@ constexpr uint16_t kMsgLayout = 0x0008;
 constexpr uint16_t kMsgContinuation = 0x0010;
 constexpr uint16_t kMsgAttribute = 0x000C;
 constexpr uint16_t kMsgDatatype = 0x0003;
+constexpr uint16_t kMsgSymbolTable = 0x0011;
 constexpr unsigned kMaxLayoutDims = 33;  // H5O_LAYOUT_NDIMS: rank (at most 32) + element size
 constexpr uint64_t kMaxBlockBytes = 1u << 20;
 constexpr int kMaxBlocks = 64;
@@ -56,6 +57,7 @@ class HeaderReader {
     } else {
       return fmt::format("object header at address {} has unknown version {}", address, (*sig)[0]);
     }
+    if (!problem && has_symbol_table_) problem = symbol_table();
     // libhdf5 1.10.8 sizes chunk buffers from the layout but copies elements of the datatype's
     // size into them: the two must agree.
     if (!problem && layout_element_size_ && datatype_size_ && layout_element_size_ != datatype_size_)
@@ -127,6 +129,13 @@ class HeaderReader {
 
   std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n, std::vector<Block>& blocks) const {
     if (type == kMsgAttribute) return (flags & 0x02) ? std::nullopt : attribute(d, n);
+    if (type == kMsgSymbolTable) {
+      if (n < 2u * l_.sizeof_addr) return fmt::format("symbol table message has {} bytes", n);
+      btree_ = le(d, l_.sizeof_addr);
+      heap_ = le(d + l_.sizeof_addr, l_.sizeof_addr);
+      has_symbol_table_ = true;
+      return std::nullopt;
+    }
     if (type == kMsgDatatype) {
       // Class and version, 3 bytes of class bits, then the element size (u32).
       if (!(flags & 0x02) && n >= 8) datatype_size_ = le(d + 4, 4);
@@ -143,6 +152,46 @@ class HeaderReader {
       return std::nullopt;
     }
     return layout(d, n);
+  }
+
+  // An old-style group (format spec III.A.1, III.B, III.D): its v1 B-tree ("TREE" nodes of type
+  // 0, children at level 0 are symbol table nodes, "SNOD") and its local heap ("HEAP"). libhdf5
+  // 1.10.8 follows their addresses without checking them against the file (a read through a
+  // null accumulator on a corrupt child address); every node must lie inside the file.
+  std::optional<std::string> symbol_table() const {
+    const unsigned O = l_.sizeof_addr, L = l_.sizeof_size;
+    auto heap = read(heap_, 8 + 2 * L + O);
+    if (!heap || std::memcmp(heap->data(), "HEAP", 4) != 0) return fmt::format("group local heap at address {} is missing", heap_);
+    const uint64_t seg_size = le(heap->data() + 8, L), seg_addr = le(heap->data() + 8 + 2 * L, O);
+    if (seg_size > size_ || seg_addr > size_ - seg_size) return fmt::format("group local heap data ({} bytes at {}) lies outside the file", seg_size, seg_addr);
+    const uint64_t snod_bytes = 8 + 2ull * l_.leaf_k * (L + O + 24);  // entries: name offset, header address, cache
+    std::vector<std::pair<uint64_t, int>> todo{{btree_, -1}};  // (address, expected level or -1)
+    for (size_t visited = 0; !todo.empty(); ++visited) {
+      if (visited >= 4096) return std::string("group B-tree has more than 4096 nodes (a cycle?)");
+      const auto [address, want_level] = todo.back();
+      todo.pop_back();
+      auto head = read(address, 8 + 2ull * O);
+      if (!head || std::memcmp(head->data(), "TREE", 4) != 0) return fmt::format("group B-tree node at address {} is missing", address);
+      const unsigned type = (*head)[4], level = (*head)[5];
+      const uint64_t entries = le(head->data() + 6, 2);
+      if (type != 0 || (want_level >= 0 && level != static_cast<unsigned>(want_level)) || level > 32 || entries > 2ull * l_.internal_k)
+        return fmt::format("group B-tree node at address {} is malformed (type {}, level {}, {} entries)", address, type, level, entries);
+      // Keys (L bytes) and children (O bytes) alternate: key, child, key, ..., child, key.
+      const uint64_t body = (entries + 1) * L + entries * O;
+      auto node = read(address + 8 + 2ull * O, body);
+      if (!node) return fmt::format("group B-tree node at address {} runs past the end of the file", address);
+      for (uint64_t e = 0; e < entries; ++e) {
+        const uint64_t child = le(node->data() + (e + 1) * L + e * O, O);
+        if (level > 0) {
+          todo.emplace_back(child, static_cast<int>(level) - 1);
+          continue;
+        }
+        auto snod = read(child, snod_bytes);
+        if (!snod || std::memcmp(snod->data(), "SNOD", 4) != 0 || le(snod->data() + 6, 2) > 2ull * l_.leaf_k)
+          return fmt::format("symbol table node at address {} is missing, truncated or malformed", child);
+      }
+    }
+    return std::nullopt;
   }
 
   // Attribute message, versions 1 to 3 (IV.A.2.m): libhdf5 1.10.8 copies the name with strdup,
@@ -202,7 +251,8 @@ class HeaderReader {
   std::FILE* f_;
   Hdf5HeaderLayout l_;
   uint64_t size_ = 0;
-  mutable uint64_t datatype_size_ = 0, layout_element_size_ = 0;
+  mutable uint64_t datatype_size_ = 0, layout_element_size_ = 0, btree_ = 0, heap_ = 0;
+  mutable bool has_symbol_table_ = false;
 };
 
 }  // namespace
@@ -228,6 +278,8 @@ std::optional<Hdf5Superblock> hdf5_superblock(std::FILE* file) {
       if (n < 24) return std::nullopt;
       sb.layout.sizeof_addr = buf[13];
       sb.layout.sizeof_size = buf[14];
+      sb.layout.leaf_k = static_cast<unsigned>(le(buf + 16, 2));
+      sb.layout.internal_k = static_cast<unsigned>(le(buf + 18, 2));
       pos = 24 + (version == 1 ? 4 : 0);
       const unsigned o = sb.layout.sizeof_addr;
       if (o < 2 || o > 8 || pos + 6 * o > n) return std::nullopt;

@@ -19,10 +19,13 @@ struct Hdf5HeaderLayout {
   unsigned sizeof_addr = 8;  // "size of offsets" from the superblock
   unsigned sizeof_size = 8;  // "size of lengths" from the superblock
   uint64_t base = 0;         // base address (the user block size): file offset of address 0
+  unsigned leaf_k = 4;       // group leaf node K (symbol table nodes hold up to 2K entries)
+  unsigned internal_k = 16;  // group internal node K (B-tree nodes hold up to 2K children)
 };
 
 // Walks the object header at `address` (v1 or v2, following continuation blocks) in `file` and
-// checks every data layout message (type 0x0008). Returns a description of the first problem
+// checks every data layout message (type 0x0008), attribute message and, for an old-style
+// group (symbol table message), its B-tree, symbol table nodes and local heap. Returns a description of the first problem
 // (a chunk dimension of zero, a dimensionality out of range, an unknown layout version, a
 // message or block running past its end or past the end of the file), or nullopt when the
 // header is well formed. Reads at most 64 blocks of at most 1 MiB each.
