@@ -225,3 +225,42 @@ TEST(Hdf5Header, ChunkElementSizeMustMatchTheDatatype) {
   EXPECT_EQ(problem(header_v1({{0x0003, dtype(5)}, {0x0008, layout_v3({1000, 2})}})),
             "chunked layout stores 2-byte elements but the datatype has 5 bytes");
 }
+
+TEST(Hdf5Header, WalksOldStyleGroupTreesInsideTheFile) {
+  // Layout: v1 header (symbol table message: B-tree, heap) at 0; local heap "HEAP" at 64 with
+  // 16 data bytes at 96; B-tree "TREE" (type 0) at 112; symbol table node "SNOD" at 200.
+  auto file = [](uint64_t heap_data, unsigned tree_level, uint64_t child) {
+    std::string stab;
+    put(stab, 112, 8);
+    put(stab, 64, 8);
+    std::string f = header_v1({{0x0011, stab}});
+    f.resize(64, '\0');
+    f += "HEAP";
+    put(f, 0, 4);
+    put(f, 16, 8);
+    put(f, 0, 8);
+    put(f, heap_data, 8);
+    f.resize(112, '\0');
+    f += "TREE";
+    put(f, 0, 1);
+    put(f, tree_level, 1);
+    put(f, 1, 2);
+    put(f, ~0ull, 8);
+    put(f, ~0ull, 8);
+    put(f, 0, 8);  // key, child, key
+    put(f, child, 8);
+    put(f, 8, 8);
+    f.resize(200, '\0');
+    f += "SNOD";
+    put(f, 1, 1);
+    put(f, 0, 1);
+    put(f, 1, 2);
+    f.resize(200 + 8 + 2 * 4 * 40, '\0');  // leaf K 4: 8 entries of 40 bytes
+    return f;
+  };
+  EXPECT_EQ(problem(file(96, 0, 200)), std::nullopt);
+  EXPECT_EQ(problem(file(1u << 30, 0, 200)), "group local heap data (16 bytes at 1073741824) lies outside the file");
+  EXPECT_EQ(problem(file(96, 0, 1u << 30)), "symbol table node at address 1073741824 is missing, truncated or malformed");
+  // A level-1 node whose child is itself: the child must be at level 0, so the walk stops.
+  EXPECT_EQ(problem(file(96, 1, 112)), "group B-tree node at address 112 is malformed (type 0, level 1, 1 entries)");
+}
