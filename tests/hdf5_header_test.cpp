@@ -17,7 +17,7 @@ using diffevent::detail::hdf5_layout_problem;
 namespace {
 
 void put(std::string& s, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  for (int i = 0; i < n; ++i) s.push_back(static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xff : 0));  // n may exceed 8
 }
 
 // A version-3 chunked layout message body: version, class, dimensionality, address, dims (u32).
