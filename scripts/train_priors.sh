@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Reproduces the shipped grey priors, models/x_prior_grey.pt and models/r_prior_grey.pt: the
+# Debian photographs (scripts/fetch_photos.sh; training split only), an `xs` UNet from
+# tools/priors/export_prior.py, then `diffevent train-prior` for the x prior and, with
+# --residual, for the r prior. Every run resumes from the checkpoints in WORK, so a CPU
+# machine can train across sessions in the background; logs (the loss curve) are appended to
+# WORK/{x,r}_train.log. --install copies the finished priors into models/.
+# Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--install]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0
+WORK=${WORK:-out/training} BUILD=${BUILD:-build}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --device) DEVICE=$2; shift 2 ;;
+    --steps) STEPS=$2; shift 2 ;;
+    --preset) PRESET=$2; shift 2 ;;
+    --install) INSTALL=1; shift ;;
+    *) echo "train_priors: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+PY=python3
+$PY -c "import torch" 2>/dev/null || PY=/usr/bin/python3
+[ -d data/photos/train ] || bash scripts/fetch_photos.sh
+[ -x "$BUILD/diffevent" ] || { echo "train_priors: build the CLI first ($BUILD/diffevent)" >&2; exit 2; }
+mkdir -p "$WORK"
+[ -f "$WORK/x_init.pt" ] || $PY tools/priors/export_prior.py --preset "$PRESET" --channels 1 --kind x --seed 0 --out "$WORK/x_init.pt"
+[ -f "$WORK/r_init.pt" ] || $PY tools/priors/export_prior.py --preset "$PRESET" --channels 1 --kind r --seed 1 --out "$WORK/r_init.pt"
+train() {  # name, extra options...
+  local name=$1; shift
+  local resume=()
+  [ -f "$WORK/$name.pt.ckpt" ] && resume=(--resume "$WORK/$name.pt.ckpt")
+  echo "== $name: $STEPS steps on $DEVICE $(date -u +%FT%TZ) ==" >>"$WORK/${name%%_*}_train.log"
+  "$BUILD/diffevent" train-prior --init "$WORK/${name%%_*}_init.pt" --images data/photos/train --out "$WORK/$name.pt" \
+    --steps "$STEPS" --batch 16 --patch 64 --lr 1e-4 --ema 0.999 --seed 1 --checkpoint-every 200 --log-every 50 \
+    --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$WORK/${name%%_*}_train.log"
+}
+train x_prior_grey
+train r_prior_grey --residual
+if [ "$INSTALL" = 1 ]; then
+  mkdir -p models
+  cp "$WORK/x_prior_grey.pt" "$WORK/r_prior_grey.pt" models/
+  ls -la models/
+fi
