@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Montages of the ni-joint DAVIS recordings (real data, no ground truth): blurry frame | EDI at
-c = 0.2 | EDI with the threshold search | deblur (shipped priors when installed, else the
-analytic prior; guided f(E)). Writes docs/images/ni_joint_<scene>.png and prints the markdown
+c = 0.2 | EDI with the threshold search | deblur at c = 0.2 | deblur with the threshold search
+(shipped priors when installed, else the analytic prior; guided f(E)). Writes docs/images/ni_joint_<scene>.png and prints the markdown
 table for docs/quality.md (estimated thresholds, seconds per frame).
 Usage: /usr/bin/python3 scripts/ni_joint_montage.py [BUILD_DIR] [DATA_DIR]"""
 import json
@@ -42,13 +42,16 @@ def main():
             auto, _ = run("edi", *common, "--auto-threshold", "--out", os.path.join(tmp, "auto.png"))
             deb, t_deb = run("deblur", *common, "--threshold", "0.2", "--enhance", "guided", "--seed", "0",
                              "--out", os.path.join(tmp, "deblur.png"))
+            run("deblur", *common, "--auto-threshold", "--enhance", "guided", "--seed", "0", "--out", os.path.join(tmp, "deblur_auto.png"))
             tiles = [Image.open(p).convert("L") for p in
-                     (blur, os.path.join(tmp, "edi.png"), os.path.join(tmp, "auto.png"), os.path.join(tmp, "deblur.png"))]
+                     (blur, os.path.join(tmp, "edi.png"), os.path.join(tmp, "auto.png"), os.path.join(tmp, "deblur.png"),
+                      os.path.join(tmp, "deblur_auto.png"))]
             w, h = tiles[0].size
             c_auto = auto["auto_threshold"]["c"]
             bound = " (at bound)" if auto["auto_threshold"]["at_bound"] else ""
-            labels = ["blurry", "EDI c=0.2", f"EDI auto c={c_auto:.2f}{bound}", f"deblur, {deb['x_prior']} prior, c=0.2"]
-            m = Image.new("L", (4 * w, h + 14), 0)
+            labels = ["blurry", "EDI c=0.2", f"EDI auto c={c_auto:.2f}{bound}", f"deblur ({deb['x_prior']} prior) c=0.2",
+                      f"deblur ({deb['x_prior']} prior) auto c"]
+            m = Image.new("L", (len(tiles) * w, h + 14), 0)
             d = ImageDraw.Draw(m)
             for i, (tile, label) in enumerate(zip(tiles, labels)):
                 m.paste(tile, (i * w, 14))
