@@ -93,12 +93,15 @@ struct PriorTrainingResult {
   std::vector<double> losses;        ///< The loss of every step of this run, in order.
 };
 
-/// Trains the prior in `init_path` (a TorchScript module with diffevent's metadata; fixed
-/// variance only) on `data` and writes the EMA weights as a TorchScript prior to `out_path`
-/// (atomically, metadata kept and a "training" record added). With `resume` set, the run
-/// continues from that checkpoint: same weights, EMA, optimiser moments and step, so the loss
-/// curve continues exactly where it stopped. Loss: the simple DDPM objective, the mean squared
-/// error of the predicted noise at uniformly sampled timesteps.
+/// Trains the prior in `init_path` (a TorchScript module with diffevent's metadata) on `data`
+/// and writes the EMA weights as a TorchScript prior to `out_path` (atomically, metadata kept
+/// and a "training" record added). With `resume` set, the run continues from that checkpoint:
+/// same weights, EMA, optimiser moments and step, so the loss curve continues exactly where it
+/// stopped. Loss: the simple DDPM objective, the mean squared error of the predicted noise at
+/// uniformly sampled timesteps; for priors with a learned variance (learned_sigma, guided-
+/// diffusion's learned range) the hybrid loss of improved DDPM, L_simple + (T/1000) L_vlb(t),
+/// whose bound term (in bits per dimension: the KL to the true posterior, the discretised
+/// decoder likelihood at t = 0) trains the variance with the mean held fixed.
 DIFFEVENT_API PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data,
                                               const std::string& out_path, const PriorTrainingOptions& options,
                                               const std::string& resume = "");

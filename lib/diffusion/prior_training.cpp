@@ -19,6 +19,7 @@
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/event_simulator.hpp"
 #include "diffevent/tensor_interop.hpp"
+#include "diffusion/vlb.hpp"
 #include "io/atomic_file.hpp"
 #include "diffevent/error.hpp"
 #include "diffevent/noise_schedule.hpp"
@@ -168,10 +169,6 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
 
   // The network and its metadata (load_prior validates both and gives the usual errors).
   const PriorMetadata meta = load_prior(init_path)->metadata();
-  DIFFEVENT_CHECK(!meta.learned_sigma, ErrorCode::kUnsupported,
-                  "train-prior: '{}' has a learned variance; training it needs the hybrid loss, which is not "
-                  "implemented: export the prior with learned_sigma false",
-                  init_path);
   DIFFEVENT_CHECK(o.patch % meta.size_multiple == 0, ErrorCode::kInvalidArgument,
                   "train-prior: patch {} is not a multiple of the prior's size_multiple {}", o.patch, meta.size_multiple);
   for (size_t i = 0; i < data.images.size(); ++i) {
@@ -281,6 +278,17 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
   std::vector<float> abar(static_cast<size_t>(meta.num_timesteps));
   for (int k = 0; k < meta.num_timesteps; ++k) abar[static_cast<size_t>(k)] = static_cast<float>(schedule.alpha_bar(k));
   const at::Tensor abar_t = at::tensor(abar);
+  // Per-timestep posterior coefficients, for the variational-bound term of learned variances.
+  std::vector<float> c1v, c2v, log_beta, log_beta_tilde;
+  for (int k = 0; k < meta.num_timesteps; ++k) {
+    c1v.push_back(static_cast<float>(schedule.posterior_c1(k)));
+    c2v.push_back(static_cast<float>(schedule.posterior_c2(k)));
+    log_beta.push_back(static_cast<float>(std::log(schedule.beta(k))));
+    log_beta_tilde.push_back(static_cast<float>(schedule.posterior_log_variance_clipped(k)));
+  }
+  const at::Tensor c1_t = at::tensor(c1v), c2_t = at::tensor(c2v), log_beta_t = at::tensor(log_beta),
+                   log_beta_tilde_t = at::tensor(log_beta_tilde);
+  const int64_t C = meta.channels;
 
   const auto start = std::chrono::steady_clock::now();
   double loss_sum = 0.0;
@@ -293,11 +301,29 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     const at::Tensor noise = at::randn(x0.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
     const at::Tensor a = abar_t.index_select(0, t).view({o.batch, 1, 1, 1});
     const at::Tensor xt = (a.sqrt() * x0 + (1 - a).sqrt() * noise).to(device);
-    const at::Tensor pred = module.forward({xt, t.to(device)}).toTensor();
-    DIFFEVENT_CHECK(pred.sizes() == xt.sizes(), ErrorCode::kFormatError,
-                    "train-prior: the network returned shape {} for input {}", fmt::join(pred.sizes(), "x"),
-                    fmt::join(xt.sizes(), "x"));
-    const at::Tensor loss = (pred - noise.to(device)).pow(2).mean();
+    const at::Tensor out = module.forward({xt, t.to(device)}).toTensor();
+    DIFFEVENT_CHECK(out.dim() == 4 && out.size(0) == xt.size(0) && out.size(1) == (meta.learned_sigma ? 2 * C : C) &&
+                        out.size(2) == xt.size(2) && out.size(3) == xt.size(3),
+                    ErrorCode::kFormatError, "train-prior: the network returned shape {} for input {}{}", fmt::join(out.sizes(), "x"),
+                    fmt::join(xt.sizes(), "x"), meta.learned_sigma ? " (learned variance: twice the channels)" : "");
+    const at::Tensor pred = meta.learned_sigma ? out.narrow(1, 0, C) : out;
+    at::Tensor loss = (pred - noise.to(device)).pow(2).mean();
+    if (meta.learned_sigma) {
+      // Hybrid loss: L_simple + (T / 1000) L_vlb(t), the bound's term at t for the variance
+      // only (the mean is frozen: its gradient comes from L_simple), as in improved DDPM.
+      auto at_t = [&](const at::Tensor& table) { return table.index_select(0, t).view({o.batch, 1, 1, 1}).to(device); };
+      const at::Tensor v = out.narrow(1, C, C), frac = (v + 1) / 2;
+      const at::Tensor model_logvar = frac * at_t(log_beta_t) + (1 - frac) * at_t(log_beta_tilde_t);
+      const at::Tensor ad = at_t(abar_t), x0d = x0.to(device);
+      const at::Tensor x0_pred = ((xt - (1 - ad).sqrt() * pred.detach()) / ad.sqrt()).clamp(-1, 1);
+      const at::Tensor model_mean = at_t(c1_t) * x0_pred + at_t(c2_t) * xt;
+      const at::Tensor true_mean = at_t(c1_t) * x0d + at_t(c2_t) * xt;
+      const at::Tensor kl = detail::normal_kl(true_mean, at_t(log_beta_tilde_t), model_mean, model_logvar).mean({1, 2, 3});
+      const at::Tensor nll =
+          -detail::discretized_gaussian_log_likelihood(x0d.clamp(-1, 1), model_mean, 0.5 * model_logvar).mean({1, 2, 3});
+      const at::Tensor vb = at::where(t.to(device) == 0, nll, kl) / std::log(2.0);  // bits per dimension
+      loss = loss + vb.mean() * (static_cast<double>(meta.num_timesteps) / 1000.0);
+    }
     adam.zero_grad();
     loss.backward();
     adam.step();
@@ -330,6 +356,24 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
   save_model();
   return result;
 }
+
+namespace detail {
+
+at::Tensor normal_kl(const at::Tensor& mean1, const at::Tensor& logvar1, const at::Tensor& mean2, const at::Tensor& logvar2) {
+  return 0.5 * (-1.0 + logvar2 - logvar1 + at::exp(logvar1 - logvar2) + (mean1 - mean2).pow(2) * at::exp(-logvar2));
+}
+
+at::Tensor discretized_gaussian_log_likelihood(const at::Tensor& x, const at::Tensor& mean, const at::Tensor& log_scale) {
+  // The standard normal CDF, as guided-diffusion approximates it (tanh form, error < 4e-4).
+  auto cdf = [](const at::Tensor& z) { return 0.5 * (1.0 + at::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z.pow(3)))); };
+  const at::Tensor centred = x - mean, inv_std = at::exp(-log_scale);
+  const at::Tensor cdf_plus = cdf(inv_std * (centred + 1.0 / 255)), cdf_min = cdf(inv_std * (centred - 1.0 / 255));
+  const at::Tensor log_cdf_plus = at::log(cdf_plus.clamp_min(1e-12)), log_one_minus_cdf_min = at::log((1.0 - cdf_min).clamp_min(1e-12));
+  const at::Tensor log_delta = at::log((cdf_plus - cdf_min).clamp_min(1e-12));
+  return at::where(x < -0.999, log_cdf_plus, at::where(x > 0.999, log_one_minus_cdf_min, log_delta));
+}
+
+}  // namespace detail
 
 }  // namespace v1
 }  // namespace diffevent
