@@ -233,6 +233,10 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     const auto ok = read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
     EXPECT_EQ(ok.events.size(), 1000u);
     EXPECT_EQ(ok.events.t_us()[999], 999000);
+    // The same file with only the first of events/ps's four chunks written (the rest would read
+    // as fill values): refused.
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_missing_chunks.h5"),
+                           ErrorCode::kFormatError, "dataset events/ps stores 1 of its 4 chunks");
   }
 }
 

@@ -162,19 +162,29 @@ void check_storage(hid_t ds, const std::string& src, const std::string& name) {
   DIFFEVENT_CHECK(rank >= 1 && bytes <= 64.0 * (1 << 20), ErrorCode::kFormatError,
                   "'{}': dataset {} has chunks of {:.0f} bytes (corrupt file?)", src, name, bytes);
   // Without filters a stored chunk is the chunk itself; libhdf5 1.10.8 reads a whole chunk out
-  // of whatever the chunk index says is stored (a heap overflow when it says less).
+  // of whatever the chunk index says is stored (a heap overflow when it says less). Every chunk
+  // of the grid must be stored, whole; each is looked up by its coordinates (a B-tree search:
+  // by index, H5Dget_chunk_info walks the index from the start, quadratic in the chunk count).
   if (H5Pget_nfilters(dcpl) != 0) return;
-  hsize_t chunks = 0;
   Hid fspace(H5Dget_space(ds), H5Sclose);  // 1.10.8 refuses H5S_ALL here
-  DIFFEVENT_CHECK(fspace.ok() && H5Dget_num_chunks(ds, fspace, &chunks) >= 0, ErrorCode::kFormatError,
-                  "'{}': cannot read the chunk index of dataset {} (corrupt file?)", src, name);
-  for (hsize_t i = 0; i < chunks; ++i) {
+  hsize_t dims[H5S_MAX_RANK] = {}, stored_chunks = 0;
+  DIFFEVENT_CHECK(fspace.ok() && H5Sget_simple_extent_ndims(fspace) == rank && H5Sget_simple_extent_dims(fspace, dims, nullptr) == rank &&
+                      H5Dget_num_chunks(ds, fspace, &stored_chunks) >= 0,
+                  ErrorCode::kFormatError, "'{}': cannot read the chunk index of dataset {} (corrupt file?)", src, name);
+  double grid = 1.0;
+  for (int d = 0; d < rank; ++d) grid *= static_cast<double>((dims[d] + chunk[d] - 1) / chunk[d]);
+  DIFFEVENT_CHECK(grid == static_cast<double>(stored_chunks), ErrorCode::kFormatError,
+                  "'{}': dataset {} stores {} of its {:.0f} chunks (corrupt file?)", src, name, stored_chunks, grid);
+  hsize_t at[H5S_MAX_RANK] = {};  // chunk grid coordinates, odometer order
+  for (hsize_t i = 0; i < stored_chunks; ++i) {
     hsize_t offset[H5S_MAX_RANK] = {}, size = 0;
+    for (int d = 0; d < rank; ++d) offset[d] = at[d] * chunk[d];
     unsigned mask = 0;
     haddr_t addr = 0;
-    DIFFEVENT_CHECK(H5Dget_chunk_info(ds, fspace, i, offset, &mask, &addr, &size) >= 0 && static_cast<double>(size) == bytes,
+    DIFFEVENT_CHECK(H5Dget_chunk_info_by_coord(ds, offset, &mask, &addr, &size) >= 0 && static_cast<double>(size) == bytes,
                     ErrorCode::kFormatError, "'{}': unfiltered chunk {} of dataset {} stores {} bytes, not {:.0f} (corrupt file?)", src, i,
                     name, size, bytes);
+    for (int d = rank - 1; d >= 0 && ++at[d] * chunk[d] >= dims[d]; --d) at[d] = 0;
   }
 }
 
