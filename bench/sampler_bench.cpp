@@ -8,6 +8,7 @@
 #include "bandwidth.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -136,6 +137,34 @@ class TimedPrior : public DiffusionPrior {
   std::unique_ptr<DiffusionPrior> inner_;
 };
 
+// Times whole sampler runs (x prior only, TV on) with `prior` and reports steps/s, the
+// network's share and the rest per step; the first run is a warm-up (cuDNN autotuning, the
+// allocator) and is not counted.
+void run_unet_steps(benchmark::State& state, const std::shared_ptr<TimedPrior>& prior, int64_t W, int64_t H, int steps,
+                    int64_t tile_above_pixels) {
+  const int64_t C = prior->metadata().channels;
+  const at::Tensor y = at::rand({C, H, W}), E = at::rand({1, H, W}) + 0.5f;
+  SamplerOptions o;
+  o.steps = steps;
+  o.lambda_tv = 100;
+  o.tile_above_pixels = tile_above_pixels;
+  const EbrdModel model(y, E);
+  AlternatingSampler(prior, nullptr, o).sample(model);
+  prior->seconds = 0;
+  double total = 0;
+  for (auto _ : state) {
+    const auto a = std::chrono::steady_clock::now();
+    SampleResult r = AlternatingSampler(prior, nullptr, o).sample(model);
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+    benchmark::DoNotOptimize(r.x.data_ptr<float>());
+  }
+  const double n = static_cast<double>(state.iterations()) * steps;
+  state.SetItemsProcessed(state.iterations() * steps);
+  state.counters["network_share"] = prior->seconds / total;
+  state.counters["network_ms_per_step"] = 1e3 * prior->seconds / n;
+  state.counters["non_network_ms_per_step"] = 1e3 * (total - prior->seconds) / n;
+}
+
 // Needs DIFFEVENT_BENCH_UNET=path (scripts/make_test_priors.py --bench-unet path); skipped otherwise.
 void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
   const char* path = std::getenv("DIFFEVENT_BENCH_UNET");
@@ -144,23 +173,7 @@ void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
     return;
   }
   at::set_num_threads(static_cast<int>(state.range(1)));
-  auto prior = std::make_shared<TimedPrior>(load_prior(path));
-  const int64_t s = state.range(0);
-  const at::Tensor y = at::rand({3, s, s}), E = at::rand({1, s, s}) + 0.5f;
-  SamplerOptions o;
-  o.steps = 5;
-  o.lambda_tv = 100;
-  const EbrdModel model(y, E);
-  double total = 0;
-  for (auto _ : state) {
-    const auto a = std::chrono::steady_clock::now();
-    SampleResult r = AlternatingSampler(prior, nullptr, o).sample(model);
-    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
-    benchmark::DoNotOptimize(r.x.data_ptr<float>());
-  }
-  state.SetItemsProcessed(state.iterations() * o.steps);
-  state.counters["network_share"] = prior->seconds / total;
-  state.counters["non_network_ms_per_step"] = 1e3 * (total - prior->seconds) / (static_cast<double>(state.iterations()) * o.steps);
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), state.range(0), state.range(0), 5, INT64_MAX);
 }
 BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -210,28 +223,7 @@ void BM_AlternatingSampler_StepUNetCuda(benchmark::State& state) {
   }
   TorchScriptPriorOptions po;
   po.device = "cuda:0";
-  auto prior = std::make_shared<TimedPrior>(load_prior(path, po));
-  const int64_t C = prior->metadata().channels, W = state.range(0), H = state.range(1);
-  const at::Tensor y = at::rand({C, H, W}), E = at::rand({1, H, W}) + 0.5f;
-  SamplerOptions o;
-  o.steps = 10;
-  o.lambda_tv = 100;
-  o.tile_above_pixels = 256 * 256;
-  const EbrdModel model(y, E);
-  AlternatingSampler(prior, nullptr, o).sample(model);  // warm-up (cuDNN autotuning, allocator)
-  prior->seconds = 0;
-  double total = 0;
-  for (auto _ : state) {
-    const auto a = std::chrono::steady_clock::now();
-    SampleResult r = AlternatingSampler(prior, nullptr, o).sample(model);
-    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
-    benchmark::DoNotOptimize(r.x.data_ptr<float>());
-  }
-  const double steps = static_cast<double>(state.iterations()) * o.steps;
-  state.SetItemsProcessed(state.iterations() * o.steps);
-  state.counters["ms_per_step"] = 1e3 * total / steps;
-  state.counters["network_ms_per_step"] = 1e3 * prior->seconds / steps;
-  state.counters["non_network_share"] = (total - prior->seconds) / total;
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path, po)), state.range(0), state.range(1), 10, 256 * 256);
 }
 BENCHMARK(BM_AlternatingSampler_StepUNetCuda)->Args({256, 256})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
