@@ -57,7 +57,8 @@ def main():
                 m.paste(tile, (i * w, 14))
                 d.text((i * w + 3, 1), label, fill=255)
             path = os.path.join(out_dir, f"ni_joint_{scene}.png")
-            m.save(path, optimize=True)
+            m.save(path + ".tmp", format="PNG", optimize=True)  # never a half-written montage
+            os.replace(path + ".tmp", path)
             t0, t1 = deb["exposure_us"]
             print(f"| {scene} | {(t1 - t0) / 1000:.1f} ms | {c_auto:.2f}{bound} | {t_edi:.2f} | {t_deb:.2f} "
                   f"| [png](images/ni_joint_{scene}.png) |")
