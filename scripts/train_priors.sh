@@ -4,18 +4,25 @@
 # tools/priors/export_prior.py, then `diffevent train-prior` for the x prior and, with
 # --residual, for the r prior. Every run resumes from the checkpoints in WORK, so a CPU
 # machine can train across sessions in the background; logs (the loss curve) are appended to
-# WORK/{x,r}_train.log. --install copies the finished priors into models/.
-# Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--install]
+# WORK/{x,r}_train.log. Without a checkpoint in WORK, a prior already in models/ is the starting
+# point (its EMA weights, a fresh Adam): WORK is not kept across machines, models/ is.
+# --only x|r trains one of the two (run both at once on a 2-core machine: LibTorch uses one
+# thread each). SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
+# into models/.
+# Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
+#                                     [--ema D] [--install]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0
+DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995
 WORK=${WORK:-out/training} BUILD=${BUILD:-build}
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) DEVICE=$2; shift 2 ;;
     --steps) STEPS=$2; shift 2 ;;
     --preset) PRESET=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --ema) EMA=$2; shift 2 ;;
     --install) INSTALL=1; shift ;;
     *) echo "train_priors: unknown option $1" >&2; exit 2 ;;
   esac
@@ -29,15 +36,16 @@ mkdir -p "$WORK"
 [ -f "$WORK/r_init.pt" ] || $PY tools/priors/export_prior.py --preset "$PRESET" --channels 1 --kind r --seed 1 --out "$WORK/r_init.pt"
 train() {  # name, extra options...
   local name=$1; shift
-  local resume=()
-  [ -f "$WORK/$name.pt.ckpt" ] && resume=(--resume "$WORK/$name.pt.ckpt")
+  local resume=() init="$WORK/${name%%_*}_init.pt"
+  if [ -f "$WORK/$name.pt.ckpt" ]; then resume=(--resume "$WORK/$name.pt.ckpt")
+  elif [ -f "models/$name.pt" ]; then init="models/$name.pt"; fi
   echo "== $name: $STEPS steps on $DEVICE $(date -u +%FT%TZ) ==" >>"$WORK/${name%%_*}_train.log"
-  "$BUILD/diffevent" train-prior --init "$WORK/${name%%_*}_init.pt" --images data/photos/train --out "$WORK/$name.pt" \
-    --steps "$STEPS" --batch 16 --patch 64 --lr 1e-4 --ema 0.999 --seed 1 --checkpoint-every 200 --log-every 50 \
+  "$BUILD/diffevent" train-prior --init "$init" --images data/photos/train --out "$WORK/$name.pt" \
+    --steps "$STEPS" --batch 16 --patch 64 --lr 1e-4 --ema "$EMA" --seed 1 --checkpoint-every 100 --log-every 25 \
     --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$WORK/${name%%_*}_train.log"
 }
-train x_prior_grey
-train r_prior_grey --residual
+[ "$ONLY" = r ] || train x_prior_grey
+[ "$ONLY" = x ] || train r_prior_grey --residual
 if [ "$INSTALL" = 1 ]; then
   mkdir -p models
   cp "$WORK/x_prior_grey.pt" "$WORK/r_prior_grey.pt" models/

@@ -230,6 +230,9 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     torch::serialize::InputArchive opt;
     in.read("optimizer", opt);
     adam.load(opt);
+    // Adam's state carries the learning rate it was saved with; this run's --lr applies (a
+    // resumed run may lower it, as fine-tuning schedules do).
+    for (auto& group : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(o.lr);
   }
   result.first_step = step;
 

@@ -125,6 +125,11 @@ int run_benchmark(const BenchmarkArgs& a) {
     DIFFEVENT_CHECK(!ec, ErrorCode::kIoError, "benchmark: cannot move the suite into place at '{}': {}", a.suite,
                     ec.message());
   }
+  for (const std::string& name : a.levels)
+    DIFFEVENT_CHECK(std::any_of(std::begin(kLevels), std::end(kLevels), [&](const Level& l) { return name == l.name; }),
+                    ErrorCode::kInvalidArgument, "benchmark: unknown level '{}' (expected ideal, realistic or hard)", name);
+  DIFFEVENT_CHECK(!a.trained_only || !a.prior.empty(), ErrorCode::kInvalidArgument,
+                  "benchmark: --trained-only needs --prior");
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   if (!a.prior.empty()) xp = diffevent::load_prior(a.prior);
   if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior);
@@ -133,6 +138,7 @@ int run_benchmark(const BenchmarkArgs& a) {
   json out = json::array();
   std::string table = "| level | method | PSNR (dB) | SSIM | s/frame | samples |\n|---|---|---|---|---|---|\n";
   for (const Level& lv : kLevels) {
+    if (!a.levels.empty() && std::find(a.levels.begin(), a.levels.end(), lv.name) == a.levels.end()) continue;
     std::vector<fs::path> samples;
     for (const auto& e : fs::directory_iterator(fs::path(a.suite) / lv.name))
       if (e.is_directory()) samples.push_back(e.path());
@@ -168,8 +174,10 @@ int run_benchmark(const BenchmarkArgs& a) {
         Image img = f();
         return std::make_pair(std::move(img), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       };
+      DIFFEVENT_CHECK(!(a.cancel && a.cancel->load()), ErrorCode::kCancelled, "benchmark: cancelled");
       score(0, blurry, 0.0);
       const diffevent::Edi edi(diffevent::EdiOptions::with_threshold(c));
+      if (!a.trained_only) {
       auto [e1, s1] = timed([&] { return edi.deblur(blurry, ev, exp); });
       score(1, e1, s1);
       auto [e2, s2] = timed([&] {
@@ -185,12 +193,20 @@ int run_benchmark(const BenchmarkArgs& a) {
         return diffevent::tensor_to_image((model.y() / model.f_e().clamp_min(d.min_integral)).clamp(0, 1));
       });
       score(3, e3, s3);
+      }
       diffevent::DeblurOptions dopt;
       dopt.thresholds = diffevent::Thresholds::symmetric(c);
       dopt.sampler.steps = a.steps;
       dopt.sampler.seed = a.seed;
-      auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
-      score(4, d1, t1);
+      dopt.sampler.cancel = a.cancel;
+      if (!std::isnan(a.s)) dopt.sampler.s = a.s;
+      if (!std::isnan(a.s_r)) dopt.sampler.s_r = a.s_r;
+      if (!std::isnan(a.lambda_tv)) dopt.sampler.lambda_tv = a.lambda_tv;
+      if (!std::isnan(a.lambda_l1)) dopt.sampler.lambda_l1 = a.lambda_l1;
+      if (!a.trained_only) {
+        auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
+        score(4, d1, t1);
+      }
       if (xp) {
         auto [d2, t2] = timed([&] { return diffevent::deblur(blurry, ev, exp, xp, rp, dopt).sharp; });
         score(5, d2, t2);
@@ -199,7 +215,7 @@ int run_benchmark(const BenchmarkArgs& a) {
     }
     for (size_t m = 0; m < methods.size(); ++m) {
       const Score& s = scores[m];
-      if (s.n == 0) continue;
+      if (s.n == 0 || (a.trained_only && m != 0 && m != 5)) continue;
       const double p = s.psnr / s.n, q = s.ssim / s.n, t = s.seconds / s.n;
       out.push_back({{"level", lv.name}, {"method", methods[m]}, {"psnr_db", p}, {"ssim", q}, {"seconds_per_frame", t},
                      {"samples", s.n}});

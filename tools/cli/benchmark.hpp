@@ -1,7 +1,10 @@
 #pragma once
 // `diffevent benchmark`: the quality benchmark of docs/quality.md.
+#include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace diffevent_cli {
 
@@ -13,9 +16,16 @@ struct BenchmarkArgs {
   int crops_per_photo = 1;
   int width = 160, height = 120;
   int steps = 50;
+  /// Levels to evaluate (names from ideal, realistic, hard); empty: all three.
+  std::vector<std::string> levels;
+  /// Sampler parameters of the deblur rows; NaN keeps the library's defaults (SamplerOptions).
+  double s = std::nan(""), s_r = std::nan(""), lambda_tv = std::nan(""), lambda_l1 = std::nan("");
+  /// Skip the rows whose cost does not depend on the priors (for sweeps over trained priors).
+  bool trained_only = false;
   uint64_t seed = 0;
   bool json = false;
-  bool cancelled_by_sigint = true;
+  /// Set (from a signal handler) to stop: the sampler stops within a step, the run with kCancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// Simulates (if needed) and evaluates the suite; prints the table. Returns the exit status.

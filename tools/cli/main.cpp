@@ -629,6 +629,12 @@ int main(int argc, char** argv) {
   bm->add_option("--residual-prior", ba.residual_prior, "Trained r prior for the last row");
   bm->add_option("--seed", ba.seed, "Seed of crops, motion, noise and sampling");
   bm->add_option("--report", ba.report, "Also write the table (markdown) to this file");
+  bm->add_option("--levels", ba.levels, "Levels to evaluate (ideal, realistic, hard; default all)")->delimiter(',');
+  bm->add_option("--s", ba.s, "Data weight of the x step in the deblur rows (default: the library's)");
+  bm->add_option("--s-r", ba.s_r, "Data weight of the r step in the deblur rows");
+  bm->add_option("--lambda-tv", ba.lambda_tv, "TV weight on x in the deblur rows");
+  bm->add_option("--lambda-l1", ba.lambda_l1, "L1 weight on r in the deblur rows");
+  bm->add_flag("--trained-only", ba.trained_only, "Evaluate only the blurry input and the trained priors (sweeps)");
 #endif
   try {
     app.parse(argc, argv);
@@ -650,7 +656,11 @@ int main(int argc, char** argv) {
       if (ba.photos.empty()) ba.photos = "data/photos/heldout";
       ba.height = ba.width * 3 / 4;
       ba.json = common.json_out;
-      return diffevent_cli::run_benchmark(ba);
+      ba.cancel = &g_interrupted;
+      std::signal(SIGINT, on_sigint);
+      const int rc = diffevent_cli::run_benchmark(ba);
+      std::signal(SIGINT, SIG_DFL);
+      return rc;
     }
 #endif
   } catch (const Error& e) {
