@@ -128,6 +128,8 @@ int run_benchmark(const BenchmarkArgs& a) {
   for (const std::string& name : a.levels)
     DIFFEVENT_CHECK(std::any_of(std::begin(kLevels), std::end(kLevels), [&](const Level& l) { return name == l.name; }),
                     ErrorCode::kInvalidArgument, "benchmark: unknown level '{}' (expected ideal, realistic or hard)", name);
+  DIFFEVENT_CHECK(a.enhance == "guided" || a.enhance == "identity", ErrorCode::kInvalidArgument,
+                  "benchmark: --enhance '{}': expected guided or identity", a.enhance);
   DIFFEVENT_CHECK(!a.trained_only || !a.prior.empty(), ErrorCode::kInvalidArgument,
                   "benchmark: --trained-only needs --prior");
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
@@ -199,6 +201,7 @@ int run_benchmark(const BenchmarkArgs& a) {
       dopt.sampler.steps = a.steps;
       dopt.sampler.seed = a.seed;
       dopt.sampler.cancel = a.cancel;
+      if (a.enhance == "identity") dopt.enhancer.enhancer = diffevent::Enhancer::kIdentity;
       if (!std::isnan(a.s)) dopt.sampler.s = a.s;
       if (!std::isnan(a.s_r)) dopt.sampler.s_r = a.s_r;
       if (!std::isnan(a.lambda_tv)) dopt.sampler.lambda_tv = a.lambda_tv;

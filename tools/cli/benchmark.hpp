@@ -20,6 +20,8 @@ struct BenchmarkArgs {
   std::vector<std::string> levels;
   /// Sampler parameters of the deblur rows; NaN keeps the library's defaults (SamplerOptions).
   double s = std::nan(""), s_r = std::nan(""), lambda_tv = std::nan(""), lambda_l1 = std::nan("");
+  /// f(E) of the deblur rows: "guided" (the default) or "identity".
+  std::string enhance = "guided";
   /// Skip the rows whose cost does not depend on the priors (for sweeps over trained priors).
   bool trained_only = false;
   uint64_t seed = 0;

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Sweep of deblur's defaults (s, s', lambda_tv, lambda_l1, enhancer, steps) with trained priors.
+
+Runs on training-side photos only (data/photos/train by default), never on the benchmark's
+held-out suite, at the realistic event-noise level. One parameter is varied at a time around a
+base setting (the others at their base values); the best value of each is then combined, and
+the combination is scored at each step count. Every run is one `diffevent benchmark
+--trained-only` call, so the sweep scores exactly what the benchmark and `deblur` run.
+Results: a markdown table on stdout and in OUT/sweep.md, raw JSON rows in OUT/runs.jsonl (a run
+already there is not repeated, so an interrupted sweep resumes).
+
+Usage: python3 scripts/sweep_defaults.py --prior models/x_prior_grey.pt
+         --residual-prior models/r_prior_grey.pt [--photos DIR] [--count 10] [--size 96]
+         [--steps 20] [--jobs 2] [--out out/sweep]
+"""
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BASE = {"s": 1e4, "s_r": 1e4, "lambda_tv": 100.0, "lambda_l1": 1e-3, "enhance": "guided"}
+GRID = {
+    "s": [1e3, 3e3, 1e4, 3e4, 1e5],
+    "lambda_tv": [0.0, 10.0, 100.0, 1000.0],
+    "s_r": [1e3, 1e4, 1e5],
+    "lambda_l1": [1e-4, 1e-3, 1e-2],
+    "enhance": ["guided", "identity"],
+}
+FLAGS = {"s": "--s", "s_r": "--s-r", "lambda_tv": "--lambda-tv", "lambda_l1": "--lambda-l1", "enhance": "--enhance"}
+
+
+def key(cfg: dict, steps: int) -> str:
+    return json.dumps({**cfg, "steps": steps}, sort_keys=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--prior", required=True)
+    ap.add_argument("--residual-prior", required=True)
+    ap.add_argument("--photos", default=os.path.join(ROOT, "data/photos/train"))
+    ap.add_argument("--count", type=int, default=10, help="photos used (the first COUNT by name)")
+    ap.add_argument("--size", type=int, default=96, help="sample width (height 3/4 of it)")
+    ap.add_argument("--steps", type=int, default=20, help="sampler steps of the one-at-a-time runs")
+    ap.add_argument("--step-counts", default="10,20,50", help="step counts scored for the combination")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--cli", default=os.path.join(ROOT, "build/diffevent"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "out/sweep"))
+    a = ap.parse_args()
+
+    if "heldout" in os.path.abspath(a.photos).split(os.sep):
+        sys.exit("sweep_defaults: refusing to sweep on held-out photos (the benchmark's)")
+    for f in (a.prior, a.residual_prior, a.cli):
+        if not os.path.exists(f):
+            sys.exit(f"sweep_defaults: '{f}' does not exist")
+    os.makedirs(a.out, exist_ok=True)
+    photos = os.path.join(a.out, "photos")
+    suite = os.path.join(a.out, "suite")
+    if not os.path.isdir(suite):
+        shutil.rmtree(photos, ignore_errors=True)
+        os.makedirs(photos)
+        names = sorted(n for n in os.listdir(a.photos) if n.lower().endswith((".png", ".pfm")))[: a.count]
+        if not names:
+            sys.exit(f"sweep_defaults: no PNG or PFM photos in '{a.photos}'")
+        for n in names:
+            os.symlink(os.path.abspath(os.path.join(a.photos, n)), os.path.join(photos, n))
+        # Simulate once (also scores the EDI rows, the reference the sweep must beat).
+        ref = subprocess.run([a.cli, "--json", "benchmark", "--suite", suite, "--photos", photos, "--size", str(a.size),
+                              "--levels", "realistic", "--steps", "1"], capture_output=True, text=True)
+        if ref.returncode != 0:
+            sys.exit(f"sweep_defaults: simulating the suite failed: {ref.stderr.strip()}")
+        with open(os.path.join(a.out, "reference.json"), "w") as f:
+            f.write(ref.stdout)
+
+    runs_path = os.path.join(a.out, "runs.jsonl")
+    done = {}
+    if os.path.exists(runs_path):
+        for line in open(runs_path):
+            r = json.loads(line)
+            done[r["key"]] = r
+
+    def run(cfg: dict, steps: int) -> dict:
+        k = key(cfg, steps)
+        if k in done:
+            return done[k]
+        cmd = [a.cli, "--json", "benchmark", "--suite", suite, "--levels", "realistic", "--trained-only",
+               "--prior", a.prior, "--residual-prior", a.residual_prior, "--steps", str(steps)]
+        for name, flag in FLAGS.items():
+            cmd += [flag, str(cfg[name])]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
+        row = [r for r in json.loads(p.stdout) if r["method"] == "deblur (trained priors)"][0]
+        r = {"key": k, "cfg": cfg, "steps": steps, "psnr_db": row["psnr_db"], "ssim": row["ssim"],
+             "seconds_per_frame": row["seconds_per_frame"], "samples": row["samples"]}
+        with open(runs_path, "a") as f:
+            f.write(json.dumps(r) + "\n")
+        print(f"sweep: {k} -> {r['psnr_db']:.2f} dB", file=sys.stderr, flush=True)
+        done[k] = r
+        return r
+
+    configs = []
+    for name, values in GRID.items():
+        for v in values:
+            cfg = dict(BASE)
+            cfg[name] = v
+            if cfg not in configs:
+                configs.append(cfg)
+    with cf.ThreadPoolExecutor(a.jobs) as pool:
+        results = list(pool.map(lambda c: run(c, a.steps), configs))
+    best = dict(BASE)
+    for name, values in GRID.items():
+        scored = [r for r in results if all(r["cfg"][n] == BASE[n] for n in BASE if n != name)]
+        best[name] = max(scored, key=lambda r: r["psnr_db"])["cfg"][name]
+    counts = [int(s) for s in a.step_counts.split(",")]
+    with cf.ThreadPoolExecutor(a.jobs) as pool:
+        combined = list(pool.map(lambda n: run(best, n), counts))
+
+    ref = json.load(open(os.path.join(a.out, "reference.json")))
+    lines = [f"Sweep on {len(os.listdir(photos))} training-side photos ({a.photos}), {a.size} px wide, realistic level.",
+             "", "Reference rows (same suite):", "", "| method | PSNR (dB) | SSIM |", "|---|---|---|"]
+    lines += [f"| {r['method']} | {r['psnr_db']:.2f} | {r['ssim']:.4f} |" for r in ref]
+    lines += ["", f"One parameter at a time around {BASE}, {a.steps} steps:", "",
+              "| parameter | value | PSNR (dB) | SSIM | s/frame |", "|---|---|---|---|---|"]
+    for name, values in GRID.items():
+        for v in values:
+            cfg = dict(BASE)
+            cfg[name] = v
+            r = done[key(cfg, a.steps)]
+            mark = " (best)" if v == best[name] else ""
+            lines.append(f"| {name} | {v}{mark} | {r['psnr_db']:.2f} | {r['ssim']:.4f} | {r['seconds_per_frame']:.2f} |")
+    lines += ["", f"Combined best {best}:", "", "| steps | PSNR (dB) | SSIM | s/frame |", "|---|---|---|---|"]
+    lines += [f"| {r['steps']} | {r['psnr_db']:.2f} | {r['ssim']:.4f} | {r['seconds_per_frame']:.2f} |" for r in combined]
+    text = "\n".join(lines) + "\n"
+    tmp = os.path.join(a.out, "sweep.md.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, os.path.join(a.out, "sweep.md"))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
