@@ -107,6 +107,24 @@ struct Score {
   int n = 0;
 };
 
+// Tiles side by side, sRGB-encoded for viewing, with a 2-pixel white gap between tiles.
+Image montage(const std::vector<Image>& tiles) {
+  const int h = tiles.front().height(), w = tiles.front().width(), gap = 2;
+  const int n = static_cast<int>(tiles.size());
+  Image out(1, h, n * w + (n - 1) * gap);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < out.width(); ++x) out.at(0, y, x) = 1.0f;
+  for (int i = 0; i < n; ++i) {
+    Image t = tiles[i];
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) t.at(0, y, x) = std::clamp(t.at(0, y, x), 0.0f, 1.0f);
+    diffevent::linear_to_srgb(t);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) out.at(0, y, i * (w + gap) + x) = t.at(0, y, x);
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_benchmark(const BenchmarkArgs& a) {
@@ -130,6 +148,16 @@ int run_benchmark(const BenchmarkArgs& a) {
                     ErrorCode::kInvalidArgument, "benchmark: unknown level '{}' (expected ideal, realistic or hard)", name);
   DIFFEVENT_CHECK(a.enhance == "guided" || a.enhance == "identity", ErrorCode::kInvalidArgument,
                   "benchmark: --enhance '{}': expected guided or identity", a.enhance);
+  DIFFEVENT_CHECK(a.montage_count >= 0, ErrorCode::kInvalidArgument, "benchmark: --montage-count {} is negative",
+                  a.montage_count);
+  DIFFEVENT_CHECK(a.montage.empty() || !a.trained_only, ErrorCode::kInvalidArgument,
+                  "benchmark: --montage needs every method's output (not --trained-only)");
+  if (!a.montage.empty()) {
+    std::error_code mec;
+    fs::create_directories(a.montage, mec);
+    DIFFEVENT_CHECK(!mec, ErrorCode::kIoError, "benchmark: cannot create the montage folder '{}': {}", a.montage,
+                    mec.message());
+  }
   DIFFEVENT_CHECK(!a.trained_only || !a.prior.empty(), ErrorCode::kInvalidArgument,
                   "benchmark: --trained-only needs --prior");
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
@@ -148,7 +176,10 @@ int run_benchmark(const BenchmarkArgs& a) {
     DIFFEVENT_CHECK(!samples.empty(), ErrorCode::kInvalidArgument, "benchmark: no sample in '{}'",
                     (fs::path(a.suite) / lv.name).string());
     std::vector<Score> scores(methods.size());
+    int sample_index = 0;
     for (const auto& dir : samples) {
+      const bool keep = !a.montage.empty() && sample_index++ < a.montage_count;
+      std::vector<Image> tiles;
       json meta;
       try {
         std::ifstream((dir / "meta.json").string()) >> meta;
@@ -195,6 +226,7 @@ int run_benchmark(const BenchmarkArgs& a) {
         return diffevent::tensor_to_image((model.y() / model.f_e().clamp_min(d.min_integral)).clamp(0, 1));
       });
       score(3, e3, s3);
+      if (keep) tiles = {blurry, e3};
       }
       diffevent::DeblurOptions dopt;
       dopt.thresholds = diffevent::Thresholds::symmetric(c);
@@ -209,10 +241,17 @@ int run_benchmark(const BenchmarkArgs& a) {
       if (!a.trained_only) {
         auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
         score(4, d1, t1);
+        if (keep) tiles.push_back(d1);
       }
       if (xp) {
         auto [d2, t2] = timed([&] { return diffevent::deblur(blurry, ev, exp, xp, rp, dopt).sharp; });
         score(5, d2, t2);
+        if (keep) tiles.push_back(d2);
+      }
+      if (keep) {
+        tiles.push_back(sharp);
+        const fs::path file = fs::path(a.montage) / fmt::format("{}_{}.png", lv.name, dir.filename().string());
+        diffevent::write_image(file.string(), montage(tiles));
       }
       std::cerr << fmt::format("\rbenchmark: {} {}   ", lv.name, dir.filename().string()) << std::flush;
     }

@@ -22,6 +22,11 @@ struct BenchmarkArgs {
   double s = std::nan(""), s_r = std::nan(""), lambda_tv = std::nan(""), lambda_l1 = std::nan("");
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
   std::string enhance = "guided";
+  /// When set: PNG montages (sRGB-encoded) of the first `montage_count` samples of each level,
+  /// DIR/<level>_<sample>.png, columns blurry | EDI (enhanced E) | deblur (analytic prior) |
+  /// deblur (trained priors, when given) | ground truth.
+  std::string montage;
+  int montage_count = 3;
   /// Skip the rows whose cost does not depend on the priors (for sweeps over trained priors).
   bool trained_only = false;
   uint64_t seed = 0;

@@ -635,6 +635,8 @@ int main(int argc, char** argv) {
   bm->add_option("--lambda-tv", ba.lambda_tv, "TV weight on x in the deblur rows");
   bm->add_option("--lambda-l1", ba.lambda_l1, "L1 weight on r in the deblur rows");
   bm->add_option("--enhance", ba.enhance, "f(E) of the deblur rows: guided (default) or identity");
+  bm->add_option("--montage", ba.montage, "Folder for PNG montages: blurry | EDI (enhanced E) | deblur analytic | deblur trained | truth");
+  bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
   bm->add_flag("--trained-only", ba.trained_only, "Evaluate only the blurry input and the trained priors (sweeps)");
 #endif
   try {
