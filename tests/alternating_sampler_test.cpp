@@ -93,6 +93,7 @@ TEST(AlternatingSampler, GaussianPosteriorMeanMatchesClosedForm) {
   SamplerOptions o;
   o.steps = 100;
   o.s = s;
+  o.lambda_tv = 0;  // the closed form is the Gaussian posterior: no TV term
   o.clip = false;
   auto moments = [&](const SamplerOptions& opt) {
     double sum = 0, sum2 = 0;
@@ -139,6 +140,7 @@ TEST(AlternatingSampler, GradientGuidanceModesPullTowardTheData) {
     SamplerOptions o;
     o.steps = 50;
     o.guidance = g;
+    o.lambda_tv = 0;  // the data term alone
     o.s = g == GuidanceMode::kGradientConstant ? 1.0 : 100.0;  // constant weight: GDP scale; sigma^2 weight: larger
     const SampleResult guided = AlternatingSampler(weak_prior(1), nullptr, o).sample(m);
     o.s = 0;

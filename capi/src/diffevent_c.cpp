@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "diffevent/deblur_defaults.hpp"
 #include "diffevent/diffevent.hpp"
 
 #ifdef DIFFEVENT_HAVE_TORCH
@@ -836,18 +837,19 @@ void diffevent_deblur_params_init(diffevent_deblur_params* p) {
   if (p == nullptr) return;
   std::memset(static_cast<void*>(p), 0, sizeof(*p));
   p->struct_size = sizeof(*p);
-  p->steps = 50;
+  namespace dd = diffevent::deblur_defaults;
+  p->steps = dd::kSteps;
   diffevent_edi_params_init(&p->edi);
-  p->enhancer_kind = DIFFEVENT_ENHANCER_GUIDED;
-  p->guided_radius = 3;
-  p->guided_eps = 1e-3;
+  p->enhancer_kind = dd::kGuidedEnhancer ? DIFFEVENT_ENHANCER_GUIDED : DIFFEVENT_ENHANCER_IDENTITY;
+  p->guided_radius = dd::kGuidedRadius;
+  p->guided_eps = dd::kGuidedEps;
   p->guidance = DIFFEVENT_GUIDANCE_PROXIMAL;
   p->variance = DIFFEVENT_VARIANCE_FIXED_SMALL;
-  p->s = 1e4;
-  p->s_r = 1e4;
-  p->lambda_tv = 100.0;
-  p->lambda_l1 = 1e-3;
-  p->min_prior_variance = 1e-4;
+  p->s = dd::kS;
+  p->s_r = dd::kSR;
+  p->lambda_tv = dd::kLambdaTv;
+  p->lambda_l1 = dd::kLambdaL1;
+  p->min_prior_variance = dd::kMinPriorVariance;
   p->clip = 1;
   p->tile_size = 256;
   p->tile_stride = 128;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "diffevent/deblur_defaults.hpp"
 #include "diffevent/diffusion_prior.hpp"
 #include "diffevent/ebrd_model.hpp"
 #include "diffevent/export.hpp"
@@ -32,18 +33,18 @@ enum class GuidanceMode {
 
 /// Options for AlternatingSampler. Defaults are written here.
 struct SamplerOptions {
-  int steps = 50;                    ///< Respaced steps K (guided-diffusion "K" spacing).
+  int steps = deblur_defaults::kSteps;  ///< Respaced steps K (guided-diffusion "K" spacing).
   /// Overrides `steps` with any guided-diffusion respacing spec ("100", "10,20,30", "ddim25").
   std::string respacing;
   bool ddim = false;                 ///< DDIM(eta) instead of DDPM steps.
   double eta = 0.0;                  ///< DDIM noise.
   VarianceType variance = VarianceType::kFixedSmall;  ///< For priors without learned sigma.
   GuidanceMode guidance = GuidanceMode::kProximal;
-  double s = 1e4;                    ///< Data weight for the x step, s ||y - f(E)x - r||^2.
-  double s_r = 1e4;                  ///< Data weight for the r step.
-  double lambda_tv = 0.0;            ///< TV weight on x (isotropic, eps 1e-3), relative to s (the CLI uses 100 with s = 1e4).
-  double lambda_l1 = 1e-3;           ///< L1 weight on r.
-  double min_prior_variance = 1e-4;  ///< Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late steps data-consistent.
+  double s = deblur_defaults::kS;       ///< Data weight for the x step, s ||y - f(E)x - r||^2.
+  double s_r = deblur_defaults::kSR;    ///< Data weight for the r step.
+  double lambda_tv = deblur_defaults::kLambdaTv;  ///< TV weight on x (isotropic, eps 1e-3), relative to s.
+  double lambda_l1 = deblur_defaults::kLambdaL1;  ///< L1 weight on r.
+  double min_prior_variance = deblur_defaults::kMinPriorVariance;  ///< Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late steps data-consistent.
   bool clip = true;                  ///< Clamp clean predictions to [-1, 1].
   /// Proximal mode: reverse variance beta~_k + c1_k^2 Var[x0 | x_k, y] (the guided clean
   /// prediction's own variance), noise on the last step too. Exact ancestral sampling of the

@@ -26,10 +26,10 @@ struct DeblurOptions {
   /// EdiOptions::min_integral; above, E = y / x cannot exceed it for x >= min_integral, and
   /// larger values come from pixels whose threshold is far off).
   double min_integral = 1e-3;
-  /// f(E); the CLI's default is the guided filter.
+  /// f(E): by default the guided filter (deblur_defaults::kGuidedEnhancer).
   EbrdOptions enhancer = [] {
     EbrdOptions o;
-    o.enhancer = Enhancer::kGuided;
+    o.enhancer = deblur_defaults::kGuidedEnhancer ? Enhancer::kGuided : Enhancer::kIdentity;
     return o;
   }();
   SamplerOptions sampler;

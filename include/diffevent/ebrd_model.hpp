@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "diffevent/deblur_defaults.hpp"
 #include "diffevent/export.hpp"
 
 namespace diffevent {
@@ -22,8 +23,8 @@ enum class Enhancer {
 /// Options for EbrdModel.
 struct EbrdOptions {
   Enhancer enhancer = Enhancer::kIdentity;
-  int guided_radius = 3;       ///< Guided filter window radius (pixels).
-  double guided_eps = 1e-3;    ///< Guided filter regulariser (in E's units squared).
+  int guided_radius = deblur_defaults::kGuidedRadius;  ///< Guided filter window radius (pixels).
+  double guided_eps = deblur_defaults::kGuidedEps;     ///< Guided filter regulariser (in E's units squared).
   std::string enhancer_path;   ///< kTorchScript: the module's file.
 };
 

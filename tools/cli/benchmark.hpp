@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "diffevent/deblur_defaults.hpp"
+
 namespace diffevent_cli {
 
 struct BenchmarkArgs {
@@ -15,13 +17,13 @@ struct BenchmarkArgs {
   std::string report;           ///< Also write the table (markdown) here.
   int crops_per_photo = 1;
   int width = 160, height = 120;
-  int steps = 50;
+  int steps = diffevent::deblur_defaults::kSteps;
   /// Levels to evaluate (names from ideal, realistic, hard); empty: all three.
   std::vector<std::string> levels;
   /// Sampler parameters of the deblur rows; NaN keeps the library's defaults (SamplerOptions).
   double s = std::nan(""), s_r = std::nan(""), lambda_tv = std::nan(""), lambda_l1 = std::nan("");
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
-  std::string enhance = "guided";
+  std::string enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity";
   /// When set: PNG montages (sRGB-encoded) of the first `montage_count` samples of each level,
   /// DIR/<level>_<sample>.png, columns blurry | EDI (enhanced E) | deblur (analytic prior) |
   /// deblur (trained priors, when given) | ground truth.

@@ -323,11 +323,13 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int) { g_interrupted.store(true); }
 
 struct DeblurArgs {
-  std::string blur, events, exposure, prior, residual_prior, out, residual_out, enhance = "guided", device = "cpu",
+  std::string blur, events, exposure, prior, residual_prior, out, residual_out,
+      enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity", device = "cpu",
       guidance = "proximal", ref;
-  double threshold = 0.2, s = 1e4, s_r = 1e4, lambda_tv = 100.0, lambda_l1 = 1e-3;
+  double threshold = 0.2, s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
+         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1;
   bool auto_threshold = false, srgb = false, ddim = false;
-  int steps = 50, bit_depth = 8;
+  int steps = diffevent::deblur_defaults::kSteps, bit_depth = 8;
   std::string respacing;
   unsigned long long seed = 0;
 };

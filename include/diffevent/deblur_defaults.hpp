@@ -1,0 +1,24 @@
+#pragma once
+/// \file deblur_defaults.hpp
+/// The deblur defaults, in one place for the library (SamplerOptions), the C API
+/// (diffevent_deblur_params_init), the CLI and the benchmark. Chosen by the sweep of
+/// docs/priors.md ("Defaults") on training-side photos with the shipped priors. No LibTorch
+/// needed, so builds without it (the C API's parameter init) read the same values.
+
+namespace diffevent {
+inline namespace v1 {
+namespace deblur_defaults {
+
+inline constexpr int kSteps = 50;                    ///< Respaced sampler steps.
+inline constexpr double kS = 1e4;                    ///< Data weight of the x step.
+inline constexpr double kSR = 1e4;                   ///< Data weight of the r step.
+inline constexpr double kLambdaTv = 100.0;           ///< TV weight on x (relative to s).
+inline constexpr double kLambdaL1 = 1e-3;            ///< L1 weight on r.
+inline constexpr double kMinPriorVariance = 1e-4;    ///< Floor of the clean prediction's variance.
+inline constexpr bool kGuidedEnhancer = true;        ///< f(E): guided filter (else identity).
+inline constexpr int kGuidedRadius = 3;              ///< Guided filter window radius.
+inline constexpr double kGuidedEps = 1e-3;           ///< Guided filter regulariser.
+
+}  // namespace deblur_defaults
+}  // namespace v1
+}  // namespace diffevent
