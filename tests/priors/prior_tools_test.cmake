@@ -28,14 +28,15 @@ execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${
                         --residual-prior ${SRC}/tests/data/tiny_prior.pt --photos ${WORK}/sweep_photos --count 2
                         --size 32 --steps 1 --step-counts 1,2 --cli ${CLI} --out ${WORK}/sweep
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(rc OR NOT out MATCHES "Combined best" OR NOT out MATCHES "\\| lambda_tv \\| 1000.0")
+if(rc OR NOT out MATCHES "Best setting" OR NOT out MATCHES "\\| lambda_tv \\| 1000.0")
   message(FATAL_ERROR "sweep_defaults.py failed (${rc}): ${out} ${err}")
 endif()
 file(STRINGS ${WORK}/sweep/runs.jsonl runs)
 list(LENGTH runs n)
-# 13 distinct one-at-a-time settings, the combination at 2 steps, and at 1 step unless it is one of them.
-if(n LESS 14 OR n GREATER 15)
-  message(FATAL_ERROR "sweep_defaults.py: expected 14 or 15 runs, found ${n}")
+# 19 settings in 5 coordinate sweeps, of which 4 repeat the best so far (one per later
+# parameter), plus the best setting at 2 steps (at 1 step it is one of them): 16 runs.
+if(NOT n EQUAL 16)
+  message(FATAL_ERROR "sweep_defaults.py: expected 16 runs, found ${n}")
 endif()
 execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${SRC}/tests/data/tiny_prior.pt
                         --residual-prior ${SRC}/tests/data/tiny_prior.pt --photos ${WORK}/heldout --cli ${CLI}
