@@ -261,7 +261,7 @@ func EdiDeblur(blurry *Image, events *Events, o EdiOptions) (*Image, error) {
 	return newImage(out), nil
 }
 
-// DeblurOptions: zero values keep the library's defaults (50 steps, seed 0, analytic prior).
+// DeblurOptions: zero values keep the library's defaults (deblur_defaults.hpp: 20 steps; seed 0, analytic prior).
 type DeblurOptions struct {
 	Steps    int
 	Seed     uint64

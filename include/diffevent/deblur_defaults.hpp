@@ -9,11 +9,11 @@ namespace diffevent {
 inline namespace v1 {
 namespace deblur_defaults {
 
-inline constexpr int kSteps = 50;                    ///< Respaced sampler steps.
-inline constexpr double kS = 1e4;                    ///< Data weight of the x step.
-inline constexpr double kSR = 1e4;                   ///< Data weight of the r step.
+inline constexpr int kSteps = 20;                    ///< Respaced sampler steps.
+inline constexpr double kS = 1e5;                    ///< Data weight of the x step.
+inline constexpr double kSR = 1e3;                   ///< Data weight of the r step.
 inline constexpr double kLambdaTv = 100.0;           ///< TV weight on x (relative to s).
-inline constexpr double kLambdaL1 = 1e-3;            ///< L1 weight on r.
+inline constexpr double kLambdaL1 = 3000.0;            ///< L1 weight on r.
 inline constexpr double kMinPriorVariance = 1e-4;    ///< Floor of the clean prediction's variance.
 inline constexpr bool kGuidedEnhancer = true;        ///< f(E): guided filter (else identity).
 inline constexpr int kGuidedRadius = 3;              ///< Guided filter window radius.

@@ -546,7 +546,7 @@ pub fn edi_deblur(blurry: &Image, events: &Events, options: &EdiOptions) -> Resu
 
 /// Options of [`deblur`]; the rest of the C parameters keep their defaults.
 pub struct DeblurOptions<'a> {
-    /// Sampling steps (default 50).
+    /// Sampling steps (default 20).
     pub steps: i32,
     /// Random seed (default 0).
     pub seed: u64,

@@ -493,7 +493,7 @@ DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_prior_get_metadata(con
 
 typedef struct diffevent_deblur_params {
   uint32_t struct_size;
-  int32_t steps;              /**< Sampling steps (default 50). */
+  int32_t steps;              /**< Sampling steps (default 20). */
   diffevent_edi_params edi;   /**< Exposure, thresholds, sRGB, min_integral. */
   int32_t auto_threshold;     /**< 1: estimate c first (edi thresholds ignored; default 0). */
   int32_t enhancer_kind;      /**< DIFFEVENT_ENHANCER_* (default GUIDED). */
@@ -505,10 +505,10 @@ typedef struct diffevent_deblur_params {
   int32_t ddim;               /**< 1: DDIM steps (default 0). */
   int32_t variance;           /**< DIFFEVENT_VARIANCE_* for priors without learned sigma. */
   double eta;                 /**< DDIM noise (default 0). */
-  double s;                   /**< Data weight of the x step (default 1e4). */
-  double s_r;                 /**< Data weight of the r step (default 1e4). */
-  double lambda_tv;           /**< TV weight on x (default 100, the CLI's). */
-  double lambda_l1;           /**< L1 weight on r (default 1e-3). */
+  double s;                   /**< Data weight of the x step (default 1e5). */
+  double s_r;                 /**< Data weight of the r step (default 1e3). */
+  double lambda_tv;           /**< TV weight on x (default 100). */
+  double lambda_l1;           /**< L1 weight on r (default 3000). */
   double min_prior_variance;  /**< Variance floor of the clean prediction (default 1e-4). */
   int32_t clip;               /**< 1 (default): clamp clean predictions to [-1, 1]. */
   int32_t tile_size;          /**< Network tile size (default 256) and */
