@@ -247,6 +247,8 @@ TEST(AlternatingSampler, RunsWithTorchScriptPriorsAtAnySize) {
   const at::Tensor y = at::rand({1, 10, 13}) * 0.8f, E = at::rand({1, 10, 13}) + 0.6f;
   SamplerOptions o;
   o.steps = 8;
+  o.s_r = 1e4;        // data weights large against the weak L1 term: r follows the data too
+  o.lambda_l1 = 1e-3;  // (the defaults hold r near zero instead, docs/priors.md)
   const SampleResult r = AlternatingSampler(xp, rp, o).sample(EbrdModel(y, E));
   EXPECT_EQ(r.x.sizes(), y.sizes());
   EXPECT_EQ(r.network_calls, 16);

@@ -602,7 +602,9 @@ static void test_torch_half(void) {
   diffevent_prior_metadata_init(&meta);
   diffevent_enhancer_params_init(&enh);
   diffevent_deblur_params_init(&dp);
-  CHECK(dp.steps == 50 && dp.edi.c_pos == 0.2 && dp.lambda_tv == 100.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED);
+  /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
+  CHECK(dp.steps == 20 && dp.edi.c_pos == 0.2 && dp.s == 1e5 && dp.s_r == 1e3 && dp.lambda_tv == 100.0 &&
+        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED);
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {
