@@ -234,10 +234,10 @@ int run_benchmark(const BenchmarkArgs& a) {
       dopt.sampler.seed = a.seed;
       dopt.sampler.cancel = a.cancel;
       if (a.enhance == "identity") dopt.enhancer.enhancer = diffevent::Enhancer::kIdentity;
-      if (!std::isnan(a.s)) dopt.sampler.s = a.s;
-      if (!std::isnan(a.s_r)) dopt.sampler.s_r = a.s_r;
-      if (!std::isnan(a.lambda_tv)) dopt.sampler.lambda_tv = a.lambda_tv;
-      if (!std::isnan(a.lambda_l1)) dopt.sampler.lambda_l1 = a.lambda_l1;
+      dopt.sampler.s = a.s;
+      dopt.sampler.s_r = a.s_r;
+      dopt.sampler.lambda_tv = a.lambda_tv;
+      dopt.sampler.lambda_l1 = a.lambda_l1;
       if (!a.trained_only) {
         auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
         score(4, d1, t1);

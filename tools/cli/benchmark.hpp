@@ -1,7 +1,6 @@
 #pragma once
 // `diffevent benchmark`: the quality benchmark of docs/quality.md.
 #include <atomic>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,8 +19,9 @@ struct BenchmarkArgs {
   int steps = diffevent::deblur_defaults::kSteps;
   /// Levels to evaluate (names from ideal, realistic, hard); empty: all three.
   std::vector<std::string> levels;
-  /// Sampler parameters of the deblur rows; NaN keeps the library's defaults (SamplerOptions).
-  double s = std::nan(""), s_r = std::nan(""), lambda_tv = std::nan(""), lambda_l1 = std::nan("");
+  /// Sampler parameters of the deblur rows (defaults: deblur_defaults.hpp, as deblur's).
+  double s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
+         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1;
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
   std::string enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity";
   /// When set: PNG montages (sRGB-encoded) of the first `montage_count` samples of each level,

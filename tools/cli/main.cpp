@@ -632,10 +632,10 @@ int main(int argc, char** argv) {
   bm->add_option("--seed", ba.seed, "Seed of crops, motion, noise and sampling");
   bm->add_option("--report", ba.report, "Also write the table (markdown) to this file");
   bm->add_option("--levels", ba.levels, "Levels to evaluate (ideal, realistic, hard; default all)")->delimiter(',');
-  bm->add_option("--s", ba.s, "Data weight of the x step in the deblur rows (default: the library's)");
-  bm->add_option("--s-r", ba.s_r, "Data weight of the r step in the deblur rows");
-  bm->add_option("--lambda-tv", ba.lambda_tv, "TV weight on x in the deblur rows");
-  bm->add_option("--lambda-l1", ba.lambda_l1, "L1 weight on r in the deblur rows");
+  bm->add_option("--s", ba.s, "Data weight of the x step in the deblur rows")->capture_default_str();
+  bm->add_option("--s-r", ba.s_r, "Data weight of the r step in the deblur rows")->capture_default_str();
+  bm->add_option("--lambda-tv", ba.lambda_tv, "TV weight on x in the deblur rows")->capture_default_str();
+  bm->add_option("--lambda-l1", ba.lambda_l1, "L1 weight on r in the deblur rows")->capture_default_str();
   bm->add_option("--enhance", ba.enhance, "f(E) of the deblur rows: guided (default) or identity");
   bm->add_option("--montage", ba.montage, "Folder for PNG montages: blurry | EDI (enhanced E) | deblur analytic | deblur trained | truth");
   bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
