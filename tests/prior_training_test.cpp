@@ -136,6 +136,44 @@ TEST(PriorTraining, BadInputsGiveClearErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt")));  // nothing half-written
 }
 
+TEST(PriorTraining, DownscaledCopiesAreAreaMeansAndSkipSmallOnes) {
+  // Given a 2x2-pixel checkerboard of 0 and 1 (48 x 36) and a 20 x 20 ramp.
+  TrainingData d;
+  Image board(1, 36, 48), ramp(1, 20, 20);
+  for (int y = 0; y < 36; ++y)
+    for (int x = 0; x < 48; ++x) board.at(0, y, x) = static_cast<float>(((y / 2) + (x / 2)) % 2);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 20; ++x) ramp.at(0, y, x) = static_cast<float>(x) / 19.0f;
+  d.images = {board, ramp};
+  // When copies at 1/2, 1/4 and 1/3 are added with a 10-pixel minimum side.
+  const int added = add_downscaled_copies(d, {1, 2, 4, 3}, 10);
+  // Then: the board at 1/2 (24 x 18) is still a checkerboard of single pixels; at 1/4 (12 x 9:
+  // smaller side 9 < 10) it is skipped; at 1/3 (16 x 12) every 3x3 block averages a 2x2 board.
+  // The ramp at 1/2 (10 x 10) is kept, at 1/3 and 1/4 skipped. Originals come first, unchanged.
+  ASSERT_EQ(added, 3);
+  ASSERT_EQ(d.images.size(), 5u);
+  EXPECT_EQ(d.images[0].width(), 48);
+  const Image& half = d.images[2];
+  ASSERT_EQ(half.width(), 24);
+  ASSERT_EQ(half.height(), 18);
+  for (int y = 0; y < 18; ++y)
+    for (int x = 0; x < 24; ++x) ASSERT_NEAR(half.at(0, y, x), static_cast<float>((y + x) % 2), 1e-6);
+  const Image& ramp_half = d.images[3];
+  ASSERT_EQ(ramp_half.width(), 10);
+  EXPECT_NEAR(ramp_half.at(0, 5, 0), 0.5f / 19.0f, 1e-6);  // mean of columns 0 and 1
+  const Image& third = d.images[4];
+  ASSERT_EQ(third.width(), 16);
+  ASSERT_EQ(third.height(), 12);
+  double total = 0;
+  for (int y = 0; y < 12; ++y)
+    for (int x = 0; x < 16; ++x) total += third.at(0, y, x);
+  EXPECT_NEAR(total / (12 * 16), 0.5, 1e-6);  // area averaging keeps the mean
+  EXPECT_NEAR(third.at(0, 0, 0), 4.0 / 9.0, 1e-6);  // block rows 0-2, cols 0-2: ones at (0|1, 2) and (2, 0|1)
+  // Bad factors and sides are named.
+  EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2, 0}, 10), ErrorCode::kInvalidArgument, "scale factor 0 must be >= 1");
+  EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2}, 0), ErrorCode::kInvalidArgument, "min_side = 0 must be >= 1");
+}
+
 TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
   // Given photos and ideal events (no mismatch, no noise) with the identity enhancer, the
   // residual y - E x is what thresholding loses: small next to y. Realistic noise makes it larger.

@@ -35,6 +35,14 @@ struct TrainingData {
 /// to an RGB prior.
 DIFFEVENT_API TrainingData load_training_images(const std::string& folder, int channels, bool linearize_srgb = true);
 
+/// Adds area-averaged copies of every image at 1/factor of its size for each factor > 1 in
+/// `factors` (factor 1 is the original and is always kept), skipping copies whose smaller side
+/// would fall below `min_side` (the training patch). A prior trained on full-resolution photos
+/// sees sparse detail per pixel; deblurring works on frames downscaled from larger sensors or
+/// scenes whose detail is dense, so the copies widen the scales the prior has seen. Throws
+/// kInvalidArgument for a factor < 1 or min_side < 1. Returns the number of copies added.
+DIFFEVENT_API int add_downscaled_copies(TrainingData& data, const std::vector<int>& factors, int min_side);
+
 /// How residual training samples are simulated (make_residual_training_data): each sample is a
 /// random crop of a photo moved by a random camera motion during the exposure, seen by the
 /// simulator with threshold mismatch and noise; its residual is r = y - f(E) x, with E the

@@ -104,6 +104,24 @@ TrainingData load_training_images(const std::string& folder, int channels, bool 
   return data;
 }
 
+int add_downscaled_copies(TrainingData& data, const std::vector<int>& factors, int min_side) {
+  DIFFEVENT_CHECK(min_side >= 1, ErrorCode::kInvalidArgument, "training images: min_side = {} must be >= 1", min_side);
+  for (int f : factors)
+    DIFFEVENT_CHECK(f >= 1, ErrorCode::kInvalidArgument, "training images: scale factor {} must be >= 1", f);
+  std::vector<Image> copies;
+  for (int f : factors) {
+    if (f == 1) continue;
+    for (const Image& im : data.images) {
+      const int h = im.height() / f, w = im.width() / f;
+      if (std::min(h, w) < min_side) continue;
+      copies.push_back(resize(im, h, w));
+    }
+  }
+  const int added = static_cast<int>(copies.size());
+  for (Image& c : copies) data.images.push_back(std::move(c));
+  return added;
+}
+
 TrainingData make_residual_training_data(const TrainingData& photos, const ResidualDataOptions& o) {
   DIFFEVENT_CHECK(!photos.images.empty(), ErrorCode::kInvalidArgument, "residual data: no photos");
   DIFFEVENT_CHECK(o.samples >= 1 && o.crop >= 8 && o.c > 0 && o.exposure_us > 0, ErrorCode::kInvalidArgument,

@@ -44,3 +44,17 @@ execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${
 if(NOT rc OR NOT err MATCHES "refusing to sweep on held-out photos")
   message(FATAL_ERROR "sweep_defaults.py accepted held-out photos (${rc}): ${err}")
 endif()
+
+# train-prior through the CLI with downscaled copies (--scales): the copies are announced, the
+# prior is written; a zero factor is rejected by name.
+execute_process(COMMAND ${CLI} train-prior --init ${SRC}/tests/data/tiny_prior.pt --images ${WORK}/sweep_photos
+                        --out ${WORK}/scaled.pt --steps 2 --batch 2 --patch 16 --scales 1,2,4 --log-every 1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc OR NOT EXISTS ${WORK}/scaled.pt OR NOT err MATCHES "2 images and 4 downscaled copies \\(scales 1,2,4\\)")
+  message(FATAL_ERROR "train-prior --scales failed (${rc}): ${out} ${err}")
+endif()
+execute_process(COMMAND ${CLI} train-prior --init ${SRC}/tests/data/tiny_prior.pt --images ${WORK}/sweep_photos
+                        --out ${WORK}/scaled0.pt --steps 2 --scales 0 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc OR EXISTS ${WORK}/scaled0.pt OR NOT err MATCHES "--scales")
+  message(FATAL_ERROR "train-prior accepted --scales 0 (${rc}): ${err}")
+endif()

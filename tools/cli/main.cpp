@@ -455,11 +455,17 @@ struct TrainArgs {
   bool linear = false;
   bool residual = false;
   int residual_samples = 64, residual_crop = 96;
+  std::vector<int> scales{1};
 };
 
 int run_train_prior(const TrainArgs& a, const Common& c) {
   const auto meta = diffevent::load_prior(a.init)->metadata();
   diffevent::TrainingData data = diffevent::load_training_images(a.images, meta.channels, !a.linear);
+  const int originals = static_cast<int>(data.images.size());
+  const int copies = diffevent::add_downscaled_copies(data, a.scales, a.residual ? a.residual_crop : a.patch);
+  if (copies > 0)
+    std::cerr << fmt::format("train-prior: {} images and {} downscaled copies (scales {})\n", originals, copies,
+                             fmt::join(a.scales, ","));
   if (a.residual) {
     // An r prior: residuals y - f(E) x simulated from the photos at the realistic noise level.
     diffevent::ResidualDataOptions ro;
@@ -619,6 +625,9 @@ int main(int argc, char** argv) {
   tp->add_flag("--residual", ta.residual, "Train an r prior on residuals y - f(E) x simulated from the photos");
   tp->add_option("--residual-samples", ta.residual_samples, "Residual images to simulate (default 64)");
   tp->add_option("--residual-crop", ta.residual_crop, "Crop side of each simulated sample (default 96)");
+  tp->add_option("--scales", ta.scales, "Also train on copies downscaled by these factors, e.g. 1,2,4 (copies smaller than a patch are skipped)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
 
   auto* bm = app.add_subcommand("benchmark", "Quality benchmark: EDI variants and deblur on a simulated suite, three noise levels");
   diffevent_cli::BenchmarkArgs ba;
