@@ -47,7 +47,7 @@ train() {  # name, extra options...
     --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$WORK/${name%%_*}_train.log"
 }
 [ "$ONLY" = r ] || train x_prior_grey
-[ "$ONLY" = x ] || train r_prior_grey --residual
+[ "$ONLY" = x ] || train r_prior_grey --residual --residual-samples 160
 if [ "$INSTALL" = 1 ]; then
   mkdir -p models
   cp "$WORK/x_prior_grey.pt" "$WORK/r_prior_grey.pt" models/

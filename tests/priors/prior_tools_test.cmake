@@ -58,3 +58,22 @@ execute_process(COMMAND ${CLI} train-prior --init ${SRC}/tests/data/tiny_prior.p
 if(NOT rc OR EXISTS ${WORK}/scaled0.pt OR NOT err MATCHES "--scales")
   message(FATAL_ERROR "train-prior accepted --scales 0 (${rc}): ${err}")
 endif()
+
+# The denoising check (tools/priors/denoise_check.py): a prior that predicts zero noise (the
+# freshly exported UNet: its output convolution starts at zero) gains exactly nothing, so its
+# column equals the noisy one; bad sigmas are named.
+execute_process(COMMAND ${PYTHON} -B ${SRC}/tools/priors/export_prior.py --preset xs --out ${WORK}/xs_zero.pt RESULT_VARIABLE rc)
+execute_process(COMMAND ${PYTHON} -B ${SRC}/tools/priors/denoise_check.py --prior ${WORK}/xs_zero.pt
+                        --photos ${WORK}/sweep_photos --width 64 --sigmas 0.05
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc OR NOT out MATCHES "\\| 0.05 \\| 26 \\| ([0-9.]+) \\| ([0-9.]+) \\|")
+  message(FATAL_ERROR "denoise_check.py failed (${rc}): ${out} ${err}")
+endif()
+if(NOT CMAKE_MATCH_1 STREQUAL CMAKE_MATCH_2)
+  message(FATAL_ERROR "denoise_check.py: a zero-output prior changed the PSNR (${CMAKE_MATCH_1} -> ${CMAKE_MATCH_2})")
+endif()
+execute_process(COMMAND ${PYTHON} -B ${SRC}/tools/priors/denoise_check.py --prior ${WORK}/xs_zero.pt
+                        --photos ${WORK}/sweep_photos --sigmas 0.05,2 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc OR NOT err MATCHES "every sigma must be in \\(0, 1\\)")
+  message(FATAL_ERROR "denoise_check.py accepted sigma 2 (${rc}): ${err}")
+endif()
