@@ -160,10 +160,48 @@ TEST(AlternatingSampler, RespacingSpecSetsTheSteps) {
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(prior, nullptr, o), ErrorCode::kInvalidArgument, "no integer stride");
 }
 
+TEST(AlternatingSampler, WarmStartBeginsAtTheForwardDiffusedEdiEstimate) {
+  // Given y and E, no data term (s = 0) and an uninformative prior: where sampling starts
+  // decides what comes out.
+  at::manual_seed(3);
+  const at::Tensor y = at::rand({1, 16, 16}) * 0.5f + 0.2f, E = at::rand({1, 16, 16}) * 0.5f + 0.8f;
+  const at::Tensor edi = (y / E).clamp(0, 1);
+  SamplerOptions o;
+  o.steps = 1000;
+  o.s = 0;
+  o.lambda_tv = 0;
+  // When it starts at 0.002 of the schedule: only timesteps 1 and 0 run (2 network calls), from
+  // x_1 = sqrt(abar_1) (2 edi - 1) + sqrt(1 - abar_1) z, so the result stays within the
+  // forward noise of timestep 1 (std 0.017 in [-1, 1], 0.009 in [0, 1]) of the EDI estimate.
+  o.start = 0.002;
+  const SampleResult warm = AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E));
+  EXPECT_EQ(warm.network_calls, 2);
+  EXPECT_LT((warm.x - edi).abs().mean().item<float>(), 0.02);
+  // From pure noise (start 1) the same settings give a sample of the prior, unrelated to y.
+  o.start = 1.0;
+  o.steps = 20;
+  const SampleResult cold = AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E));
+  EXPECT_GT((cold.x - edi).abs().mean().item<float>(), 0.2);
+  // With the data term back (s large) a warm start of 100 spaced steps from 0.1 runs 10 steps
+  // (timesteps 0, 10, ..., 90), one call each, and still solves the data (EDI, as from noise).
+  o.s = 1e7;
+  o.steps = 100;
+  o.start = 0.1;
+  const SampleResult data = AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E));
+  EXPECT_EQ(data.network_calls, 10);
+  EXPECT_LT((data.x - edi).abs().max().item<float>(), 2e-3);
+}
+
 TEST(AlternatingSampler, ValidatesOptions) {
   SamplerOptions o;
   o.steps = 0;
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "steps = 0");
+  o.steps = 10;
+  for (double bad : {0.0, -0.5, 1.5, std::nan("")}) {
+    o.start = bad;
+    EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "must be in (0, 1]");
+  }
+  o.start = 1.0;
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(nullptr, nullptr), ErrorCode::kInvalidArgument, "x prior is missing");
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr).sample(EbrdModel(at::rand({3, 4, 4}), at::ones({1, 4, 4}))),
                          ErrorCode::kInvalidArgument, "1 channels, the image 3");

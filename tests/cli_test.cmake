@@ -78,6 +78,12 @@ if(HAS_TORCH)
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_ts.png
       --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt --steps 5)
   expect_contains("${OUT}" "\"network_calls\":10")
+  # Warm start: of 4 steps over the schedule (timesteps 0, 333, 666, 999) those <= 0.5 * 999 run.
+  run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_warm.png
+      --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt --steps 4 --start 0.5)
+  expect_contains("${OUT}" "\"network_calls\":4")
+  run(1 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --start 0)
+  expect_contains("${ERR}" "start = 0 must be in (0, 1]")
   run(2 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --prior ${WORK}/missing.pt)
   expect_contains("${ERR}" "no such file")
   # Shipped priors are the default when present ($DIFFEVENT_MODELS here); --prior analytic opts out.

@@ -62,6 +62,13 @@ struct SamplerOptions {
   int tile_stride = 128;
   /// Tiles per network call (each call takes tile_batch tiles of all N frames).
   int tile_batch = 16;
+  /// Where sampling starts, as a fraction of the diffusion schedule. 1 (default): from pure
+  /// noise at the last timestep, as Algorithm 1 does. Below 1 (a warm start, as in SDEdit and
+  /// Chung et al.'s "come closer, diffuse faster"): only the respaced steps whose timestep is at
+  /// most start * (T - 1) run, and x starts as the forward-diffused EDI estimate y / f(E)
+  /// (clamped to [0, 1]) at the first of them, r as the forward-diffused 0. `steps` still
+  /// spaces the whole schedule, so about start * steps steps (and network calls) run.
+  double start = deblur_defaults::kStart;
   uint64_t seed = 0;
   /// Called after each step with (step done, total); return false to cancel.
   std::function<bool(int, int)> progress;

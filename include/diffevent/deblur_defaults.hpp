@@ -14,6 +14,7 @@ inline constexpr double kS = 1e5;                    ///< Data weight of the x s
 inline constexpr double kSR = 1e3;                   ///< Data weight of the r step.
 inline constexpr double kLambdaTv = 100.0;           ///< TV weight on x (relative to s).
 inline constexpr double kLambdaL1 = 3000.0;            ///< L1 weight on r.
+inline constexpr double kStart = 1.0;                  ///< Start of sampling (1: pure noise; < 1: warm start from EDI).
 inline constexpr double kMinPriorVariance = 1e-4;    ///< Floor of the clean prediction's variance.
 inline constexpr bool kGuidedEnhancer = true;        ///< f(E): guided filter (else identity).
 inline constexpr int kGuidedRadius = 3;              ///< Guided filter window radius.

@@ -116,6 +116,8 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, 
   DIFFEVENT_CHECK(o.s >= 0 && o.s_r >= 0 && o.lambda_tv >= 0 && o.lambda_l1 >= 0 && o.min_prior_variance > 0 &&
                       o.eta >= 0,
                   ErrorCode::kInvalidArgument, "sampler: weights must be >= 0 and min_prior_variance > 0");
+  DIFFEVENT_CHECK(o.start > 0 && o.start <= 1, ErrorCode::kInvalidArgument, "sampler: start = {} must be in (0, 1]",
+                  o.start);
   // Validates the respacing once, here.
   (void)NoiseSchedule({x_prior_->metadata().schedule, x_prior_->metadata().num_timesteps,
                        o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
@@ -228,13 +230,28 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     v = v.defined() ? v.to(y.device(), at::kFloat) : at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k), y.options());
     return (v / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
   };
-  at::Tensor x = noise();
-  at::Tensor r = r_prior_ ? noise() : at::zeros_like(y);
+  // The first step: the last one (pure noise), or with a warm start the last step whose
+  // timestep is within start * (T - 1), where x is the forward-diffused EDI estimate.
+  int k_first = K - 1;
+  at::Tensor x, r;
+  if (o.start < 1) {
+    const double t_max = o.start * (meta.num_timesteps - 1);
+    while (k_first > 0 && sched.timestep(k_first) > t_max) --k_first;
+    const double ab = sched.alpha_bar(k_first);
+    const at::Tensor x_init = 2 * (y / fe.clamp_min(1e-6)).clamp(0, 1) - 1;
+    x = std::sqrt(ab) * x_init + std::sqrt(1 - ab) * noise();
+    r = r_prior_ ? std::sqrt(1 - ab) * noise() : at::zeros_like(y);
+  } else {
+    x = noise();
+    r = r_prior_ ? noise() : at::zeros_like(y);
+  }
   at::Tensor vx, eps_x;
-  at::Tensor x0 = predict(*x_prior_, x, K - 1, &vx, &eps_x);  // reused across steps: see class comment
+  at::Tensor x0 = predict(*x_prior_, x, k_first, &vx, &eps_x);  // reused across steps: see class comment
   const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim;
-  for (int k = K - 1; k >= 0; --k) {
-    if (o.cancel && o.cancel->load()) throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", K - k, K));
+  const int run_steps = k_first + 1;
+  for (int k = k_first; k >= 0; --k) {
+    if (o.cancel && o.cancel->load())
+      throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
     at::Tensor vr;
     const at::Tensor r0 = r_prior_ ? predict(*r_prior_, r, k, &vr) : at::zeros_like(y);
     const at::Tensor R = r0 / 2;
@@ -320,7 +337,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     }
     x = x_prev;
     x0 = x0_next;
-    if (o.progress && !o.progress(K - k, K)) throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", K - k, K));
+    if (o.progress && !o.progress(run_steps - k, run_steps))
+      throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
   }
   res.x = (x.clamp(-1, 1) + 1) / 2;
   res.r = r / 2;

@@ -21,7 +21,8 @@ struct BenchmarkArgs {
   std::vector<std::string> levels;
   /// Sampler parameters of the deblur rows (defaults: deblur_defaults.hpp, as deblur's).
   double s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
-         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1;
+         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
+         start = diffevent::deblur_defaults::kStart;
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
   std::string enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity";
   /// When set: PNG montages (sRGB-encoded) of the first `montage_count` samples of each level,

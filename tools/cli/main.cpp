@@ -327,7 +327,8 @@ struct DeblurArgs {
       enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity", device = "cpu",
       guidance = "proximal", ref;
   double threshold = 0.2, s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
-         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1;
+         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
+         start = diffevent::deblur_defaults::kStart;
   bool auto_threshold = false, srgb = false, ddim = false;
   int steps = diffevent::deblur_defaults::kSteps, bit_depth = 8;
   std::string respacing;
@@ -400,6 +401,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   so.s_r = a.s_r;
   so.lambda_tv = a.lambda_tv;
   so.lambda_l1 = a.lambda_l1;
+  so.start = a.start;
   so.ddim = a.ddim;
   if (a.guidance == "sigma2") so.guidance = diffevent::GuidanceMode::kGradientSigma2;
   else if (a.guidance == "constant") so.guidance = diffevent::GuidanceMode::kGradientConstant;
@@ -438,8 +440,9 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   if (c.json_out) {
     std::cout << result.dump() << "\n";
   } else {
-    std::cout << fmt::format("deblur: {} steps, {} network calls, c = {:.3f} -> {}\n", so.steps, res.network_calls,
-                             res.c_pos, a.out);
+    const std::string start = so.start < 1 ? fmt::format(" from {:g} of the schedule (warm start)", so.start) : "";
+    std::cout << fmt::format("deblur: {} steps{}, {} network calls, c = {:.3f} -> {}\n", so.steps, start,
+                             res.network_calls, res.c_pos, a.out);
     if (!a.ref.empty())
       std::cout << fmt::format("PSNR {:.2f} dB, SSIM {:.4f}\n", result["psnr_db"].get<double>(), result["ssim"].get<double>());
   }
@@ -598,6 +601,8 @@ int main(int argc, char** argv) {
   db->add_option("--s-r", da.s_r, "Data weight of the r step")->capture_default_str();
   db->add_option("--lambda-tv", da.lambda_tv, "TV weight on x")->capture_default_str();
   db->add_option("--lambda-l1", da.lambda_l1, "L1 weight on r")->capture_default_str();
+  db->add_option("--start", da.start, "Start of sampling as a fraction of the schedule: 1 = pure noise; below 1 a warm start from the EDI estimate (about start * steps steps run)")
+      ->capture_default_str();
   db->add_flag("--ddim", da.ddim, "DDIM steps instead of DDPM");
   db->add_flag("--srgb", da.srgb, "The blurry frame is sRGB-encoded");
   db->add_option("--out", da.out, "Sharp output")->required();
@@ -645,6 +650,7 @@ int main(int argc, char** argv) {
   bm->add_option("--s-r", ba.s_r, "Data weight of the r step in the deblur rows")->capture_default_str();
   bm->add_option("--lambda-tv", ba.lambda_tv, "TV weight on x in the deblur rows")->capture_default_str();
   bm->add_option("--lambda-l1", ba.lambda_l1, "L1 weight on r in the deblur rows")->capture_default_str();
+  bm->add_option("--start", ba.start, "Start of sampling in the deblur rows (1: pure noise; below 1: warm start)")->capture_default_str();
   bm->add_option("--enhance", ba.enhance, "f(E) of the deblur rows: guided (default) or identity");
   bm->add_option("--montage", ba.montage, "Folder for PNG montages: blurry | EDI (enhanced E) | deblur analytic | deblur trained | truth");
   bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
