@@ -1,5 +1,6 @@
 #include "diffevent/prior_training.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 
 #include <cmath>
@@ -172,6 +173,37 @@ TEST(PriorTraining, DownscaledCopiesAreAreaMeansAndSkipSmallOnes) {
   // Bad factors and sides are named.
   EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2, 0}, 10), ErrorCode::kInvalidArgument, "scale factor 0 must be >= 1");
   EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2}, 0), ErrorCode::kInvalidArgument, "min_side = 0 must be >= 1");
+}
+
+TEST(PriorTraining, LowNoiseEmphasisDrawsThatFractionBelowTheCap) {
+  // Given 4000 batches of 8 with half of each batch capped at t < 50 (T = 1000).
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(11);
+  int64_t low_total = 0, high_below_cap = 0, high_total = 0;
+  double high_sum = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const at::Tensor t = diffevent::detail::draw_timesteps(8, 1000, 0.5, 50, gen);
+    ASSERT_EQ(t.numel(), 8);
+    // Then the first 4 lie in [0, 50), the rest are uniform on [0, 1000) (mean 499.5, 5% below 50).
+    ASSERT_LT(t.narrow(0, 0, 4).max().item<int64_t>(), 50);
+    low_total += 4;
+    const at::Tensor hi = t.narrow(0, 4, 4);
+    high_below_cap += (hi < 50).sum().item<int64_t>();
+    high_sum += hi.sum().item<double>();
+    high_total += 4;
+  }
+  EXPECT_EQ(low_total, 16000);
+  EXPECT_NEAR(high_sum / static_cast<double>(high_total), 499.5, 9.0);  // 5 sigma of the mean
+  EXPECT_NEAR(static_cast<double>(high_below_cap) / static_cast<double>(high_total), 0.05, 0.01);
+  // Fraction 0 is plain uniform sampling, draw for draw.
+  auto g1 = at::make_generator<at::CPUGeneratorImpl>(5), g2 = at::make_generator<at::CPUGeneratorImpl>(5);
+  EXPECT_TRUE(at::equal(diffevent::detail::draw_timesteps(16, 1000, 0.0, 200, g1),
+                        at::randint(0, 1000, {16}, g2, at::TensorOptions().dtype(at::kLong))));
+  // Bad settings are named.
+  test::TempDir dir;
+  auto o = small_run(2, "");
+  o.low_noise_fraction = 1.5;
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, smooth_images(1, 32, 4), dir.file("x.pt"), o), ErrorCode::kInvalidArgument,
+                         "low_noise_fraction = 1.5 must be in [0, 1]");
 }
 
 TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {

@@ -85,6 +85,12 @@ struct PriorTrainingOptions {
   double ema = 0.999;          ///< EMA decay of the weights that are saved (0: no EMA).
   double weight_decay = 0.0;
   uint64_t seed = 0;           ///< Patches, flips, timesteps and noise of step k depend only on (seed, k).
+  /// Emphasis on low noise: this fraction of every batch draws its timestep from
+  /// [0, low_noise_max_t) instead of [0, T). Deblurring guides the clean prediction mostly at
+  /// low noise (late steps, warm starts), where the data leave the least to the prior's detail;
+  /// the rest of the batch keeps the prior valid over the whole schedule. 0: uniform (DDPM).
+  double low_noise_fraction = 0.0;
+  int low_noise_max_t = 200;
   int log_every = 50;          ///< Steps between progress reports.
   int checkpoint_every = 500;  ///< Steps between checkpoints (0: only at the end).
   std::string checkpoint;      ///< Checkpoint file (model, EMA, optimiser state, step); "" = none.

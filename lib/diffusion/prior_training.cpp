@@ -169,12 +169,28 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
   return out;
 }
 
+namespace detail {
+at::Tensor draw_timesteps(int64_t batch, int64_t num_timesteps, double low_fraction, int64_t low_max_t, at::Generator& gen) {
+  at::Tensor t = at::randint(0, num_timesteps, {batch}, gen, at::TensorOptions().dtype(at::kLong));
+  const int64_t n_low = std::min<int64_t>(batch, std::llround(low_fraction * static_cast<double>(batch)));
+  if (n_low > 0) {
+    const at::Tensor t_low =
+        at::randint(0, std::min(low_max_t, num_timesteps), {n_low}, gen, at::TensorOptions().dtype(at::kLong));
+    t = at::cat({t_low, t.narrow(0, n_low, batch - n_low)});
+  }
+  return t;
+}
+}  // namespace detail
+
 PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data, const std::string& out_path,
                                 const PriorTrainingOptions& o, const std::string& resume) {
   DIFFEVENT_CHECK(o.steps >= 1 && o.batch >= 1 && o.patch >= 1, ErrorCode::kInvalidArgument,
                   "train-prior: steps ({}), batch ({}) and patch ({}) must be >= 1", o.steps, o.batch, o.patch);
   DIFFEVENT_CHECK(o.lr > 0 && std::isfinite(o.lr), ErrorCode::kInvalidArgument, "train-prior: lr = {} must be > 0", o.lr);
   DIFFEVENT_CHECK(o.ema >= 0 && o.ema < 1, ErrorCode::kInvalidArgument, "train-prior: ema = {} must be in [0, 1)", o.ema);
+  DIFFEVENT_CHECK(o.low_noise_fraction >= 0 && o.low_noise_fraction <= 1 && o.low_noise_max_t >= 1, ErrorCode::kInvalidArgument,
+                  "train-prior: low_noise_fraction = {} must be in [0, 1] and low_noise_max_t = {} >= 1",
+                  o.low_noise_fraction, o.low_noise_max_t);
   DIFFEVENT_CHECK(o.log_every >= 1 && o.checkpoint_every >= 0, ErrorCode::kInvalidArgument,
                   "train-prior: log_every must be >= 1 and checkpoint_every >= 0");
   DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "train-prior: no training images");
@@ -318,7 +334,7 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     std::mt19937_64 rng(step_seed(o.seed, step));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(o.seed ^ 0xA5A5A5A5ull, step));
     const at::Tensor x0 = make_batch(data, o.batch, o.patch, rng);
-    const at::Tensor t = at::randint(0, meta.num_timesteps, {o.batch}, gen, at::TensorOptions().dtype(at::kLong));
+    const at::Tensor t = detail::draw_timesteps(o.batch, meta.num_timesteps, o.low_noise_fraction, o.low_noise_max_t, gen);
     const at::Tensor noise = at::randn(x0.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
     const at::Tensor a = abar_t.index_select(0, t).view({o.batch, 1, 1, 1});
     const at::Tensor xt = (a.sqrt() * x0 + (1 - a).sqrt() * noise).to(device);

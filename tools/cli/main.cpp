@@ -459,6 +459,8 @@ struct TrainArgs {
   bool residual = false;
   int residual_samples = 64, residual_crop = 96;
   std::vector<int> scales{1};
+  double low_noise_fraction = 0.0;
+  int low_noise_max_t = 200;
 };
 
 int run_train_prior(const TrainArgs& a, const Common& c) {
@@ -485,6 +487,8 @@ int run_train_prior(const TrainArgs& a, const Common& c) {
   o.lr = a.lr;
   o.ema = a.ema;
   o.seed = a.seed;
+  o.low_noise_fraction = a.low_noise_fraction;
+  o.low_noise_max_t = a.low_noise_max_t;
   o.log_every = a.log_every;
   o.checkpoint_every = a.checkpoint_every;
   o.checkpoint = a.checkpoint.empty() ? a.out + ".ckpt" : a.checkpoint;
@@ -633,6 +637,9 @@ int main(int argc, char** argv) {
   tp->add_option("--scales", ta.scales, "Also train on copies downscaled by these factors, e.g. 1,2,4 (copies smaller than a patch are skipped)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
+  tp->add_option("--low-noise-fraction", ta.low_noise_fraction,
+                 "Fraction of each batch trained at timesteps below --low-noise-max-t (default 0: uniform)");
+  tp->add_option("--low-noise-max-t", ta.low_noise_max_t, "Upper timestep of the low-noise draws (default 200)");
 
   auto* bm = app.add_subcommand("benchmark", "Quality benchmark: EDI variants and deblur on a simulated suite, three noise levels");
   diffevent_cli::BenchmarkArgs ba;
