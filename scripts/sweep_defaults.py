@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sweep of deblur's defaults (s, s', lambda_tv, lambda_l1, enhancer, steps) with trained priors.
+"""Sweep of deblur's defaults (s, s', lambda_tv, lambda_l1, enhancer, start, steps) with trained priors.
 
 Runs on training-side photos only (data/photos/train by default), never on the benchmark's
 held-out suite, at the realistic event-noise level. Coordinate search: the parameters are swept
@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = {"s": 1e4, "s_r": 1e4, "lambda_tv": 100.0, "lambda_l1": 1e-3, "enhance": "guided"}
+BASE = {"s": 1e4, "s_r": 1e4, "lambda_tv": 100.0, "lambda_l1": 1e-3, "enhance": "guided", "start": 1.0}
 # lambda_l1 first: it decides whether the r prior's own drift reaches x (y = f(E) x + r fixes
 # only the sum; see docs/priors.md), which masks every other parameter's effect.
 GRID = {
@@ -32,8 +32,10 @@ GRID = {
     "lambda_tv": [0.0, 10.0, 100.0, 1000.0],
     "s_r": [1e3, 1e4, 1e5],
     "enhance": ["guided", "identity"],
+    # Warm start (SamplerOptions::start): the fraction of the schedule sampling starts from.
+    "start": [1.0, 0.3, 0.1],
 }
-FLAGS = {"s": "--s", "s_r": "--s-r", "lambda_tv": "--lambda-tv", "lambda_l1": "--lambda-l1", "enhance": "--enhance"}
+FLAGS = {"s": "--s", "s_r": "--s-r", "lambda_tv": "--lambda-tv", "lambda_l1": "--lambda-l1", "enhance": "--enhance", "start": "--start"}
 
 
 def key(cfg: dict, steps: int) -> str:
