@@ -51,7 +51,8 @@ class _DeblurParams(C.Structure):
                 ("s", C.c_double), ("s_r", C.c_double), ("lambda_tv", C.c_double), ("lambda_l1", C.c_double),
                 ("min_prior_variance", C.c_double), ("clip", C.c_int32), ("tile_size", C.c_int32),
                 ("tile_stride", C.c_int32), ("reserved0", C.c_int32), ("tile_above_pixels", C.c_int64),
-                ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p)]
+                ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p),
+                ("start", C.c_double)]  # API version 2
 
 
 class _EventsInfo(C.Structure):

@@ -854,6 +854,7 @@ void diffevent_deblur_params_init(diffevent_deblur_params* p) {
   p->tile_size = 256;
   p->tile_stride = 128;
   p->tile_above_pixels = 512 * 512;
+  p->start = dd::kStart;
 }
 
 #ifdef DIFFEVENT_HAVE_TORCH
@@ -988,6 +989,7 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
                     ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value", p.variance);
     for (double v : {p.eta, p.s, p.s_r, p.lambda_tv, p.lambda_l1, p.min_prior_variance})
       check_finite(v, "sampler weights");
+    DIFFEVENT_CHECK(p.start > 0 && p.start <= 1, ErrorCode::kInvalidArgument, "start must be in (0, 1], got {}", p.start);
     DIFFEVENT_CHECK(p.s >= 0 && p.s_r >= 0 && p.lambda_tv >= 0 && p.lambda_l1 >= 0 && p.eta >= 0 &&
                         p.min_prior_variance >= 0,
                     ErrorCode::kInvalidArgument,
@@ -1020,6 +1022,7 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
     so.tile_size = p.tile_size;
     so.tile_stride = p.tile_stride;
     so.seed = p.seed;
+    so.start = p.start;
     std::atomic<bool> never{false};
     so.cancel = ctx != nullptr ? &ctx->cancel : &never;
     so.progress = [&](int done, int total) {
@@ -1072,3 +1075,4 @@ static_assert(offsetof(diffevent_read_params, progress) == 32, "diffevent_read_p
 static_assert(offsetof(diffevent_edi_params, min_integral) == 72, "diffevent_edi_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, edi) == 8, "diffevent_deblur_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, progress_user_data) == 224, "diffevent_deblur_params layout changed");
+static_assert(offsetof(diffevent_deblur_params, start) == 232, "diffevent_deblur_params layout changed");

@@ -61,7 +61,8 @@ LAYOUT(sizeof(diffevent_simulator_params) == 128, sim_size);
 LAYOUT(sizeof(diffevent_enhancer_params) == 32, enh_size);
 LAYOUT(sizeof(diffevent_prior_params) == 24, prior_size);
 LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
-LAYOUT(sizeof(diffevent_deblur_params) == 232, deblur_size);
+LAYOUT(offsetof(diffevent_deblur_params, start) == 232, deblur4);
+LAYOUT(sizeof(diffevent_deblur_params) == 240, deblur_size);
 #endif
 
 static char g_src[1024];
@@ -604,7 +605,7 @@ static void test_torch_half(void) {
   diffevent_deblur_params_init(&dp);
   /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
   CHECK(dp.steps == 20 && dp.edi.c_pos == 0.2 && dp.s == 1e5 && dp.s_r == 1e3 && dp.lambda_tv == 100.0 &&
-        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED);
+        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 1.0);
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {
@@ -718,6 +719,21 @@ static void test_torch_half(void) {
     threshold = -1;
     CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, &threshold));
     CHECK(threshold > 0.1 && threshold < 0.35);
+    diffevent_image_destroy(sharp);
+    /* Warm start (API version 2): out of range is named; a version-1 struct (struct_size up to
+     * `start`) ignores the field and samples from noise. */
+    dp.auto_threshold = 0;
+    dp.start = 0.0;
+    sharp = SENTINEL(diffevent_image);
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+                "start must be in (0, 1], got 0");
+    CHECK(sharp == SENTINEL(diffevent_image));
+    dp.struct_size = (uint32_t)offsetof(diffevent_deblur_params, start);
+    CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
+    diffevent_image_destroy(sharp);
+    dp.struct_size = (uint32_t)sizeof dp;
+    dp.start = 0.5;
+    CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
     diffevent_image_destroy(sharp);
     /* Nested struct sizes are checked too. */
     dp.edi.struct_size = 1000;

@@ -89,6 +89,8 @@ pub mod ffi {
         pub seed: u64,
         pub progress: diffevent_progress_fn,
         pub progress_user_data: *mut c_void,
+        /// API version 2.
+        pub start: f64,
     }
 
     #[repr(C)]
@@ -560,11 +562,23 @@ pub struct DeblurOptions<'a> {
     pub context: Option<&'a Context>,
     /// Called after each step with (done, total); return `true` to cancel.
     pub progress: Option<&'a mut dyn FnMut(i64, i64) -> bool>,
+    /// Start of sampling as a fraction of the schedule (default 1: from pure noise; below 1 a
+    /// warm start from the EDI estimate).
+    pub start: f64,
 }
 
 impl Default for DeblurOptions<'_> {
     fn default() -> Self {
-        DeblurOptions { steps: 50, seed: 0, edi: EdiOptions::default(), x_prior: None, r_prior: None, context: None, progress: None }
+        DeblurOptions {
+            steps: 20,
+            seed: 0,
+            edi: EdiOptions::default(),
+            x_prior: None,
+            r_prior: None,
+            context: None,
+            progress: None,
+            start: 1.0,
+        }
     }
 }
 
@@ -597,6 +611,7 @@ pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Re
     check_size("diffevent_deblur_params", p.struct_size, std::mem::size_of::<ffi::diffevent_deblur_params>())?;
     p.steps = options.steps;
     p.seed = options.seed;
+    p.start = options.start;
     edi_params(&options.edi, &mut p.edi);
     let mut progress = options.progress;
     if let Some(f) = progress.as_mut() {

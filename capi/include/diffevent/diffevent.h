@@ -59,7 +59,7 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------ */
 
 /** Version of this header's API. Grows when functions or struct fields are added. */
-#define DIFFEVENT_API_VERSION 1
+#define DIFFEVENT_API_VERSION 2
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);
@@ -518,6 +518,10 @@ typedef struct diffevent_deblur_params {
   uint64_t seed;              /**< Random seed (default 0). */
   diffevent_progress_fn progress; /**< Called after each step with (done, total). */
   void* progress_user_data;
+  /* API version 2 */
+  double start;               /**< Start of sampling as a fraction of the schedule, in (0, 1]: 1
+                                   (default) from pure noise; below 1 a warm start from the EDI
+                                   estimate, running about start * steps steps. */
 } diffevent_deblur_params;
 
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
