@@ -44,6 +44,37 @@ TEST(EventIntegrator, NoEventsGivesOneEverywhere) {
   for (float v : E.values()) EXPECT_FLOAT_EQ(v, 1.0f);
 }
 
+TEST(EventIntegrator, ThresholdSensitivityMatchesTheDerivativeOfTheClosedForm) {
+  // Given k ON events at t_e > tau and one OFF event at t_o < tau at pixel (1, 2):
+  //   E = [ (t_o - t0) e^{c_neg} + (tau - t_o) ... ] -- per piece:
+  //   [t0, t_o): level +c_neg (before the OFF event the intensity was c_neg higher),
+  //   [t_o, t_e): level 0, [t_e, t1): level k c_pos,
+  // so d ln E / d c_pos = (t1 - t_e) k e^{k c_pos} / (T E) and d ln E / d c_neg = (t_o - t0) e^{c_neg} / (T E).
+  const double cp = 0.25, cn = 0.2;
+  const int k = 3;
+  const TimestampUs t0 = 0, t1 = 1000, te = 600, to = 300;
+  auto ev = EventStream::from_arrays(3, 2, {to, te, te, te}, {2, 2, 2, 2}, {1, 1, 1, 1}, {0, 1, 1, 1});
+  Thresholds th;
+  th.c_pos = cp;
+  th.c_neg = cn;
+  const Image S = EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1);
+  const double T = double(t1 - t0);
+  const double E = ((to - t0) * std::exp(cn) + (te - to) + (t1 - te) * std::exp(k * cp)) / T;
+  const double dp = (t1 - te) * k * std::exp(k * cp) / (T * E), dn = (to - t0) * std::exp(cn) / (T * E);
+  // Then the central difference agrees with the closed form to O(h^2) (h = 0.01 here).
+  EXPECT_NEAR(S.at(0, 1, 2), std::sqrt(dp * dp + dn * dn), 2e-3 * std::sqrt(dp * dp + dn * dn));
+  // A pixel without events does not depend on the thresholds.
+  EXPECT_FLOAT_EQ(S.at(0, 0, 0), 0.0f);
+  // Per-pixel maps shift alike: a map holding the scalars gives the same S.
+  th.c_pos_map.assign(6, static_cast<float>(cp));
+  th.c_neg_map.assign(6, static_cast<float>(cn));
+  const Image Sm = EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1);
+  EXPECT_NEAR(Sm.at(0, 1, 2), S.at(0, 1, 2), 1e-4);
+  th.c_pos_map[0] = 0.0f;
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1),
+                         ErrorCode::kInvalidArgument, "c_pos_map[0] = 0 must be finite and > 0");
+}
+
 TEST(EventIntegrator, SingleEventMatchesClosedForm) {
   // Given one ON event at t_e after tau, E = ((t_e - t0) + (t1 - t_e) e^c) / T at that pixel.
   const double c = 0.3;

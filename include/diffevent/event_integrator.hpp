@@ -68,6 +68,15 @@ class DIFFEVENT_API EventIntegrator {
   Image double_integral(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
                         std::optional<TimestampUs> tau_us = std::nullopt) const;
 
+  /// How strongly each pixel's double integral depends on its thresholds: the [1,H,W] image
+  ///   S = sqrt( (d ln E / d c_pos)^2 + (d ln E / d c_neg)^2 ),
+  /// by central differences of the exact double_integral (step 5% of the smallest threshold).
+  /// A pixel whose true thresholds differ from the assumed ones by independent errors of std
+  /// sigma_c has E, and so EDI's sharp frame y / E, off by a relative std of about sigma_c * S:
+  /// the per-pixel reliability of the data that deblur()'s threshold noise model uses. S = 0
+  /// where no event fell; it grows with the events and how long their level lasts.
+  Image threshold_sensitivity(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
+                              std::optional<TimestampUs> tau_us = std::nullopt) const;
   /// Signed log-intensity change L(t_to) - L(t_from) per pixel as a [1,H,W] image, so that
   /// x(t_to) = x(t_from) * exp(change). Either order of times is allowed.
   Image log_change(const EventStream& events, TimestampUs t_from_us, TimestampUs t_to_us) const;

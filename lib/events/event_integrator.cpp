@@ -120,6 +120,38 @@ void EventIntegrator::validate(const EventStream& events) const {
                   th.c_neg_map.size(), events.width(), events.height(), npix);
 }
 
+Image EventIntegrator::threshold_sensitivity(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
+                                             std::optional<TimestampUs> tau_us) const {
+  validate(events);
+  const Thresholds& th = options_.thresholds;
+  double c_min = std::min(th.c_pos, th.c_neg);
+  for (const auto* m : {&th.c_pos_map, &th.c_neg_map})
+    for (float v : *m) c_min = std::min(c_min, static_cast<double>(v));
+  DIFFEVENT_CHECK(c_min > 0 && std::isfinite(c_min), ErrorCode::kInvalidArgument,
+                  "threshold sensitivity: thresholds must be > 0, the smallest is {}", c_min);
+  const double h = 0.05 * c_min;
+  // ln E with c_pos and c_neg (scalars and maps alike) shifted by dp and dn.
+  auto log_e = [&](double dp, double dn) {
+    Thresholds t = th;
+    t.c_pos += dp;
+    t.c_neg += dn;
+    for (float& v : t.c_pos_map) v = static_cast<float>(v + dp);
+    for (float& v : t.c_neg_map) v = static_cast<float>(v + dn);
+    Image e = EventIntegrator(IntegratorOptions::with(std::move(t), options_.num_threads))
+                  .double_integral(events, t0_us, t1_us, tau_us);
+    for (float& v : e.values()) v = std::log(std::max(v, std::numeric_limits<float>::min()));
+    return e;
+  };
+  const Image pp = log_e(h, 0), pm = log_e(-h, 0), np = log_e(0, h), nm = log_e(0, -h);
+  Image out(1, events.height(), events.width());
+  for (size_t i = 0; i < out.values().size(); ++i) {
+    const double dp = (double(pp.values()[i]) - pm.values()[i]) / (2 * h);
+    const double dn = (double(np.values()[i]) - nm.values()[i]) / (2 * h);
+    out.values()[i] = static_cast<float>(std::sqrt(dp * dp + dn * dn));
+  }
+  return out;
+}
+
 Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0_us,
                                        TimestampUs t1_us,
                                        std::optional<TimestampUs> tau_opt) const {
