@@ -105,7 +105,7 @@ class DIFFEVENT_API AlternatingSampler {
   std::vector<SampleResult> sample_batch(const std::vector<EbrdModel>& models) const;
 
  private:
-  SampleResult sample_unpadded(const at::Tensor& y, const at::Tensor& fe) const;
+  SampleResult sample_unpadded(const at::Tensor& y, const at::Tensor& fe, const at::Tensor& w) const;
   std::shared_ptr<DiffusionPrior> x_prior_, r_prior_;
   SamplerOptions options_;
 };

@@ -33,6 +33,17 @@ struct DeblurOptions {
     return o;
   }();
   SamplerOptions sampler;
+  /// Threshold noise model. 0 (default): every pixel's data count alike, the paper's
+  /// s ||y - f(E) x - r||^2. Above 0: the standard deviation (log units) of the sensor's
+  /// per-pixel threshold mismatch, and the data term is weighted per pixel by the residual the
+  /// thresholds leave there (threshold_noise_weights): pixels whose E rests on many events of
+  /// uncertain size pull less against the priors. sampler.s then is the weight of a pixel whose
+  /// expected residual is 0.01.
+  double threshold_sigma = deblur_defaults::kThresholdSigma;
+  /// Posterior samples averaged into the result (their mean estimates the posterior mean, which
+  /// has a lower error than any one sample). They run as one batch: the same network calls,
+  /// each on `samples` frames. 1 to 64.
+  int samples = deblur_defaults::kSamples;
 };
 
 /// What deblur() returns. Images are [C,H,W] floats.
@@ -54,6 +65,16 @@ DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream
                                         const Thresholds& thresholds, double min_integral,
                                         const EbrdOptions& enhancer);
 
+/// Data weights [1,H,W] of the threshold noise model (DeblurOptions::threshold_sigma): the
+/// relative error of y / E at a pixel is modelled as
+///   rel = min( sqrt( (c/4)^2 + (0.4 c min(S, 1))^2 + (threshold_sigma S)^2 ), 1/2 ),
+/// the first two terms the quantisation by the threshold c (fitted on training-side samples
+/// without mismatch, docs/priors.md), the third the mismatch through the sensitivity S of the
+/// double integral (EventIntegrator::threshold_sensitivity). The residual's standard deviation
+/// is then sigma = max(y, 0.01) rel (y averaged over channels) and the weight (0.01 / sigma)^2.
+/// `y` is [C,H,W]; `sensitivity` [1,H,W] of the same size.
+DIFFEVENT_API at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity, double c,
+                                                 double threshold_sigma);
 /// The analytic prior used when no x prior is given: x ~ N(0, 1) per pixel in [-1, 1] units.
 DIFFEVENT_API std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels);
 

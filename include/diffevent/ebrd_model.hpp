@@ -44,19 +44,27 @@ class DIFFEVENT_API EbrdModel {
   const at::Tensor& y() const noexcept { return y_; }
   const at::Tensor& f_e() const noexcept { return fe_; }
 
+  /// Per-pixel data weights w [1,H,W] (finite, > 0): the data term becomes
+  /// sum w (y - f(E) x - r)^2, so a pixel whose data are less reliable (a larger residual
+  /// expected there) pulls less against the priors. Undefined (the default): w = 1.
+  /// deblur() sets it from the threshold noise model (DeblurOptions::threshold_sigma).
+  void set_data_weight(at::Tensor w);
+  const at::Tensor& data_weight() const noexcept { return w_; }
+
   /// f(E) * x + r.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& r) const;
   /// y - f(E) x - r.
   at::Tensor residual(const at::Tensor& x, const at::Tensor& r) const;
-  /// ||y - f(E) x - r||^2 (sum over all elements).
+  /// sum w (y - f(E) x - r)^2 over all elements (w = 1 without data weights).
   double data_term(const at::Tensor& x, const at::Tensor& r) const;
-  /// d data_term / dx = -2 f(E) (y - f(E) x - r).
+  /// d data_term / dx = -2 w f(E) (y - f(E) x - r).
   at::Tensor grad_data_x(const at::Tensor& x, const at::Tensor& r) const;
-  /// d data_term / dr = -2 (y - f(E) x - r).
+  /// d data_term / dr = -2 w (y - f(E) x - r).
   at::Tensor grad_data_r(const at::Tensor& x, const at::Tensor& r) const;
 
  private:
-  at::Tensor y_, fe_;
+  at::Tensor weighted(const at::Tensor& v) const { return w_.defined() ? w_ * v : v; }
+  at::Tensor y_, fe_, w_;
 };
 
 /// Isotropic TV with epsilon smoothing: sum over pixels and channels of

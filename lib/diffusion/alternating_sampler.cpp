@@ -158,14 +158,17 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
     const bool reflect = ph < H && pw < W;
     return reflect ? at::reflection_pad2d(t.unsqueeze(0), {0, pw, 0, ph}) : at::replication_pad2d(t.unsqueeze(0), {0, pw, 0, ph});
   };
-  std::vector<at::Tensor> ys, fes;
+  std::vector<at::Tensor> ys, fes, ws;
+  const bool weighted = std::any_of(models.begin(), models.end(), [](const EbrdModel& m) { return m.data_weight().defined(); });
   for (const auto& m : models) {
     ys.push_back(pad(m.y().to(at::kFloat)));
     fes.push_back(pad(m.f_e().to(at::kFloat)));
+    if (weighted) ws.push_back(pad(m.data_weight().defined() ? m.data_weight().to(at::kFloat) : at::ones_like(m.f_e(), at::kFloat)));
   }
   // Every tensor of the run lives on the x prior's device; only the result comes back.
   const at::Device dev = x_prior_->device();
-  const SampleResult r = sample_unpadded(at::cat(ys, 0).to(dev).contiguous(), at::cat(fes, 0).to(dev).contiguous());
+  const SampleResult r = sample_unpadded(at::cat(ys, 0).to(dev).contiguous(), at::cat(fes, 0).to(dev).contiguous(),
+                                         weighted ? at::cat(ws, 0).to(dev).contiguous() : at::Tensor());
   std::vector<SampleResult> out;
   for (size_t i = 0; i < models.size(); ++i) {
     SampleResult one;
@@ -177,7 +180,7 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
   return out;
 }
 
-SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::Tensor& fe) const {
+SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::Tensor& fe, const at::Tensor& w) const {
   const auto& o = options_;
   const PriorMetadata& meta = x_prior_->metadata();
   const NoiseSchedule sched({meta.schedule, meta.num_timesteps, o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
@@ -247,7 +250,11 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   }
   at::Tensor vx, eps_x;
   at::Tensor x0 = predict(*x_prior_, x, k_first, &vx, &eps_x);  // reused across steps: see class comment
-  const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim;
+  // Data weights per pixel (EbrdModel::set_data_weight) take the ATen composition; the fused
+  // kernels take scalar weights.
+  const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim && !w.defined();
+  auto weight = [&](double s) { return w.defined() ? w * s : at::scalar_tensor(s, y.options()); };
+  const at::Tensor s_x = weight(o.s), s_r = weight(o.s_r);
   const int run_steps = k_first + 1;
   for (int k = k_first; k >= 0; --k) {
     if (o.cancel && o.cancel->load())
@@ -285,19 +292,19 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       // it knows it, else (1 - abar)/abar: uninformative). Data: exp(-s (y - f X - R)^2).
       // Their product, per pixel, is the guided clean prediction.
       const at::Tensor var = x0_var(*x_prior_, k);
-      const at::Tensor curvature = 1 / var + 2 * o.s * fe * fe;
-      at::Tensor X = ((x0 + 1) / 2 / var + 2 * o.s * fe * (y - R)) / curvature;
+      const at::Tensor curvature = 1 / var + 2 * s_x * fe * fe;
+      at::Tensor X = ((x0 + 1) / 2 / var + 2 * s_x * fe * (y - R)) / curvature;
       // TV: one gradient step of the full objective, preconditioned by its diagonal curvature.
       if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X, 1e-3);
       x0g = 2 * X - 1;
       if (o.analytic_variance) analytic_var = sched.posterior_variance(k) + sched.posterior_c1(k) * sched.posterior_c1(k) * 4 / curvature;
     } else {
       const at::Tensor X = (x0 + 1) / 2;
-      at::Tensor g = -2 * o.s * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
+      at::Tensor g = -2 * s_x * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
       if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X, 1e-3);
-      const double w = o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;
+      const double step_w = o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;
       // x_{t-1} = mu - w g  <=>  x0 shifted by -w g / c1 in the posterior mean.
-      x0g = x0 - w * g / std::max(sched.posterior_c1(k), 1e-12);
+      x0g = x0 - step_w * g / std::max(sched.posterior_c1(k), 1e-12);
     }
     if (!fused) {
       if (o.clip) x0g = x0g.clamp(-1, 1);
@@ -329,8 +336,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     } else if (r_prior_) {
       const at::Tensor Xs = (x0_next + 1) / 2;
       const at::Tensor var = x0_var(*r_prior_, k);  // R = r/2: same /4 as X
-      const at::Tensor a = o.s_r + 1 / (2 * var);
-      const at::Tensor m = (o.s_r * (y - fe * Xs) + R / (2 * var)) / a;
+      const at::Tensor a = s_r + 1 / (2 * var);
+      const at::Tensor m = (s_r * (y - fe * Xs) + R / (2 * var)) / a;
       at::Tensor r0g = 2 * soft_threshold(m, o.lambda_l1 / (2 * a));
       if (o.clip) r0g = r0g.clamp(-1, 1);
       r = step(r, r0g, k, vr, r_prior_->metadata().learned_sigma);

@@ -1,5 +1,7 @@
 #include "diffevent/deblur.hpp"
 
+#include <cmath>
+
 #include "diffevent/error.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/tensor_interop.hpp"
@@ -25,6 +27,21 @@ EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, cons
   return EbrdModel(image_to_tensor(y_linear), image_to_tensor(E).clamp(min_integral, 1.0 / min_integral), enhancer);
 }
 
+at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity, double c, double threshold_sigma) {
+  DIFFEVENT_CHECK(y.defined() && y.dim() == 3, ErrorCode::kInvalidArgument, "threshold noise weights: y must be [C,H,W]");
+  DIFFEVENT_CHECK(sensitivity.channels() == 1 && sensitivity.height() == y.size(1) && sensitivity.width() == y.size(2),
+                  ErrorCode::kInvalidArgument, "threshold noise weights: the sensitivity is {}x{}x{}, y [{}, {}, {}]",
+                  sensitivity.channels(), sensitivity.height(), sensitivity.width(), y.size(0), y.size(1), y.size(2));
+  DIFFEVENT_CHECK(c > 0 && std::isfinite(c) && threshold_sigma >= 0 && std::isfinite(threshold_sigma),
+                  ErrorCode::kInvalidArgument, "threshold noise weights: c = {} must be > 0 and threshold_sigma = {} >= 0", c,
+                  threshold_sigma);
+  const at::Tensor S = image_to_tensor(sensitivity).to(at::kFloat).nan_to_num(0.0, 1e6, 0.0);
+  const at::Tensor q = c / 4 + at::zeros_like(S), q2 = 0.4 * c * S.clamp_max(1.0), m = threshold_sigma * S;
+  const at::Tensor rel = at::sqrt(q * q + q2 * q2 + m * m).clamp_max(0.5);
+  const at::Tensor sigma = y.to(at::kFloat).mean(0, /*keepdim=*/true).clamp_min(0.01) * rel;
+  return (0.01 / sigma).pow(2);
+}
+
 DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
                     std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
                     const DeblurOptions& options) {
@@ -37,6 +54,10 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument, "deblur: the blurry image has NaN or infinite values");
   DIFFEVENT_CHECK(options.min_integral > 0 && options.min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", options.min_integral);
+  DIFFEVENT_CHECK(options.threshold_sigma >= 0 && std::isfinite(options.threshold_sigma), ErrorCode::kInvalidArgument,
+                  "deblur: threshold_sigma must be finite and >= 0, got {}", options.threshold_sigma);
+  DIFFEVENT_CHECK(options.samples >= 1 && options.samples <= 64, ErrorCode::kInvalidArgument,
+                  "deblur: samples must be in [1, 64], got {}", options.samples);
   DeblurResult res;
   EdiOptions eo;
   eo.thresholds = options.thresholds;
@@ -49,13 +70,26 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   res.c_neg = eo.thresholds.c_neg;
   Image y = blurry;
   if (options.linearize_srgb) srgb_to_linear(y);
-  const EbrdModel model = make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer);
+  EbrdModel model = make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer);
+  if (options.threshold_sigma > 0) {
+    const Image S = EventIntegrator(IntegratorOptions::with(eo.thresholds))
+                        .threshold_sensitivity(events, exposure.t0_us, exposure.t1_us);
+    model.set_data_weight(
+        threshold_noise_weights(model.y(), S, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg), options.threshold_sigma));
+  }
   if (!x_prior) x_prior = make_analytic_prior(blurry.channels());
-  const SampleResult s = AlternatingSampler(std::move(x_prior), std::move(r_prior), options.sampler).sample(model);
-  res.sharp = tensor_to_image(s.x);
+  const AlternatingSampler sampler(std::move(x_prior), std::move(r_prior), options.sampler);
+  // N posterior samples in one batch (each frame of the batch draws its own noise), averaged.
+  const std::vector<SampleResult> runs = sampler.sample_batch(std::vector<EbrdModel>(static_cast<size_t>(options.samples), model));
+  at::Tensor x = runs[0].x, r = runs[0].r;
+  for (size_t i = 1; i < runs.size(); ++i) {
+    x = x + runs[i].x;
+    r = r + runs[i].r;
+  }
+  res.sharp = tensor_to_image(x / static_cast<double>(runs.size()));
   if (options.linearize_srgb) linear_to_srgb(res.sharp);
-  res.residual = tensor_to_image(s.r);
-  res.network_calls = s.network_calls;
+  res.residual = tensor_to_image(r / static_cast<double>(runs.size()));
+  res.network_calls = runs[0].network_calls;
   return res;
 }
 

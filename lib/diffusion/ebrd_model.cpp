@@ -81,13 +81,28 @@ EbrdModel::EbrdModel(at::Tensor y, at::Tensor E, EbrdOptions options) : y_(std::
   }
 }
 
+void EbrdModel::set_data_weight(at::Tensor w) {
+  if (!w.defined()) {
+    w_ = at::Tensor();
+    return;
+  }
+  DIFFEVENT_CHECK(w.dim() == 3 && w.size(0) == 1 && w.size(1) == y_.size(1) && w.size(2) == y_.size(2),
+                  ErrorCode::kInvalidArgument, "ebrd: data weights must be [1,H,W] matching y [{}, {}, {}], got [{}]",
+                  y_.size(0), y_.size(1), y_.size(2), fmt::join(w.sizes(), ", "));
+  DIFFEVENT_CHECK(at::isfinite(w).all().item<bool>() && (w > 0).all().item<bool>(), ErrorCode::kInvalidArgument,
+                  "ebrd: data weights must be finite and > 0");
+  w_ = std::move(w);
+}
+
 at::Tensor EbrdModel::forward(const at::Tensor& x, const at::Tensor& r) const { return fe_ * x + r; }
 at::Tensor EbrdModel::residual(const at::Tensor& x, const at::Tensor& r) const { return y_ - fe_ * x - r; }
 double EbrdModel::data_term(const at::Tensor& x, const at::Tensor& r) const {
-  return residual(x, r).pow(2).sum().item<double>();
+  return weighted(residual(x, r).pow(2)).sum().item<double>();
 }
-at::Tensor EbrdModel::grad_data_x(const at::Tensor& x, const at::Tensor& r) const { return -2 * fe_ * residual(x, r); }
-at::Tensor EbrdModel::grad_data_r(const at::Tensor& x, const at::Tensor& r) const { return -2 * residual(x, r); }
+at::Tensor EbrdModel::grad_data_x(const at::Tensor& x, const at::Tensor& r) const {
+  return -2 * fe_ * weighted(residual(x, r));
+}
+at::Tensor EbrdModel::grad_data_r(const at::Tensor& x, const at::Tensor& r) const { return -2 * weighted(residual(x, r)); }
 
 double tv_isotropic(const at::Tensor& x, double eps) {
   const at::Tensor gx = forward_diff(x, kW), gy = forward_diff(x, kH);

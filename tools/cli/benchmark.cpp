@@ -239,6 +239,8 @@ int run_benchmark(const BenchmarkArgs& a) {
       dopt.sampler.lambda_tv = a.lambda_tv;
       dopt.sampler.lambda_l1 = a.lambda_l1;
       dopt.sampler.start = a.start;
+      dopt.threshold_sigma = a.threshold_sigma;
+      dopt.samples = a.samples;
       if (!a.trained_only) {
         auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
         score(4, d1, t1);

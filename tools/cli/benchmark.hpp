@@ -22,7 +22,8 @@ struct BenchmarkArgs {
   /// Sampler parameters of the deblur rows (defaults: deblur_defaults.hpp, as deblur's).
   double s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
          lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
-         start = diffevent::deblur_defaults::kStart;
+         start = diffevent::deblur_defaults::kStart, threshold_sigma = diffevent::deblur_defaults::kThresholdSigma;
+  int samples = diffevent::deblur_defaults::kSamples;
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
   std::string enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity";
   /// When set: PNG montages (sRGB-encoded) of the first `montage_count` samples of each level,

@@ -328,7 +328,8 @@ struct DeblurArgs {
       guidance = "proximal", ref;
   double threshold = 0.2, s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
          lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
-         start = diffevent::deblur_defaults::kStart;
+         start = diffevent::deblur_defaults::kStart, threshold_sigma = diffevent::deblur_defaults::kThresholdSigma;
+  int samples = diffevent::deblur_defaults::kSamples;
   bool auto_threshold = false, srgb = false, ddim = false;
   int steps = diffevent::deblur_defaults::kSteps, bit_depth = 8;
   std::string respacing;
@@ -403,6 +404,8 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   so.lambda_l1 = a.lambda_l1;
   so.start = a.start;
   so.ddim = a.ddim;
+  o.threshold_sigma = a.threshold_sigma;
+  o.samples = a.samples;
   if (a.guidance == "sigma2") so.guidance = diffevent::GuidanceMode::kGradientSigma2;
   else if (a.guidance == "constant") so.guidance = diffevent::GuidanceMode::kGradientConstant;
   else if (a.guidance != "proximal") throw Error(ErrorCode::kInvalidArgument, fmt::format("--guidance '{}': expected proximal, sigma2 or constant", a.guidance));
@@ -607,6 +610,10 @@ int main(int argc, char** argv) {
   db->add_option("--lambda-l1", da.lambda_l1, "L1 weight on r")->capture_default_str();
   db->add_option("--start", da.start, "Start of sampling as a fraction of the schedule: 1 = pure noise; below 1 a warm start from the EDI estimate (about start * steps steps run)")
       ->capture_default_str();
+  db->add_option("--threshold-sigma", da.threshold_sigma,
+                 "Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off, uniform data weights)")
+      ->capture_default_str();
+  db->add_option("--samples", da.samples, "Posterior samples averaged (one batch: same network calls)")->capture_default_str();
   db->add_flag("--ddim", da.ddim, "DDIM steps instead of DDPM");
   db->add_flag("--srgb", da.srgb, "The blurry frame is sRGB-encoded");
   db->add_option("--out", da.out, "Sharp output")->required();
@@ -658,6 +665,8 @@ int main(int argc, char** argv) {
   bm->add_option("--lambda-tv", ba.lambda_tv, "TV weight on x in the deblur rows")->capture_default_str();
   bm->add_option("--lambda-l1", ba.lambda_l1, "L1 weight on r in the deblur rows")->capture_default_str();
   bm->add_option("--start", ba.start, "Start of sampling in the deblur rows (1: pure noise; below 1: warm start)")->capture_default_str();
+  bm->add_option("--threshold-sigma", ba.threshold_sigma, "Threshold noise model of the deblur rows (0: off)")->capture_default_str();
+  bm->add_option("--samples", ba.samples, "Posterior samples averaged in the deblur rows")->capture_default_str();
   bm->add_option("--enhance", ba.enhance, "f(E) of the deblur rows: guided (default) or identity");
   bm->add_option("--montage", ba.montage, "Folder for PNG montages: blurry | EDI (enhanced E) | deblur analytic | deblur trained | truth");
   bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
