@@ -1,4 +1,6 @@
 #include "diffevent/alternating_sampler.hpp"
+#include "diffevent/deblur.hpp"
+#include "diffevent/tensor_interop.hpp"
 
 #include <ATen/Context.h>
 
@@ -130,6 +132,43 @@ TEST(AlternatingSampler, GaussianPosteriorMeanMatchesClosedForm) {
   RecordProperty("sample_var_fixed_small", std::to_string(var));
 }
 
+TEST(AlternatingSampler, DataWeightsSetEachPixelsPosterior) {
+  // Given the Gaussian prior and data of the test above, with data weights 1 on the left half
+  // and 6 on the right: the likelihood there is exp(-s w (y - X)^2) = N(y; X, 1/(2 s w)).
+  const double mu = 0.2, sd = 0.3, s = 8.0;
+  PriorMetadata meta;
+  meta.channels = 1;
+  auto prior = std::make_shared<GaussianPrior>(at::full({1, 1, 1}, mu), at::full({1, 1, 1}, sd), meta);
+  const at::Tensor y = at::full({1, 32, 32}, 0.9f);
+  at::Tensor w = at::ones({1, 32, 32});
+  w.narrow(2, 16, 16).fill_(6.0);
+  const double vX = sd * sd / 4, mX = (mu + 1) / 2;
+  auto post_mean = [&](double wi) { return (mX / vX + 0.9 * 2 * s * wi) / (1 / vX + 2 * s * wi); };
+  SamplerOptions o;
+  o.steps = 100;
+  o.s = s;
+  o.lambda_tv = 0;
+  o.clip = false;
+  o.analytic_variance = true;
+  o.min_prior_variance = 1e-9;
+  EbrdModel model(y, at::ones({1, 32, 32}));
+  model.set_data_weight(w);
+  // When sampled with 4 seeds, then each half's mean is its own posterior mean (0.5 and 0.04
+  // apart from the unweighted one), and the weighted model's data term counts w.
+  double left = 0, right = 0;
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    o.seed = seed;
+    const at::Tensor x = AlternatingSampler(prior, nullptr, o).sample(model).x.to(at::kDouble);
+    left += x.narrow(2, 0, 16).mean().item<double>() / 4;
+    right += x.narrow(2, 16, 16).mean().item<double>() / 4;
+  }
+  EXPECT_NEAR(left, post_mean(1), 0.01);
+  EXPECT_NEAR(right, post_mean(6), 0.01);
+  EXPECT_GT(post_mean(6) - post_mean(1), 0.04);
+  const at::Tensor x0 = at::zeros({1, 32, 32});
+  EXPECT_NEAR(model.data_term(x0, x0), 0.81 * (16 * 32 * 1 + 16 * 32 * 6), 1e-2);
+}
+
 TEST(AlternatingSampler, GradientGuidanceModesPullTowardTheData) {
   // The slides' sigma_t^2 weighting and GDP's constant weighting: with a moderate s both end
   // closer to the data than the same run with s = 0 (and stay finite).
@@ -190,6 +229,68 @@ TEST(AlternatingSampler, WarmStartBeginsAtTheForwardDiffusedEdiEstimate) {
   const SampleResult data = AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E));
   EXPECT_EQ(data.network_calls, 10);
   EXPECT_LT((data.x - edi).abs().max().item<float>(), 2e-3);
+}
+
+TEST(Deblur, ThresholdNoiseWeightsFollowTheModel) {
+  // Given sensitivities 0, 0.5, 2 and 100 at y = 0.5 (and y = 0.001 at the last pixel),
+  // c = 0.2 and threshold_sigma = 0.05: rel = min(sqrt((c/4)^2 + (0.4 c min(S,1))^2 +
+  // (0.05 S)^2), 0.5), sigma = max(y, 0.01) rel, w = (0.01 / sigma)^2.
+  Image S(1, 1, 5);
+  const float sv[5] = {0.0f, 0.5f, 2.0f, 100.0f, 0.0f};
+  for (int i = 0; i < 5; ++i) S.at(0, 0, i) = sv[i];
+  at::Tensor y = at::full({1, 1, 5}, 0.5f);
+  y[0][0][4] = 0.001f;
+  const at::Tensor w = threshold_noise_weights(y, S, 0.2, 0.05);
+  auto expected = [](double Si, double yi) {
+    const double q = 0.05, q2 = 0.08 * std::min(Si, 1.0), m = 0.05 * Si;
+    const double rel = std::min(std::sqrt(q * q + q2 * q2 + m * m), 0.5);
+    return std::pow(0.01 / (std::max(yi, 0.01) * rel), 2);
+  };
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(w[0][0][i].item<double>(), expected(sv[i], 0.5), 1e-5 * expected(sv[i], 0.5)) << i;
+  EXPECT_NEAR(w[0][0][4].item<double>(), expected(0.0, 0.001), 1e-5 * expected(0.0, 0.001));
+  EXPECT_NEAR(w[0][0][3].item<double>(), std::pow(0.01 / (0.5 * 0.5), 2), 1e-8);  // clamped at rel = 1/2
+  // RGB y: the channel mean sets sigma. Bad inputs are named.
+  const at::Tensor w3 = threshold_noise_weights(at::stack({y[0], y[0] * 0, y[0] * 2}), S, 0.2, 0.05);
+  EXPECT_TRUE(at::allclose(w3, w));
+  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(at::ones({1, 2, 5}), S, 0.2, 0.05), ErrorCode::kInvalidArgument,
+                         "the sensitivity is 1x1x5");
+  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.0, 0.05), ErrorCode::kInvalidArgument, "c = 0 must be > 0");
+  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.2, -1), ErrorCode::kInvalidArgument, "threshold_sigma = -1 >= 0");
+}
+
+TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
+  // Given a flat frame without events and no data term (s = 0): each sample is a draw of the
+  // analytic prior; the average of N draws has about 1/sqrt(N) of one draw's spread.
+  const Image blurry = [] {
+    Image im(1, 24, 24);
+    for (float& v : im.values()) v = 0.5f;
+    return im;
+  }();
+  const EventStream none(24, 24);
+  DeblurOptions o;
+  o.sampler.steps = 10;
+  o.sampler.s = 0;
+  o.sampler.lambda_tv = 0;
+  auto spread = [&](int n, int64_t* calls) {
+    o.samples = n;
+    const DeblurResult r = deblur(blurry, none, {0, 1000}, nullptr, nullptr, o);
+    *calls = r.network_calls;
+    const at::Tensor x = image_to_tensor(r.sharp).to(at::kDouble);
+    return (x - x.mean()).pow(2).mean().sqrt().item<double>();
+  };
+  int64_t c1 = 0, c16 = 0;
+  const double one = spread(1, &c1), sixteen = spread(16, &c16);
+  EXPECT_EQ(c1, c16);  // one batch: the same network calls
+  EXPECT_GT(one, 0.1);
+  EXPECT_NEAR(sixteen / one, 0.25, 0.08);
+  // Bad counts and sigmas are named.
+  o.samples = 0;
+  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o), ErrorCode::kInvalidArgument,
+                         "samples must be in [1, 64], got 0");
+  o.samples = 1;
+  o.threshold_sigma = std::nan("");
+  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o), ErrorCode::kInvalidArgument,
+                         "threshold_sigma must be finite and >= 0");
 }
 
 TEST(AlternatingSampler, ValidatesOptions) {

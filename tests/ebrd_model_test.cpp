@@ -27,6 +27,36 @@ TEST(EbrdModel, DataTermGradientsMatchFiniteDifferences) {
   check_gradient([&](const at::Tensor& v) { return m.data_term(x, v); }, r, m.grad_data_r(x, r), 1e-6);
 }
 
+TEST(EbrdModel, WeightedDataTermAndGradientsMatchFiniteDifferences) {
+  // Given per-pixel data weights w, the data term is sum w (y - f x - r)^2 and its gradients
+  // -2 w f (y - f x - r) and -2 w (y - f x - r) match central differences.
+  at::manual_seed(4);
+  const at::Tensor y = at::rand({1, 5, 6}, at::kDouble), E = at::rand({1, 5, 6}, at::kDouble) + 0.5;
+  EbrdModel m(y, E);
+  m.set_data_weight(at::rand({1, 5, 6}, at::kDouble) * 3 + 0.1);
+  const at::Tensor x = at::rand({1, 5, 6}, at::kDouble), r = at::rand({1, 5, 6}, at::kDouble) * 0.1;
+  EXPECT_NEAR(m.data_term(x, r), (m.data_weight() * (y - E * x - r).pow(2)).sum().item<double>(), 1e-12);
+  const at::Tensor gx = m.grad_data_x(x, r), gr = m.grad_data_r(x, r);
+  const double h = 1e-6;
+  for (int64_t i : {0, 7, 29}) {
+    at::Tensor xp = x.clone(), xm = x.clone(), rp = r.clone(), rm = r.clone();
+    xp.view(-1)[i] += h;
+    xm.view(-1)[i] -= h;
+    rp.view(-1)[i] += h;
+    rm.view(-1)[i] -= h;
+    EXPECT_NEAR(gx.view(-1)[i].item<double>(), (m.data_term(xp, r) - m.data_term(xm, r)) / (2 * h), 1e-5);
+    EXPECT_NEAR(gr.view(-1)[i].item<double>(), (m.data_term(x, rp) - m.data_term(x, rm)) / (2 * h), 1e-5);
+  }
+  // Bad weights are named; an undefined tensor returns to uniform weights.
+  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(at::ones({1, 4, 6})), ErrorCode::kInvalidArgument, "must be [1,H,W] matching y");
+  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(at::zeros({1, 5, 6})), ErrorCode::kInvalidArgument, "finite and > 0");
+  at::Tensor nan = at::ones({1, 5, 6});
+  nan[0][1][1] = std::nan("");
+  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(nan), ErrorCode::kInvalidArgument, "finite and > 0");
+  m.set_data_weight(at::Tensor());
+  EXPECT_NEAR(m.data_term(x, r), (y - E * x - r).pow(2).sum().item<double>(), 1e-12);
+}
+
 TEST(EbrdModel, TvAndL1GradientsMatchFiniteDifferences) {
   at::manual_seed(2);
   const auto opts = at::TensorOptions().dtype(at::kDouble);
