@@ -52,7 +52,8 @@ class _DeblurParams(C.Structure):
                 ("min_prior_variance", C.c_double), ("clip", C.c_int32), ("tile_size", C.c_int32),
                 ("tile_stride", C.c_int32), ("reserved0", C.c_int32), ("tile_above_pixels", C.c_int64),
                 ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p),
-                ("start", C.c_double)]  # API version 2
+                ("start", C.c_double), ("threshold_sigma", C.c_double), ("samples", C.c_int32),
+                ("reserved1", C.c_int32)]  # API version 2
 
 
 class _EventsInfo(C.Structure):

@@ -855,6 +855,8 @@ void diffevent_deblur_params_init(diffevent_deblur_params* p) {
   p->tile_stride = 128;
   p->tile_above_pixels = 512 * 512;
   p->start = dd::kStart;
+  p->threshold_sigma = dd::kThresholdSigma;
+  p->samples = dd::kSamples;
 }
 
 #ifdef DIFFEVENT_HAVE_TORCH
@@ -1023,6 +1025,8 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
     so.tile_stride = p.tile_stride;
     so.seed = p.seed;
     so.start = p.start;
+    o.threshold_sigma = p.threshold_sigma;
+    o.samples = p.samples;
     std::atomic<bool> never{false};
     so.cancel = ctx != nullptr ? &ctx->cancel : &never;
     so.progress = [&](int done, int total) {
@@ -1076,3 +1080,4 @@ static_assert(offsetof(diffevent_edi_params, min_integral) == 72, "diffevent_edi
 static_assert(offsetof(diffevent_deblur_params, edi) == 8, "diffevent_deblur_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, progress_user_data) == 224, "diffevent_deblur_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, start) == 232, "diffevent_deblur_params layout changed");
+static_assert(offsetof(diffevent_deblur_params, samples) == 248, "diffevent_deblur_params layout changed");

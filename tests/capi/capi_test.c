@@ -62,7 +62,8 @@ LAYOUT(sizeof(diffevent_enhancer_params) == 32, enh_size);
 LAYOUT(sizeof(diffevent_prior_params) == 24, prior_size);
 LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
 LAYOUT(offsetof(diffevent_deblur_params, start) == 232, deblur4);
-LAYOUT(sizeof(diffevent_deblur_params) == 240, deblur_size);
+LAYOUT(offsetof(diffevent_deblur_params, samples) == 248, deblur5);
+LAYOUT(sizeof(diffevent_deblur_params) == 256, deblur_size);
 #endif
 
 static char g_src[1024];
@@ -605,7 +606,8 @@ static void test_torch_half(void) {
   diffevent_deblur_params_init(&dp);
   /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
   CHECK(dp.steps == 20 && dp.edi.c_pos == 0.2 && dp.s == 1e5 && dp.s_r == 1e3 && dp.lambda_tv == 100.0 &&
-        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 1.0);
+        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 1.0 &&
+        dp.threshold_sigma == 0.0 && dp.samples == 1);
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {
@@ -735,6 +737,17 @@ static void test_torch_half(void) {
     dp.start = 0.5;
     CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
     diffevent_image_destroy(sharp);
+    /* The threshold noise model and posterior averaging (API version 2). */
+    dp.threshold_sigma = 0.05;
+    dp.samples = 2;
+    CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
+    diffevent_image_destroy(sharp);
+    dp.samples = 65;
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+                "samples must be in [1, 64], got 65");
+    dp.samples = 1;
+    dp.threshold_sigma = 0.0;
+    dp.start = 1.0;
     /* Nested struct sizes are checked too. */
     dp.edi.struct_size = 1000;
     sharp = SENTINEL(diffevent_image);

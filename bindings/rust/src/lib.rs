@@ -91,6 +91,9 @@ pub mod ffi {
         pub progress_user_data: *mut c_void,
         /// API version 2.
         pub start: f64,
+        pub threshold_sigma: f64,
+        pub samples: i32,
+        pub reserved1: i32,
     }
 
     #[repr(C)]
@@ -565,6 +568,10 @@ pub struct DeblurOptions<'a> {
     /// Start of sampling as a fraction of the schedule (default 1: from pure noise; below 1 a
     /// warm start from the EDI estimate).
     pub start: f64,
+    /// Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off).
+    pub threshold_sigma: f64,
+    /// Posterior samples averaged (default 1).
+    pub samples: i32,
 }
 
 impl Default for DeblurOptions<'_> {
@@ -578,6 +585,8 @@ impl Default for DeblurOptions<'_> {
             context: None,
             progress: None,
             start: 1.0,
+            threshold_sigma: 0.0,
+            samples: 1,
         }
     }
 }
@@ -612,6 +621,8 @@ pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Re
     p.steps = options.steps;
     p.seed = options.seed;
     p.start = options.start;
+    p.threshold_sigma = options.threshold_sigma;
+    p.samples = options.samples;
     edi_params(&options.edi, &mut p.edi);
     let mut progress = options.progress;
     if let Some(f) = progress.as_mut() {

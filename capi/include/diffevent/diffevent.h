@@ -522,6 +522,12 @@ typedef struct diffevent_deblur_params {
   double start;               /**< Start of sampling as a fraction of the schedule, in (0, 1]: 1
                                    (default) from pure noise; below 1 a warm start from the EDI
                                    estimate, running about start * steps steps. */
+  double threshold_sigma;     /**< Threshold noise model: the sensor's per-pixel threshold
+                                   mismatch std, weighting each pixel's data by the residual the
+                                   thresholds leave there; 0 (default) = off. */
+  int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default 1): one batch, the
+                                   same network calls. */
+  int32_t reserved1;
 } diffevent_deblur_params;
 
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
