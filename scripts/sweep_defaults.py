@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sweep of deblur's defaults (s, s', lambda_tv, lambda_l1, enhancer, start, steps) with trained priors.
+"""Sweep of deblur's defaults (threshold noise model, s, s', lambda_tv, lambda_l1, enhancer, start, samples, steps) with trained priors.
 
 Runs on training-side photos only (data/photos/train by default), never on the benchmark's
 held-out suite, at the realistic event-noise level. Coordinate search: the parameters are swept
@@ -23,19 +23,27 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = {"s": 1e4, "s_r": 1e4, "lambda_tv": 100.0, "lambda_l1": 1e-3, "enhance": "guided", "start": 1.0}
-# lambda_l1 first: it decides whether the r prior's own drift reaches x (y = f(E) x + r fixes
-# only the sum; see docs/priors.md), which masks every other parameter's effect.
+# The starting point: the regime the threshold noise model opens (docs/priors.md): per-pixel
+# data weights, a warm start from EDI, averaged posterior samples, no TV (the weights make the
+# TV step relative to a smaller curvature).
+BASE = {"s": 1.5e4, "s_r": 1e3, "lambda_tv": 0.0, "lambda_l1": 3000.0, "enhance": "guided", "start": 0.1,
+        "threshold_sigma": 0.05, "samples": 3}
+# The noise model first: it sets what s means (the weight of a pixel whose expected residual
+# is 0.01) and how much the priors may correct. lambda_l1 stays high: y = f(E) x + r fixes only
+# the sum, and a weak L1 term lets the r prior's drift into x (docs/priors.md).
 GRID = {
-    "lambda_l1": [1e-3, 100.0, 300.0, 1000.0, 3000.0],
-    "s": [3e3, 1e4, 3e4, 1e5, 3e5],
-    "lambda_tv": [0.0, 10.0, 100.0, 1000.0],
-    "s_r": [1e3, 1e4, 1e5],
+    "threshold_sigma": [0.0, 0.025, 0.05, 0.1],
+    "s": [3750.0, 7500.0, 1.5e4, 3e4, 1e5],
+    "lambda_tv": [0.0, 10.0, 100.0],
+    "lambda_l1": [300.0, 3000.0],
+    "s_r": [1e3, 1e4],
     "enhance": ["guided", "identity"],
     # Warm start (SamplerOptions::start): the fraction of the schedule sampling starts from.
-    "start": [1.0, 0.3, 0.1],
+    "start": [1.0, 0.2, 0.1, 0.05],
+    "samples": [1, 3, 8],
 }
-FLAGS = {"s": "--s", "s_r": "--s-r", "lambda_tv": "--lambda-tv", "lambda_l1": "--lambda-l1", "enhance": "--enhance", "start": "--start"}
+FLAGS = {"s": "--s", "s_r": "--s-r", "lambda_tv": "--lambda-tv", "lambda_l1": "--lambda-l1", "enhance": "--enhance",
+         "start": "--start", "threshold_sigma": "--threshold-sigma", "samples": "--samples"}
 
 
 def key(cfg: dict, steps: int) -> str:
@@ -49,8 +57,8 @@ def main() -> int:
     ap.add_argument("--photos", default=os.path.join(ROOT, "data/photos/train"))
     ap.add_argument("--count", type=int, default=10, help="photos used (the first COUNT by name)")
     ap.add_argument("--size", type=int, default=96, help="sample width (height 3/4 of it)")
-    ap.add_argument("--steps", type=int, default=20, help="sampler steps of the one-at-a-time runs")
-    ap.add_argument("--step-counts", default="10,20,50", help="step counts scored for the combination")
+    ap.add_argument("--steps", type=int, default=100, help="sampler steps of the one-at-a-time runs (spacing the whole schedule; a warm start runs start * steps of them)")
+    ap.add_argument("--step-counts", default="50,100,200", help="step counts scored for the combination")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cli", default=os.path.join(ROOT, "build/diffevent"))
     ap.add_argument("--out", default=os.path.join(ROOT, "out/sweep"))

@@ -28,15 +28,15 @@ execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${
                         --residual-prior ${SRC}/tests/data/tiny_prior.pt --photos ${WORK}/sweep_photos --count 2
                         --size 32 --steps 1 --step-counts 1,2 --cli ${CLI} --out ${WORK}/sweep
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(rc OR NOT out MATCHES "Best setting" OR NOT out MATCHES "\\| lambda_tv \\| 1000.0")
+if(rc OR NOT out MATCHES "Best setting" OR NOT out MATCHES "\\| lambda_tv \\| 100.0")
   message(FATAL_ERROR "sweep_defaults.py failed (${rc}): ${out} ${err}")
 endif()
 file(STRINGS ${WORK}/sweep/runs.jsonl runs)
 list(LENGTH runs n)
-# 22 settings in 6 coordinate sweeps, of which 5 repeat the best so far (one per later
-# parameter), plus the best setting at 2 steps (at 1 step it is one of them): 18 runs.
-if(NOT n EQUAL 18)
-  message(FATAL_ERROR "sweep_defaults.py: expected 18 runs, found ${n}")
+# 25 settings in 8 coordinate sweeps, of which 7 repeat the best so far (one per later
+# parameter), plus the best setting at 2 steps (at 1 step it is one of them): 19 runs.
+if(NOT n EQUAL 19)
+  message(FATAL_ERROR "sweep_defaults.py: expected 19 runs, found ${n}")
 endif()
 execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${SRC}/tests/data/tiny_prior.pt
                         --residual-prior ${SRC}/tests/data/tiny_prior.pt --photos ${WORK}/heldout --cli ${CLI}
