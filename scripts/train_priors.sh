@@ -8,14 +8,16 @@
 # point (its EMA weights, a fresh Adam): WORK is not kept across machines, models/ is.
 # --only x|r trains one of the two (run both at once on a 2-core machine: LibTorch uses one
 # thread each). --scales (default 1,2,3,4) also trains on area-downscaled copies of the photos:
-# the benchmark's frames are photos downscaled about 4x, whose detail per pixel is denser. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
+# the benchmark's frames are photos downscaled about 4x, whose detail per pixel is denser.
+# --low-noise F (default 0.5, x prior only) draws that fraction of each batch's timesteps below
+# 200, where deblurring's guided steps (warm starts, late steps) use the prior. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
 # Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
-#                                     [--ema D] [--scales LIST] [--install]
+#                                     [--ema D] [--scales LIST] [--low-noise F] [--install]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4
+DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.5
 WORK=${WORK:-out/training} BUILD=${BUILD:-build}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --ema) EMA=$2; shift 2 ;;
     --scales) SCALES=$2; shift 2 ;;
+    --low-noise) LOW_NOISE=$2; shift 2 ;;
     --install) INSTALL=1; shift ;;
     *) echo "train_priors: unknown option $1" >&2; exit 2 ;;
   esac
@@ -46,7 +49,7 @@ train() {  # name, extra options...
     --steps "$STEPS" --batch 16 --patch 64 --lr 1e-4 --ema "$EMA" --seed 1 --scales "$SCALES" --checkpoint-every 100 --log-every 25 \
     --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$WORK/${name%%_*}_train.log"
 }
-[ "$ONLY" = r ] || train x_prior_grey
+[ "$ONLY" = r ] || train x_prior_grey --low-noise-fraction "$LOW_NOISE" --low-noise-max-t 200
 [ "$ONLY" = x ] || train r_prior_grey --residual --residual-samples 160
 if [ "$INSTALL" = 1 ]; then
   mkdir -p models
