@@ -269,6 +269,8 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   const EventStream none(24, 24);
   DeblurOptions o;
   o.sampler.steps = 10;
+  o.sampler.start = 1.0;   // from noise: a warm start would begin at the flat frame itself
+  o.threshold_sigma = 0;
   o.sampler.s = 0;
   o.sampler.lambda_tv = 0;
   auto spread = [&](int n, int64_t* calls) {

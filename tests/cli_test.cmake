@@ -68,7 +68,7 @@ run(2 ${CLI} edi --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --ou
 expect_contains("${ERR}" "the folder '${WORK}/no/such' does not exist")
 if(HAS_TORCH)
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur.png
-      --ref ${WORK}/sim/sharp.png --steps 12 --residual-out ${WORK}/residual.png --prior analytic --residual-prior none)
+      --ref ${WORK}/sim/sharp.png --steps 12 --start 1 --residual-out ${WORK}/residual.png --prior analytic --residual-prior none)
   expect_contains("${OUT}" "\"network_calls\":12")
   expect_contains("${OUT}" "\"psnr_db\"")
   expect_contains("${ERR}" "deblur: step 12/12")
@@ -76,7 +76,7 @@ if(HAS_TORCH)
     message(FATAL_ERROR "deblur did not write its outputs")
   endif()
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_ts.png
-      --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt --steps 5)
+      --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt --steps 5 --start 1)
   expect_contains("${OUT}" "\"network_calls\":10")
   # Warm start: of 4 steps over the schedule (timesteps 0, 333, 666, 999) those <= 0.5 * 999 run.
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_warm.png

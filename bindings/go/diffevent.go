@@ -261,9 +261,12 @@ func EdiDeblur(blurry *Image, events *Events, o EdiOptions) (*Image, error) {
 	return newImage(out), nil
 }
 
-// DeblurOptions: zero values keep the library's defaults (deblur_defaults.hpp: 20 steps; seed 0, analytic prior).
+// DeblurOptions: zero values keep the library's defaults (deblur_defaults.hpp: 100 steps
+// spaced over the schedule, a warm start from 0.05 of it, 8 averaged samples; seed 0,
+// analytic prior).
 type DeblurOptions struct {
 	Steps    int
+	Start    float64 // fraction of the schedule sampling starts from; 1 = pure noise
 	Seed     uint64
 	Edi      EdiOptions
 	Progress func(done, total int64) bool // return true to cancel
@@ -294,6 +297,9 @@ func Deblur(ctx context.Context, blurry *Image, events *Events, o DeblurOptions)
 	C.diffevent_deblur_params_init(&p)
 	if o.Steps > 0 {
 		p.steps = C.int32_t(o.Steps)
+	}
+	if o.Start > 0 {
+		p.start = C.double(o.Start)
 	}
 	p.seed = C.uint64_t(o.Seed)
 	o.Edi.apply(&p.edi)

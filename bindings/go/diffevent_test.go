@@ -73,7 +73,7 @@ func TestCancellingTheContextStopsDeblur(t *testing.T) {
 		cancel() // from another goroutine, mid-run
 	}()
 	steps := int64(0)
-	o := DeblurOptions{Steps: 1000, Edi: EdiOptions{T1us: 30}, Progress: func(done, total int64) bool {
+	o := DeblurOptions{Steps: 1000, Start: 1, Edi: EdiOptions{T1us: 30}, Progress: func(done, total int64) bool {
 		steps = done
 		select {
 		case started <- struct{}{}:

@@ -292,13 +292,15 @@ def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, contex
     return Image(out.value)
 
 
-def deblur(blurry, events, steps=50, seed=0, threshold=None, exposure=None, srgb=False, x_prior=None,
+def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, srgb=False, x_prior=None,
            r_prior=None, progress=None, context=None, **options):
     """DiffEvent deblurring (EBRD model, alternating sampler). Returns (sharp, residual, c).
     progress(done, total) may return True to cancel. Other options: any field of
     diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, ddim, eta, guidance, ...)."""
     p = _init(_DeblurParams, "diffevent_deblur_params_init")
-    p.steps, p.seed = steps, seed
+    if steps is not None:  # else the library's default (deblur_defaults.hpp)
+        p.steps = steps
+    p.seed = seed
     _edi_params(threshold, exposure, srgb, p.edi)
     keep = []
     for k, v in options.items():

@@ -60,7 +60,8 @@ struct SamplerOptions {
   int64_t tile_above_pixels = 512 * 512;
   int tile_size = 256;
   int tile_stride = 128;
-  /// Tiles per network call (each call takes tile_batch tiles of all N frames).
+  /// Tile-frames per network call: each call takes tile_batch / N tiles (at least one) of all
+  /// N frames of a batch, so posterior averaging does not multiply the memory.
   int tile_batch = 16;
   /// Where sampling starts, as a fraction of the diffusion schedule. 1 (default): from pure
   /// noise at the last timestep, as Algorithm 1 does. Below 1 (a warm start, as in SDEdit and
@@ -68,7 +69,9 @@ struct SamplerOptions {
   /// most start * (T - 1) run, and x starts as the forward-diffused EDI estimate y / f(E)
   /// (clamped to [0, 1]) at the first of them, r as the forward-diffused 0. `steps` still
   /// spaces the whole schedule, so about start * steps steps (and network calls) run.
-  double start = deblur_defaults::kStart;
+  /// deblur() starts at deblur_defaults::kStart (DeblurOptions); the sampler alone is
+  /// Algorithm 1 as written unless told otherwise.
+  double start = 1.0;
   uint64_t seed = 0;
   /// Called after each step with (step done, total); return false to cancel.
   std::function<bool(int, int)> progress;

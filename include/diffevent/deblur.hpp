@@ -32,7 +32,12 @@ struct DeblurOptions {
     o.enhancer = deblur_defaults::kGuidedEnhancer ? Enhancer::kGuided : Enhancer::kIdentity;
     return o;
   }();
-  SamplerOptions sampler;
+  /// The sampler's options; deblur() warm-starts by default (start = deblur_defaults::kStart).
+  SamplerOptions sampler = [] {
+    SamplerOptions s;
+    s.start = deblur_defaults::kStart;
+    return s;
+  }();
   /// Threshold noise model. 0 (default): every pixel's data count alike, the paper's
   /// s ||y - f(E) x - r||^2. Above 0: the standard deviation (log units) of the sensor's
   /// per-pixel threshold mismatch, and the data term is weighted per pixel by the residual the

@@ -9,14 +9,14 @@ namespace diffevent {
 inline namespace v1 {
 namespace deblur_defaults {
 
-inline constexpr int kSteps = 20;                    ///< Respaced sampler steps.
-inline constexpr double kS = 1e5;                    ///< Data weight of the x step.
+inline constexpr int kSteps = 100;                   ///< Respaced steps over the whole schedule (a warm start runs start * steps).
+inline constexpr double kS = 7500.0;                 ///< Data weight of the x step (per unit data weight).
 inline constexpr double kSR = 1e3;                   ///< Data weight of the r step.
-inline constexpr double kLambdaTv = 100.0;           ///< TV weight on x (relative to s).
+inline constexpr double kLambdaTv = 0.0;             ///< TV weight on x (relative to s).
 inline constexpr double kLambdaL1 = 3000.0;          ///< L1 weight on r.
-inline constexpr double kStart = 1.0;                ///< Start of sampling (1: pure noise; < 1: warm start from EDI).
-inline constexpr double kThresholdSigma = 0.0;       ///< Threshold noise model's mismatch std (0: off, uniform data weights).
-inline constexpr int kSamples = 1;                   ///< Posterior samples averaged.
+inline constexpr double kStart = 0.05;               ///< Start of sampling (1: pure noise; < 1: warm start from EDI).
+inline constexpr double kThresholdSigma = 0.05;      ///< Threshold noise model's mismatch std (0: off, uniform data weights).
+inline constexpr int kSamples = 8;                   ///< Posterior samples averaged.
 inline constexpr double kMinPriorVariance = 1e-4;    ///< Floor of the clean prediction's variance.
 inline constexpr bool kGuidedEnhancer = true;        ///< f(E): guided filter (else identity).
 inline constexpr int kGuidedRadius = 3;              ///< Guided filter window radius.

@@ -96,7 +96,10 @@ namespace {
 // Evaluates a prior on overlapping tiles above the pixel budget (blended predictions).
 PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, const SamplerOptions& o) {
   if (x.size(2) * x.size(3) <= o.tile_above_pixels) return prior.predict(x, t);
-  return detail::predict_tiles(prior, x, t, o.tile_size, o.tile_stride, true, o.tile_batch);
+  // About tile_batch tile-frames per call: a batch of N frames (posterior samples) takes
+  // tile_batch / N tiles of each, so memory does not grow with N.
+  const int tiles_per_call = static_cast<int>(std::max<int64_t>(1, o.tile_batch / std::max<int64_t>(1, x.size(0))));
+  return detail::predict_tiles(prior, x, t, o.tile_size, o.tile_stride, true, tiles_per_call);
 }
 
 }  // namespace

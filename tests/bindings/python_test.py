@@ -38,13 +38,13 @@ class BindingTest(unittest.TestCase):
         ev = de.Events.from_numpy(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
         # A callback returning True cancels.
         with self.assertRaises(de.DiffeventError) as cm:
-            de.deblur(img, ev, steps=20, exposure=(0, 30), progress=lambda done, total: done >= 3)
+            de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=lambda done, total: done >= 3)
         self.assertEqual(cm.exception.status, 6)
         # An exception in the callback cancels and comes back to the caller.
         def boom(done, total):
             raise KeyboardInterrupt
         with self.assertRaises(KeyboardInterrupt):
-            de.deblur(img, ev, steps=20, exposure=(0, 30), progress=boom)
+            de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=boom)
         # Context.cancel from another thread.
         ctx = de.Context()
         started = threading.Event()
@@ -53,7 +53,7 @@ class BindingTest(unittest.TestCase):
             return False
         threading.Thread(target=lambda: (started.wait(), ctx.cancel())).start()
         with self.assertRaises(de.DiffeventError) as cm:
-            de.deblur(img, ev, steps=1000, exposure=(0, 30), progress=progress, context=ctx)
+            de.deblur(img, ev, steps=1000, start=1.0, exposure=(0, 30), progress=progress, context=ctx)
         self.assertEqual(cm.exception.status, 6)
 
 

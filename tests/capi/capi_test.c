@@ -605,9 +605,9 @@ static void test_torch_half(void) {
   diffevent_enhancer_params_init(&enh);
   diffevent_deblur_params_init(&dp);
   /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
-  CHECK(dp.steps == 20 && dp.edi.c_pos == 0.2 && dp.s == 1e5 && dp.s_r == 1e3 && dp.lambda_tv == 100.0 &&
-        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 1.0 &&
-        dp.threshold_sigma == 0.0 && dp.samples == 1);
+  CHECK(dp.steps == 100 && dp.edi.c_pos == 0.2 && dp.s == 7500.0 && dp.s_r == 1e3 && dp.lambda_tv == 0.0 &&
+        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
+        dp.threshold_sigma == 0.05 && dp.samples == 8);
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {
@@ -676,6 +676,8 @@ static void test_torch_half(void) {
   if (diffevent_events_read(NULL, src_path("data/sample/events.h5"), NULL, &ev) == DIFFEVENT_OK) {
     CHECK_OK(diffevent_image_read(src_path("data/sample/blur.png"), &blurry));
     dp.steps = 4;
+    dp.start = 1.0; /* from noise: all 4 steps run (the default warm start runs 1) */
+    dp.samples = 1;
     dp.guidance = 5;
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, prior, NULL, &dp, &sharp, &residual, &threshold),
                 DIFFEVENT_E_INVALID_ARGUMENT, "guidance 5");
@@ -723,7 +725,7 @@ static void test_torch_half(void) {
     CHECK(threshold > 0.1 && threshold < 0.35);
     diffevent_image_destroy(sharp);
     /* Warm start (API version 2): out of range is named; a version-1 struct (struct_size up to
-     * `start`) ignores the field and samples from noise. */
+     * `start`) ignores the fields after it and gets their defaults. */
     dp.auto_threshold = 0;
     dp.start = 0.0;
     sharp = SENTINEL(diffevent_image);

@@ -14,7 +14,7 @@ fn run(args: &[String]) -> diffevent::Result<()> {
             false
         };
         let opts = diffevent::DeblurOptions {
-            steps: args.get(4).map_or(20, |s| s.parse().unwrap_or(20)),
+            steps: args.get(4).map_or(100, |s| s.parse().unwrap_or(100)),
             seed: args.get(5).map_or(0, |s| s.parse().unwrap_or(0)),
             progress: Some(&mut show),
             ..Default::default()

@@ -551,7 +551,7 @@ pub fn edi_deblur(blurry: &Image, events: &Events, options: &EdiOptions) -> Resu
 
 /// Options of [`deblur`]; the rest of the C parameters keep their defaults.
 pub struct DeblurOptions<'a> {
-    /// Sampling steps (default 20).
+    /// Sampling steps over the whole schedule (default 100; the warm start runs start * steps).
     pub steps: i32,
     /// Random seed (default 0).
     pub seed: u64,
@@ -565,28 +565,29 @@ pub struct DeblurOptions<'a> {
     pub context: Option<&'a Context>,
     /// Called after each step with (done, total); return `true` to cancel.
     pub progress: Option<&'a mut dyn FnMut(i64, i64) -> bool>,
-    /// Start of sampling as a fraction of the schedule (default 1: from pure noise; below 1 a
-    /// warm start from the EDI estimate).
+    /// Start of sampling as a fraction of the schedule (default 0.05, a warm start from the
+    /// EDI estimate; 1: from pure noise).
     pub start: f64,
-    /// Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off).
+    /// Threshold noise model: the sensor's per-pixel threshold mismatch std (default 0.05; 0: off).
     pub threshold_sigma: f64,
-    /// Posterior samples averaged (default 1).
+    /// Posterior samples averaged (default 8).
     pub samples: i32,
 }
 
 impl Default for DeblurOptions<'_> {
     fn default() -> Self {
         DeblurOptions {
-            steps: 20,
+            // The library's defaults (include/diffevent/deblur_defaults.hpp; capi_test pins them).
+            steps: 100,
             seed: 0,
             edi: EdiOptions::default(),
             x_prior: None,
             r_prior: None,
             context: None,
             progress: None,
-            start: 1.0,
-            threshold_sigma: 0.0,
-            samples: 1,
+            start: 0.05,
+            threshold_sigma: 0.05,
+            samples: 8,
         }
     }
 }
@@ -705,6 +706,7 @@ mod tests {
         };
         let opts = DeblurOptions {
             steps: 20,
+            start: 1.0,
             edi: EdiOptions { exposure_us: Some((0, 30)), ..Default::default() },
             progress: Some(&mut stop_at_3),
             ..Default::default()

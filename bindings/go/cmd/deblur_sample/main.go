@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string) error {
 	if !diffevent.HasTorch() {
 		return nil
 	}
-	o := diffevent.DeblurOptions{Steps: 50, Progress: func(done, total int64) bool {
+	o := diffevent.DeblurOptions{Steps: 100, Progress: func(done, total int64) bool {
 		fmt.Fprintf(os.Stderr, "\rstep %d/%d", done, total)
 		if done == total {
 			fmt.Fprintln(os.Stderr)
