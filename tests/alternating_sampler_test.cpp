@@ -16,6 +16,12 @@ std::shared_ptr<GaussianPrior> weak_prior(int c) {
   m.channels = c;
   return std::make_shared<GaussianPrior>(at::zeros({c, 1, 1}), at::full({c, 1, 1}, 3.0), m);
 }
+// A grey Gaussian prior x0 ~ N(mu, sd^2) in [-1, 1] units.
+std::shared_ptr<GaussianPrior> gaussian_prior(double mu, double sd) {
+  PriorMetadata m;
+  m.channels = 1;
+  return std::make_shared<GaussianPrior>(at::full({1, 1, 1}, mu), at::full({1, 1, 1}, sd), m);
+}
 }  // namespace
 
 TEST(AlternatingSampler, WeakPriorAndLargeDataWeightReproduceEdi) {
@@ -85,9 +91,7 @@ TEST(AlternatingSampler, GaussianPosteriorMeanMatchesClosedForm) {
   // likelihood exp(-s (y - X)^2) = N(y; X, 1/(2s)). Posterior mean of X is the precision-
   // weighted average; over many pixels and seeds the sampler's mean must match it.
   const double mu = 0.2, sd = 0.3, s = 8.0;
-  PriorMetadata meta;
-  meta.channels = 1;
-  auto prior = std::make_shared<GaussianPrior>(at::full({1, 1, 1}, mu), at::full({1, 1, 1}, sd), meta);
+  auto prior = gaussian_prior(mu, sd);
   const at::Tensor y = at::full({1, 32, 32}, 0.9f);
   const double vX = sd * sd / 4, mX = (mu + 1) / 2, vy = 1 / (2 * s);
   const double post_mean = (mX / vX + 0.9 / vy) / (1 / vX + 1 / vy);
@@ -136,9 +140,7 @@ TEST(AlternatingSampler, DataWeightsSetEachPixelsPosterior) {
   // Given the Gaussian prior and data of the test above, with data weights 1 on the left half
   // and 6 on the right: the likelihood there is exp(-s w (y - X)^2) = N(y; X, 1/(2 s w)).
   const double mu = 0.2, sd = 0.3, s = 8.0;
-  PriorMetadata meta;
-  meta.channels = 1;
-  auto prior = std::make_shared<GaussianPrior>(at::full({1, 1, 1}, mu), at::full({1, 1, 1}, sd), meta);
+  auto prior = gaussian_prior(mu, sd);
   const at::Tensor y = at::full({1, 32, 32}, 0.9f);
   at::Tensor w = at::ones({1, 32, 32});
   w.narrow(2, 16, 16).fill_(6.0);

@@ -493,7 +493,8 @@ DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_prior_get_metadata(con
 
 typedef struct diffevent_deblur_params {
   uint32_t struct_size;
-  int32_t steps;              /**< Sampling steps (default 20). */
+  int32_t steps;              /**< Steps spaced over the schedule (default 100; the warm start
+                                   runs start * steps of them). */
   diffevent_edi_params edi;   /**< Exposure, thresholds, sRGB, min_integral. */
   int32_t auto_threshold;     /**< 1: estimate c first (edi thresholds ignored; default 0). */
   int32_t enhancer_kind;      /**< DIFFEVENT_ENHANCER_* (default GUIDED). */
@@ -505,9 +506,9 @@ typedef struct diffevent_deblur_params {
   int32_t ddim;               /**< 1: DDIM steps (default 0). */
   int32_t variance;           /**< DIFFEVENT_VARIANCE_* for priors without learned sigma. */
   double eta;                 /**< DDIM noise (default 0). */
-  double s;                   /**< Data weight of the x step (default 1e5). */
+  double s;                   /**< Data weight of the x step (default 7500; per unit data weight). */
   double s_r;                 /**< Data weight of the r step (default 1e3). */
-  double lambda_tv;           /**< TV weight on x (default 100). */
+  double lambda_tv;           /**< TV weight on x (default 0). */
   double lambda_l1;           /**< L1 weight on r (default 3000). */
   double min_prior_variance;  /**< Variance floor of the clean prediction (default 1e-4). */
   int32_t clip;               /**< 1 (default): clamp clean predictions to [-1, 1]. */
@@ -520,12 +521,12 @@ typedef struct diffevent_deblur_params {
   void* progress_user_data;
   /* API version 2 */
   double start;               /**< Start of sampling as a fraction of the schedule, in (0, 1]: 1
-                                   (default) from pure noise; below 1 a warm start from the EDI
-                                   estimate, running about start * steps steps. */
+                                   from pure noise; below 1 a warm start from the EDI estimate,
+                                   running about start * steps steps (default 0.05). */
   double threshold_sigma;     /**< Threshold noise model: the sensor's per-pixel threshold
                                    mismatch std, weighting each pixel's data by the residual the
-                                   thresholds leave there; 0 (default) = off. */
-  int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default 1): one batch, the
+                                   thresholds leave there (default 0.05); 0 = off. */
+  int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default 8): one batch, the
                                    same network calls. */
   int32_t reserved1;
 } diffevent_deblur_params;
