@@ -598,7 +598,7 @@ int main(int argc, char** argv) {
   db->add_flag("--auto-threshold", da.auto_threshold, "Estimate c as EDI does")->excludes(dthr);
   db->add_option("--prior", da.prior, "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, else analytic)");
   db->add_option("--residual-prior", da.residual_prior, "TorchScript prior for r, or 'none' (default: the shipped one with the shipped x prior, else none)");
-  db->add_option("--steps", da.steps, "Sampling steps")->capture_default_str();
+  db->add_option("--steps", da.steps, "Sampling steps, spaced over the whole schedule (the warm start runs start * steps)")->capture_default_str();
   db->add_option("--respacing", da.respacing, "guided-diffusion respacing spec (\"100\", \"ddim25\"; overrides --steps)");
   db->add_option("--seed", da.seed, "Random seed");
   db->add_option("--device", da.device, "cpu or cuda:N");
@@ -654,7 +654,7 @@ int main(int argc, char** argv) {
   bm->add_option("--photos", ba.photos, "Held-out photos to simulate from (default data/photos/heldout)");
   bm->add_option("--crops-per-photo", ba.crops_per_photo, "Samples per photo (default 1)");
   bm->add_option("--size", ba.width, "Sample width (height = 3/4 of it; default 160)");
-  bm->add_option("--steps", ba.steps, "Sampler steps of the deblur rows (default 50)");
+  bm->add_option("--steps", ba.steps, "Sampler steps of the deblur rows (spaced over the schedule; the warm start runs start * steps)")->capture_default_str();
   bm->add_option("--prior", ba.prior, "Trained x prior for the last row");
   bm->add_option("--residual-prior", ba.residual_prior, "Trained r prior for the last row");
   bm->add_option("--seed", ba.seed, "Seed of crops, motion, noise and sampling");
