@@ -991,7 +991,6 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
                     ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value", p.variance);
     for (double v : {p.eta, p.s, p.s_r, p.lambda_tv, p.lambda_l1, p.min_prior_variance})
       check_finite(v, "sampler weights");
-    DIFFEVENT_CHECK(p.start > 0 && p.start <= 1, ErrorCode::kInvalidArgument, "start must be in (0, 1], got {}", p.start);
     DIFFEVENT_CHECK(p.s >= 0 && p.s_r >= 0 && p.lambda_tv >= 0 && p.lambda_l1 >= 0 && p.eta >= 0 &&
                         p.min_prior_variance >= 0,
                     ErrorCode::kInvalidArgument,

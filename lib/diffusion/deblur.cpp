@@ -36,8 +36,8 @@ at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity
                   ErrorCode::kInvalidArgument, "threshold noise weights: c = {} must be > 0 and threshold_sigma = {} >= 0", c,
                   threshold_sigma);
   const at::Tensor S = image_to_tensor(sensitivity).to(at::kFloat).nan_to_num(0.0, 1e6, 0.0);
-  const at::Tensor q = c / 4 + at::zeros_like(S), q2 = 0.4 * c * S.clamp_max(1.0), m = threshold_sigma * S;
-  const at::Tensor rel = at::sqrt(q * q + q2 * q2 + m * m).clamp_max(0.5);
+  const at::Tensor q2 = 0.4 * c * S.clamp_max(1.0), m = threshold_sigma * S;
+  const at::Tensor rel = at::sqrt(q2 * q2 + m * m + (c / 4) * (c / 4)).clamp_max(0.5);
   const at::Tensor sigma = y.to(at::kFloat).mean(0, /*keepdim=*/true).clamp_min(0.01) * rel;
   return (0.01 / sigma).pow(2);
 }
@@ -81,14 +81,14 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   const AlternatingSampler sampler(std::move(x_prior), std::move(r_prior), options.sampler);
   // N posterior samples in one batch (each frame of the batch draws its own noise), averaged.
   const std::vector<SampleResult> runs = sampler.sample_batch(std::vector<EbrdModel>(static_cast<size_t>(options.samples), model));
-  at::Tensor x = runs[0].x, r = runs[0].r;
-  for (size_t i = 1; i < runs.size(); ++i) {
-    x = x + runs[i].x;
-    r = r + runs[i].r;
+  std::vector<at::Tensor> xs, rs;
+  for (const SampleResult& run : runs) {
+    xs.push_back(run.x);
+    rs.push_back(run.r);
   }
-  res.sharp = tensor_to_image(x / static_cast<double>(runs.size()));
+  res.sharp = tensor_to_image(at::stack(xs).mean(0));
   if (options.linearize_srgb) linear_to_srgb(res.sharp);
-  res.residual = tensor_to_image(r / static_cast<double>(runs.size()));
+  res.residual = tensor_to_image(at::stack(rs).mean(0));
   res.network_calls = runs[0].network_calls;
   return res;
 }

@@ -124,11 +124,10 @@ Image EventIntegrator::threshold_sensitivity(const EventStream& events, Timestam
                                              std::optional<TimestampUs> tau_us) const {
   validate(events);
   const Thresholds& th = options_.thresholds;
+  // The constructor checked every threshold is finite and > 0, so c - h stays positive.
   double c_min = std::min(th.c_pos, th.c_neg);
   for (const auto* m : {&th.c_pos_map, &th.c_neg_map})
     for (float v : *m) c_min = std::min(c_min, static_cast<double>(v));
-  DIFFEVENT_CHECK(c_min > 0 && std::isfinite(c_min), ErrorCode::kInvalidArgument,
-                  "threshold sensitivity: thresholds must be > 0, the smallest is {}", c_min);
   const double h = 0.05 * c_min;
   // ln E with c_pos and c_neg (scalars and maps alike) shifted by dp and dn.
   auto log_e = [&](double dp, double dn) {

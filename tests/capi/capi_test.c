@@ -730,7 +730,7 @@ static void test_torch_half(void) {
     dp.start = 0.0;
     sharp = SENTINEL(diffevent_image);
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                "start must be in (0, 1], got 0");
+                "start = 0 must be in (0, 1]");
     CHECK(sharp == SENTINEL(diffevent_image));
     dp.struct_size = (uint32_t)offsetof(diffevent_deblur_params, start);
     CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
