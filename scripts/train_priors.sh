@@ -10,14 +10,16 @@
 # thread each). --scales (default 1,2,3,4) also trains on area-downscaled copies of the photos:
 # the benchmark's frames are photos downscaled about 4x, whose detail per pixel is denser.
 # --low-noise F (default 0.5, x prior only) draws that fraction of each batch's timesteps below
-# 200, where deblurring's guided steps (warm starts, late steps) use the prior. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
+# --low-noise-max-t (default 200), where deblurring's guided steps (warm starts, late steps)
+# use the prior. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
 # Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
-#                                     [--ema D] [--scales LIST] [--low-noise F] [--install]
+#                                     [--ema D] [--lr LR] [--scales LIST] [--low-noise F]
+#                                     [--low-noise-max-t T] [--install]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.5
+DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.5 LOW_NOISE_MAX_T=200 LR=1e-4
 WORK=${WORK:-out/training} BUILD=${BUILD:-build}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,8 +28,10 @@ while [ $# -gt 0 ]; do
     --preset) PRESET=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --ema) EMA=$2; shift 2 ;;
+    --lr) LR=$2; shift 2 ;;
     --scales) SCALES=$2; shift 2 ;;
     --low-noise) LOW_NOISE=$2; shift 2 ;;
+    --low-noise-max-t) LOW_NOISE_MAX_T=$2; shift 2 ;;
     --install) INSTALL=1; shift ;;
     *) echo "train_priors: unknown option $1" >&2; exit 2 ;;
   esac
@@ -46,10 +50,10 @@ train() {  # name, extra options...
   elif [ -f "models/$name.pt" ]; then init="models/$name.pt"; fi
   echo "== $name: $STEPS steps on $DEVICE $(date -u +%FT%TZ) ==" >>"$WORK/${name%%_*}_train.log"
   "$BUILD/diffevent" train-prior --init "$init" --images data/photos/train --out "$WORK/$name.pt" \
-    --steps "$STEPS" --batch 16 --patch 64 --lr 1e-4 --ema "$EMA" --seed 1 --scales "$SCALES" --checkpoint-every 100 --log-every 25 \
+    --steps "$STEPS" --batch 16 --patch 64 --lr "$LR" --ema "$EMA" --seed 1 --scales "$SCALES" --checkpoint-every 100 --log-every 25 \
     --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$WORK/${name%%_*}_train.log"
 }
-[ "$ONLY" = r ] || train x_prior_grey --low-noise-fraction "$LOW_NOISE" --low-noise-max-t 200
+[ "$ONLY" = r ] || train x_prior_grey --low-noise-fraction "$LOW_NOISE" --low-noise-max-t "$LOW_NOISE_MAX_T"
 [ "$ONLY" = x ] || train r_prior_grey --residual --residual-samples 160
 if [ "$INSTALL" = 1 ]; then
   mkdir -p models
