@@ -9,9 +9,10 @@
 # --only x|r trains one of the two (run both at once on a 2-core machine: LibTorch uses one
 # thread each). --scales (default 1,2,3,4) also trains on area-downscaled copies of the photos:
 # the benchmark's frames are photos downscaled about 4x, whose detail per pixel is denser.
-# --low-noise F (default 0.5, x prior only) draws that fraction of each batch's timesteps below
-# --low-noise-max-t (default 200), where deblurring's guided steps (warm starts, late steps)
-# use the prior. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
+# --low-noise F (default 0.8, x prior only) draws that fraction of each batch's timesteps below
+# --low-noise-max-t (default 60), where deblurring's guided steps (the default warm start runs
+# t = 40 ... 0) use the prior; the shipped x prior's steps 3500-6150 used 0.5 and 200, its
+# steps 6150-9775 these defaults (docs/priors.md). SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
 # Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
 #                                     [--ema D] [--lr LR] [--scales LIST] [--low-noise F]
@@ -19,7 +20,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.5 LOW_NOISE_MAX_T=200 LR=1e-4
+DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.8 LOW_NOISE_MAX_T=60 LR=1e-4
 WORK=${WORK:-out/training} BUILD=${BUILD:-build}
 while [ $# -gt 0 ]; do
   case "$1" in
