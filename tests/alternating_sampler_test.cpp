@@ -1,8 +1,11 @@
 #include "diffevent/alternating_sampler.hpp"
 #include "diffevent/deblur.hpp"
+#include "diffevent/event_simulator.hpp"
 #include "diffevent/tensor_interop.hpp"
 
 #include <ATen/Context.h>
+#include <cmath>
+#include <optional>
 
 #include "diffusion/tiling.hpp"
 
@@ -295,6 +298,44 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   o.threshold_sigma = std::nan("");
   EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o), ErrorCode::kInvalidArgument,
                          "threshold_sigma must be finite and >= 0");
+}
+
+TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
+  // Given a textured frame blurred by 6 px of motion, and the data term dominating (s = 1e7,
+  // uniform weights, no enhancer): deblur at tau agrees with EDI at the same tau, for the
+  // default (mid-exposure) and for a quarter of the exposure, and the two frames differ.
+  Image photo(1, 24, 24);
+  for (int y = 0; y < 24; ++y)
+    for (int x = 0; x < 24; ++x) photo.at(0, y, x) = 0.3f + 0.2f * std::sin(0.7f * x) * std::cos(0.4f * y);
+  SimulatorOptions so;
+  so.exposure_us = 8000;
+  CameraMotion m;
+  m.dx_px = 6;
+  const SimulationResult sim = EventSimulator(so).simulate_motion(photo, m);
+  ASSERT_GT(sim.events.size(), 100u);
+  DeblurOptions o;
+  o.threshold_sigma = 0;
+  o.enhancer.enhancer = Enhancer::kIdentity;
+  o.sampler.s = 1e7;
+  o.sampler.steps = 20;
+  o.samples = 1;
+  for (const std::optional<TimestampUs> tau : {std::optional<TimestampUs>{}, std::optional<TimestampUs>{2000}}) {
+    o.tau_us = tau;
+    EdiOptions eo;
+    eo.tau_us = tau;
+    const at::Tensor edi = image_to_tensor(Edi(eo).deblur(sim.blurry, sim.events, sim.exposure));
+    const at::Tensor got = image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
+    EXPECT_LT((got - edi).abs().max().item<float>(), 5e-3) << (tau ? *tau : -1);
+  }
+  EdiOptions mid, quarter;
+  quarter.tau_us = 2000;
+  const at::Tensor a = image_to_tensor(Edi(mid).deblur(sim.blurry, sim.events, sim.exposure));
+  const at::Tensor b = image_to_tensor(Edi(quarter).deblur(sim.blurry, sim.events, sim.exposure));
+  EXPECT_GT((a - b).abs().max().item<float>(), 0.05);
+  // A reference time outside the exposure is named.
+  o.tau_us = 9000;
+  EXPECT_DIFFEVENT_ERROR(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o), ErrorCode::kOutOfRange,
+                         "reference time tau = 9000 us lies outside the exposure [0, 8000] us");
 }
 
 TEST(AlternatingSampler, ValidatesOptions) {

@@ -82,6 +82,12 @@ if(HAS_TORCH)
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_warm.png
       --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt --steps 4 --start 0.5)
   expect_contains("${OUT}" "\"network_calls\":4")
+  # --tau: the reference time is reported, and one outside the exposure is named.
+  run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_tau.png
+      --prior analytic --residual-prior none --steps 4 --samples 1 --tau 2500)
+  expect_contains("${OUT}" "\"tau_us\":2500")
+  run(4 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --tau 99999999)
+  expect_contains("${ERR}" "reference time tau = 99999999 us lies outside the exposure [0, 10000] us")
   run(1 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --start 0)
   expect_contains("${ERR}" "start = 0 must be in (0, 1]")
   run(2 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --prior ${WORK}/missing.pt)

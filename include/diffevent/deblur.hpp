@@ -4,6 +4,7 @@
 /// alternating sampler), as the CLI's `deblur` and the C API's diffevent_deblur run it.
 
 #include <memory>
+#include <optional>
 
 #include "diffevent/alternating_sampler.hpp"
 #include "diffevent/edi.hpp"
@@ -49,6 +50,8 @@ struct DeblurOptions {
   /// has a lower error than any one sample). They run as one batch: the same network calls,
   /// each on `samples` frames. 1 to 64.
   int samples = deblur_defaults::kSamples;
+  /// Reference time of the sharp frame (default: mid-exposure); inside the exposure.
+  std::optional<TimestampUs> tau_us;
 };
 
 /// What deblur() returns. Images are [C,H,W] floats.
@@ -63,12 +66,13 @@ struct DeblurResult {
 };
 
 /// The EBRD model deblur() samples: y (linear) with E, the double integral over the exposure at
-/// `thresholds` (reference mid-exposure), clamped to [min_integral, 1 / min_integral] and
+/// `thresholds` (reference `tau_us`, default mid-exposure), clamped to [min_integral, 1 / min_integral] and
 /// enhanced by `enhancer`. Shared by deblur(), the benchmark's enhanced EDI and the residual
 /// training data, so all three see the same f(E).
 DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
                                         const Thresholds& thresholds, double min_integral,
-                                        const EbrdOptions& enhancer);
+                                        const EbrdOptions& enhancer,
+                                        std::optional<TimestampUs> tau_us = std::nullopt);
 
 /// Data weights [1,H,W] of the threshold noise model (DeblurOptions::threshold_sigma): the
 /// relative error of y / E at a pixel is modelled as

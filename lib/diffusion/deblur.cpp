@@ -18,10 +18,11 @@ std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels) {
 }
 
 EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
-                          const Thresholds& thresholds, double min_integral, const EbrdOptions& enhancer) {
+                          const Thresholds& thresholds, double min_integral, const EbrdOptions& enhancer,
+                          std::optional<TimestampUs> tau_us) {
   DIFFEVENT_CHECK(min_integral > 0 && min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", min_integral);
-  const Image E = EventIntegrator(IntegratorOptions::with(thresholds)).double_integral(events, exposure.t0_us, exposure.t1_us);
+  const Image E = EventIntegrator(IntegratorOptions::with(thresholds)).double_integral(events, exposure.t0_us, exposure.t1_us, tau_us);
   // E = y / x is at most 1 / min_integral for any x >= min_integral; beyond that lie pixels
   // whose threshold is far off (mismatch, noise bursts) and values the enhancer would overflow.
   return EbrdModel(image_to_tensor(y_linear), image_to_tensor(E).clamp(min_integral, 1.0 / min_integral), enhancer);
@@ -70,10 +71,11 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   res.c_neg = eo.thresholds.c_neg;
   Image y = blurry;
   if (options.linearize_srgb) srgb_to_linear(y);
-  EbrdModel model = make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer);
+  EbrdModel model =
+      make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer, options.tau_us);
   if (options.threshold_sigma > 0) {
     const Image S = EventIntegrator(IntegratorOptions::with(eo.thresholds))
-                        .threshold_sensitivity(events, exposure.t0_us, exposure.t1_us);
+                        .threshold_sensitivity(events, exposure.t0_us, exposure.t1_us, options.tau_us);
     model.set_data_weight(
         threshold_noise_weights(model.y(), S, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg), options.threshold_sigma));
   }

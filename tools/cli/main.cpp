@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "diffevent/diffevent.hpp"
@@ -334,6 +335,7 @@ struct DeblurArgs {
   int steps = diffevent::deblur_defaults::kSteps, bit_depth = 8;
   std::string respacing;
   unsigned long long seed = 0;
+  std::optional<long long> tau_us;
 };
 
 // Shipped priors (models/{x,r}_prior_{grey,rgb}.pt), looked up in $DIFFEVENT_MODELS, then next
@@ -406,6 +408,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   so.ddim = a.ddim;
   o.threshold_sigma = a.threshold_sigma;
   o.samples = a.samples;
+  if (a.tau_us) o.tau_us = *a.tau_us;
   if (a.guidance == "sigma2") so.guidance = diffevent::GuidanceMode::kGradientSigma2;
   else if (a.guidance == "constant") so.guidance = diffevent::GuidanceMode::kGradientConstant;
   else if (a.guidance != "proximal") throw Error(ErrorCode::kInvalidArgument, fmt::format("--guidance '{}': expected proximal, sigma2 or constant", a.guidance));
@@ -426,6 +429,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   std::signal(SIGINT, SIG_DFL);
   if (res.threshold_estimated) result["auto_threshold"] = res.c_pos;
   result["threshold"] = res.c_pos;
+  result["tau_us"] = a.tau_us ? *a.tau_us : exp.mid_us();
   diffevent::write_image(a.out, res.sharp, a.bit_depth);
   if (!a.residual_out.empty()) {
     diffevent::Image r = res.residual;
@@ -613,6 +617,7 @@ int main(int argc, char** argv) {
   db->add_option("--threshold-sigma", da.threshold_sigma,
                  "Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off, uniform data weights)")
       ->capture_default_str();
+  db->add_option("--tau", da.tau_us, "Reference time of the sharp frame in us (default: mid-exposure)");
   db->add_option("--samples", da.samples, "Posterior samples averaged (one batch: same network calls)")->capture_default_str();
   db->add_flag("--ddim", da.ddim, "DDIM steps instead of DDPM");
   db->add_flag("--srgb", da.srgb, "The blurry frame is sRGB-encoded");
