@@ -1004,6 +1004,7 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
     o.auto_threshold = flag(p.auto_threshold);
     o.linearize_srgb = eo.linearize_srgb;
     o.min_integral = eo.min_integral;
+    o.tau_us = eo.tau_us;  // edi.has_tau: the sharp frame at that time
     o.enhancer = enhancer_options(p.enhancer_kind, p.guided_radius, p.guided_eps, p.enhancer_path);
     diffevent::SamplerOptions& so = o.sampler;
     so.steps = p.steps;

@@ -748,6 +748,12 @@ static void test_torch_half(void) {
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
                 "samples must be in [1, 64], got 65");
     dp.samples = 1;
+    /* edi.has_tau reaches the deblur: a reference time outside the exposure is named. */
+    dp.edi.has_tau = 1;
+    dp.edi.tau_us = (int64_t)1 << 40;
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_OUT_OF_RANGE,
+                "reference time tau = 1099511627776 us lies outside the exposure");
+    dp.edi.has_tau = 0;
     dp.threshold_sigma = 0.0;
     dp.start = 1.0;
     /* Nested struct sizes are checked too. */

@@ -495,7 +495,7 @@ typedef struct diffevent_deblur_params {
   uint32_t struct_size;
   int32_t steps;              /**< Steps spaced over the schedule (default 100; the warm start
                                    runs start * steps of them). */
-  diffevent_edi_params edi;   /**< Exposure, thresholds, sRGB, min_integral. */
+  diffevent_edi_params edi;   /**< Exposure, reference time (has_tau), thresholds, sRGB, min_integral. */
   int32_t auto_threshold;     /**< 1: estimate c first (edi thresholds ignored; default 0). */
   int32_t enhancer_kind;      /**< DIFFEVENT_ENHANCER_* (default GUIDED). */
   const char* enhancer_path;  /**< TORCHSCRIPT enhancer file. Copied. */
