@@ -316,6 +316,7 @@ TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
   DeblurOptions o;
   o.threshold_sigma = 0;
   o.enhancer.enhancer = Enhancer::kIdentity;
+  o.interpolation = Interpolation::kStep;  // EDI's E
   o.sampler.s = 1e7;
   o.sampler.steps = 20;
   o.samples = 1;
@@ -327,6 +328,15 @@ TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
     const at::Tensor got = image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
     EXPECT_LT((got - edi).abs().max().item<float>(), 5e-3) << (tau ? *tau : -1);
   }
+  // The ramp integral (the default): the same, against y / E with E from Interpolation::kRamp.
+  o.interpolation = Interpolation::kRamp;
+  o.tau_us.reset();
+  IntegratorOptions io = IntegratorOptions::with(o.thresholds);
+  io.interpolation = Interpolation::kRamp;
+  const at::Tensor ramp_edi = image_to_tensor(sim.blurry) /
+                              image_to_tensor(EventIntegrator(io).double_integral(sim.events, 0, 8000)).clamp_min(1e-3);
+  const at::Tensor ramp = image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
+  EXPECT_LT((ramp - ramp_edi.clamp(0, 1)).abs().max().item<float>(), 5e-3);
   EdiOptions mid, quarter;
   quarter.tau_us = 2000;
   const at::Tensor a = image_to_tensor(Edi(mid).deblur(sim.blurry, sim.events, sim.exposure));

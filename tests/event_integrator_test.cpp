@@ -35,6 +35,49 @@ std::vector<double> brute_force(const EventStream& ev, TimestampUs t0, Timestamp
   return E;
 }
 
+// Brute force for Interpolation::kRamp: the level as knots (time, level) per pixel, written
+// out from the rule (hold, then a ramp of length r into each event), evaluated by linear
+// interpolation and integrated by the midpoint rule on `sub` points per microsecond.
+std::vector<double> brute_force_ramp(const EventStream& ev, TimestampUs t0, TimestampUs t1, TimestampUs tau,
+                                     const Thresholds& th, double ramp_max, double run_gap, int sub) {
+  const size_t npix = static_cast<size_t>(ev.width()) * static_cast<size_t>(ev.height());
+  std::vector<double> E(npix, 0.0);
+  for (size_t pix = 0; pix < npix; ++pix) {
+    const double cp = th.c_pos_map.empty() ? th.c_pos : th.c_pos_map[pix];
+    const double cn = th.c_neg_map.empty() ? th.c_neg : th.c_neg_map[pix];
+    std::vector<double> kt{0.0}, kl{0.0};
+    int last_p = 0;
+    for (size_t i = 0; i < ev.size(); ++i) {
+      if (static_cast<size_t>(ev.y()[i]) * ev.width() + ev.x()[i] != pix) continue;
+      if (ev.t_us()[i] < t0 || ev.t_us()[i] >= t1) continue;
+      const double te = static_cast<double>(ev.t_us()[i] - t0), gap = te - kt.back();
+      const int p = ev.p()[i] > 0 ? 1 : -1;
+      const double r = (p == last_p && gap <= run_gap) ? gap : std::min(gap, ramp_max);
+      if (gap - r > 0) {
+        kt.push_back(te - r);
+        kl.push_back(kl.back());
+      }
+      kt.push_back(te);
+      kl.push_back(kl.back() + (p > 0 ? cp : -cn));
+      last_p = p;
+    }
+    kt.push_back(static_cast<double>(t1 - t0));
+    kl.push_back(kl.back());
+    auto level = [&](double t) {  // the last knot at or before t, then linear to the next
+      size_t k = 0;
+      while (k + 2 < kt.size() && kt[k + 1] <= t) ++k;
+      const double span = kt[k + 1] - kt[k];
+      return span > 0 ? kl[k] + (kl[k + 1] - kl[k]) * std::min(1.0, (t - kt[k]) / span) : kl[k + 1];
+    };
+    const double ltau = level(static_cast<double>(tau - t0));
+    double sum = 0;
+    const int64_t n = (t1 - t0) * sub;
+    for (int64_t k = 0; k < n; ++k) sum += std::exp(level((k + 0.5) / sub) - ltau);
+    E[pix] = sum / static_cast<double>(n);
+  }
+  return E;
+}
+
 }  // namespace
 
 TEST(EventIntegrator, NoEventsGivesOneEverywhere) {
@@ -110,6 +153,76 @@ TEST(EventIntegrator, MatchesBruteForceOnRandomStreams) {
       for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-6) << "pixel " << i;
     }
   }
+}
+
+TEST(EventIntegrator, RampSingleEventMatchesClosedForm) {
+  // Given one ON event at t_e after tau and ramps of at most 0.04 T: the level holds 0 until
+  // t_e - r (r = 0.04 T = 40 us), ramps to c at t_e and holds c; so
+  //   E = ((t_e - r - t0) + r (e^c - 1) / c + (t1 - t_e) e^c) / T.
+  const double c = 0.3;
+  const TimestampUs t0 = 0, t1 = 1000, te = 700;
+  auto ev = EventStream::from_arrays(3, 2, {te}, {2}, {1}, {1});
+  IntegratorOptions o = IntegratorOptions::with(Thresholds::symmetric(c));
+  o.interpolation = Interpolation::kRamp;
+  const Image E = EventIntegrator(o).double_integral(ev, t0, t1);
+  const double r = 40;
+  EXPECT_NEAR(E.at(0, 1, 2), ((te - r) + r * std::expm1(c) / c + (t1 - te) * std::exp(c)) / 1000.0, 1e-6);
+  EXPECT_FLOAT_EQ(E.at(0, 0, 0), 1.0f);
+  // With tau inside the ramp (t_e - 10), L(tau) = c (r - 10) / r: E above divided by exp of it.
+  const Image Et = EventIntegrator(o).double_integral(ev, t0, t1, TimestampUs{te - 10});
+  EXPECT_NEAR(Et.at(0, 1, 2), E.at(0, 1, 2) * std::exp(-c * 0.75) / 1.0, 1e-6);
+  // Two ON events 100 us apart (< 0.15 T: one run): a ramp of 40 us into the first, then
+  // linear from c to 2c over the 100 us between them.
+  auto ev2 = EventStream::from_arrays(3, 2, {300, 400}, {0, 0}, {0, 0}, {1, 1});
+  const Image E2 = EventIntegrator(o).double_integral(ev2, t0, t1, TimestampUs{0});
+  const double expect2 = (260 + 40 * std::expm1(c) / c + 100 * std::exp(c) * std::expm1(c) / c + 600 * std::exp(2 * c)) / 1000;
+  EXPECT_NEAR(E2.at(0, 0, 0), expect2, 1e-6);
+}
+
+TEST(EventIntegrator, RampMatchesBruteForceAndReducesToStep) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    const auto ev = test::random_stream(7, 5, 800, -300, 2300, seed);
+    Thresholds th;
+    th.c_pos = 0.21;
+    th.c_neg = 0.17;
+    const TimestampUs t0 = 0, t1 = 2000;
+    for (TimestampUs tau : {TimestampUs{0}, TimestampUs{777}, TimestampUs{2000}}) {
+      IntegratorOptions o = IntegratorOptions::with(th);
+      o.interpolation = Interpolation::kRamp;
+      o.ramp_fraction = 0.02;    // 40 us
+      o.run_gap_fraction = 0.1;  // 200 us
+      const auto ref = brute_force_ramp(ev, t0, t1, tau, th, 40.0, 200.0, 8);
+      const Image E = EventIntegrator(o).double_integral(ev, t0, t1, tau);
+      for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-5) << "pixel " << i << " tau " << tau;
+      // Without ramps the model is EDI's step model, to rounding.
+      o.ramp_fraction = o.run_gap_fraction = 0;
+      const Image R0 = EventIntegrator(o).double_integral(ev, t0, t1, tau);
+      const Image S = EventIntegrator(IntegratorOptions::with(th)).double_integral(ev, t0, t1, tau);
+      for (size_t i = 0; i < S.size(); ++i) EXPECT_NEAR(R0.data()[i] / S.data()[i], 1.0, 1e-6) << "pixel " << i;
+    }
+  }
+}
+
+TEST(EventIntegrator, RampStaysFiniteForThousandsOfEventsAndValidatesFractions) {
+  // Given 5000 ON events at one pixel (a log change of 1000, beyond exp's range) the ramp
+  // integral keeps its state in relative form: E is finite and positive for tau at the start
+  // (e^{1000}: +inf in float is allowed there, never NaN) and at the end (tiny, not NaN).
+  std::vector<TimestampUs> t;
+  for (int i = 0; i < 5000; ++i) t.push_back(i);
+  auto ev = EventStream::from_arrays(1, 1, t, std::vector<uint16_t>(5000, 0), std::vector<uint16_t>(5000, 0),
+                                     std::vector<int8_t>(5000, 1));
+  IntegratorOptions o = IntegratorOptions::with(Thresholds::symmetric(0.2));
+  o.interpolation = Interpolation::kRamp;
+  const Image end = EventIntegrator(o).double_integral(ev, 0, 10000, TimestampUs{10000});
+  EXPECT_TRUE(std::isfinite(end.at(0, 0, 0)));
+  EXPECT_GE(end.at(0, 0, 0), 0.0f);
+  EXPECT_NEAR(end.at(0, 0, 0), 0.5f, 1e-3);  // the level holds its final value over [5000, 10000)
+  const Image start = EventIntegrator(o).double_integral(ev, 0, 10000, TimestampUs{0});
+  EXPECT_FALSE(std::isnan(start.at(0, 0, 0)));
+  EXPECT_GT(start.at(0, 0, 0), 1e30f);
+  o.ramp_fraction = 1.5;
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator{o}, ErrorCode::kInvalidArgument,
+                         "ramp_fraction = 1.5 and run_gap_fraction = 0.15 must be in [0, 1]");
 }
 
 TEST(EventIntegrator, PerPixelThresholdMapsAndThreadsAgree) {

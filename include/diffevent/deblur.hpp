@@ -8,6 +8,7 @@
 
 #include "diffevent/alternating_sampler.hpp"
 #include "diffevent/edi.hpp"
+#include "diffevent/event_integrator.hpp"
 #include "diffevent/ebrd_model.hpp"
 #include "diffevent/export.hpp"
 
@@ -27,6 +28,8 @@ struct DeblurOptions {
   /// EdiOptions::min_integral; above, E = y / x cannot exceed it for x >= min_integral, and
   /// larger values come from pixels whose threshold is far off).
   double min_integral = 1e-3;
+  /// How E interpolates the log intensity between events (IntegratorOptions::interpolation).
+  Interpolation interpolation = deblur_defaults::kRampIntegral ? Interpolation::kRamp : Interpolation::kStep;
   /// f(E): by default the guided filter (deblur_defaults::kGuidedEnhancer).
   EbrdOptions enhancer = [] {
     EbrdOptions o;
@@ -72,7 +75,8 @@ struct DeblurResult {
 DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
                                         const Thresholds& thresholds, double min_integral,
                                         const EbrdOptions& enhancer,
-                                        std::optional<TimestampUs> tau_us = std::nullopt);
+                                        std::optional<TimestampUs> tau_us = std::nullopt,
+                                        Interpolation interpolation = Interpolation::kStep);
 
 /// Data weights [1,H,W] of the threshold noise model (DeblurOptions::threshold_sigma): the
 /// relative error of y / E at a pixel is modelled as

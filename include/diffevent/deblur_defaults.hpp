@@ -19,6 +19,7 @@ inline constexpr double kThresholdSigma = 0.05;      ///< Threshold noise model'
 inline constexpr int kSamples = 8;                   ///< Posterior samples averaged.
 inline constexpr double kMinPriorVariance = 1e-4;    ///< Floor of the clean prediction's variance.
 inline constexpr bool kGuidedEnhancer = true;        ///< f(E): guided filter (else identity).
+inline constexpr bool kRampIntegral = true;          ///< E with Interpolation::kRamp (else kStep, EDI's).
 inline constexpr int kGuidedRadius = 3;              ///< Guided filter window radius.
 inline constexpr double kGuidedEps = 1e-3;           ///< Guided filter regulariser.
 

@@ -25,12 +25,28 @@ struct Thresholds {
   static Thresholds symmetric(double c) { return Thresholds{c, c, {}, {}}; }
 };
 
+/// How the log intensity of a pixel moves between its events (double_integral).
+enum class Interpolation {
+  /// EDI's model (slides eq. 1): L jumps by the threshold at each event and holds between.
+  kStep,
+  /// L reaches each event's level along a ramp instead of a jump. An event marks the time L
+  /// crossed a level, so L rose (or fell) towards it over the time before: linearly from the
+  /// previous event's level when both have the same polarity and lie less than
+  /// run_gap_fraction * T apart (a run of events from one moving edge), else over the last
+  /// min(gap, ramp_fraction * T) before the event (L held its level until then). See
+  /// docs/edi.md, "Ramp interpolation".
+  kRamp,
+};
+
 /// Options for EventIntegrator.
 struct IntegratorOptions {
   Thresholds thresholds;
   /// Worker threads (>= 1). The event range is split into chunks whose partial integrals
-  /// combine exactly (see docs/edi.md, "Parallel integration").
+  /// combine exactly (see docs/edi.md, "Parallel integration"). kRamp runs on one thread.
   int num_threads = 1;
+  Interpolation interpolation = Interpolation::kStep;
+  double ramp_fraction = 0.04;     ///< kRamp: longest ramp before an isolated event, in units of T.
+  double run_gap_fraction = 0.15;  ///< kRamp: longest gap within a run of same-polarity events, in T.
 
   /// Options with the given thresholds and thread count.
   static IntegratorOptions with(Thresholds thresholds, int num_threads = 1) {
@@ -46,7 +62,8 @@ struct IntegratorOptions {
 ///   E(x,y) = (1/T) * integral_{t0}^{t1} exp( L(x,y,t) - L(x,y,tau) ) dt,  T = t1 - t0,
 ///
 /// where L(t) - L(tau) = c_pos * (#ON) - c_neg * (#OFF) counted over events in (tau, t] for
-/// t > tau (and the negative of the count over (t, tau] for t < tau). The integrand is
+/// t > tau (and the negative of the count over (t, tau] for t < tau) with Interpolation::kStep
+/// (the default; kRamp replaces each jump by a ramp, integrated exactly too). The integrand is
 /// piecewise constant in t, so the integral is evaluated exactly in one pass over the events,
 /// with O(1) state per pixel and no exp() per event: O(events + pixels).
 ///
@@ -88,6 +105,7 @@ class DIFFEVENT_API EventIntegrator {
 
  private:
   void validate(const EventStream& events) const;
+  Image ramp_double_integral(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us, TimestampUs tau) const;
   // Recomputes E for `pixels` (whose one-pass product overflowed) in the log domain.
   void integrate_in_log_domain(const EventStream& events, size_t first, size_t last, TimestampUs t0_us,
                                TimestampUs t1_us, TimestampUs tau, const std::vector<size_t>& pixels,

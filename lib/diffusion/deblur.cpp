@@ -19,10 +19,12 @@ std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels) {
 
 EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
                           const Thresholds& thresholds, double min_integral, const EbrdOptions& enhancer,
-                          std::optional<TimestampUs> tau_us) {
+                          std::optional<TimestampUs> tau_us, Interpolation interpolation) {
   DIFFEVENT_CHECK(min_integral > 0 && min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", min_integral);
-  const Image E = EventIntegrator(IntegratorOptions::with(thresholds)).double_integral(events, exposure.t0_us, exposure.t1_us, tau_us);
+  IntegratorOptions io = IntegratorOptions::with(thresholds);
+  io.interpolation = interpolation;
+  const Image E = EventIntegrator(std::move(io)).double_integral(events, exposure.t0_us, exposure.t1_us, tau_us);
   // E = y / x is at most 1 / min_integral for any x >= min_integral; beyond that lie pixels
   // whose threshold is far off (mismatch, noise bursts) and values the enhancer would overflow.
   return EbrdModel(image_to_tensor(y_linear), image_to_tensor(E).clamp(min_integral, 1.0 / min_integral), enhancer);
@@ -72,9 +74,12 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   Image y = blurry;
   if (options.linearize_srgb) srgb_to_linear(y);
   EbrdModel model =
-      make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer, options.tau_us);
+      make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer, options.tau_us,
+                      options.interpolation);
   if (options.threshold_sigma > 0) {
-    const Image S = EventIntegrator(IntegratorOptions::with(eo.thresholds))
+    IntegratorOptions io = IntegratorOptions::with(eo.thresholds);
+    io.interpolation = options.interpolation;
+    const Image S = EventIntegrator(std::move(io))
                         .threshold_sensitivity(events, exposure.t0_us, exposure.t1_us, options.tau_us);
     model.set_data_weight(
         threshold_noise_weights(model.y(), S, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg), options.threshold_sigma));

@@ -103,6 +103,12 @@ EventIntegrator::EventIntegrator(IntegratorOptions options) : options_(std::move
   };
   check_map(th.c_pos_map, "c_pos_map");
   check_map(th.c_neg_map, "c_neg_map");
+  DIFFEVENT_CHECK(std::isfinite(options_.ramp_fraction) && options_.ramp_fraction >= 0 &&
+                      options_.ramp_fraction <= 1 && std::isfinite(options_.run_gap_fraction) &&
+                      options_.run_gap_fraction >= 0 && options_.run_gap_fraction <= 1,
+                  ErrorCode::kInvalidArgument,
+                  "integrator: ramp_fraction = {} and run_gap_fraction = {} must be in [0, 1]",
+                  options_.ramp_fraction, options_.run_gap_fraction);
 }
 
 void EventIntegrator::validate(const EventStream& events) const {
@@ -136,8 +142,9 @@ Image EventIntegrator::threshold_sensitivity(const EventStream& events, Timestam
     t.c_neg += dn;
     for (float& v : t.c_pos_map) v = static_cast<float>(v + dp);
     for (float& v : t.c_neg_map) v = static_cast<float>(v + dn);
-    Image e = EventIntegrator(IntegratorOptions::with(std::move(t), options_.num_threads))
-                  .double_integral(events, t0_us, t1_us, tau_us);
+    IntegratorOptions shifted = options_;
+    shifted.thresholds = std::move(t);
+    Image e = EventIntegrator(std::move(shifted)).double_integral(events, t0_us, t1_us, tau_us);
     for (float& v : e.values()) v = std::log(std::max(v, std::numeric_limits<float>::min()));
     return e;
   };
@@ -161,6 +168,7 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
   DIFFEVENT_CHECK(tau >= t0_us && tau <= t1_us, ErrorCode::kOutOfRange,
                   "integrator: reference time tau = {} us lies outside the exposure [{}, {}] us",
                   tau, t0_us, t1_us);
+  if (options_.interpolation == Interpolation::kRamp) return ramp_double_integral(events, t0_us, t1_us, tau);
   const int W = events.width(), H = events.height();
   const size_t npix = static_cast<size_t>(W) * static_cast<size_t>(H);
   const auto& th = options_.thresholds;
@@ -280,6 +288,73 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
     }
   }
   if (!overflowed.empty()) integrate_in_log_domain(events, first, last, t0_us, t1_us, tau, overflowed, e);
+  return out;
+}
+
+// Note [Ramp interpolation]
+// Per pixel, L(t) - L(t0) is piecewise linear: it holds the level of the last event, then
+// ramps to the next event's level over the r before that event (r = the whole gap within a
+// run of same-polarity events closer than run_gap, else min(gap, ramp_max)); after the last
+// event it holds. Each piece integrates exactly: a hold of length h at level L gives
+// h exp(L), a ramp from La to Lb = La + d over r gives r exp(La) expm1(d) / d. The state keeps
+// the integral relative to the current level, I_rel = I exp(-L), so an event costs one
+// multiplication by exp(-d) and no exp(L); I_rel is rescaled by 2^-500 (and the scale kept in
+// log form) if it ever passes 2^500, so no pixel overflows. L(tau) is read off the piece that
+// holds tau. E = I_rel exp(L_end - L(tau)) / T, formed in the log domain.
+Image EventIntegrator::ramp_double_integral(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
+                                            TimestampUs tau) const {
+  const int W = events.width(), H = events.height();
+  const size_t npix = static_cast<size_t>(W) * static_cast<size_t>(H);
+  const auto& th = options_.thresholds;
+  const double T = static_cast<double>(t1_us - t0_us);
+  const double ramp_max = options_.ramp_fraction * T, run_gap = options_.run_gap_fraction * T;
+  const double rel_tau = static_cast<double>(tau - t0_us);
+  struct RampState {
+    double last_t = 0.0;     // time of the last event (0: none yet), relative to t0
+    double level = 0.0;      // L after the last event, relative to L(t0)
+    double rel = 0.0;        // integral so far times exp(-level)
+    double log_scale = 0.0;  // rel is in units of exp(log_scale)
+    double level_tau = 0.0;
+    int8_t last_p = 0;       // 0: no event yet
+    bool tau_done = false;
+  };
+  std::vector<RampState> st(npix);
+  const auto [first, last] = events.index_range(t0_us, t1_us);
+  constexpr double kBig = 0x1p500, kLogBig = 346.57359027997265;  // 2^500 and its natural log
+  for (size_t k = first; k < last; ++k) {
+    const size_t pix = static_cast<size_t>(events.y()[k]) * static_cast<size_t>(W) + events.x()[k];
+    RampState& s = st[pix];
+    const double te = static_cast<double>(events.t_us()[k] - t0_us);
+    const bool on = events.p()[k] > 0;
+    const int8_t p = on ? 1 : -1;
+    const double c = on ? (th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[pix]))
+                        : (th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[pix]));
+    const double d = on ? c : -c, gap = te - s.last_t;
+    const double r = (s.last_p == p && gap <= run_gap) ? gap : std::min(gap, ramp_max);
+    const double hold = gap - r;
+    // tau lies in this gap, on the hold or on the ramp (an event at tau with no ramp acts
+    // before tau, as with kStep).
+    if (!s.tau_done && (rel_tau < te || (rel_tau == te && r > 0))) {
+      s.level_tau = s.level + (rel_tau <= s.last_t + hold ? 0.0 : d * (rel_tau - s.last_t - hold) / r);
+      s.tau_done = true;
+    }
+    s.rel = (s.rel + hold + r * std::expm1(d) / d) * std::exp(-d);
+    if (s.rel > kBig) {
+      s.rel /= kBig;
+      s.log_scale += kLogBig;
+    }
+    s.level += d;
+    s.last_t = te;
+    s.last_p = p;
+  }
+  Image out(1, H, W);
+  float* e = out.data();
+  for (size_t i = 0; i < npix; ++i) {
+    const RampState& s = st[i];
+    const double rel = s.rel + (T - s.last_t);
+    const double level_tau = s.tau_done ? s.level_tau : s.level;
+    e[i] = static_cast<float>(std::exp(std::log(rel) + s.log_scale + s.level - level_tau - std::log(T)));
+  }
   return out;
 }
 

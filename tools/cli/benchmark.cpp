@@ -148,6 +148,10 @@ int run_benchmark(const BenchmarkArgs& a) {
                     ErrorCode::kInvalidArgument, "benchmark: unknown level '{}' (expected ideal, realistic or hard)", name);
   DIFFEVENT_CHECK(a.enhance == "guided" || a.enhance == "identity", ErrorCode::kInvalidArgument,
                   "benchmark: --enhance '{}': expected guided or identity", a.enhance);
+  DIFFEVENT_CHECK(a.integral == "step" || a.integral == "ramp", ErrorCode::kInvalidArgument,
+                  "benchmark: --integral '{}': expected step or ramp", a.integral);
+  const diffevent::Interpolation interpolation =
+      a.integral == "ramp" ? diffevent::Interpolation::kRamp : diffevent::Interpolation::kStep;
   DIFFEVENT_CHECK(a.montage_count >= 0, ErrorCode::kInvalidArgument, "benchmark: --montage-count {} is negative",
                   a.montage_count);
   DIFFEVENT_CHECK(a.montage.empty() || !a.trained_only, ErrorCode::kInvalidArgument,
@@ -222,7 +226,7 @@ int run_benchmark(const BenchmarkArgs& a) {
         // The f(E) deblur() uses (guided enhancer, E clamped), divided out as EDI does.
         const diffevent::DeblurOptions d;
         const auto model = diffevent::make_ebrd_model(blurry, ev, exp, diffevent::Thresholds::symmetric(c),
-                                                      d.min_integral, d.enhancer);
+                                                      d.min_integral, d.enhancer, std::nullopt, interpolation);
         return diffevent::tensor_to_image((model.y() / model.f_e().clamp_min(d.min_integral)).clamp(0, 1));
       });
       score(3, e3, s3);
@@ -241,6 +245,7 @@ int run_benchmark(const BenchmarkArgs& a) {
       dopt.sampler.start = a.start;
       dopt.threshold_sigma = a.threshold_sigma;
       dopt.samples = a.samples;
+      dopt.interpolation = interpolation;
       if (!a.trained_only) {
         auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });
         score(4, d1, t1);

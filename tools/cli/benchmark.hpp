@@ -26,6 +26,8 @@ struct BenchmarkArgs {
   int samples = diffevent::deblur_defaults::kSamples;
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
   std::string enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity";
+  /// E of the enhanced-EDI and deblur rows: "step" (EDI's) or "ramp" (Interpolation::kRamp).
+  std::string integral = diffevent::deblur_defaults::kRampIntegral ? "ramp" : "step";
   /// When set: PNG montages (sRGB-encoded) of the first `montage_count` samples of each level,
   /// DIR/<level>_<sample>.png, columns blurry | EDI (enhanced E) | deblur (analytic prior) |
   /// deblur (trained priors, when given) | ground truth.

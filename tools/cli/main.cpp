@@ -326,7 +326,7 @@ extern "C" void on_sigint(int) { g_interrupted.store(true); }
 struct DeblurArgs {
   std::string blur, events, exposure, prior, residual_prior, out, residual_out,
       enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity", device = "cpu",
-      guidance = "proximal", ref;
+      guidance = "proximal", ref, integral = diffevent::deblur_defaults::kRampIntegral ? "ramp" : "step";
   double threshold = 0.2, s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
          lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
          start = diffevent::deblur_defaults::kStart, threshold_sigma = diffevent::deblur_defaults::kThresholdSigma;
@@ -409,6 +409,9 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   o.threshold_sigma = a.threshold_sigma;
   o.samples = a.samples;
   if (a.tau_us) o.tau_us = *a.tau_us;
+  if (a.integral == "ramp") o.interpolation = diffevent::Interpolation::kRamp;
+  else if (a.integral == "step") o.interpolation = diffevent::Interpolation::kStep;
+  else throw Error(ErrorCode::kInvalidArgument, fmt::format("--integral '{}': expected step or ramp", a.integral));
   if (a.guidance == "sigma2") so.guidance = diffevent::GuidanceMode::kGradientSigma2;
   else if (a.guidance == "constant") so.guidance = diffevent::GuidanceMode::kGradientConstant;
   else if (a.guidance != "proximal") throw Error(ErrorCode::kInvalidArgument, fmt::format("--guidance '{}': expected proximal, sigma2 or constant", a.guidance));
@@ -617,6 +620,7 @@ int main(int argc, char** argv) {
   db->add_option("--threshold-sigma", da.threshold_sigma,
                  "Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off, uniform data weights)")
       ->capture_default_str();
+  db->add_option("--integral", da.integral, "E between events: step (EDI's jumps) or ramp (docs/edi.md)")->capture_default_str();
   db->add_option("--tau", da.tau_us, "Reference time of the sharp frame in us (default: mid-exposure)");
   db->add_option("--samples", da.samples, "Posterior samples averaged (one batch: same network calls)")->capture_default_str();
   db->add_flag("--ddim", da.ddim, "DDIM steps instead of DDPM");
@@ -673,6 +677,7 @@ int main(int argc, char** argv) {
   bm->add_option("--threshold-sigma", ba.threshold_sigma, "Threshold noise model of the deblur rows (0: off)")->capture_default_str();
   bm->add_option("--samples", ba.samples, "Posterior samples averaged in the deblur rows")->capture_default_str();
   bm->add_option("--enhance", ba.enhance, "f(E) of the deblur rows: guided (default) or identity");
+  bm->add_option("--integral", ba.integral, "E of the enhanced-EDI and deblur rows: step (EDI's) or ramp")->capture_default_str();
   bm->add_option("--montage", ba.montage, "Folder for PNG montages: blurry | EDI (enhanced E) | deblur analytic | deblur trained | truth");
   bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
   bm->add_flag("--trained-only", ba.trained_only, "Evaluate only the blurry input and the trained priors (sweeps)");
