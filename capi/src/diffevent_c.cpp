@@ -1027,6 +1027,10 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
     so.start = p.start;
     o.threshold_sigma = p.threshold_sigma;
     o.samples = p.samples;
+    DIFFEVENT_CHECK(p.integral >= DIFFEVENT_INTEGRAL_DEFAULT && p.integral <= DIFFEVENT_INTEGRAL_RAMP,
+                    ErrorCode::kInvalidArgument, "integral = {} must be one of DIFFEVENT_INTEGRAL_* (0, 1, 2)", p.integral);
+    if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
+    if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
     std::atomic<bool> never{false};
     so.cancel = ctx != nullptr ? &ctx->cancel : &never;
     so.progress = [&](int done, int total) {

@@ -754,6 +754,23 @@ static void test_torch_half(void) {
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_OUT_OF_RANGE,
                 "reference time tau = 1099511627776 us lies outside the exposure");
     dp.edi.has_tau = 0;
+    /* The integral: STEP and RAMP give different frames; an unknown kind is named. */
+    {
+      diffevent_image *a = NULL, *b = NULL;
+      double diff = 0;
+      dp.integral = DIFFEVENT_INTEGRAL_STEP;
+      CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &a, NULL, NULL));
+      dp.integral = DIFFEVENT_INTEGRAL_RAMP;
+      CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &b, NULL, NULL));
+      CHECK_OK(diffevent_psnr(a, b, 1.0, &diff));
+      CHECK(diff > 20.0 && diff < 200.0);
+      diffevent_image_destroy(a);
+      diffevent_image_destroy(b);
+      dp.integral = 7;
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+                  "integral = 7 must be one of DIFFEVENT_INTEGRAL_*");
+      dp.integral = DIFFEVENT_INTEGRAL_DEFAULT;
+    }
     dp.threshold_sigma = 0.0;
     dp.start = 1.0;
     /* Nested struct sizes are checked too. */

@@ -93,7 +93,7 @@ pub mod ffi {
         pub start: f64,
         pub threshold_sigma: f64,
         pub samples: i32,
-        pub reserved1: i32,
+        pub integral: i32,
     }
 
     #[repr(C)]

@@ -488,6 +488,11 @@ DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_prior_get_metadata(con
 #define DIFFEVENT_GUIDANCE_SIGMA2 1   /**< Gradient step scaled by sigma_t^2 (slides eq. 13). */
 #define DIFFEVENT_GUIDANCE_CONSTANT 2 /**< Gradient step with constant scale (GDP). */
 
+/** How E interpolates the log intensity between a pixel's events (docs/edi.md). */
+#define DIFFEVENT_INTEGRAL_DEFAULT 0 /**< The library's default (RAMP). */
+#define DIFFEVENT_INTEGRAL_STEP 1    /**< EDI's jumps at events. */
+#define DIFFEVENT_INTEGRAL_RAMP 2    /**< Ramps into each event's level. */
+
 #define DIFFEVENT_VARIANCE_FIXED_SMALL 0
 #define DIFFEVENT_VARIANCE_FIXED_LARGE 1
 
@@ -528,7 +533,7 @@ typedef struct diffevent_deblur_params {
                                    thresholds leave there (default 0.05); 0 = off. */
   int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default 8): one batch, the
                                    same network calls. */
-  int32_t reserved1;
+  int32_t integral;           /**< DIFFEVENT_INTEGRAL_* (default 0: the library's, RAMP). */
 } diffevent_deblur_params;
 
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
