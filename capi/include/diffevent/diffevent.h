@@ -59,7 +59,7 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------ */
 
 /** Version of this header's API. Grows when functions or struct fields are added. */
-#define DIFFEVENT_API_VERSION 2
+#define DIFFEVENT_API_VERSION 3
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);
@@ -533,6 +533,7 @@ typedef struct diffevent_deblur_params {
                                    thresholds leave there (default 0.05); 0 = off. */
   int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default 8): one batch, the
                                    same network calls. */
+  /* API version 3 (the former reserved1: same layout) */
   int32_t integral;           /**< DIFFEVENT_INTEGRAL_* (default 0: the library's, RAMP). */
 } diffevent_deblur_params;
 
