@@ -61,6 +61,29 @@ BENCHMARK(BM_EventIntegrator_DoubleIntegral)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The ramp interpolation (one thread: each event does an exp, an expm1 and a division).
+void BM_EventIntegrator_DoubleIntegralRamp(benchmark::State& state) {
+  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
+  const auto n = static_cast<size_t>(state.range(2));
+  const EventStream& ev = stream(w, h, n);
+  IntegratorOptions o = IntegratorOptions::with(Thresholds::symmetric(0.2));
+  o.interpolation = Interpolation::kRamp;
+  EventIntegrator integ(o);
+  for (auto _ : state) {
+    Image E = integ.double_integral(ev, 0, 1000000);
+    benchmark::DoNotOptimize(E.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
+  state.SetLabel(fmt::format("{}x{}/{}/ramp", w, h, n));
+}
+BENCHMARK(BM_EventIntegrator_DoubleIntegralRamp)
+    ->ArgNames({"w", "h", "events"})
+    ->Args({346, 260, 1000000})
+    ->Args({346, 260, 10000000})
+    ->Args({1280, 720, 10000000})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 void BM_EventIntegrator_LogChange(benchmark::State& state) {
   const EventStream& ev = stream(346, 260, static_cast<size_t>(state.range(0)));
   EventIntegrator integ;

@@ -319,31 +319,54 @@ Image EventIntegrator::ramp_double_integral(const EventStream& events, Timestamp
     bool tau_done = false;
   };
   std::vector<RampState> st(npix);
+  // Per polarity [OFF, ON]: the level step d, the ramp's integral factor expm1(d) / d and
+  // exp(-d), precomputed (per pixel with threshold maps): no transcendental per event.
+  struct Step {
+    double d, ramp, decay;
+  };
+  auto make_step = [](double d) { return Step{d, std::expm1(d) / d, std::exp(-d)}; };
+  const bool per_pixel = !th.c_pos_map.empty() || !th.c_neg_map.empty();
+  const Step scalar[2] = {make_step(-th.c_neg), make_step(th.c_pos)};
+  std::vector<Step> map;
+  if (per_pixel) {
+    map.resize(2 * npix);
+    for (size_t i = 0; i < npix; ++i) {
+      map[2 * i] = make_step(-(th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[i])));
+      map[2 * i + 1] = make_step(th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[i]));
+    }
+  }
   const auto [first, last] = events.index_range(t0_us, t1_us);
   constexpr double kBig = 0x1p500, kLogBig = 346.57359027997265;  // 2^500 and its natural log
+  const size_t prefetch = npix * sizeof(RampState) > (size_t{4} << 20) ? 32 : 8;
+  const TimestampUs* ts = events.t_us().data();
+  const uint16_t* xs = events.x().data();
+  const uint16_t* ys = events.y().data();
+  const int8_t* ps = events.p().data();
   for (size_t k = first; k < last; ++k) {
-    const size_t pix = static_cast<size_t>(events.y()[k]) * static_cast<size_t>(W) + events.x()[k];
+    if (k + prefetch < last) {
+      __builtin_prefetch(&st[static_cast<size_t>(ys[k + prefetch]) * static_cast<size_t>(W) + xs[k + prefetch]], 1, 3);
+    }
+    const size_t pix = static_cast<size_t>(ys[k]) * static_cast<size_t>(W) + xs[k];
     RampState& s = st[pix];
-    const double te = static_cast<double>(events.t_us()[k] - t0_us);
-    const bool on = events.p()[k] > 0;
-    const int8_t p = on ? 1 : -1;
-    const double c = on ? (th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[pix]))
-                        : (th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[pix]));
-    const double d = on ? c : -c, gap = te - s.last_t;
+    const double te = static_cast<double>(ts[k] - t0_us);
+    const unsigned pos = ps[k] > 0 ? 1u : 0u;
+    const Step& step = per_pixel ? map[2 * pix + pos] : scalar[pos];
+    const int8_t p = pos ? 1 : -1;
+    const double gap = te - s.last_t;
     const double r = (s.last_p == p && gap <= run_gap) ? gap : std::min(gap, ramp_max);
     const double hold = gap - r;
     // tau lies in this gap, on the hold or on the ramp (an event at tau with no ramp acts
     // before tau, as with kStep).
     if (!s.tau_done && (rel_tau < te || (rel_tau == te && r > 0))) {
-      s.level_tau = s.level + (rel_tau <= s.last_t + hold ? 0.0 : d * (rel_tau - s.last_t - hold) / r);
+      s.level_tau = s.level + (rel_tau <= s.last_t + hold ? 0.0 : step.d * (rel_tau - s.last_t - hold) / r);
       s.tau_done = true;
     }
-    s.rel = (s.rel + hold + r * std::expm1(d) / d) * std::exp(-d);
+    s.rel = (s.rel + hold + r * step.ramp) * step.decay;
     if (s.rel > kBig) {
       s.rel /= kBig;
       s.log_scale += kLogBig;
     }
-    s.level += d;
+    s.level += step.d;
     s.last_t = te;
     s.last_p = p;
   }
