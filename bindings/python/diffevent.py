@@ -53,7 +53,7 @@ class _DeblurParams(C.Structure):
                 ("tile_stride", C.c_int32), ("reserved0", C.c_int32), ("tile_above_pixels", C.c_int64),
                 ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p),
                 ("start", C.c_double), ("threshold_sigma", C.c_double), ("samples", C.c_int32),
-                ("integral", C.c_int32)]  # API version 2
+                ("integral", C.c_int32)]  # start .. samples: API version 2; integral: 3
 
 
 class _EventsInfo(C.Structure):

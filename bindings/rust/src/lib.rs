@@ -93,6 +93,7 @@ pub mod ffi {
         pub start: f64,
         pub threshold_sigma: f64,
         pub samples: i32,
+        /// API version 3: DIFFEVENT_INTEGRAL_* (0: the library's default).
         pub integral: i32,
     }
 
