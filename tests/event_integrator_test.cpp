@@ -78,6 +78,16 @@ std::vector<double> brute_force_ramp(const EventStream& ev, TimestampUs t0, Time
   return E;
 }
 
+// The random streams both brute-force tests use: 800 events on 7 x 5 pixels over
+// [-300, 2300) us (the exposure is [0, 2000)), asymmetric thresholds.
+EventStream random_case_stream(uint64_t seed) { return test::random_stream(7, 5, 800, -300, 2300, seed); }
+Thresholds random_case_thresholds() {
+  Thresholds th;
+  th.c_pos = 0.21;
+  th.c_neg = 0.17;
+  return th;
+}
+
 }  // namespace
 
 TEST(EventIntegrator, NoEventsGivesOneEverywhere) {
@@ -141,10 +151,8 @@ TEST(EventIntegrator, SingleEventMatchesClosedForm) {
 
 TEST(EventIntegrator, MatchesBruteForceOnRandomStreams) {
   for (uint64_t seed : {1u, 2u, 3u}) {
-    const auto ev = test::random_stream(7, 5, 800, -300, 2300, seed);
-    Thresholds th;
-    th.c_pos = 0.21;
-    th.c_neg = 0.17;
+    const auto ev = random_case_stream(seed);
+    const Thresholds th = random_case_thresholds();
     const TimestampUs t0 = 0, t1 = 2000, tau = 777;
     const auto ref = brute_force(ev, t0, t1, tau, th);
     for (int threads : {1, 3}) {
@@ -181,10 +189,8 @@ TEST(EventIntegrator, RampSingleEventMatchesClosedForm) {
 
 TEST(EventIntegrator, RampMatchesBruteForceAndReducesToStep) {
   for (uint64_t seed : {1u, 2u, 3u}) {
-    const auto ev = test::random_stream(7, 5, 800, -300, 2300, seed);
-    Thresholds th;
-    th.c_pos = 0.21;
-    th.c_neg = 0.17;
+    const auto ev = random_case_stream(seed);
+    const Thresholds th = random_case_thresholds();
     const TimestampUs t0 = 0, t1 = 2000;
     for (TimestampUs tau : {TimestampUs{0}, TimestampUs{777}, TimestampUs{2000}}) {
       IntegratorOptions o = IntegratorOptions::with(th);
