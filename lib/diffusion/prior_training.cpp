@@ -158,8 +158,10 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     m.zoom = 1.0 + o.max_zoom * u(rng);
     const SimulationResult sim = EventSimulator(so).simulate_motion(crop, m);
     // The same f(E) as deblur() computes (make_ebrd_model): the prior learns what the sampler sees.
+    const DeblurOptions deblur_defaults_now;
     const EbrdModel model = make_ebrd_model(sim.blurry, sim.events, sim.exposure, Thresholds::symmetric(o.c),
-                                            DeblurOptions{}.min_integral, o.enhancer);
+                                            deblur_defaults_now.min_integral, o.enhancer, std::nullopt,
+                                            deblur_defaults_now.interpolation);
     const at::Tensor x = image_to_tensor(sim.sharp);
     // Pixels whose threshold is far from the nominal one (mismatch) get an E off by orders of
     // magnitude, and r with it; the prior's domain is r in [-1/2, 1/2] (network units [-1, 1]).

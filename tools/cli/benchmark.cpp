@@ -148,10 +148,7 @@ int run_benchmark(const BenchmarkArgs& a) {
                     ErrorCode::kInvalidArgument, "benchmark: unknown level '{}' (expected ideal, realistic or hard)", name);
   DIFFEVENT_CHECK(a.enhance == "guided" || a.enhance == "identity", ErrorCode::kInvalidArgument,
                   "benchmark: --enhance '{}': expected guided or identity", a.enhance);
-  DIFFEVENT_CHECK(a.integral == "step" || a.integral == "ramp", ErrorCode::kInvalidArgument,
-                  "benchmark: --integral '{}': expected step or ramp", a.integral);
-  const diffevent::Interpolation interpolation =
-      a.integral == "ramp" ? diffevent::Interpolation::kRamp : diffevent::Interpolation::kStep;
+  const diffevent::Interpolation interpolation = parse_integral(a.integral);
   DIFFEVENT_CHECK(a.montage_count >= 0, ErrorCode::kInvalidArgument, "benchmark: --montage-count {} is negative",
                   a.montage_count);
   DIFFEVENT_CHECK(a.montage.empty() || !a.trained_only, ErrorCode::kInvalidArgument,

@@ -409,9 +409,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   o.threshold_sigma = a.threshold_sigma;
   o.samples = a.samples;
   if (a.tau_us) o.tau_us = *a.tau_us;
-  if (a.integral == "ramp") o.interpolation = diffevent::Interpolation::kRamp;
-  else if (a.integral == "step") o.interpolation = diffevent::Interpolation::kStep;
-  else throw Error(ErrorCode::kInvalidArgument, fmt::format("--integral '{}': expected step or ramp", a.integral));
+  o.interpolation = diffevent_cli::parse_integral(a.integral);
   if (a.guidance == "sigma2") so.guidance = diffevent::GuidanceMode::kGradientSigma2;
   else if (a.guidance == "constant") so.guidance = diffevent::GuidanceMode::kGradientConstant;
   else if (a.guidance != "proximal") throw Error(ErrorCode::kInvalidArgument, fmt::format("--guidance '{}': expected proximal, sigma2 or constant", a.guidance));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "diffevent/error.hpp"
+#include "diffevent/event_integrator.hpp"
 
 namespace diffevent_cli {
 
@@ -21,6 +22,13 @@ inline void write_text_atomically(const std::string& path, const std::string& te
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   DIFFEVENT_CHECK(!ec, ErrorCode::kIoError, "cannot move '{}' into place: {}", path, ec.message());
+}
+
+/// The value of --integral (deblur, benchmark): how E interpolates between events.
+inline diffevent::Interpolation parse_integral(const std::string& name) {
+  DIFFEVENT_CHECK(name == "step" || name == "ramp", diffevent::ErrorCode::kInvalidArgument,
+                  "--integral '{}': expected step or ramp", name);
+  return name == "ramp" ? diffevent::Interpolation::kRamp : diffevent::Interpolation::kStep;
 }
 
 }  // namespace diffevent_cli
