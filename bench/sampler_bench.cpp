@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "diffevent/alternating_sampler.hpp"
@@ -140,14 +142,18 @@ class TimedPrior : public DiffusionPrior {
 // Times whole sampler runs (x prior only, TV on) with `prior` and reports steps/s, the
 // network's share and the rest per step; the first run is a warm-up (cuDNN autotuning, the
 // allocator) and is not counted.
+// Tiles: tile_above_pixels, tile_size and tile_stride as SamplerOptions takes them (0: from
+// the prior).
 void run_unet_steps(benchmark::State& state, const std::shared_ptr<TimedPrior>& prior, int64_t W, int64_t H, int steps,
-                    int64_t tile_above_pixels) {
+                    int64_t tile_above_pixels, int tile_size = 256, int tile_stride = 128) {
   const int64_t C = prior->metadata().channels;
   const at::Tensor y = at::rand({C, H, W}), E = at::rand({1, H, W}) + 0.5f;
   SamplerOptions o;
   o.steps = steps;
   o.lambda_tv = 100;
   o.tile_above_pixels = tile_above_pixels;
+  o.tile_size = tile_size;
+  o.tile_stride = tile_stride;
   const EbrdModel model(y, E);
   AlternatingSampler(prior, nullptr, o).sample(model);
   prior->seconds = 0;
@@ -176,6 +182,22 @@ void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
   run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), state.range(0), state.range(0), 5, INT64_MAX);
 }
 BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A DAVIS 346 x 260 frame with the shipped x prior (models/x_prior_grey.pt, or
+// DIFFEVENT_BENCH_PRIOR), one thread: arg 0 runs the frame whole, 1 with the automatic tiling
+// (128-pixel tiles, stride 80: 12 tiles). Two steps (three network evaluations) per run.
+void BM_AlternatingSampler_DavisFrameShippedPrior(benchmark::State& state) {
+  const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
+  const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
+  if (!std::ifstream(path)) {
+    state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
+    return;
+  }
+  at::set_num_threads(1);
+  const bool tiled = state.range(0) != 0;
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), 346, 260, 2, tiled ? 0 : INT64_MAX, 0, 0);
+}
+BENCHMARK(BM_AlternatingSampler_DavisFrameShippedPrior)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 #ifdef DIFFEVENT_BENCH_CUDA
 // The fused CUDA x step against the ATen composition of the same formulas on the GPU, timed
@@ -223,7 +245,7 @@ void BM_AlternatingSampler_StepUNetCuda(benchmark::State& state) {
   }
   TorchScriptPriorOptions po;
   po.device = "cuda:0";
-  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path, po)), state.range(0), state.range(1), 10, 256 * 256);
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path, po)), state.range(0), state.range(1), 10, 256 * 256, 256, 128);
 }
 BENCHMARK(BM_AlternatingSampler_StepUNetCuda)->Args({256, 256})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif

@@ -851,9 +851,9 @@ void diffevent_deblur_params_init(diffevent_deblur_params* p) {
   p->lambda_l1 = dd::kLambdaL1;
   p->min_prior_variance = dd::kMinPriorVariance;
   p->clip = 1;
-  p->tile_size = 256;
-  p->tile_stride = 128;
-  p->tile_above_pixels = 512 * 512;
+  p->tile_size = 0;  // 0: from the prior (SamplerOptions, resolve_tiles)
+  p->tile_stride = 0;
+  p->tile_above_pixels = 0;
   p->start = dd::kStart;
   p->threshold_sigma = dd::kThresholdSigma;
   p->samples = dd::kSamples;
@@ -995,9 +995,12 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
                         p.min_prior_variance >= 0,
                     ErrorCode::kInvalidArgument,
                     "s, s_r, lambda_tv, lambda_l1, eta and min_prior_variance must be >= 0");
-    DIFFEVENT_CHECK(p.tile_size >= 8 && p.tile_stride >= 1 && p.tile_stride <= p.tile_size, ErrorCode::kInvalidArgument,
-                    "tile_size must be >= 8 and tile_stride in [1, tile_size], got {} and {}", p.tile_size,
-                    p.tile_stride);
+    DIFFEVENT_CHECK((p.tile_size == 0 || p.tile_size >= 8) && p.tile_stride >= 0 &&
+                        (p.tile_size == 0 || p.tile_stride <= p.tile_size) && p.tile_above_pixels >= 0,
+                    ErrorCode::kInvalidArgument,
+                    "tile_size must be 0 (auto) or >= 8, tile_stride 0 (auto) or in [1, tile_size] and "
+                    "tile_above_pixels >= 0, got {}, {} and {}",
+                    p.tile_size, p.tile_stride, p.tile_above_pixels);
     const diffevent::EdiOptions eo = edi_options(ctx, e, events->events);
     diffevent::DeblurOptions o;
     o.thresholds = eo.thresholds;

@@ -54,12 +54,16 @@ struct SamplerOptions {
   /// DDPM x and r steps (else the ATen composition of the same formulas, kept as the reference
   /// the kernels are tested against).
   bool fused_kernel = true;
-  /// Above this many pixels per frame the networks are evaluated on overlapping tiles (GDP's
-  /// 256-pixel tiles with stride 128 by default) whose noise predictions are blended with
-  /// smooth weights at every step, so all tiles share one x_t and no seams form.
-  int64_t tile_above_pixels = 512 * 512;
-  int tile_size = 256;
-  int tile_stride = 128;
+  /// Above this many pixels per frame the networks are evaluated on overlapping tiles whose
+  /// noise predictions are blended with smooth weights at every step, so all tiles share one
+  /// x_t and no seams form. 0 (the default) picks each from the prior (`resolve_tiles`):
+  /// tiles twice the size the network was trained on (PriorMetadata::native_size), at least
+  /// 64 and at most 256 pixels (GDP's 256 when unknown), stride 5/8 of a tile, tiling above
+  /// 4 tiles' pixels. Attention makes a whole-frame call cost more per pixel as frames grow
+  /// (docs/performance.md); tiles near the training size cost the least and predict as well.
+  int64_t tile_above_pixels = 0;
+  int tile_size = 0;
+  int tile_stride = 0;
   /// Tile-frames per network call: each call takes tile_batch / N tiles (at least one) of all
   /// N frames of a batch, so posterior averaging does not multiply the memory.
   int tile_batch = 16;
@@ -78,6 +82,15 @@ struct SamplerOptions {
   /// Set from any thread to cancel; checked every step.
   const std::atomic<bool>* cancel = nullptr;
 };
+
+/// The tiling a prior gets: SamplerOptions' tile fields with their automatic (0) values
+/// resolved for that prior's metadata.
+struct TileGeometry {
+  int64_t above_pixels = 0;  ///< Frames with more pixels than this are tiled.
+  int size = 0;
+  int stride = 0;
+};
+DIFFEVENT_API TileGeometry resolve_tiles(const SamplerOptions& options, const PriorMetadata& prior);
 
 /// Result: linear-intensity images [C,H,W] and the network evaluation count.
 struct SampleResult {

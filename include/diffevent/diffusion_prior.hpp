@@ -23,6 +23,9 @@ struct PriorMetadata {
   int size_multiple = 1;       ///< Inputs must be padded to a multiple of this.
   double data_min = -1.0;      ///< Data range the network was trained on ("data_range": [min, max]).
   double data_max = 1.0;
+  /// Side of the frames the network was built and trained for (the metadata's
+  /// "config": {"image_size": N}); 0 when unknown. The sampler's automatic tiling reads it.
+  int native_size = 0;
 };
 
 /// One prediction: eps [N,C,H,W], and v [N,C,H,W] in [-1, 1] when learned_sigma.

@@ -59,6 +59,7 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
     if (auto v = value("channels"); !v.empty()) m.channels = std::stoi(v);
     if (auto v = value("num_timesteps"); !v.empty()) m.num_timesteps = std::stoi(v);
     if (auto v = value("size_multiple"); !v.empty()) m.size_multiple = std::stoi(v);
+    if (auto v = value("image_size"); !v.empty()) m.native_size = std::stoi(v);
   } catch (const std::exception&) {
     throw Error(ErrorCode::kFormatError, "prior metadata: a numeric field is malformed");
   }
@@ -85,6 +86,8 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
   DIFFEVENT_CHECK((m.channels == 1 || m.channels == 3) && m.num_timesteps >= 1 && m.size_multiple >= 1,
                   ErrorCode::kFormatError, "prior metadata: channels {} / num_timesteps {} / size_multiple {} invalid",
                   m.channels, m.num_timesteps, m.size_multiple);
+  DIFFEVENT_CHECK(m.native_size >= 0, ErrorCode::kFormatError, "prior metadata: image_size {} is negative",
+                  m.native_size);
   return m;
 }
 

@@ -771,6 +771,21 @@ static void test_torch_half(void) {
                   "integral = 7 must be one of DIFFEVENT_INTEGRAL_*");
       dp.integral = DIFFEVENT_INTEGRAL_DEFAULT;
     }
+    /* Tiles (API version 4): 0 picks them from the prior and is the default; a size below 8
+       and a negative pixel budget are named. */
+    {
+      diffevent_deblur_params fresh;
+      diffevent_deblur_params_init(&fresh);
+      CHECK(fresh.tile_size == 0 && fresh.tile_stride == 0 && fresh.tile_above_pixels == 0);
+      dp.tile_size = 4;
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+                  "tile_size must be 0 (auto) or >= 8");
+      dp.tile_size = 0;
+      dp.tile_above_pixels = -1;
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+                  "got 0, 0 and -1");
+      dp.tile_above_pixels = 0;
+    }
     dp.threshold_sigma = 0.0;
     dp.start = 1.0;
     /* Nested struct sizes are checked too. */

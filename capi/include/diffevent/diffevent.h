@@ -58,8 +58,9 @@ extern "C" {
 /* Versions                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Version of this header's API. Grows when functions or struct fields are added. */
-#define DIFFEVENT_API_VERSION 3
+/** Version of this header's API. Grows when functions or struct fields are added, or a field
+    accepts values it refused before. */
+#define DIFFEVENT_API_VERSION 4
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);
@@ -517,10 +518,10 @@ typedef struct diffevent_deblur_params {
   double lambda_l1;           /**< L1 weight on r (default 3000). */
   double min_prior_variance;  /**< Variance floor of the clean prediction (default 1e-4). */
   int32_t clip;               /**< 1 (default): clamp clean predictions to [-1, 1]. */
-  int32_t tile_size;          /**< Network tile size (default 256) and */
-  int32_t tile_stride;        /**<   stride (default 128). */
+  int32_t tile_size;          /**< Network tile size and stride; 0 (the default): from */
+  int32_t tile_stride;        /**<   the prior (docs/sampler.md, "Options"). */
   int32_t reserved0;
-  int64_t tile_above_pixels;  /**< Tile frames larger than this (default 512*512). */
+  int64_t tile_above_pixels;  /**< Tile frames larger than this; 0 (default): 4 tiles. */
   uint64_t seed;              /**< Random seed (default 0). */
   diffevent_progress_fn progress; /**< Called after each step with (done, total). */
   void* progress_user_data;
