@@ -6,6 +6,7 @@
 #include <ATen/Context.h>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -535,6 +536,7 @@ TEST(AlternatingSampler, AutomaticTilesFollowThePriorsTrainingSize) {
   EXPECT_EQ(g.stride, 160);
   EXPECT_EQ(g.above_pixels, 512 * 512);
   EXPECT_EQ(geometry(0, 1).size, 256);   // unknown: 256
+  EXPECT_EQ(geometry(std::numeric_limits<int>::max(), 1).size, 256);  // at most 256, no overflow
   EXPECT_EQ(geometry(16, 1).size, 64);   // at least 64
   EXPECT_EQ(geometry(50, 8).size, 104);  // 100 rounded up to the size multiple
   // And explicit values are kept (a stride above the tile is cut to the tile)

@@ -112,7 +112,7 @@ TileGeometry resolve_tiles(const SamplerOptions& o, const PriorMetadata& m) {
     // Twice the training size (measured: the xs prior's cost per pixel is 17 us at 64 x 64,
     // 20 us at 128 x 128, 29 us at 160 x 120 and 92 us at 352 x 264, one thread), at least 64 and at
     // most GDP's 256; rounded up to the prior's size multiple so a tile needs no padding.
-    g.size = m.native_size > 0 ? std::clamp(2 * m.native_size, 64, 256) : 256;
+    g.size = m.native_size > 0 ? std::clamp(2 * std::min(m.native_size, 128), 64, 256) : 256;  // no overflow
     const int k = std::max(1, m.size_multiple);
     g.size = (g.size + k - 1) / k * k;
   }
