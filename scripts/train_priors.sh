@@ -12,15 +12,18 @@
 # --low-noise F (default 0.8, x prior only) draws that fraction of each batch's timesteps below
 # --low-noise-max-t (default 60), where deblurring's guided steps (the default warm start runs
 # t = 40 ... 0) use the prior; the shipped x prior's steps 3500-6150 used 0.5 and 200, its
-# steps 6150-9775 these defaults (docs/priors.md). SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
+# steps 6150-9775 these defaults (docs/priors.md). --channels 3 trains the RGB priors
+# ({x,r}_prior_rgb.pt, logs WORK/{x,r}_rgb_train.log) on the colour photos, starting from the
+# grey priors in models/ expanded to three channels (tools/priors/export_prior.py --from) when
+# they are there, from a random `PRESET` UNet otherwise. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
 # Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
 #                                     [--ema D] [--lr LR] [--scales LIST] [--low-noise F]
-#                                     [--low-noise-max-t T] [--install]
+#                                     [--low-noise-max-t T] [--channels 1|3] [--install]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.8 LOW_NOISE_MAX_T=60 LR=1e-4
+DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.8 LOW_NOISE_MAX_T=60 LR=1e-4 CHANNELS=1
 WORK=${WORK:-out/training} BUILD=${BUILD:-build}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --scales) SCALES=$2; shift 2 ;;
     --low-noise) LOW_NOISE=$2; shift 2 ;;
     --low-noise-max-t) LOW_NOISE_MAX_T=$2; shift 2 ;;
+    --channels) CHANNELS=$2; shift 2 ;;
     --install) INSTALL=1; shift ;;
     *) echo "train_priors: unknown option $1" >&2; exit 2 ;;
   esac
@@ -41,23 +45,37 @@ PY=python3
 $PY -c "import torch" 2>/dev/null || PY=/usr/bin/python3
 [ -d data/photos/train ] || bash scripts/fetch_photos.sh
 [ -x "$BUILD/diffevent" ] || { echo "train_priors: build the CLI first ($BUILD/diffevent)" >&2; exit 2; }
+case "$CHANNELS" in
+  1) COLOUR=grey TAG= ;;
+  3) COLOUR=rgb TAG=_rgb ;;
+  *) echo "train_priors: --channels must be 1 or 3, got $CHANNELS" >&2; exit 2 ;;
+esac
 mkdir -p "$WORK"
-[ -f "$WORK/x_init.pt" ] || $PY tools/priors/export_prior.py --preset "$PRESET" --channels 1 --kind x --seed 0 --out "$WORK/x_init.pt"
-[ -f "$WORK/r_init.pt" ] || $PY tools/priors/export_prior.py --preset "$PRESET" --channels 1 --kind r --seed 1 --out "$WORK/r_init.pt"
+for kind in x r; do  # the starting networks: random, or (RGB) the grey prior expanded
+  init="$WORK/${kind}_init$TAG.pt"
+  [ -f "$init" ] && continue
+  if [ "$CHANNELS" = 3 ] && [ -f "models/${kind}_prior_grey.pt" ]; then
+    $PY tools/priors/export_prior.py --from "models/${kind}_prior_grey.pt" --channels 3 --out "$init"
+  else
+    $PY tools/priors/export_prior.py --preset "$PRESET" --channels "$CHANNELS" --kind $kind \
+      --seed $([ $kind = x ] && echo 0 || echo 1) --out "$init"
+  fi
+done
 train() {  # name, extra options...
   local name=$1; shift
-  local resume=() init="$WORK/${name%%_*}_init.pt"
+  local kind=${name%%_*}
+  local resume=() init="$WORK/${kind}_init$TAG.pt" log="$WORK/${kind}${TAG}_train.log"
   if [ -f "$WORK/$name.pt.ckpt" ]; then resume=(--resume "$WORK/$name.pt.ckpt")
   elif [ -f "models/$name.pt" ]; then init="models/$name.pt"; fi
-  echo "== $name: $STEPS steps on $DEVICE $(date -u +%FT%TZ) ==" >>"$WORK/${name%%_*}_train.log"
+  echo "== $name: $STEPS steps on $DEVICE $(date -u +%FT%TZ) ==" >>"$log"
   "$BUILD/diffevent" train-prior --init "$init" --images data/photos/train --out "$WORK/$name.pt" \
     --steps "$STEPS" --batch 16 --patch 64 --lr "$LR" --ema "$EMA" --seed 1 --scales "$SCALES" --checkpoint-every 100 --log-every 25 \
-    --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$WORK/${name%%_*}_train.log"
+    --device "$DEVICE" "${resume[@]}" "$@" 2>&1 | tee -a "$log"
 }
-[ "$ONLY" = r ] || train x_prior_grey --low-noise-fraction "$LOW_NOISE" --low-noise-max-t "$LOW_NOISE_MAX_T"
-[ "$ONLY" = x ] || train r_prior_grey --residual --residual-samples 160
+[ "$ONLY" = r ] || train x_prior_$COLOUR --low-noise-fraction "$LOW_NOISE" --low-noise-max-t "$LOW_NOISE_MAX_T"
+[ "$ONLY" = x ] || train r_prior_$COLOUR --residual --residual-samples 160
 if [ "$INSTALL" = 1 ]; then
   mkdir -p models
-  cp "$WORK/x_prior_grey.pt" "$WORK/r_prior_grey.pt" models/
+  cp "$WORK/x_prior_$COLOUR.pt" "$WORK/r_prior_$COLOUR.pt" models/
   ls -la models/
 fi

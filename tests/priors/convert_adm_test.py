@@ -102,6 +102,44 @@ class ConvertAdmTest(unittest.TestCase):
         x = torch.randn(1, 3, 24, 40)  # any multiple of size_multiple
         self.assertEqual(tuple(m(x, torch.tensor([5])).shape), (1, 3, 24, 40))
 
+    def test_grey_prior_expanded_to_rgb_predicts_the_noise_of_the_channels_mean(self):
+        # A "trained" grey prior: every parameter random (the zero-initialised output too).
+        cfg = unet.UNetConfig(**{**unet.PRESETS["xs"].__dict__, "in_channels": 1})
+        grey_path, rgb_path = os.path.join(self.tmp.name, "grey.pt"), os.path.join(self.tmp.name, "rgb.pt")
+        torch.manual_seed(3)
+        net = unet.UNetModel(cfg).eval()
+        with torch.no_grad():
+            for p in net.parameters():
+                p.normal_(0, 0.05)
+        md = unet.metadata(cfg, kind="r", training={"steps": 7})
+        torch.jit.save(torch.jit.script(net), grey_path, _extra_files={"metadata.json": json.dumps(md)})
+        export_prior.export_from(grey_path, 3, rgb_path)
+        files = {"metadata.json": ""}
+        rgb = torch.jit.load(rgb_path, _extra_files=files)
+        meta = json.loads(files["metadata.json"])
+        self.assertEqual((meta["channels"], meta["kind"], meta["initialised_from"]), (3, "r", "grey.pt"))
+        self.assertNotIn("training", meta)
+        # The RGB network on channels z sees the grey network's input sum(z) / sqrt(3) and writes
+        # the grey prediction / sqrt(3) to every channel.
+        z, t = torch.randn(2, 3, 32, 48), torch.tensor([5, 700])
+        with torch.no_grad():
+            want = net(z.sum(1, keepdim=True) / 3 ** 0.5, t) / 3 ** 0.5
+            got = rgb(z, t)
+        self.assertEqual(tuple(got.shape), (2, 3, 32, 48))
+        for c in range(3):
+            self.assertLess((got[:, c:c + 1] - want).abs().max().item(), 1e-5)
+        # And back to grey: the input reads the channels' sum / sqrt(3), the output their sum / sqrt(3).
+        back_path = os.path.join(self.tmp.name, "back.pt")
+        export_prior.export_from(rgb_path, 1, back_path)
+        u = torch.randn(2, 1, 32, 48)
+        with torch.no_grad():
+            self.assertLess((torch.jit.load(back_path)(u, t) - net(u, t)).abs().max().item(), 1e-5)
+        # Not a prior of this family: named.
+        other = os.path.join(self.tmp.name, "other.pt")
+        torch.jit.save(torch.jit.script(torch.nn.Conv2d(1, 1, 1)), other, _extra_files={"metadata.json": "{}"})
+        with self.assertRaisesRegex(ValueError, "not a prior of the UNet family"):
+            export_prior.export_from(other, 3, os.path.join(self.tmp.name, "x.pt"))
+
     def test_timestep_embedding_is_cos_then_sin(self):
         e = unet.timestep_embedding(torch.tensor([0, 1]), 8)
         self.assertTrue(torch.allclose(e[0], torch.tensor([1.0] * 4 + [0.0] * 4)))

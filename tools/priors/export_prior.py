@@ -3,10 +3,19 @@
 metadata diffevent reads; `diffevent train-prior --init` trains it.
 
   python3 tools/priors/export_prior.py --preset s --channels 1 --out x_init.pt [--learn-sigma]
+  python3 tools/priors/export_prior.py --from models/x_prior_grey.pt --channels 3 --out x_rgb_init.pt
   python3 tools/priors/export_prior.py --list
+
+--from starts from a trained prior of the family instead of random weights: its architecture
+and weights, with the image channels changed if --channels differs. A grey prior expanded to RGB
+predicts, for every channel, the noise of the channels' mean: the input convolution reads each
+channel with the grey weights / sqrt(3) (so it sees sqrt(3) x the mean, whose noise has unit
+variance again) and the output convolution writes the grey prediction / sqrt(3) to each channel
+(the best guess of one channel's noise from their mean's). Fine-tuning then learns colour.
 """
 import argparse
 import json
+import os
 import sys
 
 import torch
@@ -24,6 +33,54 @@ def export(cfg: unet.UNetConfig, out: str, seed: int, **meta) -> int:
     return params
 
 
+def expand_channels(src: dict, cfg: unet.UNetConfig, src_channels: int) -> dict:
+    """`src` (a state dict of the family with `src_channels` image channels) as the weights of
+    `cfg`: equal shapes copied, the input and output convolutions mapped between 1 and 3 channels."""
+    net = unet.UNetModel(cfg)
+    dst = net.state_dict()
+    c_new = cfg.in_channels
+    out = {}
+    for k, v in dst.items():
+        w = src.get(k)
+        if w is None:
+            raise ValueError(f"--from: the source prior has no parameter {k}; it is not of this family or preset")
+        if w.shape == v.shape:
+            out[k] = w.clone()
+        elif k == "input_blocks.0.0.weight" and src_channels == 1 and c_new == 3:
+            out[k] = w.repeat(1, 3, 1, 1) / 3 ** 0.5
+        elif k == "input_blocks.0.0.weight" and src_channels == 3 and c_new == 1:
+            out[k] = w.sum(1, keepdim=True) / 3 ** 0.5
+        elif k.startswith("out.2.") and src_channels == 1 and c_new == 3 and not cfg.learn_sigma:
+            out[k] = w.repeat(3, *([1] * (w.dim() - 1))) / 3 ** 0.5
+        elif k.startswith("out.2.") and src_channels == 3 and c_new == 1 and not cfg.learn_sigma:
+            out[k] = w.sum(0, keepdim=True) / 3 ** 0.5
+        else:
+            raise ValueError(f"--from: parameter {k} is {tuple(w.shape)} in the source prior, {tuple(v.shape)} here")
+    return out
+
+
+def export_from(src_path: str, channels: int, out: str, kind: str = None) -> int:
+    """Exports the prior at `src_path` (TorchScript of this family, with its metadata) with
+    `channels` image channels: same architecture and weights, channels mapped, metadata kept
+    (training provenance dropped, `initialised_from` added)."""
+    extra = {"metadata.json": ""}
+    scripted = torch.jit.load(src_path, map_location="cpu", _extra_files=extra)
+    meta = json.loads(extra["metadata.json"] or "{}")
+    if meta.get("architecture") != "guided-diffusion UNet" or "config" not in meta:
+        raise ValueError(f"--from: {src_path} is not a prior of the UNet family (its metadata has no UNet config)")
+    src_cfg = unet.UNetConfig(**meta["config"])
+    cfg = unet.UNetConfig(**{**src_cfg.__dict__, "in_channels": channels})
+    net = unet.UNetModel(cfg).eval()
+    net.load_state_dict(expand_channels(scripted.state_dict(), cfg, src_cfg.in_channels))
+    params = sum(p.numel() for p in net.parameters())
+    keep = {k: v for k, v in meta.items() if k not in ("channels", "config", "training", "parameters", "kind",
+                                                      "learned_sigma", "size_multiple", "data_range", "architecture")}
+    md = unet.metadata(cfg, parameters=params, **{**keep, "kind": kind or meta.get("kind", "x"),
+                                                  "initialised_from": os.path.basename(src_path)})
+    torch.jit.save(torch.jit.script(net), out, _extra_files={"metadata.json": json.dumps(md)})
+    return params
+
+
 def main(argv) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", choices=sorted(unet.PRESETS), default="s")
@@ -32,7 +89,8 @@ def main(argv) -> int:
     ap.add_argument("--schedule", choices=("linear", "cosine"), default="linear")
     ap.add_argument("--steps", type=int, default=1000, help="diffusion steps T")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--kind", choices=("x", "r"), default="x", help="x: images, r: residuals (metadata only)")
+    ap.add_argument("--kind", choices=("x", "r"), help="x: images, r: residuals (metadata only; default x, or --from's)")
+    ap.add_argument("--from", dest="source", metavar="PRIOR", help="start from this trained prior (channels mapped to --channels)")
     ap.add_argument("--out")
     ap.add_argument("--list", action="store_true", help="print the presets and their sizes")
     a = ap.parse_args(argv)
@@ -43,8 +101,16 @@ def main(argv) -> int:
         return 0
     if not a.out:
         ap.error("--out is required")
+    if a.source:
+        try:
+            n = export_from(a.source, a.channels, a.out, a.kind)
+        except (ValueError, RuntimeError) as e:
+            print(f"export_prior: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {a.out}: {a.source} with {a.channels} channel(s), {n / 1e6:.2f} M parameters")
+        return 0
     cfg = unet.UNetConfig(**{**unet.PRESETS[a.preset].__dict__, "in_channels": a.channels, "learn_sigma": a.learn_sigma})
-    n = export(cfg, a.out, a.seed, schedule=a.schedule, num_timesteps=a.steps, preset=a.preset, kind=a.kind)
+    n = export(cfg, a.out, a.seed, schedule=a.schedule, num_timesteps=a.steps, preset=a.preset, kind=a.kind or "x")
     print(f"wrote {a.out}: preset {a.preset}, {a.channels} channel(s), {n / 1e6:.2f} M parameters")
     return 0
 
