@@ -62,7 +62,12 @@ void make_suite(const BenchmarkArgs& a, const fs::path& root) {
   for (const auto& f : files) {
     Image photo = diffevent::read_image(f.string());
     diffevent::srgb_to_linear(photo);
-    photo = photo.to_grey();
+    if (!a.colour) {
+      photo = photo.to_grey();
+    } else {
+      DIFFEVENT_CHECK(photo.channels() == 3, ErrorCode::kInvalidArgument,
+                      "benchmark: --colour needs RGB photos, '{}' is grey", f.string());
+    }
     const int factor = std::max(1, std::min(photo.width() / (2 * a.width), photo.height() / (2 * a.height)));
     const int w = photo.width() / factor, h = photo.height() / factor;
     DIFFEVENT_CHECK(w >= a.width && h >= a.height, ErrorCode::kInvalidArgument,
@@ -95,6 +100,7 @@ void make_suite(const BenchmarkArgs& a, const fs::path& root) {
         write_text_atomically((dir / "meta.json").string(), json{{"photo", f.filename().string()}, {"level", lv.name},
                                            {"true_threshold", kTrueC}, {"nominal_threshold", kTrueC * lv.nominal_factor},
                                            {"threshold_sigma", lv.sigma}, {"noise_hz", lv.noise_hz},
+                                           {"channels", crop.channels()},
                                            {"exposure_us", {sim.exposure.t0_us, sim.exposure.t1_us}},
                                            {"motion", {m.dx_px, m.dy_px, m.rotation_rad, m.zoom}}}.dump(2) + "\n");
       }
@@ -109,18 +115,21 @@ struct Score {
 
 // Tiles side by side, sRGB-encoded for viewing, with a 2-pixel white gap between tiles.
 Image montage(const std::vector<Image>& tiles) {
-  const int h = tiles.front().height(), w = tiles.front().width(), gap = 2;
+  const int h = tiles.front().height(), w = tiles.front().width(), gap = 2, C = tiles.front().channels();
   const int n = static_cast<int>(tiles.size());
-  Image out(1, h, n * w + (n - 1) * gap);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < out.width(); ++x) out.at(0, y, x) = 1.0f;
+  Image out(C, h, n * w + (n - 1) * gap);
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < out.width(); ++x) out.at(c, y, x) = 1.0f;
   for (int i = 0; i < n; ++i) {
     Image t = tiles[i];
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) t.at(0, y, x) = std::clamp(t.at(0, y, x), 0.0f, 1.0f);
+    for (int c = 0; c < C; ++c)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) t.at(c, y, x) = std::clamp(t.at(c, y, x), 0.0f, 1.0f);
     diffevent::linear_to_srgb(t);
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) out.at(0, y, i * (w + gap) + x) = t.at(0, y, x);
+    for (int c = 0; c < C; ++c)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) out.at(c, y, i * (w + gap) + x) = t.at(c, y, x);
   }
   return out;
 }
@@ -138,7 +147,12 @@ int run_benchmark(const BenchmarkArgs& a) {
     std::cerr << fmt::format("benchmark: simulating the suite from {} into {}\n", a.photos, a.suite);
     const fs::path tmp = fs::path(a.suite).string() + ".tmp";
     fs::remove_all(tmp, ec);
-    make_suite(a, tmp);
+    try {
+      make_suite(a, tmp);
+    } catch (...) {
+      fs::remove_all(tmp, ec);  // no half-made suite left behind
+      throw;
+    }
     fs::rename(tmp, a.suite, ec);
     DIFFEVENT_CHECK(!ec, ErrorCode::kIoError, "benchmark: cannot move the suite into place at '{}': {}", a.suite,
                     ec.message());
@@ -191,6 +205,11 @@ int run_benchmark(const BenchmarkArgs& a) {
                                                          (dir / "meta.json").string(), e.what()));
       }
       const Image blurry = diffevent::read_image((dir / "blur.pfm").string());
+      DIFFEVENT_CHECK(blurry.channels() == (a.colour ? 3 : 1), ErrorCode::kInvalidArgument,
+                      "benchmark: the suite '{}' is {} but {} was asked for (a suite keeps the mode it was made in; "
+                      "{} or pass another --suite)",
+                      a.suite, blurry.channels() == 3 ? "colour" : "grey", a.colour ? "--colour" : "grey",
+                      a.colour ? "drop --colour" : "add --colour");
       const Image sharp = diffevent::read_image((dir / "sharp.pfm").string());
       const auto ev = diffevent::read_events((dir / "events.npz").string()).events;
       const diffevent::Exposure exp{meta["exposure_us"][0].get<int64_t>(), meta["exposure_us"][1].get<int64_t>()};

@@ -35,6 +35,10 @@ struct BenchmarkArgs {
   int montage_count = 3;
   /// Skip the rows whose cost does not depend on the priors (for sweeps over trained priors).
   bool trained_only = false;
+  /// Simulate the suite in colour (linear RGB photos; events from their luminance, as a colour
+  /// event camera's pixels see it) instead of grey. A suite keeps the mode it was made in; asking
+  /// for the other one is an error that names both.
+  bool colour = false;
   uint64_t seed = 0;
   bool json = false;
   /// Set (from a signal handler) to stop: the sampler stops within a step, the run with kCancelled.

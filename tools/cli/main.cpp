@@ -679,6 +679,7 @@ int main(int argc, char** argv) {
   bm->add_option("--montage", ba.montage, "Folder for PNG montages: blurry | EDI (enhanced E) | deblur analytic | deblur trained | truth");
   bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
   bm->add_flag("--trained-only", ba.trained_only, "Evaluate only the blurry input and the trained priors (sweeps)");
+  bm->add_flag("--colour", ba.colour, "Colour suite: RGB photos, events from their luminance (default: grey)");
 #endif
   try {
     app.parse(argc, argv);
