@@ -14,7 +14,8 @@
 # t = 40 ... 0) use the prior; the shipped x prior's steps 3500-6150 used 0.5 and 200, its
 # steps 6150-9775 these defaults (docs/priors.md). --channels 3 trains the RGB priors
 # ({x,r}_prior_rgb.pt, logs WORK/{x,r}_rgb_train.log) on the colour photos, starting from the
-# grey priors in models/ expanded to three channels (tools/priors/export_prior.py --from) when
+# grey priors in models/ expanded to three channels (tools/priors/export_prior.py --from,
+# --perturb 0.1) when
 # they are there, from a random `PRESET` UNet otherwise. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
 # Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
@@ -55,7 +56,7 @@ for kind in x r; do  # the starting networks: random, or (RGB) the grey prior ex
   init="$WORK/${kind}_init$TAG.pt"
   [ -f "$init" ] && continue
   if [ "$CHANNELS" = 3 ] && [ -f "models/${kind}_prior_grey.pt" ]; then
-    $PY tools/priors/export_prior.py --from "models/${kind}_prior_grey.pt" --channels 3 --out "$init"
+    $PY tools/priors/export_prior.py --from "models/${kind}_prior_grey.pt" --channels 3 --perturb 0.1 --out "$init"
   else
     $PY tools/priors/export_prior.py --preset "$PRESET" --channels "$CHANNELS" --kind $kind \
       --seed $([ $kind = x ] && echo 0 || echo 1) --out "$init"

@@ -134,6 +134,18 @@ class ConvertAdmTest(unittest.TestCase):
         u = torch.randn(2, 1, 32, 48)
         with torch.no_grad():
             self.assertLess((torch.jit.load(back_path)(u, t) - net(u, t)).abs().max().item(), 1e-5)
+        # --per-channel: the grey network on every channel on its own.
+        pc_path = os.path.join(self.tmp.name, "pc.pt")
+        export_prior.export_per_channel(grey_path, 3, pc_path)
+        files = {"metadata.json": ""}
+        pc = torch.jit.load(pc_path, _extra_files=files)
+        self.assertEqual(json.loads(files["metadata.json"])["channels"], 3)
+        with torch.no_grad():
+            got = pc(z, t)
+            for c in range(3):
+                self.assertLess((got[:, c:c + 1] - net(z[:, c:c + 1], t)).abs().max().item(), 1e-5)
+        with self.assertRaisesRegex(ValueError, "must be a grey prior"):
+            export_prior.export_per_channel(rgb_path, 3, os.path.join(self.tmp.name, "x.pt"))
         # Not a prior of this family: named.
         other = os.path.join(self.tmp.name, "other.pt")
         torch.jit.save(torch.jit.script(torch.nn.Conv2d(1, 1, 1)), other, _extra_files={"metadata.json": "{}"})

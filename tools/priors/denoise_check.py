@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """How good is a diffusion prior as an image denoiser? A direct quality check of x priors that
-needs no sampler: each photo (downscaled by area averaging to --width pixels, as the quality
+needs no sampler: each photo (grey, or RGB for RGB priors) (downscaled by area averaging to --width pixels, as the quality
 benchmark does) gets Gaussian noise of standard deviation sigma (in linear [0, 1] units); the
 prior's one-step clean prediction (Tweedie's formula at the timestep whose noise level matches,
 x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)) is compared with the photo. A useless prior gains
@@ -49,13 +49,16 @@ def alpha_bar(meta):
     return np.cumprod(1.0 - betas)
 
 
-def load_photo(path, width):
+def load_photo(path, width, channels=1):
     from PIL import Image  # Debian's python3-pil
 
     im = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255.0
     lin = np.where(im <= 0.04045, im / 12.92, ((im + 0.055) / 1.055) ** 2.4)  # as train-prior reads PNGs
-    grey = 0.299 * lin[..., 0] + 0.587 * lin[..., 1] + 0.114 * lin[..., 2]
-    t = torch.tensor(grey, dtype=torch.float32)[None, None]
+    if channels == 3:
+        t = torch.tensor(lin, dtype=torch.float32).permute(2, 0, 1)[None].contiguous()
+    else:
+        grey = 0.299 * lin[..., 0] + 0.587 * lin[..., 1] + 0.114 * lin[..., 2]
+        t = torch.tensor(grey, dtype=torch.float32)[None, None]
     if width and t.shape[-1] > width:
         h = max(4, round(t.shape[-2] * width / t.shape[-1]))
         t = F.interpolate(t, size=(h, width), mode="area")
@@ -90,11 +93,16 @@ def main(argv):
         files = files[: a.count]
     if not files:
         raise SystemExit(f"denoise_check: no photos in '{a.photos}'")
-    photos = [load_photo(os.path.join(a.photos, f), a.width) for f in files]
     priors = [(p, *load_prior(p)) for p in a.prior]
+    channels = {int(meta.get("channels", 1)) for _, _, meta in priors}
+    if len(channels) != 1 or not channels <= {1, 3}:
+        raise SystemExit(f"denoise_check: the priors must all be grey or all RGB, got channels {sorted(channels)}")
+    channels = channels.pop()
+    photos = [load_photo(os.path.join(a.photos, f), a.width, channels) for f in files]
     torch.set_grad_enabled(False)
 
-    print(f"Denoising check on {len(photos)} photos ({a.photos}, {a.width or 'full'} px wide), "
+    print(f"Denoising check on {len(photos)} {'RGB' if channels == 3 else 'grey'} photos ({a.photos}, "
+          f"{a.width or 'full'} px wide), "
           "PSNR in dB (mean over photos):\n")
     print("| sigma | t | noisy | " + " | ".join(os.path.basename(p) for p, _, _ in priors) + " |")
     print("|---|---|---|" + "---|" * len(priors))
