@@ -178,6 +178,10 @@ int run_benchmark(const BenchmarkArgs& a) {
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   if (!a.prior.empty()) xp = diffevent::load_prior(a.prior);
   if (!a.residual_prior.empty()) rp = diffevent::load_prior(a.residual_prior);
+  for (const auto& [prior, path] : {std::pair{xp, a.prior}, std::pair{rp, a.residual_prior}})
+    DIFFEVENT_CHECK(!prior || prior->metadata().channels == (a.colour ? 3 : 1), ErrorCode::kInvalidArgument,
+                    "benchmark: the prior '{}' models {} channel(s) but the {} suite needs {}", path,
+                    prior->metadata().channels, a.colour ? "colour" : "grey", a.colour ? 3 : 1);
   const std::vector<std::string> methods = {"blurry input", "EDI (nominal c)", "EDI (auto c)", "EDI (enhanced E)",
                                             "deblur (analytic prior)", "deblur (trained priors)"};
   json out = json::array();
