@@ -25,13 +25,23 @@ import torch
 import unet
 
 
+def save_prior(module: torch.nn.Module, out: str, md: dict) -> None:
+    """Scripts `module` and saves it with `md` as metadata.json: written beside `out` and renamed,
+    so a failed export leaves no half-written prior."""
+    tmp = out + ".tmp"
+    try:
+        torch.jit.save(torch.jit.script(module), tmp, _extra_files={"metadata.json": json.dumps(md)})
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def export(cfg: unet.UNetConfig, out: str, seed: int, **meta) -> int:
     torch.manual_seed(seed)
     net = unet.UNetModel(cfg).eval()
-    scripted = torch.jit.script(net)
     params = sum(p.numel() for p in net.parameters())
-    md = unet.metadata(cfg, parameters=params, **meta)
-    torch.jit.save(scripted, out, _extra_files={"metadata.json": json.dumps(md)})
+    save_prior(net, out, unet.metadata(cfg, parameters=params, **meta))
     return params
 
 
@@ -67,15 +77,25 @@ def expand_channels(src: dict, cfg: unet.UNetConfig, src_channels: int, perturb:
     return out
 
 
+def load_family_prior(path: str, option: str):
+    """A trained prior of this family: (TorchScript module, metadata, UNetConfig); anything else
+    is a ValueError that names `option` and the file."""
+    extra = {"metadata.json": ""}
+    scripted = torch.jit.load(path, map_location="cpu", _extra_files=extra).eval()
+    meta = json.loads(extra["metadata.json"] or "{}")
+    if meta.get("architecture") != "guided-diffusion UNet" or "config" not in meta:
+        raise ValueError(f"{option}: {path} is not a prior of the UNet family (its metadata has no UNet config)")
+    return scripted, meta, unet.UNetConfig(**meta["config"])
+
+
 class PerChannel(torch.nn.Module):
     """A grey prior applied to each channel of a C-channel image on its own (the channels
     folded into the batch): an RGB prior with no colour training, whose noise prediction per
     channel is the grey network's."""
 
-    def __init__(self, grey: torch.nn.Module, channels: int):
+    def __init__(self, grey: torch.nn.Module):
         super().__init__()
         self.grey = grey
-        self.channels = channels
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
@@ -86,20 +106,15 @@ class PerChannel(torch.nn.Module):
 def export_per_channel(src_path: str, channels: int, out: str) -> int:
     """Exports the grey prior at `src_path` as a `channels`-channel prior that runs it on every
     channel (PerChannel); metadata kept, `per_channel_of` added."""
-    extra = {"metadata.json": ""}
-    grey = torch.jit.load(src_path, map_location="cpu", _extra_files=extra).eval()
-    meta = json.loads(extra["metadata.json"] or "{}")
-    if int(meta.get("channels", 0)) != 1 or meta.get("learned_sigma", False):
+    grey, meta, cfg = load_family_prior(src_path, "--per-channel")
+    if cfg.in_channels != 1 or cfg.learn_sigma:
         raise ValueError(f"--per-channel: {src_path} must be a grey prior without learned variance")
-    cfg = unet.UNetConfig(**meta["config"]) if "config" in meta else None
-    net = unet.UNetModel(cfg).eval() if cfg else None
-    if net is None:
-        raise ValueError(f"--per-channel: {src_path} is not a prior of the UNet family (its metadata has no UNet config)")
+    net = unet.UNetModel(cfg).eval()
     net.load_state_dict(grey.state_dict())
-    wrapped = PerChannel(net, channels).eval()
+    wrapped = PerChannel(net).eval()
     params = sum(p.numel() for p in wrapped.parameters())
     md = {**meta, "channels": channels, "per_channel_of": os.path.basename(src_path)}
-    torch.jit.save(torch.jit.script(wrapped), out, _extra_files={"metadata.json": json.dumps(md)})
+    save_prior(wrapped, out, md)
     return params
 
 
@@ -107,12 +122,7 @@ def export_from(src_path: str, channels: int, out: str, kind: str = None, pertur
     """Exports the prior at `src_path` (TorchScript of this family, with its metadata) with
     `channels` image channels: same architecture and weights, channels mapped, metadata kept
     (training provenance dropped, `initialised_from` added)."""
-    extra = {"metadata.json": ""}
-    scripted = torch.jit.load(src_path, map_location="cpu", _extra_files=extra)
-    meta = json.loads(extra["metadata.json"] or "{}")
-    if meta.get("architecture") != "guided-diffusion UNet" or "config" not in meta:
-        raise ValueError(f"--from: {src_path} is not a prior of the UNet family (its metadata has no UNet config)")
-    src_cfg = unet.UNetConfig(**meta["config"])
+    scripted, meta, src_cfg = load_family_prior(src_path, "--from")
     cfg = unet.UNetConfig(**{**src_cfg.__dict__, "in_channels": channels})
     net = unet.UNetModel(cfg).eval()
     net.load_state_dict(expand_channels(scripted.state_dict(), cfg, src_cfg.in_channels, perturb, seed))
@@ -121,7 +131,7 @@ def export_from(src_path: str, channels: int, out: str, kind: str = None, pertur
                                                       "learned_sigma", "size_multiple", "data_range", "architecture")}
     md = unet.metadata(cfg, parameters=params, **{**keep, "kind": kind or meta.get("kind", "x"),
                                                   "initialised_from": os.path.basename(src_path)})
-    torch.jit.save(torch.jit.script(net), out, _extra_files={"metadata.json": json.dumps(md)})
+    save_prior(net, out, md)
     return params
 
 
@@ -151,6 +161,8 @@ def main(argv) -> int:
         ap.error("--out is required")
     if a.source:
         try:
+            if a.per_channel and a.perturb:
+                raise ValueError("--perturb maps convolutions; --per-channel runs the grey prior as it is: choose one")
             if not (0 <= a.perturb < 10):
                 raise ValueError(f"--perturb {a.perturb} must be in [0, 10)")
             if a.per_channel:
