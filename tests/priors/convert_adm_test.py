@@ -88,6 +88,42 @@ class ConvertAdmTest(unittest.TestCase):
         with self.assertRaisesRegex(SystemExit, "class-conditional"):
             convert_adm.parse_flags("--class_cond True")
 
+    def test_bad_checkpoints_are_named_and_leave_no_output(self):
+        flags = CONFIGS["grey, learned sigma"]
+        good = os.path.join(self.tmp.name, "good.pt")
+        random_adm_checkpoint(flags, good)
+        state = torch.load(good)
+        garbage = os.path.join(self.tmp.name, "garbage.pt")
+        with open(garbage, "wb") as f:
+            f.write(b"not a checkpoint at all" * 10)
+        a_list = os.path.join(self.tmp.name, "list.pt")
+        torch.save([torch.zeros(1)], a_list)
+        not_tensors = os.path.join(self.tmp.name, "strings.pt")
+        torch.save({**state, "note": "hello"}, not_tensors)
+        with_nan = os.path.join(self.tmp.name, "nan.pt")
+        key = sorted(k for k in state if k.endswith("weight"))[0]
+        state[key] = state[key].clone()
+        state[key].view(-1)[3] = float("nan")
+        torch.save(state, with_nan)
+        out = os.path.join(self.tmp.name, "out.pt")
+        cases = [
+            (os.path.join(self.tmp.name, "absent.pt"), out, "absent.pt': no such file"),
+            (garbage, out, "garbage.pt' is not a PyTorch state dict"),
+            (a_list, out, "holds a list, expected a state dict"),
+            (not_tensors, out, r"entries \['note'\] are not tensors"),
+            (with_nan, out, f"'{key}' in .*nan.pt holds NaN or infinite values"),
+            (good, os.path.join(self.tmp.name, "no", "such", "dir", "out.pt"), "cannot write"),
+        ]
+        for ckpt, target, message in cases:
+            with self.subTest(message):
+                with self.assertRaisesRegex(SystemExit, message):
+                    convert_adm.convert(ckpt, flags, target)
+                self.assertFalse(os.path.exists(target))
+                self.assertFalse(os.path.exists(target + ".tmp"))
+        convert_adm.convert(good, flags, out)  # the same call with a good checkpoint writes it
+        self.assertTrue(os.path.isfile(out))
+        self.assertFalse(os.path.exists(out + ".tmp"))
+
     def test_exported_presets_follow_the_prior_contract(self):
         out = os.path.join(self.tmp.name, "xs.pt")
         n = export_prior.export(unet.UNetConfig(**{**unet.PRESETS["xs"].__dict__, "in_channels": 3}), out, seed=0,

@@ -15,7 +15,7 @@ key is an error naming it), and the module is scripted and saved with metadata.j
   python3 tools/priors/convert_adm.py --checkpoint ... --known 256x256_diffusion_uncond --out ...
 """
 import argparse
-import json
+import os
 import shlex
 import sys
 
@@ -74,13 +74,28 @@ def parse_flags(flags: str):
     return cfg, a.noise_schedule, a.diffusion_steps
 
 
+def load_state_dict(checkpoint: str) -> dict:
+    """Reads a guided-diffusion checkpoint: a pickled dict of tensors (torch.save(state_dict)).
+    Read with weights_only, so a checkpoint cannot run code on load; anything else is named."""
+    if not os.path.isfile(checkpoint):
+        raise SystemExit(f"convert_adm: checkpoint '{checkpoint}': no such file")
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure to read is reported by name
+        raise SystemExit(f"convert_adm: checkpoint '{checkpoint}' is not a PyTorch state dict: {e}")
+    if not isinstance(state, dict):
+        raise SystemExit(f"convert_adm: {checkpoint} holds a {type(state).__name__}, expected a state dict")
+    bad = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise SystemExit(f"convert_adm: {checkpoint}: entries {bad[:5]} are not tensors (expected a state dict)")
+    return state
+
+
 def convert(checkpoint: str, flags: str, out: str) -> torch.jit.ScriptModule:
     cfg, schedule, steps = parse_flags(flags)
     if schedule not in ("linear", "cosine"):
         raise SystemExit(f"convert_adm: noise schedule '{schedule}' is not supported (linear or cosine)")
-    state = torch.load(checkpoint, map_location="cpu")
-    if not isinstance(state, dict):
-        raise SystemExit(f"convert_adm: {checkpoint} holds a {type(state).__name__}, expected a state dict")
+    state = load_state_dict(checkpoint)
     net = unet.UNetModel(cfg)
     mine = net.state_dict()
     missing = sorted(set(mine) - set(state))
@@ -91,12 +106,17 @@ def convert(checkpoint: str, flags: str, out: str) -> torch.jit.ScriptModule:
     for k, v in state.items():
         if tuple(v.shape) != tuple(mine[k].shape):
             raise SystemExit(f"convert_adm: '{k}' has shape {tuple(v.shape)} in the checkpoint, {tuple(mine[k].shape)} from the flags")
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise SystemExit(f"convert_adm: '{k}' in {checkpoint} holds NaN or infinite values")
     net.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     net.eval()
     scripted = torch.jit.script(net)
     md = unet.metadata(cfg, schedule=schedule, num_timesteps=steps, source=checkpoint.split("/")[-1],
                        parameters=sum(p.numel() for p in net.parameters()))
-    torch.jit.save(scripted, out, _extra_files={"metadata.json": json.dumps(md)})
+    try:
+        unet.save_prior(scripted, out, md)
+    except (OSError, RuntimeError) as e:
+        raise SystemExit(f"convert_adm: cannot write {out}: {e}")
     return scripted
 
 

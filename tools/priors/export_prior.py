@@ -25,23 +25,11 @@ import torch
 import unet
 
 
-def save_prior(module: torch.nn.Module, out: str, md: dict) -> None:
-    """Scripts `module` and saves it with `md` as metadata.json: written beside `out` and renamed,
-    so a failed export leaves no half-written prior."""
-    tmp = out + ".tmp"
-    try:
-        torch.jit.save(torch.jit.script(module), tmp, _extra_files={"metadata.json": json.dumps(md)})
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def export(cfg: unet.UNetConfig, out: str, seed: int, **meta) -> int:
     torch.manual_seed(seed)
     net = unet.UNetModel(cfg).eval()
     params = sum(p.numel() for p in net.parameters())
-    save_prior(net, out, unet.metadata(cfg, parameters=params, **meta))
+    unet.save_prior(net, out, unet.metadata(cfg, parameters=params, **meta))
     return params
 
 
@@ -114,7 +102,7 @@ def export_per_channel(src_path: str, channels: int, out: str) -> int:
     wrapped = PerChannel(net).eval()
     params = sum(p.numel() for p in wrapped.parameters())
     md = {**meta, "channels": channels, "per_channel_of": os.path.basename(src_path)}
-    save_prior(wrapped, out, md)
+    unet.save_prior(wrapped, out, md)
     return params
 
 
@@ -131,7 +119,7 @@ def export_from(src_path: str, channels: int, out: str, kind: str = None, pertur
                                                       "learned_sigma", "size_multiple", "data_range", "architecture")}
     md = unet.metadata(cfg, parameters=params, **{**keep, "kind": kind or meta.get("kind", "x"),
                                                   "initialised_from": os.path.basename(src_path)})
-    save_prior(net, out, md)
+    unet.save_prior(net, out, md)
     return params
 
 

@@ -10,7 +10,9 @@ metadata.json the C++ library reads (DiffusionPrior).
 Written from the architecture description in guided-diffusion's paper and
 ../shared/research/algorithms.md section 2.7, not copied from its source.
 """
+import json
 import math
+import os
 from dataclasses import dataclass, field, asdict
 from typing import List, Tuple
 
@@ -297,3 +299,16 @@ def metadata(cfg: UNetConfig, schedule: str = "linear", num_timesteps: int = 100
          "architecture": "guided-diffusion UNet", "config": cfg.to_dict()}
     m.update(extra)
     return m
+
+
+def save_prior(module: torch.nn.Module, out: str, md: dict) -> None:
+    """Scripts `module` (unless it is scripted already) and saves it with `md` as metadata.json:
+    written beside `out` and renamed, so a failed export leaves no half-written prior."""
+    tmp = out + ".tmp"
+    try:
+        scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.script(module)
+        torch.jit.save(scripted, tmp, _extra_files={"metadata.json": json.dumps(md)})
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
