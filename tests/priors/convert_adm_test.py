@@ -2,6 +2,8 @@
 initialised small ADM-configured networks saved as guided-diffusion saves them (a pickled
 OrderedDict state dict), and the exported priors' contract. Run by ctest (prior_tools_test)."""
 import collections
+import contextlib
+import io
 import json
 import os
 import sys
@@ -137,6 +139,14 @@ class ConvertAdmTest(unittest.TestCase):
         self.assertEqual((meta["channels"], meta["size_multiple"], meta["learned_sigma"]), (3, 4, False))
         x = torch.randn(1, 3, 24, 40)  # any multiple of size_multiple
         self.assertEqual(tuple(m(x, torch.tensor([5])).shape), (1, 3, 24, 40))
+        # A target that cannot be written is named, with no traceback and nothing left behind.
+        bad = os.path.join(self.tmp.name, "no", "such", "dir", "xs.pt")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = export_prior.main(["--preset", "xs", "--channels", "1", "--out", bad])
+        self.assertEqual(rc, 2)
+        self.assertIn(f"export_prior: cannot write {bad}", err.getvalue())
+        self.assertFalse(os.path.exists(bad + ".tmp"))
 
     def test_grey_prior_expanded_to_rgb_predicts_the_noise_of_the_channels_mean(self):
         # A "trained" grey prior: every parameter random (the zero-initialised output too).

@@ -115,8 +115,8 @@ def convert(checkpoint: str, flags: str, out: str) -> torch.jit.ScriptModule:
                        parameters=sum(p.numel() for p in net.parameters()))
     try:
         unet.save_prior(scripted, out, md)
-    except (OSError, RuntimeError) as e:
-        raise SystemExit(f"convert_adm: cannot write {out}: {e}")
+    except OSError as e:
+        raise SystemExit(f"convert_adm: {e}")
     return scripted
 
 

@@ -147,8 +147,8 @@ def main(argv) -> int:
         return 0
     if not a.out:
         ap.error("--out is required")
-    if a.source:
-        try:
+    try:
+        if a.source:
             if a.per_channel and a.perturb:
                 raise ValueError("--perturb maps convolutions; --per-channel runs the grey prior as it is: choose one")
             if not (0 <= a.perturb < 10):
@@ -157,13 +157,13 @@ def main(argv) -> int:
                 n = export_per_channel(a.source, a.channels, a.out)
             else:
                 n = export_from(a.source, a.channels, a.out, a.kind, a.perturb, a.seed)
-        except (ValueError, RuntimeError) as e:
-            print(f"export_prior: {e}", file=sys.stderr)
-            return 2
-        print(f"wrote {a.out}: {a.source} with {a.channels} channel(s), {n / 1e6:.2f} M parameters")
-        return 0
-    cfg = unet.UNetConfig(**{**unet.PRESETS[a.preset].__dict__, "in_channels": a.channels, "learn_sigma": a.learn_sigma})
-    n = export(cfg, a.out, a.seed, schedule=a.schedule, num_timesteps=a.steps, preset=a.preset, kind=a.kind or "x")
+            print(f"wrote {a.out}: {a.source} with {a.channels} channel(s), {n / 1e6:.2f} M parameters")
+            return 0
+        cfg = unet.UNetConfig(**{**unet.PRESETS[a.preset].__dict__, "in_channels": a.channels, "learn_sigma": a.learn_sigma})
+        n = export(cfg, a.out, a.seed, schedule=a.schedule, num_timesteps=a.steps, preset=a.preset, kind=a.kind or "x")
+    except (ValueError, RuntimeError, OSError) as e:
+        print(f"export_prior: {e}", file=sys.stderr)
+        return 2
     print(f"wrote {a.out}: preset {a.preset}, {a.channels} channel(s), {n / 1e6:.2f} M parameters")
     return 0
 

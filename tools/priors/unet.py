@@ -303,12 +303,15 @@ def metadata(cfg: UNetConfig, schedule: str = "linear", num_timesteps: int = 100
 
 def save_prior(module: torch.nn.Module, out: str, md: dict) -> None:
     """Scripts `module` (unless it is scripted already) and saves it with `md` as metadata.json:
-    written beside `out` and renamed, so a failed export leaves no half-written prior."""
+    written beside `out` and renamed, so a failed export leaves no half-written prior. A target
+    that cannot be written is an OSError naming it."""
+    scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.script(module)
     tmp = out + ".tmp"
     try:
-        scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.script(module)
         torch.jit.save(scripted, tmp, _extra_files={"metadata.json": json.dumps(md)})
         os.replace(tmp, out)
+    except (OSError, RuntimeError) as e:  # torch reports a missing folder as a RuntimeError
+        raise OSError(f"cannot write {out}: {e}") from e
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
