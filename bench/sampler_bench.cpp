@@ -69,7 +69,7 @@ void BM_GuidanceStep_Fused(benchmark::State& state) {
   set_threads(state);
   const Inputs in(3, state.range(0), state.range(0), static_cast<float>(state.range(1)));
   for (auto _ : state) {
-    at::Tensor out = kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, in.R, in.var, in.z, at::Tensor(), in.p);
+    at::Tensor out = kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, at::Tensor(), in.R, in.var, in.z, at::Tensor(), in.p);
     benchmark::DoNotOptimize(out.data_ptr<float>());
   }
   // Bytes that must move: read x_t, eps, y, R, z, write x_{t-1} (4 bytes each), read f(E).
@@ -215,7 +215,7 @@ void BM_GuidanceStep_Cuda(benchmark::State& state) {
   cudaEventCreate(&a);
   cudaEventCreate(&b);
   auto once = [&] {
-    return state.range(0) ? kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, in.R, in.var, in.z, at::Tensor(), in.p) : composed(in);
+    return state.range(0) ? kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, at::Tensor(), in.R, in.var, in.z, at::Tensor(), in.p) : composed(in);
   };
   for (int i = 0; i < 3; ++i) once();
   for (auto _ : state) {

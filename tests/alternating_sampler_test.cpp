@@ -267,6 +267,23 @@ TEST(Deblur, ThresholdNoiseWeightsFollowTheModel) {
   EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.2, -1), ErrorCode::kInvalidArgument, "threshold_sigma = -1 >= 0");
 }
 
+TEST(Deblur, DefaultConfigurationRunsTheFusedKernels) {
+  // Given the default options (threshold noise model on: per-pixel data weights), a frame with
+  // events and a residual prior: every sampler step is guided by the fused kernels, never by
+  // the ATen composition.
+  Image blurry(1, 16, 20);
+  for (int64_t i = 0; i < 16; ++i)
+    for (int64_t j = 0; j < 20; ++j) blurry.at(0, i, j) = 0.2f + 0.03f * static_cast<float>(j);
+  EventStream ev(20, 16);
+  for (int k = 0; k < 40; ++k) ev.push_back(25 * k, k % 20, k % 16, k % 3 != 0 ? 1 : -1);
+  const DeblurOptions o;
+  ASSERT_GT(o.threshold_sigma, 0.0);
+  auto rp = std::make_shared<GaussianPrior>(at::zeros({1, 1, 1}), at::full({1, 1, 1}, 0.2), PriorMetadata{});
+  const DeblurResult r = deblur(blurry, ev, {0, 1000}, nullptr, rp, o);
+  EXPECT_GT(r.network_calls, 0);
+  EXPECT_EQ(r.fused_steps, r.network_calls / 2);  // x and r: two calls a step
+}
+
 TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   // Given a flat frame without events and no data term (s = 0): each sample is a draw of the
   // analytic prior; the average of N draws has about 1/sqrt(N) of one draw's spread.
@@ -462,14 +479,16 @@ TEST(AlternatingSampler, RunsWithTorchScriptPriorsAtAnySize) {
 
 TEST(AlternatingSampler, FusedKernelMatchesAtenCompositionAtOddSizes) {
   // The one-pass CPU kernel against the ATen composition of the same formulas, with and
-  // without TV, a residual prior and learned sigma, at 1x1, 7x13 and RGB sizes.
+  // without TV, a residual prior, learned sigma and per-pixel data weights, at 1x1, 7x13 and
+  // RGB sizes.
   const std::string dir = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/";
   for (auto hw : {std::pair<int, int>{1, 1}, std::pair<int, int>{7, 13}}) {
     for (int c : {1, 3}) {
       for (double tv : {0.0, 100.0}) {
-        for (bool learned : {false, true}) {
+        for (int variant = 0; variant < 3; ++variant) {  // uniform, learned sigma, per-pixel weights
+          const bool learned = variant == 1, weighted = variant == 2;
           if (learned && c != 1) continue;  // the test network is single-channel
-          SCOPED_TRACE(fmt::format("{}x{} C={} tv={} learned={}", hw.first, hw.second, c, tv, learned));
+          SCOPED_TRACE(fmt::format("{}x{} C={} tv={} variant={}", hw.first, hw.second, c, tv, variant));
           std::shared_ptr<DiffusionPrior> xp;
           if (learned) {
             TorchScriptPriorOptions po;
@@ -489,10 +508,14 @@ TEST(AlternatingSampler, FusedKernelMatchesAtenCompositionAtOddSizes) {
           o.steps = 12;
           o.s = 50;
           o.lambda_tv = tv;
+          EbrdModel model(y, E);
+          if (weighted) model.set_data_weight(at::rand({1, hw.first, hw.second}) * 3);
           o.fused_kernel = true;
-          const SampleResult a = AlternatingSampler(xp, rp, o).sample(EbrdModel(y, E));
+          const SampleResult a = AlternatingSampler(xp, rp, o).sample(model);
           o.fused_kernel = false;
-          const SampleResult b = AlternatingSampler(xp, rp, o).sample(EbrdModel(y, E));
+          const SampleResult b = AlternatingSampler(xp, rp, o).sample(model);
+          EXPECT_EQ(a.fused_steps, 12);
+          EXPECT_EQ(b.fused_steps, 0);
           EXPECT_LT((a.x - b.x).abs().max().item<float>(), 1e-4);
           EXPECT_LT((a.r - b.r).abs().max().item<float>(), 1e-4);
         }

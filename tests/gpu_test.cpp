@@ -57,7 +57,8 @@ TEST(Gpu, FusedXStepMatchesTheCpuKernel) {
   at::manual_seed(1);
   for (auto [h, w] : kSizes) {
     for (float tv : {0.f, 0.5f}) {
-      for (int variant = 0; variant < 4; ++variant) {  // plain, residual + per-pixel var, learned, analytic
+      // plain, residual + per-pixel var + data weights, learned, analytic + data weights
+      for (int variant = 0; variant < 4; ++variant) {
         SCOPED_TRACE(fmt::format("{}x{} tv={} variant={}", h, w, tv, variant));
         const int64_t N = 2, C = 3;
         const at::Tensor xt = at::randn({N, C, h, w}), eps = at::randn({N, C, h, w}), y = at::rand({N, C, h, w}),
@@ -65,10 +66,11 @@ TEST(Gpu, FusedXStepMatchesTheCpuKernel) {
         const at::Tensor R = variant == 1 ? 0.1 * at::randn({N, C, h, w}) : at::Tensor();
         const at::Tensor var = variant == 1 ? at::rand({N, C, h, w}) * 0.1 + 1e-3 : at::full({1}, 0.05f);
         const at::Tensor v = variant == 2 ? at::rand({N, C, h, w}) * 2 - 1 : at::Tensor();
+        const at::Tensor wt = variant % 2 == 1 ? at::rand({N, 1, h, w}) * 3 : at::Tensor();
         const auto p = params(variant == 2, variant == 3, tv);
-        const at::Tensor cpu = kernels::fused_x_step(xt, eps, y, fe, R, var, z, v, p);
+        const at::Tensor cpu = kernels::fused_x_step(xt, eps, y, fe, wt, R, var, z, v, p);
         auto g = [](const at::Tensor& t) { return t.defined() ? (t.dim() == 4 ? cuda_strided(t) : t.to(at::kCUDA)) : t; };
-        const at::Tensor gpu = kernels::fused_x_step(g(xt), g(eps), g(y), g(fe), g(R), g(var), g(z), g(v), p);
+        const at::Tensor gpu = kernels::fused_x_step(g(xt), g(eps), g(y), g(fe), g(wt), g(R), g(var), g(z), g(v), p);
         EXPECT_TRUE(gpu.is_cuda());
         EXPECT_LT(max_diff(cpu, gpu), 2e-5);
       }
@@ -81,15 +83,16 @@ TEST(Gpu, FusedRStepMatchesTheCpuKernel) {
   at::manual_seed(2);
   for (auto [h, w] : kSizes) {
     for (bool last : {false, true}) {
-      SCOPED_TRACE(fmt::format("{}x{} last={}", h, w, last));
+      SCOPED_TRACE(fmt::format("{}x{} last={} (weighted when not last)", h, w, last));
       const at::Tensor rt = at::randn({1, 3, h, w}), Rh = 0.2 * at::randn({1, 3, h, w}), y = at::rand({1, 3, h, w}),
                        fe = at::rand({1, 1, h, w}) + 0.5, Xs = at::rand({1, 3, h, w}), z = at::randn({1, 3, h, w});
       auto p = params(false, false, 0.f);
       p.last = last;
       const at::Tensor var = at::full({1}, 0.02f);
-      const at::Tensor cpu = kernels::fused_r_step(rt, Rh, y, fe, Xs, var, z, at::Tensor(), 30.f, 1e-3f, p);
+      const at::Tensor wt = last ? at::Tensor() : at::rand({1, 1, h, w}) * 3;
+      const at::Tensor cpu = kernels::fused_r_step(rt, Rh, y, fe, wt, Xs, var, z, at::Tensor(), 30.f, 1e-3f, p);
       const at::Tensor gpu = kernels::fused_r_step(cuda_strided(rt), cuda_strided(Rh), cuda_strided(y), cuda_strided(fe),
-                                                   cuda_strided(Xs), var.to(at::kCUDA), cuda_strided(z), at::Tensor(), 30.f, 1e-3f, p);
+                                                   wt.defined() ? cuda_strided(wt) : wt, cuda_strided(Xs), var.to(at::kCUDA), cuda_strided(z), at::Tensor(), 30.f, 1e-3f, p);
       EXPECT_LT(max_diff(cpu, gpu), 1e-5);
     }
   }

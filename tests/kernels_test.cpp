@@ -99,14 +99,14 @@ TEST(Kernels, FusedStepsAcceptAnyStrides) {
   p.lambda_tv = 0.5f;
   p.tv_eps = 1e-3f;
   p.clip = true;
-  const at::Tensor a = kernels::fused_x_step(xt, eps, y, fe, R, var, z, at::Tensor(), p);
-  const at::Tensor b = kernels::fused_x_step(xt.contiguous(), eps.contiguous(), y.contiguous(), fe.contiguous(), R.contiguous(), var,
+  const at::Tensor a = kernels::fused_x_step(xt, eps, y, fe, at::Tensor(), R, var, z, at::Tensor(), p);
+  const at::Tensor b = kernels::fused_x_step(xt.contiguous(), eps.contiguous(), y.contiguous(), fe.contiguous(), at::Tensor(), R.contiguous(), var,
                                              z.contiguous(), at::Tensor(), p);
   EXPECT_TRUE(at::equal(a, b));
-  const at::Tensor ra = kernels::fused_r_step(xt, R, y, fe, y, var, z, at::Tensor(), 30.f, 1e-3f, p);
-  const at::Tensor rb = kernels::fused_r_step(xt.contiguous(), R.contiguous(), y.contiguous(), fe.contiguous(), y.contiguous(), var,
+  const at::Tensor ra = kernels::fused_r_step(xt, R, y, fe, at::Tensor(), y, var, z, at::Tensor(), 30.f, 1e-3f, p);
+  const at::Tensor rb = kernels::fused_r_step(xt.contiguous(), R.contiguous(), y.contiguous(), fe.contiguous(), at::Tensor(), y.contiguous(), var,
                                               z.contiguous(), at::Tensor(), 30.f, 1e-3f, p);
   EXPECT_TRUE(at::equal(ra, rb));
-  EXPECT_DIFFEVENT_ERROR(kernels::fused_x_step(xt, eps, y, fe.narrow(3, 0, 5), R, var, z, at::Tensor(), p), ErrorCode::kInternal,
+  EXPECT_DIFFEVENT_ERROR(kernels::fused_x_step(xt, eps, y, fe.narrow(3, 0, 5), at::Tensor(), R, var, z, at::Tensor(), p), ErrorCode::kInternal,
                          "inconsistent inputs");
 }

@@ -921,6 +921,8 @@ diffevent_status diffevent_prior_load(diffevent_context* ctx, const char* path, 
     if (p.device != nullptr) o.device = p.device;
     o.half_precision = flag(p.half_precision);
     o.intra_op_threads = p.intra_op_threads;
+    check_flag(p.keep_malloc_settings, "keep_malloc_settings");
+    o.retain_heap = !flag(p.keep_malloc_settings);
     auto h = std::make_unique<diffevent_prior>();
     h->prior = diffevent::load_prior(path, o);
     log(ctx, DIFFEVENT_LOG_INFO, fmt::format("loaded prior '{}' on {}", path, o.device));

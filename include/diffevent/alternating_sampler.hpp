@@ -76,6 +76,11 @@ struct SamplerOptions {
   /// deblur() starts at deblur_defaults::kStart (DeblurOptions); the sampler alone is
   /// Algorithm 1 as written unless told otherwise.
   double start = 1.0;
+  /// Antithetic noise: in a batch of N frames, frame N/2 + i draws the negated noise of frame i
+  /// at every draw (each frame's noise is still a standard normal draw). For copies of one frame
+  /// (deblur()'s posterior samples) the pair's average cancels the noise's first-order effect,
+  /// so a few samples estimate the posterior mean as well as many independent ones.
+  bool antithetic = false;
   uint64_t seed = 0;
   /// Called after each step with (step done, total); return false to cancel.
   std::function<bool(int, int)> progress;
@@ -97,6 +102,7 @@ struct SampleResult {
   at::Tensor x;
   at::Tensor r;
   int64_t network_calls = 0;
+  int64_t fused_steps = 0;  ///< Steps whose guidance ran in the fused one-pass kernels (else ATen).
 };
 
 /// Algorithm 1 (DiffEvent slides): at every step, the x update uses the clean predictions of x

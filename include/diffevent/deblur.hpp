@@ -66,6 +66,7 @@ struct DeblurResult {
   bool threshold_estimated = false;
   ThresholdEstimate estimate;  ///< Filled when auto_threshold.
   int64_t network_calls = 0;
+  int64_t fused_steps = 0;  ///< Sampler steps guided by the fused kernels (all of them by default).
 };
 
 /// The EBRD model deblur() samples: y (linear) with E, the double integral over the exposure at

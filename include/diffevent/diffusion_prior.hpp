@@ -26,6 +26,11 @@ struct PriorMetadata {
   /// Side of the frames the network was built and trained for (the metadata's
   /// "config": {"image_size": N}); 0 when unknown. The sampler's automatic tiling reads it.
   int native_size = 0;
+  /// The network attends over the whole frame, so its cost per pixel grows with the frame
+  /// (guided-diffusion's UNet; the default when the metadata does not say). false for
+  /// "attention": "window" or "none": a whole frame costs what its tiles would, so the sampler
+  /// tiles only frames too large for memory.
+  bool global_attention = true;
 };
 
 /// One prediction: eps [N,C,H,W], and v [N,C,H,W] in [-1, 1] when learned_sigma.
@@ -76,6 +81,15 @@ struct TorchScriptPriorOptions {
   std::string device = "cpu";     ///< "cpu" or "cuda:N".
   bool half_precision = false;    ///< Run the network in float16 (CUDA only).
   int intra_op_threads = 0;       ///< 0: leave LibTorch's setting.
+  /// Freeze the module (weights folded in as constants) and apply LibTorch's inference
+  /// optimisations (operator fusion, pre-packed convolution weights) once at load. A module that
+  /// cannot be frozen runs as loaded.
+  bool optimize = true;
+  /// CPU: keep the network's freed activations in the heap for the next call instead of
+  /// returning them to the system and faulting them in again (glibc's malloc thresholds,
+  /// process-wide; deblur() releases the memory when it returns). 3.5x faster on a 2-core CPU
+  /// (docs/performance.md). false leaves malloc as the host set it.
+  bool retain_heap = true;
   /// Overrides for metadata.json fields (applied when the pointer is non-null).
   std::shared_ptr<PriorMetadata> metadata_override;
 };

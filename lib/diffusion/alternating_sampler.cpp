@@ -108,19 +108,27 @@ PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::
 TileGeometry resolve_tiles(const SamplerOptions& o, const PriorMetadata& m) {
   TileGeometry g;
   g.size = o.tile_size;
+  const int k = std::max(1, m.size_multiple);
   if (g.size == 0) {
-    // Twice the training size (measured: the xs prior's cost per pixel is 17 us at 64 x 64,
-    // 20 us at 128 x 128, 29 us at 160 x 120 and 92 us at 352 x 264, one thread), at least 64 and at
-    // most GDP's 256; rounded up to the prior's size multiple so a tile needs no padding.
-    g.size = m.native_size > 0 ? std::clamp(2 * std::min(m.native_size, 128), 64, 256) : 256;  // no overflow
-    const int k = std::max(1, m.size_multiple);
-    g.size = (g.size + k - 1) / k * k;
+    if (m.global_attention) {
+      // Twice the training size (measured: global attention made the xs prior's cost per pixel
+      // 17 us at 64 x 64, 20 us at 128 x 128, 29 us at 160 x 120 and 92 us at 352 x 264, one
+      // thread), at least 64 and at most GDP's 256.
+      g.size = m.native_size > 0 ? std::clamp(2 * std::min(m.native_size, 128), 64, 256) : 256;  // no overflow
+    } else {
+      // Windowed or no attention: the cost per pixel is flat, so tiles only bound memory.
+      g.size = 512;
+    }
+    g.size = (g.size + k - 1) / k * k;  // a tile needs no padding
   }
   // 5/8 of a tile: the overlap (3/8) is what the blend needs to hide a tile's cut context
   // (BlendedTilesLeaveNoSeams: 1.16 at 5/8, 1.22 at 3/4 against 1.14 at GDP's 1/2), with 12
   // tiles instead of 20 on a DAVIS 346 x 260 frame.
   g.stride = o.tile_stride > 0 ? std::min(o.tile_stride, g.size) : std::max(1, g.size * 5 / 8);
-  g.above_pixels = o.tile_above_pixels > 0 ? o.tile_above_pixels : 4 * static_cast<int64_t>(g.size) * g.size;
+  // Whole frames up to 4 tiles' pixels with global attention; up to 1 MP (a 1280 x 720 frame
+  // runs whole: about 0.8 GB of activations per posterior sample for the xs prior) otherwise.
+  const int64_t whole = m.global_attention || o.tile_size > 0 ? 4 * static_cast<int64_t>(g.size) * g.size : int64_t{1} << 20;
+  g.above_pixels = o.tile_above_pixels > 0 ? o.tile_above_pixels : whole;
   return g;
 }
 
@@ -201,6 +209,7 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
     one.x = r.x[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).to(at::kCPU).contiguous();
     one.r = r.r[static_cast<int64_t>(i)].narrow(1, 0, H).narrow(2, 0, W).to(at::kCPU).contiguous();
     one.network_calls = r.network_calls;
+    one.fused_steps = r.fused_steps;
     out.push_back(std::move(one));
   }
   return out;
@@ -219,7 +228,12 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   // Counter-based noise (kernels/noise): draw d of a run is Philox stream d under the seed,
   // generated on the run's device, so a seed gives the same noise on the CPU and on CUDA.
   uint64_t draws = 0;
-  auto noise = [&]() { return kernels::philox_normal(y.sizes(), y.device(), o.seed, draws++); };
+  auto noise = [&]() {
+    at::Tensor z = kernels::philox_normal(y.sizes(), y.device(), o.seed, draws++);
+    const int64_t half = y.size(0) / 2;
+    if (o.antithetic && half > 0) z.narrow(0, half, half).copy_(z.narrow(0, 0, half).neg());
+    return z;
+  };
   SampleResult res;
   int64_t calls = 0;
 
@@ -276,9 +290,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   }
   at::Tensor vx, eps_x;
   at::Tensor x0 = predict(*x_prior_, x, k_first, &vx, &eps_x);  // reused across steps: see class comment
-  // Data weights per pixel (EbrdModel::set_data_weight) take the ATen composition; the fused
-  // kernels take scalar weights.
-  const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim && !w.defined();
+  // The fused kernels take the per-pixel data weights (EbrdModel::set_data_weight) as they are.
+  const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim;
   auto weight = [&](double s) { return w.defined() ? w * s : at::scalar_tensor(s, y.options()); };
   const at::Tensor s_x = weight(o.s), s_r = weight(o.s_r);
   const int run_steps = k_first + 1;
@@ -310,7 +323,7 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       at::Tensor var = x0_var(*x_prior_, k);
       var = var.numel() == 1 ? var.contiguous() : var.expand_as(y).contiguous();
       const at::Tensor z = (k > 0 || o.analytic_variance) ? noise() : at::Tensor();
-      x_prev = kernels::fused_x_step(x.contiguous(), eps_x, y.contiguous(), fe.contiguous(),
+      x_prev = kernels::fused_x_step(x.contiguous(), eps_x, y.contiguous(), fe.contiguous(), w,
                                      r_prior_ ? R.contiguous() : at::Tensor(), var, z,
                                      p.learned ? vx.to(at::kFloat).contiguous() : at::Tensor(), p);
     } else if (o.guidance == GuidanceMode::kProximal) {
@@ -332,6 +345,7 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       // x_{t-1} = mu - w g  <=>  x0 shifted by -w g / c1 in the posterior mean.
       x0g = x0 - step_w * g / std::max(sched.posterior_c1(k), 1e-12);
     }
+    if (fused) ++res.fused_steps;
     if (!fused) {
       if (o.clip) x0g = x0g.clamp(-1, 1);
       if (analytic_var.defined()) {
@@ -356,7 +370,7 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       at::Tensor var = x0_var(*r_prior_, k);
       var = var.numel() == 1 ? var.contiguous() : var.expand_as(y).contiguous();
       const at::Tensor z = k > 0 ? noise() : at::Tensor();
-      r = kernels::fused_r_step(r.contiguous(), R.contiguous(), y.contiguous(), fe.contiguous(),
+      r = kernels::fused_r_step(r.contiguous(), R.contiguous(), y.contiguous(), fe.contiguous(), w,
                                 ((x0_next + 1) / 2).contiguous(), var, z, p.learned ? vr.to(at::kFloat).contiguous() : at::Tensor(),
                                 static_cast<float>(o.s_r), static_cast<float>(o.lambda_l1), p);
     } else if (r_prior_) {

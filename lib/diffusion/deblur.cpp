@@ -5,6 +5,7 @@
 #include "diffevent/error.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/tensor_interop.hpp"
+#include "diffusion/heap.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -97,6 +98,8 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   if (options.linearize_srgb) linear_to_srgb(res.sharp);
   res.residual = tensor_to_image(at::stack(rs).mean(0));
   res.network_calls = runs[0].network_calls;
+  res.fused_steps = runs[0].fused_steps;
+  detail::release_free_memory();  // See Note [Heap and activations]
   return res;
 }
 

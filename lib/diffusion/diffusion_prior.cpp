@@ -2,12 +2,14 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include <filesystem>
 #include <regex>
 
 #include "diffevent/error.hpp"
+#include "diffusion/heap.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -78,6 +80,11 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
                       m.data_min, m.data_max);
     }
   }
+  if (auto v = value("attention"); !v.empty()) {
+    DIFFEVENT_CHECK(v == "global" || v == "window" || v == "none", ErrorCode::kFormatError,
+                    "prior metadata: attention '{}' (expected global, window or none)", v);
+    m.global_attention = v == "global";
+  }
   if (auto v = value("schedule"); !v.empty()) {
     DIFFEVENT_CHECK(v == "linear" || v == "cosine", ErrorCode::kFormatError,
                     "prior metadata: schedule '{}' (expected linear or cosine)", v);
@@ -112,6 +119,7 @@ class TorchScriptPrior : public DiffusionPrior {
     DIFFEVENT_CHECK(!device_.is_cuda() || at::globalContext().hasCUDA(), ErrorCode::kUnsupported,
                     "prior: device '{}' requested but this LibTorch build or machine has no CUDA", o.device);
     if (o.intra_op_threads > 0) at::set_num_threads(o.intra_op_threads);
+    if (device_.is_cpu() && o.retain_heap) detail::retain_freed_memory();  // See Note [Heap and activations]
     torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
     try {
       module_ = torch::jit::load(path, device_, extra);
@@ -123,11 +131,26 @@ class TorchScriptPrior : public DiffusionPrior {
     meta_ = extra["metadata.json"].empty() ? PriorMetadata{} : parse_prior_metadata(extra["metadata.json"]);
     if (o.metadata_override) meta_ = *o.metadata_override;
     if (half_) module_.to(at::kHalf);
+    if (o.optimize) {
+      // Frozen and optimised for inference: parameters become constants, convolutions are
+      // fused with what follows and their weights pre-packed, once, here (not per call).
+      try {
+        torch::jit::Module frozen = torch::jit::freeze(module_);
+        module_ = torch::jit::optimize_for_inference(frozen);
+        optimized_ = true;
+      } catch (const c10::Error&) {
+        // Modules that mutate attributes in forward cannot be frozen: they run as loaded.
+      }
+    }
+    path_ = path;
   }
   const PriorMetadata& metadata() const override { return meta_; }
   at::Device device() const override { return device_; }
   PriorOutput predict(const at::Tensor& x_t, const at::Tensor& t) override {
     c10::InferenceMode guard;
+    // An optimised module needs no profiling runs: without the executor's optimisation (a
+    // thread-local switch) the first calls cost what the others do.
+    torch::jit::GraphOptimizerEnabledGuard executor_opt(!optimized_);
     at::Tensor x = x_t.to(device_, half_ ? at::kHalf : at::kFloat);
     at::Tensor out;
     try {
@@ -139,12 +162,16 @@ class TorchScriptPrior : public DiffusionPrior {
     const int64_t want = meta_.learned_sigma ? 2 * C : C;
     DIFFEVENT_CHECK(out.dim() == 4 && out.size(1) == want && out.size(2) == x_t.size(2) && out.size(3) == x_t.size(3),
                     ErrorCode::kFormatError, "prior: network returned [{}], expected [N,{},H,W]", fmt::join(out.sizes(), ", "), want);
+    DIFFEVENT_CHECK(at::isfinite(out).all().item<bool>(), ErrorCode::kFormatError,
+                    "prior '{}' returned NaN or infinite values (at timestep {})", path_, t.min().item<int64_t>());
     if (meta_.learned_sigma) return {out.narrow(1, 0, C), out.narrow(1, C, C)};
     return {out, at::Tensor()};
   }
 
  private:
   torch::jit::script::Module module_;
+  std::string path_;
+  bool optimized_ = false;
   at::Device device_;
   bool half_;
   PriorMetadata meta_;

@@ -106,12 +106,28 @@ def export_per_channel(src_path: str, channels: int, out: str) -> int:
     return params
 
 
-def export_from(src_path: str, channels: int, out: str, kind: str = None, perturb: float = 0.0, seed: int = 0) -> int:
+def export_from(src_path: str, channels: int, out: str, kind: str = None, perturb: float = 0.0, seed: int = 0,
+                attention_window: int = None) -> int:
     """Exports the prior at `src_path` (TorchScript of this family, with its metadata) with
     `channels` image channels: same architecture and weights, channels mapped, metadata kept
-    (training provenance dropped, `initialised_from` added)."""
+    (training provenance dropped, `initialised_from` added). attention_window (pixels; 0:
+    global) replaces the source's: the same weights, attention within windows. Same channels
+    and a new window only: the training record is kept (nothing was trained)."""
     scripted, meta, src_cfg = load_family_prior(src_path, "--from")
-    cfg = unet.UNetConfig(**{**src_cfg.__dict__, "in_channels": channels})
+    window = src_cfg.attention_window if attention_window is None else attention_window
+    if window < 0:
+        raise ValueError(f"--attention-window {window} must be >= 0")
+    cfg = unet.UNetConfig(**{**src_cfg.__dict__, "in_channels": channels, "attention_window": window})
+    if channels == src_cfg.in_channels and not perturb:
+        net = unet.UNetModel(cfg).eval()
+        net.load_state_dict(scripted.state_dict())
+        params = sum(p.numel() for p in net.parameters())
+        md = {**meta, "config": cfg.to_dict(), "size_multiple": cfg.size_multiple(), "parameters": params,
+              "attention": cfg.attention_kind()}
+        if kind:
+            md["kind"] = kind
+        unet.save_prior(net, out, md)
+        return params
     net = unet.UNetModel(cfg).eval()
     net.load_state_dict(expand_channels(scripted.state_dict(), cfg, src_cfg.in_channels, perturb, seed))
     params = sum(p.numel() for p in net.parameters())
@@ -137,6 +153,8 @@ def main(argv) -> int:
                     help="with --from (a grey prior): run it on every channel instead of mapping its convolutions")
     ap.add_argument("--perturb", type=float, default=0.0,
                     help="with --from: noise (relative to each mapped weight's std) on the mapped convolutions")
+    ap.add_argument("--attention-window", type=int,
+                    help="with --from: attention within windows of this many pixels (0: whole image; default: the source's)")
     ap.add_argument("--out")
     ap.add_argument("--list", action="store_true", help="print the presets and their sizes")
     a = ap.parse_args(argv)
@@ -156,7 +174,7 @@ def main(argv) -> int:
             if a.per_channel:
                 n = export_per_channel(a.source, a.channels, a.out)
             else:
-                n = export_from(a.source, a.channels, a.out, a.kind, a.perturb, a.seed)
+                n = export_from(a.source, a.channels, a.out, a.kind, a.perturb, a.seed, a.attention_window)
             print(f"wrote {a.out}: {a.source} with {a.channels} channel(s), {n / 1e6:.2f} M parameters")
             return 0
         cfg = unet.UNetConfig(**{**unet.PRESETS[a.preset].__dict__, "in_channels": a.channels, "learn_sigma": a.learn_sigma})

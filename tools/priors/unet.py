@@ -14,7 +14,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field, asdict
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -39,6 +39,15 @@ class UNetConfig:
     learn_sigma: bool = False
     dropout: float = 0.0
     conv_resample: bool = True
+    # Self-attention within windows of this many input pixels per side (0: over the whole image,
+    # guided-diffusion's). With the training size, a prior costs the same per pixel on any image
+    # (global attention grows with the square of the pixels) and sees, on every window, the
+    # token count it was trained on; on a training-size input both are the same network.
+    attention_window: int = 0
+    middle_attention: bool = True   # guided-diffusion always has it; False: an attention-free UNet
+    # Pixel-unshuffle stem: the network runs on unshuffle x unshuffle blocks folded into channels
+    # (FFDNet's sub-images), so its convolutions cost unshuffle^2 less per input pixel.
+    unshuffle: int = 1
 
     def resolved_channel_mult(self) -> Tuple[float, ...]:
         if self.channel_mult:
@@ -49,11 +58,21 @@ class UNetConfig:
             raise ValueError(f"no default channel_mult for image_size {self.image_size}: give channel_mult")
         return defaults[self.image_size]
 
+    def attention_window_tokens(self, ds: int) -> int:
+        """Window side in tokens at downsampling rate ds (0: global)."""
+        return max(1, self.attention_window // ds) if self.attention_window > 0 else 0
+
+    def attention_kind(self) -> str:
+        """'global' (cost per pixel grows with the image), 'window' or 'none' (it does not)."""
+        if not self.attention_resolutions and not self.middle_attention:
+            return "none"
+        return "window" if self.attention_window > 0 else "global"
+
     def attention_downsample_rates(self) -> List[int]:
         return [self.image_size // int(r) for r in self.attention_resolutions]
 
     def size_multiple(self) -> int:
-        return 2 ** (len(self.resolved_channel_mult()) - 1)
+        return self.unshuffle * 2 ** (len(self.resolved_channel_mult()) - 1)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -64,15 +83,21 @@ class UNetConfig:
 
 # Size presets for diffevent's own priors (grey; RGB adds a few parameters in the first and last
 # convolutions). Parameter counts printed by `python3 tools/priors/export_prior.py --list`.
+# Attention runs in windows of the training size (64 pixels), so cost per pixel does not grow
+# with the image (docs/priors.md, "Architecture").
 PRESETS = {
     "xs": UNetConfig(image_size=64, num_channels=32, num_res_blocks=1, channel_mult=(1, 2, 2),
-                     attention_resolutions=(16,), num_head_channels=32),
+                     attention_resolutions=(16,), num_head_channels=32, attention_window=64),
+    "xs-noattn": UNetConfig(image_size=64, num_channels=32, num_res_blocks=1, channel_mult=(1, 2, 2),
+                            attention_resolutions=(), num_head_channels=32, middle_attention=False),
+    "xs-unshuffle": UNetConfig(image_size=64, num_channels=64, num_res_blocks=1, channel_mult=(1, 1, 2),
+                               attention_resolutions=(8,), num_head_channels=32, attention_window=64, unshuffle=2),
     "s": UNetConfig(image_size=64, num_channels=64, num_res_blocks=1, channel_mult=(1, 2, 2, 2),
-                    attention_resolutions=(16,), num_head_channels=32),
+                    attention_resolutions=(16,), num_head_channels=32, attention_window=64),
     "m": UNetConfig(image_size=64, num_channels=64, num_res_blocks=2, channel_mult=(1, 2, 2, 3),
-                    attention_resolutions=(16, 8), num_head_channels=32),
+                    attention_resolutions=(16, 8), num_head_channels=32, attention_window=64),
     "l": UNetConfig(image_size=64, num_channels=96, num_res_blocks=2, channel_mult=(1, 1, 2, 3),
-                    attention_resolutions=(16, 8), num_head_channels=32),
+                    attention_resolutions=(16, 8), num_head_channels=32, attention_window=64),
 }
 
 
@@ -173,11 +198,14 @@ class ResBlock(nn.Module):
         return self.skip_connection(x) + h
 
 
-def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Scaled dot-product attention over [B*heads, ch, length] (q and k each scaled by
-    ch^-1/4, softmax in float32), as guided-diffusion computes it."""
+    ch^-1/4, softmax in float32), as guided-diffusion computes it. key_bias [B*heads, length]
+    is added to the logits of each key (-inf: a padding token no query sees)."""
     scale = 1.0 / math.sqrt(math.sqrt(q.shape[1]))
     w = torch.einsum("bct,bcs->bts", q * scale, k * scale)
+    if key_bias is not None:
+        w = w + key_bias[:, None, :].to(w.dtype)
     w = torch.softmax(w.float(), dim=-1).to(w.dtype)
     return torch.einsum("bts,bcs->bct", w, v)
 
@@ -191,19 +219,25 @@ class QKVAttention(nn.Module):
         self.n_heads = n_heads
         self.new_order = new_order
 
-    def forward(self, qkv: torch.Tensor) -> torch.Tensor:
+    def forward(self, qkv: torch.Tensor, key_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
         bs, width, length = qkv.shape
         ch = width // (3 * self.n_heads)
         if self.new_order:
             q, k, v = (u.reshape(bs * self.n_heads, ch, length) for u in qkv.chunk(3, dim=1))
         else:
             q, k, v = qkv.reshape(bs * self.n_heads, ch * 3, length).split(ch, dim=1)
-        return attend(q, k, v).reshape(bs, -1, length)
+        bias = key_bias.repeat_interleave(self.n_heads, dim=0) if key_bias is not None else None
+        return attend(q, k, v, bias).reshape(bs, -1, length)
 
 
 class AttentionBlock(nn.Module):
-    def __init__(self, channels: int, num_heads: int, num_head_channels: int, new_order: bool):
+    """Self-attention over the tokens of a feature map; with window > 0 (tokens per side), within
+    non-overlapping windows that split the map into equal parts of at most window x window
+    (the last ones padded, padding masked), so the cost per token is bounded on any image."""
+
+    def __init__(self, channels: int, num_heads: int, num_head_channels: int, new_order: bool, window: int = 0):
         super().__init__()
+        self.window = window
         if num_head_channels != -1:
             if channels % num_head_channels:
                 raise ValueError(f"{channels} channels are not a multiple of num_head_channels {num_head_channels}")
@@ -216,8 +250,29 @@ class AttentionBlock(nn.Module):
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         b, c, hh, ww = x.shape
         x = x.reshape(b, c, hh * ww)
-        h = self.proj_out(self.attention(self.qkv(self.norm(x))))
-        return (x + h).reshape(b, c, hh, ww)
+        qkv = self.qkv(self.norm(x))
+        if self.window <= 0 or (hh <= self.window and ww <= self.window):
+            h = self.attention(qkv)
+        else:
+            h = self.windowed(qkv, b, hh, ww)
+        return (x + self.proj_out(h)).reshape(b, c, hh, ww)
+
+    def windowed(self, qkv: torch.Tensor, b: int, hh: int, ww: int) -> torch.Tensor:
+        nh, nw = (hh + self.window - 1) // self.window, (ww + self.window - 1) // self.window
+        sh, sw = (hh + nh - 1) // nh, (ww + nw - 1) // nw  # window size: equal parts, at most `window`
+        ph, pw = nh * sh - hh, nw * sw - ww
+        c3 = qkv.shape[1]
+        grid = F.pad(qkv.reshape(b, c3, hh, ww), [0, pw, 0, ph])
+        win = grid.reshape(b, c3, nh, sh, nw, sw).permute(0, 2, 4, 1, 3, 5).reshape(b * nh * nw, c3, sh * sw)
+        bias: Optional[torch.Tensor] = None
+        if ph > 0 or pw > 0:
+            valid = F.pad(torch.ones(1, 1, hh, ww, dtype=qkv.dtype, device=qkv.device), [0, pw, 0, ph])
+            valid = valid.reshape(nh, sh, nw, sw).permute(0, 2, 1, 3).reshape(nh * nw, sh * sw)
+            bias = torch.where(valid > 0, torch.zeros_like(valid), torch.full_like(valid, -1e30)).repeat(b, 1)
+        h = self.attention(win, bias)  # [b*nh*nw, c, sh*sw]
+        c = h.shape[1]
+        h = h.reshape(b, nh, nw, c, sh, sw).permute(0, 3, 1, 4, 2, 5).reshape(b, c, nh * sh, nw * sw)
+        return h[:, :, :hh, :ww].reshape(b, c, hh * ww)
 
 
 class TimestepEmbedSequential(nn.Sequential):
@@ -243,11 +298,14 @@ class UNetModel(nn.Module):
         def res(ci: int, co: int, up: bool = False, down: bool = False) -> ResBlock:
             return ResBlock(ci, emb, cfg.dropout, co, cfg.use_scale_shift_norm, up=up, down=down)
 
-        def attention(c: int, heads: int) -> AttentionBlock:
-            return AttentionBlock(c, heads, cfg.num_head_channels, cfg.use_new_attention_order)
+        def attention(c: int, heads: int, ds: int) -> AttentionBlock:
+            return AttentionBlock(c, heads, cfg.num_head_channels, cfg.use_new_attention_order,
+                                  cfg.attention_window_tokens(ds))
 
+        self.unshuffle = cfg.unshuffle
+        cin = cfg.in_channels * cfg.unshuffle ** 2
         ch = input_ch = int(mult[0] * mc)
-        self.input_blocks = nn.ModuleList([TimestepEmbedSequential(EmbConv2d(cfg.in_channels, ch, 3, padding=1))])
+        self.input_blocks = nn.ModuleList([TimestepEmbedSequential(EmbConv2d(cin, ch, 3, padding=1))])
         chans = [ch]
         ds = 1
         for level, m in enumerate(mult):
@@ -255,7 +313,7 @@ class UNetModel(nn.Module):
                 layers: List[nn.Module] = [res(ch, int(m * mc))]
                 ch = int(m * mc)
                 if ds in attn:
-                    layers.append(attention(ch, cfg.num_heads))
+                    layers.append(attention(ch, cfg.num_heads, ds))
                 self.input_blocks.append(TimestepEmbedSequential(*layers))
                 chans.append(ch)
             if level != len(mult) - 1:
@@ -263,7 +321,11 @@ class UNetModel(nn.Module):
                     res(ch, ch, down=True) if cfg.resblock_updown else Downsample(ch, cfg.conv_resample)))
                 chans.append(ch)
                 ds *= 2
-        self.middle_block = TimestepEmbedSequential(res(ch, ch), attention(ch, cfg.num_heads), res(ch, ch))
+        middle: List[nn.Module] = [res(ch, ch)]
+        if cfg.middle_attention:
+            middle.append(attention(ch, cfg.num_heads, ds))
+        middle.append(res(ch, ch))
+        self.middle_block = TimestepEmbedSequential(*middle)
         self.output_blocks = nn.ModuleList([])
         for level, m in list(enumerate(mult))[::-1]:
             for i in range(cfg.num_res_blocks + 1):
@@ -271,31 +333,33 @@ class UNetModel(nn.Module):
                 layers = [res(ch + ich, int(mc * m))]
                 ch = int(mc * m)
                 if ds in attn:
-                    layers.append(attention(ch, heads_up))
+                    layers.append(attention(ch, heads_up, ds))
                 if level and i == cfg.num_res_blocks:
                     layers.append(res(ch, ch, up=True) if cfg.resblock_updown else Upsample(ch, cfg.conv_resample))
                     ds //= 2
                 self.output_blocks.append(TimestepEmbedSequential(*layers))
-        out_ch = cfg.in_channels * (2 if cfg.learn_sigma else 1)
+        out_ch = cfg.in_channels * (2 if cfg.learn_sigma else 1) * cfg.unshuffle ** 2
         self.out = nn.Sequential(GroupNorm32(ch), nn.SiLU(), zero_module(nn.Conv2d(input_ch, out_ch, 3, padding=1)))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         emb = self.time_embed(timestep_embedding(t, self.model_channels))
         hs: List[torch.Tensor] = []
-        h = x
+        h = F.pixel_unshuffle(x, self.unshuffle) if self.unshuffle > 1 else x
         for block in self.input_blocks:
             h = block(h, emb)
             hs.append(h)
         h = self.middle_block(h, emb)
         for block in self.output_blocks:
             h = block(torch.cat([h, hs.pop()], dim=1), emb)
-        return self.out(h)
+        h = self.out(h)
+        return F.pixel_shuffle(h, self.unshuffle) if self.unshuffle > 1 else h
 
 
 def metadata(cfg: UNetConfig, schedule: str = "linear", num_timesteps: int = 1000, **extra) -> dict:
     """The metadata.json diffevent reads, plus the architecture for provenance."""
     m = {"channels": cfg.in_channels, "schedule": schedule, "num_timesteps": num_timesteps,
          "learned_sigma": cfg.learn_sigma, "size_multiple": cfg.size_multiple(), "data_range": [-1.0, 1.0],
+         "attention": cfg.attention_kind(),
          "architecture": "guided-diffusion UNet", "config": cfg.to_dict()}
     m.update(extra)
     return m

@@ -17,7 +17,8 @@ __device__ __forceinline__ float guided_at(const XStepArgs& a, const GuidancePar
                                            float* ic) {
   const float var = a.var_scalar ? a.var[0] : a.var[e];
   const float y_r = a.R ? a.y[e] - a.R[e] : a.y[e];
-  return prox_x(a.xt[e], a.eps[e], y_r, a.fe[fe_index], 1.f / var, p.x0_a, p.x0_b, 2.f * p.s, clip_lo(p), clip_hi(p), ic);
+  const float s2 = a.w ? 2.f * p.s * a.w[fe_index] : 2.f * p.s;
+  return prox_x(a.xt[e], a.eps[e], y_r, a.fe[fe_index], 1.f / var, p.x0_a, p.x0_b, s2, clip_lo(p), clip_hi(p), ic);
 }
 
 // Without TV: one thread per element, grid-stride.
@@ -83,7 +84,8 @@ __global__ void r_step_kernel(RStepArgs a, float s_r, float lambda, GuidancePara
   const int64_t plane = a.H * a.W, n = a.N * a.C * plane;
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t fe_index = (e / plane / a.C) * plane + e % plane;
-    a.out[e] = r_step(a.rt[e], a.R_hat[e], a.y[e], a.fe[fe_index], a.Xs[e], a.var_scalar ? a.var[0] : a.var[e], s_r, lambda,
+    const float sw = a.w ? s_r * a.w[fe_index] : s_r;
+    a.out[e] = r_step(a.rt[e], a.R_hat[e], a.y[e], a.fe[fe_index], a.Xs[e], a.var_scalar ? a.var[0] : a.var[e], sw, lambda,
                       a.z ? a.z[e] : 0.f, a.v ? a.v[e] : 0.f, p);
   }
 }

@@ -14,14 +14,16 @@ namespace kernels {
 namespace cuda {
 
 /// Inputs of the fused x step, [N,C,H,W] float32 contiguous except fe ([N,1,H,W], shared by a
-/// frame's channels) and var (one value when var_scalar). R, z and v may be null (no residual
-/// prior; last step; fixed variance).
+/// frame's channels), w (per-pixel data weights multiplying s, [N,1,H,W] like fe) and var (one
+/// value when var_scalar). w, R, z and v may be null (uniform weights; no residual prior; last
+/// step; fixed variance).
 struct XStepArgs {
   int64_t N, C, H, W;
   const float* xt;
   const float* eps;
   const float* y;
   const float* fe;
+  const float* w;
   const float* R;
   const float* var;
   bool var_scalar;
@@ -34,13 +36,14 @@ struct XStepArgs {
 template <bool kTv>
 cudaError_t launch_x_step(const XStepArgs& a, const GuidanceParams& p, cudaStream_t stream);
 
-/// Inputs of the fused r step ([N,C,H,W] except fe [N,1,H,W]; z and v may be null).
+/// Inputs of the fused r step ([N,C,H,W] except fe and w [N,1,H,W]; w, z and v may be null).
 struct RStepArgs {
   int64_t N, C, H, W;
   const float* rt;
   const float* R_hat;
   const float* y;
   const float* fe;
+  const float* w;
   const float* Xs;
   const float* var;
   bool var_scalar;

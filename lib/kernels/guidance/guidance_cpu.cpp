@@ -30,20 +30,29 @@ namespace {
 // Parameters are copied to locals and pointers marked restrict: otherwise every store could
 // alias the parameter struct and the loops would neither hoist nor vectorise (measured 3x).
 DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps,
-                                   const float* __restrict__ y, const float* __restrict__ fe, const float* __restrict__ R,
-                                   const float* __restrict__ var, bool var_scalar, const GuidanceParams& p,
-                                   float* __restrict__ X, float* __restrict__ inv_cur) {
+                                   const float* __restrict__ y, const float* __restrict__ fe, const float* __restrict__ wt,
+                                   const float* __restrict__ R, const float* __restrict__ var, bool var_scalar,
+                                   const GuidanceParams& p, float* __restrict__ X, float* __restrict__ inv_cur) {
   // Writes the guided X and 1 / curvature (one division per element; 1/var hoisted when scalar).
+  // wt: per-pixel data weights (null: 1), multiplying s.
   const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s, lo = clip_lo(p), hi = clip_hi(p);
-  if (var_scalar && !R) {
+  if (var_scalar && !R && !wt) {
     const float iv = 1.f / var[0];
     for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
-  } else if (var_scalar) {
+  } else if (var_scalar && !R) {
+    const float iv = 1.f / var[0];
+    for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2 * wt[j], lo, hi, &inv_cur[j]);
+  } else if (var_scalar && !wt) {
     const float iv = 1.f / var[0];
     for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j] - R[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
+  } else if (var_scalar) {
+    const float iv = 1.f / var[0];
+    for (int64_t j = 0; j < W; ++j)
+      X[j] = prox_x(xt[j], eps[j], y[j] - R[j], fe[j], iv, a, b, s2 * wt[j], lo, hi, &inv_cur[j]);
   } else {
     for (int64_t j = 0; j < W; ++j)
-      X[j] = prox_x(xt[j], eps[j], y[j] - (R ? R[j] : 0.f), fe[j], 1.f / var[j], a, b, s2, lo, hi, &inv_cur[j]);
+      X[j] = prox_x(xt[j], eps[j], y[j] - (R ? R[j] : 0.f), fe[j], 1.f / var[j], a, b, wt ? s2 * wt[j] : s2, lo, hi,
+                    &inv_cur[j]);
   }
 }
 
@@ -88,7 +97,7 @@ DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X, const 
 }
 
 void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, const float* eps, const float* y, const float* fe,
-                const float* R, const float* var, bool var_scalar, const float* z, const float* v,
+                const float* wt, const float* R, const float* var, bool var_scalar, const float* z, const float* v,
                 const GuidanceParams& p, float* out) {
   const int64_t plane = H * W;
   const bool tv = p.lambda_tv > 0.f;
@@ -100,10 +109,11 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
     for (int64_t row = begin; row < end; ++row) {
       const int64_t c = row / H, i = row % H;
       const int64_t base = c * plane;
-      const float* fe_plane = fe + (c / C) * plane;  // f(E) is shared by a frame's channels
+      const float* fe_plane = fe + (c / C) * plane;  // f(E) and the weights are shared by a frame's channels
+      const float* w_plane = wt ? wt + (c / C) * plane : nullptr;
       auto prox = [&](int64_t ii, float* X, float* cu) {
         const int64_t e = base + ii * W;
-        prox_row(W, xt + e, eps + e, y + e, fe_plane + ii * W, R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
+        prox_row(W, xt + e, eps + e, y + e, fe_plane + ii * W, w_plane ? w_plane + ii * W : nullptr, R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
       };
       if (!tv) {
         prox(i, Xc.data(), cur.data());
@@ -141,27 +151,28 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
 }  // namespace
 
 at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, const at::Tensor& y_in, const at::Tensor& fe_in,
-                        const at::Tensor& R_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
+                        const at::Tensor& w_in, const at::Tensor& R_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
                         const GuidanceParams& p) {
   DIFFEVENT_CHECK(x_t_in.dim() == 4 && x_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
                   "fused_x_step: x_t must be float [N,C,H,W]");
-  const at::Tensor x_t = x_t_in.contiguous(), eps = dense(eps_in), y = dense(y_in), fe = dense(fe_in), R = dense(R_in),
+  const at::Tensor x_t = x_t_in.contiguous(), eps = dense(eps_in), y = dense(y_in), fe = dense(fe_in), w = dense(w_in), R = dense(R_in),
                    var = dense(var_in), z = dense(z_in), v = dense(v_in);
   const int64_t N = x_t.size(0), C = x_t.size(1), H = x_t.size(2), W = x_t.size(3), n = N * C * H * W;
   auto ok = [&](const at::Tensor& t, int64_t numel) {
     return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel && t.device() == x_t.device();
   };
-  DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
+  DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!w.defined() || ok(w, N * H * W)) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
                       ((p.last && !p.analytic) || ok(z, n)) && (!p.learned || ok(v, n)),
                   ErrorCode::kInternal, "fused_x_step: inconsistent inputs (sizes, dtype or device)");
   at::Tensor out = at::empty_like(x_t);
+  const float* wp = w.defined() ? w.data_ptr<float>() : nullptr;
   const float* Rp = R.defined() ? R.data_ptr<float>() : nullptr;
   const float* zp = (p.last && !p.analytic) ? nullptr : z.data_ptr<float>();
   const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
   if (x_t.is_cuda()) {
 #ifdef DIFFEVENT_HAVE_CUDA
     const cuda::XStepArgs a{N, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
-                            Rp, var.data_ptr<float>(), var.numel() == 1, zp, vp, out.data_ptr<float>()};
+                            wp, Rp, var.data_ptr<float>(), var.numel() == 1, zp, vp, out.data_ptr<float>()};
     DIFFEVENT_CHECK(p.lambda_tv <= 0.f || N * C <= 65535, ErrorCode::kInvalidArgument,
                     "fused_x_step: at most 65535 frames x channels per CUDA launch, got {}", N * C);
     const CudaContext ctx(x_t);
@@ -172,32 +183,33 @@ at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, cons
     throw Error(ErrorCode::kUnsupported, "fused_x_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
 #endif
   }
-  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(), Rp,
+  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(), wp, Rp,
              var.data_ptr<float>(), var.numel() == 1, zp, vp, p, out.data_ptr<float>());
   return out;
 }
 
 at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in, const at::Tensor& y_in, const at::Tensor& fe_in,
-                        const at::Tensor& Xs_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
+                        const at::Tensor& w_in, const at::Tensor& Xs_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
                         float s_r, float lambda_l1, const GuidanceParams& p) {
   DIFFEVENT_CHECK(r_t_in.dim() == 4 && r_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
                   "fused_r_step: r_t must be float [N,C,H,W]");
-  const at::Tensor r_t = r_t_in.contiguous(), R_hat = dense(R_hat_in), y = dense(y_in), fe = dense(fe_in), Xs = dense(Xs_in),
+  const at::Tensor r_t = r_t_in.contiguous(), R_hat = dense(R_hat_in), y = dense(y_in), fe = dense(fe_in), w = dense(w_in), Xs = dense(Xs_in),
                    var = dense(var_in), z = dense(z_in), v = dense(v_in);
   const int64_t N = r_t.size(0), C = r_t.size(1), plane = r_t.size(2) * r_t.size(3), n = r_t.numel();
   auto ok = [&](const at::Tensor& t, int64_t numel) {
     return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel && t.device() == r_t.device();
   };
-  DIFFEVENT_CHECK(ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && ok(Xs, n) && (ok(var, 1) || ok(var, n)) &&
+  DIFFEVENT_CHECK(ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && (!w.defined() || ok(w, N * plane)) && ok(Xs, n) && (ok(var, 1) || ok(var, n)) &&
                       (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
                   ErrorCode::kInternal, "fused_r_step: inconsistent inputs (sizes, dtype or device)");
   at::Tensor out = at::empty_like(r_t);
+  const float* wp = w.defined() ? w.data_ptr<float>() : nullptr;
   const float* zp = p.last ? nullptr : z.data_ptr<float>();
   const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
   if (r_t.is_cuda()) {
 #ifdef DIFFEVENT_HAVE_CUDA
     const cuda::RStepArgs a{N, C, r_t.size(2), r_t.size(3), r_t.data_ptr<float>(), R_hat.data_ptr<float>(), y.data_ptr<float>(),
-                            fe.data_ptr<float>(), Xs.data_ptr<float>(), var.data_ptr<float>(), var.numel() == 1, zp, vp,
+                            fe.data_ptr<float>(), wp, Xs.data_ptr<float>(), var.data_ptr<float>(), var.numel() == 1, zp, vp,
                             out.data_ptr<float>()};
     const CudaContext ctx(r_t);
     check_launch(cuda::launch_r_step(a, s_r, lambda_l1, p, ctx.stream), "fused_r_step");
@@ -210,6 +222,7 @@ at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in, co
   const float* __restrict__ Rh = R_hat.data_ptr<float>();
   const float* __restrict__ yy = y.data_ptr<float>();
   const float* __restrict__ ff = fe.data_ptr<float>();
+  const float* __restrict__ ww = wp;
   const float* __restrict__ xs = Xs.data_ptr<float>();
   const float* __restrict__ vr = var.data_ptr<float>();
   const bool var_scalar = var.numel() == 1;
@@ -219,10 +232,12 @@ at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in, co
   at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
     for (int64_t pc = begin; pc < end; ++pc) {
       const float* fe_plane = ff + (pc / C) * plane;
+      const float* w_plane = ww ? ww + (pc / C) * plane : nullptr;
       const int64_t base = pc * plane;
       for (int64_t i = 0; i < plane; ++i) {
         const int64_t e = base + i;
-        o[e] = r_step(rt[e], Rh[e], yy[e], fe_plane[i], xs[e], var_scalar ? vr[0] : vr[e], s_r, lambda_l1,
+        o[e] = r_step(rt[e], Rh[e], yy[e], fe_plane[i], xs[e], var_scalar ? vr[0] : vr[e], w_plane ? s_r * w_plane[i] : s_r,
+                      lambda_l1,
                       zz ? zz[e] : 0.f, vv ? vv[e] : 0.f, p);
       }
     }
