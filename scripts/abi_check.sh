@@ -17,12 +17,15 @@ DUMP_FLAGS=(--exported-interfaces-only --headers-dir "$ROOT/capi/include" --drop
             --suppressions "$SUPP" --no-corpus-path --no-show-locs)
 if [ "${2:-}" = "--update" ]; then
   abidw "${DUMP_FLAGS[@]}" --out-file "$BASELINE" "$LIB"
+  # Paths relative to the source tree: the baseline names no build machine's folders.
+  sed -i -e "s|path='$ROOT/|path='|g" -e "s|comp-dir-path='[^']*'|comp-dir-path=''|g" -e "s|path='[^']*/build[^']*'|path='build'|g" "$BASELINE"
   echo "abi_check: baseline rewritten from $LIB"
   exit 0
 fi
 current=$(mktemp --suffix=.abi)
 trap 'rm -f "$current"' EXIT
 abidw "${DUMP_FLAGS[@]}" --out-file "$current" "$LIB"
+sed -i -e "s|path='$ROOT/|path='|g" -e "s|comp-dir-path='[^']*'|comp-dir-path=''|g" -e "s|path='[^']*/build[^']*'|path='build'|g" "$current"
 set +e
 abidiff --suppressions "$SUPP" --no-show-locs "$BASELINE" "$current"
 rc=$?

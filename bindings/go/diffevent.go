@@ -261,10 +261,18 @@ func EdiDeblur(blurry *Image, events *Events, o EdiOptions) (*Image, error) {
 	return newImage(out), nil
 }
 
-// DeblurOptions: zero values keep the library's defaults (deblur_defaults.hpp: 100 steps
-// spaced over the schedule, a warm start from 0.05 of it, 8 averaged samples; seed 0,
-// analytic prior).
+// Presets of Deblur (DIFFEVENT_PRESET_*): PresetBalanced is the library's default.
+const (
+	PresetFast     = 0
+	PresetBalanced = 1
+	PresetBest     = 2
+)
+
+// DeblurOptions: zero values keep the library's defaults (those of Preset, balanced when 0 is
+// not set explicitly: 100 steps spaced over the schedule, a warm start from 0.05 of it, an
+// antithetic pair of samples; seed 0, analytic prior).
 type DeblurOptions struct {
+	Preset   *int // DIFFEVENT_PRESET_* (nil: the library's default)
 	Steps    int
 	Start    float64 // fraction of the schedule sampling starts from; 1 = pure noise
 	Seed     uint64
@@ -295,6 +303,11 @@ type progressState struct {
 func Deblur(ctx context.Context, blurry *Image, events *Events, o DeblurOptions) (*Image, *Image, float64, error) {
 	var p C.diffevent_deblur_params
 	C.diffevent_deblur_params_init(&p)
+	if o.Preset != nil {
+		if err := call(func() C.diffevent_status { return C.diffevent_deblur_params_init_preset(&p, C.int32_t(*o.Preset)) }); err != nil {
+			return nil, nil, 0, err
+		}
+	}
 	if o.Steps > 0 {
 		p.steps = C.int32_t(o.Steps)
 	}

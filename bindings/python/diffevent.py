@@ -53,7 +53,8 @@ class _DeblurParams(C.Structure):
                 ("tile_stride", C.c_int32), ("reserved0", C.c_int32), ("tile_above_pixels", C.c_int64),
                 ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p),
                 ("start", C.c_double), ("threshold_sigma", C.c_double), ("samples", C.c_int32),
-                ("integral", C.c_int32)]  # start .. samples: API version 2; integral: 3
+                ("integral", C.c_int32),  # start .. samples: API version 2; integral: 3
+                ("antithetic", C.c_int32), ("residual_prior", C.c_int32)]  # API version 5
 
 
 class _EventsInfo(C.Structure):
@@ -102,6 +103,7 @@ _sig("diffevent_events_copy_arrays", _status, _P, C.POINTER(C.c_int64), C.POINTE
 _sig("diffevent_edi_params_init", None, C.POINTER(_EdiParams))
 _sig("diffevent_edi_deblur", _status, _P, _P, _P, C.POINTER(_EdiParams), _PP)
 _sig("diffevent_deblur_params_init", None, C.POINTER(_DeblurParams))
+_sig("diffevent_deblur_params_init_preset", _status, C.POINTER(_DeblurParams), C.c_int32)
 _sig("diffevent_deblur", _status, _P, _P, _P, _P, _P, C.POINTER(_DeblurParams), _PP, _PP, C.POINTER(C.c_double))
 _sig("diffevent_prior_load", _status, _P, C.c_char_p, _P, _PP)
 _sig("diffevent_prior_destroy", None, _P)
@@ -292,12 +294,20 @@ def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, contex
     return Image(out.value)
 
 
+PRESETS = {"fast": 0, "balanced": 1, "best": 2}  # DIFFEVENT_PRESET_*
+
+
 def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, srgb=False, x_prior=None,
-           r_prior=None, progress=None, context=None, **options):
+           r_prior=None, progress=None, context=None, preset=None, **options):
     """DiffEvent deblurring (EBRD model, alternating sampler). Returns (sharp, residual, c).
-    progress(done, total) may return True to cancel. Other options: any field of
-    diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, ddim, eta, guidance, ...)."""
+    preset: "fast", "balanced" or "best" (default: the library's, balanced). progress(done,
+    total) may return True to cancel. Other options: any field of diffevent_deblur_params (s,
+    s_r, lambda_tv, lambda_l1, samples, antithetic, ddim, eta, guidance, ...), over the preset."""
     p = _init(_DeblurParams, "diffevent_deblur_params_init")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"preset '{preset}': expected one of {', '.join(PRESETS)}")
+        _check(_lib.diffevent_deblur_params_init_preset(C.byref(p), PRESETS[preset]))
     if steps is not None:  # else the library's default (deblur_defaults.hpp)
         p.steps = steps
     p.seed = seed

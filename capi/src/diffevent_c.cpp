@@ -833,8 +833,8 @@ void diffevent_prior_metadata_init(diffevent_prior_metadata* m) {
   m->struct_size = sizeof(*m);
 }
 
-void diffevent_deblur_params_init(diffevent_deblur_params* p) {
-  if (p == nullptr) return;
+namespace {
+void fill_deblur_params(diffevent_deblur_params* p, diffevent::DeblurPreset preset) {
   std::memset(static_cast<void*>(p), 0, sizeof(*p));
   p->struct_size = sizeof(*p);
   namespace dd = diffevent::deblur_defaults;
@@ -856,7 +856,25 @@ void diffevent_deblur_params_init(diffevent_deblur_params* p) {
   p->tile_above_pixels = 0;
   p->start = dd::kStart;
   p->threshold_sigma = dd::kThresholdSigma;
-  p->samples = dd::kSamples;
+  const diffevent::DeblurPresetValues v = diffevent::deblur_preset_values(preset);
+  p->samples = v.samples;
+  p->antithetic = v.antithetic ? 1 : 0;
+  p->residual_prior = v.residual_prior ? 1 : 0;
+}
+}  // namespace
+
+void diffevent_deblur_params_init(diffevent_deblur_params* p) {
+  if (p == nullptr) return;
+  fill_deblur_params(p, diffevent::deblur_defaults::kPreset);
+}
+
+diffevent_status diffevent_deblur_params_init_preset(diffevent_deblur_params* p, int32_t preset) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(p);
+    DIFFEVENT_CHECK(preset >= DIFFEVENT_PRESET_FAST && preset <= DIFFEVENT_PRESET_BEST, ErrorCode::kInvalidArgument,
+                    "preset {} is not a DIFFEVENT_PRESET_* value (0, 1, 2)", preset);
+    fill_deblur_params(p, static_cast<diffevent::DeblurPreset>(preset));
+  });
 }
 
 #ifdef DIFFEVENT_HAVE_TORCH
@@ -1032,6 +1050,10 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
     so.start = p.start;
     o.threshold_sigma = p.threshold_sigma;
     o.samples = p.samples;
+    check_flag(p.antithetic, "antithetic");
+    check_flag(p.residual_prior, "residual_prior");
+    so.antithetic = flag(p.antithetic);
+    o.residual_prior = flag(p.residual_prior);
     DIFFEVENT_CHECK(p.integral >= DIFFEVENT_INTEGRAL_DEFAULT && p.integral <= DIFFEVENT_INTEGRAL_RAMP,
                     ErrorCode::kInvalidArgument, "integral = {} must be one of DIFFEVENT_INTEGRAL_* (0, 1, 2)", p.integral);
     if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
@@ -1090,3 +1112,8 @@ static_assert(offsetof(diffevent_deblur_params, edi) == 8, "diffevent_deblur_par
 static_assert(offsetof(diffevent_deblur_params, progress_user_data) == 224, "diffevent_deblur_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, start) == 232, "diffevent_deblur_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, samples) == 248, "diffevent_deblur_params layout changed");
+static_assert(offsetof(diffevent_deblur_params, antithetic) == 256, "diffevent_deblur_params layout changed");
+static_assert(static_cast<int>(diffevent::DeblurPreset::kFast) == DIFFEVENT_PRESET_FAST &&
+                  static_cast<int>(diffevent::DeblurPreset::kBalanced) == DIFFEVENT_PRESET_BALANCED &&
+                  static_cast<int>(diffevent::DeblurPreset::kBest) == DIFFEVENT_PRESET_BEST,
+              "DIFFEVENT_PRESET_* follow DeblurPreset");

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "diffevent/alternating_sampler.hpp"
 #include "diffevent/edi.hpp"
@@ -40,6 +41,7 @@ struct DeblurOptions {
   SamplerOptions sampler = [] {
     SamplerOptions s;
     s.start = deblur_defaults::kStart;
+    s.antithetic = deblur_defaults::kAntithetic;
     return s;
   }();
   /// Threshold noise model. 0 (default): every pixel's data count alike, the paper's
@@ -53,9 +55,17 @@ struct DeblurOptions {
   /// has a lower error than any one sample). They run as one batch: the same network calls,
   /// each on `samples` frames. 1 to 64.
   int samples = deblur_defaults::kSamples;
+  /// Run the residual prior passed to deblur() (false: r = 0 and half the network calls).
+  bool residual_prior = deblur_defaults::kResidualPrior;
   /// Reference time of the sharp frame (default: mid-exposure); inside the exposure.
   std::optional<TimestampUs> tau_us;
 };
+
+/// Default options with a preset's samples, antithetic noise and residual prior.
+DIFFEVENT_API DeblurOptions deblur_options(DeblurPreset preset);
+
+/// The preset named "fast", "balanced" or "best"; anything else is kInvalidArgument naming it.
+DIFFEVENT_API DeblurPreset parse_deblur_preset(const std::string& name);
 
 /// What deblur() returns. Images are [C,H,W] floats.
 struct DeblurResult {

@@ -46,6 +46,22 @@ at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity
   return (0.01 / sigma).pow(2);
 }
 
+DeblurOptions deblur_options(DeblurPreset preset) {
+  const DeblurPresetValues v = deblur_preset_values(preset);
+  DeblurOptions o;
+  o.samples = v.samples;
+  o.sampler.antithetic = v.antithetic;
+  o.residual_prior = v.residual_prior;
+  return o;
+}
+
+DeblurPreset parse_deblur_preset(const std::string& name) {
+  if (name == "fast") return DeblurPreset::kFast;
+  if (name == "balanced") return DeblurPreset::kBalanced;
+  if (name == "best") return DeblurPreset::kBest;
+  throw Error(ErrorCode::kInvalidArgument, fmt::format("preset '{}': expected fast, balanced or best", name));
+}
+
 DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
                     std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
                     const DeblurOptions& options) {
@@ -86,6 +102,7 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
         threshold_noise_weights(model.y(), S, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg), options.threshold_sigma));
   }
   if (!x_prior) x_prior = make_analytic_prior(blurry.channels());
+  if (!options.residual_prior) r_prior.reset();
   const AlternatingSampler sampler(std::move(x_prior), std::move(r_prior), options.sampler);
   // N posterior samples in one batch (each frame of the batch draws its own noise), averaged.
   const std::vector<SampleResult> runs = sampler.sample_batch(std::vector<EbrdModel>(static_cast<size_t>(options.samples), model));

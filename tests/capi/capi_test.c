@@ -63,7 +63,8 @@ LAYOUT(sizeof(diffevent_prior_params) == 24, prior_size);
 LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
 LAYOUT(offsetof(diffevent_deblur_params, start) == 232, deblur4);
 LAYOUT(offsetof(diffevent_deblur_params, samples) == 248, deblur5);
-LAYOUT(sizeof(diffevent_deblur_params) == 256, deblur_size);
+LAYOUT(offsetof(diffevent_deblur_params, antithetic) == 256, deblur6);
+LAYOUT(sizeof(diffevent_deblur_params) == 264, deblur_size);
 #endif
 
 static char g_src[1024];
@@ -607,7 +608,21 @@ static void test_torch_half(void) {
   /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
   CHECK(dp.steps == 100 && dp.edi.c_pos == 0.2 && dp.s == 7500.0 && dp.s_r == 1e3 && dp.lambda_tv == 0.0 &&
         dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
-        dp.threshold_sigma == 0.05 && dp.samples == 8);
+        dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 && dp.residual_prior == 1);
+  {
+    /* Presets: FAST drops the residual prior, BEST averages more samples; BALANCED is _init's. */
+    diffevent_deblur_params q;
+    CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_FAST));
+    CHECK(q.samples == 2 && q.antithetic == 1 && q.residual_prior == 0 && q.steps == dp.steps && q.s == dp.s);
+    CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BEST));
+    CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 1);
+    CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BALANCED));
+    CHECK(memcmp(&q, &dp, sizeof q) == 0);
+    q.samples = 99;
+    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 3), DIFFEVENT_E_INVALID_ARGUMENT, "preset 3 is not a DIFFEVENT_PRESET_*");
+    CHECK(q.samples == 99);
+    CHECK(diffevent_deblur_params_init_preset(NULL, DIFFEVENT_PRESET_FAST) == DIFFEVENT_E_INVALID_ARGUMENT);
+  }
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {

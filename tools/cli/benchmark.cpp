@@ -252,7 +252,7 @@ int run_benchmark(const BenchmarkArgs& a) {
       score(3, e3, s3);
       if (keep) tiles = {blurry, e3};
       }
-      diffevent::DeblurOptions dopt;
+      diffevent::DeblurOptions dopt = diffevent::deblur_options(diffevent::parse_deblur_preset(a.preset));
       dopt.thresholds = diffevent::Thresholds::symmetric(c);
       dopt.sampler.steps = a.steps;
       dopt.sampler.seed = a.seed;
@@ -264,7 +264,8 @@ int run_benchmark(const BenchmarkArgs& a) {
       dopt.sampler.lambda_l1 = a.lambda_l1;
       dopt.sampler.start = a.start;
       dopt.threshold_sigma = a.threshold_sigma;
-      dopt.samples = a.samples;
+      if (a.samples > 0) dopt.samples = a.samples;
+      if (a.antithetic >= 0) dopt.sampler.antithetic = a.antithetic != 0;
       dopt.interpolation = interpolation;
       if (!a.trained_only) {
         auto [d1, t1] = timed([&] { return diffevent::deblur(blurry, ev, exp, nullptr, nullptr, dopt).sharp; });

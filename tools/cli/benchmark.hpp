@@ -23,7 +23,11 @@ struct BenchmarkArgs {
   double s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
          lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
          start = diffevent::deblur_defaults::kStart, threshold_sigma = diffevent::deblur_defaults::kThresholdSigma;
-  int samples = diffevent::deblur_defaults::kSamples;
+  /// Preset of the deblur rows ("fast", "balanced", "best"); samples > 0 and antithetic >= 0
+  /// override its values.
+  std::string preset = "balanced";
+  int samples = 0;
+  int antithetic = -1;
   /// f(E) of the deblur rows: "guided" (the default) or "identity".
   std::string enhance = diffevent::deblur_defaults::kGuidedEnhancer ? "guided" : "identity";
   /// E of the enhanced-EDI and deblur rows: "step" (EDI's) or "ramp" (Interpolation::kRamp).

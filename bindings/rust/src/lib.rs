@@ -95,6 +95,9 @@ pub mod ffi {
         pub samples: i32,
         /// API version 3: DIFFEVENT_INTEGRAL_* (0: the library's default).
         pub integral: i32,
+        /// API version 5.
+        pub antithetic: i32,
+        pub residual_prior: i32,
     }
 
     #[repr(C)]
@@ -182,6 +185,10 @@ pub mod ffi {
             out: *mut *mut diffevent_image,
         ) -> diffevent_status;
         pub fn diffevent_deblur_params_init(params: *mut diffevent_deblur_params);
+        pub fn diffevent_deblur_params_init_preset(
+            params: *mut diffevent_deblur_params,
+            preset: i32,
+        ) -> diffevent_status;
         pub fn diffevent_deblur(
             ctx: *mut diffevent_context,
             blurry: *const diffevent_image,
@@ -571,25 +578,50 @@ pub struct DeblurOptions<'a> {
     pub start: f64,
     /// Threshold noise model: the sensor's per-pixel threshold mismatch std (default 0.05; 0: off).
     pub threshold_sigma: f64,
-    /// Posterior samples averaged (default 8).
+    /// Posterior samples averaged (default: the preset's).
     pub samples: i32,
+    /// Antithetic noise pairs among the samples (default: the preset's).
+    pub antithetic: bool,
+    /// Run `r_prior` (default: the preset's; `false`: r = 0, half the network calls).
+    pub residual_prior: bool,
 }
 
-impl Default for DeblurOptions<'_> {
-    fn default() -> Self {
+/// Speed and quality of [`deblur`] (DIFFEVENT_PRESET_*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    Fast = 0,
+    Balanced = 1,
+    Best = 2,
+}
+
+impl<'a> DeblurOptions<'a> {
+    /// The library's defaults for a preset (read from `diffevent_deblur_params_init_preset`).
+    pub fn preset(preset: Preset) -> Self {
+        // SAFETY: zeroed then filled by the library.
+        let mut p: ffi::diffevent_deblur_params = unsafe { std::mem::zeroed() };
+        let status = unsafe { ffi::diffevent_deblur_params_init_preset(&mut p, preset as i32) };
+        debug_assert_eq!(status, 0);
         DeblurOptions {
-            // The library's defaults (include/diffevent/deblur_defaults.hpp; capi_test pins them).
-            steps: 100,
-            seed: 0,
+            steps: p.steps,
+            seed: p.seed,
             edi: EdiOptions::default(),
             x_prior: None,
             r_prior: None,
             context: None,
             progress: None,
-            start: 0.05,
-            threshold_sigma: 0.05,
-            samples: 8,
+            start: p.start,
+            threshold_sigma: p.threshold_sigma,
+            samples: p.samples,
+            antithetic: p.antithetic != 0,
+            residual_prior: p.residual_prior != 0,
         }
+    }
+}
+
+impl Default for DeblurOptions<'_> {
+    /// The library's defaults (`diffevent_deblur_params_init`: the balanced preset).
+    fn default() -> Self {
+        DeblurOptions::preset(Preset::Balanced)
     }
 }
 
@@ -625,6 +657,8 @@ pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Re
     p.start = options.start;
     p.threshold_sigma = options.threshold_sigma;
     p.samples = options.samples;
+    p.antithetic = options.antithetic as i32;
+    p.residual_prior = options.residual_prior as i32;
     edi_params(&options.edi, &mut p.edi);
     let mut progress = options.progress;
     if let Some(f) = progress.as_mut() {

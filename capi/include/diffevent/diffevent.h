@@ -60,7 +60,7 @@ extern "C" {
 
 /** Version of this header's API. Grows when functions or struct fields are added, or a field
     accepts values it refused before. */
-#define DIFFEVENT_API_VERSION 4
+#define DIFFEVENT_API_VERSION 5
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);
@@ -536,13 +536,29 @@ typedef struct diffevent_deblur_params {
   double threshold_sigma;     /**< Threshold noise model: the sensor's per-pixel threshold
                                    mismatch std, weighting each pixel's data by the residual the
                                    thresholds leave there (default 0.05); 0 = off. */
-  int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default 8): one batch, the
-                                   same network calls. */
+  int32_t samples;            /**< Posterior samples averaged, 1 to 64 (default: the preset's): one
+                                   batch, the same network calls. */
   /* API version 3 (the former reserved1: same layout) */
   int32_t integral;           /**< DIFFEVENT_INTEGRAL_* (default 0: the library's, RAMP). */
+  /* API version 5 */
+  int32_t antithetic;         /**< 1: the samples' noise in antithetic pairs, whose average cancels
+                                   the noise's first-order effect (default: the preset's). */
+  int32_t residual_prior;     /**< 1: run the r prior passed to diffevent_deblur; 0: r = 0, half the
+                                   network calls (default: the preset's). */
 } diffevent_deblur_params;
 
+/** Presets of diffevent_deblur_params_init_preset: samples, antithetic and residual_prior
+ *  (docs/sampler.md, "Presets", with their measured seconds and PSNR). */
+#define DIFFEVENT_PRESET_FAST 0     /**< An antithetic pair of samples, no residual prior. */
+#define DIFFEVENT_PRESET_BALANCED 1 /**< The default of diffevent_deblur_params_init. */
+#define DIFFEVENT_PRESET_BEST 2     /**< More samples. */
+
+/** Fills params with the library's defaults (the BALANCED preset). */
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
+/** Fills params with the defaults of a DIFFEVENT_PRESET_* (API version 5). An unknown preset
+ *  is DIFFEVENT_ERROR_INVALID_ARGUMENT, params untouched. */
+DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_deblur_params_init_preset(diffevent_deblur_params* params,
+                                                                                    int32_t preset);
 /** Deblurs one frame with the EBRD model y = f(E) x + r and the alternating sampler.
  *  x_prior: NULL = analytic prior. r_prior: NULL = no residual (r = 0).
  *  out_sharp: receives x in [0,1] (sRGB-encoded when edi.linearize_srgb). out_residual: may be
