@@ -103,12 +103,21 @@ if(HAS_TORCH)
   run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${WORK}/models ${CLI} --json deblur --blur ${WORK}/sim/blur.png
       --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_analytic.png --steps 3 --prior analytic)
   expect_contains("${OUT}" "\"x_prior\":\"analytic\"")
-  # An RGB frame gets the shipped RGB priors (the source tree's models/), a grey one the grey ones.
+  # An RGB frame gets the shipped RGB priors (the source tree's models/), a grey one the grey ones;
+  # the default preset (balanced) runs no residual prior, best runs the shipped one.
   run(0 ${CLI} simulate --image ${SRC}/tests/data/colour_pattern.png --out ${WORK}/colour_sim --size 48x36 --seed 1)
   run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${SRC}/models ${CLI} --json deblur --blur ${WORK}/colour_sim/blur.png
-      --events ${WORK}/colour_sim/events.h5 --out ${WORK}/colour_deblur.png --steps 40 --samples 1)
+      --events ${WORK}/colour_sim/events.h5 --out ${WORK}/colour_deblur.png --steps 40 --samples 1 --preset best)
   expect_contains("${OUT}" "x_prior_rgb.pt\"")
   expect_contains("${OUT}" "r_prior_rgb.pt\"")
+  expect_contains("${OUT}" "\"preset\":\"best\"")
+  run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${SRC}/models ${CLI} --json deblur --blur ${WORK}/colour_sim/blur.png
+      --events ${WORK}/colour_sim/events.h5 --out ${WORK}/colour_deblur.png --steps 40 --samples 1)
+  expect_contains("${OUT}" "\"preset\":\"balanced\"")
+  expect_contains("${OUT}" "\"r_prior\":\"none\"")
+  run(1 ${CLI} deblur --blur ${WORK}/colour_sim/blur.png --events ${WORK}/colour_sim/events.h5 --out ${WORK}/never.png
+      --preset turbo)
+  expect_contains("${ERR}" "preset 'turbo': expected fast, balanced or best")
   # The quality benchmark on a one-photo suite: 3 levels x 5 methods, EDI beats the blurry input.
   file(MAKE_DIRECTORY ${WORK}/bench_photos)
   file(COPY ${SRC}/data/sample/sharp.png DESTINATION ${WORK}/bench_photos)

@@ -56,11 +56,13 @@ struct SamplerOptions {
   bool fused_kernel = true;
   /// Above this many pixels per frame the networks are evaluated on overlapping tiles whose
   /// noise predictions are blended with smooth weights at every step, so all tiles share one
-  /// x_t and no seams form. 0 (the default) picks each from the prior (`resolve_tiles`):
-  /// tiles twice the size the network was trained on (PriorMetadata::native_size), at least
-  /// 64 and at most 256 pixels (GDP's 256 when unknown), stride 5/8 of a tile, tiling above
-  /// 4 tiles' pixels. Attention makes a whole-frame call cost more per pixel as frames grow
-  /// (docs/performance.md); tiles near the training size cost the least and predict as well.
+  /// x_t and no seams form. 0 (the default) picks each from the prior (`resolve_tiles`). A
+  /// prior whose cost per pixel is flat (PriorMetadata::global_attention false: attention in
+  /// windows, as the shipped priors', or none) runs frames up to 1 MP whole and larger ones on
+  /// 512-pixel tiles, which only bound memory. A prior with global attention, whose cost per
+  /// pixel grows with the frame, gets tiles twice its training size (native_size), at least 64
+  /// and at most 256 pixels (GDP's 256 when unknown), tiling above 4 tiles' pixels. Stride 5/8
+  /// of a tile.
   int64_t tile_above_pixels = 0;
   int tile_size = 0;
   int tile_stride = 0;

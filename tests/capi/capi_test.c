@@ -608,12 +608,12 @@ static void test_torch_half(void) {
   /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
   CHECK(dp.steps == 100 && dp.edi.c_pos == 0.2 && dp.s == 7500.0 && dp.s_r == 1e3 && dp.lambda_tv == 0.0 &&
         dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
-        dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 && dp.residual_prior == 1);
+        dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 && dp.residual_prior == 0);
   {
-    /* Presets: FAST drops the residual prior, BEST averages more samples; BALANCED is _init's. */
+    /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is _init's. */
     diffevent_deblur_params q;
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_FAST));
-    CHECK(q.samples == 2 && q.antithetic == 1 && q.residual_prior == 0 && q.steps == dp.steps && q.s == dp.s);
+    CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 0 && q.steps == dp.steps && q.s == dp.s);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BEST));
     CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 1);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BALANCED));

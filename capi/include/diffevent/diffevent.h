@@ -549,9 +549,9 @@ typedef struct diffevent_deblur_params {
 
 /** Presets of diffevent_deblur_params_init_preset: samples, antithetic and residual_prior
  *  (docs/sampler.md, "Presets", with their measured seconds and PSNR). */
-#define DIFFEVENT_PRESET_FAST 0     /**< An antithetic pair of samples, no residual prior. */
-#define DIFFEVENT_PRESET_BALANCED 1 /**< The default of diffevent_deblur_params_init. */
-#define DIFFEVENT_PRESET_BEST 2     /**< More samples. */
+#define DIFFEVENT_PRESET_FAST 0     /**< One sample, no residual prior. */
+#define DIFFEVENT_PRESET_BALANCED 1 /**< An antithetic pair, no residual prior: _init's. */
+#define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs and the residual prior. */
 
 /** Fills params with the library's defaults (the BALANCED preset). */
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
