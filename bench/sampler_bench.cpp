@@ -185,7 +185,8 @@ BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->
 
 // A DAVIS 346 x 260 frame with the shipped x prior (models/x_prior_grey.pt, or
 // DIFFEVENT_BENCH_PRIOR), one thread: arg 0 runs the frame whole, 1 with the automatic tiling
-// (128-pixel tiles, stride 80: 12 tiles). Two steps (three network evaluations) per run.
+// (whole as well for a prior whose attention runs in windows, as the shipped one's; 128-pixel
+// tiles, stride 80, for one with global attention). Two steps (three network evaluations).
 void BM_AlternatingSampler_DavisFrameShippedPrior(benchmark::State& state) {
   const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
   const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";

@@ -16,7 +16,7 @@ build/diffevent edi --blur data/sample/blur.png --events data/sample/events.h5 -
 echo "== same, threshold estimated =="
 build/diffevent edi --blur data/sample/blur.png --events data/sample/events.h5 --auto-threshold \
   --out out/sample_edi_auto.png --ref data/sample/sharp.png
-echo "== same, DiffEvent deblur (EBRD model, Algorithm 1, shipped priors; about 15 s on 2 cores) =="
+echo "== same, DiffEvent deblur (EBRD model, Algorithm 1, shipped priors; a few seconds on 2 cores) =="
 build/diffevent deblur --blur data/sample/blur.png --events data/sample/events.h5 --threshold 0.2 \
   --out out/sample_deblur.png --ref data/sample/sharp.png --residual-out out/sample_residual.png
 echo "== real recording (data/ni-joint/badminton, DAVIS346, 20 ms exposure) =="

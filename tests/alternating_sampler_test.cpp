@@ -4,8 +4,10 @@
 #include "diffevent/tensor_interop.hpp"
 
 #include <ATen/Context.h>
+#include <torch/script.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -276,12 +278,16 @@ TEST(Deblur, DefaultConfigurationRunsTheFusedKernels) {
     for (int64_t j = 0; j < 20; ++j) blurry.at(0, i, j) = 0.2f + 0.03f * static_cast<float>(j);
   EventStream ev(20, 16);
   for (int k = 0; k < 40; ++k) ev.push_back(25 * k, k % 20, k % 16, k % 3 != 0 ? 1 : -1);
-  const DeblurOptions o;
+  DeblurOptions o;
   ASSERT_GT(o.threshold_sigma, 0.0);
   auto rp = std::make_shared<GaussianPrior>(at::zeros({1, 1, 1}), at::full({1, 1, 1}, 0.2), PriorMetadata{});
   const DeblurResult r = deblur(blurry, ev, {0, 1000}, nullptr, rp, o);
   EXPECT_GT(r.network_calls, 0);
-  EXPECT_EQ(r.fused_steps, r.network_calls / 2);  // x and r: two calls a step
+  EXPECT_EQ(r.fused_steps, r.network_calls);  // the default preset runs no r prior: one call a step
+  o.residual_prior = true;
+  const DeblurResult with_r = deblur(blurry, ev, {0, 1000}, nullptr, rp, o);
+  EXPECT_EQ(with_r.network_calls, 2 * r.network_calls);
+  EXPECT_EQ(with_r.fused_steps, r.fused_steps);  // x and r: two calls a step, every step fused
 }
 
 TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
@@ -299,6 +305,7 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   o.threshold_sigma = 0;
   o.sampler.s = 0;
   o.sampler.lambda_tv = 0;
+  o.sampler.antithetic = false;  // independent draws
   auto spread = [&](int n, int64_t* calls) {
     o.samples = n;
     const DeblurResult r = deblur(blurry, none, {0, 1000}, nullptr, nullptr, o);
@@ -311,6 +318,13 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   EXPECT_EQ(c1, c16);  // one batch: the same network calls
   EXPECT_GT(one, 0.1);
   EXPECT_NEAR(sixteen / one, 0.25, 0.08);
+  // Antithetic pairs: with the analytic prior and no data term the sampler is linear in its
+  // noise (up to the clamp), so each pair's average is the noise-free path and the spread of
+  // the mean nearly vanishes.
+  o.sampler.antithetic = true;
+  int64_t c16a = 0;
+  const double sixteen_antithetic = spread(16, &c16a);
+  EXPECT_LT(sixteen_antithetic, 0.1 * sixteen);
   // Bad counts and sigmas are named.
   o.samples = 0;
   EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o), ErrorCode::kInvalidArgument,
@@ -393,6 +407,13 @@ TEST(DiffusionPrior, MetadataParsingAndMissingFiles) {
   EXPECT_EQ(m.size_multiple, 8);
   EXPECT_EQ(m.native_size, 0);  // no "image_size": unknown
   EXPECT_EQ(parse_prior_metadata(R"({"channels": 1, "config": {"image_size": 64, "in_channels": 1}})").native_size, 64);
+  // "attention": where the network attends; without the field, over the whole frame.
+  EXPECT_TRUE(parse_prior_metadata(R"({"channels": 1})").global_attention);
+  EXPECT_TRUE(parse_prior_metadata(R"({"channels": 1, "attention": "global"})").global_attention);
+  EXPECT_FALSE(parse_prior_metadata(R"({"channels": 1, "attention": "window"})").global_attention);
+  EXPECT_FALSE(parse_prior_metadata(R"({"channels": 1, "attention": "none"})").global_attention);
+  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"channels": 1, "attention": "local"})"), ErrorCode::kFormatError,
+                         "attention 'local' (expected global, window or none)");
   EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"config": {"image_size": -3}})"), ErrorCode::kFormatError,
                          "image_size -3");
   EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"schedule": "quadratic"})"), ErrorCode::kFormatError, "quadratic");
@@ -457,6 +478,26 @@ TEST(DiffusionPrior, LoadsTorchScriptNetworksWithMetadata) {
     o.device = "cuda:0";
     EXPECT_DIFFEVENT_ERROR(load_prior(dir + "tiny_prior.pt", o), ErrorCode::kUnsupported, "no CUDA");
   }
+}
+
+TEST(DiffusionPrior, NonFiniteNetworkOutputIsAnErrorNamingThePrior) {
+  // Given a TorchScript prior whose prediction is NaN (written here, with its metadata)
+  const std::string path = testing::TempDir() + "nan_prior.pt";
+  torch::jit::Module m("NanPrior");
+  m.define(R"(
+def forward(self, x, t):
+    return x * float('nan')
+)");
+  m.save(path, {{"metadata.json", R"({"channels": 1, "size_multiple": 1})"}});
+  for (bool optimize : {true, false}) {
+    TorchScriptPriorOptions o;
+    o.optimize = optimize;
+    auto prior = load_prior(path, o);
+    // When it is asked for a prediction, then the error names the prior and the timestep
+    EXPECT_DIFFEVENT_ERROR(prior->predict(at::randn({1, 1, 4, 4}), at::full({1}, 17, at::kLong)), ErrorCode::kFormatError,
+                           "nan_prior.pt' returned NaN or infinite values (at timestep 17)");
+  }
+  std::remove(path.c_str());
 }
 
 TEST(AlternatingSampler, RunsWithTorchScriptPriorsAtAnySize) {
@@ -562,6 +603,15 @@ TEST(AlternatingSampler, AutomaticTilesFollowThePriorsTrainingSize) {
   EXPECT_EQ(geometry(std::numeric_limits<int>::max(), 1).size, 256);  // at most 256, no overflow
   EXPECT_EQ(geometry(16, 1).size, 64);   // at least 64
   EXPECT_EQ(geometry(50, 8).size, 104);  // 100 rounded up to the size multiple
+  // A prior whose attention runs in windows (or that has none): frames up to 1 MP whole (a
+  // 1280 x 720 frame), larger ones on 512-pixel tiles, stride 320.
+  m.global_attention = false;
+  g = geometry(64, 4);
+  EXPECT_EQ(g.size, 512);
+  EXPECT_EQ(g.stride, 320);
+  EXPECT_EQ(g.above_pixels, 1 << 20);
+  EXPECT_GE(g.above_pixels, 1280 * 720);
+  m.global_attention = true;
   // And explicit values are kept (a stride above the tile is cut to the tile)
   SamplerOptions o;
   o.tile_size = 40;

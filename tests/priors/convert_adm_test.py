@@ -198,6 +198,61 @@ class ConvertAdmTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "not a prior of the UNet family"):
             export_prior.export_from(other, 3, os.path.join(self.tmp.name, "x.pt"))
 
+    def test_windowed_attention_is_attention_within_each_window(self):
+        # Given an attention block with 4-token windows and a 7 x 10 token map (2 x 3 windows of
+        # ceil(7/2) x ceil(10/3) = 4 x 4 tokens: rows 4 + 3, columns 4 + 4 + 2, the last ones
+        # padded and the padding masked)...
+        torch.manual_seed(3)
+        block = unet.AttentionBlock(32, 2, -1, False, window=4).eval()
+        with torch.no_grad():
+            for p in block.parameters():
+                p.normal_(0.0, 0.3)
+        x = torch.randn(2, 32, 7, 10)
+        with torch.no_grad():
+            out = block(x, torch.zeros(2, 1))
+            # ...each window's output is the global block run on that window alone (its tokens
+            # only: the GroupNorm statistics are the whole map's, as in the block).
+            qkv = block.qkv(block.norm(x.reshape(2, 32, 70))).reshape(2, 96, 7, 10)
+            expect = torch.empty(2, 32, 7, 10)
+            for r0, r1 in ((0, 4), (4, 7)):
+                for c0, c1 in ((0, 4), (4, 8), (8, 10)):
+                    w = qkv[:, :, r0:r1, c0:c1].reshape(2, 96, -1)
+                    h = block.proj_out(block.attention(w)).reshape(2, 32, r1 - r0, c1 - c0)
+                    expect[:, :, r0:r1, c0:c1] = x[:, :, r0:r1, c0:c1] + h
+        self.assertLess((out - expect).abs().max().item(), 1e-5)
+        # A map no larger than a window is attended as a whole: the global block exactly.
+        glob = unet.AttentionBlock(32, 2, -1, False, window=0).eval()
+        glob.load_state_dict(block.state_dict())
+        small = torch.randn(1, 32, 4, 3)
+        with torch.no_grad():
+            self.assertTrue(torch.equal(block(small, torch.zeros(1, 1)), glob(small, torch.zeros(1, 1))))
+
+    def test_prior_reexported_with_windows_is_the_same_network_at_its_training_size(self):
+        # Given a trained-like xs prior with global attention, re-exported with 64-pixel windows:
+        src = os.path.join(self.tmp.name, "global.pt")
+        cfg = unet.UNetConfig(**{**unet.PRESETS["xs"].__dict__, "attention_window": 0})
+        export_prior.export(cfg, src, seed=4, schedule="linear", num_timesteps=1000, kind="x")
+        out = os.path.join(self.tmp.name, "windowed.pt")
+        export_prior.export_from(src, 1, out, attention_window=64)
+        files_a, files_b = {"metadata.json": ""}, {"metadata.json": ""}
+        a = torch.jit.load(src, _extra_files=files_a)
+        b = torch.jit.load(out, _extra_files=files_b)
+        meta_a, meta_b = json.loads(files_a["metadata.json"]), json.loads(files_b["metadata.json"])
+        self.assertEqual((meta_a["attention"], meta_b["attention"]), ("global", "window"))
+        self.assertEqual(meta_b["config"]["attention_window"], 64)
+        self.assertEqual(meta_b["kind"], "x")
+        with torch.no_grad():
+            for p in a.parameters():  # non-zero output convolutions, so attention matters
+                p.add_(0.05 * torch.randn_like(p))
+        b.load_state_dict(a.state_dict())
+        t = torch.tensor([30])
+        x64, x128 = torch.randn(1, 1, 64, 64), torch.randn(1, 1, 128, 96)
+        with torch.no_grad():
+            self.assertTrue(torch.equal(a(x64, t), b(x64, t)))  # the same network on a training-size input
+            self.assertGreater((a(x128, t) - b(x128, t)).abs().max().item(), 1e-4)  # windows on a larger one
+        with self.assertRaisesRegex(ValueError, "--attention-window -1 must be >= 0"):
+            export_prior.export_from(src, 1, os.path.join(self.tmp.name, "bad.pt"), attention_window=-1)
+
     def test_timestep_embedding_is_cos_then_sin(self):
         e = unet.timestep_embedding(torch.tensor([0, 1]), 8)
         self.assertTrue(torch.allclose(e[0], torch.tensor([1.0] * 4 + [0.0] * 4)))

@@ -232,8 +232,9 @@ class QKVAttention(nn.Module):
 
 class AttentionBlock(nn.Module):
     """Self-attention over the tokens of a feature map; with window > 0 (tokens per side), within
-    non-overlapping windows that split the map into equal parts of at most window x window
-    (the last ones padded, padding masked), so the cost per token is bounded on any image."""
+    non-overlapping windows: ceil(h / window) x ceil(w / window) of them, each of
+    ceil(h / rows) x ceil(w / columns) tokens (at most window x window), the last row and column
+    of windows padded and the padding masked, so the cost per token is bounded on any image."""
 
     def __init__(self, channels: int, num_heads: int, num_head_channels: int, new_order: bool, window: int = 0):
         super().__init__()

@@ -589,8 +589,11 @@ pub struct DeblurOptions<'a> {
 /// Speed and quality of [`deblur`] (DIFFEVENT_PRESET_*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
+    /// One sample, no residual prior.
     Fast = 0,
+    /// An antithetic pair of samples, no residual prior: the library's default.
     Balanced = 1,
+    /// Four antithetic pairs and the residual prior.
     Best = 2,
 }
 
