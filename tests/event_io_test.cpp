@@ -1,4 +1,7 @@
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <fstream>
 
 #include "encoders.hpp"
@@ -95,6 +98,60 @@ TEST(EventIo, ExposureAndImageTravelThroughHdf5) {
   EXPECT_EQ(f.exposures[0].t1_us, 20123);
   ASSERT_TRUE(f.image.has_value());
   EXPECT_NEAR(f.image->at(0, 3, 4), wo.image->at(0, 3, 4), 0.5 / 255 + 1e-6);
+}
+
+// An .npy file (version 1.0) with this header dict and these data bytes.
+std::string npy_file(const std::string& dict, const std::string& data) {
+  std::string h = dict;
+  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+  h += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>(h.size() >> 8);
+  return out + h + data;
+}
+
+TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
+  // Given .npy files written to break the reader: raw-byte dtypes, negative padding, huge
+  // shapes, non-finite float times (each once crashed, over-read or overflowed)
+  test::TempDir dir;
+  ReadOptions ro;
+  ro.format = EventFormat::kNpy;
+  ro.width = 64, ro.height = 48;
+  auto expect = [&](const std::string& name, const std::string& bytes, ErrorCode code, const std::string& text) {
+    SCOPED_TRACE(name);
+    write_bytes(dir.file(name), bytes);
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), code, text);
+  };
+  // Then each gets an error that names the problem
+  expect("v0.npy", npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", ""), ErrorCode::kUnsupported,
+         "dtype '|V0' (raw bytes) cannot hold event data");
+  expect("v1.npy", npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }", std::string(16, 'x')),
+         ErrorCode::kUnsupported, "(raw bytes) cannot hold event data");
+  expect("pad.npy",
+         npy_file("{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': "
+                  "False, 'shape': (3,), }",
+                  std::string(64, '\0')),
+         ErrorCode::kFormatError, "dtype '|V-13' has no valid item size");
+  expect("field.npy",
+         npy_file("{'descr': [('t', '<i8'), ('x', '|V2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
+                  "'shape': (2,), }",
+                  std::string(26, '\0')),
+         ErrorCode::kUnsupported, "field 'x' holds raw bytes, not numbers");
+  expect("huge.npy",
+         npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
+                  "'shape': (2305843009213693953,), }",
+                  ""),
+         ErrorCode::kOutOfRange, "is implausibly large");
+  const double bad_times[] = {std::nan(""), 1e300, -std::numeric_limits<double>::infinity()};
+  for (double t : bad_times) {
+    std::string row(32, '\0');
+    std::memcpy(&row[0], &t, 8);
+    const double one = 1.0;
+    std::memcpy(&row[24], &one, 8);  // p = 1
+    expect("float.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", row),
+           ErrorCode::kFormatError, "timestamp at index 0 is");
+  }
 }
 
 TEST(EventIo, MalformedFilesGiveSpecificErrors) {

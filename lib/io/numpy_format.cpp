@@ -1,7 +1,9 @@
 // NumPy .npy (format 1.0-3.0) and .npz (zip of .npy) event files.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "io/byte_source.hpp"
@@ -18,14 +20,37 @@ struct Scalar {
   size_t size = 0;
 };
 
-Scalar parse_scalar(const std::string& d, const std::string& src) {
+// Note [NumPy dtypes]
+// Every dtype of every NumPy path (.npy, .npz members, structured fields) is checked here once:
+// a data type is a little-endian (or one-byte) integer, bool or float of a real size; 'V'
+// (raw bytes) exists only as padding between structured fields, with a size of 1 to 2^20
+// written as plain digits. Nothing else reaches the decoders, so no item has size 0, a
+// negative size or a kind the loaders do not know.
+constexpr size_t kMaxPadBytes = size_t{1} << 20;
+
+size_t dtype_size(const std::string& digits, const std::string& d, const std::string& src) {
+  DIFFEVENT_CHECK(!digits.empty() && digits.size() <= 7 &&
+                      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }),
+                  ErrorCode::kFormatError, "'{}': numpy dtype '{}' has no valid item size", src, d);
+  return static_cast<size_t>(std::stoul(digits));
+}
+
+Scalar parse_scalar(const std::string& d, const std::string& src, bool padding_allowed = false) {
   DIFFEVENT_CHECK(d.size() >= 3, ErrorCode::kFormatError, "'{}': unsupported numpy dtype '{}'", src, d);
+  DIFFEVENT_CHECK(d[0] == '<' || d[0] == '|' || d[0] == '=' || d[0] == '>', ErrorCode::kFormatError,
+                  "'{}': numpy dtype '{}' has no byte order", src, d);
   DIFFEVENT_CHECK(d[0] != '>' || d.substr(1) == "i1" || d.substr(1) == "u1", ErrorCode::kUnsupported,
                   "'{}': big-endian numpy dtype '{}' is not supported", src, d);
-  Scalar s{d[1], static_cast<size_t>(std::atoi(d.c_str() + 2))};
+  Scalar s{d[1], dtype_size(d.substr(2), d, src)};
+  if (s.kind == 'V') {
+    DIFFEVENT_CHECK(padding_allowed, ErrorCode::kUnsupported,
+                    "'{}': numpy dtype '{}' (raw bytes) cannot hold event data", src, d);
+    DIFFEVENT_CHECK(s.size >= 1 && s.size <= kMaxPadBytes, ErrorCode::kFormatError,
+                    "'{}': padding dtype '{}' must be 1 to {} bytes", src, d, kMaxPadBytes);
+    return s;
+  }
   const bool ok = ((s.kind == 'i' || s.kind == 'u') && (s.size == 1 || s.size == 2 || s.size == 4 || s.size == 8)) ||
-                  (s.kind == 'f' && (s.size == 4 || s.size == 8)) || (s.kind == 'b' && s.size == 1) ||
-                  (s.kind == 'V');
+                  (s.kind == 'f' && (s.size == 4 || s.size == 8)) || (s.kind == 'b' && s.size == 1);
   DIFFEVENT_CHECK(ok, ErrorCode::kUnsupported, "'{}': unsupported numpy dtype '{}'", src, d);
   return s;
 }
@@ -120,8 +145,7 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
       Field fl;
       fl.name = quoted_after(h, r);
       const std::string ty = quoted_after(h, r);
-      fl.type = parse_scalar(ty, src);
-      if (fl.type.kind == 'V') fl.type.size = static_cast<size_t>(std::atoi(ty.c_str() + 2));
+      fl.type = parse_scalar(ty, src, /*padding_allowed=*/true);  // See Note [NumPy dtypes]
       fl.offset = offset;
       offset += fl.type.size;
       DIFFEVENT_CHECK(h.find(')', r) < end, ErrorCode::kFormatError, "'{}': malformed NPY descr", src);
@@ -131,6 +155,9 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
       hd.fields.push_back(fl);
     }
     hd.itemsize = offset;
+    DIFFEVENT_CHECK(!hd.fields.empty(), ErrorCode::kFormatError, "'{}': structured NPY dtype has no fields", src);
+    DIFFEVENT_CHECK(hd.itemsize <= kMaxPadBytes, ErrorCode::kUnsupported,
+                    "'{}': structured NPY items of {} bytes (at most {})", src, hd.itemsize, kMaxPadBytes);
   } else {
     hd.scalar = parse_scalar(quoted_after(h, pos), src);
     hd.itemsize = hd.scalar.size;
@@ -139,11 +166,23 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
   DIFFEVENT_CHECK(a != std::string::npos && b != std::string::npos, ErrorCode::kFormatError,
                   "'{}': malformed NPY shape", src);
   std::string dims = h.substr(a + 1, b - a - 1);
+  // Each dimension at most 2^40 and their product at most 2^48 elements: no overflow below,
+  // and a declared size is still checked against the bytes that follow before anything is
+  // allocated for it.
+  constexpr int64_t kMaxDim = int64_t{1} << 40, kMaxElements = int64_t{1} << 48;
+  int64_t elements = 1;
   for (size_t i = 0; i < dims.size();) {
     while (i < dims.size() && !std::isdigit(static_cast<unsigned char>(dims[i]))) ++i;
     if (i >= dims.size()) break;
-    hd.shape.push_back(std::atoll(dims.c_str() + i));
-    while (i < dims.size() && std::isdigit(static_cast<unsigned char>(dims[i]))) ++i;
+    size_t j = i;
+    while (j < dims.size() && std::isdigit(static_cast<unsigned char>(dims[j]))) ++j;
+    DIFFEVENT_CHECK(j - i <= 13, ErrorCode::kOutOfRange, "'{}': NPY shape ({}) is implausibly large", src, dims);
+    const int64_t v = std::stoll(dims.substr(i, j - i));
+    DIFFEVENT_CHECK(v <= kMaxDim && (v == 0 || elements <= kMaxElements / v), ErrorCode::kOutOfRange,
+                    "'{}': NPY shape ({}) is implausibly large", src, dims);
+    elements *= v;
+    hd.shape.push_back(v);
+    i = j;
   }
   return hd;
 }
@@ -155,8 +194,15 @@ const Field* find_field(const NpyHeader& h, std::initializer_list<const char*> n
   return nullptr;
 }
 
-TimestampUs to_us(const unsigned char* p, const Scalar& s, bool seconds) {
-  if (s.kind == 'f') return static_cast<TimestampUs>(std::llround(load_scalar(p, s) * (seconds ? 1e6 : 1.0)));
+// Floating-point timestamps must be finite and within +-2^62 us (about 146,000 years) before
+// rounding: llround of NaN or of values beyond int64 is undefined.
+TimestampUs to_us(const unsigned char* p, const Scalar& s, bool seconds, const std::string& src, size_t index) {
+  if (s.kind == 'f') {
+    const double us = load_scalar(p, s) * (seconds ? 1e6 : 1.0);
+    DIFFEVENT_CHECK(std::isfinite(us) && std::fabs(us) <= 4.6e18, ErrorCode::kFormatError,
+                    "'{}': timestamp at index {} is {} us (not a finite time within +-4.6e18 us)", src, index, us);
+    return static_cast<TimestampUs>(std::llround(us));
+  }
   return load_int(p, s);
 }
 
@@ -175,6 +221,9 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
     fp = find_field(h, {"p", "polarity", "polarities"});
     DIFFEVENT_CHECK(ft && fx && fy && fp, ErrorCode::kFormatError,
                     "'{}': structured array needs fields t (or ts/timestamp), x, y and p (or polarity)", src);
+    for (const Field* f : {ft, fx, fy, fp})
+      DIFFEVENT_CHECK(f->type.kind != 'V', ErrorCode::kUnsupported, "'{}': field '{}' holds raw bytes, not numbers", src,
+                      f->name);
     n = static_cast<size_t>(h.shape[0]);
   } else {
     DIFFEVENT_CHECK(h.shape.size() == 2 && h.shape[1] == 4, ErrorCode::kFormatError,
@@ -183,22 +232,23 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
     n = static_cast<size_t>(h.shape[0]);
   }
   const size_t row = h.structured ? h.itemsize : 4 * h.itemsize;
-  std::vector<unsigned char> buf(row * 65536);
+  const size_t chunk = std::clamp<size_t>((size_t{16} << 20) / row, 1, 65536);  // rows per read, <= 16 MiB
+  std::vector<unsigned char> buf(row * chunk);
   size_t done = 0;
   while (done < n) {
-    const size_t m = std::min<size_t>(65536, n - done);
+    const size_t m = std::min<size_t>(chunk, n - done);
     in.read_exact(buf.data(), m * row, src, "the event array");
     for (size_t i = 0; i < m; ++i) {
       const unsigned char* r = buf.data() + i * row;
       TimestampUs t;
       int64_t x, y, p;
       if (h.structured) {
-        t = to_us(r + ft->offset, ft->type, o.float_time_is_seconds);
+        t = to_us(r + ft->offset, ft->type, o.float_time_is_seconds, src, done + i);
         x = load_int(r + fx->offset, fx->type);
         y = load_int(r + fy->offset, fy->type);
         p = load_int(r + fp->offset, fp->type);
       } else {
-        t = to_us(r, h.scalar, o.float_time_is_seconds);
+        t = to_us(r, h.scalar, o.float_time_is_seconds, src, done + i);
         x = load_int(r + h.itemsize, h.scalar);
         y = load_int(r + 2 * h.itemsize, h.scalar);
         p = load_int(r + 3 * h.itemsize, h.scalar);
@@ -218,13 +268,16 @@ std::vector<int64_t> load_column(const std::string& bytes, const std::string& sr
   DIFFEVENT_CHECK(!h.structured && !h.fortran && h.shape.size() <= 2, ErrorCode::kFormatError,
                   "'{}': expected a plain 1-D array", src);
   size_t n = 1;
-  for (auto d : h.shape) n *= static_cast<size_t>(d);
+  for (auto d : h.shape) n *= static_cast<size_t>(d);  // bounded by parse_header
+  DIFFEVENT_CHECK(n <= bytes.size() / h.itemsize, ErrorCode::kFormatError,
+                  "'{}': the NPY shape declares {} items of {} bytes but the array holds {} bytes", src, n, h.itemsize,
+                  bytes.size());
   std::vector<unsigned char> buf(n * h.itemsize);
   in.read_exact(buf.data(), buf.size(), src, "an array");
   std::vector<int64_t> out(n);
   for (size_t i = 0; i < n; ++i) {
     const unsigned char* p = buf.data() + i * h.itemsize;
-    out[i] = is_time ? to_us(p, h.scalar, seconds) : load_int(p, h.scalar);
+    out[i] = is_time ? to_us(p, h.scalar, seconds, src, i) : load_int(p, h.scalar);
   }
   return out;
 }
