@@ -2,7 +2,7 @@
 """Loss curves of `diffevent train-prior` logs as one PNG (python3-pil only) and a markdown table.
 
 Reads the progress lines ("train-prior: step K/N  loss L  ...") of each log; a log holding
-several runs (resumed sessions) is read in order, later lines for a step replacing earlier ones.
+several runs (resumed trainings) is read in order, later lines for a step replacing earlier ones.
 Usage: python3 scripts/plot_loss.py OUT.png NAME=LOG [NAME=LOG ...] [--every 250]
 """
 import math

@@ -3,7 +3,7 @@
 # Debian photographs (scripts/fetch_photos.sh; training split only), an `xs` UNet from
 # tools/priors/export_prior.py, then `diffevent train-prior` for the x prior and, with
 # --residual, for the r prior. Every run resumes from the checkpoints in WORK, so a CPU
-# machine can train across sessions in the background; logs (the loss curve) are appended to
+# machine can train in several runs in the background; logs (the loss curve) are appended to
 # WORK/{x,r}_train.log. Without a checkpoint in WORK, a prior already in models/ is the starting
 # point (its EMA weights, a fresh Adam): WORK is not kept across machines, models/ is.
 # --only x|r trains one of the two (run both at once on a 2-core machine: LibTorch uses one

@@ -5,7 +5,7 @@ benchmark does) gets Gaussian noise of standard deviation sigma (in linear [0, 1
 prior's one-step clean prediction (Tweedie's formula at the timestep whose noise level matches,
 x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)) is compared with the photo. A useless prior gains
 nothing over the noisy input; the gain grows with the prior's quality, so it tracks training
-across sessions better than the loss does (the loss mixes all timesteps).
+across training runs better than the loss does (the loss mixes all timesteps).
 
   python3 tools/priors/denoise_check.py --prior models/x_prior_grey.pt --photos data/photos/heldout
   python3 tools/priors/denoise_check.py --prior a.pt --prior b.pt --sigmas 0.01,0.02,0.05

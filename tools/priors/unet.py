@@ -7,8 +7,8 @@ is TorchScript-able: exported priors are `torch.jit.script`ed modules with
 forward(x [N,C,H,W], t [N]) -> eps [N,C,H,W] (or [N,2C,H,W] with learned variance), plus a
 metadata.json the C++ library reads (DiffusionPrior).
 
-Written from the architecture description in guided-diffusion's paper and
-../shared/research/algorithms.md section 2.7, not copied from its source.
+Written from the architecture description in guided-diffusion's paper (Dhariwal & Nichol
+2021), not copied from its source.
 """
 import json
 import math
