@@ -6,6 +6,7 @@
 #include <torch/script.h>
 
 #include <filesystem>
+#include <optional>
 #include <regex>
 
 #include "diffevent/error.hpp"
@@ -150,7 +151,9 @@ class TorchScriptPrior : public DiffusionPrior {
     c10::InferenceMode guard;
     // An optimised module needs no profiling runs: without the executor's optimisation (a
     // thread-local switch) the first calls cost what the others do.
-    torch::jit::GraphOptimizerEnabledGuard executor_opt(!optimized_);
+    // A module that is not optimised runs under the caller's own setting.
+    std::optional<torch::jit::GraphOptimizerEnabledGuard> executor_opt;
+    if (optimized_) executor_opt.emplace(false);
     at::Tensor x = x_t.to(device_, half_ ? at::kHalf : at::kFloat);
     at::Tensor out;
     try {
