@@ -7,14 +7,19 @@
 
 #include "bandwidth.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "diffevent/alternating_sampler.hpp"
+#include "diffevent/deblur.hpp"
+#include "diffevent/event_stream.hpp"
 #include "kernels/guidance/guidance.hpp"
 
 #ifdef DIFFEVENT_BENCH_CUDA
@@ -200,6 +205,60 @@ void BM_AlternatingSampler_DavisFrameShippedPrior(benchmark::State& state) {
 }
 BENCHMARK(BM_AlternatingSampler_DavisFrameShippedPrior)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// A whole `deblur()` call with the default preset and the shipped grey x prior on `device`: a
+// W x H grey frame and about three events per pixel (uniform times over a 20 ms exposure,
+// random polarities; the content does not change the work). Reports seconds per frame and the
+// network's share; a first call (allocator, cuDNN autotuning) is not counted.
+void run_deblur_frame(benchmark::State& state, const std::string& device, int W, int H) {
+  const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
+  const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
+  if (!std::ifstream(path)) {
+    state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
+    return;
+  }
+  std::mt19937_64 rng(5);
+  Image blurry(1, H, W);
+  std::uniform_real_distribution<float> u(0.2f, 0.8f);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) blurry.at(0, y, x) = 0.5f + 0.3f * std::sin(0.05f * x) * std::cos(0.07f * y) + 0.05f * (u(rng) - 0.5f);
+  const size_t n = static_cast<size_t>(W) * static_cast<size_t>(H) * 3;
+  std::vector<TimestampUs> t(n);
+  std::vector<uint16_t> xs(n), ys(n);
+  std::vector<int8_t> ps(n);
+  std::uniform_int_distribution<TimestampUs> ut(0, 19999);
+  for (auto& v : t) v = ut(rng);
+  std::sort(t.begin(), t.end());
+  for (size_t i = 0; i < n; ++i) {
+    xs[i] = static_cast<uint16_t>(rng() % static_cast<uint64_t>(W));
+    ys[i] = static_cast<uint16_t>(rng() % static_cast<uint64_t>(H));
+    ps[i] = static_cast<int8_t>(rng() & 1);
+  }
+  const EventStream events = EventStream::from_arrays(W, H, std::move(t), std::move(xs), std::move(ys), std::move(ps));
+  TorchScriptPriorOptions po;
+  po.device = device;
+  auto prior = std::make_shared<TimedPrior>(load_prior(path, po));
+  const DeblurOptions o = deblur_options(DeblurPreset::kBalanced);
+  const Exposure exposure{0, 20000};
+  // Frames above a megapixel run in tiles whose first ones warm up the allocator anyway.
+  if (static_cast<int64_t>(W) * H <= (int64_t{1} << 20)) deblur(blurry, events, exposure, prior, nullptr, o);
+  prior->seconds = 0;
+  double total = 0;
+  for (auto _ : state) {
+    const auto a = std::chrono::steady_clock::now();
+    DeblurResult r = deblur(blurry, events, exposure, prior, nullptr, o);
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+    benchmark::DoNotOptimize(r.sharp.data());
+  }
+  state.counters["seconds_per_frame"] = total / static_cast<double>(state.iterations());
+  state.counters["network_share"] = prior->seconds / total;
+}
+
+// The CPU case, all threads (a 346 x 260 DAVIS frame; scripts/time_deblur.sh times the CLI).
+void BM_Deblur_DefaultPreset(benchmark::State& state) {
+  run_deblur_frame(state, "cpu", static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+}
+BENCHMARK(BM_Deblur_DefaultPreset)->Args({346, 260})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 #ifdef DIFFEVENT_BENCH_CUDA
 // The fused CUDA x step against the ATen composition of the same formulas on the GPU, timed
 // with CUDA events on LibTorch's current stream. args: fused?, W, H (grey).
@@ -248,6 +307,17 @@ void BM_AlternatingSampler_StepUNetCuda(benchmark::State& state) {
   po.device = "cuda:0";
   run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path, po)), state.range(0), state.range(1), 10, 256 * 256, 256, 128);
 }
+// A whole frame on the GPU with the default preset: a DAVIS frame, 720p and 4K. args: W, H.
+void BM_Deblur_DefaultPresetCuda(benchmark::State& state) {
+  if (!at::hasCUDA()) {
+    state.SkipWithError("no CUDA device");
+    return;
+  }
+  run_deblur_frame(state, "cuda:0", static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+}
+BENCHMARK(BM_Deblur_DefaultPresetCuda)->Args({346, 260})->Args({1280, 720})->Args({3840, 2160})->Iterations(1)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
 BENCHMARK(BM_AlternatingSampler_StepUNetCuda)->Args({256, 256})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 

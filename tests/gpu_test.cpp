@@ -1,10 +1,16 @@
 // CPU/CUDA parity (label gpu): every kernel at odd sizes and with non-contiguous inputs, the
-// counter-based noise, and the whole sampler for a fixed seed. Skipped without a CUDA device.
+// counter-based noise, the whole sampler for a fixed seed and deblur() with the defaults.
+// Skipped without a CUDA device.
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "diffevent/alternating_sampler.hpp"
+#include "diffevent/deblur.hpp"
+#include "diffevent/event_stream.hpp"
 #include "kernels/filter/guided_filter.hpp"
 #include "kernels/guidance/guidance.hpp"
 #include "kernels/noise/noise.hpp"
@@ -149,4 +155,31 @@ TEST(Gpu, WholeSamplerMatchesTheCpuForAFixedSeed) {
     EXPECT_LT(max_diff(cpu.r, gpu.r), 1e-3);
     EXPECT_EQ(cpu.network_calls, gpu.network_calls);
   }
+}
+
+TEST(Gpu, DefaultDeblurMatchesTheCpuAndRunsTheFusedKernels) {
+  REQUIRE_CUDA();
+  // Given the default preset (per-pixel data weights, an antithetic pair) and a TorchScript
+  // prior on each device: the same sharp frame, every step fused on both.
+  at::globalContext().setAllowTF32CuDNN(false);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  const std::string dir = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/";
+  Image blurry(1, 29, 41);
+  for (int i = 0; i < 29; ++i)
+    for (int j = 0; j < 41; ++j) blurry.at(0, i, j) = 0.2f + 0.015f * static_cast<float>(j) + 0.004f * static_cast<float>(i);
+  EventStream ev(41, 29);
+  for (int k = 0; k < 600; ++k) ev.push_back(30 * k, (7 * k) % 41, (3 * k) % 29, k % 3 != 0 ? 1 : -1);
+  const DeblurOptions o = deblur_options(DeblurPreset::kBalanced);
+  TorchScriptPriorOptions po;
+  const DeblurResult cpu = deblur(blurry, ev, {0, 18000}, load_prior(dir + "tiny_prior.pt", po), nullptr, o);
+  po.device = "cuda:0";
+  const DeblurResult gpu = deblur(blurry, ev, {0, 18000}, load_prior(dir + "tiny_prior.pt", po), nullptr, o);
+  ASSERT_EQ(gpu.sharp.channels(), 1);
+  float worst = 0;
+  for (size_t i = 0; i < cpu.sharp.values().size(); ++i)
+    worst = std::max(worst, std::abs(cpu.sharp.values()[i] - gpu.sharp.values()[i]));
+  EXPECT_LT(worst, 1e-3);
+  EXPECT_GT(gpu.fused_steps, 0);
+  EXPECT_EQ(gpu.fused_steps, gpu.network_calls);
+  EXPECT_EQ(cpu.fused_steps, gpu.fused_steps);
 }

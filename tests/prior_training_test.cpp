@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <numeric>
@@ -105,6 +106,28 @@ TEST(PriorTraining, ProgressCanStopTheRunWhichThenResumes) {
   const auto r2 = train_prior(kTiny, data, dir.file("c.pt"), o, dir.file("c.ckpt"));
   EXPECT_EQ(r2.first_step, 10);
   EXPECT_EQ(r2.last_step, 20);
+  EXPECT_FALSE(r2.stopped);
+}
+
+TEST(PriorTraining, CancelStopsAfterTheCurrentStepWithPriorAndCheckpointSaved) {
+  // Given a cancel flag already set (as a SIGINT handler sets it) and progress reports only
+  // every 50 steps: the run stops after its first step, not at a report, and saves the prior
+  // and a checkpoint that the next run resumes from.
+  test::TempDir dir;
+  const TrainingData data = smooth_images(2, 32, 3);
+  auto o = small_run(100, dir.file("k.ckpt"));
+  o.log_every = 50;
+  std::atomic<bool> cancel{true};
+  o.cancel = &cancel;
+  const auto r = train_prior(kTiny, data, dir.file("k.pt"), o);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.last_step, 1);
+  EXPECT_EQ(r.losses.size(), 1u);
+  EXPECT_TRUE(std::ifstream(dir.file("k.pt")).good());
+  cancel.store(false);
+  const auto r2 = train_prior(kTiny, data, dir.file("k.pt"), o, dir.file("k.ckpt"));
+  EXPECT_EQ(r2.first_step, 1);
+  EXPECT_EQ(r2.last_step, 100);
   EXPECT_FALSE(r2.stopped);
 }
 

@@ -3,6 +3,7 @@
 // network are trained with Adam (LibTorch autograd) on random patches, with EMA weights,
 // checkpoints and exact resumption.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -97,13 +98,16 @@ struct PriorTrainingOptions {
   std::string device = "cpu";  ///< "cpu" or "cuda:N".
   /// Called every log_every steps; return false to stop (a checkpoint is written first).
   std::function<bool(const TrainingProgress&)> on_progress;
+  /// Read after every step: once it holds true the run stops as on_progress would stop it
+  /// (a signal handler may set it; may be null).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// What a run did.
 struct PriorTrainingResult {
   int64_t first_step = 0;            ///< 0, or the step the run resumed from.
   int64_t last_step = 0;             ///< Steps done when it stopped.
-  bool stopped = false;              ///< Stopped early by on_progress.
+  bool stopped = false;              ///< Stopped early by on_progress or cancel.
   std::vector<double> losses;        ///< The loss of every step of this run, in order.
 };
 

@@ -378,6 +378,10 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     ++loss_count;
     ++step;
     if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0 && step < o.steps) save_checkpoint();
+    if (o.cancel != nullptr && o.cancel->load() && step < o.steps) {
+      result.stopped = true;
+      break;
+    }
     if (step % o.log_every == 0 || step == o.steps) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       TrainingProgress p{step, o.steps, loss_sum / loss_count, secs,

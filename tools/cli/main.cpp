@@ -479,6 +479,12 @@ struct TrainArgs {
 };
 
 int run_train_prior(const TrainArgs& a, const Common& c) {
+  // SIGINT from here on (loading, simulating residuals, training) stops after the current step
+  // with the prior and a checkpoint saved.
+  std::signal(SIGINT, on_sigint);
+  struct RestoreSigint {
+    ~RestoreSigint() { std::signal(SIGINT, SIG_DFL); }
+  } restore;
   const auto meta = diffevent::load_prior(a.init)->metadata();
   diffevent::TrainingData data = diffevent::load_training_images(a.images, meta.channels, !a.linear);
   const int originals = static_cast<int>(data.images.size());
@@ -519,9 +525,8 @@ int run_train_prior(const TrainArgs& a, const Common& c) {
     }
     return !g_interrupted.load();
   };
-  std::signal(SIGINT, on_sigint);
+  o.cancel = &g_interrupted;
   const auto r = diffevent::train_prior(a.init, data, a.out, o, a.resume);
-  std::signal(SIGINT, SIG_DFL);
   if (r.stopped)
     std::cerr << fmt::format("train-prior: interrupted at step {}; continue with --resume {}\n", r.last_step, o.checkpoint);
   std::cout << fmt::format("train-prior: steps {} to {} on {} image(s) -> {} (checkpoint {})\n", r.first_step,
