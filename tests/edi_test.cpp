@@ -109,3 +109,23 @@ TEST(Edi, GuardsTinyIntegralAndValidatesInput) {
   EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), {10, 10}), ErrorCode::kInvalidArgument, "t0 < t1");
   EXPECT_DIFFEVENT_ERROR(Edi().frames(Image(1, 4, 4), EventStream(4, 4), {0, 10}, 0), ErrorCode::kInvalidArgument, "frame count");
 }
+
+TEST(Edi, ExposureArithmeticCannotOverflow) {
+  // Given the widest exposure a file or a caller can state: it is refused by name, and the
+  // helpers themselves stay defined (no signed overflow).
+  const Exposure widest{INT64_MIN, INT64_MAX};
+  EXPECT_FALSE(widest.valid());
+  EXPECT_EQ(widest.duration_us(), 0);
+  EXPECT_EQ(widest.mid_us(), -1);  // INT64_MIN + (2^64 - 1) / 2
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), widest), ErrorCode::kInvalidArgument,
+                         "less than 2^63 us");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(EventStream(4, 4), INT64_MIN, INT64_MAX), ErrorCode::kInvalidArgument,
+                         "less than 2^63 us");
+  // The longest valid exposure, and the usual midpoint rounding towards t0.
+  const Exposure longest{-1, INT64_MAX - 1};
+  EXPECT_TRUE(longest.valid());
+  EXPECT_EQ(longest.duration_us(), INT64_MAX);
+  EXPECT_EQ((Exposure{-3, 4}.mid_us()), 0);
+  EXPECT_EQ((Exposure{10, 21}.mid_us()), 15);
+  EXPECT_EQ((Exposure{5, 5}.duration_us()), 0);
+}

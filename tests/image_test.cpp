@@ -1,4 +1,6 @@
 #include <cmath>
+#include <cstdint>
+#include <fstream>
 
 #include "test_util.hpp"
 
@@ -65,4 +67,59 @@ TEST(Image, GreyConversionUsesRec601Weights) {
   Image rgb(3, 1, 1);
   rgb.at(0, 0, 0) = 1.0f;
   EXPECT_NEAR(rgb.to_grey().at(0, 0, 0), 0.299f, 1e-6);
+}
+
+namespace {
+// A PNG chunk: length, type, data, CRC-32 (ISO 3309) of type + data.
+std::string png_chunk(const std::string& type, const std::string& data) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char ch : type + data) {
+    crc ^= ch;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(~crc);
+}
+
+// A 69-byte PNG whose IHDR declares w x h grey 8-bit pixels (IDAT: 12 bytes of a zlib stream).
+std::string lying_png(uint32_t w, uint32_t h) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x00\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) +
+         png_chunk("IEND", "");
+}
+}  // namespace
+
+TEST(Image, HeadersThatDeclareMoreThanTheFileOrTheLimitsAreRefusedBeforeAllocating) {
+  if (!png_supported()) GTEST_SKIP() << "PNG not compiled in";
+  test::TempDir dir;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir.file(name), std::ios::binary) << bytes;
+    return dir.file(name);
+  };
+  // 69 bytes declaring 100000 x 100000 (10 GB of pixels): refused from the header alone.
+  const std::string huge = write("huge.png", lying_png(100000, 100000));
+  ASSERT_EQ(std::filesystem::file_size(huge), 69u);
+  EXPECT_DIFFEVENT_ERROR(read_image(huge), ErrorCode::kFormatError, "100000 x 100000 pixels");
+  // 40000 x 40000 is within the side limit but not the pixel limit; with the pixel limit
+  // raised, the file size still refuses it.
+  const std::string big = write("big.png", lying_png(40000, 40000));
+  EXPECT_DIFFEVENT_ERROR(read_image(big), ErrorCode::kFormatError, "beyond the reader's limits");
+  ImageReadLimits roomy;
+  roomy.max_pixels = int64_t{1} << 40;
+  EXPECT_DIFFEVENT_ERROR(read_image(big, roomy), ErrorCode::kFormatError, "more than its 69 bytes can hold");
+  // Lower limits a host sets apply to honest files too.
+  write_image(dir.file("ok.png"), Image(1, 30, 40));
+  ImageReadLimits tight;
+  tight.max_pixels = 1000;
+  EXPECT_DIFFEVENT_ERROR(read_image(dir.file("ok.png"), tight), ErrorCode::kFormatError, "40 x 30 pixels");
+  EXPECT_EQ(read_image(dir.file("ok.png")).width(), 40);
+  // A PFM header beyond the limits, and one larger than its file.
+  const std::string pfm = write("big.pfm", "Pf\n100000 100000\n-1.0\n" + std::string(16, '\0'));
+  EXPECT_DIFFEVENT_ERROR(read_image(pfm, tight), ErrorCode::kFormatError, "beyond the reader's limits");
+  EXPECT_DIFFEVENT_ERROR(read_image(pfm, roomy), ErrorCode::kFormatError, "truncated");
 }

@@ -171,9 +171,10 @@ std::unique_ptr<diffevent_image> wrap(diffevent::Image image) {
 
 diffevent::Exposure resolve_exposure(const diffevent_edi_params& p, const diffevent_events& ev) {
   if (flag(p.has_exposure)) {
-    DIFFEVENT_CHECK(p.exposure_t1_us > p.exposure_t0_us, ErrorCode::kInvalidArgument,
-                    "the exposure [{}, {}] us is empty: exposure_t1_us must be after exposure_t0_us", p.exposure_t0_us,
-                    p.exposure_t1_us);
+    DIFFEVENT_CHECK(diffevent::Exposure({p.exposure_t0_us, p.exposure_t1_us}).valid(), ErrorCode::kInvalidArgument,
+                    "the exposure [{}, {}] us is empty or too long: exposure_t1_us must be after exposure_t0_us, by "
+                    "less than 2^63 us",
+                    p.exposure_t0_us, p.exposure_t1_us);
     return {p.exposure_t0_us, p.exposure_t1_us};
   }
   DIFFEVENT_CHECK(!ev.exposures.empty(), ErrorCode::kInvalidArgument,

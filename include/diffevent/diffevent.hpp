@@ -5,6 +5,7 @@
 #include "diffevent/error.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/event_io.hpp"
+#include "diffevent/exposure.hpp"
 #include "diffevent/event_simulator.hpp"
 #include "diffevent/event_stream.hpp"
 #include "diffevent/image.hpp"

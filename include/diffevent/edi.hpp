@@ -6,19 +6,12 @@
 #include <vector>
 
 #include "diffevent/event_integrator.hpp"
+#include "diffevent/exposure.hpp"
 #include "diffevent/export.hpp"
 #include "diffevent/image.hpp"
 
 namespace diffevent {
 inline namespace v1 {
-
-/// An exposure window [t0_us, t1_us] in microseconds.
-struct Exposure {
-  TimestampUs t0_us = 0;
-  TimestampUs t1_us = 0;
-  TimestampUs duration_us() const noexcept { return t1_us - t0_us; }
-  TimestampUs mid_us() const noexcept { return t0_us + (t1_us - t0_us) / 2; }
-};
 
 /// Options for Edi.
 struct EdiOptions {

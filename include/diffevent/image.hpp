@@ -3,6 +3,7 @@
 /// Image: a planar float image [C,H,W], plus PNG and PFM file I/O.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,18 @@ DIFFEVENT_API void srgb_to_linear(Image& image);
 /// Linear [0,1] -> sRGB-encoded [0,1], in place.
 DIFFEVENT_API void linear_to_srgb(Image& image);
 
+/// What an image reader accepts before it allocates anything (set them lower for untrusted
+/// files). Beyond these, a file must be able to hold what its header declares: a PNG whose
+/// pixels could not fit in its compressed data (deflate's ratio is at most 1032:1) or a PFM
+/// shorter than its pixels is rejected before any pixel buffer exists.
+struct ImageReadLimits {
+  int64_t max_pixels = int64_t{1} << 28;  ///< width x height (default 268 M: 3.2 GB as float RGB)
+  int64_t max_side = int64_t{1} << 20;    ///< width and height each
+};
+
 /// Reads an image by content: PNG (8/16-bit grey, grey+alpha, RGB, RGBA; alpha dropped) or PFM.
-DIFFEVENT_API Image read_image(const std::string& path);
+/// A size beyond `limits` or one the file cannot hold is kFormatError naming both.
+DIFFEVENT_API Image read_image(const std::string& path, const ImageReadLimits& limits = {});
 /// Writes by extension: ".png" (bit_depth 8 or 16, values clamped to [0,1]) or ".pfm" (float32,
 /// lossless). Written to a temporary file in the same folder, then renamed.
 DIFFEVENT_API void write_image(const std::string& path, const Image& image, int bit_depth = 8);

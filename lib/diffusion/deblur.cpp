@@ -69,8 +69,8 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   DIFFEVENT_CHECK(blurry.width() == events.width() && blurry.height() == events.height(), ErrorCode::kInvalidArgument,
                   "deblur: the blurry image is {}x{} but the events come from a {}x{} sensor", blurry.width(),
                   blurry.height(), events.width(), events.height());
-  DIFFEVENT_CHECK(exposure.t1_us > exposure.t0_us, ErrorCode::kInvalidArgument,
-                  "deblur: the exposure [{}, {}] us is empty", exposure.t0_us, exposure.t1_us);
+  DIFFEVENT_CHECK(exposure.valid(), ErrorCode::kInvalidArgument,
+                  "deblur: the exposure [{}, {}] us is empty or longer than 2^63 us", exposure.t0_us, exposure.t1_us);
   DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument, "deblur: the blurry image has NaN or infinite values");
   DIFFEVENT_CHECK(options.min_integral > 0 && options.min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", options.min_integral);

@@ -90,8 +90,9 @@ void Edi::validate(const Image& blurry, const EventStream& events, const Exposur
                   blurry.width(), blurry.height(), events.width(), events.height());
   DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument,
                   "edi: the blurry image contains NaN or infinite values");
-  DIFFEVENT_CHECK(exposure.t0_us < exposure.t1_us, ErrorCode::kInvalidArgument,
-                  "edi: exposure [{}, {}] us must have t0 < t1", exposure.t0_us, exposure.t1_us);
+  DIFFEVENT_CHECK(exposure.valid(), ErrorCode::kInvalidArgument,
+                  "edi: exposure [{}, {}] us must have t0 < t1 and last less than 2^63 us", exposure.t0_us,
+                  exposure.t1_us);
 }
 
 Image Edi::linear_sharp(const Image& blurry, const EventStream& events, const Exposure& exposure,

@@ -12,6 +12,8 @@
 #endif
 #include <thread>
 
+#include "diffevent/exposure.hpp"
+
 namespace diffevent {
 inline namespace v1 {
 namespace {
@@ -162,9 +164,10 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
                                        TimestampUs t1_us,
                                        std::optional<TimestampUs> tau_opt) const {
   validate(events);
-  DIFFEVENT_CHECK(t0_us < t1_us, ErrorCode::kInvalidArgument,
-                  "integrator: exposure [{}, {}] us must have t0 < t1", t0_us, t1_us);
-  const TimestampUs tau = tau_opt ? *tau_opt : t0_us + (t1_us - t0_us) / 2;
+  const Exposure exposure{t0_us, t1_us};
+  DIFFEVENT_CHECK(exposure.valid(), ErrorCode::kInvalidArgument,
+                  "integrator: exposure [{}, {}] us must have t0 < t1 and last less than 2^63 us", t0_us, t1_us);
+  const TimestampUs tau = tau_opt ? *tau_opt : exposure.mid_us();
   DIFFEVENT_CHECK(tau >= t0_us && tau <= t1_us, ErrorCode::kOutOfRange,
                   "integrator: reference time tau = {} us lies outside the exposure [{}, {}] us",
                   tau, t0_us, t1_us);

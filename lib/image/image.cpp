@@ -1,7 +1,9 @@
 #include "diffevent/image.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "io/atomic_file.hpp"
@@ -59,7 +61,17 @@ using detail::FileCloser;
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 // PFM: "PF" (RGB) or "Pf" (grey), "W H", scale (negative = little endian), rows bottom-to-top.
-Image read_pfm(const std::string& path, const std::string& bytes) {
+// Width and height a header declares, checked against the limits before anything is allocated.
+void check_declared_size(const std::string& path, const char* format, int64_t w, int64_t h, const ImageReadLimits& limits) {
+  DIFFEVENT_CHECK(w >= 1 && h >= 1, ErrorCode::kFormatError, "'{}': the {} header declares an empty image ({} x {})", path,
+                  format, w, h);
+  DIFFEVENT_CHECK(w <= limits.max_side && h <= limits.max_side && w * h <= limits.max_pixels, ErrorCode::kFormatError,
+                  "'{}': the {} header declares {} x {} pixels, beyond the reader's limits ({} per side, {} pixels; "
+                  "ImageReadLimits)",
+                  path, format, w, h, limits.max_side, limits.max_pixels);
+}
+
+Image read_pfm(const std::string& path, const std::string& bytes, const ImageReadLimits& limits) {
   size_t pos = 0;
   auto token = [&]() {
     while (pos < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[pos]))) ++pos;
@@ -78,9 +90,10 @@ Image read_pfm(const std::string& path, const std::string& bytes) {
   } catch (const std::exception&) {
     throw Error(ErrorCode::kFormatError, fmt::format("'{}': malformed PFM header", path));
   }
-  DIFFEVENT_CHECK(w >= 1 && h >= 1 && w <= 1 << 20 && h <= 1 << 20 && scale != 0,
+  DIFFEVENT_CHECK(w >= 1 && h >= 1 && w <= 1 << 20 && h <= 1 << 20 && std::isfinite(scale) && scale != 0,
                   ErrorCode::kFormatError, "'{}': PFM header has invalid size {}x{} or scale {}",
                   path, w, h, scale);
+  check_declared_size(path, "PFM", w, h, limits);
   ++pos;  // the single whitespace after the scale
   const size_t need = static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(c) * 4;
   DIFFEVENT_CHECK(bytes.size() >= pos + need, ErrorCode::kFormatError,
@@ -134,8 +147,10 @@ struct PngError {
 }
 void png_warning_fn(png_structp, png_const_charp) {}
 
-Image read_png(const std::string& path) {
+Image read_png(const std::string& path, const ImageReadLimits& limits) {
   FilePtr f(detail::open_for_read(path));
+  std::error_code size_error;
+  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, size_error));
   PngError err;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
   DIFFEVENT_CHECK(png != nullptr, ErrorCode::kInternal, "libpng: cannot create read struct");
@@ -148,9 +163,30 @@ Image read_png(const std::string& path) {
     throw Error(ErrorCode::kFormatError, fmt::format("'{}': invalid or truncated PNG ({})", path, err.message));
   }
   png_init_io(png, f.get());
+  // libpng's own guards: no side above the limit, no ancillary chunk above 8 MB (zTXt/iCCP
+  // bombs); IHDR is checked against them inside png_read_info.
+  const auto side = static_cast<png_uint_32>(std::min<int64_t>(limits.max_side, 0x7fffffff));
+  png_set_user_limits(png, side, side);
+  png_set_chunk_malloc_max(png, 8u << 20);
   png_read_info(png, info);
   const png_uint_32 w = png_get_image_width(png, info);
   const png_uint_32 h = png_get_image_height(png, info);
+  // Checked outside libpng's error path: our exception must not cross its longjmp.
+  const size_t native_rowbytes = png_get_rowbytes(png, info);
+  std::string too_large;
+  try {
+    check_declared_size(path, "PNG", w, h, limits);
+    // The pixels, one filter byte per row, must fit in the compressed data at deflate's
+    // largest ratio (1032:1); a header that claims more is lying.
+    const double raw = (static_cast<double>(native_rowbytes) + 1.0) * static_cast<double>(h);
+    DIFFEVENT_CHECK(size_error || raw <= 1032.0 * static_cast<double>(file_bytes) + 4096.0, ErrorCode::kFormatError,
+                    "'{}': the PNG header declares {} x {} pixels ({:.0f} bytes uncompressed), more than its {} bytes "
+                    "can hold",
+                    path, w, h, raw, file_bytes);
+  } catch (...) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    throw;
+  }
   const int color = png_get_color_type(png, info);
   int depth = png_get_bit_depth(png, info);
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -259,7 +295,7 @@ bool png_supported() noexcept {
 #endif
 }
 
-Image read_image(const std::string& path) {
+Image read_image(const std::string& path, const ImageReadLimits& limits) {
   std::string head;
   {
     FilePtr f(detail::open_for_read(path));
@@ -270,14 +306,21 @@ Image read_image(const std::string& path) {
   DIFFEVENT_CHECK(!head.empty(), ErrorCode::kFormatError, "'{}': the file is empty", path);
   if (head.size() >= 8 && std::memcmp(head.data(), "\x89PNG\r\n\x1a\n", 8) == 0) {
 #ifdef DIFFEVENT_HAVE_PNG
-    return read_png(path);
+    return read_png(path, limits);
 #else
     throw Error(ErrorCode::kUnsupported,
                 fmt::format("'{}': PNG support was not compiled in (DIFFEVENT_WITH_PNG=OFF)", path));
 #endif
   }
   if (head.size() >= 2 && head[0] == 'P' && (head[1] == 'f' || head[1] == 'F')) {
-    return read_pfm(path, detail::read_file(path));
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    // A PFM holds its pixels raw: a file larger than the limits allow plus a header is refused
+    // before it is read into memory.
+    DIFFEVENT_CHECK(ec || bytes <= static_cast<uintmax_t>(limits.max_pixels) * 12u + 4096u, ErrorCode::kFormatError,
+                    "'{}': {} bytes, more than a PFM within the reader's limits ({} pixels) can hold", path, bytes,
+                    limits.max_pixels);
+    return read_pfm(path, detail::read_file(path), limits);
   }
   throw Error(ErrorCode::kFormatError,
               fmt::format("'{}': not a PNG or PFM image (unrecognised first bytes)", path));

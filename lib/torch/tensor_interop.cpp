@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "diffevent/edi.hpp"
+
 namespace diffevent {
 inline namespace v1 {
 
@@ -30,7 +32,7 @@ Image tensor_to_image(const at::Tensor& tensor) {
 }
 
 at::Tensor event_count_bins(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us, int bins) {
-  DIFFEVENT_CHECK(bins >= 1 && t1_us > t0_us, ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(bins >= 1 && (Exposure{t0_us, t1_us}.valid()), ErrorCode::kInvalidArgument,
                   "event_count_bins: need bins >= 1 and t0 < t1 (got {} bins, [{}, {}) us)", bins, t0_us, t1_us);
   at::Tensor out = at::zeros({bins, events.height(), events.width()}, at::kFloat);
   float* o = out.data_ptr<float>();
