@@ -1,7 +1,12 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 
+#include "io/atomic_file.hpp"
 #include "test_util.hpp"
 
 using namespace diffevent;
@@ -122,4 +127,85 @@ TEST(Image, HeadersThatDeclareMoreThanTheFileOrTheLimitsAreRefusedBeforeAllocati
   const std::string pfm = write("big.pfm", "Pf\n100000 100000\n-1.0\n" + std::string(16, '\0'));
   EXPECT_DIFFEVENT_ERROR(read_image(pfm, tight), ErrorCode::kFormatError, "beyond the reader's limits");
   EXPECT_DIFFEVENT_ERROR(read_image(pfm, roomy), ErrorCode::kFormatError, "truncated");
+}
+
+namespace {
+size_t temporary_files_in(const std::string& folder) {
+  size_t n = 0;
+  for (auto& e : std::filesystem::directory_iterator(folder)) n += e.path().filename().string().find(".tmp") != std::string::npos;
+  return n;
+}
+}  // namespace
+
+TEST(Image, WritersKeepModesNeverFollowLinksAndNameTheSystemsReason) {
+  test::TempDir dir;
+  namespace fs = std::filesystem;
+  // Replacing a 0600 file keeps 0600.
+  const std::string secret = dir.file("secret.pfm");
+  write_image(secret, Image(1, 2, 2));
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+  write_image(secret, Image(1, 3, 3, 0.5f));
+  EXPECT_EQ(fs::status(secret).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(read_image(secret).width(), 3);
+  // A symbolic link planted at the output is replaced, not followed: its target is untouched.
+  const std::string victim = dir.file("victim.txt");
+  std::ofstream(victim) << "keep";
+  fs::create_symlink(victim, dir.file("out.pfm"));
+  write_image(dir.file("out.pfm"), Image(1, 2, 2));
+  EXPECT_FALSE(fs::is_symlink(dir.file("out.pfm")));
+  std::string kept;
+  std::ifstream(victim) >> kept;
+  EXPECT_EQ(kept, "keep");
+  // A rename that fails says why (not "Success"), and leaves nothing behind.
+  fs::create_directories(dir.file("taken.pfm/inside"));
+  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("taken.pfm"), Image(1, 2, 2)), ErrorCode::kIoError, "directory");
+  try {
+    write_image(dir.file("taken.pfm"), Image(1, 2, 2));
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("Success"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(temporary_files_in(dir.path()), 0u);
+  // Text through the same path.
+  write_file_atomically(dir.file("meta.json"), "{}\n");
+  std::ifstream meta(dir.file("meta.json"));
+  std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{}\n");
+}
+
+TEST(Image, ASignalDuringAWriteLeavesNoTemporaryFileWhenTheHandlerCleansUp) {
+  // Given a child process whose SIGTERM handler calls remove_temporary_files() and re-raises
+  // (as the CLI's does), and the signal arriving while a writer has half its file written: the
+  // child dies by the signal and the folder holds neither the output nor a temporary file.
+  test::TempDir dir;
+  const std::string out = dir.file("big.bin");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    struct Handler {
+      static void on(int sig) {
+        remove_temporary_files();
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+      }
+    };
+    std::signal(SIGTERM, Handler::on);
+    try {
+      detail::write_atomically(out, [](const std::string& tmp) {
+        std::FILE* f = std::fopen(tmp.c_str(), "wb");
+        const std::string half(1 << 20, 'x');
+        std::fwrite(half.data(), 1, half.size(), f);
+        std::fflush(f);
+        std::raise(SIGTERM);  // as if from outside, in the middle of the write
+        std::fclose(f);
+      });
+    } catch (...) {
+    }
+    _exit(0);  // not reached: the handler re-raises with the default action
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_EQ(temporary_files_in(dir.path()), 0u);
 }

@@ -10,4 +10,5 @@
 #include "diffevent/event_stream.hpp"
 #include "diffevent/image.hpp"
 #include "diffevent/metrics.hpp"
+#include "diffevent/temporary_files.hpp"
 #include "diffevent/version.hpp"

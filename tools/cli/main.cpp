@@ -10,13 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <csignal>
 
 #include "diffevent/diffevent.hpp"
 #include "util.hpp"
 
 #ifdef DIFFEVENT_HAVE_TORCH
 #include <atomic>
-#include <csignal>
 
 #include "diffevent/deblur.hpp"
 #include "diffevent/prior_training.hpp"
@@ -24,6 +24,15 @@
 #endif
 
 namespace fs = std::filesystem;
+
+// SIGINT, SIGTERM and SIGHUP outside a cancellable job: remove the temporary files of the
+// writers in flight (no half-written .NAME.tmp... is left), then end as the signal would.
+extern "C" void on_terminating_signal(int sig) {
+  diffevent::remove_temporary_files();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 using diffevent::Error;
 using diffevent::ErrorCode;
 using json = nlohmann::json;
@@ -434,7 +443,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   };
   std::signal(SIGINT, on_sigint);
   const diffevent::DeblurResult res = diffevent::deblur(blur, ef.events, exp, xp, rp, o);
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGINT, on_terminating_signal);
   if (res.threshold_estimated) result["auto_threshold"] = res.c_pos;
   result["threshold"] = res.c_pos;
   result["tau_us"] = a.tau_us ? *a.tau_us : exp.mid_us();
@@ -483,7 +492,7 @@ int run_train_prior(const TrainArgs& a, const Common& c) {
   // with the prior and a checkpoint saved.
   std::signal(SIGINT, on_sigint);
   struct RestoreSigint {
-    ~RestoreSigint() { std::signal(SIGINT, SIG_DFL); }
+    ~RestoreSigint() { std::signal(SIGINT, on_terminating_signal); }
   } restore;
   const auto meta = diffevent::load_prior(a.init)->metadata();
   diffevent::TrainingData data = diffevent::load_training_images(a.images, meta.channels, !a.linear);
@@ -538,6 +547,7 @@ int run_train_prior(const TrainArgs& a, const Common& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_terminating_signal);
   CLI::App app{"diffevent: event-guided deblurring (EDI double integral, simulator, formats)"};
   app.set_version_flag("--version", std::string(DIFFEVENT_VERSION_STRING));
   app.require_subcommand(1);
@@ -725,7 +735,7 @@ int main(int argc, char** argv) {
       ba.cancel = &g_interrupted;
       std::signal(SIGINT, on_sigint);
       const int rc = diffevent_cli::run_benchmark(ba);
-      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGINT, on_terminating_signal);
       return rc;
     }
 #endif

@@ -6,22 +6,14 @@
 
 #include "diffevent/error.hpp"
 #include "diffevent/event_integrator.hpp"
+#include "diffevent/temporary_files.hpp"
 
 namespace diffevent_cli {
 
-/// Writes `text` to a temporary file beside `path`, then renames it into place.
+/// Writes `text` to a temporary file beside `path` (exclusive, unpredictable name), then
+/// renames it into place.
 inline void write_text_atomically(const std::string& path, const std::string& text) {
-  using diffevent::ErrorCode;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    DIFFEVENT_CHECK(static_cast<bool>(f), ErrorCode::kIoError, "cannot open '{}' for writing", tmp);
-    f << text;
-    DIFFEVENT_CHECK(static_cast<bool>(f.flush()), ErrorCode::kIoError, "error while writing '{}'", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  DIFFEVENT_CHECK(!ec, ErrorCode::kIoError, "cannot move '{}' into place: {}", path, ec.message());
+  diffevent::write_file_atomically(path, text);
 }
 
 /// The value of --integral (deblur, benchmark): how E interpolates between events.
