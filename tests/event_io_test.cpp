@@ -1,3 +1,8 @@
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -422,4 +427,41 @@ TEST(EventIo, Aedat4RoundTripsUncompressedLz4AndZstd) {
   bytes.resize(bytes.size() - 10);
   write_bytes(dir.file("cut.aedat4"), bytes);
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("cut.aedat4")), ErrorCode::kFormatError, "truncated");
+}
+
+TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
+  // Given a child process allowed to write files of at most 64 KB (as a full disk would stop
+  // it): writing 100,000 events fails with kIoError naming the output, leaves no file, and the
+  // process exits normally afterwards (HDF5 keeps no half-closed file that crashes at exit).
+  test::TempDir dir;
+  std::vector<EventFormat> formats = {EventFormat::kNpz, EventFormat::kText};
+  if (hdf5_supported()) formats.push_back(EventFormat::kHdf5);
+  for (EventFormat format : formats) {
+    SCOPED_TRACE(format_name(format));
+    const std::string out = dir.file(std::string("e.") + (format == EventFormat::kHdf5 ? "h5" : format == EventFormat::kNpz ? "npz" : "txt"));
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
+      rlimit lim{64 << 10, 64 << 10};
+      setrlimit(RLIMIT_FSIZE, &lim);
+      const EventStream ev = test::random_stream(64, 48, 100000, 0, 20000, 1);
+      int code = 1;
+      try {
+        WriteOptions w;
+        w.format = format;
+        write_events(out, ev, w);
+      } catch (const Error& e) {
+        const std::string what = e.what();
+        code = e.code() == ErrorCode::kIoError && what.find(out) != std::string::npos && what.find(".tmp") == std::string::npos ? 0 : 2;
+        if (code != 0) std::fprintf(stderr, "%s\n", e.what());
+      }
+      std::exit(code);  // runs the libraries' exit handlers, where a leaked HDF5 file crashed
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 0);
+  }
 }

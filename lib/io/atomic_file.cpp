@@ -97,6 +97,13 @@ void write_atomically(const std::string& path,
   };
   try {
     write(tmp);
+  } catch (const Error& e) {
+    discard();
+    // Errors name the output the caller asked for, not its temporary sibling.
+    std::string message = e.what();
+    for (size_t at = message.find(tmp); at != std::string::npos; at = message.find(tmp, at + path.size()))
+      message.replace(at, tmp.size(), path);
+    throw Error(e.code(), message);
   } catch (...) {
     discard();
     throw;

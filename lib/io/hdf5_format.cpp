@@ -1,7 +1,11 @@
 // event_utils / EFNet HDF5: events/{xs,ys,ts,ps} (ts float seconds or integer us), optional
 // DSEC-style events/{x,y,t,p} + t_offset, root attribute sensor_resolution = [H, W], and
 // images/imageNNNNNNNNN with exposure_start/exposure_end (seconds) or timestamp attributes.
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -371,9 +375,19 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   return out;
 }
 
+// Note [HDF5 files are built in memory]
+// HDF5 never writes to the disk here: the file is built with the core driver (no backing
+// store) and its image goes out through our own stdio writer. A file id whose close failed
+// (a full disk fails the flush inside H5Fclose) stays registered in HDF5 and crashes its
+// atexit cleanup, taking the host with it; an in-memory file's close cannot fail, and a write
+// error is an ordinary kIoError. The cost is the file's size in memory while it is written.
 void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptions& w) {
   QuietHdf5 quiet;
-  Hid file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  const size_t increment = std::max<size_t>(size_t{1} << 20, ev.size() * 13 + (size_t{1} << 16));
+  DIFFEVENT_CHECK(fapl.ok() && H5Pset_fapl_core(fapl, increment, /*backing_store=*/0) >= 0, ErrorCode::kInternal,
+                  "HDF5: cannot set up an in-memory file for '{}'", path);
+  Hid file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
   DIFFEVENT_CHECK(file.ok(), ErrorCode::kIoError, "cannot create HDF5 file '{}'", path);
   Hid g(H5Gcreate2(file, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
   std::vector<double> ts(ev.size());
@@ -428,7 +442,15 @@ void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptio
       write_attr_int64(d, "exposure_end_us", w.exposure->t1_us);
     }
   }
-  DIFFEVENT_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, ErrorCode::kIoError, "error while writing '{}'", path);
+  DIFFEVENT_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, ErrorCode::kIoError, "HDF5: cannot finish '{}'", path);
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  DIFFEVENT_CHECK(size > 0, ErrorCode::kInternal, "HDF5: cannot get the image of '{}'", path);
+  std::vector<char> image(static_cast<size_t>(size));
+  DIFFEVENT_CHECK(H5Fget_file_image(file, image.data(), image.size()) == size, ErrorCode::kInternal,
+                  "HDF5: cannot get the image of '{}'", path);
+  std::unique_ptr<std::FILE, detail::FileCloser> f(detail::open_for_write(path));
+  const bool ok = std::fwrite(image.data(), 1, image.size(), f.get()) == image.size() && std::fflush(f.get()) == 0;
+  DIFFEVENT_CHECK(ok, ErrorCode::kIoError, "error while writing '{}': {}", path, std::strerror(errno));
 }
 #else
 EventFile read_hdf5(const std::string& path, const ReadOptions&) {
