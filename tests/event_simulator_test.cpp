@@ -134,3 +134,31 @@ TEST(EventSimulator, ResizeAndCropPreserveMeanAndContent) {
   EXPECT_EQ(c.at(2, 0, 0), img.at(2, 5, 7));
   EXPECT_DIFFEVENT_ERROR(crop(img, 35, 0, 10, 10), ErrorCode::kOutOfRange, "does not fit");
 }
+
+TEST(EventSimulator, WorkBeyondItsBoundsIsRefusedQuickly) {
+  // Given parameters whose work has no practical end (a noise rate beyond int, thresholds so
+  // small every pixel fires billions of times, a motion that needs billions of samples): each
+  // is a kOutOfRange error naming the bound, before the memory or the time is spent.
+  SimulatorOptions o;
+  o.width = 64;
+  o.height = 48;
+  const Image photo = test::synthetic_photo(1, 48, 64, 3);
+  o.shot_noise_hz = 1e12;
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, CameraMotion{}), ErrorCode::kOutOfRange, "max_events");
+  o.shot_noise_hz = std::numeric_limits<double>::infinity();
+  EXPECT_DIFFEVENT_ERROR(EventSimulator{o}, ErrorCode::kInvalidArgument, "finite and >= 0");
+  o.shot_noise_hz = std::nan("");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator{o}, ErrorCode::kInvalidArgument, "finite and >= 0");
+  o.shot_noise_hz = 0;
+  o.c_pos = o.c_neg = 1e-9;
+  CameraMotion m;
+  m.dx_px = 6;
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange, "max_events");
+  o.c_pos = o.c_neg = 0.2;
+  m.dx_px = 1e12;
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange, "max_samples");
+  // Within the bounds, a host's lower max_events applies too.
+  m.dx_px = 6;
+  o.max_events = 10;
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange, "max_events = 10");
+}

@@ -41,6 +41,11 @@ struct SimulatorOptions {
   int min_samples = 64;           ///< Motion rendering: at least this many samples.
   int frame_upsample = 1;         ///< Frame sequences: samples per input frame interval (linear interpolation).
   uint64_t seed = 0;
+  /// Bounds on the work a simulation may take (kOutOfRange beyond them, before the memory is
+  /// spent): events produced (signal and noise; about 40 bytes each while simulating, 400 MB
+  /// at the default) and rendered samples (each renders the whole frame).
+  int64_t max_events = 10000000;
+  int64_t max_samples = int64_t{1} << 20;
 };
 
 /// What a simulation produces.

@@ -78,6 +78,10 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
       if (o.leak_hz > 0) ref[i] -= o.leak_hz * cp[i] * dt * 1e-6;
       const double L0 = Lprev[i];
       auto emit = [&](double level, int8_t p) {
+        DIFFEVENT_CHECK(static_cast<int64_t>(raw.size()) < o.max_events, ErrorCode::kOutOfRange,
+                        "simulator: more than max_events = {} events (thresholds {} / {} are small for this scene); "
+                        "raise the thresholds or SimulatorOptions::max_events",
+                        o.max_events, o.c_pos, o.c_neg);
         // Linear interpolation of L in time between the two samples (ESIM).
         const double frac = (L != L0) ? (level - L0) / (L - L0) : 1.0;
         const double tf = t_a + std::min(std::max(frac, 0.0), 1.0) * dt;
@@ -87,6 +91,13 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
           last_t[i] = t;
         }
       };
+      // The crossings this sample adds are known before they are emitted.
+      const double crossings = std::max(L - ref[i], ref[i] - L) / std::min(cp[i], cn[i]);
+      DIFFEVENT_CHECK(crossings + static_cast<double>(raw.size()) <= static_cast<double>(o.max_events),
+                      ErrorCode::kOutOfRange,
+                      "simulator: more than max_events = {} events (thresholds {} / {} are small for this scene); "
+                      "raise the thresholds or SimulatorOptions::max_events",
+                      o.max_events, o.c_pos, o.c_neg);
       while (L - ref[i] >= cp[i]) {
         ref[i] += cp[i];
         emit(ref[i], 1);
@@ -99,6 +110,12 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
     }
   }
   if (o.shot_noise_hz > 0) {
+    // The expected count is known before drawing: refuse a rate whose events would not fit.
+    const double expected = o.shot_noise_hz * T * 1e-6 * static_cast<double>(npix) + static_cast<double>(raw.size());
+    DIFFEVENT_CHECK(expected <= static_cast<double>(o.max_events), ErrorCode::kOutOfRange,
+                    "simulator: shot noise of {} Hz per pixel over {} us on {} pixels is about {:.3g} events, more "
+                    "than max_events = {}",
+                    o.shot_noise_hz, T, npix, expected, o.max_events);
     std::poisson_distribution<int> pd(o.shot_noise_hz * T * 1e-6);
     std::uniform_real_distribution<double> ut(times.front(), times.back());
     std::bernoulli_distribution coin(0.5);
@@ -181,9 +198,14 @@ EventSimulator::EventSimulator(SimulatorOptions options) : options_(options) {
                   "simulator: exposure_us = {} must be > 0", o.exposure_us);
   DIFFEVENT_CHECK(o.c_pos > 0 && o.c_neg > 0 && std::isfinite(o.c_pos) && std::isfinite(o.c_neg),
                   ErrorCode::kInvalidArgument, "simulator: thresholds ({}, {}) must be > 0", o.c_pos, o.c_neg);
-  DIFFEVENT_CHECK(o.threshold_sigma >= 0 && o.shot_noise_hz >= 0 && o.leak_hz >= 0 && o.refractory_us >= 0,
+  DIFFEVENT_CHECK(o.threshold_sigma >= 0 && o.shot_noise_hz >= 0 && o.leak_hz >= 0 && o.refractory_us >= 0 &&
+                      std::isfinite(o.threshold_sigma) && std::isfinite(o.shot_noise_hz) && std::isfinite(o.leak_hz),
                   ErrorCode::kInvalidArgument,
-                  "simulator: threshold_sigma, shot_noise_hz, leak_hz and refractory_us must be >= 0");
+                  "simulator: threshold_sigma ({}), shot_noise_hz ({}), leak_hz ({}) and refractory_us ({}) must be "
+                  "finite and >= 0",
+                  o.threshold_sigma, o.shot_noise_hz, o.leak_hz, o.refractory_us);
+  DIFFEVENT_CHECK(o.max_events >= 1 && o.max_samples >= 2, ErrorCode::kInvalidArgument,
+                  "simulator: max_events ({}) must be >= 1 and max_samples ({}) >= 2", o.max_events, o.max_samples);
   DIFFEVENT_CHECK(o.log_eps > 0, ErrorCode::kInvalidArgument, "simulator: log_eps = {} must be > 0", o.log_eps);
   DIFFEVENT_CHECK(o.max_step_px > 0 && o.min_samples >= 2 && o.frame_upsample >= 1,
                   ErrorCode::kInvalidArgument,
@@ -207,7 +229,12 @@ SimulationResult EventSimulator::simulate_motion(const Image& source, const Came
   const double rmax = std::hypot(W / 2.0, H / 2.0);
   const double path = std::hypot(m.dx_px, m.dy_px) + std::abs(m.rotation_rad) * rmax +
                       std::abs(std::log(m.zoom)) * rmax;
-  const int n = std::max(o.min_samples, static_cast<int>(std::ceil(path / o.max_step_px)));
+  const double needed = std::max<double>(o.min_samples, std::ceil(path / o.max_step_px));
+  DIFFEVENT_CHECK(needed <= static_cast<double>(o.max_samples), ErrorCode::kOutOfRange,
+                  "simulator: a motion of {:.3g} px at max_step_px = {} needs {:.3g} rendered samples, more than "
+                  "max_samples = {}",
+                  path, o.max_step_px, needed, o.max_samples);
+  const int n = static_cast<int>(needed);
   std::vector<double> times(static_cast<size_t>(n) + 1);
   for (int k = 0; k <= n; ++k) times[static_cast<size_t>(k)] = double(o.exposure_us) * k / n;
   auto render_at = [&](double s, Image& out) {
@@ -247,6 +274,9 @@ SimulationResult EventSimulator::simulate_frames(const std::vector<Image>& frame
                     times_us[j], times_us[j - 1]);
   }
   const int up = options_.frame_upsample;
+  DIFFEVENT_CHECK(static_cast<double>(frames.size() - 1) * up + 1 <= static_cast<double>(options_.max_samples),
+                  ErrorCode::kOutOfRange, "simulator: {} frames at frame_upsample = {} are more than max_samples = {}",
+                  frames.size(), up, options_.max_samples);
   std::vector<double> times;
   for (size_t j = 0; j + 1 < frames.size(); ++j)
     for (int u = 0; u < up; ++u)

@@ -96,11 +96,12 @@ struct Common {
 int run_simulate(const std::string& image_path, const std::string& out_dir, const std::string& size,
                  long long exposure_us, double threshold, double sigma, double noise_hz, double leak_hz,
                  long long refractory_us, unsigned long long seed, std::vector<double> motion, bool srgb,
-                 bool grey, int bit_depth, const Common& c) {
+                 bool grey, int bit_depth, long long max_events, const Common& c) {
   diffevent::Image photo = diffevent::read_image(image_path);
   if (srgb) diffevent::srgb_to_linear(photo);
   if (grey) photo = photo.to_grey();  // like a DAVIS APS frame
   diffevent::SimulatorOptions o;
+  o.max_events = max_events;
   if (!size.empty()) {
     const auto [w, h] = parse_size(size);
     o.width = w;
@@ -199,17 +200,30 @@ diffevent::Exposure resolve_exposure(const std::string& arg, const diffevent::Ev
 }
 
 int run_edi(const std::string& blur_path, const std::string& events_path, const std::string& exposure_s,
-            double threshold, double c_pos, double c_neg, bool auto_threshold, const std::string& out,
+            double threshold, std::optional<double> c_pos, std::optional<double> c_neg, bool auto_threshold,
+            const std::string& out,
             int frames, const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
             const std::string& ref, const Common& c) {
   if (frames > 0 && frames_dir.empty()) throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
+  DIFFEVENT_CHECK(frames >= 0, ErrorCode::kInvalidArgument, "--frames {}: expected a count >= 0", frames);
   const diffevent::Image blur = diffevent::read_image(blur_path);
+  // The frames are computed together: bounded before anything is written.
+  constexpr double kMaxFrameBytes = 1 << 30;
+  const double frame_bytes = 4.0 * static_cast<double>(blur.size());
+  DIFFEVENT_CHECK(frames * frame_bytes <= kMaxFrameBytes, ErrorCode::kInvalidArgument,
+                  "--frames {}: {} frames of {}x{}x{} floats need {:.1f} GB; at most {} fit in 1 GB", frames, frames,
+                  blur.width(), blur.height(), blur.channels(), frames * frame_bytes / 1e9,
+                  static_cast<long long>(kMaxFrameBytes / frame_bytes));
   diffevent::EventFile ef = load_events(events_path, &blur, sort);
   std::string exposure_source;
   const diffevent::Exposure exp = resolve_exposure(exposure_s, ef, events_path, &exposure_source);
   diffevent::EdiOptions o;
-  o.thresholds.c_pos = c_pos > 0 ? c_pos : threshold;
-  o.thresholds.c_neg = c_neg > 0 ? c_neg : threshold;
+  for (const auto& [name, v] : {std::pair<const char*, std::optional<double>>{"--threshold", threshold},
+                                {"--threshold-pos", c_pos}, {"--threshold-neg", c_neg}})
+    DIFFEVENT_CHECK(!v || (std::isfinite(*v) && *v > 0), ErrorCode::kInvalidArgument,
+                    "{} {}: a contrast threshold must be a finite number > 0", name, v.value_or(0));
+  o.thresholds.c_pos = c_pos.value_or(threshold);
+  o.thresholds.c_neg = c_neg.value_or(threshold);
   o.linearize_srgb = srgb;
   o.num_threads = threads;
   const auto [first, last] = ef.events.index_range(exp.t0_us, exp.t1_us);
@@ -579,6 +593,9 @@ int main(int argc, char** argv) {
   sim->add_flag("--srgb", sim_srgb, "The photo is sRGB-encoded: linearise it first");
   sim->add_flag("--grey", sim_grey, "Simulate a grey sensor (luminance of the photo)");
   sim->add_option("--bit-depth", sim_depth, "PNG bit depth of blur.png/sharp.png (8 or 16)");
+  long long sim_max_events = diffevent::SimulatorOptions{}.max_events;
+  sim->add_option("--max-events", sim_max_events, "Refuse simulations beyond this many events (memory: ~40 bytes each)")
+      ->capture_default_str();
 
   auto* edi = app.add_subcommand("edi", "Deblur with the EDI double integral (sharp = blurry / E)");
   std::string e_blur, e_events, e_exposure, e_out, e_frames_dir, e_ref;
@@ -720,8 +737,11 @@ int main(int argc, char** argv) {
     return 64;
   }
   try {
-    if (*sim) return run_simulate(sim_image, sim_out, sim_size, sim_exposure, sim_c, sim_sigma, sim_noise, sim_leak, sim_refr, sim_seed, sim_motion, sim_srgb, sim_grey, sim_depth, common);
-    if (*edi) return run_edi(e_blur, e_events, e_exposure, e_c, e_cp, e_cn, e_auto, e_out, e_frames, e_frames_dir, e_srgb, e_threads, sort, e_depth, e_ref, common);
+    if (*sim) return run_simulate(sim_image, sim_out, sim_size, sim_exposure, sim_c, sim_sigma, sim_noise, sim_leak, sim_refr, sim_seed, sim_motion, sim_srgb, sim_grey, sim_depth, sim_max_events, common);
+    if (*edi)
+      return run_edi(e_blur, e_events, e_exposure, e_c,
+                     edi->count("--threshold-pos") ? std::optional<double>(e_cp) : std::nullopt,
+                     edi->count("--threshold-neg") ? std::optional<double>(e_cn) : std::nullopt, e_auto, e_out, e_frames, e_frames_dir, e_srgb, e_threads, sort, e_depth, e_ref, common);
     if (*ev) return run_eval(ev_ref, ev_test, common);
     if (*info) return run_info(info_file, sort, common);
     if (*conv) return run_convert(cv_in, cv_out, cv_fmt, sort, common);
