@@ -465,3 +465,65 @@ TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 0);
   }
 }
+
+namespace {
+// A zip of stored (uncompressed) members, as numpy.savez writes them.
+std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  auto le = [](uint64_t v, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+    return s;
+  };
+  auto crc32 = [](const std::string& d) {
+    uint32_t c = 0xffffffffu;
+    for (unsigned char ch : d) {
+      c ^= ch;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+  };
+  std::string body, cd;
+  for (const auto& [name, data] : members) {
+    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc32(data), 4) + le(data.size(), 4) +
+                               le(data.size(), 4) + le(name.size(), 2) + le(0, 2);
+    cd += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + name;
+    body += le(0x04034b50, 4) + common + name + data;
+  }
+  return body + cd + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(members.size(), 2) + le(members.size(), 2) +
+         le(cd.size(), 4) + le(body.size(), 4) + le(0, 2);
+}
+}  // namespace
+
+TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
+  // Given NPZ files of four column arrays: a good one reads back; shapes that declare more
+  // items than their member holds, or more than any array can, are named; columns of
+  // different lengths are named.
+  test::TempDir dir;
+  auto column = [](const char* descr, const std::string& shape, const std::string& data) {
+    return npy_file(fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape), data);
+  };
+  auto i64 = [](std::vector<int64_t> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8); };
+  auto u16 = [](std::vector<uint16_t> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 2); };
+  const std::string t = column("<i8", "(3,)", i64({10, 20, 30})), x = column("<u2", "(3,)", u16({1, 2, 3})),
+                    y = column("<u2", "(3,)", u16({4, 5, 6})), p = column("|i1", "(3,)", std::string("\x01\x00\x01", 3));
+  write_bytes(dir.file("good.npz"), stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  ReadOptions ro;
+  ro.width = 8, ro.height = 8;
+  const EventFile good = read_events(dir.file("good.npz"), ro);
+  ASSERT_EQ(good.events.size(), 3u);
+  EXPECT_EQ(good.events.t_us()[2], 30);
+  EXPECT_EQ(good.events.y()[1], 5);
+  EXPECT_EQ(good.events.p()[1], -1);
+  const std::string lying = column("<i8", "(2305843009213693953,)", i64({10, 20, 30}));
+  write_bytes(dir.file("lying.npz"), stored_zip({{"t.npy", lying}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("lying.npz"), ro), ErrorCode::kOutOfRange, "implausibly large");
+  const std::string square = column("<i8", "(4294967296, 4294967296)", i64({10, 20, 30}));
+  write_bytes(dir.file("square.npz"), stored_zip({{"t.npy", square}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("square.npz"), ro), ErrorCode::kOutOfRange, "implausibly large");
+  const std::string more = column("<i8", "(4,)", i64({10, 20, 30}));
+  write_bytes(dir.file("more.npz"), stored_zip({{"t.npy", more}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("more.npz"), ro), ErrorCode::kFormatError, "declares 4 items of 8 bytes");
+  const std::string two = column("<u2", "(2,)", u16({1, 2}));
+  write_bytes(dir.file("short.npz"), stored_zip({{"t.npy", t}, {"x.npy", two}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("short.npz"), ro), ErrorCode::kFormatError, "differ in length (t 3, x 2");
+}

@@ -1,6 +1,8 @@
 // NumPy .npy (format 1.0-3.0) and .npz (zip of .npy) event files.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -8,6 +10,10 @@
 
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
+
+#ifdef DIFFEVENT_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 namespace diffevent {
 inline namespace v1 {
@@ -262,26 +268,6 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
 }
 
 // A whole 1-D array from an in-memory .npy, as int64 (or microseconds for time).
-std::vector<int64_t> load_column(const std::string& bytes, const std::string& src, bool is_time, bool seconds) {
-  MemSource in(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  const NpyHeader h = parse_header(in, src);
-  DIFFEVENT_CHECK(!h.structured && !h.fortran && h.shape.size() <= 2, ErrorCode::kFormatError,
-                  "'{}': expected a plain 1-D array", src);
-  size_t n = 1;
-  for (auto d : h.shape) n *= static_cast<size_t>(d);  // bounded by parse_header
-  DIFFEVENT_CHECK(n <= bytes.size() / h.itemsize, ErrorCode::kFormatError,
-                  "'{}': the NPY shape declares {} items of {} bytes but the array holds {} bytes", src, n, h.itemsize,
-                  bytes.size());
-  std::vector<unsigned char> buf(n * h.itemsize);
-  in.read_exact(buf.data(), buf.size(), src, "an array");
-  std::vector<int64_t> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char* p = buf.data() + i * h.itemsize;
-    out[i] = is_time ? to_us(p, h.scalar, seconds, src, i) : load_int(p, h.scalar);
-  }
-  return out;
-}
-
 struct ZipEntry {
   std::string name;
   uint16_t method = 0;
@@ -289,11 +275,22 @@ struct ZipEntry {
   uint64_t csize = 0, usize = 0, offset = 0;
 };
 
-std::map<std::string, ZipEntry> zip_directory(const std::string& z, const std::string& src) {
-  const auto* u = reinterpret_cast<const unsigned char*>(z.data());
-  DIFFEVENT_CHECK(z.size() >= 22, ErrorCode::kFormatError, "'{}': NPZ (zip) file is truncated", src);
+// Note [NPZ members are streamed]
+// An NPZ is read without holding the file or any member in memory: the central directory comes
+// from the end of the file, and each member is inflated as it is consumed (its CRC checked when
+// its last byte has been read). The column layout (t, x, y, p as four arrays) is decoded in
+// lockstep, 64 Ki events at a time, so reading costs the event stream being built plus a few
+// buffers, as for .npy.
+std::map<std::string, ZipEntry> zip_directory(std::FILE* f, uint64_t file_size, const std::string& src) {
+  DIFFEVENT_CHECK(file_size >= 22, ErrorCode::kFormatError, "'{}': NPZ (zip) file is truncated", src);
+  const uint64_t tail_size = std::min<uint64_t>(file_size, 65535 + 22);
+  std::string tail(static_cast<size_t>(tail_size), '\0');
+  DIFFEVENT_CHECK(std::fseek(f, static_cast<long>(file_size - tail_size), SEEK_SET) == 0 &&
+                      std::fread(tail.data(), 1, tail.size(), f) == tail.size(),
+                  ErrorCode::kIoError, "'{}': cannot read the zip directory", src);
+  const auto* u = reinterpret_cast<const unsigned char*>(tail.data());
   size_t eocd = std::string::npos;
-  for (size_t i = z.size() - 22 + 1; i-- > 0 && z.size() - i < 65536 + 22;) {
+  for (size_t i = tail.size() - 22 + 1; i-- > 0;) {
     if (load_le<uint32_t>(u + i) == 0x06054b50) {
       eocd = i;
       break;
@@ -302,23 +299,30 @@ std::map<std::string, ZipEntry> zip_directory(const std::string& z, const std::s
   DIFFEVENT_CHECK(eocd != std::string::npos, ErrorCode::kFormatError,
                   "'{}': NPZ (zip) end-of-directory record not found (truncated file?)", src);
   const uint16_t count = load_le<uint16_t>(u + eocd + 10);
+  const uint32_t cd_size = load_le<uint32_t>(u + eocd + 12);
   const uint32_t cd_off = load_le<uint32_t>(u + eocd + 16);
   DIFFEVENT_CHECK(cd_off != 0xFFFFFFFFu, ErrorCode::kUnsupported, "'{}': ZIP64 archives are not supported", src);
+  DIFFEVENT_CHECK(static_cast<uint64_t>(cd_off) + cd_size <= file_size, ErrorCode::kFormatError,
+                  "'{}': corrupt NPZ central directory (it lies past the end of the file)", src);
+  std::string cd(cd_size, '\0');
+  DIFFEVENT_CHECK(std::fseek(f, static_cast<long>(cd_off), SEEK_SET) == 0 && std::fread(cd.data(), 1, cd.size(), f) == cd.size(),
+                  ErrorCode::kIoError, "'{}': cannot read the zip directory", src);
+  const auto* c = reinterpret_cast<const unsigned char*>(cd.data());
   std::map<std::string, ZipEntry> out;
-  size_t p = cd_off;
+  size_t p = 0;
   for (uint16_t k = 0; k < count; ++k) {
-    DIFFEVENT_CHECK(p + 46 <= z.size() && load_le<uint32_t>(u + p) == 0x02014b50, ErrorCode::kFormatError,
+    DIFFEVENT_CHECK(p + 46 <= cd.size() && load_le<uint32_t>(c + p) == 0x02014b50, ErrorCode::kFormatError,
                     "'{}': corrupt NPZ central directory", src);
     ZipEntry e;
-    e.method = load_le<uint16_t>(u + p + 10);
-    e.crc = load_le<uint32_t>(u + p + 16);
-    e.csize = load_le<uint32_t>(u + p + 20);
-    e.usize = load_le<uint32_t>(u + p + 24);
-    const uint16_t nlen = load_le<uint16_t>(u + p + 28), xlen = load_le<uint16_t>(u + p + 30),
-                   clen = load_le<uint16_t>(u + p + 32);
-    e.offset = load_le<uint32_t>(u + p + 42);
-    DIFFEVENT_CHECK(p + 46 + nlen <= z.size(), ErrorCode::kFormatError, "'{}': corrupt NPZ central directory", src);
-    e.name.assign(z.data() + p + 46, nlen);
+    e.method = load_le<uint16_t>(c + p + 10);
+    e.crc = load_le<uint32_t>(c + p + 16);
+    e.csize = load_le<uint32_t>(c + p + 20);
+    e.usize = load_le<uint32_t>(c + p + 24);
+    const uint16_t nlen = load_le<uint16_t>(c + p + 28), xlen = load_le<uint16_t>(c + p + 30),
+                   clen = load_le<uint16_t>(c + p + 32);
+    e.offset = load_le<uint32_t>(c + p + 42);
+    DIFFEVENT_CHECK(p + 46 + nlen <= cd.size(), ErrorCode::kFormatError, "'{}': corrupt NPZ central directory", src);
+    e.name.assign(cd.data() + p + 46, nlen);
     if (e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0) e.name.resize(e.name.size() - 4);
     out[e.name] = e;
     p += 46 + nlen + xlen + clen;
@@ -326,24 +330,132 @@ std::map<std::string, ZipEntry> zip_directory(const std::string& z, const std::s
   return out;
 }
 
-std::string zip_member(const std::string& z, const ZipEntry& e, const std::string& src) {
-  const auto* u = reinterpret_cast<const unsigned char*>(z.data());
-  DIFFEVENT_CHECK(e.offset + 30 <= z.size() && load_le<uint32_t>(u + e.offset) == 0x04034b50,
-                  ErrorCode::kFormatError, "'{}': corrupt NPZ local header for '{}'", src, e.name);
-  const size_t data = e.offset + 30 + load_le<uint16_t>(u + e.offset + 26) + load_le<uint16_t>(u + e.offset + 28);
-  DIFFEVENT_CHECK(data + e.csize <= z.size(), ErrorCode::kFormatError,
-                  "'{}': NPZ member '{}' is truncated", src, e.name);
-  std::string out;
-  if (e.method == 0) {
-    out.assign(z.data() + data, e.csize);
-  } else {
-    DIFFEVENT_CHECK(e.method == 8, ErrorCode::kUnsupported, "'{}': NPZ member '{}' uses zip method {}", src, e.name, e.method);
-    out = inflate_bytes(u + data, e.csize, e.usize, false, src);
+// One member's uncompressed bytes, read from the file as they are consumed.
+class ZipMemberSource : public ByteSource {
+ public:
+  ZipMemberSource(const std::string& path, const ZipEntry& e, uint64_t file_size, const std::string& src)
+      : f_(open_for_read(path)), e_(e), src_(src) {
+    unsigned char local[30];
+    DIFFEVENT_CHECK(e.offset + 30 <= file_size && std::fseek(f_.get(), static_cast<long>(e.offset), SEEK_SET) == 0 &&
+                        std::fread(local, 1, 30, f_.get()) == 30 && load_le<uint32_t>(local) == 0x04034b50,
+                    ErrorCode::kFormatError, "'{}': corrupt NPZ local header for '{}'", src, e.name);
+    const uint64_t data = e.offset + 30 + load_le<uint16_t>(local + 26) + load_le<uint16_t>(local + 28);
+    DIFFEVENT_CHECK(data + e.csize <= file_size && std::fseek(f_.get(), static_cast<long>(data), SEEK_SET) == 0,
+                    ErrorCode::kFormatError, "'{}': NPZ member '{}' is truncated", src, e.name);
+    left_in_ = e.csize;
+    if (e.method == 8) {
+#ifdef DIFFEVENT_HAVE_ZLIB
+      // Deflate expands at most 1032:1: a larger stated size is a corrupt or hostile entry.
+      DIFFEVENT_CHECK(e.usize <= e.csize * 1032 + 1024, ErrorCode::kFormatError,
+                      "'{}': NPZ member '{}' claims {} bytes from {} compressed bytes, more than deflate can produce",
+                      src, e.name, e.usize, e.csize);
+      DIFFEVENT_CHECK(inflateInit2(&zs_, -15) == Z_OK, ErrorCode::kInternal, "zlib: inflateInit2 failed");
+      inflating_ = true;
+      in_.resize(1 << 16);
+#else
+      throw Error(ErrorCode::kUnsupported, fmt::format("'{}': NPZ member '{}' is deflated and zlib support was not "
+                                                       "compiled in", src, e.name));
+#endif
+    } else {
+      DIFFEVENT_CHECK(e.method == 0, ErrorCode::kUnsupported, "'{}': NPZ member '{}' uses zip method {}", src, e.name,
+                      e.method);
+      DIFFEVENT_CHECK(e.usize == e.csize, ErrorCode::kFormatError, "'{}': NPZ member '{}' is stored with two sizes",
+                      src, e.name);
+    }
   }
-  DIFFEVENT_CHECK(crc32_ieee(reinterpret_cast<const unsigned char*>(out.data()), out.size()) == e.crc,
-                  ErrorCode::kFormatError, "'{}': NPZ member '{}' fails its CRC check (corrupt file)", src, e.name);
-  return out;
-}
+  ~ZipMemberSource() override {
+#ifdef DIFFEVENT_HAVE_ZLIB
+    if (inflating_) inflateEnd(&zs_);
+#endif
+  }
+  uint64_t remaining() const { return e_.usize - produced_; }
+  ZipMemberSource(const ZipMemberSource&) = delete;
+  ZipMemberSource& operator=(const ZipMemberSource&) = delete;
+
+  size_t read(void* dst, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, e_.usize - produced_));
+    size_t got = 0;
+    if (!inflating_) {
+      got = std::fread(dst, 1, n, f_.get());
+      left_in_ -= got;
+    } else {
+#ifdef DIFFEVENT_HAVE_ZLIB
+      zs_.next_out = static_cast<Bytef*>(dst);
+      zs_.avail_out = static_cast<uInt>(n);
+      while (zs_.avail_out > 0) {
+        if (zs_.avail_in == 0 && left_in_ > 0) {
+          const size_t k = std::fread(in_.data(), 1, static_cast<size_t>(std::min<uint64_t>(in_.size(), left_in_)), f_.get());
+          if (k == 0) break;
+          left_in_ -= k;
+          zs_.next_in = in_.data();
+          zs_.avail_in = static_cast<uInt>(k);
+        }
+        const int rc = inflate(&zs_, Z_NO_FLUSH);
+        DIFFEVENT_CHECK(rc == Z_OK || rc == Z_STREAM_END || (rc == Z_BUF_ERROR && zs_.avail_in == 0 && left_in_ == 0),
+                        ErrorCode::kFormatError, "'{}': NPZ member '{}' is corrupt (zlib: {})", src_, e_.name,
+                        zs_.msg ? zs_.msg : "inflate failed");
+        if (rc != Z_OK) break;
+      }
+      got = n - zs_.avail_out;
+#endif
+    }
+    crc_ = crc32_ieee(static_cast<const unsigned char*>(dst), got, crc_);
+    produced_ += got;
+    if (produced_ == e_.usize)
+      DIFFEVENT_CHECK(crc_ == e_.crc, ErrorCode::kFormatError, "'{}': NPZ member '{}' fails its CRC check (corrupt file)",
+                      src_, e_.name);
+    return got;
+  }
+
+ private:
+  std::unique_ptr<std::FILE, FileCloser> f_;
+  ZipEntry e_;
+  std::string src_;
+  uint64_t left_in_ = 0, produced_ = 0;
+  uint32_t crc_ = 0;
+  bool inflating_ = false;
+#ifdef DIFFEVENT_HAVE_ZLIB
+  z_stream zs_{};
+  std::vector<unsigned char> in_;
+#endif
+};
+
+// A plain 1-D array member, decoded a chunk at a time into int64 (timestamps in us).
+class ColumnReader {
+ public:
+  ColumnReader(const std::string& path, const ZipEntry& e, uint64_t file_size, bool is_time, bool seconds)
+      : in_(path, e, file_size, path), src_(path), is_time_(is_time), seconds_(seconds) {
+    h_ = parse_header(in_, path);
+    DIFFEVENT_CHECK(!h_.structured && !h_.fortran && h_.shape.size() <= 2, ErrorCode::kFormatError,
+                    "'{}': NPZ member '{}' must be a plain 1-D array", path, e.name);
+    n_ = 1;
+    for (auto d : h_.shape) n_ *= static_cast<size_t>(d);  // bounded by parse_header
+    // The data must fit in what the member holds after its header: checked before reading.
+    DIFFEVENT_CHECK(n_ <= in_.remaining() / h_.itemsize, ErrorCode::kFormatError,
+                    "'{}': the NPY shape of '{}' declares {} items of {} bytes but the member holds {} bytes", path,
+                    e.name, n_, h_.itemsize, in_.remaining());
+  }
+  size_t size() const { return n_; }
+  // Reads the next k items into out (k <= what is left).
+  void next(size_t k, std::vector<int64_t>& out) {
+    buf_.resize(k * h_.itemsize);
+    in_.read_exact(buf_.data(), buf_.size(), src_, "an array");
+    out.resize(k);
+    for (size_t i = 0; i < k; ++i) {
+      const unsigned char* p = buf_.data() + i * h_.itemsize;
+      out[i] = is_time_ ? to_us(p, h_.scalar, seconds_, src_, done_ + i) : load_int(p, h_.scalar);
+    }
+    done_ += k;
+  }
+
+ private:
+  ZipMemberSource in_;
+  std::string src_;
+  bool is_time_, seconds_;
+  NpyHeader h_;
+  size_t n_ = 0, done_ = 0;
+  std::vector<unsigned char> buf_;
+};
 
 std::string npy_header(const std::string& descr, const std::string& shape) {
   std::string dict = fmt::format("{{'descr': {}, 'fortran_order': False, 'shape': {}, }}", descr, shape);
@@ -376,8 +488,11 @@ EventFile read_npy(const std::string& path, const ReadOptions& o) {
 }
 
 EventFile read_npz(const std::string& path, const ReadOptions& o) {
-  const std::string z = read_file(path);
-  const auto dir = zip_directory(z, path);
+  std::unique_ptr<std::FILE, FileCloser> f(open_for_read(path));
+  std::error_code ec;
+  const uint64_t file_size = std::filesystem::file_size(path, ec);
+  DIFFEVENT_CHECK(!ec, ErrorCode::kIoError, "cannot read '{}': {}", path, ec.message());
+  const auto dir = zip_directory(f.get(), file_size, path);
   auto pick = [&](std::initializer_list<const char*> names) -> const ZipEntry* {
     for (const char* n : names) {
       auto it = dir.find(n);
@@ -387,8 +502,7 @@ EventFile read_npz(const std::string& path, const ReadOptions& o) {
   };
   EventBuilder b(path, o.width, o.height, o);
   if (const ZipEntry* ev = pick({"events"})) {
-    const std::string bytes = zip_member(z, *ev, path);
-    MemSource in(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    ZipMemberSource in(path, *ev, file_size, path);
     decode_npy(in, path, o, b);
   } else {
     const ZipEntry* et = pick({"t", "ts", "timestamp", "timestamps"});
@@ -398,22 +512,32 @@ EventFile read_npz(const std::string& path, const ReadOptions& o) {
     DIFFEVENT_CHECK(et && ex && ey && ep, ErrorCode::kFormatError,
                     "'{}': NPZ needs arrays t (or ts/timestamp), x, y and p (or polarity), or 'events'", path);
     if (o.swap_xy) std::swap(ex, ey);
-    const auto t = load_column(zip_member(z, *et, path), path, true, o.float_time_is_seconds);
-    const auto x = load_column(zip_member(z, *ex, path), path, false, false);
-    const auto y = load_column(zip_member(z, *ey, path), path, false, false);
-    const auto p = load_column(zip_member(z, *ep, path), path, false, false);
-    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(), ErrorCode::kFormatError,
-                    "'{}': NPZ arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(), x.size(), y.size(), p.size());
     if (const ZipEntry* es = pick({"sensor_resolution", "sensor_size"}); es && o.width == 0) {
-      const auto hw = load_column(zip_member(z, *es, path), path, false, false);
-      DIFFEVENT_CHECK(hw.size() == 2 && hw[0] >= 1 && hw[1] >= 1 && hw[0] <= 65535 && hw[1] <= 65535,
-                      ErrorCode::kFormatError, "'{}': sensor_resolution must hold [height, width]", path);
+      ColumnReader r(path, *es, file_size, false, false);
+      std::vector<int64_t> hw;
+      DIFFEVENT_CHECK(r.size() == 2, ErrorCode::kFormatError, "'{}': sensor_resolution must hold [height, width]", path);
+      r.next(2, hw);
+      DIFFEVENT_CHECK(hw[0] >= 1 && hw[1] >= 1 && hw[0] <= 65535 && hw[1] <= 65535, ErrorCode::kFormatError,
+                      "'{}': sensor_resolution must hold [height, width]", path);
       b.set_size(static_cast<int>(hw[1]), static_cast<int>(hw[0]));
     }
-    for (size_t i = 0; i < t.size(); ++i) {
-      DIFFEVENT_CHECK(p[i] == 0 || p[i] == 1 || p[i] == -1, ErrorCode::kFormatError,
-                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, i, p[i]);
-      b.add(t[i], x[i], y[i], p[i] == 1 ? 1 : -1);
+    ColumnReader t(path, *et, file_size, true, o.float_time_is_seconds), x(path, *ex, file_size, false, false),
+        y(path, *ey, file_size, false, false), p(path, *ep, file_size, false, false);
+    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(), ErrorCode::kFormatError,
+                    "'{}': NPZ arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(), x.size(), y.size(), p.size());
+    std::vector<int64_t> tc, xc, yc, pc;
+    for (size_t done = 0; done < t.size();) {
+      const size_t k = std::min<size_t>(t.size() - done, 1 << 16);
+      t.next(k, tc);
+      x.next(k, xc);
+      y.next(k, yc);
+      p.next(k, pc);
+      for (size_t i = 0; i < k; ++i) {
+        DIFFEVENT_CHECK(pc[i] == 0 || pc[i] == 1 || pc[i] == -1, ErrorCode::kFormatError,
+                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, done + i, pc[i]);
+        b.add(tc[i], xc[i], yc[i], pc[i] == 1 ? 1 : -1);
+      }
+      done += k;
     }
   }
   EventFile out;
