@@ -4,6 +4,7 @@ prints the catalogue in docs/bad-inputs.md: what was tried and the error it give
 Usage: python3 scripts/bad_inputs.py BUILD_DIR > docs/bad-inputs.md"""
 import os
 import struct
+import zlib
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,14 @@ def cli(*args):
 
 def add(group, what, rc, msg, tmp):
     rows.append((group, what, rc, msg.replace(tmp, "…").replace(ROOT, "…")))
+
+
+def lying_png(w, h):
+    """A 69-byte PNG whose IHDR declares w x h grey pixels."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", b"\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00") + chunk(b"IEND", b""))
 
 
 def main():
@@ -114,6 +123,14 @@ def main():
         ("--device gpu7 with a TorchScript prior", ["deblur", "--blur", blur, "--events", good, "--prior", os.path.join(ROOT, "tests", "data", "tiny_prior.pt"), "--device", "gpu7", "--out", os.path.join(tmp, "o.png")]),
         ("--device cuda:0 with the analytic prior", ["deblur", "--blur", blur, "--events", good, "--device", "cuda:0", "--out", os.path.join(tmp, "o.png")]),
         ("--steps 0", ["deblur", "--blur", blur, "--events", good, "--steps", "0", "--out", os.path.join(tmp, "o.png")]),
+        ("69-byte PNG whose header claims 100000 x 100000 pixels", ["edi", "--blur", f("huge.png", lying_png(100000, 100000)), "--events", good, "--out", os.path.join(tmp, "o.png")]),
+        ("PFM header claiming 100000 x 100000 pixels", ["edi", "--blur", f("huge.pfm", b"Pf\n100000 100000\n-1.0\n" + b"\0" * 16), "--events", good, "--out", os.path.join(tmp, "o.png")]),
+        ("exposure [INT64_MIN, INT64_MAX]", ["edi", "--blur", blur, "--events", good, "--exposure", "-9223372036854775808:9223372036854775807", "--out", os.path.join(tmp, "o.png")]),
+        ("--threshold-pos -1", ["edi", "--blur", blur, "--events", good, "--threshold-pos", "-1", "--out", os.path.join(tmp, "o.png")]),
+        ("--threshold-neg nan", ["edi", "--blur", blur, "--events", good, "--threshold-neg", "nan", "--out", os.path.join(tmp, "o.png")]),
+        ("--frames 100000 on 128 x 96", ["edi", "--blur", blur, "--events", good, "--frames", "100000", "--frames-dir", os.path.join(tmp, "fr"), "--out", os.path.join(tmp, "o.png")]),
+        ("simulate --noise-hz 1e12", ["simulate", "--image", os.path.join(SAMPLE, "sharp.png"), "--out", os.path.join(tmp, "sim"), "--noise-hz", "1e12"]),
+        ("simulate --threshold 1e-9 (billions of events)", ["simulate", "--image", os.path.join(SAMPLE, "sharp.png"), "--out", os.path.join(tmp, "sim"), "--threshold", "1e-9"]),
     ]
     for what, args in images:
         rc, msg = cli(*args)
@@ -142,6 +159,7 @@ def main():
     img = de.Image.from_numpy(np.full((64, 64), 0.5))
     err("deblur cancelled by its progress callback", lambda: de.deblur(img, ev, steps=20, exposure=(0, 30), progress=lambda d, t: True))
     err("EDI exposure [30, 10]", lambda: de.edi_deblur(img, ev, exposure=(30, 10)))
+    err("EDI exposure [INT64_MIN, INT64_MAX]", lambda: de.edi_deblur(img, ev, exposure=(-2**63, 2**63 - 1)))
     err("EDI threshold -0.2", lambda: de.edi_deblur(img, ev, threshold=-0.2, exposure=(0, 30)))
     err("frame 32x32 for a 64x64 sensor", lambda: de.edi_deblur(de.Image.from_numpy(np.zeros((32, 32))), ev, exposure=(0, 30)))
 
