@@ -527,3 +527,20 @@ TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
   write_bytes(dir.file("short.npz"), stored_zip({{"t.npy", t}, {"x.npy", two}, {"y.npy", y}, {"p.npy", p}}));
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("short.npz"), ro), ErrorCode::kFormatError, "differ in length (t 3, x 2");
 }
+
+TEST(EventIo, ReadsStopAtTheHostsEventLimit) {
+  // Given a host limit of 999 events: every format refuses a 1000-event file by name, and a
+  // file at the limit reads.
+  test::TempDir dir;
+  const auto ev = test::random_stream(64, 48, 1000, 0, 100000, 5);
+  for (const char* name : {"e.txt", "e.npy", "e.npz", "e.dat", "e.raw"}) {
+    SCOPED_TRACE(name);
+    write_events(dir.file(name), ev);
+    ReadOptions o;
+    o.width = 64, o.height = 48;
+    o.max_events = 999;
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), o), ErrorCode::kOutOfRange, "more than 999 events");
+    o.max_events = 1000;
+    EXPECT_EQ(read_events(dir.file(name), o).events.size(), 1000u);
+  }
+}

@@ -58,6 +58,10 @@ struct ReadOptions {
   /// inferred (size_inferred), and memory is that of a whole read. Return false to stop:
   /// reading then ends with ErrorCode::kCancelled. Cannot be combined with sort_if_unsorted.
   std::function<bool(const EventStream& chunk)> on_chunk;
+  /// The most events a read may return (13 bytes each in memory): beyond it the read stops
+  /// with kOutOfRange naming the file, before the memory is spent. Lower it for untrusted
+  /// files; streamed reads (on_chunk with a known sensor size) count the events they deliver.
+  int64_t max_events = int64_t{1} << 30;
 };
 
 /// What a file yields besides events.

@@ -1,5 +1,6 @@
 #include "io/event_builder.hpp"
 
+#include <algorithm>
 #include <new>
 #ifdef __linux__
 #include <sys/mman.h>
@@ -44,9 +45,15 @@ template class EventBuilder::Block<int8_t>;
 
 EventBuilder::EventBuilder(std::string source, int width, int height, const ReadOptions& options)
     : source_(std::move(source)), width_(width), height_(height), sort_(options.sort_if_unsorted),
-      sink_(options.on_chunk) {
+      sink_(options.on_chunk), max_events_(static_cast<size_t>(std::max<int64_t>(options.max_events, 0))) {
   DIFFEVENT_CHECK(!(sink_ && sort_), ErrorCode::kInvalidArgument,
                   "'{}': streaming (on_chunk) cannot sort events; read without on_chunk to sort", source_);
+}
+
+void EventBuilder::too_many() const {
+  throw Error(ErrorCode::kOutOfRange,
+              fmt::format("'{}': more than {} events (ReadOptions::max_events; raise it to read this file)", source_,
+                          max_events_));
 }
 
 void EventBuilder::next_chunk() {

@@ -32,6 +32,7 @@ class EventBuilder {
   /// is known, else at finish().
   void add(TimestampUs t, int64_t x, int64_t y, int p) {
     if (fill_ == kChunk) next_chunk();
+    if (count_ == max_events_) too_many();
     Chunk& c = chunks_.back();
     if (x < 0 || y < 0 || x > 65535 || y > 65535 || (width_ > 0 && (x >= width_ || y >= height_))) bad_coordinate(t, x, y);
     if (count_ > 0 && t < last_t_) {
@@ -83,6 +84,7 @@ class EventBuilder {
   void flush(const Chunk& c, size_t n);  // streaming: hand n events of a chunk to the sink
   [[noreturn]] void bad_coordinate(TimestampUs t, int64_t x, int64_t y) const;
   [[noreturn]] void bad_order(TimestampUs t) const;
+  [[noreturn]] void too_many() const;
 
   std::string source_;
   int width_, height_;
@@ -92,6 +94,7 @@ class EventBuilder {
   std::vector<Chunk> chunks_;
   size_t fill_ = kChunk;
   size_t count_ = 0;
+  size_t max_events_;
   TimestampUs last_t_ = 0;
   int64_t max_x_ = -1, max_y_ = -1;
 };
