@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ap = argparse.ArgumentParser()
 _ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
-_ap.add_argument("data", nargs="?", default=os.path.join(ROOT, "..", "shared", "data", "real", "ni-joint", "data"))
+_ap.add_argument("data", nargs="?", default=os.path.join(ROOT, "data", "ni-joint"))
 _ap.add_argument("--steps", type=int, default=0, help="sampler steps (default: deblur's)")
 _ap.add_argument("--jobs", type=int, default=1)
 _ap.add_argument("--scenes", default="", help="comma-separated scene names (default: all)")

@@ -331,18 +331,21 @@ TEST(EventIo, FailedWriteLeavesNoFileBehind) {
 }
 
 TEST(EventIo, ReadsRealRecordings) {
-  const std::string real = test::real_data_dir();
-  if (real.empty()) GTEST_SKIP() << "../shared/data/real not present";
-  struct Case { const char* file; size_t events; TimestampUs span_min, span_max; int w, h; };
-  // ni-joint: exposure windows of 20, 6, 2 and 6 ms (DATA.md); tonic samples: 111,954 and 2,009 events.
-  for (const Case& c : {Case{"ni-joint/data/badminton.mat", 11574, 19900, 20000, 0, 0},
-                        Case{"ni-joint/data/keyboard.mat", 24988, 5900, 6000, 0, 0},
-                        Case{"ni-joint/data/low_light_model1.mat", 14854, 1900, 2000, 0, 0},
-                        Case{"ni-joint/data/low_light_model2.mat", 47356, 5900, 6000, 0, 0},
-                        Case{"tonic/sample.aedat4", 111954, 0, 1000000000, 320, 240},
-                        Case{"tonic/sample_ncars.dat", 2009, 0, 1000000000, 0, 0}}) {
+  struct Case { std::string file; size_t events; TimestampUs span_min, span_max; int w, h; };
+  // ni-joint (bundled): exposure windows of 20, 6, 2 and 6 ms; tonic's samples (when
+  // DIFFEVENT_TONIC_DATA names their folder): 111,954 and 2,009 events.
+  const std::string ni = test::ni_joint_dir(), tonic = test::tonic_data_dir();
+  std::vector<Case> cases = {Case{ni + "/badminton.mat", 11574, 19900, 20000, 0, 0},
+                             Case{ni + "/keyboard.mat", 24988, 5900, 6000, 0, 0},
+                             Case{ni + "/low_light_model1.mat", 14854, 1900, 2000, 0, 0},
+                             Case{ni + "/low_light_model2.mat", 47356, 5900, 6000, 0, 0}};
+  if (!tonic.empty()) {
+    cases.push_back(Case{tonic + "/sample.aedat4", 111954, 0, 1000000000, 320, 240});
+    cases.push_back(Case{tonic + "/sample_ncars.dat", 2009, 0, 1000000000, 0, 0});
+  }
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
-    const auto f = read_events(real + "/" + c.file);
+    const auto f = read_events(c.file);
     EXPECT_EQ(f.events.size(), c.events);
     const TimestampUs span = f.events.t_end() - f.events.t_begin();
     EXPECT_GE(span, c.span_min);
@@ -355,7 +358,7 @@ TEST(EventIo, ReadsRealRecordings) {
   // ni-joint coordinates fit the DAVIS346 frame that comes with them.
   ReadOptions ro;
   ro.width = 346, ro.height = 260;
-  EXPECT_EQ(read_events(real + "/ni-joint/data/toy.mat", ro).events.width(), 346);
+  EXPECT_EQ(read_events(ni + "/toy.mat", ro).events.width(), 346);
 }
 
 TEST(EventIo, DetectsFormatsAndParsesNames) {

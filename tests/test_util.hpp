@@ -2,6 +2,7 @@
 // Shared helpers for the tests: temporary folders, random streams, expected-error checks.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -68,14 +69,14 @@ inline Image synthetic_photo(int c, int h, int w, uint64_t seed) {
   return img;
 }
 
-/// The real-data folder from ../shared/data/real, or empty when absent.
-inline std::string real_data_dir() {
-  for (const char* p : {"../shared/data/real", "../../shared/data/real", "../../../shared/data/real", "/work/shared/data/real"}) {
-    std::filesystem::path d = std::filesystem::path(DIFFEVENT_SOURCE_DIR) / p;
-    if (std::filesystem::exists(d / "ni-joint")) return d.string();
-    if (std::filesystem::exists(std::filesystem::path(p) / "ni-joint")) return p;
-  }
-  return "";
+/// The bundled ni-joint recordings (DAVIS346, MIT licence).
+inline std::string ni_joint_dir() { return std::string(DIFFEVENT_SOURCE_DIR) + "/data/ni-joint"; }
+
+/// A folder of recordings that cannot be bundled (tonic's GPL-3.0 samples: sample.aedat4,
+/// sample_ncars.dat), named by DIFFEVENT_TONIC_DATA; empty when unset.
+inline std::string tonic_data_dir() {
+  const char* d = std::getenv("DIFFEVENT_TONIC_DATA");
+  return d != nullptr && std::filesystem::exists(std::filesystem::path(d) / "sample.aedat4") ? std::string(d) : "";
 }
 
 }  // namespace diffevent::test
