@@ -188,17 +188,23 @@ void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
 }
 BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The shipped grey x prior (models/x_prior_grey.pt, or DIFFEVENT_BENCH_PRIOR); "" and the
+// benchmark skipped when it is not there.
+std::string shipped_x_prior(benchmark::State& state) {
+  const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
+  const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
+  if (std::ifstream(path)) return path;
+  state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
+  return "";
+}
+
 // A DAVIS 346 x 260 frame with the shipped x prior (models/x_prior_grey.pt, or
 // DIFFEVENT_BENCH_PRIOR), one thread: arg 0 runs the frame whole, 1 with the automatic tiling
 // (whole as well for a prior whose attention runs in windows, as the shipped one's; 128-pixel
 // tiles, stride 80, for one with global attention). Two steps (three network evaluations).
 void BM_AlternatingSampler_DavisFrameShippedPrior(benchmark::State& state) {
-  const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
-  const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
-  if (!std::ifstream(path)) {
-    state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
-    return;
-  }
+  const std::string path = shipped_x_prior(state);
+  if (path.empty()) return;
   at::set_num_threads(1);
   const bool tiled = state.range(0) != 0;
   run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), 346, 260, 2, tiled ? 0 : INT64_MAX, 0, 0);
@@ -210,12 +216,8 @@ BENCHMARK(BM_AlternatingSampler_DavisFrameShippedPrior)->Arg(0)->Arg(1)->Iterati
 // random polarities; the content does not change the work). Reports seconds per frame and the
 // network's share; a first call (allocator, cuDNN autotuning) is not counted.
 void run_deblur_frame(benchmark::State& state, const std::string& device, int W, int H) {
-  const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
-  const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
-  if (!std::ifstream(path)) {
-    state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
-    return;
-  }
+  const std::string path = shipped_x_prior(state);
+  if (path.empty()) return;
   std::mt19937_64 rng(5);
   Image blurry(1, H, W);
   std::uniform_real_distribution<float> u(0.2f, 0.8f);

@@ -477,17 +477,9 @@ std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& m
     for (int i = 0; i < n; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
     return s;
   };
-  auto crc32 = [](const std::string& d) {
-    uint32_t c = 0xffffffffu;
-    for (unsigned char ch : d) {
-      c ^= ch;
-      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-  };
   std::string body, cd;
   for (const auto& [name, data] : members) {
-    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc32(data), 4) + le(data.size(), 4) +
+    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(test::crc32(data), 4) + le(data.size(), 4) +
                                le(data.size(), 4) + le(name.size(), 2) + le(0, 2);
     cd += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + name;
     body += le(0x04034b50, 4) + common + name + data;

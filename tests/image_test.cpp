@@ -75,27 +75,20 @@ TEST(Image, GreyConversionUsesRec601Weights) {
 }
 
 namespace {
-// A PNG chunk: length, type, data, CRC-32 (ISO 3309) of type + data.
+std::string be32(uint32_t v) {
+  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// A PNG chunk: length, type, data, CRC-32 of type + data.
 std::string png_chunk(const std::string& type, const std::string& data) {
-  auto be32 = [](uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-  };
-  uint32_t crc = 0xffffffffu;
-  for (unsigned char ch : type + data) {
-    crc ^= ch;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-  }
-  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(~crc);
+  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(test::crc32(type + data));
 }
 
 // A 69-byte PNG whose IHDR declares w x h grey 8-bit pixels (IDAT: 12 bytes of a zlib stream).
 std::string lying_png(uint32_t w, uint32_t h) {
-  auto be32 = [](uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-  };
   const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x00\x00\x00\x00", 5);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) +
-         png_chunk("IEND", "");
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
+         png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) + png_chunk("IEND", "");
 }
 }  // namespace
 
