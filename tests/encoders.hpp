@@ -1,9 +1,12 @@
 #pragma once
-// Encoders for formats the library reads but does not write (EVT 3.0, MAT v5), shared by the
-// reader tests and the fuzzers' seed generator.
+// Encoders for formats the library reads but does not write (EVT 3.0, MAT v5) and for files
+// written to break the readers (NumPy headers, zip members, PNG chunks), shared by the tests
+// and the fuzzers' seed generator (which keeps the hostile ones in the corpora).
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "diffevent/event_stream.hpp"
 
@@ -14,6 +17,61 @@ void put_le(std::string& out, T v) {
   uint64_t b = 0;
   std::memcpy(&b, &v, sizeof(T));
   for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((b >> (8 * i)) & 0xFF));
+}
+
+/// CRC-32 (zip's and PNG's polynomial) of a byte string.
+inline uint32_t crc32(const std::string& data) {
+  uint32_t c = 0xffffffffu;
+  for (unsigned char ch : data) {
+    c ^= ch;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+/// An .npy file (version 1.0) with this header dict and these data bytes.
+inline std::string npy_file(const std::string& dict, const std::string& data) {
+  std::string h = dict;
+  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+  h += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>(h.size() >> 8);
+  return out + h + data;
+}
+
+/// A zip of stored (uncompressed) members, as numpy.savez writes them.
+inline std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  auto le = [](uint64_t v, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+    return s;
+  };
+  std::string body, cd;
+  for (const auto& [name, data] : members) {
+    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc32(data), 4) + le(data.size(), 4) +
+                               le(data.size(), 4) + le(name.size(), 2) + le(0, 2);
+    cd += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + name;
+    body += le(0x04034b50, 4) + common + name + data;
+  }
+  return body + cd + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(members.size(), 2) + le(members.size(), 2) +
+         le(cd.size(), 4) + le(body.size(), 4) + le(0, 2);
+}
+
+inline std::string be32(uint32_t v) {
+  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+/// A PNG chunk: length, type, data, CRC-32 of type + data.
+inline std::string png_chunk(const std::string& type, const std::string& data) {
+  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32(type + data));
+}
+
+/// A 69-byte PNG whose IHDR declares w x h grey 8-bit pixels (IDAT: 12 bytes of a zlib stream).
+inline std::string lying_png(uint32_t w, uint32_t h) {
+  const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x00\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
+         png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) + png_chunk("IEND", "");
 }
 
 /// EVT 3.0: every TIME_HIGH step between events (as a sensor emits them), TIME_LOW when it

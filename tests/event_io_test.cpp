@@ -105,17 +105,6 @@ TEST(EventIo, ExposureAndImageTravelThroughHdf5) {
   EXPECT_NEAR(f.image->at(0, 3, 4), wo.image->at(0, 3, 4), 0.5 / 255 + 1e-6);
 }
 
-// An .npy file (version 1.0) with this header dict and these data bytes.
-std::string npy_file(const std::string& dict, const std::string& data) {
-  std::string h = dict;
-  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
-  h += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out += static_cast<char>(h.size() & 0xff);
-  out += static_cast<char>(h.size() >> 8);
-  return out + h + data;
-}
-
 TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
   // Given .npy files written to break the reader: raw-byte dtypes, negative padding, huge
   // shapes, non-finite float times (each once crashed, over-read or overflowed)
@@ -129,22 +118,22 @@ TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
     EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), code, text);
   };
   // Then each gets an error that names the problem
-  expect("v0.npy", npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", ""), ErrorCode::kUnsupported,
+  expect("v0.npy", test::npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", ""), ErrorCode::kUnsupported,
          "dtype '|V0' (raw bytes) cannot hold event data");
-  expect("v1.npy", npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }", std::string(16, 'x')),
+  expect("v1.npy", test::npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }", std::string(16, 'x')),
          ErrorCode::kUnsupported, "(raw bytes) cannot hold event data");
   expect("pad.npy",
-         npy_file("{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': "
+         test::npy_file("{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': "
                   "False, 'shape': (3,), }",
                   std::string(64, '\0')),
          ErrorCode::kFormatError, "dtype '|V-13' has no valid item size");
   expect("field.npy",
-         npy_file("{'descr': [('t', '<i8'), ('x', '|V2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
+         test::npy_file("{'descr': [('t', '<i8'), ('x', '|V2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
                   "'shape': (2,), }",
                   std::string(26, '\0')),
          ErrorCode::kUnsupported, "field 'x' holds raw bytes, not numbers");
   expect("huge.npy",
-         npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
+         test::npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
                   "'shape': (2305843009213693953,), }",
                   ""),
          ErrorCode::kOutOfRange, "is implausibly large");
@@ -154,7 +143,7 @@ TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
     std::memcpy(&row[0], &t, 8);
     const double one = 1.0;
     std::memcpy(&row[24], &one, 8);  // p = 1
-    expect("float.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", row),
+    expect("float.npy", test::npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", row),
            ErrorCode::kFormatError, "timestamp at index 0 is");
   }
 }
@@ -469,39 +458,19 @@ TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
   }
 }
 
-namespace {
-// A zip of stored (uncompressed) members, as numpy.savez writes them.
-std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& members) {
-  auto le = [](uint64_t v, int n) {
-    std::string s;
-    for (int i = 0; i < n; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
-    return s;
-  };
-  std::string body, cd;
-  for (const auto& [name, data] : members) {
-    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(test::crc32(data), 4) + le(data.size(), 4) +
-                               le(data.size(), 4) + le(name.size(), 2) + le(0, 2);
-    cd += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + name;
-    body += le(0x04034b50, 4) + common + name + data;
-  }
-  return body + cd + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(members.size(), 2) + le(members.size(), 2) +
-         le(cd.size(), 4) + le(body.size(), 4) + le(0, 2);
-}
-}  // namespace
-
 TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
   // Given NPZ files of four column arrays: a good one reads back; shapes that declare more
   // items than their member holds, or more than any array can, are named; columns of
   // different lengths are named.
   test::TempDir dir;
   auto column = [](const char* descr, const std::string& shape, const std::string& data) {
-    return npy_file(fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape), data);
+    return test::npy_file(fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape), data);
   };
   auto i64 = [](std::vector<int64_t> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8); };
   auto u16 = [](std::vector<uint16_t> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 2); };
   const std::string t = column("<i8", "(3,)", i64({10, 20, 30})), x = column("<u2", "(3,)", u16({1, 2, 3})),
                     y = column("<u2", "(3,)", u16({4, 5, 6})), p = column("|i1", "(3,)", std::string("\x01\x00\x01", 3));
-  write_bytes(dir.file("good.npz"), stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  write_bytes(dir.file("good.npz"), test::stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
   ReadOptions ro;
   ro.width = 8, ro.height = 8;
   const EventFile good = read_events(dir.file("good.npz"), ro);
@@ -510,16 +479,16 @@ TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
   EXPECT_EQ(good.events.y()[1], 5);
   EXPECT_EQ(good.events.p()[1], -1);
   const std::string lying = column("<i8", "(2305843009213693953,)", i64({10, 20, 30}));
-  write_bytes(dir.file("lying.npz"), stored_zip({{"t.npy", lying}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  write_bytes(dir.file("lying.npz"), test::stored_zip({{"t.npy", lying}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("lying.npz"), ro), ErrorCode::kOutOfRange, "implausibly large");
   const std::string square = column("<i8", "(4294967296, 4294967296)", i64({10, 20, 30}));
-  write_bytes(dir.file("square.npz"), stored_zip({{"t.npy", square}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  write_bytes(dir.file("square.npz"), test::stored_zip({{"t.npy", square}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("square.npz"), ro), ErrorCode::kOutOfRange, "implausibly large");
   const std::string more = column("<i8", "(4,)", i64({10, 20, 30}));
-  write_bytes(dir.file("more.npz"), stored_zip({{"t.npy", more}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  write_bytes(dir.file("more.npz"), test::stored_zip({{"t.npy", more}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("more.npz"), ro), ErrorCode::kFormatError, "declares 4 items of 8 bytes");
   const std::string two = column("<u2", "(2,)", u16({1, 2}));
-  write_bytes(dir.file("short.npz"), stored_zip({{"t.npy", t}, {"x.npy", two}, {"y.npy", y}, {"p.npy", p}}));
+  write_bytes(dir.file("short.npz"), test::stored_zip({{"t.npy", t}, {"x.npy", two}, {"y.npy", y}, {"p.npy", p}}));
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("short.npz"), ro), ErrorCode::kFormatError, "differ in length (t 3, x 2");
 }
 

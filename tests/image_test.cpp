@@ -74,24 +74,6 @@ TEST(Image, GreyConversionUsesRec601Weights) {
   EXPECT_NEAR(rgb.to_grey().at(0, 0, 0), 0.299f, 1e-6);
 }
 
-namespace {
-std::string be32(uint32_t v) {
-  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// A PNG chunk: length, type, data, CRC-32 of type + data.
-std::string png_chunk(const std::string& type, const std::string& data) {
-  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(test::crc32(type + data));
-}
-
-// A 69-byte PNG whose IHDR declares w x h grey 8-bit pixels (IDAT: 12 bytes of a zlib stream).
-std::string lying_png(uint32_t w, uint32_t h) {
-  const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x00\x00\x00\x00", 5);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
-         png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) + png_chunk("IEND", "");
-}
-}  // namespace
-
 TEST(Image, HeadersThatDeclareMoreThanTheFileOrTheLimitsAreRefusedBeforeAllocating) {
   if (!png_supported()) GTEST_SKIP() << "PNG not compiled in";
   test::TempDir dir;
@@ -100,12 +82,12 @@ TEST(Image, HeadersThatDeclareMoreThanTheFileOrTheLimitsAreRefusedBeforeAllocati
     return dir.file(name);
   };
   // 69 bytes declaring 100000 x 100000 (10 GB of pixels): refused from the header alone.
-  const std::string huge = write("huge.png", lying_png(100000, 100000));
+  const std::string huge = write("huge.png", test::lying_png(100000, 100000));
   ASSERT_EQ(std::filesystem::file_size(huge), 69u);
   EXPECT_DIFFEVENT_ERROR(read_image(huge), ErrorCode::kFormatError, "100000 x 100000 pixels");
   // 40000 x 40000 is within the side limit but not the pixel limit; with the pixel limit
   // raised, the file size still refuses it.
-  const std::string big = write("big.png", lying_png(40000, 40000));
+  const std::string big = write("big.png", test::lying_png(40000, 40000));
   EXPECT_DIFFEVENT_ERROR(read_image(big), ErrorCode::kFormatError, "beyond the reader's limits");
   ImageReadLimits roomy;
   roomy.max_pixels = int64_t{1} << 40;

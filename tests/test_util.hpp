@@ -9,6 +9,7 @@
 #include <string>
 
 #include "diffevent/diffevent.hpp"
+#include "encoders.hpp"
 
 namespace diffevent::test {
 
@@ -68,16 +69,6 @@ inline Image synthetic_photo(int c, int h, int w, uint64_t seed) {
         img.at(ch, y, x) = static_cast<float>(std::min(0.95, std::max(0.05, v)));
       }
   return img;
-}
-
-/// CRC-32 (ISO 3309, as PNG and zip use) of `data`, for tests that build such files by hand.
-inline uint32_t crc32(const std::string& data) {
-  uint32_t c = 0xffffffffu;
-  for (unsigned char ch : data) {
-    c ^= ch;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-  }
-  return ~c;
 }
 
 /// The bundled ni-joint recordings (DAVIS346, MIT licence).

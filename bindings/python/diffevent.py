@@ -64,6 +64,18 @@ class _EventsInfo(C.Structure):
                 ("exposure_count", C.c_uint64)]
 
 
+class _ReadParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("sort_if_unsorted", C.c_int32),
+                ("width", C.c_int32), ("height", C.c_int32), ("time_shift", C.c_int32), ("swap_xy", C.c_int32),
+                ("float_time_is_seconds", C.c_int32), ("progress", C.c_void_p), ("progress_user_data", C.c_void_p),
+                ("max_events", C.c_uint64)]
+
+
+class _ImageReadParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("reserved0", C.c_int32), ("max_pixels", C.c_int64),
+                ("max_side", C.c_int64)]
+
+
 class _IngestParams(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("polarity_encoding", C.c_int32), ("sort_if_unsorted", C.c_int32)]
 
@@ -85,6 +97,9 @@ _sig("diffevent_context_cancel", _status, _P)
 _sig("diffevent_context_reset_cancel", _status, _P)
 _sig("diffevent_image_create", _status, C.c_int32, C.c_int32, C.c_int32, C.POINTER(C.c_float), _PP)
 _sig("diffevent_image_read", _status, C.c_char_p, _PP)
+_sig("diffevent_image_read_params_init", None, C.POINTER(_ImageReadParams))
+_sig("diffevent_image_read_with_params", _status, C.c_char_p, C.POINTER(_ImageReadParams), _PP)
+_sig("diffevent_read_params_init", None, C.POINTER(_ReadParams))
 _sig("diffevent_image_write", _status, _P, C.c_char_p, C.c_int32)
 _sig("diffevent_image_destroy", None, _P)
 _sig("diffevent_image_shape", _status, _P, C.POINTER(C.c_int32), C.POINTER(C.c_int32), C.POINTER(C.c_int32))
@@ -180,9 +195,16 @@ class Image(_Handle):
     _destroy = _lib.diffevent_image_destroy
 
     @classmethod
-    def read(cls, path):
+    def read(cls, path, max_pixels=None, max_side=None):
+        """PNG or PFM. max_pixels, max_side: refuse larger images before allocating them
+        (defaults 2**28 and 2**20; lower them for untrusted files)."""
+        params = _init(_ImageReadParams, "diffevent_image_read_params_init")
+        if max_pixels is not None:
+            params.max_pixels = max_pixels
+        if max_side is not None:
+            params.max_side = max_side
         out = C.c_void_p()
-        _check(_lib.diffevent_image_read(os.fsencode(path), C.byref(out)))
+        _check(_lib.diffevent_image_read_with_params(os.fsencode(path), C.byref(params), C.byref(out)))
         return cls(out.value)
 
     @classmethod
@@ -219,9 +241,16 @@ class Events(_Handle):
     _destroy = _lib.diffevent_events_destroy
 
     @classmethod
-    def read(cls, path, context=None):
+    def read(cls, path, context=None, max_events=None):
+        """Any supported event file. max_events: refuse a file of more events before storing
+        them (default 2**30)."""
+        params = _init(_ReadParams, "diffevent_read_params_init")
+        if max_events is not None:
+            if max_events < 1:
+                raise ValueError(f"max_events must be >= 1, got {max_events}")
+            params.max_events = max_events
         out = C.c_void_p()
-        _check(_lib.diffevent_events_read(context, os.fsencode(path), None, C.byref(out)))
+        _check(_lib.diffevent_events_read(context, os.fsencode(path), C.byref(params), C.byref(out)))
         return cls(out.value)
 
     @classmethod

@@ -3,11 +3,13 @@
 // work succeeded (see Note [Untouched outputs]).
 #include "diffevent/diffevent.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -323,6 +325,31 @@ diffevent_status diffevent_image_read(const char* path, diffevent_image** out) {
   });
 }
 
+void diffevent_image_read_params_init(diffevent_image_read_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  const diffevent::ImageReadLimits defaults;
+  p->max_pixels = defaults.max_pixels;
+  p->max_side = defaults.max_side;
+}
+
+diffevent_status diffevent_image_read_with_params(const char* path, const diffevent_image_read_params* params,
+                                                  diffevent_image** out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(path);
+    REQUIRE_ARG(out);
+    const auto p = read_params(params, diffevent_image_read_params_init, "diffevent_image_read_params");
+    DIFFEVENT_CHECK(p.max_pixels >= 0 && p.max_side >= 0, ErrorCode::kInvalidArgument,
+                    "max_pixels and max_side must be >= 0 (0: the default), got {} and {}", p.max_pixels, p.max_side);
+    diffevent::ImageReadLimits limits;
+    if (p.max_pixels > 0) limits.max_pixels = p.max_pixels;
+    if (p.max_side > 0) limits.max_side = p.max_side;
+    auto h = wrap(diffevent::read_image(path, limits));
+    *out = h.release();
+  });
+}
+
 diffevent_status diffevent_image_write(const diffevent_image* image, const char* path, int32_t bit_depth) {
   return guard(__func__, [&] {
     REQUIRE_ARG(image);
@@ -451,6 +478,8 @@ diffevent_status diffevent_events_read(diffevent_context* ctx, const char* path,
     ro.time_shift = flag(p.time_shift);
     ro.swap_xy = flag(p.swap_xy);
     ro.float_time_is_seconds = flag(p.float_time_is_seconds);
+    if (p.max_events > 0)
+      ro.max_events = static_cast<int64_t>(std::min<uint64_t>(p.max_events, std::numeric_limits<int64_t>::max()));
     // Chunked reading makes the read cancellable and reportable; sorting needs the whole file.
     diffevent::EventStream acc;
     bool any_chunk = false;

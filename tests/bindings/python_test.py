@@ -32,6 +32,23 @@ class BindingTest(unittest.TestCase):
         with self.assertRaisesRegex(TypeError, "unknown option 'bogus'"):
             de.deblur(de.Image.from_numpy(np.zeros((8, 8))), ev, bogus=1)
 
+    def test_a_hosts_limits_refuse_large_files_by_name(self):
+        import os
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            pfm = os.path.join(d, "img.pfm")
+            de.Image.from_numpy(np.zeros((5, 7), dtype=np.float32)).write(pfm)
+            self.assertEqual(de.Image.read(pfm, max_pixels=35, max_side=7).shape, (1, 5, 7))
+            with self.assertRaisesRegex(de.DiffeventError, "beyond the reader's limits"):
+                de.Image.read(pfm, max_side=6)
+            with self.assertRaisesRegex(de.DiffeventError, "beyond the reader's limits"):
+                de.Image.read(pfm, max_pixels=34)
+            ev = os.path.join(d, "e.npy")
+            np.save(ev, np.array([[1e-6, 0, 0, 1], [2e-6, 1, 1, 0], [3e-6, 2, 1, 1]]))
+            self.assertEqual(len(de.Events.read(ev, max_events=3)), 3)
+            with self.assertRaisesRegex(de.DiffeventError, "more than 2 events"):
+                de.Events.read(ev, max_events=2)
+
     @unittest.skipUnless(de.has_torch(), "library built without LibTorch")
     def test_progress_and_context_cancel(self):
         img = de.Image.from_numpy(np.full((64, 64), 0.5))

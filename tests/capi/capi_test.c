@@ -50,7 +50,9 @@ LAYOUT(offsetof(diffevent_simulator_params, exposure_us) == 16, sim1);
 LAYOUT(offsetof(diffevent_simulator_params, seed) == 120, sim2);
 #if UINTPTR_MAX == 0xffffffffffffffffu
 LAYOUT(sizeof(diffevent_context_params) == 32, ctx_size);
-LAYOUT(sizeof(diffevent_read_params) == 48, read_size);
+LAYOUT(sizeof(diffevent_read_params) == 56, read_size);
+LAYOUT(offsetof(diffevent_read_params, max_events) == 48, read2);
+LAYOUT(sizeof(diffevent_image_read_params) == 24, image_read_size);
 LAYOUT(sizeof(diffevent_ingest_params) == 12, ingest_size);
 LAYOUT(sizeof(diffevent_write_params) == 48, write_size);
 LAYOUT(sizeof(diffevent_events_info) == 64, info_size);
@@ -231,6 +233,33 @@ static void test_images(void) {
   read_back = SENTINEL(diffevent_image);
   CHECK_FAILS(diffevent_image_read(work_path("no_such.png"), &read_back), DIFFEVENT_E_IO, "no_such.png");
   CHECK(read_back == SENTINEL(diffevent_image));
+  {
+    /* A host's limits: a side or a pixel count one beyond them is refused by name. */
+    diffevent_image_read_params lim;
+    int32_t c, h, w;
+    diffevent_image_read_params_init(&lim);
+    CHECK(lim.max_pixels == ((int64_t)1 << 28) && lim.max_side == ((int64_t)1 << 20));
+    CHECK_OK(diffevent_image_read_with_params(work_path("zeros.png"), NULL, &read_back));
+    CHECK_OK(diffevent_image_shape(read_back, &c, &h, &w));
+    diffevent_image_destroy(read_back);
+    read_back = SENTINEL(diffevent_image);
+    lim.max_side = w - 1;
+    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back), DIFFEVENT_E_FORMAT,
+                "zeros.png");
+    CHECK(read_back == SENTINEL(diffevent_image));
+    diffevent_image_read_params_init(&lim);
+    lim.max_pixels = (int64_t)h * w - 1;
+    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back), DIFFEVENT_E_FORMAT,
+                "zeros.png");
+    lim.max_pixels = (int64_t)h * w;
+    CHECK_OK(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back));
+    diffevent_image_destroy(read_back);
+    read_back = SENTINEL(diffevent_image);
+    lim.max_pixels = -1;
+    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back),
+                DIFFEVENT_E_INVALID_ARGUMENT, "max_pixels and max_side must be >= 0");
+    CHECK(read_back == SENTINEL(diffevent_image));
+  }
   CHECK_FAILS(diffevent_image_write(img, work_path("no_dir/x.png"), 8), DIFFEVENT_E_IO, "no_dir");
   CHECK(!file_exists(work_path("no_dir/x.png")));
   CHECK_FAILS(diffevent_image_write(img, work_path("bad_depth.png"), 12), DIFFEVENT_E_INVALID_ARGUMENT, "12");
@@ -498,6 +527,18 @@ static void test_reading_files(void) {
     CHECK(c == 1 && h == 96 && w == 128);
   }
   diffevent_image_destroy(img);
+  diffevent_events_destroy(ev);
+
+  /* A host's event limit: refused by name before the events are stored; at the limit it reads. */
+  diffevent_read_params_init(&rp);
+  CHECK(rp.max_events == 0);
+  rp.max_events = 83699;
+  ev = SENTINEL(diffevent_events);
+  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev), DIFFEVENT_E_OUT_OF_RANGE,
+              "more than 83699 events");
+  CHECK(ev == SENTINEL(diffevent_events));
+  rp.max_events = 83700;
+  CHECK_OK(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev));
   diffevent_events_destroy(ev);
 
   /* Progress is reported per chunk, and returning nonzero cancels. */

@@ -60,7 +60,7 @@ extern "C" {
 
 /** Version of this header's API. Grows when functions or struct fields are added, or a field
     accepts values it refused before. */
-#define DIFFEVENT_API_VERSION 5
+#define DIFFEVENT_API_VERSION 6
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);
@@ -157,9 +157,27 @@ typedef struct diffevent_image diffevent_image;
  *  filled with zeros when data is NULL. channels 1..4, sides 1..65535. out: caller destroys. */
 DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_image_create(int32_t channels, int32_t height, int32_t width,
                                                                         const float* data, diffevent_image** out);
-/** Reads a PNG (8/16 bit, grey or RGB; values scaled to [0,1] as stored) or PFM file.
- *  out: caller destroys. */
+/** Reads a PNG (8/16 bit, grey or RGB; values scaled to [0,1] as stored) or PFM file, within
+ *  the default limits of diffevent_image_read_params. out: caller destroys. */
 DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_image_read(const char* path, diffevent_image** out);
+
+/** What an image read accepts before it allocates anything (API version 6). Beyond these, a
+ *  file must be able to hold what its header declares (a PNG's compressed data, a PFM's
+ *  length) or the read fails before any pixel buffer exists. Set them lower for untrusted
+ *  files. */
+typedef struct diffevent_image_read_params {
+  uint32_t struct_size;
+  int32_t reserved0;
+  int64_t max_pixels;  /**< width x height at most (default 2^28; 0: the default). */
+  int64_t max_side;    /**< width and height each at most (default 2^20; 0: the default). */
+} diffevent_image_read_params;
+
+DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_image_read_params_init(diffevent_image_read_params* params);
+/** diffevent_image_read with limits (params may be NULL: the defaults). A size beyond them is
+ *  DIFFEVENT_ERROR_FORMAT naming the size and the limit. out: caller destroys. */
+DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_image_read_with_params(const char* path,
+                                                                                 const diffevent_image_read_params* params,
+                                                                                 diffevent_image** out);
 /** Writes PNG (bit_depth 8 or 16; values clamped to [0,1]) or PFM (by extension), atomically:
  *  the file appears complete or not at all. */
 DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_image_write(const diffevent_image* image, const char* path,
@@ -222,6 +240,9 @@ typedef struct diffevent_read_params {
   int32_t float_time_is_seconds; /**< .npy/.npz/.mat float times: 1 seconds (default), 0 us. */
   diffevent_progress_fn progress; /**< Called after each chunk with (events so far, -1). */
   void* progress_user_data;
+  /* API version 6 */
+  uint64_t max_events;           /**< Refuse a file of more events, before storing them (about
+                                      13 bytes each); 0 (default): 2^30. */
 } diffevent_read_params;
 
 /** Options for diffevent_events_from_arrays. */
