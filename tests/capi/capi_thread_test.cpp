@@ -1,11 +1,12 @@
 // Threading rules of the C API: several contexts on several threads give the single-thread
 // results bit for bit, handles are shared read-only, the last error is per thread, and
-// diffevent_context_cancel from another thread stops a running sampler.
+// diffevent_context_cancel from another thread stops a running read or sampler.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +135,77 @@ struct CancelProbe {
 int32_t note_step(void* user_data, int64_t, int64_t) {
   static_cast<CancelProbe*>(user_data)->steps.fetch_add(1);
   return 0;
+}
+
+// A progress callback that, at its first call, tells the main thread and waits for its cancel:
+// the cancel then lands while the call is still running, whatever the timing.
+struct Handshake {
+  std::atomic<bool> started{false}, cancelled{false};
+};
+
+int32_t DIFFEVENT_CALL wait_for_cancel(void* user, int64_t, int64_t) {
+  auto* h = static_cast<Handshake*>(user);
+  h->started.store(true);
+  while (!h->cancelled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 0;
+}
+
+TEST(CApiThreads, CancelFromAnotherThreadStopsARead) {
+  // Given a file of 2 million events (written through the C API) being read on a worker thread
+  const size_t n = 2000000;
+  std::vector<int64_t> t(n);
+  std::vector<uint16_t> x(n), y(n);
+  std::vector<int8_t> p(n);
+  for (size_t i = 0; i < n; ++i) {
+    t[i] = static_cast<int64_t>(i);
+    x[i] = static_cast<uint16_t>(i % 64);
+    y[i] = static_cast<uint16_t>((i / 64) % 48);
+    p[i] = (i % 3) ? 1 : 0;
+  }
+  diffevent_events* all = nullptr;
+  ASSERT_EQ(diffevent_events_from_arrays(64, 48, t.data(), x.data(), y.data(), p.data(), n, nullptr, &all), DIFFEVENT_OK);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("diffevent-cancel-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                             "-" + std::to_string(reinterpret_cast<uintptr_t>(all)) + ".npy"))
+                               .string();
+  ASSERT_EQ(diffevent_events_write(nullptr, all, path.c_str(), nullptr), DIFFEVENT_OK) << diffevent_last_error();
+  diffevent_events_destroy(all);
+  diffevent_context* ctx = nullptr;
+  ASSERT_EQ(diffevent_context_create(nullptr, &ctx), DIFFEVENT_OK);
+  Handshake h;
+  diffevent_read_params rp;
+  diffevent_read_params_init(&rp);
+  rp.width = 64;
+  rp.height = 48;
+  rp.progress = wait_for_cancel;
+  rp.progress_user_data = &h;
+  diffevent_events* out = nullptr;
+  diffevent_status status = -1;
+  std::string message;
+  std::thread worker([&] {
+    status = diffevent_events_read(ctx, path.c_str(), &rp, &out);
+    message = diffevent_last_error();
+  });
+  // When this thread cancels after the first chunk
+  while (!h.started.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(diffevent_context_cancel(ctx), DIFFEVENT_OK);
+  h.cancelled.store(true);
+  worker.join();
+  // Then the read stops with CANCELLED and gives no events
+  EXPECT_EQ(status, DIFFEVENT_E_CANCELLED) << message;
+  EXPECT_NE(message.find("cancel"), std::string::npos) << message;
+  EXPECT_EQ(out, nullptr);
+  // And after a reset the same context reads the whole file
+  ASSERT_EQ(diffevent_context_reset_cancel(ctx), DIFFEVENT_OK);
+  rp.progress = nullptr;
+  ASSERT_EQ(diffevent_events_read(ctx, path.c_str(), &rp, &out), DIFFEVENT_OK) << diffevent_last_error();
+  diffevent_events_info info;
+  diffevent_events_info_init(&info);
+  ASSERT_EQ(diffevent_events_info_get(out, &info), DIFFEVENT_OK);
+  EXPECT_EQ(info.count, n);
+  diffevent_events_destroy(out);
+  diffevent_context_destroy(ctx);
+  std::filesystem::remove(path);
 }
 
 TEST(CApiThreads, CancelFromAnotherThreadStopsTheSampler) {

@@ -102,8 +102,8 @@ std::string npz(FuzzedDataProvider& in) {
                              (in.ConsumeIntegralInRange(0, 7) ? ".npy" : "");
     const std::string raw = npy(in);
     std::string stored = raw;
-    const bool deflate = in.ConsumeBool();
-    if (deflate) {
+    const bool deflated = in.ConsumeBool();
+    if (deflated) {
       z_stream z{};
       deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
       stored.assign(deflateBound(&z, raw.size()), '\0');
@@ -128,7 +128,7 @@ std::string npz(FuzzedDataProvider& in) {
     put_le<uint32_t>(local, 0x04034b50);
     put_le<uint16_t>(local, 20);
     put_le<uint16_t>(local, 0);
-    put_le<uint16_t>(local, deflate ? 8 : 0);
+    put_le<uint16_t>(local, deflated ? 8 : 0);
     put_le<uint32_t>(local, 0);
     put_le<uint32_t>(local, crc);
     put_le<uint32_t>(local, csize);
@@ -140,7 +140,7 @@ std::string npz(FuzzedDataProvider& in) {
     put_le<uint16_t>(central, 20);
     put_le<uint16_t>(central, 20);
     put_le<uint16_t>(central, 0);
-    put_le<uint16_t>(central, deflate ? 8 : 0);
+    put_le<uint16_t>(central, deflated ? 8 : 0);
     put_le<uint32_t>(central, 0);
     put_le<uint32_t>(central, crc);
     put_le<uint32_t>(central, csize);
