@@ -29,6 +29,10 @@ endif()
 
 if(TARGET diffevent_c)
   install(TARGETS diffevent_c EXPORT diffeventCTargets ${_dest})
+  if(TARGET diffevent_c_torch)
+    # The C API's LibTorch plugin, loaded by the library from its own directory on first use.
+    install(TARGETS diffevent_c_torch LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  endif()
   install(EXPORT diffeventCTargets NAMESPACE diffevent:: FILE diffeventCTargets.cmake DESTINATION ${_cmakedir})
   install(FILES ${PROJECT_SOURCE_DIR}/capi/include/diffevent/diffevent.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/diffevent)
   list(APPEND DIFFEVENT_COMPONENTS c)

@@ -6,9 +6,10 @@
 #   targets: evt2 evt3 dat aedat4 mat npy npz numpy hdf5 text image capi_ingest deblur_params
 #   (default all; deblur_params needs LibTorch and is built in its own tree, build-fuzz-torch/).
 # Environment: FUZZ_BUILD (build-fuzz), FUZZ_CORPUS (FUZZ_BUILD/corpus: new entries are kept
-# there), FUZZ_PARALLEL (harnesses run at once, default 1), JOBS (compile jobs, default 2).
+# there), FUZZ_PARALLEL (harnesses run at once, default 1), FUZZ_SUMMARY (the summary file,
+# FUZZ_BUILD/summary.tsv), JOBS (compile jobs, default 2).
 # Output: one line per harness (executions, exec/s, coverage, features, corpus, new entries,
-# peak RSS), also in FUZZ_BUILD/summary.tsv; logs in FUZZ_BUILD/logs/<target>.log. Findings
+# peak RSS), also in FUZZ_SUMMARY; logs in FUZZ_BUILD/logs/<target>.log. Findings
 # (crash-*, leak-*, oom-*, timeout-*) land in FUZZ_BUILD/findings/<target>/ and make the script
 # fail.
 set -euo pipefail
@@ -26,6 +27,7 @@ command -v clang++ >/dev/null || { echo "fuzz: clang++ not found: apt-get instal
 B=${FUZZ_BUILD:-build-fuzz}
 BT=${B}-torch
 CORPUS=${FUZZ_CORPUS:-$B/corpus}
+SUMMARY=${FUZZ_SUMMARY:-$B/summary.tsv}
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
 configure() {  # configure DIR TORCH
   CC=clang CXX=clang++ cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -85,12 +87,12 @@ run_one() {
   local result=clean
   [ $status -ne 0 ] && result="FINDING (see $log, $findings)"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s MB\t%s\t%s\n' "$t" "$SECONDS_PER_TARGET" "${execs:-?}" "${rate:-?}" \
-    "${cov:-?}" "${ft:-?}" "$after" "${rss:-?}" "$((after - before))" "$result" >>"$B/summary.tsv"
+    "${cov:-?}" "${ft:-?}" "$after" "${rss:-?}" "$((after - before))" "$result" >>"$SUMMARY"
   echo "fuzz_$t: ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?}, ft ${ft:-?}, corpus $after (+$((after - before))), peak ${rss:-?} MB: $result"
   return $status
 }
 
-printf 'harness\tseconds\texecutions\texec/s\tcov\tft\tcorpus\tpeak RSS\tnew entries\tresult\n' >"$B/summary.tsv"
+printf 'harness\tseconds\texecutions\texec/s\tcov\tft\tcorpus\tpeak RSS\tnew entries\tresult\n' >"$SUMMARY"
 echo "fuzzing ${#TARGETS[@]} harnesses for ${SECONDS_PER_TARGET}s each, ${FUZZ_PARALLEL:-1} at a time"
 status=0
 pids=()

@@ -393,6 +393,26 @@ TEST(AlternatingSampler, ValidatesOptions) {
     EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "must be in (0, 1]");
   }
   o.start = 1.0;
+  // Weights that would overflow the guidance (s = 2.7e307 once gave NaN with success: found by
+  // fuzz_deblur_params), a DDIM eta beyond 1 and a vanishing variance floor are named.
+  o.s = 2.7e307;
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "the weights s = 2.7e+307");
+  o.s = 7500;
+  o.lambda_l1 = std::numeric_limits<double>::infinity();
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "must be in [0, 1e+09]");
+  o.lambda_l1 = 3000;
+  o.eta = 1.5;
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "eta = 1.5 must be in [0, 1]");
+  o.eta = 0;
+  o.min_prior_variance = 1e-300;
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "min_prior_variance = 1e-300 must be in [1e-12, 1000]");
+  o.min_prior_variance = 1e-4;
+  o.tile_size = 983788726;
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "[8, 65536]");
+  o.tile_size = 0;
+  EXPECT_NO_THROW(AlternatingSampler(weak_prior(1), nullptr, o));
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(nullptr, nullptr), ErrorCode::kInvalidArgument, "x prior is missing");
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr).sample(EbrdModel(at::rand({3, 4, 4}), at::ones({1, 4, 4}))),
                          ErrorCode::kInvalidArgument, "1 channels, the image 3");

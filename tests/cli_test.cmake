@@ -80,6 +80,25 @@ run(64 ${CLI} frobnicate)
 # An output folder that does not exist is named as such (not the temporary file's name).
 run(2 ${CLI} edi --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/no/such/edi.png)
 expect_contains("${ERR}" "the folder '${WORK}/no/such' does not exist")
+# The program itself never links LibTorch: the diffusion subcommands run in diffevent-diffusion,
+# which it hands the whole command line (global flags before the subcommand included).
+execute_process(COMMAND ldd ${CLI} OUTPUT_VARIABLE ldd_out RESULT_VARIABLE ldd_rc)
+if(ldd_rc EQUAL 0 AND ldd_out MATCHES "libtorch|libc10")
+  message(FATAL_ERROR "${CLI} links LibTorch:\n${ldd_out}")
+endif()
+run(0 ${CLI} --help)
+if(HAS_TORCH)
+  expect_contains("${OUT}" "deblur")
+  expect_contains("${OUT}" "train-prior")
+  run(0 ${CLI} deblur --help)
+  expect_contains("${OUT}" "--residual-prior")
+  # Without its helper beside it, a diffusion subcommand is named as unsupported (exit 5).
+  get_filename_component(cli_name ${CLI} NAME)
+  file(COPY ${CLI} DESTINATION ${WORK}/alone)
+  run(5 ${WORK}/alone/${cli_name} --json deblur --blur x.png --events y.h5 --out z.png)
+  expect_contains("${ERR}" "'deblur' needs LibTorch, through diffevent-diffusion")
+  run(0 ${WORK}/alone/${cli_name} --json info ${WORK}/ev.npz)
+endif()
 if(HAS_TORCH)
   run(0 ${CLI} --json deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/deblur.png
       --ref ${WORK}/sim/sharp.png --steps 12 --start 1 --residual-out ${WORK}/residual.png --prior analytic --residual-prior none)

@@ -74,6 +74,13 @@ inline std::string lying_png(uint32_t w, uint32_t h) {
          png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) + png_chunk("IEND", "");
 }
 
+/// A PNG whose second chunk, after a valid 4 x 4 IHDR, declares `length` bytes of zTXt data and
+/// holds 3 (libpng allocated a chunk's buffer from its header before reading it).
+inline std::string png_with_lying_chunk(uint32_t length) {
+  const std::string ihdr = be32(4) + be32(4) + std::string("\x08\x00\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + be32(length) + "zTXtabc";
+}
+
 /// EVT 3.0: every TIME_HIGH step between events (as a sensor emits them), TIME_LOW when it
 /// changes, ADDR_Y when y changes, then ADDR_X for odd indices and VECT_BASE_X + VECT_12 for
 /// even ones (both decoder paths).

@@ -1,6 +1,8 @@
 // The C API: a thin layer over the C++ library. Every entry point runs its body through
 // guard(), so no exception crosses the boundary; out-parameters are assigned only after all
-// work succeeded (see Note [Untouched outputs]).
+// work succeeded (see Note [Untouched outputs] in internal.hpp). The event half runs here;
+// enhancers, priors and deblurring run in the LibTorch plugin (torch_plugin.cpp), loaded on
+// their first use (plugin_loader.hpp), so reading events or running EDI loads no LibTorch.
 #include "diffevent/diffevent.h"
 
 #include <algorithm>
@@ -20,52 +22,18 @@
 
 #include "diffevent/deblur_defaults.hpp"
 #include "diffevent/diffevent.hpp"
-
-#ifdef DIFFEVENT_HAVE_TORCH
-#include <c10/util/Exception.h>
-
-#include "diffevent/deblur.hpp"
-#include "diffevent/tensor_interop.hpp"
-#endif
+#include "internal.hpp"
+#include "plugin_loader.hpp"
 
 using diffevent::Error;
 using diffevent::ErrorCode;
+using namespace diffevent_capi;
 
-struct diffevent_context {
-  std::atomic<bool> cancel{false};
-  int num_threads = 1;
-  diffevent_log_fn log = nullptr;
-  void* log_user_data = nullptr;
-  int log_level = DIFFEVENT_LOG_INFO;
-};
-
-struct diffevent_image {
-  diffevent::Image image;
-};
-
-struct diffevent_events {
-  diffevent::EventStream events;
-  int32_t format = DIFFEVENT_FORMAT_AUTO;
-  bool size_inferred = false;
-  std::vector<diffevent::Exposure> exposures;
-  std::optional<diffevent::Image> image;
-};
-
-struct diffevent_prior {
-#ifdef DIFFEVENT_HAVE_TORCH
-  std::shared_ptr<diffevent::DiffusionPrior> prior;
-#endif
-  std::mutex mutex;  // a prior runs one sampling call at a time
-};
+namespace diffevent_capi {
 
 namespace {
-
-// Note [Untouched outputs]
-// Each entry point computes its results into locals (owned by unique_ptr) and writes the
-// caller's out-parameters only in its last statements, which cannot throw. So a failure
-// leaves them as they were and frees whatever was built.
-
 thread_local std::string t_last_error;
+}  // namespace
 
 void set_last_error(const char* fn, const char* what) noexcept {
   try {
@@ -77,148 +45,30 @@ void set_last_error(const char* fn, const char* what) noexcept {
   }
 }
 
-template <class F>
-diffevent_status guard(const char* fn, F&& body) noexcept {
+// The plugin's message for a call that failed there (it already names the function).
+void copy_plugin_error(const char* message) noexcept {
   try {
-    body();
-    return DIFFEVENT_OK;
-  } catch (const Error& e) {
-    set_last_error(fn, e.what());
-    return static_cast<diffevent_status>(e.code());
-  } catch (const std::bad_alloc&) {
-    set_last_error(fn, "out of memory");
-    return DIFFEVENT_E_OUT_OF_MEMORY;
-#ifdef DIFFEVENT_HAVE_TORCH
-  } catch (const c10::Error& e) {  // a LibTorch check the library did not anticipate
-    set_last_error(fn, e.what_without_backtrace());
-    return DIFFEVENT_E_INTERNAL;
-#endif
-  } catch (const std::exception& e) {
-    set_last_error(fn, e.what());
-    return DIFFEVENT_E_INTERNAL;
+    t_last_error.assign(message != nullptr ? message : "");
   } catch (...) {
-    set_last_error(fn, "unknown exception");
-    return DIFFEVENT_E_INTERNAL;
+    t_last_error.clear();
   }
 }
 
-#define REQUIRE_ARG(ptr)                                                                        \
-  DIFFEVENT_CHECK((ptr) != nullptr, ErrorCode::kInvalidArgument, "argument '{}' is NULL", #ptr)
 
-// Copies a caller's parameter struct over the defaults, reading only the bytes its
-// struct_size covers (an older, smaller struct keeps the defaults for newer fields).
-template <class T>
-T read_params(const T* p, void (*init)(T*), const char* type) {
-  T out;
-  init(&out);
-  if (p == nullptr) return out;
-  DIFFEVENT_CHECK(p->struct_size >= sizeof(uint32_t), ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {}: fill the struct with {}_init first", type, p->struct_size, type);
-  DIFFEVENT_CHECK(p->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {} but this library knows {} bytes (header newer than the library?)", type,
-                  p->struct_size, sizeof(T));
-  std::memcpy(static_cast<void*>(&out), p, p->struct_size);
-  out.struct_size = static_cast<uint32_t>(sizeof(T));
-  return out;
+// Runs `call` in the LibTorch plugin (loading it on first use); its error message becomes the
+// caller's last error.
+template <class F>
+diffevent_status in_plugin(const char* fn, F&& call) noexcept {
+  const diffevent_torch_plugin* plugin = nullptr;
+  const diffevent_status loaded = guard(fn, [&] { plugin = &torch_plugin(); });
+  if (loaded != DIFFEVENT_OK) return loaded;
+  const diffevent_status s = call(*plugin);
+  if (s != DIFFEVENT_OK) copy_plugin_error(plugin->last_error());
+  return s;
 }
 
-// Checks an output struct's struct_size (set by the caller) before anything is computed.
-template <class T>
-void check_out_struct(const T* out, const char* type) {
-  REQUIRE_ARG(out);
-  DIFFEVENT_CHECK(out->struct_size >= sizeof(uint32_t) && out->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {}; expected {} (call {}_init)", type, out->struct_size, sizeof(T), type);
-}
+}  // namespace diffevent_capi
 
-// Copies the leading struct_size bytes of `value` into the caller's struct (no-throw).
-template <class T>
-void write_out_struct(T* out, const T& value) noexcept {
-  const uint32_t size = out->struct_size;
-  std::memcpy(static_cast<void*>(out), &value, size);
-  out->struct_size = size;
-}
-
-void log(const diffevent_context* ctx, int level, const std::string& message) {
-  if (ctx != nullptr && ctx->log != nullptr && level <= ctx->log_level) ctx->log(ctx->log_user_data, level, message.c_str());
-}
-
-void check_cancel(const diffevent_context* ctx) {
-  DIFFEVENT_CHECK(ctx == nullptr || !ctx->cancel.load(std::memory_order_relaxed), ErrorCode::kCancelled,
-                  "cancelled (diffevent_context_cancel was called; diffevent_context_reset_cancel clears it)");
-}
-
-bool flag(int32_t v) { return v != 0; }
-
-void check_flag(int32_t v, const char* name) {
-  DIFFEVENT_CHECK(v == 0 || v == 1, ErrorCode::kInvalidArgument, "{} must be 0 or 1, got {}", name, v);
-}
-
-void check_finite(double v, const char* name) {
-  DIFFEVENT_CHECK(std::isfinite(v), ErrorCode::kInvalidArgument, "{} must be finite, got {}", name, v);
-}
-
-int32_t to_c_format(diffevent::EventFormat f) { return static_cast<int32_t>(f); }
-
-diffevent::EventFormat from_c_format(int32_t f) {
-  DIFFEVENT_CHECK(f >= DIFFEVENT_FORMAT_AUTO && f <= DIFFEVENT_FORMAT_NPZ, ErrorCode::kInvalidArgument,
-                  "format {} is not a DIFFEVENT_FORMAT_* value", f);
-  return static_cast<diffevent::EventFormat>(f);
-}
-
-std::unique_ptr<diffevent_image> wrap(diffevent::Image image) {
-  auto h = std::make_unique<diffevent_image>();
-  h->image = std::move(image);
-  return h;
-}
-
-diffevent::Exposure resolve_exposure(const diffevent_edi_params& p, const diffevent_events& ev) {
-  if (flag(p.has_exposure)) {
-    DIFFEVENT_CHECK(diffevent::Exposure({p.exposure_t0_us, p.exposure_t1_us}).valid(), ErrorCode::kInvalidArgument,
-                    "the exposure [{}, {}] us is empty or too long: exposure_t1_us must be after exposure_t0_us, by "
-                    "less than 2^63 us",
-                    p.exposure_t0_us, p.exposure_t1_us);
-    return {p.exposure_t0_us, p.exposure_t1_us};
-  }
-  DIFFEVENT_CHECK(!ev.exposures.empty(), ErrorCode::kInvalidArgument,
-                  "the events state no exposure: set has_exposure and exposure_t0_us/exposure_t1_us");
-  return ev.exposures.front();
-}
-
-diffevent::Thresholds thresholds_from(const diffevent_edi_params& p, const diffevent::EventStream& ev) {
-  check_finite(p.c_pos, "c_pos");
-  check_finite(p.c_neg, "c_neg");
-  diffevent::Thresholds t;
-  t.c_pos = p.c_pos;
-  t.c_neg = p.c_neg;
-  const size_t n = static_cast<size_t>(ev.width()) * static_cast<size_t>(ev.height());
-  if (p.c_pos_map != nullptr) t.c_pos_map.assign(p.c_pos_map, p.c_pos_map + n);
-  if (p.c_neg_map != nullptr) t.c_neg_map.assign(p.c_neg_map, p.c_neg_map + n);
-  return t;
-}
-
-diffevent::EdiOptions edi_options(const diffevent_context* ctx, const diffevent_edi_params& p,
-                                  const diffevent::EventStream& ev) {
-  check_flag(p.has_exposure, "has_exposure");
-  check_flag(p.has_tau, "has_tau");
-  check_flag(p.linearize_srgb, "linearize_srgb");
-  check_finite(p.min_integral, "min_integral");
-  DIFFEVENT_CHECK(p.min_integral > 0, ErrorCode::kInvalidArgument, "min_integral must be > 0, got {}", p.min_integral);
-  diffevent::EdiOptions o;
-  o.thresholds = thresholds_from(p, ev);
-  if (flag(p.has_tau)) o.tau_us = p.tau_us;
-  o.min_integral = p.min_integral;
-  o.linearize_srgb = flag(p.linearize_srgb);
-  o.num_threads = ctx != nullptr ? ctx->num_threads : 1;
-  return o;
-}
-
-#ifndef DIFFEVENT_HAVE_TORCH
-[[noreturn]] void no_torch() {
-  throw Error(ErrorCode::kUnsupported, "this diffevent library was built without LibTorch (diffevent_has_torch() == 0)");
-}
-#endif
-
-}  // namespace
 
 extern "C" {
 
@@ -228,13 +78,7 @@ extern "C" {
 uint32_t diffevent_version(void) { return DIFFEVENT_VERSION; }
 const char* diffevent_version_string(void) { return DIFFEVENT_VERSION_STRING; }
 uint32_t diffevent_api_version(void) { return DIFFEVENT_API_VERSION; }
-int32_t diffevent_has_torch(void) {
-#ifdef DIFFEVENT_HAVE_TORCH
-  return 1;
-#else
-  return 0;
-#endif
-}
+int32_t diffevent_has_torch(void) { return torch_plugin_available() ? 1 : 0; }
 
 const char* diffevent_last_error(void) { return t_last_error.c_str(); }
 
@@ -656,14 +500,7 @@ const char* diffevent_format_name(int32_t format) {
 // ---------------------------------------------------------------------------------------------
 // Double integral and EDI
 
-void diffevent_edi_params_init(diffevent_edi_params* p) {
-  if (p == nullptr) return;
-  std::memset(static_cast<void*>(p), 0, sizeof(*p));
-  p->struct_size = sizeof(*p);
-  p->c_pos = 0.2;
-  p->c_neg = 0.2;
-  p->min_integral = 1e-3;
-}
+void diffevent_edi_params_init(diffevent_edi_params* p) { init_edi_params(p); }
 
 void diffevent_threshold_params_init(diffevent_threshold_params* p) {
   if (p == nullptr) return;
@@ -842,61 +679,14 @@ diffevent_status diffevent_simulate(diffevent_context* ctx, const diffevent_imag
 // ---------------------------------------------------------------------------------------------
 // Enhancers, priors, deblurring
 
-void diffevent_enhancer_params_init(diffevent_enhancer_params* p) {
-  if (p == nullptr) return;
-  std::memset(static_cast<void*>(p), 0, sizeof(*p));
-  p->struct_size = sizeof(*p);
-  p->kind = DIFFEVENT_ENHANCER_GUIDED;
-  p->guided_radius = 3;
-  p->guided_eps = 1e-3;
-}
+void diffevent_enhancer_params_init(diffevent_enhancer_params* p) { init_enhancer_params(p); }
 
-void diffevent_prior_params_init(diffevent_prior_params* p) {
-  if (p == nullptr) return;
-  std::memset(static_cast<void*>(p), 0, sizeof(*p));
-  p->struct_size = sizeof(*p);
-}
+void diffevent_prior_params_init(diffevent_prior_params* p) { init_prior_params(p); }
 
-void diffevent_prior_metadata_init(diffevent_prior_metadata* m) {
-  if (m == nullptr) return;
-  std::memset(static_cast<void*>(m), 0, sizeof(*m));
-  m->struct_size = sizeof(*m);
-}
+void diffevent_prior_metadata_init(diffevent_prior_metadata* m) { init_prior_metadata(m); }
 
-namespace {
-void fill_deblur_params(diffevent_deblur_params* p, diffevent::DeblurPreset preset) {
-  std::memset(static_cast<void*>(p), 0, sizeof(*p));
-  p->struct_size = sizeof(*p);
-  namespace dd = diffevent::deblur_defaults;
-  p->steps = dd::kSteps;
-  diffevent_edi_params_init(&p->edi);
-  p->enhancer_kind = dd::kGuidedEnhancer ? DIFFEVENT_ENHANCER_GUIDED : DIFFEVENT_ENHANCER_IDENTITY;
-  p->guided_radius = dd::kGuidedRadius;
-  p->guided_eps = dd::kGuidedEps;
-  p->guidance = DIFFEVENT_GUIDANCE_PROXIMAL;
-  p->variance = DIFFEVENT_VARIANCE_FIXED_SMALL;
-  p->s = dd::kS;
-  p->s_r = dd::kSR;
-  p->lambda_tv = dd::kLambdaTv;
-  p->lambda_l1 = dd::kLambdaL1;
-  p->min_prior_variance = dd::kMinPriorVariance;
-  p->clip = 1;
-  p->tile_size = 0;  // 0: from the prior (SamplerOptions, resolve_tiles)
-  p->tile_stride = 0;
-  p->tile_above_pixels = 0;
-  p->start = dd::kStart;
-  p->threshold_sigma = dd::kThresholdSigma;
-  const diffevent::DeblurPresetValues v = diffevent::deblur_preset_values(preset);
-  p->samples = v.samples;
-  p->antithetic = v.antithetic ? 1 : 0;
-  p->residual_prior = v.residual_prior ? 1 : 0;
-}
-}  // namespace
 
-void diffevent_deblur_params_init(diffevent_deblur_params* p) {
-  if (p == nullptr) return;
-  fill_deblur_params(p, diffevent::deblur_defaults::kPreset);
-}
+void diffevent_deblur_params_init(diffevent_deblur_params* p) { init_deblur_params(p); }
 
 diffevent_status diffevent_deblur_params_init_preset(diffevent_deblur_params* p, int32_t preset) {
   return guard(__func__, [&] {
@@ -907,227 +697,40 @@ diffevent_status diffevent_deblur_params_init_preset(diffevent_deblur_params* p,
   });
 }
 
-#ifdef DIFFEVENT_HAVE_TORCH
-namespace {
-diffevent::EbrdOptions enhancer_options(int32_t kind, int32_t radius, double eps, const char* path) {
-  DIFFEVENT_CHECK(kind >= DIFFEVENT_ENHANCER_IDENTITY && kind <= DIFFEVENT_ENHANCER_TORCHSCRIPT,
-                  ErrorCode::kInvalidArgument, "enhancer kind {} is not a DIFFEVENT_ENHANCER_* value", kind);
-  DIFFEVENT_CHECK(radius >= 1 && radius <= 1024, ErrorCode::kInvalidArgument, "guided_radius must be in [1, 1024], got {}",
-                  radius);
-  check_finite(eps, "guided_eps");
-  DIFFEVENT_CHECK(eps > 0, ErrorCode::kInvalidArgument, "guided_eps must be > 0, got {}", eps);
-  diffevent::EbrdOptions o;
-  o.enhancer = static_cast<diffevent::Enhancer>(kind);
-  o.guided_radius = radius;
-  o.guided_eps = eps;
-  if (kind == DIFFEVENT_ENHANCER_TORCHSCRIPT) {
-    DIFFEVENT_CHECK(path != nullptr && *path != '\0', ErrorCode::kInvalidArgument,
-                    "a TorchScript enhancer needs its file (enhancer path is NULL)");
-    o.enhancer_path = path;
-  }
-  return o;
-}
-}  // namespace
-#endif
 
 diffevent_status diffevent_enhance(diffevent_context* ctx, const diffevent_image* integral,
                                    const diffevent_image* blurry, const diffevent_enhancer_params* params,
                                    diffevent_image** out) {
-  return guard(__func__, [&] {
-    REQUIRE_ARG(integral);
-    REQUIRE_ARG(blurry);
-    REQUIRE_ARG(out);
-    check_cancel(ctx);
-    const auto p = read_params(params, diffevent_enhancer_params_init, "diffevent_enhancer_params");
-#ifdef DIFFEVENT_HAVE_TORCH
-    DIFFEVENT_CHECK(integral->image.channels() == 1, ErrorCode::kInvalidArgument,
-                    "the double integral must have 1 channel, got {}", integral->image.channels());
-    const diffevent::EbrdModel model(diffevent::image_to_tensor(blurry->image),
-                                     diffevent::image_to_tensor(integral->image),
-                                     enhancer_options(p.kind, p.guided_radius, p.guided_eps, p.path));
-    auto h = wrap(diffevent::tensor_to_image(model.f_e()));
-    *out = h.release();
-#else
-    (void)p;
-    no_torch();
-#endif
-  });
+  return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.enhance(ctx, integral, blurry, params, out); });
 }
 
 diffevent_status diffevent_prior_load(diffevent_context* ctx, const char* path, const diffevent_prior_params* params,
                                       diffevent_prior** out) {
-  return guard(__func__, [&] {
-    REQUIRE_ARG(path);
-    REQUIRE_ARG(out);
-    check_cancel(ctx);
-    const auto p = read_params(params, diffevent_prior_params_init, "diffevent_prior_params");
-#ifdef DIFFEVENT_HAVE_TORCH
-    check_flag(p.half_precision, "half_precision");
-    DIFFEVENT_CHECK(p.intra_op_threads >= 0, ErrorCode::kInvalidArgument, "intra_op_threads must be >= 0, got {}",
-                    p.intra_op_threads);
-    diffevent::TorchScriptPriorOptions o;
-    if (p.device != nullptr) o.device = p.device;
-    o.half_precision = flag(p.half_precision);
-    o.intra_op_threads = p.intra_op_threads;
-    check_flag(p.keep_malloc_settings, "keep_malloc_settings");
-    o.retain_heap = !flag(p.keep_malloc_settings);
-    auto h = std::make_unique<diffevent_prior>();
-    h->prior = diffevent::load_prior(path, o);
-    log(ctx, DIFFEVENT_LOG_INFO, fmt::format("loaded prior '{}' on {}", path, o.device));
-    *out = h.release();
-#else
-    (void)p;
-    no_torch();
-#endif
-  });
+  return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_load(ctx, path, params, out); });
 }
 
 diffevent_status diffevent_prior_create_analytic(int32_t channels, diffevent_prior** out) {
-  return guard(__func__, [&] {
-    REQUIRE_ARG(out);
-#ifdef DIFFEVENT_HAVE_TORCH
-    auto h = std::make_unique<diffevent_prior>();
-    h->prior = diffevent::make_analytic_prior(channels);
-    *out = h.release();
-#else
-    (void)channels;
-    no_torch();
-#endif
-  });
+  return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_create_analytic(channels, out); });
 }
 
-void diffevent_prior_destroy(diffevent_prior* prior) { delete prior; }
+void diffevent_prior_destroy(diffevent_prior* prior) {
+  // A prior exists only if the plugin made it, so the plugin is loaded already.
+  if (prior != nullptr) (void)in_plugin(__func__, [&](const diffevent_torch_plugin& p) {
+      p.prior_destroy(prior);
+      return DIFFEVENT_OK;
+    });
+}
 
 diffevent_status diffevent_prior_get_metadata(const diffevent_prior* prior, diffevent_prior_metadata* out) {
-  return guard(__func__, [&] {
-    REQUIRE_ARG(prior);
-    check_out_struct(out, "diffevent_prior_metadata");
-#ifdef DIFFEVENT_HAVE_TORCH
-    const diffevent::PriorMetadata& m = prior->prior->metadata();
-    diffevent_prior_metadata r;
-    diffevent_prior_metadata_init(&r);
-    r.channels = m.channels;
-    r.schedule = m.schedule == diffevent::BetaSchedule::kCosine ? DIFFEVENT_SCHEDULE_COSINE : DIFFEVENT_SCHEDULE_LINEAR;
-    r.num_timesteps = m.num_timesteps;
-    r.learned_sigma = m.learned_sigma ? 1 : 0;
-    r.size_multiple = m.size_multiple;
-    r.data_min = m.data_min;
-    r.data_max = m.data_max;
-    write_out_struct(out, r);
-#else
-    no_torch();
-#endif
-  });
+  return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_get_metadata(prior, out); });
 }
 
 diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
                                   diffevent_prior* x_prior, diffevent_prior* r_prior,
                                   const diffevent_deblur_params* params, diffevent_image** out_sharp,
                                   diffevent_image** out_residual, double* out_threshold) {
-  return guard(__func__, [&] {
-    REQUIRE_ARG(blurry);
-    REQUIRE_ARG(events);
-    REQUIRE_ARG(out_sharp);
-    check_cancel(ctx);
-    const auto p = read_params(params, diffevent_deblur_params_init, "diffevent_deblur_params");
-#ifdef DIFFEVENT_HAVE_TORCH
-    const auto e = read_params(&p.edi, diffevent_edi_params_init, "diffevent_deblur_params.edi");
-    check_flag(p.auto_threshold, "auto_threshold");
-    check_flag(p.ddim, "ddim");
-    check_flag(p.clip, "clip");
-    DIFFEVENT_CHECK(p.guidance >= DIFFEVENT_GUIDANCE_PROXIMAL && p.guidance <= DIFFEVENT_GUIDANCE_CONSTANT,
-                    ErrorCode::kInvalidArgument, "guidance {} is not a DIFFEVENT_GUIDANCE_* value", p.guidance);
-    DIFFEVENT_CHECK(p.variance == DIFFEVENT_VARIANCE_FIXED_SMALL || p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE,
-                    ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value", p.variance);
-    for (double v : {p.eta, p.s, p.s_r, p.lambda_tv, p.lambda_l1, p.min_prior_variance})
-      check_finite(v, "sampler weights");
-    DIFFEVENT_CHECK(p.s >= 0 && p.s_r >= 0 && p.lambda_tv >= 0 && p.lambda_l1 >= 0 && p.eta >= 0 &&
-                        p.min_prior_variance >= 0,
-                    ErrorCode::kInvalidArgument,
-                    "s, s_r, lambda_tv, lambda_l1, eta and min_prior_variance must be >= 0");
-    DIFFEVENT_CHECK((p.tile_size == 0 || p.tile_size >= 8) && p.tile_stride >= 0 &&
-                        (p.tile_size == 0 || p.tile_stride <= p.tile_size) && p.tile_above_pixels >= 0,
-                    ErrorCode::kInvalidArgument,
-                    "tile_size must be 0 (auto) or >= 8, tile_stride 0 (auto) or in [1, tile_size] and "
-                    "tile_above_pixels >= 0, got {}, {} and {}",
-                    p.tile_size, p.tile_stride, p.tile_above_pixels);
-    const diffevent::EdiOptions eo = edi_options(ctx, e, events->events);
-    diffevent::DeblurOptions o;
-    o.thresholds = eo.thresholds;
-    o.auto_threshold = flag(p.auto_threshold);
-    o.linearize_srgb = eo.linearize_srgb;
-    o.min_integral = eo.min_integral;
-    o.tau_us = eo.tau_us;  // edi.has_tau: the sharp frame at that time
-    o.enhancer = enhancer_options(p.enhancer_kind, p.guided_radius, p.guided_eps, p.enhancer_path);
-    diffevent::SamplerOptions& so = o.sampler;
-    so.steps = p.steps;
-    if (p.respacing != nullptr) so.respacing = p.respacing;
-    so.ddim = flag(p.ddim);
-    so.eta = p.eta;
-    so.variance = p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE ? diffevent::VarianceType::kFixedLarge
-                                                                : diffevent::VarianceType::kFixedSmall;
-    so.guidance = static_cast<diffevent::GuidanceMode>(p.guidance);
-    so.s = p.s;
-    so.s_r = p.s_r;
-    so.lambda_tv = p.lambda_tv;
-    so.lambda_l1 = p.lambda_l1;
-    so.min_prior_variance = p.min_prior_variance;
-    so.clip = flag(p.clip);
-    so.tile_above_pixels = p.tile_above_pixels;
-    so.tile_size = p.tile_size;
-    so.tile_stride = p.tile_stride;
-    so.seed = p.seed;
-    so.start = p.start;
-    o.threshold_sigma = p.threshold_sigma;
-    o.samples = p.samples;
-    check_flag(p.antithetic, "antithetic");
-    check_flag(p.residual_prior, "residual_prior");
-    so.antithetic = flag(p.antithetic);
-    o.residual_prior = flag(p.residual_prior);
-    DIFFEVENT_CHECK(p.integral >= DIFFEVENT_INTEGRAL_DEFAULT && p.integral <= DIFFEVENT_INTEGRAL_RAMP,
-                    ErrorCode::kInvalidArgument, "integral = {} must be one of DIFFEVENT_INTEGRAL_* (0, 1, 2)", p.integral);
-    if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
-    if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
-    std::atomic<bool> never{false};
-    so.cancel = ctx != nullptr ? &ctx->cancel : &never;
-    so.progress = [&](int done, int total) {
-      log(ctx, DIFFEVENT_LOG_DEBUG, fmt::format("deblur: step {}/{}", done, total));
-      return p.progress == nullptr || p.progress(p.progress_user_data, done, total) == 0;
-    };
-    const diffevent::Exposure ex = resolve_exposure(e, *events);
-    // One sampling run per prior at a time (priors keep per-call state); std::scoped_lock
-    // orders the two locks, and the same prior given twice is locked once.
-    std::unique_lock<std::mutex> lx, lr;
-    if (x_prior != nullptr && r_prior != nullptr && x_prior != r_prior) {
-      std::lock(x_prior->mutex, r_prior->mutex);
-      lx = std::unique_lock<std::mutex>(x_prior->mutex, std::adopt_lock);
-      lr = std::unique_lock<std::mutex>(r_prior->mutex, std::adopt_lock);
-    } else if (x_prior != nullptr) {
-      lx = std::unique_lock<std::mutex>(x_prior->mutex);
-    } else if (r_prior != nullptr) {
-      lr = std::unique_lock<std::mutex>(r_prior->mutex);
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    diffevent::DeblurResult res = diffevent::deblur(blurry->image, events->events, ex,
-                                                    x_prior ? x_prior->prior : nullptr,
-                                                    r_prior ? r_prior->prior : nullptr, o);
-    log(ctx, DIFFEVENT_LOG_INFO,
-        fmt::format("deblur: {} steps, {} network calls, c = {:.4f}, {:.2f} s", p.steps, res.network_calls, res.c_pos,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
-    auto sharp = wrap(std::move(res.sharp));
-    std::unique_ptr<diffevent_image> residual;
-    if (out_residual) residual = wrap(std::move(res.residual));
-    *out_sharp = sharp.release();
-    if (out_residual) *out_residual = residual.release();
-    if (out_threshold) *out_threshold = res.c_pos;
-#else
-    (void)p;
-    (void)x_prior;
-    (void)r_prior;
-    (void)out_residual;
-    (void)out_threshold;
-    no_torch();
-#endif
+  return in_plugin(__func__, [&](const diffevent_torch_plugin& p) {
+    return p.deblur(ctx, blurry, events, x_prior, r_prior, params, out_sharp, out_residual, out_threshold);
   });
 }
 

@@ -16,6 +16,11 @@ inline namespace v1 {
 /// intensity rose by c_pos; an OFF event means it fell by c_neg. Per-pixel maps (row-major,
 /// width*height values) override the scalars when non-empty.
 struct Thresholds {
+  /// The largest threshold accepted, in log units: one event may not span more than a factor
+  /// e^20 (5e8) of intensity, beyond the dynamic range of any event sensor (about 120 dB, a
+  /// factor 1e6). Larger values would only overflow the integral.
+  static constexpr double kMax = 20.0;
+
   double c_pos = 0.2;
   double c_neg = 0.2;
   std::vector<float> c_pos_map;

@@ -114,6 +114,13 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   res.sharp = tensor_to_image(at::stack(xs).mean(0));
   if (options.linearize_srgb) linear_to_srgb(res.sharp);
   res.residual = tensor_to_image(at::stack(rs).mean(0));
+  // The last line of defence: a result is never NaN or infinite (the priors' outputs and the
+  // parameters are checked before; this names what slipped through instead of returning it).
+  DIFFEVENT_CHECK(res.sharp.all_finite() && res.residual.all_finite(), ErrorCode::kInternal,
+                  "deblur: the sampler produced NaN or infinite values (steps {}, s = {}, s_r = {}, lambda_l1 = {}, "
+                  "threshold_sigma = {}); please report the inputs",
+                  options.sampler.steps, options.sampler.s, options.sampler.s_r, options.sampler.lambda_l1,
+                  options.threshold_sigma);
   res.network_calls = runs[0].network_calls;
   res.fused_steps = runs[0].fused_steps;
   detail::release_free_memory();  // See Note [Heap and activations]

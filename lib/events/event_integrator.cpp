@@ -89,18 +89,17 @@ class StateBuffer {
 
 EventIntegrator::EventIntegrator(IntegratorOptions options) : options_(std::move(options)) {
   const auto& th = options_.thresholds;
-  DIFFEVENT_CHECK(std::isfinite(th.c_pos) && std::isfinite(th.c_neg) && th.c_pos > 0 &&
-                      th.c_neg > 0,
-                  ErrorCode::kInvalidArgument,
-                  "thresholds: c_pos = {} and c_neg = {} must be finite and > 0", th.c_pos,
-                  th.c_neg);
+  DIFFEVENT_CHECK(std::isfinite(th.c_pos) && std::isfinite(th.c_neg) && th.c_pos > 0 && th.c_neg > 0 &&
+                      th.c_pos <= Thresholds::kMax && th.c_neg <= Thresholds::kMax,
+                  ErrorCode::kInvalidArgument, "thresholds: c_pos = {} and c_neg = {} must be in (0, {}]", th.c_pos,
+                  th.c_neg, Thresholds::kMax);
   DIFFEVENT_CHECK(options_.num_threads >= 1 && options_.num_threads <= 256,
                   ErrorCode::kInvalidArgument, "integrator: num_threads = {} must be in [1, 256]",
                   options_.num_threads);
   auto check_map = [](const std::vector<float>& m, const char* name) {
     for (size_t i = 0; i < m.size(); ++i) {
-      DIFFEVENT_CHECK(std::isfinite(m[i]) && m[i] > 0, ErrorCode::kInvalidArgument,
-                      "thresholds: {}[{}] = {} must be finite and > 0", name, i, m[i]);
+      DIFFEVENT_CHECK(std::isfinite(m[i]) && m[i] > 0 && m[i] <= Thresholds::kMax, ErrorCode::kInvalidArgument,
+                      "thresholds: {}[{}] = {} must be in (0, {}]", name, i, m[i], Thresholds::kMax);
     }
   };
   check_map(th.c_pos_map, "c_pos_map");

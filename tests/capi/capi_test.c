@@ -135,6 +135,11 @@ static void test_context(void) {
   p.struct_size = sizeof p + 8; /* a struct from a newer header */
   CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT, "this library knows");
   CHECK(ctx == SENTINEL(diffevent_context));
+  /* A size inside a field (here half of the log callback pointer) would mix the caller's bytes
+   * with the defaults' (found by fuzz_deblur_params on diffevent_edi_params.c_pos_map). */
+  p.struct_size = (uint32_t)offsetof(diffevent_context_params, log) + 4;
+  CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT, "not a size this struct has had");
+  CHECK(ctx == SENTINEL(diffevent_context));
   CHECK_FAILS(diffevent_context_create(NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT, "'out' is NULL");
 
   p.struct_size = sizeof p;
@@ -827,15 +832,19 @@ static void test_torch_half(void) {
                   "integral = 7 must be one of DIFFEVENT_INTEGRAL_*");
       dp.integral = DIFFEVENT_INTEGRAL_DEFAULT;
     }
-    /* Tiles (API version 4): 0 picks them from the prior and is the default; a size below 8
-       and a negative pixel budget are named. */
+    /* Tiles (API version 4): 0 picks them from the prior and is the default; a size outside
+       [8, 65536] and a negative pixel budget are named. */
     {
       diffevent_deblur_params fresh;
       diffevent_deblur_params_init(&fresh);
       CHECK(fresh.tile_size == 0 && fresh.tile_stride == 0 && fresh.tile_above_pixels == 0);
       dp.tile_size = 4;
       CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                  "tile_size must be 0 (auto) or >= 8");
+                  "tile_size must be 0 (auto) or in [8, 65536]");
+      /* (983788726 once overflowed the stride's arithmetic: found by fuzz_deblur_params) */
+      dp.tile_size = 983788726;
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+                  "got 983788726, 0 and 0");
       dp.tile_size = 0;
       dp.tile_above_pixels = -1;
       CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -52,13 +54,26 @@ int64_t any_time(FuzzedDataProvider& in, int64_t typical) {
   }
 }
 
-void check_image(const diffevent_image* img, int32_t c, int32_t h, int32_t w, bool unit_range) {
+void check_image(const char* what, const diffevent_image* img, int32_t c, int32_t h, int32_t w, bool unit_range) {
   int32_t cc = 0, hh = 0, ww = 0;
-  if (diffevent_image_shape(img, &cc, &hh, &ww) != DIFFEVENT_OK || cc != c || hh != h || ww != w) __builtin_trap();
+  if (diffevent_image_shape(img, &cc, &hh, &ww) != DIFFEVENT_OK || cc != c || hh != h || ww != w) {
+    std::fprintf(stderr, "%s: shape [%d, %d, %d], expected [%d, %d, %d]\n", what, cc, hh, ww, c, h, w);
+    __builtin_trap();
+  }
   std::vector<float> v(static_cast<size_t>(c) * h * w);
   if (diffevent_image_copy_data(img, v.data(), v.size()) != DIFFEVENT_OK) __builtin_trap();
-  for (float x : v)
-    if (!std::isfinite(x) || (unit_range && (x < 0.0f || x > 1.0f))) __builtin_trap();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]) || (unit_range && (v[i] < 0.0f || v[i] > 1.0f))) {
+      std::fprintf(stderr, "%s: value %g at %zu\n", what, static_cast<double>(v[i]), i);
+      __builtin_trap();
+    }
+}
+
+void print_edi(const diffevent_edi_params& e) {
+  std::fprintf(stderr, "edi: exposure %d [%lld, %lld], tau %d %lld, srgb %d, c %g %g, maps %d %d, min_integral %g\n",
+               e.has_exposure, static_cast<long long>(e.exposure_t0_us), static_cast<long long>(e.exposure_t1_us),
+               e.has_tau, static_cast<long long>(e.tau_us), e.linearize_srgb, e.c_pos, e.c_neg, e.c_pos_map != nullptr,
+               e.c_neg_map != nullptr, e.min_integral);
 }
 
 void check_error(diffevent_status s) {
@@ -124,7 +139,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   diffevent_image* out = nullptr;
   diffevent_status s = diffevent_edi_deblur(nullptr, blurry, events, &edi, &out);
   check_error(s);
-  if (s == DIFFEVENT_OK) check_image(out, c, h, w, false);
+  if (s == DIFFEVENT_OK) {
+    if (std::getenv("DIFFEVENT_FUZZ_VERBOSE")) print_edi(edi);
+    check_image("edi", out, c, h, w, false);
+  }
   diffevent_image_destroy(out);
   out = nullptr;
 
@@ -169,8 +187,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   s = diffevent_deblur(nullptr, blurry, events, x_prior, r_prior, &params, &out, &residual, &threshold);
   check_error(s);
   if (s == DIFFEVENT_OK) {
-    check_image(out, c, h, w, true);
-    check_image(residual, c, h, w, false);
+    if (std::getenv("DIFFEVENT_FUZZ_VERBOSE")) {
+      print_edi(params.edi);
+      std::fprintf(stderr,
+                   "deblur: steps %d auto %d enhancer %d radius %d guidance %d eps %g respacing '%s' ddim %d variance %d "
+                   "eta %g s %g s_r %g tv %g l1 %g minvar %g clip %d tile %d/%d above %lld start %g sigma %g samples %d "
+                   "integral %d antithetic %d residual %d r_prior %d\n",
+                   params.steps, params.auto_threshold, params.enhancer_kind, params.guided_radius, params.guidance,
+                   params.guided_eps, params.respacing ? params.respacing : "(null)", params.ddim, params.variance,
+                   params.eta, params.s, params.s_r, params.lambda_tv, params.lambda_l1, params.min_prior_variance,
+                   params.clip, params.tile_size, params.tile_stride, static_cast<long long>(params.tile_above_pixels),
+                   params.start, params.threshold_sigma, params.samples, params.integral, params.antithetic,
+                   params.residual_prior, r_prior != nullptr);
+    }
+    check_image("deblur", out, c, h, w, true);
+    check_image("deblur residual", residual, c, h, w, false);
     if (!std::isfinite(threshold) || threshold <= 0) __builtin_trap();
   }
   diffevent_image_destroy(out);

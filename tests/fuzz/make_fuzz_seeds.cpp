@@ -114,6 +114,7 @@ void image_seeds(const fs::path& dir) {
   put_bytes(dir / "hostile_claims_100000x100000.png", test::lying_png(100000, 100000));
   put_bytes(dir / "hostile_claims_40000x40000.png", test::lying_png(40000, 40000));
   put_bytes(dir / "hostile_claims_0x5.png", test::lying_png(0, 5));
+  put_bytes(dir / "hostile_chunk_2gb.png", test::png_with_lying_chunk(1970632053));
   put_bytes(dir / "hostile_pfm_huge.pfm", "Pf\n1048576 1048576\n-1.0\n" + std::string(16, '\0'));
   put_bytes(dir / "hostile_pfm_nan_scale.pfm", "Pf\n2 2\nnan\n" + std::string(16, '\0'));
 }

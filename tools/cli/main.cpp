@@ -1,5 +1,11 @@
-// diffevent command-line tool: simulate, edi, eval, info, convert.
+// diffevent command-line tool: simulate, edi, eval, info, convert; with LibTorch also deblur,
+// train-prior and benchmark.
 // Exit codes: 0 success, 1..7 diffevent::ErrorCode of the failure, 64 usage error.
+//
+// Built twice when LibTorch is there: `diffevent` without it (DIFFEVENT_DIFFUSION_HELPER), which
+// hands a diffusion subcommand's whole command line to `diffevent-diffusion` (this file with
+// DIFFEVENT_HAVE_TORCH, installed in libexec/diffevent/), so the event subcommands start
+// without loading LibTorch.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
@@ -11,6 +17,13 @@
 #include <optional>
 #include <random>
 #include <csignal>
+
+#ifdef DIFFEVENT_DIFFUSION_HELPER
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#endif
 
 #include "diffevent/diffevent.hpp"
 #include "util.hpp"
@@ -365,15 +378,19 @@ struct DeblurArgs {
   std::function<bool(const char*)> given;  ///< Whether a flag was on the command line.
 };
 
-// Shipped priors (models/{x,r}_prior_{grey,rgb}.pt), looked up in $DIFFEVENT_MODELS, then next
-// to an installed executable (../share/diffevent/models), then in the source tree's models/.
+// Shipped priors (models/{x,r}_prior_{grey,rgb}.pt), looked up in $DIFFEVENT_MODELS, then in the
+// install this program belongs to (PREFIX/share/diffevent/models, from PREFIX/bin or from
+// PREFIX/libexec/diffevent), then in the source tree's models/.
 std::string shipped_prior(const char* kind, int channels) {
   const std::string name = fmt::format("{}_prior_{}.pt", kind, channels == 1 ? "grey" : "rgb");
   std::vector<fs::path> dirs;
   if (const char* env = std::getenv("DIFFEVENT_MODELS")) dirs.emplace_back(env);
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "share" / "diffevent" / "models");
+  if (!ec) {
+    dirs.push_back(exe.parent_path().parent_path() / "share" / "diffevent" / "models");
+    dirs.push_back(exe.parent_path().parent_path().parent_path() / "share" / "diffevent" / "models");
+  }
 #ifdef DIFFEVENT_SOURCE_MODELS
   dirs.emplace_back(DIFFEVENT_SOURCE_MODELS);
 #endif
@@ -560,7 +577,53 @@ int run_train_prior(const TrainArgs& a, const Common& c) {
 
 }  // namespace
 
+#ifdef DIFFEVENT_DIFFUSION_HELPER
+namespace {
+
+// The subcommands that run in diffevent-diffusion, with their descriptions for --help.
+const std::pair<const char*, const char*> kDiffusionCommands[] = {
+    {"deblur", "Deblur with the EBRD model and alternating diffusion sampling (Algorithm 1)"},
+    {"train-prior", "Train or fine-tune a TorchScript diffusion prior on image patches"},
+    {"benchmark", "Quality benchmark: EDI variants and deblur on a simulated suite, three noise levels"},
+};
+
+// The subcommand named on the command line: the first argument that is not a flag (the global
+// options before it, --json and --sort, take no value).
+const char* subcommand_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-') return argv[i];
+  return nullptr;
+}
+
+// Replaces this process with diffevent-diffusion, given the same arguments: beside this program
+// (a build tree) or in ../libexec/diffevent/ (an install). Returns only if there is none.
+int run_diffusion_helper(const char* command, char** argv) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path dir = ec ? fs::path(argv[0]).parent_path() : self.parent_path();
+  const fs::path candidates[] = {dir / "diffevent-diffusion", dir / ".." / "libexec" / "diffevent" / "diffevent-diffusion"};
+  for (const fs::path& helper : candidates) {
+    if (::access(helper.c_str(), X_OK) != 0) continue;
+    ::execv(helper.c_str(), argv);
+    std::cerr << "diffevent: error: cannot run " << helper.string() << ": " << std::strerror(errno) << "\n";
+    return static_cast<int>(ErrorCode::kIoError);
+  }
+  std::cerr << "diffevent: error: '" << command << "' needs LibTorch, through diffevent-diffusion, which is not "
+            << "installed beside this program (looked for " << candidates[0].string() << " and "
+            << candidates[1].lexically_normal().string() << ")\n";
+  return static_cast<int>(ErrorCode::kUnsupported);
+}
+
+}  // namespace
+#endif
+
 int main(int argc, char** argv) {
+#ifdef DIFFEVENT_DIFFUSION_HELPER
+  if (const char* command = subcommand_of(argc, argv)) {
+    for (const auto& [name, description] : kDiffusionCommands)
+      if (std::strcmp(command, name) == 0) return run_diffusion_helper(command, argv);
+  }
+#endif
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_terminating_signal);
   CLI::App app{"diffevent: event-guided deblurring (EDI double integral, simulator, formats)"};
   app.set_version_flag("--version", std::string(DIFFEVENT_VERSION_STRING));
@@ -728,6 +791,9 @@ int main(int argc, char** argv) {
   bm->add_option("--montage-count", ba.montage_count, "Montages per level (default 3)");
   bm->add_flag("--trained-only", ba.trained_only, "Evaluate only the blurry input and the trained priors (sweeps)");
   bm->add_flag("--colour", ba.colour, "Colour suite: RGB photos, events from their luminance (default: grey)");
+#elif defined(DIFFEVENT_DIFFUSION_HELPER)
+  // Listed for --help; a command line naming one never reaches the parser (run_diffusion_helper).
+  for (const auto& [name, description] : kDiffusionCommands) app.add_subcommand(name, description)->allow_extras();
 #endif
   try {
     app.parse(argc, argv);
