@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 __all__ = ["DiffeventError", "Context", "Image", "Events", "Prior", "edi_deblur", "deblur", "psnr", "ssim",
-           "version", "has_torch"]
+           "version", "has_torch", "shipped_prior_path"]
 
 _lib = C.CDLL(os.environ.get("DIFFEVENT_LIBRARY") or "libdiffevent_c.so.1")
 _status = C.c_int32
@@ -121,6 +121,8 @@ _sig("diffevent_deblur_params_init", None, C.POINTER(_DeblurParams))
 _sig("diffevent_deblur_params_init_preset", _status, C.POINTER(_DeblurParams), C.c_int32)
 _sig("diffevent_deblur", _status, _P, _P, _P, _P, _P, C.POINTER(_DeblurParams), _PP, _PP, C.POINTER(C.c_double))
 _sig("diffevent_prior_load", _status, _P, C.c_char_p, _P, _PP)
+_sig("diffevent_prior_load_shipped", _status, _P, C.c_int32, C.c_int32, _P, _PP)
+_sig("diffevent_shipped_prior_path", _status, C.c_int32, C.c_int32, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t))
 _sig("diffevent_prior_destroy", None, _P)
 
 
@@ -302,6 +304,33 @@ class Prior(_Handle):
         _check(_lib.diffevent_prior_load(context, os.fsencode(path), None, C.byref(out)))
         return cls(out.value)
 
+    @classmethod
+    def shipped(cls, role="x", channels=1, context=None):
+        """The shipped prior for x or r, grey (1) or RGB (3), found as the CLI finds it
+        (shipped_prior_path)."""
+        out = C.c_void_p()
+        _check(_lib.diffevent_prior_load_shipped(context, _role(role), channels, None, C.byref(out)))
+        return cls(out.value)
+
+
+def _role(role):
+    roles = {"x": 0, "r": 1}
+    if role not in roles:
+        raise ValueError(f"role '{role}': expected 'x' or 'r'")
+    return roles[role]
+
+
+def shipped_prior_path(role="x", channels=1):
+    """Where the shipped prior for x or r (grey: 1 channel, RGB: 3) is: $DIFFEVENT_MODELS, then
+    the library's install (share/diffevent/models), then the source tree it was built from."""
+    needed = C.c_size_t()
+    status = _lib.diffevent_shipped_prior_path(_role(role), channels, None, 0, C.byref(needed))
+    if status != 9:  # anything but "buffer too small" is the answer
+        _check(status)
+    buf = C.create_string_buffer(needed.value)
+    _check(_lib.diffevent_shipped_prior_path(_role(role), channels, buf, needed.value, None))
+    return os.fsdecode(buf.value)
+
 
 def _edi_params(threshold, exposure, srgb, p=None):
     p = p if p is not None else _init(_EdiParams, "diffevent_edi_params_init")
@@ -326,12 +355,16 @@ def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, contex
 PRESETS = {"fast": 0, "balanced": 1, "best": 2}  # DIFFEVENT_PRESET_*
 
 
-def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, srgb=False, x_prior=None,
-           r_prior=None, progress=None, context=None, preset=None, **options):
+def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, srgb=False, x_prior="shipped",
+           r_prior="shipped", progress=None, context=None, preset=None, **options):
     """DiffEvent deblurring (EBRD model, alternating sampler). Returns (sharp, residual, c).
-    preset: "fast", "balanced" or "best" (default: the library's, balanced). progress(done,
-    total) may return True to cancel. Other options: any field of diffevent_deblur_params (s,
-    s_r, lambda_tv, lambda_l1, samples, antithetic, ddim, eta, guidance, ...), over the preset."""
+    x_prior: "shipped" (default: the shipped prior for the frame's channels, as the CLI), a
+    Prior, or "analytic" / None (the analytic Gaussian prior). r_prior: "shipped" (default: the
+    shipped r prior when the preset runs one and x_prior is the shipped one, as the CLI), a
+    Prior, or None (r = 0). preset: "fast", "balanced" or "best" (default: the library's,
+    balanced). progress(done, total) may return True to cancel. Other options: any field of
+    diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, samples, antithetic, ddim, eta,
+    guidance, ...), over the preset."""
     p = _init(_DeblurParams, "diffevent_deblur_params_init")
     if preset is not None:
         if preset not in PRESETS:
@@ -358,9 +391,28 @@ def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, sr
                 error.append(e)
                 return 1
         p.progress = _progress_fn(cb)
+    channels = blurry.shape[0]
+    loaded = []
+    if isinstance(x_prior, str) and x_prior not in ("shipped", "analytic"):
+        raise ValueError(f"x_prior '{x_prior}': expected 'shipped', 'analytic', None or a Prior")
+    if isinstance(r_prior, str) and r_prior != "shipped":
+        raise ValueError(f"r_prior '{r_prior}': expected 'shipped', None or a Prior")
+    if r_prior == "shipped":
+        r_prior = Prior.shipped("r", channels, context) if x_prior == "shipped" and p.residual_prior else None
+        if r_prior is not None:
+            loaded.append(r_prior)
+    if x_prior == "shipped":
+        x_prior = Prior.shipped("x", channels, context)
+        loaded.append(x_prior)
+    elif x_prior == "analytic":
+        x_prior = None
     sharp, residual, c = C.c_void_p(), C.c_void_p(), C.c_double()
-    status = _lib.diffevent_deblur(context, blurry, events, x_prior, r_prior, C.byref(p), C.byref(sharp),
-                                   C.byref(residual), C.byref(c))
+    try:
+        status = _lib.diffevent_deblur(context, blurry, events, x_prior, r_prior, C.byref(p), C.byref(sharp),
+                                       C.byref(residual), C.byref(c))
+    finally:
+        for prior in loaded:
+            prior.close()
     if error:
         raise error[0]
     _check(status)

@@ -701,15 +701,64 @@ diffevent_status diffevent_deblur_params_init_preset(diffevent_deblur_params* p,
 diffevent_status diffevent_enhance(diffevent_context* ctx, const diffevent_image* integral,
                                    const diffevent_image* blurry, const diffevent_enhancer_params* params,
                                    diffevent_image** out) {
+  // The arguments are checked here first (the same answer with or without the plugin).
+  const diffevent_status checked = guard(__func__, [&] {
+    REQUIRE_ARG(integral);
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    (void)read_params(params, init_enhancer_params, "diffevent_enhancer_params");
+  });
+  if (checked != DIFFEVENT_OK) return checked;
   return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.enhance(ctx, integral, blurry, params, out); });
 }
 
 diffevent_status diffevent_prior_load(diffevent_context* ctx, const char* path, const diffevent_prior_params* params,
                                       diffevent_prior** out) {
+  const diffevent_status checked = guard(__func__, [&] {
+    REQUIRE_ARG(path);
+    REQUIRE_ARG(out);
+    check_cancel(ctx);
+    (void)read_params(params, init_prior_params, "diffevent_prior_params");
+  });
+  if (checked != DIFFEVENT_OK) return checked;
   return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_load(ctx, path, params, out); });
 }
 
+namespace {
+std::string shipped_prior_path(int32_t role, int32_t channels) {
+  DIFFEVENT_CHECK(role == DIFFEVENT_PRIOR_ROLE_X || role == DIFFEVENT_PRIOR_ROLE_R, ErrorCode::kInvalidArgument,
+                  "role {} is not a DIFFEVENT_PRIOR_ROLE_* value (0, 1)", role);
+  const std::string dir = library_directory();
+  std::vector<std::string> prefixes;
+  if (!dir.empty()) prefixes = {dir + "/..", dir + "/../.."};  // LIBDIR = PREFIX/lib or PREFIX/lib/<arch>
+  return diffevent::find_shipped_prior(static_cast<diffevent::PriorRole>(role), channels, prefixes);
+}
+}  // namespace
+
+diffevent_status diffevent_shipped_prior_path(int32_t role, int32_t channels, char* out, size_t capacity,
+                                              size_t* out_length) {
+  return guard(__func__, [&] {
+    const std::string path = shipped_prior_path(role, channels);
+    const size_t needed = path.size() + 1;
+    if (out_length != nullptr) *out_length = needed;
+    DIFFEVENT_CHECK(capacity >= needed && out != nullptr, static_cast<ErrorCode>(DIFFEVENT_E_BUFFER_TOO_SMALL),
+                    "the path needs {} bytes, the buffer holds {}", needed, out != nullptr ? capacity : 0);
+    std::memcpy(out, path.c_str(), needed);
+  });
+}
+
+diffevent_status diffevent_prior_load_shipped(diffevent_context* ctx, int32_t role, int32_t channels,
+                                              const diffevent_prior_params* params, diffevent_prior** out) {
+  std::string path;
+  const diffevent_status found = guard(__func__, [&] { path = shipped_prior_path(role, channels); });
+  if (found != DIFFEVENT_OK) return found;
+  return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_load(ctx, path.c_str(), params, out); });
+}
+
 diffevent_status diffevent_prior_create_analytic(int32_t channels, diffevent_prior** out) {
+  const diffevent_status checked = guard(__func__, [&] { REQUIRE_ARG(out); });
+  if (checked != DIFFEVENT_OK) return checked;
   return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_create_analytic(channels, out); });
 }
 
@@ -722,6 +771,11 @@ void diffevent_prior_destroy(diffevent_prior* prior) {
 }
 
 diffevent_status diffevent_prior_get_metadata(const diffevent_prior* prior, diffevent_prior_metadata* out) {
+  const diffevent_status checked = guard(__func__, [&] {
+    REQUIRE_ARG(prior);
+    check_out_struct(out, "diffevent_prior_metadata");
+  });
+  if (checked != DIFFEVENT_OK) return checked;
   return in_plugin(__func__, [&](const diffevent_torch_plugin& p) { return p.prior_get_metadata(prior, out); });
 }
 
@@ -729,6 +783,15 @@ diffevent_status diffevent_deblur(diffevent_context* ctx, const diffevent_image*
                                   diffevent_prior* x_prior, diffevent_prior* r_prior,
                                   const diffevent_deblur_params* params, diffevent_image** out_sharp,
                                   diffevent_image** out_residual, double* out_threshold) {
+  // The arguments are checked here first (the same answer with or without the plugin).
+  const diffevent_status checked = guard(__func__, [&] {
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(events);
+    REQUIRE_ARG(out_sharp);
+    check_cancel(ctx);
+    (void)read_params(params, init_deblur_params, "diffevent_deblur_params");
+  });
+  if (checked != DIFFEVENT_OK) return checked;
   return in_plugin(__func__, [&](const diffevent_torch_plugin& p) {
     return p.deblur(ctx, blurry, events, x_prior, r_prior, params, out_sharp, out_residual, out_threshold);
   });

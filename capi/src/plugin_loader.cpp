@@ -20,19 +20,10 @@ struct Loaded {
   std::string error;  // why there is none
 };
 
-// The directory this library was loaded from ("" if unknown).
-std::string own_directory() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&own_directory), &info) == 0 || info.dli_fname == nullptr) return "";
-  std::string path = info.dli_fname;
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-}
-
 Loaded load() {
   Loaded r;
   const char* env = std::getenv("DIFFEVENT_TORCH_PLUGIN");
-  const std::string dir = own_directory();
+  const std::string dir = library_directory();
   const std::string file = env != nullptr && *env != '\0' ? std::string(env)
                            : dir.empty()                  ? std::string(kTorchPluginFile)
                                                           : dir + "/" + kTorchPluginFile;
@@ -41,8 +32,8 @@ Loaded load() {
     const char* why = dlerror();
     r.error = "deblurring, priors and enhancers need LibTorch, through the plugin '" + file +
               "', which could not be loaded (" + (why ? why : "unknown reason") +
-              "); it is installed beside libdiffevent_c by a diffevent built with LibTorch "
-              "(set DIFFEVENT_TORCH_PLUGIN to its path if it lives elsewhere)";
+              "); a diffevent built with LibTorch installs it beside libdiffevent_c, one built without LibTorch "
+              "has none (set DIFFEVENT_TORCH_PLUGIN to its path if it lives elsewhere)";
     return r;
   }
   auto entry = reinterpret_cast<diffevent_torch_plugin_entry>(dlsym(handle, DIFFEVENT_TORCH_PLUGIN_ENTRY));
@@ -67,6 +58,14 @@ const Loaded& loaded() {
 }
 
 }  // namespace
+
+std::string library_directory() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&library_directory), &info) == 0 || info.dli_fname == nullptr) return "";
+  std::string path = info.dli_fname;
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
 
 const diffevent_torch_plugin& torch_plugin() {
   const Loaded& l = loaded();

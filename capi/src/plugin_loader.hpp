@@ -1,9 +1,14 @@
 // Internal to the C API: finds and loads the LibTorch plugin once per process, on first use.
 #pragma once
 
+#include <string>
+
 #include "plugin_api.hpp"
 
 namespace diffevent_capi {
+
+/// The directory libdiffevent_c was loaded from ("" when unknown).
+std::string library_directory();
 
 /// The plugin's file name, looked for next to libdiffevent_c (the directory this library was
 /// loaded from), unless the environment variable DIFFEVENT_TORCH_PLUGIN names the file.

@@ -10,5 +10,6 @@
 #include "diffevent/event_stream.hpp"
 #include "diffevent/image.hpp"
 #include "diffevent/metrics.hpp"
+#include "diffevent/models.hpp"
 #include "diffevent/temporary_files.hpp"
 #include "diffevent/version.hpp"

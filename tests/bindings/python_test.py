@@ -55,13 +55,14 @@ class BindingTest(unittest.TestCase):
         ev = de.Events.from_numpy(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
         # A callback returning True cancels.
         with self.assertRaises(de.DiffeventError) as cm:
-            de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=lambda done, total: done >= 3)
+            de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=lambda done, total: done >= 3,
+                      x_prior="analytic")
         self.assertEqual(cm.exception.status, 6)
         # An exception in the callback cancels and comes back to the caller.
         def boom(done, total):
             raise KeyboardInterrupt
         with self.assertRaises(KeyboardInterrupt):
-            de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=boom)
+            de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=boom, x_prior="analytic")
         # Context.cancel from another thread.
         ctx = de.Context()
         started = threading.Event()
@@ -70,8 +71,31 @@ class BindingTest(unittest.TestCase):
             return False
         threading.Thread(target=lambda: (started.wait(), ctx.cancel())).start()
         with self.assertRaises(de.DiffeventError) as cm:
-            de.deblur(img, ev, steps=1000, start=1.0, exposure=(0, 30), progress=progress, context=ctx)
+            de.deblur(img, ev, steps=1000, start=1.0, exposure=(0, 30), progress=progress, context=ctx,
+                      x_prior="analytic")
         self.assertEqual(cm.exception.status, 6)
+
+
+class ShippedPriorTest(unittest.TestCase):
+    def test_paths_follow_role_and_channels(self):
+        self.assertTrue(de.shipped_prior_path("x", 1).endswith("x_prior_grey.pt"))
+        self.assertTrue(de.shipped_prior_path("r", 3).endswith("r_prior_rgb.pt"))
+        with self.assertRaisesRegex(ValueError, "expected 'x' or 'r'"):
+            de.shipped_prior_path("y", 1)
+        with self.assertRaisesRegex(de.DiffeventError, "not 2 channels"):
+            de.shipped_prior_path("x", 2)
+
+    @unittest.skipUnless(de.has_torch(), "library built without LibTorch")
+    def test_deblur_defaults_to_the_shipped_prior_as_the_cli_does(self):
+        rng = np.random.default_rng(0)
+        img = de.Image.from_numpy(rng.uniform(0.2, 0.8, (32, 32)))
+        ev = de.Events.from_numpy(32, 32, [10, 20], [1, 2], [1, 2], [1, 0])
+        default, _, _ = de.deblur(img, ev, steps=20, exposure=(0, 30), preset="fast")
+        with de.Prior.shipped("x", 1) as prior:
+            named, _, _ = de.deblur(img, ev, steps=20, exposure=(0, 30), preset="fast", x_prior=prior)
+        analytic, _, _ = de.deblur(img, ev, steps=20, exposure=(0, 30), preset="fast", x_prior="analytic")
+        np.testing.assert_array_equal(default.to_numpy(), named.to_numpy())
+        self.assertGreater(np.abs(default.to_numpy() - analytic.to_numpy()).max(), 0)
 
 
 if __name__ == "__main__":

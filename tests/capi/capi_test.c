@@ -672,7 +672,8 @@ static void test_torch_half(void) {
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {
-    CHECK(st == DIFFEVENT_E_UNSUPPORTED && strstr(diffevent_last_error(), "without LibTorch") != NULL);
+    CHECK(st == DIFFEVENT_E_UNSUPPORTED && strstr(diffevent_last_error(), "without LibTorch") != NULL &&
+          strstr(diffevent_last_error(), "libdiffevent_c_torch.so") != NULL);
     CHECK(prior == SENTINEL(diffevent_prior));
     CHECK(diffevent_prior_create_analytic(1, &prior) == DIFFEVENT_E_UNSUPPORTED);
     CHECK(diffevent_prior_get_metadata(NULL, &meta) == DIFFEVENT_E_INVALID_ARGUMENT);
@@ -868,6 +869,42 @@ static void test_torch_half(void) {
   diffevent_prior_destroy(NULL);
 }
 
+/* The shipped priors are found as the CLI finds them (a build tree: the source's models/). */
+static void test_shipped_priors(void) {
+  char path[4096];
+  char expected[4096];
+  size_t length = 0;
+  diffevent_prior* prior = SENTINEL(diffevent_prior);
+  CHECK_OK(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, path, sizeof path, &length));
+  snprintf(expected, sizeof expected, "%s/models/x_prior_grey.pt", g_src);
+  CHECK(strcmp(path, expected) == 0 && length == strlen(expected) + 1);
+  if (strcmp(path, expected) != 0) fprintf(stderr, "  got '%s', expected '%s'\n", path, expected);
+  CHECK_OK(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_R, 3, path, sizeof path, NULL));
+  CHECK(strstr(path, "/models/r_prior_rgb.pt") != NULL);
+  /* A buffer too small says how large it must be and writes nothing. */
+  length = 0;
+  path[0] = 'Q';
+  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, path, 4, &length), DIFFEVENT_E_BUFFER_TOO_SMALL,
+              "the buffer holds 4");
+  CHECK(length == strlen(expected) + 1 && path[0] == 'Q');
+  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, NULL, 0, &length), DIFFEVENT_E_BUFFER_TOO_SMALL,
+              "needs");
+  CHECK_FAILS(diffevent_shipped_prior_path(7, 1, path, sizeof path, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+              "role 7 is not a DIFFEVENT_PRIOR_ROLE_*");
+  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 2, path, sizeof path, NULL),
+              DIFFEVENT_E_INVALID_ARGUMENT, "not 2 channels");
+  CHECK_FAILS(diffevent_prior_load_shipped(NULL, 9, 1, NULL, &prior), DIFFEVENT_E_INVALID_ARGUMENT, "role 9");
+  CHECK(prior == SENTINEL(diffevent_prior));
+  if (diffevent_has_torch()) {
+    diffevent_prior_metadata meta;
+    diffevent_prior_metadata_init(&meta);
+    CHECK_OK(diffevent_prior_load_shipped(NULL, DIFFEVENT_PRIOR_ROLE_X, 1, NULL, &prior));
+    CHECK_OK(diffevent_prior_get_metadata(prior, &meta));
+    CHECK(meta.channels == 1);
+    diffevent_prior_destroy(prior);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: capi_test SOURCE_DIR WORK_DIR\n");
@@ -881,6 +918,7 @@ int main(int argc, char** argv) {
   test_events_and_integral();
   test_reading_files();
   test_simulator_and_threshold();
+  test_shipped_priors();
   test_torch_half();
   printf("capi_test: %d checks, %d failures\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;

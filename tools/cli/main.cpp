@@ -378,26 +378,21 @@ struct DeblurArgs {
   std::function<bool(const char*)> given;  ///< Whether a flag was on the command line.
 };
 
-// Shipped priors (models/{x,r}_prior_{grey,rgb}.pt), looked up in $DIFFEVENT_MODELS, then in the
-// install this program belongs to (PREFIX/share/diffevent/models, from PREFIX/bin or from
-// PREFIX/libexec/diffevent), then in the source tree's models/.
-std::string shipped_prior(const char* kind, int channels) {
-  const std::string name = fmt::format("{}_prior_{}.pt", kind, channels == 1 ? "grey" : "rgb");
-  std::vector<fs::path> dirs;
-  if (const char* env = std::getenv("DIFFEVENT_MODELS")) dirs.emplace_back(env);
+// The shipped prior for x or r (diffevent::find_shipped_prior: $DIFFEVENT_MODELS, the install
+// this program belongs to, from PREFIX/bin or PREFIX/libexec/diffevent, then the source tree's
+// models/), or "" with a note on stderr when none is installed: deblur then runs the analytic
+// prior, as --help says.
+std::string shipped_prior(diffevent::PriorRole role, int channels) {
+  std::vector<std::string> prefixes;
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    dirs.push_back(exe.parent_path().parent_path() / "share" / "diffevent" / "models");
-    dirs.push_back(exe.parent_path().parent_path().parent_path() / "share" / "diffevent" / "models");
+  if (!ec) prefixes = {exe.parent_path().parent_path().string(), exe.parent_path().parent_path().parent_path().string()};
+  try {
+    return diffevent::find_shipped_prior(role, channels, prefixes);
+  } catch (const Error& e) {
+    std::cerr << "diffevent: note: " << e.what() << "; using the analytic prior\n";
+    return "";
   }
-#ifdef DIFFEVENT_SOURCE_MODELS
-  dirs.emplace_back(DIFFEVENT_SOURCE_MODELS);
-#endif
-  for (const auto& d : dirs) {
-    if (fs::is_regular_file(d / name, ec)) return (d / name).string();
-  }
-  return "";
 }
 
 int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
@@ -433,9 +428,9 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
                   "analytic prior runs on the CPU",
                   a.device);
   // --prior: a file, "analytic", or (default) the shipped prior when there is one.
-  const std::string x_path = a.prior == "analytic" ? "" : a.prior.empty() ? shipped_prior("x", blur.channels()) : a.prior;
+  const std::string x_path = a.prior == "analytic" ? "" : a.prior.empty() ? shipped_prior(diffevent::PriorRole::kX, blur.channels()) : a.prior;
   const std::string r_path = a.residual_prior == "none" ? ""
-                             : a.residual_prior.empty() ? (a.prior.empty() && o.residual_prior ? shipped_prior("r", blur.channels()) : "")
+                             : a.residual_prior.empty() ? (a.prior.empty() && o.residual_prior ? shipped_prior(diffevent::PriorRole::kR, blur.channels()) : "")
                                                         : a.residual_prior;
   if (!r_path.empty()) o.residual_prior = true;  // named on the command line
   if (!x_path.empty()) xp = diffevent::load_prior(x_path, po);

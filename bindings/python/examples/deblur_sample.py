@@ -19,7 +19,9 @@ def main(argv):
         if de.has_torch():
             def show(done, total):
                 print(f"\rstep {done}/{total}", end="\n" if done == total else "", file=sys.stderr)
-            sharp, _, _ = de.deblur(blurry, events, steps=steps, seed=seed, progress=show)
+            # The analytic prior, as the C example (the default is the shipped prior, as the CLI's).
+            sharp, _, _ = de.deblur(blurry, events, steps=steps, seed=seed, progress=show, x_prior="analytic",
+                                    r_prior=None)
             sharp.write(os.path.join(argv[3], "deblur.png"))
     return 0
 

@@ -500,6 +500,25 @@ DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_prior_metadata_init(diffevent_prio
 DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_prior_load(diffevent_context* ctx, const char* path,
                                                                       const diffevent_prior_params* params,
                                                                       diffevent_prior** out);
+/** Roles of the shipped priors (API version 6). */
+#define DIFFEVENT_PRIOR_ROLE_X 0 /**< The sharp image x. */
+#define DIFFEVENT_PRIOR_ROLE_R 1 /**< The residual r. */
+
+/** The path of the shipped prior for a role and channel count (1: grey, 3: RGB), as the CLI
+ *  finds it (API version 6): in $DIFFEVENT_MODELS when set, then in the models folder of this
+ *  library's install (LIBDIR/../share/diffevent/models), then in the source tree it was built
+ *  from. Copies the NUL-terminated path into `out` (may be NULL when capacity is 0) and its
+ *  length, NUL included, into *out_length (may be NULL). A buffer too small:
+ *  DIFFEVENT_E_BUFFER_TOO_SMALL with *out_length set. None found: DIFFEVENT_E_IO naming the
+ *  folders looked in. Needs no LibTorch. */
+DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_shipped_prior_path(int32_t role, int32_t channels, char* out,
+                                                                             size_t capacity, size_t* out_length);
+/** diffevent_prior_load of the shipped prior (diffevent_shipped_prior_path). out: caller
+ *  destroys. */
+DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_prior_load_shipped(diffevent_context* ctx, int32_t role,
+                                                                             int32_t channels,
+                                                                             const diffevent_prior_params* params,
+                                                                             diffevent_prior** out);
 /** The analytic prior: x ~ N(0, 1) per pixel in the network's [-1, 1] units (what
  *  diffevent_deblur uses when given no x prior). channels 1 or 3. out: caller destroys. */
 DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_prior_create_analytic(int32_t channels,
