@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Builds malformed inputs, feeds each to diffevent (CLI, C API through the Python binding) and
-prints the catalogue in docs/bad-inputs.md: what was tried and the error it gives.
+prints the catalogue in docs/bad-inputs.md: what was tried and the error it gives. Every CLI run
+is measured (/usr/bin/time): the script fails when one ends on a signal, takes more than 5 s,
+holds more than 500 MB or leaves a temporary file behind.
 Usage: python3 scripts/bad_inputs.py BUILD_DIR > docs/bad-inputs.md"""
 import os
 import struct
@@ -8,6 +10,7 @@ import zlib
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
@@ -22,9 +25,31 @@ SAMPLE = os.path.join(ROOT, "data", "sample")
 rows = []
 
 
+MAX_SECONDS, MAX_MB = 5.0, 500.0
+STATS = {"runs": 0, "slowest": (0.0, ""), "largest": (0.0, ""), "failures": []}
+WORK = []  # the folder whose temporary files are checked after each run
+
+
 def cli(*args):
-    r = subprocess.run([CLI, *args], capture_output=True, text=True)
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name, CLI, *args], capture_output=True, text=True)
+        seconds, kb = t.read().split()[-2:]
     msg = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+    if msg.startswith("Command terminated by signal") or msg.startswith("Command exited with"):
+        msg = (r.stderr.strip().splitlines()[:-1] or ["(no message)"])[-1]
+    seconds, mb = float(seconds), float(kb) / 1024
+    what = " ".join(args[:1])
+    STATS["runs"] += 1
+    STATS["slowest"] = max(STATS["slowest"], (seconds, what))
+    STATS["largest"] = max(STATS["largest"], (mb, what))
+    if r.returncode < 0 or "terminated by signal" in r.stderr:
+        STATS["failures"].append(f"{args}: ended on a signal ({r.returncode})")
+    if seconds > MAX_SECONDS or mb > MAX_MB:
+        STATS["failures"].append(f"{args}: {seconds:.2f} s, {mb:.0f} MB")
+    for folder in WORK:
+        left = [n for n in os.listdir(folder) if ".tmp" in n]
+        if left:
+            STATS["failures"].append(f"{args}: left {left}")
     return r.returncode, msg
 
 
@@ -40,8 +65,27 @@ def lying_png(w, h):
             + chunk(b"IDAT", b"\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00") + chunk(b"IEND", b""))
 
 
+def npy(descr, shape, data=b""):
+    """An .npy file (version 1.0) with this dtype descriptor, shape and data bytes."""
+    d = "{'descr': %s, 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    d += " " * ((64 - (10 + len(d) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(d)) + d.encode() + data
+
+
+def stored_zip(members):
+    """A zip of stored members, as numpy.savez writes them."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="diffevent_bad_")
+    WORK.append(tmp)
 
     def f(name, data):
         p = os.path.join(tmp, name)
@@ -77,6 +121,22 @@ def main():
         ("text: timestamp 1e300", f("inf.txt", "1e300 1 1 1\n")),
         ("RAW header naming an unknown encoding", f("h.raw", "% evt 9.0\n% end\n")),
         ("a file that does not exist", os.path.join(tmp, "nope.h5")),
+        (".npy of dtype |V0 (raw bytes of size 0), shape (10, 4)", f("v0.npy", npy("'|V0'", "(10, 4)"))),
+        (".npy of dtype |V1, shape (70000, 4), 16 bytes of data", f("v1.npy", npy("'|V1'", "(70000, 4)", b"x" * 16))),
+        (".npy structured dtype with a |V-13 padding field",
+         f("pad.npy", npy("[('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')]", "(3,)", bytes(64)))),
+        (".npy float times: NaN first", f("nan.npy", npy("'<f8'", "(2, 4)", struct.pack("<8d", float("nan"), 1, 2, 1, 0.5, 1, 2, 1)))),
+        (".npy float times: 1e300 later", f("big.npy", npy("'<f8'", "(2, 4)", struct.pack("<8d", 0.5, 1, 2, 1, 1e300, 1, 2, 1)))),
+        (".npy float times: -inf", f("minf.npy", npy("'<f8'", "(1, 4)", struct.pack("<4d", float("-inf"), 1, 2, 1)))),
+        (".npz member events.npy of dtype |V0", f("v0.npz", stored_zip([("events.npy", npy("'|V0'", "(10, 4)"))]))),
+        (".npz column shape (2^61 + 1,)", f("s61.npz", stored_zip(
+            [("t.npy", npy("'<i8'", "(2305843009213693953,)", struct.pack("<3q", 10, 20, 30))),
+             ("x.npy", npy("'<u2'", "(3,)", struct.pack("<3H", 1, 2, 3))), ("y.npy", npy("'<u2'", "(3,)", struct.pack("<3H", 1, 2, 3))),
+             ("p.npy", npy("'|i1'", "(3,)", b"\x01\x00\x01"))]))),
+        (".npz column shape (2^32, 2^32)", f("s32.npz", stored_zip(
+            [("t.npy", npy("'<i8'", "(4294967296, 4294967296)", struct.pack("<3q", 10, 20, 30))),
+             ("x.npy", npy("'<u2'", "(3,)", struct.pack("<3H", 1, 2, 3))), ("y.npy", npy("'<u2'", "(3,)", struct.pack("<3H", 1, 2, 3))),
+             ("p.npy", npy("'|i1'", "(3,)", b"\x01\x00\x01"))]))),
     ]
     for what, path in events:
         rc, msg = cli("info", path)
@@ -123,6 +183,7 @@ def main():
         ("--device gpu7 with a TorchScript prior", ["deblur", "--blur", blur, "--events", good, "--prior", os.path.join(ROOT, "tests", "data", "tiny_prior.pt"), "--device", "gpu7", "--out", os.path.join(tmp, "o.png")]),
         ("--device cuda:0 with the analytic prior", ["deblur", "--blur", blur, "--events", good, "--device", "cuda:0", "--out", os.path.join(tmp, "o.png")]),
         ("--steps 0", ["deblur", "--blur", blur, "--events", good, "--steps", "0", "--out", os.path.join(tmp, "o.png")]),
+        ("PNG whose zTXt chunk header claims 1.97 GB (fuzzer)", ["edi", "--blur", f("ztxt.png", lying_png(4, 4)[:33] + struct.pack(">I", 1970632053) + b"zTXtabc"), "--events", good, "--out", os.path.join(tmp, "o.png")]),
         ("69-byte PNG whose header claims 100000 x 100000 pixels", ["edi", "--blur", f("huge.png", lying_png(100000, 100000)), "--events", good, "--out", os.path.join(tmp, "o.png")]),
         ("PFM header claiming 100000 x 100000 pixels", ["edi", "--blur", f("huge.pfm", b"Pf\n100000 100000\n-1.0\n" + b"\0" * 16), "--events", good, "--out", os.path.join(tmp, "o.png")]),
         ("exposure [INT64_MIN, INT64_MAX]", ["edi", "--blur", blur, "--events", good, "--exposure", "-9223372036854775808:9223372036854775807", "--out", os.path.join(tmp, "o.png")]),
@@ -167,15 +228,20 @@ def main():
     print("Generated by `python3 scripts/bad_inputs.py build > docs/bad-inputs.md` (the CLI and the C API")
     print("through the Python binding). `exit` is the CLI's exit status or the C API's status code. The")
     print("fuzzers (`scripts/fuzz.sh`, [fuzzing.md](fuzzing.md)) go further: their findings")
-    print("are listed there, each with a regression test in")
-    print("`tests/event_io_test.cpp` (`FuzzerFindingsGiveErrors`). No input here crashes, hangs or")
-    print("leaves a partial output file.\n")
+    print("are listed there, each with its regression test. No input here crashes, hangs or")
+    print("leaves a partial output file: the script measures every CLI run and fails on a signal,")
+    print(f"more than {MAX_SECONDS:.0f} s, more than {MAX_MB:.0f} MB resident or a temporary file left behind.")
+    print(f"This catalogue: {STATS['runs']} CLI runs, the slowest {STATS['slowest'][0]:.2f} s"
+          f" (`{STATS['slowest'][1]}`), the largest {STATS['largest'][0]:.0f} MB resident (`{STATS['largest'][1]}`).\n")
     group = None
     for g, what, rc, msg in rows:
         if g != group:
             print(f"\n## {g}\n\n| input | exit | message |\n|---|---|---|")
             group = g
-        print(f"| {what} | {rc} | {msg.replace('|', '/')} |")
+        print(f"| {what.replace('|', chr(92) + '|')} | {rc} | {msg.replace('|', chr(92) + '|')} |")
+    if STATS["failures"]:
+        print("bad_inputs: " + "; ".join(STATS["failures"]), file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

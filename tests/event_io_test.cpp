@@ -458,6 +458,58 @@ TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
   }
 }
 
+TEST(EventIo, RunningOutOfMemoryNamesTheFile) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "an address-space limit cannot apply under a sanitizer's shadow memory";
+#else
+  // Given an .npz of 5 million events (65 MB in memory), read in a child whose address space
+  // allows about 48 MB more than it holds
+  test::TempDir dir;
+  const std::string path = dir.file("big.npz");
+  {
+    EventStream ev(64, 48);
+    ev.reserve(5000000);
+    for (int i = 0; i < 5000000; ++i) ev.push_back(i, 1, 2, 1);
+    write_events(path, ev);
+  }
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    long pages = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+      std::fclose(f);
+    }
+    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (48u << 20);
+    rlimit lim{limit, limit};
+    setrlimit(RLIMIT_AS, &lim);
+    int code = 1;
+    try {
+      ReadOptions ro;
+      ro.width = 64, ro.height = 48;
+      (void)read_events(path, ro);
+    } catch (const Error& e) {
+      // Then it is an out-of-memory error that names the file and the limit to lower
+      const std::string what = e.what();
+      code = e.code() == ErrorCode::kOutOfMemory && what.find(path) != std::string::npos &&
+                     what.find("out of memory while reading its events") != std::string::npos &&
+                     what.find("ReadOptions::max_events") != std::string::npos
+                 ? 0
+                 : 2;
+      if (code != 0) std::fprintf(stderr, "%s\n", e.what());
+    } catch (...) {
+      code = 3;
+    }
+    std::_Exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_STREQ(error_code_name(ErrorCode::kOutOfMemory), "out of memory");
+#endif
+}
+
 TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
   // Given NPZ files of four column arrays: a good one reads back; shapes that declare more
   // items than their member holds, or more than any array can, are named; columns of

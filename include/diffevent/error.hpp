@@ -22,6 +22,7 @@ enum class ErrorCode : int {
   kUnsupported = 5,      ///< The feature was not compiled in or is not implemented for this input.
   kCancelled = 6,        ///< A progress callback asked to stop.
   kInternal = 7,         ///< A broken invariant: a bug in diffevent.
+  kOutOfMemory = 8,      ///< An allocation failed; the message names the file or the step.
 };
 
 /// Returns a short stable name for a code, e.g. "invalid argument".

@@ -13,6 +13,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kCancelled: return "cancelled";
     case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kOutOfMemory: return "out of memory";
   }
   return "unknown error";
 }

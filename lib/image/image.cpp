@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <new>
 
 #include "io/atomic_file.hpp"
 
@@ -318,7 +319,20 @@ bool png_supported() noexcept {
 #endif
 }
 
+static Image read_image_unguarded(const std::string& path, const ImageReadLimits& limits);
+
 Image read_image(const std::string& path, const ImageReadLimits& limits) {
+  try {
+    return read_image_unguarded(path, limits);
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::kOutOfMemory,
+                fmt::format("'{}': out of memory while decoding the image (ImageReadLimits: at most {} pixels, "
+                            "{} per side)",
+                            path, limits.max_pixels, limits.max_side));
+  }
+}
+
+static Image read_image_unguarded(const std::string& path, const ImageReadLimits& limits) {
   std::string head;
   {
     FilePtr f(detail::open_for_read(path));

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "io/atomic_file.hpp"
 #include "io/event_builder.hpp"
@@ -118,6 +119,7 @@ EventFile read_events(const std::string& path, const ReadOptions& options) {
                   options.width, options.height);
   const EventFormat f = options.format == EventFormat::kAuto ? detect_format(path) : options.format;
   EventFile out;
+  try {
   switch (f) {
     case EventFormat::kText: out = detail::read_text(path, options); break;
     case EventFormat::kHdf5: out = detail::read_hdf5(path, options); break;
@@ -129,6 +131,13 @@ EventFile read_events(const std::string& path, const ReadOptions& options) {
     case EventFormat::kNpy: out = detail::read_npy(path, options); break;
     case EventFormat::kNpz: out = detail::read_npz(path, options); break;
     case EventFormat::kAuto: DIFFEVENT_ASSERT(false);
+  }
+  } catch (const std::bad_alloc&) {
+    // Said with the file and what was being held (the events read so far are freed by now).
+    throw Error(ErrorCode::kOutOfMemory,
+                fmt::format("'{}': out of memory while reading its events (at most {} were allowed: "
+                            "ReadOptions::max_events; lower it to fail early, or read in chunks with on_chunk)",
+                            path, options.max_events));
   }
   out.format = f;
   return out;

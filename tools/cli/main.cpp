@@ -1,6 +1,6 @@
 // diffevent command-line tool: simulate, edi, eval, info, convert; with LibTorch also deblur,
 // train-prior and benchmark.
-// Exit codes: 0 success, 1..7 diffevent::ErrorCode of the failure, 64 usage error.
+// Exit codes: 0 success, 1..8 diffevent::ErrorCode of the failure, 64 usage error.
 //
 // Built twice when LibTorch is there: `diffevent` without it (DIFFEVENT_DIFFUSION_HELPER), which
 // hands a diffusion subcommand's whole command line to `diffevent-diffusion` (this file with
@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <new>
 #include <optional>
 #include <random>
 #include <csignal>
@@ -823,6 +824,9 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     std::cerr << "diffevent: error: " << e.what() << "\n";
     return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "diffevent: error: out of memory\n";
+    return static_cast<int>(ErrorCode::kOutOfMemory);
   } catch (const std::exception& e) {
     std::cerr << "diffevent: error: " << e.what() << "\n";
     return static_cast<int>(ErrorCode::kInternal);
