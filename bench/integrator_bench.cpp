@@ -1,5 +1,6 @@
 // Integrator throughput (events/s) beside this machine's memory bandwidth (a STREAM triad).
 // Run: build/bench/integrator_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <fmt/format.h>
 #include <benchmark/benchmark.h>
 
 #include "bandwidth.hpp"

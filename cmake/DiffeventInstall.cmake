@@ -3,9 +3,12 @@
 #   find_package(diffevent 0.1 REQUIRED COMPONENTS events)     -> diffevent::events (no LibTorch)
 #   find_package(diffevent 0.1 REQUIRED COMPONENTS diffevent)  -> diffevent::diffevent (LibTorch)
 #   find_package(diffevent 0.1 REQUIRED COMPONENTS c)          -> diffevent::c (C API, shared)
-# Without COMPONENTS: every component this install has. pkg-config: diffevent (events, static),
+# Without COMPONENTS: every component this install has. pkg-config: diffevent (events, a static
+# archive; `--libs` with or without --static),
 # diffevent-c (the C API).
 include(CMakePackageConfigHelpers)
+# The pkg-config files find the prefix relative to themselves, so a prefix can be moved.
+file(RELATIVE_PATH DIFFEVENT_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 set(_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/diffevent)
 set(_dest LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -40,24 +43,18 @@ if(TARGET diffevent_c)
   install(FILES ${PROJECT_BINARY_DIR}/diffevent-c.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endif()
 
-# Dependencies of the static event library that its users must link (Requires.private and
-# find_dependency calls mirror what lib/CMakeLists.txt found).
-set(DIFFEVENT_PC_REQUIRES_PRIVATE "")
-foreach(dep ZLIB:zlib PNG:libpng LZ4:liblz4 ZSTD:libzstd)
+# The event library is installed as a static archive only, so what it links is part of what its
+# users link: the pkg-config file lists those packages under Requires (found by name, never by
+# this machine's paths), and `pkg-config --libs diffevent` works with and without --static.
+set(DIFFEVENT_PC_REQUIRES "fmt")
+foreach(dep ZLIB:zlib PNG:libpng LZ4:liblz4 ZSTD:libzstd HDF5:hdf5)
   string(REPLACE ":" ";" dep ${dep})
   list(GET dep 0 var)
   list(GET dep 1 pc)
   if(DIFFEVENT_USED_${var})
-    string(APPEND DIFFEVENT_PC_REQUIRES_PRIVATE " ${pc}")
+    string(APPEND DIFFEVENT_PC_REQUIRES " ${pc}")
   endif()
 endforeach()
-set(DIFFEVENT_PC_LIBS_PRIVATE "")
-foreach(lib ${DIFFEVENT_HDF5_LIBRARIES})
-  if(lib MATCHES "^/")
-    string(APPEND DIFFEVENT_PC_LIBS_PRIVATE " ${lib}")
-  endif()
-endforeach()
-string(APPEND DIFFEVENT_PC_LIBS_PRIVATE " -lpthread")
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/diffeventConfig.cmake.in
   ${PROJECT_BINARY_DIR}/diffeventConfig.cmake INSTALL_DESTINATION ${_cmakedir})

@@ -3,6 +3,7 @@
 #include "diffevent/event_simulator.hpp"
 #include "diffevent/tensor_interop.hpp"
 
+#include <fmt/format.h>
 #include <ATen/Context.h>
 #include <torch/script.h>
 #include <algorithm>

@@ -1,6 +1,7 @@
 // CPU/CUDA parity (label gpu): every kernel at odd sizes and with non-contiguous inputs, the
 // counter-based noise, the whole sampler for a fixed seed and deblur() with the defaults.
 // Skipped without a CUDA device.
+#include <fmt/format.h>
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
 // The kernels' CPU side: counter-based noise against Random123's known answers, the guided
 // filter kernel against the ATen composition, and inputs with any strides.
+#include <fmt/format.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>

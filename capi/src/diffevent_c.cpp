@@ -3,6 +3,7 @@
 // work succeeded (see Note [Untouched outputs] in internal.hpp). The event half runs here;
 // enhancers, priors and deblurring run in the LibTorch plugin (torch_plugin.cpp), loaded on
 // their first use (plugin_loader.hpp), so reading events or running EDI loads no LibTorch.
+#include "core/check.hpp"
 #include "diffevent/diffevent.h"
 
 #include <algorithm>

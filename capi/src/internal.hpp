@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/check.hpp"
 #include "diffevent/diffevent.h"
 #include "diffevent/deblur_defaults.hpp"
 #include "diffevent/diffevent.hpp"

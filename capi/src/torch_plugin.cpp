@@ -11,6 +11,7 @@
 
 #include <c10/util/Exception.h>
 
+#include "core/check.hpp"
 #include "diffevent/deblur.hpp"
 #include "diffevent/tensor_interop.hpp"
 #include "internal.hpp"

@@ -1,11 +1,9 @@
 #pragma once
 /// \file error.hpp
-/// Error type and the checking macros used at every API boundary.
+/// The one exception type diffevent throws, and its error codes.
 
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "diffevent/export.hpp"
 
@@ -40,29 +38,3 @@ class DIFFEVENT_API Error : public std::runtime_error {
 
 }  // namespace v1
 }  // namespace diffevent
-
-/// Throws diffevent::Error(code, fmt::format(...)) when `cond` is false. For user errors.
-#define DIFFEVENT_CHECK(cond, code, ...)                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      throw ::diffevent::Error((code), ::fmt::format(__VA_ARGS__));        \
-    }                                                                      \
-  } while (0)
-
-/// Throws diffevent::Error(kInternal) when an invariant is broken (a bug, not a user error).
-#define DIFFEVENT_ASSERT(cond)                                                                   \
-  do {                                                                                           \
-    if (!(cond)) {                                                                               \
-      throw ::diffevent::Error(::diffevent::ErrorCode::kInternal,                                \
-                               ::fmt::format("internal error: {} failed at {}:{}", #cond,        \
-                                             __FILE__, __LINE__));                               \
-    }                                                                                            \
-  } while (0)
-
-#ifndef NDEBUG
-#define DIFFEVENT_DEBUG_ASSERT(cond) DIFFEVENT_ASSERT(cond)
-#else
-#define DIFFEVENT_DEBUG_ASSERT(cond) \
-  do {                               \
-  } while (0)
-#endif

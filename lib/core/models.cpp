@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 
 namespace fs = std::filesystem;
 

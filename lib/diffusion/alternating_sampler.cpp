@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "diffusion/tiling.hpp"
 #include "kernels/guidance/guidance.hpp"
 #include "kernels/noise/noise.hpp"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/tensor_interop.hpp"
 #include "diffusion/heap.hpp"

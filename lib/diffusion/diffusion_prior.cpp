@@ -9,7 +9,7 @@
 #include <optional>
 #include <regex>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "diffusion/heap.hpp"
 
 namespace diffevent {

@@ -1,6 +1,6 @@
 #include "diffevent/ebrd_model.hpp"
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "kernels/filter/guided_filter.hpp"
 
 #include <torch/script.h>

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 
 namespace diffevent {
 inline namespace v1 {

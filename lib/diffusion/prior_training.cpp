@@ -21,7 +21,7 @@
 #include "diffevent/tensor_interop.hpp"
 #include "diffusion/vlb.hpp"
 #include "io/atomic_file.hpp"
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "diffevent/noise_schedule.hpp"
 
 namespace diffevent {

@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "diffevent/event_simulator.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "diffevent/metrics.hpp"
 
 #include <algorithm>

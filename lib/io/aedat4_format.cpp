@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/check.hpp"
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
 

@@ -11,7 +11,7 @@
 #include <memory>
 #include <random>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "diffevent/temporary_files.hpp"
 
 namespace diffevent {

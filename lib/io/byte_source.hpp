@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "io/atomic_file.hpp"
 
 namespace diffevent {

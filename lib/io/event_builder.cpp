@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "io/event_builder.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "diffevent/event_io.hpp"
 
 #include <cstring>

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/check.hpp"
 #include "io/atomic_file.hpp"
 
 #include "io/event_builder.hpp"

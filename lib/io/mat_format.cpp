@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "core/check.hpp"
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
 

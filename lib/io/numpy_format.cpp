@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/check.hpp"
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
 

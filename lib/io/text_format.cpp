@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 
+#include "core/check.hpp"
 #include "io/atomic_file.hpp"
 #include "io/event_builder.hpp"
 

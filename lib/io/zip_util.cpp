@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "io/byte_source.hpp"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // device guard, LibTorch's current stream and launch checking.
 #include <ATen/ATen.h>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 
 #ifdef DIFFEVENT_HAVE_CUDA
 #include <c10/cuda/CUDAGuard.h>

@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "diffevent/tensor_interop.hpp"
 
 #include <cstring>

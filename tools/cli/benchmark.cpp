@@ -1,5 +1,6 @@
 // `diffevent benchmark`: simulates a suite of samples from held-out photographs at three
 // event-noise levels and measures PSNR, SSIM and seconds per frame of every method.
+#include "core/check.hpp"
 #include "benchmark.hpp"
 
 #include <algorithm>

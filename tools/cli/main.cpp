@@ -26,6 +26,7 @@
 #include <cstring>
 #endif
 
+#include "core/check.hpp"
 #include "diffevent/diffevent.hpp"
 #include "util.hpp"
 

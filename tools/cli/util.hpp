@@ -4,7 +4,7 @@
 #include <fstream>
 #include <string>
 
-#include "diffevent/error.hpp"
+#include "core/check.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/temporary_files.hpp"
 

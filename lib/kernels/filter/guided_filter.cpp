@@ -1,3 +1,4 @@
+#include "core/check.hpp"
 #include "kernels/filter/guided_filter.hpp"
 
 #include <ATen/Parallel.h>
