@@ -41,6 +41,23 @@ if(TARGET diffevent_c)
   list(APPEND DIFFEVENT_COMPONENTS c)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/diffevent-c.pc.in ${PROJECT_BINARY_DIR}/diffevent-c.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/diffevent-c.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  # The bindings over the C API, as sources to build against this install:
+  #   pip install PREFIX/share/diffevent/python              (finds this install's library)
+  #   go: replace github.com/diffevent/diffevent/bindings/go => PREFIX/share/diffevent/go
+  #   cargo: diffevent = { path = "PREFIX/share/diffevent/rust" }
+  # Go and Rust find the library through pkg-config (PKG_CONFIG_PATH=PREFIX/lib/pkgconfig).
+  option(DIFFEVENT_INSTALL_BINDINGS "Install the Python, Go and Rust bindings' sources" ON)
+  if(DIFFEVENT_INSTALL_BINDINGS)
+    set(_bindings ${CMAKE_INSTALL_DATADIR}/diffevent)
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/python/ DESTINATION ${_bindings}/python
+            PATTERN __pycache__ EXCLUDE PATTERN "*.pyc" EXCLUDE PATTERN "*.egg-info" EXCLUDE PATTERN build EXCLUDE
+            PATTERN _install.py EXCLUDE)
+    install(CODE "set(DIFFEVENT_PY_PACKAGE_DIR \"${_bindings}/python/diffevent\")
+                  set(DIFFEVENT_PY_LIBDIR \"${CMAKE_INSTALL_LIBDIR}\")")
+    install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/DiffeventPythonInstall.cmake)
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/go/ DESTINATION ${_bindings}/go)
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/rust/ DESTINATION ${_bindings}/rust PATTERN target EXCLUDE)
+  endif()
 endif()
 
 # The event library is installed as a static archive only, so what it links is part of what its

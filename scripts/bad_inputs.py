@@ -208,15 +208,15 @@ def main():
         except (TypeError, ValueError) as e:
             add(capi, what, "-", f"{type(e).__name__}: {e}", tmp)
 
-    err("arrays with decreasing times", lambda: de.Events.from_numpy(4, 3, [5, 1], [0, 0], [0, 0], [1, 1]))
-    err("x = 4 on a 4x3 sensor", lambda: de.Events.from_numpy(4, 3, [1, 2], [0, 4], [0, 0], [1, 1]))
-    err("polarity 3", lambda: de.Events.from_numpy(4, 3, [1], [0], [0], [3]))
-    err("sensor width 0", lambda: de.Events.from_numpy(0, 3, [1], [0], [0], [1]))
+    err("arrays with decreasing times", lambda: de.Events.from_arrays(4, 3, [5, 1], [0, 0], [0, 0], [1, 1]))
+    err("x = 4 on a 4x3 sensor", lambda: de.Events.from_arrays(4, 3, [1, 2], [0, 4], [0, 0], [1, 1]))
+    err("polarity 3", lambda: de.Events.from_arrays(4, 3, [1], [0], [0], [3]))
+    err("sensor width 0", lambda: de.Events.from_arrays(0, 3, [1], [0], [0], [1]))
     nan_img = de.Image.from_numpy(np.array([[np.nan, 0.5]]))  # images may hold anything; users check
-    err("EDI of an image holding a NaN", lambda: de.edi_deblur(nan_img, de.Events.from_numpy(2, 1, [5], [0], [0], [1]),
+    err("EDI of an image holding a NaN", lambda: de.edi_deblur(nan_img, de.Events.from_arrays(2, 1, [5], [0], [0], [1]),
                                                               exposure=(0, 10)))
     err("PSNR of 1x2 against 2x1", lambda: de.psnr(de.Image.from_numpy(np.zeros((1, 2))), de.Image.from_numpy(np.zeros((2, 1)))))
-    ev = de.Events.from_numpy(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
+    ev = de.Events.from_arrays(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
     img = de.Image.from_numpy(np.full((64, 64), 0.5))
     err("deblur cancelled by its progress callback", lambda: de.deblur(img, ev, steps=20, exposure=(0, 30), progress=lambda d, t: True))
     err("EDI exposure [30, 10]", lambda: de.edi_deblur(img, ev, exposure=(30, 10)))

@@ -13,8 +13,9 @@ pkgs=(
   libeigen3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev libhdf5-dev libcli11-dev nlohmann-json3-dev
   liblz4-dev libzstd-dev python3 time
-  # The C API's tests: bindings (Go, Python + numpy) and the ABI check.
-  golang-go python3-numpy abigail-tools
+  # The C API's tests: bindings (Go; Python + numpy, installed with pip into a venv; the Rust
+  # crate's pkg-config build dependency) and the ABI check.
+  golang-go python3-numpy python3-venv python3-pip python3-setuptools librust-pkg-config-dev abigail-tools
   # Photos for priors and benchmarks: JPEG to PNG in scripts/fetch_photos.sh.
   python3-pil
 )

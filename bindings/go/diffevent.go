@@ -1,17 +1,17 @@
 // Package diffevent is the Go binding of diffevent (event-guided deblurring: EDI and
 // DiffEvent) over its C API, libdiffevent_c.so.1.
 //
-// Build with the header and library on cgo's paths, for example from a build tree:
-//
-//	CGO_LDFLAGS="-L$BUILD/capi -Wl,-rpath,$BUILD/capi" go build ./...
+// cgo finds the header and the library through pkg-config (diffevent-c): install diffevent
+// (cmake --install BUILD --prefix PREFIX) and, for a prefix pkg-config does not search, set
+// PKG_CONFIG_PATH=PREFIX/lib/pkgconfig. Programs run without LD_LIBRARY_PATH (the .pc file
+// carries a run path).
 //
 // Handles are freed by Close (and, as a safety net, by a finalizer). Long calls take a
 // context.Context: cancelling it cancels the call between sampler steps.
 package diffevent
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../capi/include
-#cgo LDFLAGS: -ldiffevent_c
+#cgo pkg-config: diffevent-c
 #include <stdint.h>
 #include <stdlib.h>
 #include "diffevent/diffevent.h"
@@ -30,7 +30,9 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/cgo"
 	"unsafe"
@@ -268,16 +270,124 @@ const (
 	PresetBest     = 2
 )
 
-// DeblurOptions: zero values keep the library's defaults (those of Preset, balanced when 0 is
-// not set explicitly: 100 steps spaced over the schedule, a warm start from 0.05 of it, an
-// antithetic pair of samples; seed 0, analytic prior).
+// Roles of the shipped priors (DIFFEVENT_PRIOR_ROLE_*).
+const (
+	RoleX = 0 // the sharp image's prior
+	RoleR = 1 // the residual's prior
+)
+
+// Prior is a diffusion prior (a TorchScript noise-prediction network) loaded once and usable
+// by any number of Deblur calls.
+type Prior struct{ p *C.diffevent_prior }
+
+func newPrior(p *C.diffevent_prior) *Prior {
+	pr := &Prior{p}
+	runtime.SetFinalizer(pr, (*Prior).Close)
+	return pr
+}
+
+// LoadPrior loads a TorchScript prior file.
+func LoadPrior(path string) (*Prior, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var out *C.diffevent_prior
+	if err := call(func() C.diffevent_status { return C.diffevent_prior_load(nil, cpath, nil, &out) }); err != nil {
+		return nil, err
+	}
+	return newPrior(out), nil
+}
+
+// ShippedPriorPath returns where the shipped prior for a role (RoleX, RoleR) and channel count
+// (1 grey, 3 RGB) is, found as the CLI finds it: $DIFFEVENT_MODELS, then the models folder of
+// the library's install.
+func ShippedPriorPath(role, channels int) (string, error) {
+	var needed C.size_t
+	var path string
+	err := call(func() C.diffevent_status {
+		st := C.diffevent_shipped_prior_path(C.int32_t(role), C.int32_t(channels), nil, 0, &needed)
+		if st != C.DIFFEVENT_E_BUFFER_TOO_SMALL {
+			return st
+		}
+		buf := (*C.char)(C.malloc(needed))
+		defer C.free(unsafe.Pointer(buf))
+		st = C.diffevent_shipped_prior_path(C.int32_t(role), C.int32_t(channels), buf, needed, nil)
+		if st == 0 {
+			path = C.GoString(buf)
+		}
+		return st
+	})
+	return path, err
+}
+
+// ShippedPrior loads the shipped prior for a role and channel count (ShippedPriorPath).
+func ShippedPrior(role, channels int) (*Prior, error) {
+	var out *C.diffevent_prior
+	err := call(func() C.diffevent_status {
+		return C.diffevent_prior_load_shipped(nil, C.int32_t(role), C.int32_t(channels), nil, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newPrior(out), nil
+}
+
+// Close frees the prior; no Deblur may be using it.
+func (pr *Prior) Close() {
+	if pr.p != nil {
+		C.diffevent_prior_destroy(pr.p)
+		pr.p = nil
+	}
+}
+
+// DeblurOptions: zero values keep the library's defaults (those of Preset, balanced when nil)
+// and pick the priors as the CLI does.
 type DeblurOptions struct {
-	Preset   *int // DIFFEVENT_PRESET_* (nil: the library's default)
-	Steps    int
-	Start    float64 // fraction of the schedule sampling starts from; 1 = pure noise
-	Seed     uint64
-	Edi      EdiOptions
-	Progress func(done, total int64) bool // return true to cancel
+	Preset *int // DIFFEVENT_PRESET_* (nil: the library's default, PresetBalanced)
+	Steps  int
+	Start  float64 // fraction of the schedule sampling starts from; 1 = pure noise
+	Seed   uint64
+	Edi    EdiOptions
+	// XPrior: nil = the shipped prior for the frame's channels when one is installed (else the
+	// analytic prior, with a note on stderr), as the CLI. Analytic: the analytic prior instead.
+	XPrior   *Prior
+	Analytic bool
+	// RPrior: nil = the shipped residual prior when the preset runs one and x uses the shipped
+	// prior, as the CLI; NoResidual: r = 0 whatever the preset.
+	RPrior     *Prior
+	NoResidual bool
+	Progress   func(done, total int64) bool // return true to cancel
+}
+
+// priors resolves the options' priors; the returned ones loaded here are closed by the caller.
+func (o *DeblurOptions) priors(channels int, runsResidual bool) (x, r *Prior, loaded []*Prior, err error) {
+	x, r = o.XPrior, o.RPrior
+	shippedX := x == nil && !o.Analytic
+	if shippedX {
+		if _, perr := ShippedPriorPath(RoleX, channels); perr != nil {
+			var e *Error
+			if !errors.As(perr, &e) || e.Status != StatusIO {
+				return nil, nil, nil, perr
+			}
+			fmt.Fprintf(os.Stderr, "diffevent: note: %s; using the analytic prior\n", e.Message)
+			shippedX = false
+		} else if x, err = ShippedPrior(RoleX, channels); err != nil {
+			return nil, nil, nil, err
+		} else {
+			loaded = append(loaded, x)
+		}
+	}
+	if o.NoResidual {
+		r = nil
+	} else if r == nil && shippedX && runsResidual {
+		if r, err = ShippedPrior(RoleR, channels); err != nil {
+			for _, p := range loaded {
+				p.Close()
+			}
+			return nil, nil, nil, err
+		}
+		loaded = append(loaded, r)
+	}
+	return x, r, loaded, nil
 }
 
 //export goDiffeventProgress
@@ -299,7 +409,7 @@ type progressState struct {
 
 // Deblur runs DiffEvent (EBRD model, alternating sampler) and returns (sharp, residual, c).
 // Cancelling ctx stops it between steps with ctx.Err(). Deterministic for a fixed seed: the
-// same bytes as `diffevent deblur --steps N --seed S`.
+// same bytes as `diffevent deblur --preset P --seed S` with the same priors.
 func Deblur(ctx context.Context, blurry *Image, events *Events, o DeblurOptions) (*Image, *Image, float64, error) {
 	var p C.diffevent_deblur_params
 	C.diffevent_deblur_params_init(&p)
@@ -316,6 +426,23 @@ func Deblur(ctx context.Context, blurry *Image, events *Events, o DeblurOptions)
 	}
 	p.seed = C.uint64_t(o.Seed)
 	o.Edi.apply(&p.edi)
+	channels, _, _ := blurry.Shape()
+	xPrior, rPrior, loaded, err := o.priors(channels, p.residual_prior != 0)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer func() {
+		for _, pr := range loaded {
+			pr.Close()
+		}
+	}()
+	var xp, rp *C.diffevent_prior
+	if xPrior != nil {
+		xp = xPrior.p
+	}
+	if rPrior != nil {
+		rp = rPrior.p
+	}
 	h := cgo.NewHandle(&progressState{ctx, o.Progress})
 	defer h.Delete()
 	C.diffevent_go_set_progress(&p, C.uintptr_t(h))
@@ -338,11 +465,13 @@ func Deblur(ctx context.Context, blurry *Image, events *Events, o DeblurOptions)
 
 	var sharp, residual *C.diffevent_image
 	var c C.double
-	err := call(func() C.diffevent_status {
-		return C.diffevent_deblur(cctx, blurry.p, events.p, nil, nil, &p, &sharp, &residual, &c)
+	err = call(func() C.diffevent_status {
+		return C.diffevent_deblur(cctx, blurry.p, events.p, xp, rp, &p, &sharp, &residual, &c)
 	})
 	runtime.KeepAlive(blurry)
 	runtime.KeepAlive(events)
+	runtime.KeepAlive(xPrior)
+	runtime.KeepAlive(rPrior)
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.Status == StatusCancelled && ctx.Err() != nil {
 			return nil, nil, 0, fmt.Errorf("diffevent: deblur: %w", ctx.Err())

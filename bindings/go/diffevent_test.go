@@ -73,7 +73,7 @@ func TestCancellingTheContextStopsDeblur(t *testing.T) {
 		cancel() // from another goroutine, mid-run
 	}()
 	steps := int64(0)
-	o := DeblurOptions{Steps: 1000, Start: 1, Edi: EdiOptions{T1us: 30}, Progress: func(done, total int64) bool {
+	o := DeblurOptions{Steps: 1000, Start: 1, Analytic: true, Edi: EdiOptions{T1us: 30}, Progress: func(done, total int64) bool {
 		steps = done
 		select {
 		case started <- struct{}{}:
@@ -88,5 +88,58 @@ func TestCancellingTheContextStopsDeblur(t *testing.T) {
 	}
 	if steps >= 1000 {
 		t.Fatalf("ran all %d steps", steps)
+	}
+}
+
+func TestShippedPriorPathFollowsRoleAndChannels(t *testing.T) {
+	path, err := ShippedPriorPath(RoleR, 3)
+	if err != nil || !strings.HasSuffix(path, "r_prior_rgb.pt") {
+		t.Fatalf("ShippedPriorPath(RoleR, 3) = %q, %v", path, err)
+	}
+	_, err = ShippedPriorPath(RoleX, 2)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != StatusInvalidArgument || !strings.Contains(e.Message, "not 2 channels") {
+		t.Fatalf("2 channels: want an invalid-argument error naming them, got %v", err)
+	}
+}
+
+func TestDeblurDefaultsToTheShippedPriorAsTheCLIDoes(t *testing.T) {
+	if !HasTorch() {
+		t.Skip("library built without LibTorch")
+	}
+	pix := make([]float32, 32*32)
+	for i := range pix {
+		pix[i] = 0.2 + 0.6*float32((i*7919)%97)/97
+	}
+	img, _ := NewImage(1, 32, 32, pix)
+	defer img.Close()
+	ev, _ := EventsFromArrays(32, 32, []int64{10, 20}, []uint16{1, 2}, []uint16{1, 2}, []int8{1, -1})
+	defer ev.Close()
+	fast := PresetFast
+	run := func(o DeblurOptions) []float32 {
+		o.Preset, o.Steps, o.Edi = &fast, 20, EdiOptions{T1us: 30}
+		sharp, residual, _, err := Deblur(context.Background(), img, ev, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sharp.Close()
+		defer residual.Close()
+		return sharp.Data()
+	}
+	prior, err := ShippedPrior(RoleX, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prior.Close()
+	byDefault, named, analytic := run(DeblurOptions{}), run(DeblurOptions{XPrior: prior}), run(DeblurOptions{Analytic: true})
+	differs := false
+	for i := range byDefault {
+		if byDefault[i] != named[i] {
+			t.Fatalf("pixel %d: default %v, shipped prior named %v", i, byDefault[i], named[i])
+		}
+		differs = differs || byDefault[i] != analytic[i]
+	}
+	if !differs {
+		t.Fatal("the default gave the analytic prior's image")
 	}
 }

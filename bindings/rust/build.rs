@@ -1,11 +1,13 @@
-// Links libdiffevent_c. DIFFEVENT_LIB_DIR names the folder that holds it (a build tree's capi/
-// or an install's lib/); it also becomes the binaries' run path. Without it the system linker
-// paths are searched (an installed package).
+// Finds libdiffevent_c through pkg-config (diffevent-c.pc, installed with the library): set
+// PKG_CONFIG_PATH=PREFIX/lib/pkgconfig for a prefix pkg-config does not search. The .pc file's
+// run path reaches this crate's own tests and examples; a program that depends on the crate
+// gets the library's folder as DEP_DIFFEVENT_C_LIBDIR in its build script (see README.md).
 fn main() {
-    println!("cargo:rerun-if-env-changed=DIFFEVENT_LIB_DIR");
-    if let Ok(dir) = std::env::var("DIFFEVENT_LIB_DIR") {
-        println!("cargo:rustc-link-search=native={dir}");
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+    let lib = pkg_config::Config::new()
+        .atleast_version("0.1")
+        .probe("diffevent-c")
+        .unwrap_or_else(|e| panic!("diffevent: the C library was not found through pkg-config: {e}"));
+    for dir in &lib.link_paths {
+        println!("cargo:libdir={}", dir.display());
     }
-    println!("cargo:rustc-link-lib=dylib=diffevent_c");
 }

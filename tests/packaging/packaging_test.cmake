@@ -1,21 +1,61 @@
-# Consumer projects against diffevent. MODE:
-#   install     cmake --install BUILD into WORK/install
-#   cmake       configure, build and run the consumer in SRC/tests/packaging/PROJECT against it
-#   pkgconfig   compile the C and C++ consumers with pkg-config's flags, and run them
+# Consumers of diffevent, each built outside the source tree against an installed prefix
+# (WORK/install) and run without LD_LIBRARY_PATH. Those that deblur must reproduce the installed
+# CLI's bytes (WORK/ref: `diffevent edi` and `diffevent deblur --preset fast`, shipped priors
+# found by default). MODE:
+#   install     cmake --install BUILD into WORK/install, then write WORK/ref with its CLI
+#   cmake       configure, build and run the consumer in SRC/tests/packaging/PROJECT
+#   pkgconfig   compile the C and C++ consumers with pkg-config's flags (shared and static), run them
+#   python      pip install PREFIX/share/diffevent/python into a venv; unit tests and the example
+#   go          go test the installed module; build and run a consumer module that uses it
+#   rust        cargo test the installed crate; build and run a consumer crate that depends on it
 #   subdir      the add_subdirectory consumer (builds the event half and C API from source)
 set(prefix "${WORK}/install")
+set(ref "${WORK}/ref")
+set(sample "${SRC}/data/sample")
+set(SEED 7)
+unset(ENV{LD_LIBRARY_PATH})
+unset(ENV{DIFFEVENT_MODELS})
+unset(ENV{DIFFEVENT_LIBRARY})
+
 function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  cmake_parse_arguments(R "" "DIR" "" ${ARGN})
+  if(NOT R_DIR)
+    set(R_DIR "${WORK}")
+  endif()
+  execute_process(COMMAND ${R_UNPARSED_ARGUMENTS} WORKING_DIRECTORY "${R_DIR}" RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
   if(rc)
-    string(REPLACE ";" " " cmd "${ARGN}")
-    message(FATAL_ERROR "${cmd}\nfailed (${rc}):\n${out}\n${err}")
+    string(REPLACE ";" " " cmd "${R_UNPARSED_ARGUMENTS}")
+    message(FATAL_ERROR "${cmd}\n(in ${R_DIR}) failed (${rc}):\n${out}\n${err}")
   endif()
   message(STATUS "${out}")
 endfunction()
 
+# Runs a consumer on the bundled sample into a fresh OUT and compares its files with the CLI's.
+function(check_deblur name out)
+  file(REMOVE_RECURSE "${out}")
+  file(MAKE_DIRECTORY "${out}")
+  run(${ARGN} "${sample}/blur.png" "${sample}/events.h5" "${out}" fast ${SEED})
+  file(GLOB expected RELATIVE "${ref}" "${ref}/*.png")
+  foreach(f ${expected})
+    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${out}/${f}" "${ref}/${f}" RESULT_VARIABLE differ)
+    if(differ)
+      message(FATAL_ERROR "${name}: ${out}/${f} differs from the CLI's ${ref}/${f}")
+    endif()
+    message(STATUS "${name}: ${f} matches the CLI byte for byte")
+  endforeach()
+endfunction()
+
 if(MODE STREQUAL "install")
-  file(REMOVE_RECURSE "${prefix}")
+  file(REMOVE_RECURSE "${prefix}" "${ref}")
+  file(MAKE_DIRECTORY "${WORK}")
   run(${CMAKE_COMMAND} --install "${BUILD}" --prefix "${prefix}")
+  file(MAKE_DIRECTORY "${ref}")
+  run("${prefix}/bin/diffevent" edi --blur "${sample}/blur.png" --events "${sample}/events.h5" --out "${ref}/edi.png")
+  if(HAS_TORCH)
+    run("${prefix}/bin/diffevent" deblur --blur "${sample}/blur.png" --events "${sample}/events.h5" --preset fast
+        --seed ${SEED} --out "${ref}/deblur.png")
+  endif()
 elseif(MODE STREQUAL "cmake")
   set(b "${WORK}/${PROJECT}")
   file(REMOVE_RECURSE "${b}")
@@ -23,11 +63,13 @@ elseif(MODE STREQUAL "cmake")
       "-DCMAKE_PREFIX_PATH=${prefix};${EXTRA_PREFIX}")
   run(${CMAKE_COMMAND} --build "${b}")
   run("${b}/consumer_${PROJECT}")
+  if(PROJECT STREQUAL "c")
+    check_deblur(cmake_c "${b}/out" "${b}/consumer_c")
+  endif()
 elseif(MODE STREQUAL "pkgconfig")
   # Shared and static flags of each file; no run path or library path of our own: the programs
   # must run as the flags built them.
   set(ENV{PKG_CONFIG_PATH} "${prefix}/lib/pkgconfig")
-  unset(ENV{LD_LIBRARY_PATH})
   foreach(spec "diffevent-c;c/main.c;${CC};shared" "diffevent-c;c/main.c;${CC};static"
                "diffevent;events/main.cpp;${CXX};shared" "diffevent;events/main.cpp;${CXX};static")
     list(POP_FRONT spec pkg source compiler linking)
@@ -48,7 +90,56 @@ elseif(MODE STREQUAL "pkgconfig")
     set(exe "${WORK}/pkgconfig_${pkg}_${linking}")
     run(${compiler} ${std} "${SRC}/tests/packaging/${source}" -o "${exe}" ${flags})
     run("${exe}")
+    if(pkg STREQUAL "diffevent-c")
+      check_deblur(pkgconfig_c_${linking} "${exe}.out" "${exe}")
+    endif()
   endforeach()
+elseif(MODE STREQUAL "python")
+  # A virtual environment that sees the system's numpy; pip builds the package from the
+  # installed folder with the system's setuptools, offline.
+  set(venv "${WORK}/python-venv")
+  file(REMOVE_RECURSE "${venv}")
+  run("${PYTHON}" -m venv --system-site-packages "${venv}")
+  run("${venv}/bin/python" -m pip install --no-build-isolation --no-index --quiet "${prefix}/share/diffevent/python")
+  run("${venv}/bin/python" -B "${SRC}/tests/packaging/python/test_binding.py")
+  check_deblur(python "${WORK}/python-out" "${venv}/bin/python" -B "${prefix}/share/diffevent/python/examples/deblur_sample.py")
+elseif(MODE STREQUAL "go")
+  set(ENV{PKG_CONFIG_PATH} "${prefix}/lib/pkgconfig")
+  set(ENV{GOCACHE} "${WORK}/go-cache")
+  set(ENV{GOPATH} "${WORK}/go-path")
+  set(ENV{GOFLAGS} "-buildvcs=false")
+  set(ENV{GO111MODULE} "on")
+  set(module "${prefix}/share/diffevent/go")
+  run("${GO}" test -count=1 ./... DIR "${module}")
+  set(c "${WORK}/go-consumer")
+  file(REMOVE_RECURSE "${c}")
+  set(GO_MODULE "${module}")
+  configure_file("${SRC}/tests/packaging/go/go.mod.in" "${c}/go.mod" @ONLY)
+  file(COPY "${module}/cmd/deblur_sample/main.go" DESTINATION "${c}")
+  run("${GO}" build -o consumer . DIR "${c}")
+  check_deblur(go "${c}/out" "${c}/consumer")
+elseif(MODE STREQUAL "rust")
+  set(ENV{PKG_CONFIG_PATH} "${prefix}/lib/pkgconfig")
+  set(ENV{CARGO_HOME} "${WORK}/cargo-home")
+  if(NOT EXISTS "${CARGO_REGISTRY}")
+    message(FATAL_ERROR "rust: no crate registry at ${CARGO_REGISTRY}: install Debian's librust-pkg-config-dev "
+                        "(scripts/setup.sh) or configure with -DDIFFEVENT_CARGO_REGISTRY=<folder of vendored crates>")
+  endif()
+  configure_file("${SRC}/tests/packaging/rust/cargo-config.toml.in" "${WORK}/cargo-home/config.toml" @ONLY)
+  # The installed crate's own tests, on a copy (cargo writes Cargo.lock beside the manifest).
+  set(crate "${WORK}/rust-crate")
+  file(REMOVE_RECURSE "${crate}")
+  file(COPY "${prefix}/share/diffevent/rust/" DESTINATION "${crate}")
+  run("${CARGO}" test --release --quiet DIR "${crate}")
+  set(c "${WORK}/rust-consumer")
+  file(REMOVE_RECURSE "${c}")
+  set(RUST_CRATE "${prefix}/share/diffevent/rust")
+  configure_file("${SRC}/tests/packaging/rust/Cargo.toml.in" "${c}/Cargo.toml" @ONLY)
+  file(COPY "${SRC}/tests/packaging/rust/build.rs" DESTINATION "${c}")
+  file(COPY "${RUST_CRATE}/examples/deblur_sample.rs" DESTINATION "${c}/src")
+  file(RENAME "${c}/src/deblur_sample.rs" "${c}/src/main.rs")
+  run("${CARGO}" build --release --quiet DIR "${c}")
+  check_deblur(rust "${c}/out" "${c}/target/release/diffevent-consumer")
 elseif(MODE STREQUAL "subdir")
   set(b "${WORK}/subdir")
   file(REMOVE_RECURSE "${b}")

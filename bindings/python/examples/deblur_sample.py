@@ -1,27 +1,25 @@
 #!/usr/bin/env python3
-"""The C example's job from Python: EDI and DiffEvent frames of the bundled sample.
-Usage: deblur_sample.py BLUR EVENTS OUT_DIR [STEPS] [SEED]"""
+"""The C example's job from Python: EDI and DiffEvent frames of the bundled sample, with the
+shipped priors found as the CLI finds them.
+Usage: deblur_sample.py BLUR EVENTS OUT_DIR [PRESET] [SEED]   (PRESET: fast (default), balanced, best)"""
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import diffevent as de  # noqa: E402
+import diffevent as de
 
 
 def main(argv):
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
         return 64
-    steps = int(argv[4]) if len(argv) > 4 else 50
+    preset = argv[4] if len(argv) > 4 else "fast"
     seed = int(argv[5]) if len(argv) > 5 else 0
     with de.Image.read(argv[1]) as blurry, de.Events.read(argv[2]) as events:
         de.edi_deblur(blurry, events).write(os.path.join(argv[3], "edi.png"))
         if de.has_torch():
             def show(done, total):
-                print(f"\rstep {done}/{total}", end="\n" if done == total else "", file=sys.stderr)
-            # The analytic prior, as the C example (the default is the shipped prior, as the CLI's).
-            sharp, _, _ = de.deblur(blurry, events, steps=steps, seed=seed, progress=show, x_prior="analytic",
-                                    r_prior=None)
+                print(f"step {done}/{total}", file=sys.stderr)
+            sharp, _, _ = de.deblur(blurry, events, preset=preset, seed=seed, progress=show)
             sharp.write(os.path.join(argv[3], "deblur.png"))
     return 0
 

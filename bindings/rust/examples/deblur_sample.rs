@@ -1,24 +1,32 @@
-//! The C example's job from Rust: EDI and DiffEvent frames of the bundled sample.
-//! Usage: deblur_sample BLUR EVENTS OUT_DIR [STEPS] [SEED]
+//! The C example's job from Rust: EDI and DiffEvent frames of the bundled sample, with the
+//! shipped priors found as the CLI finds them.
+//! Usage: deblur_sample BLUR EVENTS OUT_DIR [PRESET] [SEED]   (PRESET: fast (default), balanced, best)
 use std::path::Path;
 use std::process::ExitCode;
 
-fn run(args: &[String]) -> diffevent::Result<()> {
+fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let preset = match args.get(4).map_or("fast", |s| s.as_str()) {
+        "fast" => diffevent::Preset::Fast,
+        "balanced" => diffevent::Preset::Balanced,
+        "best" => diffevent::Preset::Best,
+        other => return Err(format!("preset '{other}': expected fast, balanced or best").into()),
+    };
+    let seed: u64 = match args.get(5) {
+        Some(s) => s.parse().map_err(|e| format!("seed '{s}': {e}"))?,
+        None => 0,
+    };
     let blurry = diffevent::Image::read(&args[1])?;
     let events = diffevent::Events::read(&args[2])?;
     let out = Path::new(&args[3]);
     diffevent::edi_deblur(&blurry, &events, &Default::default())?.write(out.join("edi.png"), 8)?;
     if diffevent::has_torch() {
         let mut show = |done: i64, total: i64| {
-            eprint!("\rstep {done}/{total}{}", if done == total { "\n" } else { "" });
+            eprintln!("step {done}/{total}");
             false
         };
-        let opts = diffevent::DeblurOptions {
-            steps: args.get(4).map_or(100, |s| s.parse().unwrap_or(100)),
-            seed: args.get(5).map_or(0, |s| s.parse().unwrap_or(0)),
-            progress: Some(&mut show),
-            ..Default::default()
-        };
+        let mut opts = diffevent::DeblurOptions::preset(preset);
+        opts.seed = seed;
+        opts.progress = Some(&mut show);
         diffevent::deblur(&blurry, &events, opts)?.sharp.write(out.join("deblur.png"), 8)?;
     }
     Ok(())
@@ -27,7 +35,7 @@ fn run(args: &[String]) -> diffevent::Result<()> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
-        eprintln!("usage: deblur_sample BLUR EVENTS OUT_DIR [STEPS] [SEED]");
+        eprintln!("usage: deblur_sample BLUR EVENTS OUT_DIR [PRESET] [SEED]");
         return ExitCode::from(64);
     }
     match run(&args) {

@@ -12,7 +12,7 @@
 #![deny(missing_docs)]
 
 use std::ffi::{CStr, CString};
-use std::os::raw::c_void;
+use std::os::raw::{c_char, c_void};
 use std::fmt;
 use std::path::Path;
 use std::ptr;
@@ -207,6 +207,20 @@ pub mod ffi {
             out: *mut *mut diffevent_prior,
         ) -> diffevent_status;
         pub fn diffevent_prior_destroy(prior: *mut diffevent_prior);
+        pub fn diffevent_shipped_prior_path(
+            role: i32,
+            channels: i32,
+            out: *mut c_char,
+            capacity: usize,
+            out_length: *mut usize,
+        ) -> diffevent_status;
+        pub fn diffevent_prior_load_shipped(
+            ctx: *mut diffevent_context,
+            role: i32,
+            channels: i32,
+            params: *const c_void,
+            out: *mut *mut diffevent_prior,
+        ) -> diffevent_status;
     }
 }
 
@@ -226,6 +240,10 @@ pub mod status {
     pub const CANCELLED: i32 = 6;
     /// A bug in diffevent.
     pub const INTERNAL: i32 = 7;
+    /// An allocation failed.
+    pub const OUT_OF_MEMORY: i32 = 8;
+    /// A caller buffer is smaller than required.
+    pub const BUFFER_TOO_SMALL: i32 = 9;
 }
 
 /// A failed call: the C status and the library's message.
@@ -511,6 +529,58 @@ impl Prior {
         check(unsafe { ffi::diffevent_prior_load(ptr::null_mut(), p.as_ptr(), ptr::null(), &mut out) })?;
         Ok(Prior(out))
     }
+
+    /// Loads the shipped prior for a role and channel count (1 grey, 3 RGB), found as the CLI
+    /// finds it ([`shipped_prior_path`]).
+    pub fn shipped(role: Role, channels: i32) -> Result<Self> {
+        let mut out = ptr::null_mut();
+        // SAFETY: NULL context and params are allowed.
+        check(unsafe {
+            ffi::diffevent_prior_load_shipped(ptr::null_mut(), role as i32, channels, ptr::null(), &mut out)
+        })?;
+        Ok(Prior(out))
+    }
+}
+
+/// Roles of the shipped priors (DIFFEVENT_PRIOR_ROLE_*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The sharp image's prior.
+    X = 0,
+    /// The residual's prior.
+    R = 1,
+}
+
+/// Where the shipped prior for a role and channel count is: `$DIFFEVENT_MODELS`, then the
+/// models folder of the library's install (PREFIX/share/diffevent/models).
+pub fn shipped_prior_path(role: Role, channels: i32) -> Result<std::path::PathBuf> {
+    let mut needed = 0usize;
+    // SAFETY: a NULL buffer of capacity 0 asks for the size.
+    let rc = unsafe { ffi::diffevent_shipped_prior_path(role as i32, channels, ptr::null_mut(), 0, &mut needed) };
+    if rc != status::BUFFER_TOO_SMALL {
+        check(rc)?;
+    }
+    let mut buf = vec![0u8; needed];
+    // SAFETY: buf holds `needed` bytes.
+    check(unsafe {
+        ffi::diffevent_shipped_prior_path(role as i32, channels, buf.as_mut_ptr() as *mut c_char, needed, ptr::null_mut())
+    })?;
+    buf.truncate(needed.saturating_sub(1));
+    use std::os::unix::ffi::OsStringExt;
+    Ok(std::ffi::OsString::from_vec(buf).into())
+}
+
+/// Which prior [`deblur`] runs for x or for the residual r.
+#[derive(Clone, Copy)]
+pub enum PriorChoice<'a> {
+    /// The shipped prior, as the CLI: for x, the one for the frame's channels when installed
+    /// (else the analytic prior, with a note on stderr); for r, the shipped residual prior when
+    /// the preset runs one and x uses the shipped prior.
+    Shipped,
+    /// x: the analytic Gaussian prior; r: no residual (r = 0).
+    None,
+    /// A prior loaded by the caller.
+    Given(&'a Prior),
 }
 
 impl Drop for Prior {
@@ -565,10 +635,10 @@ pub struct DeblurOptions<'a> {
     pub seed: u64,
     /// Thresholds, exposure, sRGB.
     pub edi: EdiOptions,
-    /// Prior for x; `None`: the analytic prior.
-    pub x_prior: Option<&'a Prior>,
-    /// Prior for the residual; `None`: r = 0.
-    pub r_prior: Option<&'a Prior>,
+    /// Prior for x (default: the shipped one, as the CLI).
+    pub x_prior: PriorChoice<'a>,
+    /// Prior for the residual (default: the shipped one when the preset runs it, as the CLI).
+    pub r_prior: PriorChoice<'a>,
     /// Context to cancel through (from another thread).
     pub context: Option<&'a Context>,
     /// Called after each step with (done, total); return `true` to cancel.
@@ -608,8 +678,8 @@ impl<'a> DeblurOptions<'a> {
             steps: p.steps,
             seed: p.seed,
             edi: EdiOptions::default(),
-            x_prior: None,
-            r_prior: None,
+            x_prior: PriorChoice::Shipped,
+            r_prior: PriorChoice::Shipped,
             context: None,
             progress: None,
             start: p.start,
@@ -649,7 +719,8 @@ unsafe extern "C" fn progress_trampoline(user: *mut c_void, done: i64, total: i6
 }
 
 /// DiffEvent deblurring: the EBRD model y = f(E) x + r sampled with the alternating sampler.
-/// Deterministic for a fixed seed: the same bytes as `diffevent deblur --steps N --seed S`.
+/// Deterministic for a fixed seed: the same bytes as `diffevent deblur --preset P --seed S` with
+/// the same priors.
 pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Result<Deblurred> {
     // SAFETY: zeroed then filled by _init; layout checked below.
     let mut p: ffi::diffevent_deblur_params = unsafe { std::mem::zeroed() };
@@ -669,8 +740,31 @@ pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Re
         p.progress_user_data = f as *mut &mut dyn FnMut(i64, i64) -> bool as *mut c_void;
     }
     let ctx = options.context.map_or(ptr::null_mut(), |c| c.0);
-    let xp = options.x_prior.map_or(ptr::null_mut(), |p| p.0);
-    let rp = options.r_prior.map_or(ptr::null_mut(), |p| p.0);
+    let channels = blurry.shape().0;
+    let mut shipped_x = None;
+    if let PriorChoice::Shipped = options.x_prior {
+        match shipped_prior_path(Role::X, channels) {
+            Ok(_) => shipped_x = Some(Prior::shipped(Role::X, channels)?),
+            Err(e) if e.status == status::IO => eprintln!("diffevent: note: {}; using the analytic prior", e.message),
+            Err(e) => return Err(e),
+        }
+    }
+    let mut shipped_r = None;
+    if let (PriorChoice::Shipped, Some(_)) = (options.r_prior, &shipped_x) {
+        if p.residual_prior != 0 {
+            shipped_r = Some(Prior::shipped(Role::R, channels)?);
+        }
+    }
+    let xp = match (options.x_prior, &shipped_x) {
+        (PriorChoice::Given(prior), _) => prior.0,
+        (_, Some(prior)) => prior.0,
+        _ => ptr::null_mut(),
+    };
+    let rp = match (options.r_prior, &shipped_r) {
+        (PriorChoice::Given(prior), _) => prior.0,
+        (_, Some(prior)) => prior.0,
+        _ => ptr::null_mut(),
+    };
     let (mut sharp, mut residual, mut c) = (ptr::null_mut(), ptr::null_mut(), 0f64);
     // SAFETY: live handles; the progress closure outlives the call.
     check(unsafe { ffi::diffevent_deblur(ctx, blurry.0, events.0, xp, rp, &p, &mut sharp, &mut residual, &mut c) })?;
@@ -747,10 +841,42 @@ mod tests {
             start: 1.0,
             edi: EdiOptions { exposure_us: Some((0, 30)), ..Default::default() },
             progress: Some(&mut stop_at_3),
+            x_prior: PriorChoice::None,
             ..Default::default()
         };
         let err = deblur(&img, &ev, opts).err().unwrap();
         assert_eq!(err.status, status::CANCELLED);
         assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn shipped_paths_follow_role_and_channels() {
+        let path = shipped_prior_path(Role::R, 3).unwrap();
+        assert!(path.ends_with("r_prior_rgb.pt"), "{}", path.display());
+        let err = shipped_prior_path(Role::X, 2).err().unwrap();
+        assert_eq!(err.status, status::INVALID_ARGUMENT);
+        assert!(err.message.contains("not 2 channels"), "{err}");
+    }
+
+    #[test]
+    fn deblur_defaults_to_the_shipped_prior_as_the_cli_does() {
+        if !has_torch() {
+            return;
+        }
+        let data: Vec<f32> = (0..32 * 32).map(|i| 0.2 + 0.6 * ((i * 7919) % 97) as f32 / 97.0).collect();
+        let img = Image::from_slice(1, 32, 32, &data).unwrap();
+        let a = EventArrays { t_us: vec![10, 20], x: vec![1, 2], y: vec![1, 2], polarity: vec![1, -1] };
+        let ev = Events::from_arrays(32, 32, &a).unwrap();
+        let prior = Prior::shipped(Role::X, 1).unwrap();
+        let run = |x_prior: PriorChoice| {
+            let mut o = DeblurOptions::preset(Preset::Fast);
+            o.steps = 20;
+            o.edi.exposure_us = Some((0, 30));
+            o.x_prior = x_prior;
+            deblur(&img, &ev, o).unwrap().sharp.to_vec()
+        };
+        let by_default = run(PriorChoice::Shipped);
+        assert_eq!(by_default, run(PriorChoice::Given(&prior)));
+        assert_ne!(by_default, run(PriorChoice::None));
     }
 }

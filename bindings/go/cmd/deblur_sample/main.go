@@ -1,5 +1,6 @@
 // The C example's job from Go: EDI and DiffEvent frames of the bundled sample.
-// Usage: deblur_sample BLUR EVENTS OUT_DIR [STEPS] [SEED]. Ctrl-C cancels the sampler.
+// Usage: deblur_sample BLUR EVENTS OUT_DIR [PRESET] [SEED]: PRESET fast (default), balanced or
+// best; the priors are the shipped ones, found as the CLI finds them. Ctrl-C cancels the sampler.
 package main
 
 import (
@@ -35,18 +36,25 @@ func run(ctx context.Context, args []string) error {
 	if !diffevent.HasTorch() {
 		return nil
 	}
-	o := diffevent.DeblurOptions{Steps: 100, Progress: func(done, total int64) bool {
-		fmt.Fprintf(os.Stderr, "\rstep %d/%d", done, total)
-		if done == total {
-			fmt.Fprintln(os.Stderr)
-		}
+	presets := map[string]int{"fast": diffevent.PresetFast, "balanced": diffevent.PresetBalanced, "best": diffevent.PresetBest}
+	name := "fast"
+	if len(args) > 4 {
+		name = args[4]
+	}
+	preset, ok := presets[name]
+	if !ok {
+		return fmt.Errorf("preset %q: expected fast, balanced or best", name)
+	}
+	o := diffevent.DeblurOptions{Preset: &preset, Progress: func(done, total int64) bool {
+		fmt.Fprintf(os.Stderr, "step %d/%d\n", done, total)
 		return false
 	}}
-	if len(args) > 4 {
-		o.Steps, _ = strconv.Atoi(args[4])
-	}
 	if len(args) > 5 {
-		o.Seed, _ = strconv.ParseUint(args[5], 10, 64)
+		seed, err := strconv.ParseUint(args[5], 10, 64)
+		if err != nil {
+			return fmt.Errorf("seed %q: %w", args[5], err)
+		}
+		o.Seed = seed
 	}
 	sharp, residual, _, err := diffevent.Deblur(ctx, blurry, events, o)
 	if err != nil {
@@ -59,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 
 func main() {
 	if len(os.Args) < 4 {
-		fmt.Fprintln(os.Stderr, "usage: deblur_sample BLUR EVENTS OUT_DIR [STEPS] [SEED]")
+		fmt.Fprintln(os.Stderr, "usage: deblur_sample BLUR EVENTS OUT_DIR [PRESET] [SEED]")
 		os.Exit(64)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -8,6 +8,9 @@ import diffevent as de
 
 
 class BindingTest(unittest.TestCase):
+    def test_package_and_library_versions_agree(self):
+        self.assertTrue(de.version().startswith(de.__version__), f"{de.version()} vs {de.__version__}")
+
     def test_image_round_trips_numpy_and_psnr_is_analytic(self):
         a = (np.arange(24, dtype=np.float32) / 30).reshape(2, 3, 4)
         img = de.Image.from_numpy(a)
@@ -18,13 +21,26 @@ class BindingTest(unittest.TestCase):
 
     def test_events_round_trip_and_errors_name_the_problem(self):
         t, x, y, p = [1, 5, 9], [0, 3, 1], [2, 0, 1], [1, 0, 1]
-        ev = de.Events.from_numpy(4, 3, t, x, y, p)
+        ev = de.Events.from_arrays(4, 3, t, x, y, p)
         self.assertEqual(len(ev), 3)
-        t2, x2, y2, p2 = ev.to_numpy()
+        t2, x2, y2, p2 = ev.arrays()
         np.testing.assert_array_equal(t2, t)
         np.testing.assert_array_equal(p2, [1, -1, 1])
+        # Structured arrays (Tonic's x, y, t, p; dv-processing's timestamp and polarity).
+        s = ev.to_numpy()
+        self.assertEqual(s.dtype, de.EVENT_DTYPE)
+        np.testing.assert_array_equal(s["t"], t)
+        np.testing.assert_array_equal(s["x"], x)
+        np.testing.assert_array_equal(s["p"], [1, 0, 1])
+        np.testing.assert_array_equal(de.Events.from_numpy(s, 4, 3).to_numpy(), s)
+        dv = np.zeros(3, np.dtype([("timestamp", "<i8"), ("x", "<i2"), ("y", "<i2"), ("polarity", "?")]))
+        dv["timestamp"], dv["x"], dv["y"], dv["polarity"] = t, x, y, [True, False, True]
+        np.testing.assert_array_equal(de.Events.from_numpy(dv, 4, 3).to_numpy(), s)
+        self.assertEqual(de.Events.from_numpy(dv, 4, 3).size, (4, 3))
+        with self.assertRaisesRegex(ValueError, "fields x, y, t, p"):
+            de.Events.from_numpy(np.zeros((3, 4)), 4, 3)
         with self.assertRaisesRegex(de.DiffeventError, "index 1"):
-            de.Events.from_numpy(4, 3, [5, 1], [0, 0], [0, 0], [1, 1])
+            de.Events.from_arrays(4, 3, [5, 1], [0, 0], [0, 0], [1, 1])
         with self.assertRaises(de.DiffeventError) as cm:
             de.Events.read("/nonexistent/events.h5")
         self.assertEqual(cm.exception.status, 2)
@@ -52,7 +68,7 @@ class BindingTest(unittest.TestCase):
     @unittest.skipUnless(de.has_torch(), "library built without LibTorch")
     def test_progress_and_context_cancel(self):
         img = de.Image.from_numpy(np.full((64, 64), 0.5))
-        ev = de.Events.from_numpy(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
+        ev = de.Events.from_arrays(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
         # A callback returning True cancels.
         with self.assertRaises(de.DiffeventError) as cm:
             de.deblur(img, ev, steps=20, start=1.0, exposure=(0, 30), progress=lambda done, total: done >= 3,
@@ -89,7 +105,7 @@ class ShippedPriorTest(unittest.TestCase):
     def test_deblur_defaults_to_the_shipped_prior_as_the_cli_does(self):
         rng = np.random.default_rng(0)
         img = de.Image.from_numpy(rng.uniform(0.2, 0.8, (32, 32)))
-        ev = de.Events.from_numpy(32, 32, [10, 20], [1, 2], [1, 2], [1, 0])
+        ev = de.Events.from_arrays(32, 32, [10, 20], [1, 2], [1, 2], [1, 0])
         default, _, _ = de.deblur(img, ev, steps=20, exposure=(0, 30), preset="fast")
         with de.Prior.shipped("x", 1) as prior:
             named, _, _ = de.deblur(img, ev, steps=20, exposure=(0, 30), preset="fast", x_prior=prior)

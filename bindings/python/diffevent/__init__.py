@@ -10,18 +10,58 @@ Errors raise DiffeventError carrying the C status and the library's message.
     sharp.write("sharp.png")
     x = sharp.to_numpy()                  # float32, shape (C, H, W), linear [0, 1]
 
-The library is found through DIFFEVENT_LIBRARY (a path), then the system loader.
+The C library is found without environment variables: beside this package when it is imported
+from an install's share/diffevent/python, then in the install it was copied from (pip install of
+that folder records it), then through the system loader. DIFFEVENT_LIBRARY (a path) overrides all.
 """
 import ctypes as C
 import os
 import threading
+import warnings
 
 import numpy as np
 
 __all__ = ["DiffeventError", "Context", "Image", "Events", "Prior", "edi_deblur", "deblur", "psnr", "ssim",
-           "version", "has_torch", "shipped_prior_path"]
+           "version", "has_torch", "shipped_prior_path", "EVENT_DTYPE", "PRESETS"]
 
-_lib = C.CDLL(os.environ.get("DIFFEVENT_LIBRARY") or "libdiffevent_c.so.1")
+__version__ = "0.1.0"  # the C library's version this binding was written for
+_SONAME = "libdiffevent_c.so.1"
+
+
+def _candidates():
+    """(path, where it came from) in the order tried."""
+    env = os.environ.get("DIFFEVENT_LIBRARY")
+    if env:
+        return [(env, "DIFFEVENT_LIBRARY")]
+    found = []
+    try:
+        from . import _install  # written by `cmake --install` beside this file
+        here = os.path.dirname(os.path.abspath(__file__))
+        found.append((os.path.normpath(os.path.join(here, _install.RELATIVE_LIBDIR, _SONAME)),
+                      "the install this package sits in"))
+        found.append((os.path.join(_install.LIBDIR, _SONAME), "the install this package was copied from"))
+    except ImportError:
+        pass
+    found.append((_SONAME, "the system loader"))
+    return found
+
+
+def _load():
+    tried = []
+    for path, where in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(f"{path} ({where}): no such file")
+            continue
+        try:
+            return C.CDLL(path)
+        except OSError as e:
+            tried.append(f"{path} ({where}): {e}")
+    raise ImportError("diffevent: the C library libdiffevent_c.so.1 was not found; tried " + "; ".join(tried) +
+                      ". Install diffevent (cmake --install BUILD --prefix PREFIX), then "
+                      "pip install PREFIX/share/diffevent/python, or set DIFFEVENT_LIBRARY to the library's path")
+
+
+_lib = _load()
 _status = C.c_int32
 _progress_fn = C.CFUNCTYPE(C.c_int32, C.c_void_p, C.c_int64, C.c_int64)
 
@@ -238,6 +278,10 @@ class Image(_Handle):
         _check(_lib.diffevent_image_write(self, os.fsencode(path), bit_depth))
 
 
+EVENT_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<i8"), ("p", "i1")])
+"""Events as a structured array: pixel x, y; t in microseconds; p 1 (ON) or 0 (OFF)."""
+
+
 class Events(_Handle):
     """An event stream (sorted by time, coordinates inside the sensor)."""
     _destroy = _lib.diffevent_events_destroy
@@ -256,8 +300,27 @@ class Events(_Handle):
         return cls(out.value)
 
     @classmethod
-    def from_numpy(cls, width, height, t_us, x, y, polarity, sort_if_unsorted=False):
-        """From arrays: t in microseconds, x/y pixels, polarity in {0,1} or {-1,+1}."""
+    def from_numpy(cls, events, width, height, sort_if_unsorted=False):
+        """From a structured array with fields x, y, t (microseconds) and p, as Tonic and
+        dv-processing hold events (EVENT_DTYPE; dv-processing's "timestamp" and "polarity" are
+        accepted too). p: {0, 1} or {-1, +1}, or bool; 0 (False, -1) is OFF."""
+        a = np.asarray(events)
+        names = a.dtype.names or ()
+
+        def field(*choices):
+            for name in choices:
+                if name in names:
+                    return a[name]
+            raise ValueError(f"events: expected a structured array with fields x, y, t, p (EVENT_DTYPE); "
+                             f"got fields {list(names) if names else 'none'} (dtype {a.dtype})")
+        t, x, y, p = field("t", "timestamp"), field("x"), field("y"), field("p", "polarity")
+        return cls.from_arrays(width, height, t, x, y, p, sort_if_unsorted=sort_if_unsorted)
+
+    @classmethod
+    def from_arrays(cls, width, height, t_us, x, y, polarity, sort_if_unsorted=False):
+        """From separate arrays: t in microseconds, x/y pixels, polarity in {0,1} or {-1,+1}.
+        Arrays already int64 (t), uint16 (x, y) and int8 (polarity) and contiguous are read in
+        place; others are converted once."""
         t = np.ascontiguousarray(t_us, dtype=np.int64)
         xs = np.ascontiguousarray(x, dtype=np.uint16)
         ys = np.ascontiguousarray(y, dtype=np.uint16)
@@ -280,11 +343,17 @@ class Events(_Handle):
         _check(_lib.diffevent_events_info_get(self, C.byref(i)))
         return {k: getattr(i, k) for k, _ in _EventsInfo._fields_ if k != "struct_size"}
 
+    @property
+    def size(self):
+        """(width, height) of the sensor."""
+        i = self.info()
+        return i["width"], i["height"]
+
     def __len__(self):
         return self.info()["count"]
 
-    def to_numpy(self):
-        """(t_us int64, x uint16, y uint16, polarity int8 in {-1,+1})."""
+    def arrays(self):
+        """(t_us int64, x uint16, y uint16, polarity int8 in {-1,+1}), one copy out of the library."""
         n = len(self)
         t, x, y, p = (np.empty(n, np.int64), np.empty(n, np.uint16), np.empty(n, np.uint16), np.empty(n, np.int8))
         _check(_lib.diffevent_events_copy_arrays(self, t.ctypes.data_as(C.POINTER(C.c_int64)),
@@ -292,6 +361,13 @@ class Events(_Handle):
                                                  y.ctypes.data_as(C.POINTER(C.c_uint16)),
                                                  p.ctypes.data_as(C.POINTER(C.c_int8)), n))
         return t, x, y, p
+
+    def to_numpy(self):
+        """A structured array of EVENT_DTYPE: x, y, t (microseconds), p (1 ON, 0 OFF)."""
+        t, x, y, p = self.arrays()
+        out = np.empty(len(t), EVENT_DTYPE)
+        out["x"], out["y"], out["t"], out["p"] = x, y, t, p > 0
+        return out
 
 
 class Prior(_Handle):
@@ -358,7 +434,8 @@ PRESETS = {"fast": 0, "balanced": 1, "best": 2}  # DIFFEVENT_PRESET_*
 def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, srgb=False, x_prior="shipped",
            r_prior="shipped", progress=None, context=None, preset=None, **options):
     """DiffEvent deblurring (EBRD model, alternating sampler). Returns (sharp, residual, c).
-    x_prior: "shipped" (default: the shipped prior for the frame's channels, as the CLI), a
+    x_prior: "shipped" (default: the shipped prior for the frame's channels, as the CLI; the
+    analytic prior with a warning when none is installed), a
     Prior, or "analytic" / None (the analytic Gaussian prior). r_prior: "shipped" (default: the
     shipped r prior when the preset runs one and x_prior is the shipped one, as the CLI), a
     Prior, or None (r = 0). preset: "fast", "balanced" or "best" (default: the library's,
@@ -397,6 +474,12 @@ def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, sr
         raise ValueError(f"x_prior '{x_prior}': expected 'shipped', 'analytic', None or a Prior")
     if isinstance(r_prior, str) and r_prior != "shipped":
         raise ValueError(f"r_prior '{r_prior}': expected 'shipped', None or a Prior")
+    if x_prior == "shipped" and _lib.diffevent_has_torch():
+        try:
+            shipped_prior_path("x", channels)
+        except DiffeventError as e:  # as the CLI: a note, then the analytic prior
+            warnings.warn(f"diffevent: {e}; using the analytic prior", stacklevel=2)
+            x_prior = "analytic"
     if r_prior == "shipped":
         r_prior = Prior.shipped("r", channels, context) if x_prior == "shipped" and p.residual_prior else None
         if r_prior is not None:
