@@ -1,4 +1,4 @@
-"""Unit tests of the Python binding (run by ctest's binding_python before the example)."""
+"""Unit tests of the Python binding (run by ctest's packaging_python from a pip install of the package)."""
 import threading
 import unittest
 
