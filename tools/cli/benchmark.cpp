@@ -15,6 +15,7 @@
 #include "diffevent/deblur.hpp"
 #include "diffevent/diffevent.hpp"
 #include "diffevent/tensor_interop.hpp"
+#include "usage.hpp"
 #include "util.hpp"
 
 namespace diffevent_cli {
@@ -197,6 +198,8 @@ int run_benchmark(const BenchmarkArgs& a) {
                     (fs::path(a.suite) / lv.name).string());
     std::vector<Score> scores(methods.size());
     int sample_index = 0;
+    diffevent_cli::Progress progress(fmt::format("benchmark ({})", lv.name), "sample");
+    long long samples_done = 0;
     for (const auto& dir : samples) {
       const bool keep = !a.montage.empty() && sample_index++ < a.montage_count;
       std::vector<Image> tiles;
@@ -283,7 +286,7 @@ int run_benchmark(const BenchmarkArgs& a) {
         const fs::path file = fs::path(a.montage) / fmt::format("{}_{}.png", lv.name, dir.filename().string());
         diffevent::write_image(file.string(), montage(tiles));
       }
-      std::cerr << fmt::format("\rbenchmark: {} {}   ", lv.name, dir.filename().string()) << std::flush;
+      progress.update(++samples_done, static_cast<long long>(samples.size()));
     }
     for (size_t m = 0; m < methods.size(); ++m) {
       const Score& s = scores[m];
@@ -294,7 +297,6 @@ int run_benchmark(const BenchmarkArgs& a) {
       table += fmt::format("| {} | {} | {:.2f} | {:.4f} | {:.3f} | {} |\n", lv.name, methods[m], p, q, t, s.n);
     }
   }
-  std::cerr << "\n";
   if (a.json) {
     std::cout << out.dump() << "\n";
   } else {

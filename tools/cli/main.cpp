@@ -28,6 +28,7 @@
 
 #include "core/check.hpp"
 #include "diffevent/diffevent.hpp"
+#include "usage.hpp"
 #include "util.hpp"
 
 #ifdef DIFFEVENT_HAVE_TORCH
@@ -377,6 +378,8 @@ struct DeblurArgs {
   std::optional<long long> tau_us;
   std::string preset = "balanced";
   bool antithetic = diffevent::deblur_defaults::kAntithetic;
+  std::optional<double> threshold_pos, threshold_neg;
+  int threads = 0;
   std::function<bool(const char*)> given;  ///< Whether a flag was on the command line.
 };
 
@@ -410,6 +413,8 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   // The preset first; flags given on the command line override it.
   diffevent::DeblurOptions o = diffevent::deblur_options(diffevent::parse_deblur_preset(a.preset));
   o.thresholds = diffevent::Thresholds::symmetric(a.threshold);
+  if (a.threshold_pos) o.thresholds.c_pos = *a.threshold_pos;
+  if (a.threshold_neg) o.thresholds.c_neg = *a.threshold_neg;
   o.auto_threshold = a.auto_threshold;
   o.linearize_srgb = a.srgb;
   if (a.enhance == "guided") {
@@ -425,6 +430,7 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
+  po.intra_op_threads = a.threads;
   DIFFEVENT_CHECK(a.device == "cpu" || (!a.prior.empty() && a.prior != "analytic") || (!a.residual_prior.empty() && a.residual_prior != "none"), ErrorCode::kInvalidArgument,
                   "--device {}: only TorchScript priors (--prior, --residual-prior) run on a device; the "
                   "analytic prior runs on the CPU",
@@ -459,14 +465,12 @@ int run_deblur(const DeblurArgs& a, bool sort, const Common& c) {
   else if (a.guidance != "proximal") throw Error(ErrorCode::kInvalidArgument, fmt::format("--guidance '{}': expected proximal, sigma2 or constant", a.guidance));
   so.cancel = &g_interrupted;
   const auto t_start = std::chrono::steady_clock::now();
-  double last_print = -1;
+  diffevent_cli::Progress progress("deblur", "step");
+  progress.note(fmt::format("{}x{} {}, preset {}, x prior {}, r prior {}", blur.width(), blur.height(),
+                            blur.channels() == 1 ? "grey" : "RGB", a.preset, xp ? fs::path(x_path).filename().string() : "analytic",
+                            rp ? fs::path(r_path).filename().string() : "none"));
   so.progress = [&](int done, int total) {
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    if (done != total && el - last_print < 0.2) return !g_interrupted.load();  // at most 5 updates per second
-    last_print = el;
-    std::cerr << fmt::format("\rdeblur: step {}/{}  {:.1f} step/s  {:.0f} s left   ", done, total, done / el,
-                             (total - done) * el / done)
-              << (done == total ? "\n" : "") << std::flush;
+    progress.update(done, total);
     return !g_interrupted.load();
   };
   std::signal(SIGINT, on_sigint);
@@ -626,6 +630,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(DIFFEVENT_VERSION_STRING));
   app.require_subcommand(1);
   app.fallthrough();  // global flags (--json, --sort) may follow the subcommand
+  app.option_defaults()->always_capture_default();  // --help shows every default
   Common common;
   app.add_flag("--json", common.json_out, "Print machine-readable JSON on stdout");
   bool sort = false;
@@ -639,48 +644,49 @@ int main(int argc, char** argv) {
   std::vector<double> sim_motion;
   bool sim_srgb = false, sim_grey = false;
   int sim_depth = 8;
-  sim->add_option("--image", sim_image, "Sharp source photo (PNG or PFM)")->required();
-  sim->add_option("--out", sim_out, "Output folder")->required();
+  sim->add_option("-i,--image", sim_image, "Sharp source photo (PNG or PFM)")->required();
+  sim->add_option("-o,--out", sim_out, "Output folder")->required();
   sim->add_option("--size", sim_size, "Sensor size WxH (the photo is scaled to cover it)");
   sim->add_option("--exposure-us", sim_exposure, "Exposure time in microseconds");
-  sim->add_option("--threshold", sim_c, "Contrast threshold (log units)");
+  sim->add_option("-c,--threshold", sim_c, "Contrast threshold (log units)");
   sim->add_option("--threshold-sigma", sim_sigma, "Per-pixel threshold mismatch (std. dev.)");
   sim->add_option("--noise-hz", sim_noise, "Shot-noise event rate per pixel (Hz)");
   sim->add_option("--leak-hz", sim_leak, "Leak event rate per pixel (Hz)");
   sim->add_option("--refractory-us", sim_refr, "Refractory period (us)");
   sim->add_option("--seed", sim_seed, "Random seed (noise and default motion)");
-  sim->add_option("--motion", sim_motion, "dx_px,dy_px,rotation_rad,zoom over the exposure (default: random from seed)")->delimiter(',');
+  sim->add_option("--motion", sim_motion, "dx_px,dy_px,rotation_rad,zoom over the exposure (default: random from seed)")
+      ->delimiter(',')
+      ->default_str("");
   sim->add_flag("--srgb", sim_srgb, "The photo is sRGB-encoded: linearise it first");
   sim->add_flag("--grey", sim_grey, "Simulate a grey sensor (luminance of the photo)");
   sim->add_option("--bit-depth", sim_depth, "PNG bit depth of blur.png/sharp.png (8 or 16)");
   long long sim_max_events = diffevent::SimulatorOptions{}.max_events;
-  sim->add_option("--max-events", sim_max_events, "Refuse simulations beyond this many events (memory: ~40 bytes each)")
-      ->capture_default_str();
+  sim->add_option("--max-events", sim_max_events, "Refuse simulations beyond this many events (memory: ~40 bytes each)");
 
   auto* edi = app.add_subcommand("edi", "Deblur with the EDI double integral (sharp = blurry / E)");
   std::string e_blur, e_events, e_exposure, e_out, e_frames_dir, e_ref;
   double e_c = 0.2, e_cp = 0, e_cn = 0;
   bool e_auto = false, e_srgb = false;
   int e_frames = 0, e_threads = 1, e_depth = 8;
-  edi->add_option("--blur", e_blur, "Blurry frame (PNG or PFM)")->required();
-  edi->add_option("--events", e_events, "Events file (any supported format)")->required();
+  edi->add_option("-b,--blur", e_blur, "Blurry frame (PNG or PFM)")->required();
+  edi->add_option("-e,--events", e_events, "Events file (any supported format)")->required();
   edi->add_option("--exposure", e_exposure, "T0:T1 in us, or 'span' for the events' time span (default: from the file)");
-  auto* thr = edi->add_option("--threshold", e_c, "Contrast threshold c for both polarities");
-  edi->add_option("--threshold-pos", e_cp, "ON threshold (overrides --threshold)");
-  edi->add_option("--threshold-neg", e_cn, "OFF threshold (overrides --threshold)");
+  auto* thr = edi->add_option("-c,--threshold", e_c, "Contrast threshold c for both polarities");
+  edi->add_option("--threshold-pos", e_cp, "ON threshold (overrides --threshold)")->default_str("");
+  edi->add_option("--threshold-neg", e_cn, "OFF threshold (overrides --threshold)")->default_str("");
   edi->add_flag("--auto-threshold", e_auto, "Estimate c by minimising EDI's sharpness energy")->excludes(thr);
-  edi->add_option("--out", e_out, "Sharp output (PNG or PFM)")->required();
+  edi->add_option("-o,--out", e_out, "Sharp output (PNG or PFM)")->required();
   edi->add_option("--frames", e_frames, "Also write N frames across the exposure");
   edi->add_option("--frames-dir", e_frames_dir, "Folder for --frames");
   edi->add_flag("--srgb", e_srgb, "The blurry frame is sRGB-encoded: linearise before dividing");
-  edi->add_option("--threads", e_threads, "Integrator threads");
+  edi->add_option("-j,--threads", e_threads, "Integrator threads");
   edi->add_option("--bit-depth", e_depth, "PNG bit depth of outputs (8 or 16)");
-  edi->add_option("--ref", e_ref, "Ground-truth sharp frame: also report PSNR/SSIM");
+  edi->add_option("-r,--ref", e_ref, "Ground-truth sharp frame: also report PSNR/SSIM");
 
   auto* ev = app.add_subcommand("eval", "PSNR and SSIM of a test image against a reference");
   std::string ev_ref, ev_test;
-  ev->add_option("--ref", ev_ref, "Reference image")->required();
-  ev->add_option("--test", ev_test, "Test image")->required();
+  ev->add_option("-r,--ref", ev_ref, "Reference image")->required();
+  ev->add_option("-t,--test", ev_test, "Test image")->required();
 
   auto* info = app.add_subcommand("info", "Describe an event file");
   std::string info_file;
@@ -689,16 +695,18 @@ int main(int argc, char** argv) {
   auto* conv = app.add_subcommand("convert", "Convert an event file to another format");
   std::string cv_in, cv_out, cv_fmt;
   conv->add_option("input", cv_in, "Input event file")->required();
-  conv->add_option("output", cv_out, "Output (.txt, .h5, .npy, .npz, .raw, .dat)")->required();
-  conv->add_option("--format", cv_fmt, "Output format (default: from the extension)");
+  conv->add_option("output", cv_out, "Output (.txt, .h5, .npy, .npz, .raw, .dat, .aedat4)")->required();
+  conv->add_option("-f,--format", cv_fmt, "Output format: text, hdf5, npy, npz, evt2, dat or aedat4 (default: from the extension)");
 
 #ifdef DIFFEVENT_HAVE_TORCH
   auto* db = app.add_subcommand("deblur", "Deblur with the EBRD model and alternating diffusion sampling (Algorithm 1)");
   DeblurArgs da;
-  db->add_option("--blur", da.blur, "Blurry frame (PNG or PFM)")->required();
-  db->add_option("--events", da.events, "Events file")->required();
+  db->add_option("-b,--blur", da.blur, "Blurry frame (PNG or PFM)")->required();
+  db->add_option("-e,--events", da.events, "Events file (any supported format)")->required();
   db->add_option("--exposure", da.exposure, "T0:T1 in us, or 'span' (default: from the file)");
-  auto* dthr = db->add_option("--threshold", da.threshold, "Contrast threshold c");
+  auto* dthr = db->add_option("-c,--threshold", da.threshold, "Contrast threshold c for both polarities");
+  db->add_option("--threshold-pos", da.threshold_pos, "ON threshold (overrides --threshold)");
+  db->add_option("--threshold-neg", da.threshold_neg, "OFF threshold (overrides --threshold)");
   db->add_flag("--auto-threshold", da.auto_threshold, "Estimate c as EDI does")->excludes(dthr);
   db->add_option("--prior", da.prior, "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, else analytic)");
   db->add_option("--residual-prior", da.residual_prior, "TorchScript prior for r, or 'none' (default: the shipped one with the shipped x prior, else none)");
@@ -706,6 +714,7 @@ int main(int argc, char** argv) {
   db->add_option("--respacing", da.respacing, "guided-diffusion respacing spec (\"100\", \"ddim25\"; overrides --steps)");
   db->add_option("--seed", da.seed, "Random seed");
   db->add_option("--device", da.device, "cpu or cuda:N");
+  db->add_option("-j,--threads", da.threads, "CPU threads of the prior network (0: LibTorch's default, every core)");
   db->add_option("--enhance", da.enhance, "f(E): identity, guided, or a TorchScript enhancer file (.pt)")->capture_default_str();
   db->add_option("--guidance", da.guidance, "proximal (default), sigma2 (slides eq. 13) or constant (GDP)");
   db->add_option("--s", da.s, "Data weight of the x step")->capture_default_str();
@@ -719,18 +728,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   db->add_option("--integral", da.integral, "E between events: step (EDI's jumps) or ramp (docs/edi.md)")->capture_default_str();
   db->add_option("--tau", da.tau_us, "Reference time of the sharp frame in us (default: mid-exposure)");
-  db->add_option("--preset", da.preset,
+  db->add_option("-p,--preset", da.preset,
                  "fast | balanced | best: posterior samples and residual prior (docs/sampler.md, \"Presets\"). With the "
                  "shipped priors on 2 CPU cores a 160 x 120 frame takes about 2.7 s (fast), 3 s (balanced) or 12 s (best), "
                  "a DAVIS 346 x 260 frame 6, 8 or 58 s")
       ->capture_default_str();
-  db->add_option("--samples", da.samples, "Posterior samples averaged, one batch (default: the preset's)");
-  db->add_option("--antithetic", da.antithetic, "Antithetic noise pairs among the samples (default: the preset's)");
+  db->add_option("--samples", da.samples, "Posterior samples averaged, one batch (default: the preset's)")->default_str("");
+  db->add_option("--antithetic", da.antithetic, "Antithetic noise pairs among the samples (default: the preset's)")->default_str("");
   db->add_flag("--ddim", da.ddim, "DDIM steps instead of DDPM");
   db->add_flag("--srgb", da.srgb, "The blurry frame is sRGB-encoded");
-  db->add_option("--out", da.out, "Sharp output")->required();
+  db->add_option("-o,--out", da.out, "Sharp output (PNG or PFM)")->required();
   db->add_option("--residual-out", da.residual_out, "Residual output (r + 0.5)");
-  db->add_option("--ref", da.ref, "Ground truth: also report PSNR/SSIM");
+  db->add_option("-r,--ref", da.ref, "Ground-truth sharp frame: also report PSNR/SSIM");
   db->add_option("--bit-depth", da.bit_depth, "PNG bit depth (8 or 16)");
   da.given = [db](const char* flag) { return db->count(flag) > 0; };
 
@@ -796,7 +805,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "diffevent: " << e.what() << " (run with --help for usage)\n";
+    const std::string hint = diffevent_cli::suggest(app, argc, argv);
+    if (hint.find("is not a subcommand") != std::string::npos)  // CLI11's words would be "a subcommand is required"
+      std::cerr << "diffevent: " << hint << " (run with --help for the subcommands)\n";
+    else
+      std::cerr << "diffevent: " << e.what() << (hint.empty() ? "" : "; " + hint) << " (run with --help for usage)\n";
     return 64;
   }
   try {
