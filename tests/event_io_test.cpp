@@ -561,3 +561,58 @@ TEST(EventIo, ReadsStopAtTheHostsEventLimit) {
     EXPECT_EQ(read_events(dir.file(name), o).events.size(), 1000u);
   }
 }
+
+TEST(EventIo, NumpyBlocksDecodeEveryDtypeAndNameTheFirstBadEvent) {
+  // Given .npy files of 150,000 events (three read blocks) in several column types, with one
+  // bad event placed in the third block
+  test::TempDir dir;
+  constexpr size_t n = 150000;
+  auto file = [&](const std::string& name, const std::string& descr, auto make_row) {
+    std::string data;
+    for (size_t i = 0; i < n; ++i) data += make_row(i);
+    write_bytes(dir.file(name), test::npy_file("{'descr': " + descr + ", 'fortran_order': False, 'shape': (" +
+                                                   std::to_string(n) + ",), }",
+                                               data));
+    return dir.file(name);
+  };
+  auto bytes = [](auto v) { return std::string(reinterpret_cast<const char*>(&v), sizeof(v)); };
+  const std::string descr_i = "[('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')]";
+  const std::string descr_f = "[('timestamp', '<f8'), ('x', '<i2'), ('y', '<i4'), ('polarity', '|b1')]";
+  auto good = [&](size_t i) {
+    return bytes(int64_t(i)) + bytes(uint16_t(i % 64)) + bytes(uint16_t(i % 48)) + bytes(int8_t(i % 3 == 0 ? 1 : 0));
+  };
+  // Then both layouts read to the same stream (float seconds to microseconds, bool polarity)
+  ReadOptions ro;
+  ro.width = 64, ro.height = 48;
+  const EventFile a = read_events(file("i.npy", descr_i, good), ro);
+  const EventFile b = read_events(file("f.npy", descr_f, [&](size_t i) {
+    return bytes(double(i) * 1e-6) + bytes(int16_t(i % 64)) + bytes(int32_t(i % 48)) + bytes(uint8_t(i % 3 == 0));
+  }), ro);
+  ASSERT_EQ(a.events.size(), n);
+  expect_same(a.events, b.events);
+  EXPECT_EQ(a.events.t_us()[123456], 123456);
+  EXPECT_EQ(a.events.x()[123456], 123456 % 64);
+  EXPECT_EQ(a.events.p()[123456], 123456 % 3 == 0 ? 1 : -1);
+  // And a bad event deep in the file is named by its index
+  auto with_bad = [&](size_t bad, auto make_bad) { return [=](size_t i) { return i == bad ? make_bad(i) : good(i); }; };
+  EXPECT_DIFFEVENT_ERROR(read_events(file("x.npy", descr_i, with_bad(140001, [&](size_t i) {
+                           return bytes(int64_t(i)) + bytes(uint16_t(64)) + bytes(uint16_t(0)) + bytes(int8_t(1));
+                         })), ro),
+                         ErrorCode::kOutOfRange, "event at index 140001 (t = 140001 us) has (x, y) = (64, 0) outside");
+  EXPECT_DIFFEVENT_ERROR(read_events(file("p.npy", descr_i, with_bad(140002, [&](size_t i) {
+                           return bytes(int64_t(i)) + bytes(uint16_t(0)) + bytes(uint16_t(0)) + bytes(int8_t(2));
+                         })), ro),
+                         ErrorCode::kFormatError, "polarity at index 140002 is 2");
+  const std::string late = file("t.npy", descr_i, with_bad(140003, [&](size_t) {
+    return bytes(int64_t(5)) + bytes(uint16_t(0)) + bytes(uint16_t(0)) + bytes(int8_t(1));
+  }));
+  EXPECT_DIFFEVENT_ERROR(read_events(late, ro), ErrorCode::kFormatError, "timestamp at index 140003 (5 us)");
+  ro.sort_if_unsorted = true;
+  const EventFile sorted = read_events(late, ro);
+  EXPECT_EQ(sorted.events.t_us()[5], 5);
+  EXPECT_TRUE(std::is_sorted(sorted.events.t_us().begin(), sorted.events.t_us().end()));
+  // And a count limit inside a block stops at that count
+  ro.sort_if_unsorted = false;
+  ro.max_events = 140000;
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("i.npy"), ro), ErrorCode::kOutOfRange, "more than 140000 events");
+}

@@ -73,3 +73,15 @@ TEST(EventStream, PushBackAndAppendKeepOrder) {
   EXPECT_EQ(s.t_begin(), 0);
   EXPECT_DIFFEVENT_ERROR(s.append(EventStream(4, 3)), ErrorCode::kInvalidArgument, "cannot append");
 }
+
+TEST(EventStream, MovesToALargerSensorOnly) {
+  auto s = EventStream::from_arrays(4, 3, {1, 2}, {3, 0}, {2, 0}, {1, 0});
+  const TimestampUs* data = s.t_us().data();
+  EventStream big = std::move(s).with_sensor_size(8, 6);
+  EXPECT_EQ(big.width(), 8);
+  EXPECT_EQ(big.height(), 6);
+  EXPECT_EQ(big.t_us().data(), data);  // moved, not copied
+  EXPECT_EQ(big.x(), (std::vector<uint16_t>{3, 0}));
+  EXPECT_DIFFEVENT_ERROR(std::move(big).with_sensor_size(8, 5), ErrorCode::kInvalidArgument,
+                         "a 8x5 sensor cannot hold events of a 8x6 one");
+}

@@ -32,26 +32,12 @@ using namespace diffevent_capi;
 
 namespace diffevent_capi {
 
-namespace {
-thread_local std::string t_last_error;
-}  // namespace
-
-void set_last_error(const char* fn, const char* what) noexcept {
-  try {
-    t_last_error.assign(fn);
-    t_last_error.append(": ");
-    t_last_error.append(what);
-  } catch (...) {
-    t_last_error.clear();  // no memory for the message; the status still says what happened
-  }
-}
-
 // The plugin's message for a call that failed there (it already names the function).
 void copy_plugin_error(const char* message) noexcept {
   try {
-    t_last_error.assign(message != nullptr ? message : "");
+    last_error().assign(message != nullptr ? message : "");
   } catch (...) {
-    t_last_error.clear();
+    last_error().clear();
   }
 }
 
@@ -81,7 +67,7 @@ const char* diffevent_version_string(void) { return DIFFEVENT_VERSION_STRING; }
 uint32_t diffevent_api_version(void) { return DIFFEVENT_API_VERSION; }
 int32_t diffevent_has_torch(void) { return torch_plugin_available() ? 1 : 0; }
 
-const char* diffevent_last_error(void) { return t_last_error.c_str(); }
+const char* diffevent_last_error(void) { return last_error().c_str(); }
 
 const char* diffevent_status_name(diffevent_status status) {
   switch (status) {
@@ -161,12 +147,25 @@ diffevent_status diffevent_image_create(int32_t channels, int32_t height, int32_
   });
 }
 
+namespace {
+// diffevent_image_read(_with_params) past their argument checks; params NULL: the defaults.
+void read_image_into(const char* path, const diffevent_image_read_params* params, diffevent_image** out) {
+  const auto p = read_params(params, diffevent_image_read_params_init, "diffevent_image_read_params");
+  DIFFEVENT_CHECK(p.max_pixels >= 0 && p.max_side >= 0, ErrorCode::kInvalidArgument,
+                  "max_pixels and max_side must be >= 0 (0: the default), got {} and {}", p.max_pixels, p.max_side);
+  diffevent::ImageReadLimits limits;
+  if (p.max_pixels > 0) limits.max_pixels = p.max_pixels;
+  if (p.max_side > 0) limits.max_side = p.max_side;
+  auto h = wrap(diffevent::read_image(path, limits));
+  *out = h.release();
+}
+}  // namespace
+
 diffevent_status diffevent_image_read(const char* path, diffevent_image** out) {
   return guard(__func__, [&] {
     REQUIRE_ARG(path);
     REQUIRE_ARG(out);
-    auto h = wrap(diffevent::read_image(path));
-    *out = h.release();
+    read_image_into(path, nullptr, out);
   });
 }
 
@@ -184,14 +183,7 @@ diffevent_status diffevent_image_read_with_params(const char* path, const diffev
   return guard(__func__, [&] {
     REQUIRE_ARG(path);
     REQUIRE_ARG(out);
-    const auto p = read_params(params, diffevent_image_read_params_init, "diffevent_image_read_params");
-    DIFFEVENT_CHECK(p.max_pixels >= 0 && p.max_side >= 0, ErrorCode::kInvalidArgument,
-                    "max_pixels and max_side must be >= 0 (0: the default), got {} and {}", p.max_pixels, p.max_side);
-    diffevent::ImageReadLimits limits;
-    if (p.max_pixels > 0) limits.max_pixels = p.max_pixels;
-    if (p.max_side > 0) limits.max_side = p.max_side;
-    auto h = wrap(diffevent::read_image(path, limits));
-    *out = h.release();
+    read_image_into(path, params, out);
   });
 }
 

@@ -53,8 +53,23 @@ namespace diffevent_capi {
 // leaves them as they were and frees whatever was built.
 
 // The calling thread's last error message, "function: what". Each shared object (the C
-// library, its LibTorch plugin) defines its own; the library copies the plugin's after a call.
-inline void set_last_error(const char* fn, const char* what) noexcept;
+// library, its LibTorch plugin) has its own (hidden visibility: this inline function's
+// thread-local is not shared between them); the library copies the plugin's after a call.
+inline std::string& last_error() noexcept {
+  thread_local std::string message;
+  return message;
+}
+
+inline void set_last_error(const char* fn, const char* what) noexcept {
+  std::string& m = last_error();
+  try {
+    m.assign(fn);
+    m.append(": ");
+    m.append(what);
+  } catch (...) {
+    m.clear();  // no memory for the message; the status still says what happened
+  }
+}
 
 template <class F>
 diffevent_status guard(const char* fn, F&& body) noexcept {

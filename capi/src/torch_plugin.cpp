@@ -26,23 +26,6 @@ using diffevent::Error;
 using diffevent::ErrorCode;
 using namespace diffevent_capi;
 
-namespace diffevent_capi {
-
-namespace {
-thread_local std::string t_last_error;
-}  // namespace
-
-void set_last_error(const char* fn, const char* what) noexcept {
-  try {
-    t_last_error.assign(fn);
-    t_last_error.append(": ");
-    t_last_error.append(what);
-  } catch (...) {
-    t_last_error.clear();
-  }
-}
-
-}  // namespace diffevent_capi
 
 namespace {
 
@@ -240,7 +223,7 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
 }  // namespace
 
 namespace {
-const char* plugin_last_error() { return diffevent_capi::t_last_error.c_str(); }
+const char* plugin_last_error() { return diffevent_capi::last_error().c_str(); }
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const diffevent_torch_plugin* diffevent_torch_plugin_v1(void) {

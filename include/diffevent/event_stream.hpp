@@ -82,6 +82,10 @@ class DIFFEVENT_API EventStream {
 
   /// Appends events already validated elsewhere; checks order against the current last event.
   void append(const EventStream& other);
+  /// The same events on a sensor at least as large in both sides (a file that did not state its
+  /// size, read for a frame whose size is known). Moves the arrays: O(1). Throws
+  /// kInvalidArgument if the new size is smaller or invalid.
+  EventStream with_sensor_size(int width, int height) &&;
   /// Adds a constant to every timestamp (e.g. to shift sensor time to exposure-relative time).
   void shift_time(TimestampUs offset_us);
   /// Reserves capacity for n events in every array.

@@ -46,17 +46,34 @@ EventStream EventStream::from_arrays(int width, int height, std::vector<Timestam
   DIFFEVENT_CHECK(x.size() == n && y.size() == n && p.size() == n, ErrorCode::kInvalidArgument,
                   "events: array lengths differ (t: {}, x: {}, y: {}, p: {})", n, x.size(),
                   y.size(), p.size());
+  // One branch-free pass over the arrays checks coordinates, polarities and order (it
+  // vectorises: ingesting runs at memory speed); only arrays that fail are walked again, event
+  // by event, to name the first bad one.
+  uint16_t max_x = 0, max_y = 0;
+  bool polarity_ok = true, decreasing = false;
   for (size_t i = 0; i < n; ++i) {
-    DIFFEVENT_CHECK(x[i] < width && y[i] < height, ErrorCode::kOutOfRange,
-                    "events: event at index {} has (x, y) = ({}, {}) outside the {}x{} sensor", i,
-                    x[i], y[i], width, height);
-    p[i] = normalize_polarity(p[i], i, options.polarity);
+    max_x = std::max(max_x, x[i]);
+    max_y = std::max(max_y, y[i]);
+    polarity_ok &= p[i] == 1 || p[i] == -1;
+  }
+  for (size_t i = 1; i < n; ++i) decreasing |= t_us[i] < t_us[i - 1];
+  // Polarities already +1/-1 stay as they are, unless the encoding is 0/1 (where -1 is refused).
+  const bool polarity_final = polarity_ok && options.polarity != PolarityEncoding::kZeroOne;
+  if (n > 0 && (max_x >= width || max_y >= height || !polarity_final)) {
+    for (size_t i = 0; i < n; ++i) {
+      DIFFEVENT_CHECK(x[i] < width && y[i] < height, ErrorCode::kOutOfRange,
+                      "events: event at index {} has (x, y) = ({}, {}) outside the {}x{} sensor", i,
+                      x[i], y[i], width, height);
+      p[i] = normalize_polarity(p[i], i, options.polarity);
+    }
   }
   size_t bad = n;
-  for (size_t i = 1; i < n; ++i) {
-    if (t_us[i] < t_us[i - 1]) {
-      bad = i;
-      break;
+  if (decreasing) {
+    for (size_t i = 1; i < n; ++i) {
+      if (t_us[i] < t_us[i - 1]) {
+        bad = i;
+        break;
+      }
     }
   }
   if (bad != n) {
@@ -110,6 +127,18 @@ EventStream EventStream::from_arrays_checked(int width, int height, std::vector<
   o.polarity = PolarityEncoding::kMinusPlusOne;
   return from_arrays(width, height, std::move(t_us), std::move(xs), std::move(ys), std::move(ps),
                      o);
+}
+
+EventStream EventStream::with_sensor_size(int width, int height) && {
+  check_sensor(width, height);
+  DIFFEVENT_CHECK(width >= width_ && height >= height_, ErrorCode::kInvalidArgument,
+                  "events: a {}x{} sensor cannot hold events of a {}x{} one", width, height, width_, height_);
+  EventStream s(width, height);
+  s.t_ = std::move(t_);
+  s.x_ = std::move(x_);
+  s.y_ = std::move(y_);
+  s.p_ = std::move(p_);
+  return s;
 }
 
 TimestampUs EventStream::t_begin() const {

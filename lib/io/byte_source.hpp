@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include <sys/stat.h>
+
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
 
@@ -20,6 +22,9 @@ class ByteSource {
   virtual ~ByteSource() = default;
   /// Reads up to n bytes; returns how many were read (0 at the end).
   virtual size_t read(void* dst, size_t n) = 0;
+  /// Bytes left to read when the source knows (a regular file, a zip member), else
+  /// UINT64_MAX. Lets a decoder trust a declared count only if the data can hold it.
+  virtual uint64_t remaining_bytes() const { return UINT64_MAX; }
   /// Reads exactly n bytes or throws kFormatError naming `what`.
   void read_exact(void* dst, size_t n, const std::string& source, const char* what) {
     const size_t got = read(dst, n);
@@ -32,6 +37,12 @@ class FileSource : public ByteSource {
  public:
   explicit FileSource(const std::string& path) : f_(open_for_read(path)) {}
   size_t read(void* dst, size_t n) override { return std::fread(dst, 1, n, f_.get()); }
+  uint64_t remaining_bytes() const override {
+    struct stat st {};
+    const long at = std::ftell(f_.get());
+    if (at < 0 || ::fstat(::fileno(f_.get()), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < at) return UINT64_MAX;
+    return static_cast<uint64_t>(st.st_size - at);
+  }
   std::FILE* file() { return f_.get(); }
 
  private:
@@ -47,6 +58,7 @@ class MemSource : public ByteSource {
     pos_ += k;
     return k;
   }
+  uint64_t remaining_bytes() const override { return n_ - pos_; }
 
  private:
   const unsigned char* p_;

@@ -50,6 +50,16 @@ class EventBuilder {
     ++count_;
   }
 
+  /// The number of events the file declares, known before decoding (.npy). Without a
+  /// streaming sink, and within max_events, add_batch then appends straight to the final
+  /// arrays, reserved once: one copy of the events in memory instead of chunks plus the result.
+  void expect(size_t n);
+
+  /// Appends m events decoded from one block of a file (p already +1/-1): the same checks as
+  /// add(), in one branch-free pass over the block; a block that fails them is replayed
+  /// through add(), which names the first bad event.
+  void add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y, const int8_t* p, size_t m);
+
   /// Builds the stream. With no known size, infers max coordinate + 1 and sets *inferred.
   EventStream finish(bool* inferred = nullptr);
 
@@ -92,6 +102,10 @@ class EventBuilder {
   bool unsorted_ = false;
   std::function<bool(const EventStream&)> sink_;
   std::vector<Chunk> chunks_;
+  bool direct_ = false;  // expect(): events go to the final arrays below
+  std::vector<TimestampUs> direct_t_;
+  std::vector<uint16_t> direct_x_, direct_y_;
+  std::vector<int8_t> direct_p_;
   size_t fill_ = kChunk;
   size_t count_ = 0;
   size_t max_events_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/check.hpp"
@@ -87,6 +88,43 @@ int64_t load_int(const unsigned char* p, const Scalar& s) {
   if (s.kind == 'i' && s.size == 8) return load_le<int64_t>(p);
   if (s.kind == 'u' && s.size == 8) return static_cast<int64_t>(load_le<uint64_t>(p));
   return static_cast<int64_t>(std::llround(load_scalar(p, s)));
+}
+
+// A column of m values `stride` bytes apart, as int64 (floats rounded to the nearest integer).
+// The type is dispatched once for the whole column, so the loops below are plain loads.
+template <typename T>
+void load_column_as(const unsigned char* p, size_t stride, size_t m, int64_t* out) {
+  for (size_t i = 0; i < m; ++i) {
+    if constexpr (std::is_floating_point_v<T>) {
+      out[i] = static_cast<int64_t>(std::llround(static_cast<double>(load_le<T>(p + i * stride))));
+    } else {
+      out[i] = static_cast<int64_t>(load_le<T>(p + i * stride));
+    }
+  }
+}
+
+void load_column(const unsigned char* p, size_t stride, size_t m, const Scalar& s, int64_t* out) {
+  switch (s.kind) {
+    case 'b':
+      for (size_t i = 0; i < m; ++i) out[i] = p[i * stride] ? 1 : 0;
+      return;
+    case 'u':
+      switch (s.size) {
+        case 1: return load_column_as<uint8_t>(p, stride, m, out);
+        case 2: return load_column_as<uint16_t>(p, stride, m, out);
+        case 4: return load_column_as<uint32_t>(p, stride, m, out);
+        default: return load_column_as<uint64_t>(p, stride, m, out);
+      }
+    case 'i':
+      switch (s.size) {
+        case 1: return load_column_as<int8_t>(p, stride, m, out);
+        case 2: return load_column_as<int16_t>(p, stride, m, out);
+        case 4: return load_column_as<int32_t>(p, stride, m, out);
+        default: return load_column_as<int64_t>(p, stride, m, out);
+      }
+    default:
+      return s.size == 4 ? load_column_as<float>(p, stride, m, out) : load_column_as<double>(p, stride, m, out);
+  }
 }
 
 struct Field {
@@ -240,30 +278,43 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
   }
   const size_t row = h.structured ? h.itemsize : 4 * h.itemsize;
   const size_t chunk = std::clamp<size_t>((size_t{16} << 20) / row, 1, 65536);  // rows per read, <= 16 MiB
+  // Each column's place and type in a row: the type is dispatched once per block, not per event.
+  struct Column {
+    size_t offset;
+    Scalar type;
+  };
+  const Column ct = h.structured ? Column{ft->offset, ft->type} : Column{0, h.scalar};
+  const Column cx = h.structured ? Column{fx->offset, fx->type} : Column{h.itemsize, h.scalar};
+  const Column cy = h.structured ? Column{fy->offset, fy->type} : Column{2 * h.itemsize, h.scalar};
+  const Column cp = h.structured ? Column{fp->offset, fp->type} : Column{3 * h.itemsize, h.scalar};
+  if (n <= in.remaining_bytes() / row) b.expect(n);  // a count the data cannot hold is never reserved
   std::vector<unsigned char> buf(row * chunk);
+  std::vector<TimestampUs> t(chunk);
+  std::vector<int64_t> x(chunk), y(chunk), pv(chunk);
+  std::vector<int8_t> p(chunk);
   size_t done = 0;
   while (done < n) {
     const size_t m = std::min<size_t>(chunk, n - done);
     in.read_exact(buf.data(), m * row, src, "the event array");
-    for (size_t i = 0; i < m; ++i) {
-      const unsigned char* r = buf.data() + i * row;
-      TimestampUs t;
-      int64_t x, y, p;
-      if (h.structured) {
-        t = to_us(r + ft->offset, ft->type, o.float_time_is_seconds, src, done + i);
-        x = load_int(r + fx->offset, fx->type);
-        y = load_int(r + fy->offset, fy->type);
-        p = load_int(r + fp->offset, fp->type);
-      } else {
-        t = to_us(r, h.scalar, o.float_time_is_seconds, src, done + i);
-        x = load_int(r + h.itemsize, h.scalar);
-        y = load_int(r + 2 * h.itemsize, h.scalar);
-        p = load_int(r + 3 * h.itemsize, h.scalar);
-      }
-      DIFFEVENT_CHECK(p == 0 || p == 1 || p == -1, ErrorCode::kFormatError,
-                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", src, done + i, p);
-      b.add(t, x, y, p == 1 ? 1 : -1);
+    if (ct.type.kind == 'f') {
+      for (size_t i = 0; i < m; ++i) t[i] = to_us(buf.data() + i * row + ct.offset, ct.type, o.float_time_is_seconds, src, done + i);
+    } else {
+      load_column(buf.data() + ct.offset, row, m, ct.type, t.data());
     }
+    load_column(buf.data() + cx.offset, row, m, cx.type, x.data());
+    load_column(buf.data() + cy.offset, row, m, cy.type, y.data());
+    load_column(buf.data() + cp.offset, row, m, cp.type, pv.data());
+    bool bad = false;
+    for (size_t i = 0; i < m; ++i) {
+      bad |= pv[i] != 0 && pv[i] != 1 && pv[i] != -1;
+      p[i] = pv[i] == 1 ? int8_t{1} : int8_t{-1};
+    }
+    if (bad) {
+      for (size_t i = 0; i < m; ++i)
+        DIFFEVENT_CHECK(pv[i] == 0 || pv[i] == 1 || pv[i] == -1, ErrorCode::kFormatError,
+                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", src, done + i, pv[i]);
+    }
+    b.add_batch(t.data(), x.data(), y.data(), p.data(), m);
     done += m;
   }
 }
@@ -370,6 +421,9 @@ class ZipMemberSource : public ByteSource {
 #endif
   }
   uint64_t remaining() const { return e_.usize - produced_; }
+  // Trusted only for stored members, whose size the file's own size bounds; a deflated member
+  // may declare any size.
+  uint64_t remaining_bytes() const override { return e_.method == 0 ? remaining() : UINT64_MAX; }
   ZipMemberSource(const ZipMemberSource&) = delete;
   ZipMemberSource& operator=(const ZipMemberSource&) = delete;
 
@@ -442,9 +496,10 @@ class ColumnReader {
     buf_.resize(k * h_.itemsize);
     in_.read_exact(buf_.data(), buf_.size(), src_, "an array");
     out.resize(k);
-    for (size_t i = 0; i < k; ++i) {
-      const unsigned char* p = buf_.data() + i * h_.itemsize;
-      out[i] = is_time_ ? to_us(p, h_.scalar, seconds_, src_, done_ + i) : load_int(p, h_.scalar);
+    if (is_time_ && h_.scalar.kind == 'f') {
+      for (size_t i = 0; i < k; ++i) out[i] = to_us(buf_.data() + i * h_.itemsize, h_.scalar, seconds_, src_, done_ + i);
+    } else {
+      load_column(buf_.data(), h_.itemsize, k, h_.scalar, out.data());
     }
     done_ += k;
   }
@@ -527,17 +582,20 @@ EventFile read_npz(const std::string& path, const ReadOptions& o) {
     DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(), ErrorCode::kFormatError,
                     "'{}': NPZ arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(), x.size(), y.size(), p.size());
     std::vector<int64_t> tc, xc, yc, pc;
+    std::vector<int8_t> ps;
     for (size_t done = 0; done < t.size();) {
       const size_t k = std::min<size_t>(t.size() - done, 1 << 16);
       t.next(k, tc);
       x.next(k, xc);
       y.next(k, yc);
       p.next(k, pc);
+      ps.resize(k);
       for (size_t i = 0; i < k; ++i) {
         DIFFEVENT_CHECK(pc[i] == 0 || pc[i] == 1 || pc[i] == -1, ErrorCode::kFormatError,
                         "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, done + i, pc[i]);
-        b.add(tc[i], xc[i], yc[i], pc[i] == 1 ? 1 : -1);
+        ps[i] = pc[i] == 1 ? int8_t{1} : int8_t{-1};
       }
+      b.add_batch(tc.data(), xc.data(), yc.data(), ps.data(), k);
       done += k;
     }
   }

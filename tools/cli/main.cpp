@@ -96,9 +96,7 @@ diffevent::EventFile load_events(const std::string& path, const diffevent::Image
   if (image && ef.size_inferred) {
     const auto& e = ef.events;
     if (e.width() <= image->width() && e.height() <= image->height()) {
-      diffevent::IngestOptions io;
-      io.polarity = diffevent::PolarityEncoding::kMinusPlusOne;
-      ef.events = diffevent::EventStream::from_arrays(image->width(), image->height(), e.t_us(), e.x(), e.y(), e.p(), io);
+      ef.events = std::move(ef.events).with_sensor_size(image->width(), image->height());
       ef.size_inferred = false;
     }
   }
