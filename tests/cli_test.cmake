@@ -85,7 +85,7 @@ expect_contains("${ERR}" "'--treshold': did you mean '--threshold'?")
 run(0 ${CLI} edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 -c 0.2 -j 2 -o ${WORK}/edi_short.png)
 run(0 ${CLI} edi --help)
 expect_contains("${OUT}" "-c,--threshold FLOAT=0.2")
-expect_contains("${OUT}" "-j,--threads INT=1")
+expect_contains("${OUT}" "-j,--threads INT=0")
 run(0 ${CLI} convert --help)
 expect_contains("${OUT}" ".aedat4")
 

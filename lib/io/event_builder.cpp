@@ -151,15 +151,14 @@ void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64
     if (bad || (decreasing && !sort_)) {
       for (size_t i = 0; i < k; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
     } else if (direct_) {
-      const size_t at = direct_t_.size();
       direct_t_.insert(direct_t_.end(), t, t + k);
       direct_p_.insert(direct_p_.end(), p, p + k);
-      direct_x_.resize(at + k);
-      direct_y_.resize(at + k);
-      for (size_t i = 0; i < k; ++i) {
-        direct_x_[at + i] = static_cast<uint16_t>(x[i]);
-        direct_y_[at + i] = static_cast<uint16_t>(y[i]);
-      }
+      // Narrowed in a small scratch block, then appended: the final arrays are written once.
+      narrow_.resize(k);
+      for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(x[i]);
+      direct_x_.insert(direct_x_.end(), narrow_.begin(), narrow_.end());
+      for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(y[i]);
+      direct_y_.insert(direct_y_.end(), narrow_.begin(), narrow_.end());
       unsorted_ = unsorted_ || decreasing;
       last_t_ = t[k - 1];
       max_x_ = mx;

@@ -7,6 +7,7 @@
 // DIFFEVENT_HAVE_TORCH, installed in libexec/diffevent/), so the event subcommands start
 // without loading LibTorch.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <new>
 #include <optional>
 #include <random>
+#include <thread>
 #include <csignal>
 
 #ifdef DIFFEVENT_DIFFUSION_HELPER
@@ -239,7 +241,8 @@ int run_edi(const std::string& blur_path, const std::string& events_path, const 
   o.thresholds.c_pos = c_pos.value_or(threshold);
   o.thresholds.c_neg = c_neg.value_or(threshold);
   o.linearize_srgb = srgb;
-  o.num_threads = threads;
+  DIFFEVENT_CHECK(threads >= 0, ErrorCode::kInvalidArgument, "--threads {}: expected a count >= 0 (0: every core)", threads);
+  o.num_threads = threads > 0 ? threads : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
   const auto [first, last] = ef.events.index_range(exp.t0_us, exp.t1_us);
   json result = {{"exposure_us", {exp.t0_us, exp.t1_us}}, {"exposure_source", exposure_source},
                  {"events_in_exposure", last - first}};
@@ -665,7 +668,7 @@ int main(int argc, char** argv) {
   std::string e_blur, e_events, e_exposure, e_out, e_frames_dir, e_ref;
   double e_c = 0.2, e_cp = 0, e_cn = 0;
   bool e_auto = false, e_srgb = false;
-  int e_frames = 0, e_threads = 1, e_depth = 8;
+  int e_frames = 0, e_threads = 0, e_depth = 8;
   edi->add_option("-b,--blur", e_blur, "Blurry frame (PNG or PFM)")->required();
   edi->add_option("-e,--events", e_events, "Events file (any supported format)")->required();
   edi->add_option("--exposure", e_exposure, "T0:T1 in us, or 'span' for the events' time span (default: from the file)");
@@ -677,7 +680,7 @@ int main(int argc, char** argv) {
   edi->add_option("--frames", e_frames, "Also write N frames across the exposure");
   edi->add_option("--frames-dir", e_frames_dir, "Folder for --frames");
   edi->add_flag("--srgb", e_srgb, "The blurry frame is sRGB-encoded: linearise before dividing");
-  edi->add_option("-j,--threads", e_threads, "Integrator threads");
+  edi->add_option("-j,--threads", e_threads, "Integrator threads (0: every core)");
   edi->add_option("--bit-depth", e_depth, "PNG bit depth of outputs (8 or 16)");
   edi->add_option("-r,--ref", e_ref, "Ground-truth sharp frame: also report PSNR/SSIM");
 
