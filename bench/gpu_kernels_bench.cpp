@@ -76,7 +76,9 @@ void run(benchmark::State& state, size_t n, double bytes_per_iter, F launch) {
   Buffers copy(2, n);
   std::vector<double> copies;
   for (int i = 0; i < 21; ++i)
-    copies.push_back(time_ms([&](cudaStream_t s) { check(cudaMemcpyAsync(copy[1], copy[0], n * 4, cudaMemcpyDeviceToDevice, s), "copy"); }));
+    copies.push_back(time_ms([&](cudaStream_t s) {
+      check(cudaMemcpyAsync(copy[1], copy[0], n * 4, cudaMemcpyDeviceToDevice, s), "copy");
+    }));
   std::nth_element(copies.begin(), copies.begin() + 10, copies.end());
   const double copy_bw = 2.0 * 4.0 * static_cast<double>(n) / (copies[10] * 1e-3);
   for (int i = 0; i < 3; ++i) time_ms(launch);  // warm-up
@@ -87,7 +89,8 @@ void run(benchmark::State& state, size_t n, double bytes_per_iter, F launch) {
     state.SetIterationTime(ms * 1e-3);
   }
   const double bw = bytes_per_iter * static_cast<double>(state.iterations()) / (total * 1e-3);
-  state.SetBytesProcessed(static_cast<int64_t>(bytes_per_iter * static_cast<double>(state.iterations())));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(bytes_per_iter * static_cast<double>(state.iterations())));
   state.counters["of_copy"] = bw / copy_bw;
   state.counters["copy_GBps"] = copy_bw * 1e-9;
   cudaEventDestroy(a);
@@ -115,7 +118,8 @@ void BM_Cuda_XStep(benchmark::State& state) {
   const int64_t W = state.range(0), H = state.range(1);
   const size_t n = static_cast<size_t>(W * H);
   Buffers b(8, n);  // xt eps y fe R var z out
-  const XStepArgs a{1, 1, H, W, b[0], b[1], b[2], b[3], nullptr, b[4], b[5], true, b[6], nullptr, b[7]};
+  const XStepArgs a{1,       1,    H,    W,    b[0], b[1],    b[2], b[3],
+                    nullptr, b[4], b[5], true, b[6], nullptr, b[7]};
   const GuidanceParams p = params(state.range(2) ? 100.f : 0.f);
   // Reads x_t, eps, y, f(E), R, z; writes x_{t-1}.
   run(state, n, 7.0 * 4 * n, [&](cudaStream_t s) {
@@ -128,20 +132,24 @@ void BM_Cuda_RStep(benchmark::State& state) {
   const int64_t W = state.range(0), H = state.range(1);
   const size_t n = static_cast<size_t>(W * H);
   Buffers b(8, n);  // rt R_hat y fe Xs var z out
-  const RStepArgs a{1, 1, H, W, b[0], b[1], b[2], b[3], nullptr, b[4], b[5], true, b[6], nullptr, b[7]};
+  const RStepArgs a{1,       1,    H,    W,    b[0], b[1],    b[2], b[3],
+                    nullptr, b[4], b[5], true, b[6], nullptr, b[7]};
   const GuidanceParams p = params(0.f);
-  run(state, n, 7.0 * 4 * n, [&](cudaStream_t s) { check(launch_r_step(a, 1e4f, 1e-3f, p, s), "r step"); });
+  run(state, n, 7.0 * 4 * n,
+      [&](cudaStream_t s) { check(launch_r_step(a, 1e4f, 1e-3f, p, s), "r step"); });
 }
 
 void BM_Cuda_GuidedFilter(benchmark::State& state) {
   if (no_device(state)) return;
   const int64_t W = state.range(0), H = state.range(1);
   const size_t n = static_cast<size_t>(W * H);
-  Buffers b(3, n);          // p I out
-  Buffers work(1, 6 * n);   // the six work planes, one allocation (launch_guided_filter's contract)
+  Buffers b(3, n);         // p I out
+  Buffers work(1, 6 * n);  // the six work planes, one allocation (launch_guided_filter's contract)
   // Compulsory traffic: read p and I, write the output (the work planes are the passes' own).
   run(state, n, 3.0 * 4 * n, [&](cudaStream_t s) {
-    check(launch_guided_filter(b[0], b[1], b[2], work[0], 1, static_cast<int>(H), static_cast<int>(W), 3, 1e-3f, s), "guided filter");
+    check(launch_guided_filter(b[0], b[1], b[2], work[0], 1, static_cast<int>(H),
+                               static_cast<int>(W), 3, 1e-3f, s),
+          "guided filter");
   });
 }
 
@@ -151,7 +159,9 @@ void BM_Cuda_NormalFill(benchmark::State& state) {
   const size_t n = static_cast<size_t>(W * H);
   Buffers b(1, n);
   uint64_t stream_id = 0;
-  run(state, n, 4.0 * n, [&](cudaStream_t s) { check(launch_normal_fill(b[0], static_cast<int64_t>(n), 7, stream_id++, s), "noise"); });
+  run(state, n, 4.0 * n, [&](cudaStream_t s) {
+    check(launch_normal_fill(b[0], static_cast<int64_t>(n), 7, stream_id++, s), "noise");
+  });
 }
 
 void sizes(benchmark::internal::Benchmark* b, bool tv) {

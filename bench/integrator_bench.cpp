@@ -1,14 +1,14 @@
 // Integrator throughput (events/s) beside this machine's memory bandwidth (a STREAM triad).
-// Run: build/bench/integrator_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include <fmt/format.h>
+// Run: build/bench/integrator_bench --benchmark_repetitions=5
+// --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-
-#include "bandwidth.hpp"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <random>
 #include <vector>
 
+#include "bandwidth.hpp"
 #include "diffevent/diffevent.hpp"
 
 using namespace diffevent;

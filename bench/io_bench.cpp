@@ -11,7 +11,9 @@ using namespace diffevent;
 namespace {
 
 std::string make_file(const std::string& ext, size_t n) {
-  const std::string path = (std::filesystem::temp_directory_path() / ("diffevent_io_bench_" + std::to_string(n) + ext)).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("diffevent_io_bench_" + std::to_string(n) + ext))
+          .string();
   if (std::filesystem::exists(path)) return path;
   std::mt19937 rng(1);
   std::vector<TimestampUs> t(n);

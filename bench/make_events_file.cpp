@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
   diffevent::IngestOptions o;
   o.polarity = diffevent::PolarityEncoding::kMinusPlusOne;
   try {
-    diffevent::write_events(argv[1], diffevent::EventStream::from_arrays(1280, 720, std::move(t), std::move(x), std::move(y), std::move(p), o));
+    diffevent::write_events(
+        argv[1], diffevent::EventStream::from_arrays(1280, 720, std::move(t), std::move(x),
+                                                     std::move(y), std::move(p), o));
   } catch (const diffevent::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

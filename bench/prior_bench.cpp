@@ -24,7 +24,8 @@ std::string prior_path() {
 void BM_Prior_Forward(benchmark::State& state) {
   const std::string path = prior_path();
   if (!std::ifstream(path)) {
-    state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
+    state.SkipWithError(
+        "no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
     return;
   }
   const int64_t W = state.range(0), H = state.range(1), N = state.range(2);
@@ -37,12 +38,13 @@ void BM_Prior_Forward(benchmark::State& state) {
   at::manual_seed(0);
   const at::Tensor x = at::randn({N, prior->metadata().channels, h, w});
   const at::Tensor t = at::full({N}, 30, at::kLong);
-  for (int i = 0; i < 3; ++i) prior->predict(x, t);  // warm-up: the executor profiles and optimises the first calls
+  for (int i = 0; i < 3; ++i)
+    prior->predict(x, t);  // warm-up: the executor profiles and optimises the first calls
   for (auto _ : state) benchmark::DoNotOptimize(prior->predict(x, t));
   const double px = static_cast<double>(N * w * h);
   state.SetItemsProcessed(static_cast<int64_t>(px) * state.iterations());
-  state.counters["us_per_px"] =
-      benchmark::Counter(px * 1e-6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["us_per_px"] = benchmark::Counter(
+      px * 1e-6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_Prior_Forward)
     ->ArgNames({"w", "h", "batch", "threads", "optimize"})

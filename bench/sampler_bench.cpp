@@ -5,8 +5,6 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
-#include "bandwidth.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bandwidth.hpp"
 #include "diffevent/alternating_sampler.hpp"
 #include "diffevent/deblur.hpp"
 #include "diffevent/event_stream.hpp"
@@ -63,7 +62,8 @@ at::Tensor composed(const Inputs& in) {
   at::Tensor X = (x0 + 1) / 2;
   const at::Tensor cur = 1 / in.var + 2 * p.s * in.fe * in.fe;
   X = (X / in.var + 2 * p.s * in.fe * (in.y - in.R)) / cur;
-  if (p.lambda_tv > 0) X = X - p.lambda_tv / cur * tv_isotropic_grad(X.squeeze(0), p.tv_eps).unsqueeze(0);
+  if (p.lambda_tv > 0)
+    X = X - p.lambda_tv / cur * tv_isotropic_grad(X.squeeze(0), p.tv_eps).unsqueeze(0);
   const at::Tensor x0g = (2 * X - 1).clamp(-1, 1);
   return p.c1 * x0g + p.c2 * in.xt + p.sigma * in.z;
 }
@@ -74,7 +74,8 @@ void BM_GuidanceStep_Fused(benchmark::State& state) {
   set_threads(state);
   const Inputs in(3, state.range(0), state.range(0), static_cast<float>(state.range(1)));
   for (auto _ : state) {
-    at::Tensor out = kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, at::Tensor(), in.R, in.var, in.z, at::Tensor(), in.p);
+    at::Tensor out = kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, at::Tensor(), in.R, in.var,
+                                           in.z, at::Tensor(), in.p);
     benchmark::DoNotOptimize(out.data_ptr<float>());
   }
   // Bytes that must move: read x_t, eps, y, R, z, write x_{t-1} (4 bytes each), read f(E).
@@ -94,10 +95,21 @@ void BM_GuidanceStep_Aten(benchmark::State& state) {
 }
 
 // args: size, lambda_tv, threads
-BENCHMARK(BM_GuidanceStep_Fused)->Args({256, 0, 1})->Args({256, 100, 1})->Args({1024, 0, 1})->Args({1024, 100, 1})
-    ->Args({1024, 100, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_GuidanceStep_Aten)->Args({256, 0, 1})->Args({256, 100, 1})->Args({1024, 0, 1})->Args({1024, 100, 1})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GuidanceStep_Fused)
+    ->Args({256, 0, 1})
+    ->Args({256, 100, 1})
+    ->Args({1024, 0, 1})
+    ->Args({1024, 100, 1})
+    ->Args({1024, 100, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_GuidanceStep_Aten)
+    ->Args({256, 0, 1})
+    ->Args({256, 100, 1})
+    ->Args({1024, 0, 1})
+    ->Args({1024, 100, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_AlternatingSampler_StepAnalyticPrior(benchmark::State& state) {
   at::set_num_threads(1);
@@ -116,7 +128,10 @@ void BM_AlternatingSampler_StepAnalyticPrior(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * o.steps);  // steps/s
 }
-BENCHMARK(BM_AlternatingSampler_StepAnalyticPrior)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AlternatingSampler_StepAnalyticPrior)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // A prior that times its network: separates network time from everything else in a step.
 class TimedPrior : public DiffusionPrior {
@@ -149,8 +164,9 @@ class TimedPrior : public DiffusionPrior {
 // allocator) and is not counted.
 // Tiles: tile_above_pixels, tile_size and tile_stride as SamplerOptions takes them (0: from
 // the prior).
-void run_unet_steps(benchmark::State& state, const std::shared_ptr<TimedPrior>& prior, int64_t W, int64_t H, int steps,
-                    int64_t tile_above_pixels, int tile_size = 256, int tile_stride = 128) {
+void run_unet_steps(benchmark::State& state, const std::shared_ptr<TimedPrior>& prior, int64_t W,
+                    int64_t H, int steps, int64_t tile_above_pixels, int tile_size = 256,
+                    int tile_stride = 128) {
   const int64_t C = prior->metadata().channels;
   const at::Tensor y = at::rand({C, H, W}), E = at::rand({1, H, W}) + 0.5f;
   SamplerOptions o;
@@ -176,23 +192,32 @@ void run_unet_steps(benchmark::State& state, const std::shared_ptr<TimedPrior>& 
   state.counters["non_network_ms_per_step"] = 1e3 * (total - prior->seconds) / n;
 }
 
-// Needs DIFFEVENT_BENCH_UNET=path (scripts/make_test_priors.py --bench-unet path); skipped otherwise.
+// Needs DIFFEVENT_BENCH_UNET=path (scripts/make_test_priors.py --bench-unet path); skipped
+// otherwise.
 void BM_AlternatingSampler_StepSmallUNet(benchmark::State& state) {
   const char* path = std::getenv("DIFFEVENT_BENCH_UNET");
   if (!path) {
-    state.SkipWithError("set DIFFEVENT_BENCH_UNET to a ~1M-parameter UNet (scripts/make_test_priors.py --bench-unet)");
+    state.SkipWithError(
+        "set DIFFEVENT_BENCH_UNET to a ~1M-parameter UNet (scripts/make_test_priors.py "
+        "--bench-unet)");
     return;
   }
   at::set_num_threads(static_cast<int>(state.range(1)));
-  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), state.range(0), state.range(0), 5, INT64_MAX);
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), state.range(0),
+                 state.range(0), 5, INT64_MAX);
 }
-BENCHMARK(BM_AlternatingSampler_StepSmallUNet)->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AlternatingSampler_StepSmallUNet)
+    ->Args({256, 1})
+    ->Args({256, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The shipped grey x prior (models/x_prior_grey.pt, or DIFFEVENT_BENCH_PRIOR); "" and the
 // benchmark skipped when it is not there.
 std::string shipped_x_prior(benchmark::State& state) {
   const char* env = std::getenv("DIFFEVENT_BENCH_PRIOR");
-  const std::string path = env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
+  const std::string path =
+      env ? env : std::string(DIFFEVENT_SOURCE_DIR) + "/models/x_prior_grey.pt";
   if (std::ifstream(path)) return path;
   state.SkipWithError("no shipped x prior (models/x_prior_grey.pt; or set DIFFEVENT_BENCH_PRIOR)");
   return "";
@@ -207,9 +232,15 @@ void BM_AlternatingSampler_DavisFrameShippedPrior(benchmark::State& state) {
   if (path.empty()) return;
   at::set_num_threads(1);
   const bool tiled = state.range(0) != 0;
-  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), 346, 260, 2, tiled ? 0 : INT64_MAX, 0, 0);
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path)), 346, 260, 2,
+                 tiled ? 0 : INT64_MAX, 0, 0);
 }
-BENCHMARK(BM_AlternatingSampler_DavisFrameShippedPrior)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AlternatingSampler_DavisFrameShippedPrior)
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // A whole `deblur()` call with the default preset and the shipped grey x prior on `device`: a
 // W x H grey frame and about three events per pixel (uniform times over a 20 ms exposure,
@@ -222,7 +253,9 @@ void run_deblur_frame(benchmark::State& state, const std::string& device, int W,
   Image blurry(1, H, W);
   std::uniform_real_distribution<float> u(0.2f, 0.8f);
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) blurry.at(0, y, x) = 0.5f + 0.3f * std::sin(0.05f * x) * std::cos(0.07f * y) + 0.05f * (u(rng) - 0.5f);
+    for (int x = 0; x < W; ++x)
+      blurry.at(0, y, x) =
+          0.5f + 0.3f * std::sin(0.05f * x) * std::cos(0.07f * y) + 0.05f * (u(rng) - 0.5f);
   const size_t n = static_cast<size_t>(W) * static_cast<size_t>(H) * 3;
   std::vector<TimestampUs> t(n);
   std::vector<uint16_t> xs(n), ys(n);
@@ -235,14 +268,16 @@ void run_deblur_frame(benchmark::State& state, const std::string& device, int W,
     ys[i] = static_cast<uint16_t>(rng() % static_cast<uint64_t>(H));
     ps[i] = static_cast<int8_t>(rng() & 1);
   }
-  const EventStream events = EventStream::from_arrays(W, H, std::move(t), std::move(xs), std::move(ys), std::move(ps));
+  const EventStream events =
+      EventStream::from_arrays(W, H, std::move(t), std::move(xs), std::move(ys), std::move(ps));
   TorchScriptPriorOptions po;
   po.device = device;
   auto prior = std::make_shared<TimedPrior>(load_prior(path, po));
   const DeblurOptions o = deblur_options(DeblurPreset::kBalanced);
   const Exposure exposure{0, 20000};
   // Frames above a megapixel run in tiles whose first ones warm up the allocator anyway.
-  if (static_cast<int64_t>(W) * H <= (int64_t{1} << 20)) deblur(blurry, events, exposure, prior, nullptr, o);
+  if (static_cast<int64_t>(W) * H <= (int64_t{1} << 20))
+    deblur(blurry, events, exposure, prior, nullptr, o);
   prior->seconds = 0;
   double total = 0;
   for (auto _ : state) {
@@ -257,9 +292,14 @@ void run_deblur_frame(benchmark::State& state, const std::string& device, int W,
 
 // The CPU case, all threads (a 346 x 260 DAVIS frame; scripts/time_deblur.sh times the CLI).
 void BM_Deblur_DefaultPreset(benchmark::State& state) {
-  run_deblur_frame(state, "cpu", static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  run_deblur_frame(state, "cpu", static_cast<int>(state.range(0)),
+                   static_cast<int>(state.range(1)));
 }
-BENCHMARK(BM_Deblur_DefaultPreset)->Args({346, 260})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Deblur_DefaultPreset)
+    ->Args({346, 260})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 #ifdef DIFFEVENT_BENCH_CUDA
 // The fused CUDA x step against the ATen composition of the same formulas on the GPU, timed
@@ -271,13 +311,16 @@ void BM_GuidanceStep_Cuda(benchmark::State& state) {
   }
   Inputs cpu(1, state.range(2), state.range(1), 100.f);
   Inputs in = cpu;
-  for (at::Tensor* t : {&in.xt, &in.eps, &in.y, &in.fe, &in.R, &in.var, &in.z}) *t = t->to(at::kCUDA);
+  for (at::Tensor* t : {&in.xt, &in.eps, &in.y, &in.fe, &in.R, &in.var, &in.z})
+    *t = t->to(at::kCUDA);
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   cudaEvent_t a, b;
   cudaEventCreate(&a);
   cudaEventCreate(&b);
   auto once = [&] {
-    return state.range(0) ? kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, at::Tensor(), in.R, in.var, in.z, at::Tensor(), in.p) : composed(in);
+    return state.range(0) ? kernels::fused_x_step(in.xt, in.eps, in.y, in.fe, at::Tensor(), in.R,
+                                                  in.var, in.z, at::Tensor(), in.p)
+                          : composed(in);
   };
   for (int i = 0; i < 3; ++i) once();
   for (auto _ : state) {
@@ -294,8 +337,13 @@ void BM_GuidanceStep_Cuda(benchmark::State& state) {
   cudaEventDestroy(a);
   cudaEventDestroy(b);
 }
-BENCHMARK(BM_GuidanceStep_Cuda)->Args({1, 1280, 720})->Args({0, 1280, 720})->Args({1, 3840, 2160})->Args({0, 3840, 2160})
-    ->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GuidanceStep_Cuda)
+    ->Args({1, 1280, 720})
+    ->Args({0, 1280, 720})
+    ->Args({1, 3840, 2160})
+    ->Args({0, 3840, 2160})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // A sampler step on the GPU split into network and the rest: DIFFEVENT_BENCH_UNET on cuda:0,
 // 256x256 whole and 1280x720 in 256-pixel tiles (stride 128, 16 tiles per call). args: W, H.
@@ -307,7 +355,8 @@ void BM_AlternatingSampler_StepUNetCuda(benchmark::State& state) {
   }
   TorchScriptPriorOptions po;
   po.device = "cuda:0";
-  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path, po)), state.range(0), state.range(1), 10, 256 * 256, 256, 128);
+  run_unet_steps(state, std::make_shared<TimedPrior>(load_prior(path, po)), state.range(0),
+                 state.range(1), 10, 256 * 256, 256, 128);
 }
 // A whole frame on the GPU with the default preset: a DAVIS frame, 720p and 4K. args: W, H.
 void BM_Deblur_DefaultPresetCuda(benchmark::State& state) {
@@ -315,12 +364,22 @@ void BM_Deblur_DefaultPresetCuda(benchmark::State& state) {
     state.SkipWithError("no CUDA device");
     return;
   }
-  run_deblur_frame(state, "cuda:0", static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  run_deblur_frame(state, "cuda:0", static_cast<int>(state.range(0)),
+                   static_cast<int>(state.range(1)));
 }
-BENCHMARK(BM_Deblur_DefaultPresetCuda)->Args({346, 260})->Args({1280, 720})->Args({3840, 2160})->Iterations(1)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Deblur_DefaultPresetCuda)
+    ->Args({346, 260})
+    ->Args({1280, 720})
+    ->Args({3840, 2160})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
-BENCHMARK(BM_AlternatingSampler_StepUNetCuda)->Args({256, 256})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AlternatingSampler_StepUNetCuda)
+    ->Args({256, 256})
+    ->Args({1280, 720})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 #endif
 
 BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();

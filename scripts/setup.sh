@@ -6,7 +6,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 pkgs=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache clang-format
   # OpenBLAS for LibTorch's CPU matrix products (Debian's default libblas.so.3 is the reference
   # BLAS: the priors ran 3x slower on it, docs/performance.md).
   libopenblas0-pthread

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs the Debian packages, then builds and tests three configurations:
+# The test command: installs the Debian packages, checks the sources are clang-formatted
+# (scripts/format.sh), then builds and tests three configurations:
 # full, with LibTorch (build/); event half only, without LibTorch (build-events/); and the full
 # suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, scripts/sanitize.sh).
 # DIFFEVENT_SKIP_SANITIZE=1 leaves out the third.
@@ -9,6 +10,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
 JOBS=${JOBS:-2}
+bash scripts/format.sh --check
 echo "== configuration 1/3: full (DIFFEVENT_WITH_TORCH=ON) =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDIFFEVENT_WITH_TORCH=ON -DDIFFEVENT_WERROR=ON
 cmake --build build -j"$JOBS"

@@ -1,11 +1,9 @@
 #include "diffevent/alternating_sampler.hpp"
-#include "diffevent/deblur.hpp"
-#include "diffevent/event_simulator.hpp"
-#include "diffevent/tensor_interop.hpp"
 
-#include <fmt/format.h>
 #include <ATen/Context.h>
+#include <fmt/format.h>
 #include <torch/script.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,8 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "diffevent/deblur.hpp"
+#include "diffevent/event_simulator.hpp"
+#include "diffevent/tensor_interop.hpp"
 #include "diffusion/tiling.hpp"
-
 #include "test_util.hpp"
 
 using namespace diffevent;
@@ -50,7 +50,8 @@ TEST(AlternatingSampler, WeakPriorAndLargeDataWeightReproduceEdi) {
 TEST(AlternatingSampler, TwoNetworkCallsPerStepWithResidualPrior) {
   const at::Tensor y = at::rand({3, 8, 8}), E = at::ones({1, 8, 8});
   auto xp = weak_prior(3);
-  auto rp = std::make_shared<GaussianPrior>(at::zeros({3, 1, 1}), at::full({3, 1, 1}, 0.1), xp->metadata());
+  auto rp = std::make_shared<GaussianPrior>(at::zeros({3, 1, 1}), at::full({3, 1, 1}, 0.1),
+                                            xp->metadata());
   SamplerOptions o;
   o.steps = 25;
   const SampleResult r = AlternatingSampler(xp, rp, o).sample(EbrdModel(y, E));
@@ -86,14 +87,14 @@ TEST(AlternatingSampler, CancelsWithinOneStep) {
     seen = done;
     return done < 3;
   };
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E)), ErrorCode::kCancelled,
-                         "cancelled at step 3 of 30");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o).sample(EbrdModel(y, E)),
+                         ErrorCode::kCancelled, "cancelled at step 3 of 30");
   EXPECT_EQ(seen, 3);
   std::atomic<bool> stop{true};
   SamplerOptions o2;
   o2.cancel = &stop;
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o2).sample(EbrdModel(y, E)), ErrorCode::kCancelled,
-                         "cancelled at step 1");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o2).sample(EbrdModel(y, E)),
+                         ErrorCode::kCancelled, "cancelled at step 1");
 }
 
 TEST(AlternatingSampler, GaussianPosteriorMeanMatchesClosedForm) {
@@ -117,7 +118,9 @@ TEST(AlternatingSampler, GaussianPosteriorMeanMatchesClosedForm) {
     for (uint64_t seed = 0; seed < 4; ++seed) {
       SamplerOptions so = opt;
       so.seed = seed;
-      const at::Tensor x = AlternatingSampler(prior, nullptr, so).sample(EbrdModel(y, at::ones({1, 32, 32}))).x.to(at::kDouble);
+      const at::Tensor x = AlternatingSampler(prior, nullptr, so)
+                               .sample(EbrdModel(y, at::ones({1, 32, 32})))
+                               .x.to(at::kDouble);
       sum += x.sum().item<double>();
       sum2 += x.pow(2).sum().item<double>();
       n += x.numel();
@@ -192,12 +195,15 @@ TEST(AlternatingSampler, GradientGuidanceModesPullTowardTheData) {
     o.steps = 50;
     o.guidance = g;
     o.lambda_tv = 0;  // the data term alone
-    o.s = g == GuidanceMode::kGradientConstant ? 1.0 : 100.0;  // constant weight: GDP scale; sigma^2 weight: larger
+    o.s = g == GuidanceMode::kGradientConstant
+              ? 1.0
+              : 100.0;  // constant weight: GDP scale; sigma^2 weight: larger
     const SampleResult guided = AlternatingSampler(weak_prior(1), nullptr, o).sample(m);
     o.s = 0;
     const SampleResult free = AlternatingSampler(weak_prior(1), nullptr, o).sample(m);
     EXPECT_TRUE(at::isfinite(guided.x).all().item<bool>());
-    EXPECT_LT(m.data_term(guided.x, guided.r), 0.5 * m.data_term(free.x, free.r)) << static_cast<int>(g);
+    EXPECT_LT(m.data_term(guided.x, guided.r), 0.5 * m.data_term(free.x, free.r))
+        << static_cast<int>(g);
   }
 }
 
@@ -205,10 +211,12 @@ TEST(AlternatingSampler, RespacingSpecSetsTheSteps) {
   auto prior = weak_prior(1);
   SamplerOptions o;
   o.respacing = "ddim25";
-  const SampleResult r = AlternatingSampler(prior, nullptr, o).sample(EbrdModel(at::rand({1, 5, 5}), at::ones({1, 5, 5})));
+  const SampleResult r = AlternatingSampler(prior, nullptr, o)
+                             .sample(EbrdModel(at::rand({1, 5, 5}), at::ones({1, 5, 5})));
   EXPECT_EQ(r.network_calls, 25);
   o.respacing = "ddim999";
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(prior, nullptr, o), ErrorCode::kInvalidArgument, "no integer stride");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(prior, nullptr, o), ErrorCode::kInvalidArgument,
+                         "no integer stride");
 }
 
 TEST(AlternatingSampler, WarmStartBeginsAtTheForwardDiffusedEdiEstimate) {
@@ -258,16 +266,21 @@ TEST(Deblur, ThresholdNoiseWeightsFollowTheModel) {
     const double rel = std::min(std::sqrt(q * q + q2 * q2 + m * m), 0.5);
     return std::pow(0.01 / (std::max(yi, 0.01) * rel), 2);
   };
-  for (int i = 0; i < 4; ++i) EXPECT_NEAR(w[0][0][i].item<double>(), expected(sv[i], 0.5), 1e-5 * expected(sv[i], 0.5)) << i;
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NEAR(w[0][0][i].item<double>(), expected(sv[i], 0.5), 1e-5 * expected(sv[i], 0.5)) << i;
   EXPECT_NEAR(w[0][0][4].item<double>(), expected(0.0, 0.001), 1e-5 * expected(0.0, 0.001));
-  EXPECT_NEAR(w[0][0][3].item<double>(), std::pow(0.01 / (0.5 * 0.5), 2), 1e-8);  // clamped at rel = 1/2
+  EXPECT_NEAR(w[0][0][3].item<double>(), std::pow(0.01 / (0.5 * 0.5), 2),
+              1e-8);  // clamped at rel = 1/2
   // RGB y: the channel mean sets sigma. Bad inputs are named.
-  const at::Tensor w3 = threshold_noise_weights(at::stack({y[0], y[0] * 0, y[0] * 2}), S, 0.2, 0.05);
+  const at::Tensor w3 =
+      threshold_noise_weights(at::stack({y[0], y[0] * 0, y[0] * 2}), S, 0.2, 0.05);
   EXPECT_TRUE(at::allclose(w3, w));
-  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(at::ones({1, 2, 5}), S, 0.2, 0.05), ErrorCode::kInvalidArgument,
-                         "the sensitivity is 1x1x5");
-  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.0, 0.05), ErrorCode::kInvalidArgument, "c = 0 must be > 0");
-  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.2, -1), ErrorCode::kInvalidArgument, "threshold_sigma = -1 >= 0");
+  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(at::ones({1, 2, 5}), S, 0.2, 0.05),
+                         ErrorCode::kInvalidArgument, "the sensitivity is 1x1x5");
+  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.0, 0.05), ErrorCode::kInvalidArgument,
+                         "c = 0 must be > 0");
+  EXPECT_DIFFEVENT_ERROR(threshold_noise_weights(y, S, 0.2, -1), ErrorCode::kInvalidArgument,
+                         "threshold_sigma = -1 >= 0");
 }
 
 TEST(Deblur, DefaultConfigurationRunsTheFusedKernels) {
@@ -281,7 +294,8 @@ TEST(Deblur, DefaultConfigurationRunsTheFusedKernels) {
   for (int k = 0; k < 40; ++k) ev.push_back(25 * k, k % 20, k % 16, k % 3 != 0 ? 1 : -1);
   DeblurOptions o;
   ASSERT_GT(o.threshold_sigma, 0.0);
-  auto rp = std::make_shared<GaussianPrior>(at::zeros({1, 1, 1}), at::full({1, 1, 1}, 0.2), PriorMetadata{});
+  auto rp = std::make_shared<GaussianPrior>(at::zeros({1, 1, 1}), at::full({1, 1, 1}, 0.2),
+                                            PriorMetadata{});
   const DeblurResult r = deblur(blurry, ev, {0, 1000}, nullptr, rp, o);
   EXPECT_GT(r.network_calls, 0);
   EXPECT_EQ(r.fused_steps, r.network_calls);  // the default preset runs no r prior: one call a step
@@ -302,7 +316,7 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   const EventStream none(24, 24);
   DeblurOptions o;
   o.sampler.steps = 10;
-  o.sampler.start = 1.0;   // from noise: a warm start would begin at the flat frame itself
+  o.sampler.start = 1.0;  // from noise: a warm start would begin at the flat frame itself
   o.threshold_sigma = 0;
   o.sampler.s = 0;
   o.sampler.lambda_tv = 0;
@@ -328,12 +342,12 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   EXPECT_LT(sixteen_antithetic, 0.1 * sixteen);
   // Bad counts and sigmas are named.
   o.samples = 0;
-  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o), ErrorCode::kInvalidArgument,
-                         "samples must be in [1, 64], got 0");
+  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o),
+                         ErrorCode::kInvalidArgument, "samples must be in [1, 64], got 0");
   o.samples = 1;
   o.threshold_sigma = std::nan("");
-  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o), ErrorCode::kInvalidArgument,
-                         "threshold_sigma must be finite and >= 0");
+  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o),
+                         ErrorCode::kInvalidArgument, "threshold_sigma must be finite and >= 0");
 }
 
 TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
@@ -342,7 +356,8 @@ TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
   // default (mid-exposure) and for a quarter of the exposure, and the two frames differ.
   Image photo(1, 24, 24);
   for (int y = 0; y < 24; ++y)
-    for (int x = 0; x < 24; ++x) photo.at(0, y, x) = 0.3f + 0.2f * std::sin(0.7f * x) * std::cos(0.4f * y);
+    for (int x = 0; x < 24; ++x)
+      photo.at(0, y, x) = 0.3f + 0.2f * std::sin(0.7f * x) * std::cos(0.4f * y);
   SimulatorOptions so;
   so.exposure_us = 8000;
   CameraMotion m;
@@ -356,12 +371,14 @@ TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
   o.sampler.s = 1e7;
   o.sampler.steps = 20;
   o.samples = 1;
-  for (const std::optional<TimestampUs> tau : {std::optional<TimestampUs>{}, std::optional<TimestampUs>{2000}}) {
+  for (const std::optional<TimestampUs> tau :
+       {std::optional<TimestampUs>{}, std::optional<TimestampUs>{2000}}) {
     o.tau_us = tau;
     EdiOptions eo;
     eo.tau_us = tau;
     const at::Tensor edi = image_to_tensor(Edi(eo).deblur(sim.blurry, sim.events, sim.exposure));
-    const at::Tensor got = image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
+    const at::Tensor got =
+        image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
     EXPECT_LT((got - edi).abs().max().item<float>(), 5e-3) << (tau ? *tau : -1);
   }
   // The ramp integral (the default): the same, against y / E with E from Interpolation::kRamp.
@@ -369,9 +386,11 @@ TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
   o.tau_us.reset();
   IntegratorOptions io = IntegratorOptions::with(o.thresholds);
   io.interpolation = Interpolation::kRamp;
-  const at::Tensor ramp_edi = image_to_tensor(sim.blurry) /
-                              image_to_tensor(EventIntegrator(io).double_integral(sim.events, 0, 8000)).clamp_min(1e-3);
-  const at::Tensor ramp = image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
+  const at::Tensor ramp_edi =
+      image_to_tensor(sim.blurry) /
+      image_to_tensor(EventIntegrator(io).double_integral(sim.events, 0, 8000)).clamp_min(1e-3);
+  const at::Tensor ramp =
+      image_to_tensor(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o).sharp);
   EXPECT_LT((ramp - ramp_edi.clamp(0, 1)).abs().max().item<float>(), 5e-3);
   EdiOptions mid, quarter;
   quarter.tau_us = 2000;
@@ -380,18 +399,21 @@ TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
   EXPECT_GT((a - b).abs().max().item<float>(), 0.05);
   // A reference time outside the exposure is named.
   o.tau_us = 9000;
-  EXPECT_DIFFEVENT_ERROR(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o), ErrorCode::kOutOfRange,
+  EXPECT_DIFFEVENT_ERROR(deblur(sim.blurry, sim.events, sim.exposure, nullptr, nullptr, o),
+                         ErrorCode::kOutOfRange,
                          "reference time tau = 9000 us lies outside the exposure [0, 8000] us");
 }
 
 TEST(AlternatingSampler, ValidatesOptions) {
   SamplerOptions o;
   o.steps = 0;
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "steps = 0");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "steps = 0");
   o.steps = 10;
   for (double bad : {0.0, -0.5, 1.5, std::nan("")}) {
     o.start = bad;
-    EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "must be in (0, 1]");
+    EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o),
+                           ErrorCode::kInvalidArgument, "must be in (0, 1]");
   }
   o.start = 1.0;
   // Weights that would overflow the guidance (s = 2.7e307 once gave NaN with success: found by
@@ -401,55 +423,69 @@ TEST(AlternatingSampler, ValidatesOptions) {
                          "the weights s = 2.7e+307");
   o.s = 7500;
   o.lambda_l1 = std::numeric_limits<double>::infinity();
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "must be in [0, 1e+09]");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "must be in [0, 1e+09]");
   o.lambda_l1 = 3000;
   o.eta = 1.5;
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "eta = 1.5 must be in [0, 1]");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "eta = 1.5 must be in [0, 1]");
   o.eta = 0;
   o.min_prior_variance = 1e-300;
   EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
                          "min_prior_variance = 1e-300 must be in [1e-12, 1000]");
   o.min_prior_variance = 1e-4;
   o.tile_size = 983788726;
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "[8, 65536]");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "[8, 65536]");
   o.tile_size = 0;
   EXPECT_NO_THROW(AlternatingSampler(weak_prior(1), nullptr, o));
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(nullptr, nullptr), ErrorCode::kInvalidArgument, "x prior is missing");
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr).sample(EbrdModel(at::rand({3, 4, 4}), at::ones({1, 4, 4}))),
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(nullptr, nullptr), ErrorCode::kInvalidArgument,
+                         "x prior is missing");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr)
+                             .sample(EbrdModel(at::rand({3, 4, 4}), at::ones({1, 4, 4}))),
                          ErrorCode::kInvalidArgument, "1 channels, the image 3");
 }
 
 TEST(DiffusionPrior, MetadataParsingAndMissingFiles) {
-  const auto m = parse_prior_metadata(R"({"channels": 1, "schedule": "cosine", "num_timesteps": 500, "learned_sigma": true, "size_multiple": 8})");
+  const auto m = parse_prior_metadata(
+      R"({"channels": 1, "schedule": "cosine", "num_timesteps": 500, "learned_sigma": true, "size_multiple": 8})");
   EXPECT_EQ(m.channels, 1);
   EXPECT_EQ(m.schedule, BetaSchedule::kCosine);
   EXPECT_EQ(m.num_timesteps, 500);
   EXPECT_TRUE(m.learned_sigma);
   EXPECT_EQ(m.size_multiple, 8);
   EXPECT_EQ(m.native_size, 0);  // no "image_size": unknown
-  EXPECT_EQ(parse_prior_metadata(R"({"channels": 1, "config": {"image_size": 64, "in_channels": 1}})").native_size, 64);
+  EXPECT_EQ(
+      parse_prior_metadata(R"({"channels": 1, "config": {"image_size": 64, "in_channels": 1}})")
+          .native_size,
+      64);
   // "attention": where the network attends; without the field, over the whole frame.
   EXPECT_TRUE(parse_prior_metadata(R"({"channels": 1})").global_attention);
   EXPECT_TRUE(parse_prior_metadata(R"({"channels": 1, "attention": "global"})").global_attention);
   EXPECT_FALSE(parse_prior_metadata(R"({"channels": 1, "attention": "window"})").global_attention);
   EXPECT_FALSE(parse_prior_metadata(R"({"channels": 1, "attention": "none"})").global_attention);
-  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"channels": 1, "attention": "local"})"), ErrorCode::kFormatError,
+  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"channels": 1, "attention": "local"})"),
+                         ErrorCode::kFormatError,
                          "attention 'local' (expected global, window or none)");
-  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"config": {"image_size": -3}})"), ErrorCode::kFormatError,
-                         "image_size -3");
-  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"schedule": "quadratic"})"), ErrorCode::kFormatError, "quadratic");
+  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"config": {"image_size": -3}})"),
+                         ErrorCode::kFormatError, "image_size -3");
+  EXPECT_DIFFEVENT_ERROR(parse_prior_metadata(R"({"schedule": "quadratic"})"),
+                         ErrorCode::kFormatError, "quadratic");
   const auto r = parse_prior_metadata(R"({"channels": 3, "data_range": [0, 1]})");
   EXPECT_EQ(r.data_min, 0.0);
   EXPECT_EQ(r.data_max, 1.0);
   auto unit = std::make_shared<GaussianPrior>(at::zeros({3, 1, 1}), at::ones({3, 1, 1}), r);
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(unit, nullptr), ErrorCode::kUnsupported, "expects [-1, 1]");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(unit, nullptr), ErrorCode::kUnsupported,
+                         "expects [-1, 1]");
   EXPECT_DIFFEVENT_ERROR(load_prior("/nonexistent/model.pt"), ErrorCode::kIoError, "no such file");
-  EXPECT_DIFFEVENT_ERROR(load_prior("/nonexistent/model.pt2"), ErrorCode::kUnsupported, "AOTInductor");
+  EXPECT_DIFFEVENT_ERROR(load_prior("/nonexistent/model.pt2"), ErrorCode::kUnsupported,
+                         "AOTInductor");
   test::TempDir dir;
   std::FILE* f = std::fopen(dir.file("junk.pt").c_str(), "wb");
   std::fputs("not a zip", f);
   std::fclose(f);
-  EXPECT_DIFFEVENT_ERROR(load_prior(dir.file("junk.pt")), ErrorCode::kFormatError, "not a loadable TorchScript archive");
+  EXPECT_DIFFEVENT_ERROR(load_prior(dir.file("junk.pt")), ErrorCode::kFormatError,
+                         "not a loadable TorchScript archive");
 }
 
 TEST(AlternatingSampler, PadsToTheSizeMultipleAndCropsBack) {
@@ -497,7 +533,8 @@ TEST(DiffusionPrior, LoadsTorchScriptNetworksWithMetadata) {
   EXPECT_EQ(load_prior(dir + "tiny_prior.pt", o)->metadata().size_multiple, 2);
   if (!at::globalContext().hasCUDA()) {
     o.device = "cuda:0";
-    EXPECT_DIFFEVENT_ERROR(load_prior(dir + "tiny_prior.pt", o), ErrorCode::kUnsupported, "no CUDA");
+    EXPECT_DIFFEVENT_ERROR(load_prior(dir + "tiny_prior.pt", o), ErrorCode::kUnsupported,
+                           "no CUDA");
   }
 }
 
@@ -515,7 +552,8 @@ def forward(self, x, t):
     o.optimize = optimize;
     auto prior = load_prior(path, o);
     // When it is asked for a prediction, then the error names the prior and the timestep
-    EXPECT_DIFFEVENT_ERROR(prior->predict(at::randn({1, 1, 4, 4}), at::full({1}, 17, at::kLong)), ErrorCode::kFormatError,
+    EXPECT_DIFFEVENT_ERROR(prior->predict(at::randn({1, 1, 4, 4}), at::full({1}, 17, at::kLong)),
+                           ErrorCode::kFormatError,
                            "nan_prior.pt' returned NaN or infinite values (at timestep 17)");
   }
   std::remove(path.c_str());
@@ -528,7 +566,7 @@ TEST(AlternatingSampler, RunsWithTorchScriptPriorsAtAnySize) {
   const at::Tensor y = at::rand({1, 10, 13}) * 0.8f, E = at::rand({1, 10, 13}) + 0.6f;
   SamplerOptions o;
   o.steps = 8;
-  o.s_r = 1e4;        // data weights large against the weak L1 term: r follows the data too
+  o.s_r = 1e4;         // data weights large against the weak L1 term: r follows the data too
   o.lambda_l1 = 1e-3;  // (the defaults hold r near zero instead, docs/priors.md)
   const SampleResult r = AlternatingSampler(xp, rp, o).sample(EbrdModel(y, E));
   EXPECT_EQ(r.x.sizes(), y.sizes());
@@ -547,10 +585,12 @@ TEST(AlternatingSampler, FusedKernelMatchesAtenCompositionAtOddSizes) {
   for (auto hw : {std::pair<int, int>{1, 1}, std::pair<int, int>{7, 13}}) {
     for (int c : {1, 3}) {
       for (double tv : {0.0, 100.0}) {
-        for (int variant = 0; variant < 3; ++variant) {  // uniform, learned sigma, per-pixel weights
+        for (int variant = 0; variant < 3;
+             ++variant) {  // uniform, learned sigma, per-pixel weights
           const bool learned = variant == 1, weighted = variant == 2;
           if (learned && c != 1) continue;  // the test network is single-channel
-          SCOPED_TRACE(fmt::format("{}x{} C={} tv={} variant={}", hw.first, hw.second, c, tv, variant));
+          SCOPED_TRACE(
+              fmt::format("{}x{} C={} tv={} variant={}", hw.first, hw.second, c, tv, variant));
           std::shared_ptr<DiffusionPrior> xp;
           if (learned) {
             TorchScriptPriorOptions po;
@@ -563,9 +603,11 @@ TEST(AlternatingSampler, FusedKernelMatchesAtenCompositionAtOddSizes) {
           }
           PriorMetadata rm = xp->metadata();
           rm.learned_sigma = false;
-          auto rp = std::make_shared<GaussianPrior>(at::zeros({c, 1, 1}), at::full({c, 1, 1}, 0.2), rm);
+          auto rp =
+              std::make_shared<GaussianPrior>(at::zeros({c, 1, 1}), at::full({c, 1, 1}, 0.2), rm);
           at::manual_seed(7);
-          const at::Tensor y = at::rand({c, hw.first, hw.second}), E = at::rand({1, hw.first, hw.second}) + 0.5f;
+          const at::Tensor y = at::rand({c, hw.first, hw.second}),
+                           E = at::rand({1, hw.first, hw.second}) + 0.5f;
           SamplerOptions o;
           o.steps = 12;
           o.s = 50;
@@ -620,9 +662,9 @@ TEST(AlternatingSampler, AutomaticTilesFollowThePriorsTrainingSize) {
   EXPECT_EQ(g.size, 256);
   EXPECT_EQ(g.stride, 160);
   EXPECT_EQ(g.above_pixels, 512 * 512);
-  EXPECT_EQ(geometry(0, 1).size, 256);   // unknown: 256
+  EXPECT_EQ(geometry(0, 1).size, 256);                                // unknown: 256
   EXPECT_EQ(geometry(std::numeric_limits<int>::max(), 1).size, 256);  // at most 256, no overflow
-  EXPECT_EQ(geometry(16, 1).size, 64);   // at least 64
+  EXPECT_EQ(geometry(16, 1).size, 64);                                // at least 64
   EXPECT_EQ(geometry(50, 8).size, 104);  // 100 rounded up to the size multiple
   // A prior whose attention runs in windows (or that has none): frames up to 1 MP whole (a
   // 1280 x 720 frame), larger ones on 512-pixel tiles, stride 320.
@@ -644,7 +686,8 @@ TEST(AlternatingSampler, AutomaticTilesFollowThePriorsTrainingSize) {
   EXPECT_EQ(g.stride, 40);
   EXPECT_EQ(g.above_pixels, 7);
   o.tile_size = 4;
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument, "got size 4");
+  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(weak_prior(1), nullptr, o), ErrorCode::kInvalidArgument,
+                         "got size 4");
 }
 
 namespace {
@@ -675,10 +718,12 @@ TEST(AlternatingSampler, FramesAboveFourTilesRunTiledByDefault) {
   o.steps = 2;
   auto run = [&](int64_t h, int64_t w) {
     auto prior = std::make_shared<ShapeRecordingPrior>(32);
-    AlternatingSampler(prior, nullptr, o).sample(EbrdModel(at::full({1, h, w}, 0.5f), at::ones({1, h, w})));
+    AlternatingSampler(prior, nullptr, o)
+        .sample(EbrdModel(at::full({1, h, w}, 0.5f), at::ones({1, h, w})));
     return std::make_pair(prior->max_h, prior->max_w);
   };
-  // Then a 100 x 150 frame (15000 pixels) is one call, a 100 x 200 frame (20000) runs on 64-pixel tiles
+  // Then a 100 x 150 frame (15000 pixels) is one call, a 100 x 200 frame (20000) runs on 64-pixel
+  // tiles
   using Shape = std::pair<int64_t, int64_t>;
   EXPECT_EQ(run(100, 150), Shape(100, 150));
   EXPECT_EQ(run(100, 200), Shape(64, 64));
@@ -686,16 +731,21 @@ TEST(AlternatingSampler, FramesAboveFourTilesRunTiledByDefault) {
 
 TEST(AlternatingSampler, BlendedTilesLeaveNoSeams) {
   // A prior whose prediction depends on a 31x31 neighbourhood: 128-pixel tiles cut that
-  // context, so hard tiles put steps in the prediction at their borders. Blended, the difference across a tile
-  // border is no larger than inside a tile; hard, it is (which shows the test can fail).
+  // context, so hard tiles put steps in the prediction at their borders. Blended, the difference
+  // across a tile border is no larger than inside a tile; hard, it is (which shows the test can
+  // fail).
   const std::string dir = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/";
   std::shared_ptr<DiffusionPrior> wide = load_prior(dir + "wide_prior.pt");
   const int64_t H = 64, W = 384;
   at::manual_seed(5);
-  const at::Tensor ramp = (at::arange(W, at::kFloat) / float(W) * 1.2f - 0.6f).view({1, 1, 1, W}).expand({1, 1, H, W}).contiguous();
+  const at::Tensor ramp = (at::arange(W, at::kFloat) / float(W) * 1.2f - 0.6f)
+                              .view({1, 1, 1, W})
+                              .expand({1, 1, H, W})
+                              .contiguous();
   const at::Tensor t = at::full({1}, 500, at::kLong);
   auto seam_ratio = [&](int64_t stride, bool blend) {
-    const at::Tensor e = diffevent::detail::predict_tiles(*wide, ramp, t, 128, stride, blend).eps[0][0];
+    const at::Tensor e =
+        diffevent::detail::predict_tiles(*wide, ramp, t, 128, stride, blend).eps[0][0];
     const at::Tensor dx = (e.narrow(1, 1, W - 1) - e.narrow(1, 0, W - 1)).abs().mean(0);
     std::vector<bool> edge(W + 1, false);  // columns where a tile starts or ends
     for (int64_t s = 0;; s += stride) {
@@ -739,7 +789,10 @@ TEST(AlternatingSampler, BatchesShareNetworkCallsAndSolveEachFrame) {
   const auto out = AlternatingSampler(prior, nullptr, o).sample_batch(frames);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(prior->calls(), 15);  // one batched evaluation per step for all three frames
-  for (int i = 0; i < 3; ++i) EXPECT_LT((out[static_cast<size_t>(i)].x - edi[static_cast<size_t>(i)]).abs().max().item<float>(), 2e-3);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_LT(
+        (out[static_cast<size_t>(i)].x - edi[static_cast<size_t>(i)]).abs().max().item<float>(),
+        2e-3);
   // The fused kernel and the ATen composition agree on batches too (with TV).
   o.s = 30;
   o.lambda_tv = 100;
@@ -748,6 +801,8 @@ TEST(AlternatingSampler, BatchesShareNetworkCallsAndSolveEachFrame) {
   o.fused_kernel = false;
   const auto b = AlternatingSampler(prior, nullptr, o).sample_batch(frames);
   for (size_t i = 0; i < 3; ++i) EXPECT_LT((a[i].x - b[i].x).abs().max().item<float>(), 1e-4);
-  EXPECT_DIFFEVENT_ERROR(AlternatingSampler(prior, nullptr, o).sample_batch({frames[0], EbrdModel(at::rand({1, 4, 4}), at::ones({1, 4, 4}))}),
-                         ErrorCode::kInvalidArgument, "frame 1 of the batch");
+  EXPECT_DIFFEVENT_ERROR(
+      AlternatingSampler(prior, nullptr, o)
+          .sample_batch({frames[0], EbrdModel(at::rand({1, 4, 4}), at::ones({1, 4, 4}))}),
+      ErrorCode::kInvalidArgument, "frame 1 of the batch");
 }

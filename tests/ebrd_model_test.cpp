@@ -12,7 +12,8 @@ void check_gradient(F f, const at::Tensor& x, const at::Tensor& grad, double tol
   const double h = 1e-6;
   const double fd = (f(x + h * d) - f(x - h * d)) / (2 * h);
   const double an = (grad * d).sum().item<double>();
-  EXPECT_NEAR(fd, an, tol * std::max(1.0, std::abs(an))) << "finite difference " << fd << " vs analytic " << an;
+  EXPECT_NEAR(fd, an, tol * std::max(1.0, std::abs(an)))
+      << "finite difference " << fd << " vs analytic " << an;
 }
 }  // namespace
 
@@ -23,8 +24,10 @@ TEST(EbrdModel, DataTermGradientsMatchFiniteDifferences) {
   EbrdModel m(y, E);
   const at::Tensor x = at::rand({3, 7, 13}, opts), r = 0.1 * at::randn({3, 7, 13}, opts);
   EXPECT_NEAR(m.data_term(x, r), (y - E * x - r).pow(2).sum().item<double>(), 1e-12);
-  check_gradient([&](const at::Tensor& v) { return m.data_term(v, r); }, x, m.grad_data_x(x, r), 1e-6);
-  check_gradient([&](const at::Tensor& v) { return m.data_term(x, v); }, r, m.grad_data_r(x, r), 1e-6);
+  check_gradient([&](const at::Tensor& v) { return m.data_term(v, r); }, x, m.grad_data_x(x, r),
+                 1e-6);
+  check_gradient([&](const at::Tensor& v) { return m.data_term(x, v); }, r, m.grad_data_r(x, r),
+                 1e-6);
 }
 
 TEST(EbrdModel, WeightedDataTermAndGradientsMatchFiniteDifferences) {
@@ -35,7 +38,8 @@ TEST(EbrdModel, WeightedDataTermAndGradientsMatchFiniteDifferences) {
   EbrdModel m(y, E);
   m.set_data_weight(at::rand({1, 5, 6}, at::kDouble) * 3 + 0.1);
   const at::Tensor x = at::rand({1, 5, 6}, at::kDouble), r = at::rand({1, 5, 6}, at::kDouble) * 0.1;
-  EXPECT_NEAR(m.data_term(x, r), (m.data_weight() * (y - E * x - r).pow(2)).sum().item<double>(), 1e-12);
+  EXPECT_NEAR(m.data_term(x, r), (m.data_weight() * (y - E * x - r).pow(2)).sum().item<double>(),
+              1e-12);
   const at::Tensor gx = m.grad_data_x(x, r), gr = m.grad_data_r(x, r);
   const double h = 1e-6;
   for (int64_t i : {0, 7, 29}) {
@@ -44,12 +48,16 @@ TEST(EbrdModel, WeightedDataTermAndGradientsMatchFiniteDifferences) {
     xm.view(-1)[i] -= h;
     rp.view(-1)[i] += h;
     rm.view(-1)[i] -= h;
-    EXPECT_NEAR(gx.view(-1)[i].item<double>(), (m.data_term(xp, r) - m.data_term(xm, r)) / (2 * h), 1e-5);
-    EXPECT_NEAR(gr.view(-1)[i].item<double>(), (m.data_term(x, rp) - m.data_term(x, rm)) / (2 * h), 1e-5);
+    EXPECT_NEAR(gx.view(-1)[i].item<double>(), (m.data_term(xp, r) - m.data_term(xm, r)) / (2 * h),
+                1e-5);
+    EXPECT_NEAR(gr.view(-1)[i].item<double>(), (m.data_term(x, rp) - m.data_term(x, rm)) / (2 * h),
+                1e-5);
   }
   // Bad weights are named; an undefined tensor returns to uniform weights.
-  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(at::ones({1, 4, 6})), ErrorCode::kInvalidArgument, "must be [1,H,W] matching y");
-  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(at::zeros({1, 5, 6})), ErrorCode::kInvalidArgument, "finite and > 0");
+  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(at::ones({1, 4, 6})), ErrorCode::kInvalidArgument,
+                         "must be [1,H,W] matching y");
+  EXPECT_DIFFEVENT_ERROR(m.set_data_weight(at::zeros({1, 5, 6})), ErrorCode::kInvalidArgument,
+                         "finite and > 0");
   at::Tensor nan = at::ones({1, 5, 6});
   nan[0][1][1] = std::nan("");
   EXPECT_DIFFEVENT_ERROR(m.set_data_weight(nan), ErrorCode::kInvalidArgument, "finite and > 0");
@@ -60,11 +68,14 @@ TEST(EbrdModel, WeightedDataTermAndGradientsMatchFiniteDifferences) {
 TEST(EbrdModel, TvAndL1GradientsMatchFiniteDifferences) {
   at::manual_seed(2);
   const auto opts = at::TensorOptions().dtype(at::kDouble);
-  for (auto shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 7, 13}, std::vector<int64_t>{3, 5, 4}}) {
+  for (auto shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 7, 13},
+                     std::vector<int64_t>{3, 5, 4}}) {
     const at::Tensor x = at::rand(shape, opts);
-    check_gradient([](const at::Tensor& v) { return tv_isotropic(v, 1e-2); }, x, tv_isotropic_grad(x, 1e-2), 1e-5);
+    check_gradient([](const at::Tensor& v) { return tv_isotropic(v, 1e-2); }, x,
+                   tv_isotropic_grad(x, 1e-2), 1e-5);
     // Away from kinks, the anisotropic subgradient and the L1 subgradient are gradients.
-    check_gradient([](const at::Tensor& v) { return tv_anisotropic(v); }, x, tv_anisotropic_subgrad(x), 1e-5);
+    check_gradient([](const at::Tensor& v) { return tv_anisotropic(v); }, x,
+                   tv_anisotropic_subgrad(x), 1e-5);
     const at::Tensor r = at::randn(shape, opts);
     check_gradient([](const at::Tensor& v) { return l1_norm(v); }, r, l1_subgrad(r), 1e-5);
   }
@@ -89,7 +100,8 @@ TEST(EbrdModel, GuidedFilterPreservesEdgesAndRemovesNoise) {
   o.enhancer = Enhancer::kGuided;
   EbrdModel m(guide.expand({3, 32, 32}).contiguous(), noisy, o);
   EXPECT_EQ(m.f_e().sizes(), noisy.sizes());
-  EXPECT_DIFFEVENT_ERROR(EbrdModel(at::rand({3, 4, 4}), at::rand({1, 4, 5})), ErrorCode::kInvalidArgument, "must be [1,H,W]");
+  EXPECT_DIFFEVENT_ERROR(EbrdModel(at::rand({3, 4, 4}), at::rand({1, 4, 5})),
+                         ErrorCode::kInvalidArgument, "must be [1,H,W]");
 }
 
 TEST(EbrdModel, TorchScriptEnhancerIsApplied) {

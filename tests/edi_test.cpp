@@ -37,7 +37,8 @@ TEST(Edi, BeatsBlurryInputOnSimulatedDataByFiveDb) {
     const auto r = simulate(1, seed);
     const Image out = Edi(EdiOptions::with_threshold(0.2)).deblur(r.blurry, r.events, r.exposure);
     const double gain = psnr(r.sharp, out) - psnr(r.sharp, r.blurry);
-    EXPECT_GT(gain, 5.0) << "seed " << seed << ": EDI " << psnr(r.sharp, out) << " dB, blur " << psnr(r.sharp, r.blurry);
+    EXPECT_GT(gain, 5.0) << "seed " << seed << ": EDI " << psnr(r.sharp, out) << " dB, blur "
+                         << psnr(r.sharp, r.blurry);
   }
 }
 
@@ -45,7 +46,8 @@ TEST(Edi, RgbSharesOneDoubleIntegral) {
   const auto r = simulate(3, 5);
   const Image out = Edi(EdiOptions::with_threshold(0.2)).deblur(r.blurry, r.events, r.exposure);
   ASSERT_EQ(out.channels(), 3);
-  const Image E = EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(0.2))).double_integral(r.events, 0, r.exposure.t1_us);
+  const Image E = EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(0.2)))
+                      .double_integral(r.events, 0, r.exposure.t1_us);
   for (int c = 0; c < 3; ++c)
     EXPECT_NEAR(out.at(c, 40, 50), r.blurry.at(c, 40, 50) / std::max(E.at(0, 40, 50), 1e-3f), 1e-6);
   EXPECT_GT(psnr(r.sharp, out) - psnr(r.sharp, r.blurry), 5.0);
@@ -60,8 +62,10 @@ TEST(Edi, FramesAtTauEqualDeblurAndFollowLogChange) {
   EXPECT_EQ(times[0], 2500);
   EXPECT_EQ(times[3], 17500);
   const Image sharp = edi.deblur(r.blurry, r.events, r.exposure);
-  const Image d = EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(0.2))).log_change(r.events, r.exposure.mid_us(), times[0]);
-  for (size_t i = 0; i < sharp.size(); i += 97) EXPECT_NEAR(frames[0].data()[i], sharp.data()[i] * std::exp(d.data()[i]), 1e-4);
+  const Image d = EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(0.2)))
+                      .log_change(r.events, r.exposure.mid_us(), times[0]);
+  for (size_t i = 0; i < sharp.size(); i += 97)
+    EXPECT_NEAR(frames[0].data()[i], sharp.data()[i] * std::exp(d.data()[i]), 1e-4);
   // The mean of the frames approximates the blurry frame (the model's consistency).
   Image mean(1, sharp.height(), sharp.width());
   for (const auto& f : edi.frames(r.blurry, r.events, r.exposure, 40))
@@ -96,18 +100,23 @@ TEST(Edi, LinearizeOptionRoundTripsWithoutEvents) {
 TEST(Edi, GuardsTinyIntegralAndValidatesInput) {
   // Many OFF events right after tau make E tiny; the guard caps the gain at 1 / min_integral.
   std::vector<TimestampUs> t(200, 501);
-  auto ev = EventStream::from_arrays(1, 1, t, std::vector<uint16_t>(200, 0), std::vector<uint16_t>(200, 0), std::vector<int8_t>(200, 0));
+  auto ev = EventStream::from_arrays(1, 1, t, std::vector<uint16_t>(200, 0),
+                                     std::vector<uint16_t>(200, 0), std::vector<int8_t>(200, 0));
   EdiOptions o;
   o.min_integral = 0.6;
   const Image out = Edi(o).deblur(Image(1, 1, 1, 0.3f), ev, {0, 1000});
   EXPECT_NEAR(out.at(0, 0, 0), 0.3 / 0.6, 1e-6);
-  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 5, 5), EventStream(4, 4), {0, 10}), ErrorCode::kInvalidArgument,
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 5, 5), EventStream(4, 4), {0, 10}),
+                         ErrorCode::kInvalidArgument,
                          "blurry image is 5x5 but the events come from a 4x4 sensor");
   Image nan(1, 4, 4);
   nan.at(0, 1, 1) = std::nanf("");
-  EXPECT_DIFFEVENT_ERROR(Edi().deblur(nan, EventStream(4, 4), {0, 10}), ErrorCode::kInvalidArgument, "NaN");
-  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), {10, 10}), ErrorCode::kInvalidArgument, "t0 < t1");
-  EXPECT_DIFFEVENT_ERROR(Edi().frames(Image(1, 4, 4), EventStream(4, 4), {0, 10}, 0), ErrorCode::kInvalidArgument, "frame count");
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(nan, EventStream(4, 4), {0, 10}), ErrorCode::kInvalidArgument,
+                         "NaN");
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), {10, 10}),
+                         ErrorCode::kInvalidArgument, "t0 < t1");
+  EXPECT_DIFFEVENT_ERROR(Edi().frames(Image(1, 4, 4), EventStream(4, 4), {0, 10}, 0),
+                         ErrorCode::kInvalidArgument, "frame count");
 }
 
 TEST(Edi, ExposureArithmeticCannotOverflow) {
@@ -117,10 +126,10 @@ TEST(Edi, ExposureArithmeticCannotOverflow) {
   EXPECT_FALSE(widest.valid());
   EXPECT_EQ(widest.duration_us(), 0);
   EXPECT_EQ(widest.mid_us(), -1);  // INT64_MIN + (2^64 - 1) / 2
-  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), widest), ErrorCode::kInvalidArgument,
-                         "less than 2^63 us");
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(EventStream(4, 4), INT64_MIN, INT64_MAX), ErrorCode::kInvalidArgument,
-                         "less than 2^63 us");
+  EXPECT_DIFFEVENT_ERROR(Edi().deblur(Image(1, 4, 4), EventStream(4, 4), widest),
+                         ErrorCode::kInvalidArgument, "less than 2^63 us");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(EventStream(4, 4), INT64_MIN, INT64_MAX),
+                         ErrorCode::kInvalidArgument, "less than 2^63 us");
   // The longest valid exposure, and the usual midpoint rounding towards t0.
   const Exposure longest{-1, INT64_MAX - 1};
   EXPECT_TRUE(longest.valid());

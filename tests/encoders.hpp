@@ -49,17 +49,20 @@ inline std::string stored_zip(const std::vector<std::pair<std::string, std::stri
   };
   std::string body, cd;
   for (const auto& [name, data] : members) {
-    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc32(data), 4) + le(data.size(), 4) +
-                               le(data.size(), 4) + le(name.size(), 2) + le(0, 2);
-    cd += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + name;
+    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc32(data), 4) +
+                               le(data.size(), 4) + le(data.size(), 4) + le(name.size(), 2) +
+                               le(0, 2);
+    cd += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) +
+          le(body.size(), 4) + name;
     body += le(0x04034b50, 4) + common + name + data;
   }
-  return body + cd + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(members.size(), 2) + le(members.size(), 2) +
-         le(cd.size(), 4) + le(body.size(), 4) + le(0, 2);
+  return body + cd + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(members.size(), 2) +
+         le(members.size(), 2) + le(cd.size(), 4) + le(body.size(), 4) + le(0, 2);
 }
 
 inline std::string be32(uint32_t v) {
-  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
 /// A PNG chunk: length, type, data, CRC-32 of type + data.
@@ -71,7 +74,8 @@ inline std::string png_chunk(const std::string& type, const std::string& data) {
 inline std::string lying_png(uint32_t w, uint32_t h) {
   const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x00\x00\x00\x00", 5);
   return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
-         png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) + png_chunk("IEND", "");
+         png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01\x00\x00", 12)) +
+         png_chunk("IEND", "");
 }
 
 /// A PNG whose second chunk, after a valid 4 x 4 IHDR, declares `length` bytes of zTXt data and
@@ -126,9 +130,11 @@ inline std::string mat_header() {
 inline std::string mat_events_element(const EventStream& ev, int64_t rows_claimed = -1) {
   const size_t n = ev.size();
   std::string m;
-  put_le<uint32_t>(m, 6), put_le<uint32_t>(m, 8), put_le<uint32_t>(m, 6), put_le<uint32_t>(m, 0);  // flags: mxDOUBLE
+  put_le<uint32_t>(m, 6), put_le<uint32_t>(m, 8), put_le<uint32_t>(m, 6),
+      put_le<uint32_t>(m, 0);  // flags: mxDOUBLE
   put_le<uint32_t>(m, 5), put_le<uint32_t>(m, 8);
-  put_le<int32_t>(m, static_cast<int32_t>(rows_claimed < 0 ? static_cast<int64_t>(n) : rows_claimed));
+  put_le<int32_t>(m,
+                  static_cast<int32_t>(rows_claimed < 0 ? static_cast<int64_t>(n) : rows_claimed));
   put_le<int32_t>(m, 4);
   put_le<uint32_t>(m, 1), put_le<uint32_t>(m, 6);
   m += "events";

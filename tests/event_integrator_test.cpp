@@ -8,8 +8,8 @@ namespace {
 
 // Brute force: the integrand is constant on each microsecond [k, k+1) because timestamps are
 // integers, so a sum over microseconds with exp() of the direct event count is the integral.
-std::vector<double> brute_force(const EventStream& ev, TimestampUs t0, TimestampUs t1, TimestampUs tau,
-                                const Thresholds& th) {
+std::vector<double> brute_force(const EventStream& ev, TimestampUs t0, TimestampUs t1,
+                                TimestampUs tau, const Thresholds& th) {
   const size_t npix = static_cast<size_t>(ev.width()) * static_cast<size_t>(ev.height());
   std::vector<double> E(npix, 0.0);
   for (size_t pix = 0; pix < npix; ++pix) {
@@ -38,8 +38,9 @@ std::vector<double> brute_force(const EventStream& ev, TimestampUs t0, Timestamp
 // Brute force for Interpolation::kRamp: the level as knots (time, level) per pixel, written
 // out from the rule (hold, then a ramp of length r into each event), evaluated by linear
 // interpolation and integrated by the midpoint rule on `sub` points per microsecond.
-std::vector<double> brute_force_ramp(const EventStream& ev, TimestampUs t0, TimestampUs t1, TimestampUs tau,
-                                     const Thresholds& th, double ramp_max, double run_gap, int sub) {
+std::vector<double> brute_force_ramp(const EventStream& ev, TimestampUs t0, TimestampUs t1,
+                                     TimestampUs tau, const Thresholds& th, double ramp_max,
+                                     double run_gap, int sub) {
   const size_t npix = static_cast<size_t>(ev.width()) * static_cast<size_t>(ev.height());
   std::vector<double> E(npix, 0.0);
   for (size_t pix = 0; pix < npix; ++pix) {
@@ -80,7 +81,9 @@ std::vector<double> brute_force_ramp(const EventStream& ev, TimestampUs t0, Time
 
 // The random streams both brute-force tests use: 800 events on 7 x 5 pixels over
 // [-300, 2300) us (the exposure is [0, 2000)), asymmetric thresholds.
-EventStream random_case_stream(uint64_t seed) { return test::random_stream(7, 5, 800, -300, 2300, seed); }
+EventStream random_case_stream(uint64_t seed) {
+  return test::random_stream(7, 5, 800, -300, 2300, seed);
+}
 Thresholds random_case_thresholds() {
   Thresholds th;
   th.c_pos = 0.21;
@@ -102,18 +105,21 @@ TEST(EventIntegrator, ThresholdSensitivityMatchesTheDerivativeOfTheClosedForm) {
   //   E = [ (t_o - t0) e^{c_neg} + (tau - t_o) ... ] -- per piece:
   //   [t0, t_o): level +c_neg (before the OFF event the intensity was c_neg higher),
   //   [t_o, t_e): level 0, [t_e, t1): level k c_pos,
-  // so d ln E / d c_pos = (t1 - t_e) k e^{k c_pos} / (T E) and d ln E / d c_neg = (t_o - t0) e^{c_neg} / (T E).
+  // so d ln E / d c_pos = (t1 - t_e) k e^{k c_pos} / (T E) and d ln E / d c_neg = (t_o - t0)
+  // e^{c_neg} / (T E).
   const double cp = 0.25, cn = 0.2;
   const int k = 3;
   const TimestampUs t0 = 0, t1 = 1000, te = 600, to = 300;
-  auto ev = EventStream::from_arrays(3, 2, {to, te, te, te}, {2, 2, 2, 2}, {1, 1, 1, 1}, {0, 1, 1, 1});
+  auto ev =
+      EventStream::from_arrays(3, 2, {to, te, te, te}, {2, 2, 2, 2}, {1, 1, 1, 1}, {0, 1, 1, 1});
   Thresholds th;
   th.c_pos = cp;
   th.c_neg = cn;
   const Image S = EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1);
   const double T = double(t1 - t0);
   const double E = ((to - t0) * std::exp(cn) + (te - to) + (t1 - te) * std::exp(k * cp)) / T;
-  const double dp = (t1 - te) * k * std::exp(k * cp) / (T * E), dn = (to - t0) * std::exp(cn) / (T * E);
+  const double dp = (t1 - te) * k * std::exp(k * cp) / (T * E),
+               dn = (to - t0) * std::exp(cn) / (T * E);
   // Then the central difference agrees with the closed form to O(h^2) (h = 0.01 here).
   EXPECT_NEAR(S.at(0, 1, 2), std::sqrt(dp * dp + dn * dn), 2e-3 * std::sqrt(dp * dp + dn * dn));
   // A pixel without events does not depend on the thresholds.
@@ -124,8 +130,9 @@ TEST(EventIntegrator, ThresholdSensitivityMatchesTheDerivativeOfTheClosedForm) {
   const Image Sm = EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1);
   EXPECT_NEAR(Sm.at(0, 1, 2), S.at(0, 1, 2), 1e-4);
   th.c_pos_map[0] = 0.0f;
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1),
-                         ErrorCode::kInvalidArgument, "c_pos_map[0] = 0 must be in (0, 20]");
+  EXPECT_DIFFEVENT_ERROR(
+      EventIntegrator(IntegratorOptions::with(th)).threshold_sensitivity(ev, t0, t1),
+      ErrorCode::kInvalidArgument, "c_pos_map[0] = 0 must be in (0, 20]");
 }
 
 TEST(EventIntegrator, SingleEventMatchesClosedForm) {
@@ -145,7 +152,8 @@ TEST(EventIntegrator, SingleEventMatchesClosedForm) {
   const Image E2 = EventIntegrator(IntegratorOptions::with(th)).double_integral(ev2, t0, t1);
   EXPECT_NEAR(E2.at(0, 0, 0), (200 * std::exp(0.25) + 800) / 1000.0, 1e-6);
   // With tau at the exposure start, the same event acts after tau.
-  const Image E3 = EventIntegrator(IntegratorOptions::with(th)).double_integral(ev2, t0, t1, TimestampUs{0});
+  const Image E3 =
+      EventIntegrator(IntegratorOptions::with(th)).double_integral(ev2, t0, t1, TimestampUs{0});
   EXPECT_NEAR(E3.at(0, 0, 0), (200 + 800 * std::exp(-0.25)) / 1000.0, 1e-6);
 }
 
@@ -158,7 +166,8 @@ TEST(EventIntegrator, MatchesBruteForceOnRandomStreams) {
     for (int threads : {1, 3}) {
       IntegratorOptions o = IntegratorOptions::with(th, threads);
       const Image E = EventIntegrator(o).double_integral(ev, t0, t1, tau);
-      for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-6) << "pixel " << i;
+      for (size_t i = 0; i < ref.size(); ++i)
+        EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-6) << "pixel " << i;
     }
   }
 }
@@ -174,7 +183,8 @@ TEST(EventIntegrator, RampSingleEventMatchesClosedForm) {
   o.interpolation = Interpolation::kRamp;
   const Image E = EventIntegrator(o).double_integral(ev, t0, t1);
   const double r = 40;
-  EXPECT_NEAR(E.at(0, 1, 2), ((te - r) + r * std::expm1(c) / c + (t1 - te) * std::exp(c)) / 1000.0, 1e-6);
+  EXPECT_NEAR(E.at(0, 1, 2), ((te - r) + r * std::expm1(c) / c + (t1 - te) * std::exp(c)) / 1000.0,
+              1e-6);
   EXPECT_FLOAT_EQ(E.at(0, 0, 0), 1.0f);
   // With tau inside the ramp (t_e - 10), L(tau) = c (r - 10) / r: E above divided by exp of it.
   const Image Et = EventIntegrator(o).double_integral(ev, t0, t1, TimestampUs{te - 10});
@@ -183,7 +193,9 @@ TEST(EventIntegrator, RampSingleEventMatchesClosedForm) {
   // linear from c to 2c over the 100 us between them.
   auto ev2 = EventStream::from_arrays(3, 2, {300, 400}, {0, 0}, {0, 0}, {1, 1});
   const Image E2 = EventIntegrator(o).double_integral(ev2, t0, t1, TimestampUs{0});
-  const double expect2 = (260 + 40 * std::expm1(c) / c + 100 * std::exp(c) * std::expm1(c) / c + 600 * std::exp(2 * c)) / 1000;
+  const double expect2 = (260 + 40 * std::expm1(c) / c + 100 * std::exp(c) * std::expm1(c) / c +
+                          600 * std::exp(2 * c)) /
+                         1000;
   EXPECT_NEAR(E2.at(0, 0, 0), expect2, 1e-6);
 }
 
@@ -199,12 +211,14 @@ TEST(EventIntegrator, RampMatchesBruteForceAndReducesToStep) {
       o.run_gap_fraction = 0.1;  // 200 us
       const auto ref = brute_force_ramp(ev, t0, t1, tau, th, 40.0, 200.0, 8);
       const Image E = EventIntegrator(o).double_integral(ev, t0, t1, tau);
-      for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-5) << "pixel " << i << " tau " << tau;
+      for (size_t i = 0; i < ref.size(); ++i)
+        EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-5) << "pixel " << i << " tau " << tau;
       // Without ramps the model is EDI's step model, to rounding.
       o.ramp_fraction = o.run_gap_fraction = 0;
       const Image R0 = EventIntegrator(o).double_integral(ev, t0, t1, tau);
       const Image S = EventIntegrator(IntegratorOptions::with(th)).double_integral(ev, t0, t1, tau);
-      for (size_t i = 0; i < S.size(); ++i) EXPECT_NEAR(R0.data()[i] / S.data()[i], 1.0, 1e-6) << "pixel " << i;
+      for (size_t i = 0; i < S.size(); ++i)
+        EXPECT_NEAR(R0.data()[i] / S.data()[i], 1.0, 1e-6) << "pixel " << i;
     }
   }
 }
@@ -215,8 +229,8 @@ TEST(EventIntegrator, RampStaysFiniteForThousandsOfEventsAndValidatesFractions) 
   // (e^{1000}: +inf in float is allowed there, never NaN) and at the end (tiny, not NaN).
   std::vector<TimestampUs> t;
   for (int i = 0; i < 5000; ++i) t.push_back(i);
-  auto ev = EventStream::from_arrays(1, 1, t, std::vector<uint16_t>(5000, 0), std::vector<uint16_t>(5000, 0),
-                                     std::vector<int8_t>(5000, 1));
+  auto ev = EventStream::from_arrays(1, 1, t, std::vector<uint16_t>(5000, 0),
+                                     std::vector<uint16_t>(5000, 0), std::vector<int8_t>(5000, 1));
   IntegratorOptions o = IntegratorOptions::with(Thresholds::symmetric(0.2));
   o.interpolation = Interpolation::kRamp;
   const Image end = EventIntegrator(o).double_integral(ev, 0, 10000, TimestampUs{10000});
@@ -243,16 +257,20 @@ TEST(EventIntegrator, PerPixelThresholdMapsAndThreadsAgree) {
   }
   const auto small = ev.slice_time(0, 1500);
   const auto ref = brute_force(small, 0, 1500, 600, th);
-  const Image E = EventIntegrator(IntegratorOptions::with(th, 1)).double_integral(small, 0, 1500, 600);
+  const Image E =
+      EventIntegrator(IntegratorOptions::with(th, 1)).double_integral(small, 0, 1500, 600);
   for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(E.data()[i] / ref[i], 1.0, 1e-6);
   // Many events per pixel, split across threads: the chunk combination must be exact.
-  const Image A = EventIntegrator(IntegratorOptions::with(th, 1)).double_integral(ev, 0, 50000, 20000);
-  const Image B = EventIntegrator(IntegratorOptions::with(th, 4)).double_integral(ev, 0, 50000, 20000);
+  const Image A =
+      EventIntegrator(IntegratorOptions::with(th, 1)).double_integral(ev, 0, 50000, 20000);
+  const Image B =
+      EventIntegrator(IntegratorOptions::with(th, 4)).double_integral(ev, 0, 50000, 20000);
   for (size_t i = 0; i < A.size(); ++i) EXPECT_NEAR(B.data()[i] / A.data()[i], 1.0, 1e-9);
 }
 
 TEST(EventIntegrator, LogChangeIsSignedAndAntisymmetric) {
-  auto ev = EventStream::from_arrays(2, 1, {10, 20, 30, 40}, {0, 0, 1, 0}, {0, 0, 0, 0}, {1, 1, 0, 0});
+  auto ev =
+      EventStream::from_arrays(2, 1, {10, 20, 30, 40}, {0, 0, 1, 0}, {0, 0, 0, 0}, {1, 1, 0, 0});
   Thresholds th;
   th.c_pos = 0.3;
   th.c_neg = 0.1;
@@ -273,19 +291,23 @@ TEST(EventIntegrator, ConsistentWithLogChange) {
   const Image Ea = integ.double_integral(ev, 0, 10000, TimestampUs{2000});
   const Image Eb = integ.double_integral(ev, 0, 10000, TimestampUs{8000});
   const Image d = integ.log_change(ev, 2000, 8000);
-  for (size_t i = 0; i < Ea.size(); ++i) EXPECT_NEAR(Ea.data()[i], Eb.data()[i] * std::exp(d.data()[i]), 2e-5 * Ea.data()[i]);
+  for (size_t i = 0; i < Ea.size(); ++i)
+    EXPECT_NEAR(Ea.data()[i], Eb.data()[i] * std::exp(d.data()[i]), 2e-5 * Ea.data()[i]);
 }
 
 TEST(EventIntegrator, ValidatesArguments) {
   EventStream ev(4, 4);
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(-0.1))), ErrorCode::kInvalidArgument,
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(Thresholds::symmetric(-0.1))),
+                         ErrorCode::kInvalidArgument,
                          "c_pos = -0.1 and c_neg = -0.1 must be in (0, 20]");
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds::symmetric(std::nan(""))}), ErrorCode::kInvalidArgument, "must be in (0, 20]");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds::symmetric(std::nan(""))}),
+                         ErrorCode::kInvalidArgument, "must be in (0, 20]");
   // A threshold beyond any sensor's range once overflowed exp() into a NaN integral (found by
   // fuzz_deblur_params: c = 7.7e307); the largest accepted one integrates without NaN.
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds{7.7e307, 1.6e308, {}, {}}}), ErrorCode::kInvalidArgument,
-                         "must be in (0, 20]");
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds::symmetric(20.001)}), ErrorCode::kInvalidArgument, "(0, 20]");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds{7.7e307, 1.6e308, {}, {}}}),
+                         ErrorCode::kInvalidArgument, "must be in (0, 20]");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator({Thresholds::symmetric(20.001)}),
+                         ErrorCode::kInvalidArgument, "(0, 20]");
   {
     EventStream burst(2, 1);
     for (int i = 0; i < 200; ++i) burst.push_back(10 + i, 0, 0, i < 100 ? 1 : -1);
@@ -298,11 +320,14 @@ TEST(EventIntegrator, ValidatesArguments) {
       for (float v : E.values()) EXPECT_TRUE(v > 0) << v;
     }
   }
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(ev, 10, 10), ErrorCode::kInvalidArgument, "t0 < t1");
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(ev, 0, 10, TimestampUs{11}), ErrorCode::kOutOfRange, "outside the exposure");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(ev, 10, 10), ErrorCode::kInvalidArgument,
+                         "t0 < t1");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator().double_integral(ev, 0, 10, TimestampUs{11}),
+                         ErrorCode::kOutOfRange, "outside the exposure");
   Thresholds th;
   th.c_pos_map.assign(3, 0.2f);
-  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(th)).double_integral(ev, 0, 10), ErrorCode::kInvalidArgument, "c_pos_map has 3 values");
+  EXPECT_DIFFEVENT_ERROR(EventIntegrator(IntegratorOptions::with(th)).double_integral(ev, 0, 10),
+                         ErrorCode::kInvalidArgument, "c_pos_map has 3 values");
 }
 
 TEST(EventIntegrator, LogChangesMatchSingleLogChangeInAnyOrder) {
@@ -313,12 +338,15 @@ TEST(EventIntegrator, LogChangesMatchSingleLogChangeInAnyOrder) {
   ASSERT_EQ(many.size(), times.size());
   for (size_t k = 0; k < times.size(); ++k) {
     // Reference: direct signed sums over (a, b].
-    const TimestampUs a = std::min<TimestampUs>(5000, times[k]), b = std::max<TimestampUs>(5000, times[k]);
+    const TimestampUs a = std::min<TimestampUs>(5000, times[k]),
+                      b = std::max<TimestampUs>(5000, times[k]);
     std::vector<double> ref(20, 0.0);
     for (size_t i = 0; i < ev.size(); ++i)
-      if (ev.t_us()[i] > a && ev.t_us()[i] <= b) ref[static_cast<size_t>(ev.y()[i]) * 5 + ev.x()[i]] += 0.2 * ev.p()[i];
+      if (ev.t_us()[i] > a && ev.t_us()[i] <= b)
+        ref[static_cast<size_t>(ev.y()[i]) * 5 + ev.x()[i]] += 0.2 * ev.p()[i];
     const double sign = times[k] < 5000 ? -1.0 : 1.0;
-    for (size_t i = 0; i < 20; ++i) EXPECT_NEAR(many[k].data()[i], sign * ref[i], 1e-5) << "time " << times[k];
+    for (size_t i = 0; i < 20; ++i)
+      EXPECT_NEAR(many[k].data()[i], sign * ref[i], 1e-5) << "time " << times[k];
   }
 }
 

@@ -3,12 +3,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 #include <fstream>
+#include <limits>
 
 #include "encoders.hpp"
 #include "test_util.hpp"
@@ -59,9 +59,12 @@ TEST(EventIo, RoundTripsEveryWriterReaderPair) {
 TEST(EventIo, Evt3DecoderHandlesVectorsAndTimeWraparound) {
   test::TempDir dir;
   // Times cross the 2^24 us EVT3 wrap twice.
-  std::vector<TimestampUs> t = {10, 4096, 16777000, 16777215, 16777216 + 5, 33554432 + 77, 33554432 + 8000};
-  auto ev = EventStream::from_arrays(640, 480, t, {1, 2, 639, 4, 5, 6, 7}, {0, 0, 479, 3, 3, 9, 9}, {1, 0, 1, 0, 1, 0, 1});
-  write_bytes(dir.file("a.raw"), encode_evt3(ev, "% evt 3.0\n% format EVT3;height=480;width=640\n% end\n"));
+  std::vector<TimestampUs> t = {10,           4096,          16777000,       16777215,
+                                16777216 + 5, 33554432 + 77, 33554432 + 8000};
+  auto ev = EventStream::from_arrays(640, 480, t, {1, 2, 639, 4, 5, 6, 7}, {0, 0, 479, 3, 3, 9, 9},
+                                     {1, 0, 1, 0, 1, 0, 1});
+  write_bytes(dir.file("a.raw"),
+              encode_evt3(ev, "% evt 3.0\n% format EVT3;height=480;width=640\n% end\n"));
   const auto f = read_events(dir.file("a.raw"));
   EXPECT_EQ(f.format, EventFormat::kEvt3);
   expect_same(ev, f.events);
@@ -74,7 +77,8 @@ TEST(EventIo, Evt3DecoderHandlesVectorsAndTimeWraparound) {
 TEST(EventIo, Evt2HandlesTimeHighWraparound) {
   test::TempDir dir;
   const TimestampUs wrap = TimestampUs{1} << 34;
-  auto ev = EventStream::from_arrays(100, 100, {wrap - 70, wrap - 1, wrap + 3, wrap + 100}, {1, 2, 3, 4}, {5, 6, 7, 8}, {1, 0, 1, 0});
+  auto ev = EventStream::from_arrays(100, 100, {wrap - 70, wrap - 1, wrap + 3, wrap + 100},
+                                     {1, 2, 3, 4}, {5, 6, 7, 8}, {1, 0, 1, 0});
   write_events(dir.file("w.raw"), ev);
   expect_same(ev, read_events(dir.file("w.raw")).events);
 }
@@ -113,30 +117,37 @@ TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
   ReadOptions ro;
   ro.format = EventFormat::kNpy;
   ro.width = 64, ro.height = 48;
-  auto expect = [&](const std::string& name, const std::string& bytes, ErrorCode code, const std::string& text) {
+  auto expect = [&](const std::string& name, const std::string& bytes, ErrorCode code,
+                    const std::string& text) {
     SCOPED_TRACE(name);
     write_bytes(dir.file(name), bytes);
     EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), code, text);
   };
   // Then each gets an error that names the problem
-  expect("v0.npy", test::npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", ""), ErrorCode::kUnsupported,
-         "dtype '|V0' (raw bytes) cannot hold event data");
-  expect("v1.npy", test::npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }", std::string(16, 'x')),
+  expect("v0.npy",
+         test::npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", ""),
+         ErrorCode::kUnsupported, "dtype '|V0' (raw bytes) cannot hold event data");
+  expect("v1.npy",
+         test::npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }",
+                        std::string(16, 'x')),
          ErrorCode::kUnsupported, "(raw bytes) cannot hold event data");
   expect("pad.npy",
-         test::npy_file("{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': "
-                  "False, 'shape': (3,), }",
-                  std::string(64, '\0')),
+         test::npy_file("{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', "
+                        "'|i1')], 'fortran_order': "
+                        "False, 'shape': (3,), }",
+                        std::string(64, '\0')),
          ErrorCode::kFormatError, "dtype '|V-13' has no valid item size");
   expect("field.npy",
-         test::npy_file("{'descr': [('t', '<i8'), ('x', '|V2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
-                  "'shape': (2,), }",
-                  std::string(26, '\0')),
+         test::npy_file("{'descr': [('t', '<i8'), ('x', '|V2'), ('y', '<u2'), ('p', '|i1')], "
+                        "'fortran_order': False, "
+                        "'shape': (2,), }",
+                        std::string(26, '\0')),
          ErrorCode::kUnsupported, "field 'x' holds raw bytes, not numbers");
   expect("huge.npy",
-         test::npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
-                  "'shape': (2305843009213693953,), }",
-                  ""),
+         test::npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], "
+                        "'fortran_order': False, "
+                        "'shape': (2305843009213693953,), }",
+                        ""),
          ErrorCode::kOutOfRange, "is implausibly large");
   const double bad_times[] = {std::nan(""), 1e300, -std::numeric_limits<double>::infinity()};
   for (double t : bad_times) {
@@ -144,7 +155,8 @@ TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
     std::memcpy(&row[0], &t, 8);
     const double one = 1.0;
     std::memcpy(&row[24], &one, 8);  // p = 1
-    expect("float.npy", test::npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", row),
+    expect("float.npy",
+           test::npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", row),
            ErrorCode::kFormatError, "timestamp at index 0 is");
   }
 }
@@ -154,16 +166,36 @@ TEST(EventIo, MalformedFilesGiveSpecificErrors) {
   const auto ev = test::random_stream(64, 48, 1000, 0, 100000, 2);
   // Empty file.
   write_bytes(dir.file("empty.raw"), "");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("empty.raw")), ErrorCode::kFormatError, "the file is empty");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("empty.raw")), ErrorCode::kFormatError,
+                         "the file is empty");
   // Wrong magic.
   write_bytes(dir.file("bad.aedat4"), "#!AER-DAT9.9\r\nxxxxxxxx");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.aedat4"), [] { ReadOptions o; o.format = EventFormat::kAedat4; return o; }()), ErrorCode::kFormatError, "bad magic");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.aedat4"),
+                                     [] {
+                                       ReadOptions o;
+                                       o.format = EventFormat::kAedat4;
+                                       return o;
+                                     }()),
+                         ErrorCode::kFormatError, "bad magic");
   write_bytes(dir.file("bad.npy"), std::string("\x93NUMPZ\x01\x00xxxxxxxx", 16));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.npy"), [] { ReadOptions o; o.format = EventFormat::kNpy; return o; }()), ErrorCode::kFormatError, "bad magic");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.npy"),
+                                     [] {
+                                       ReadOptions o;
+                                       o.format = EventFormat::kNpy;
+                                       return o;
+                                     }()),
+                         ErrorCode::kFormatError, "bad magic");
   write_bytes(dir.file("bad.mat"), std::string(200, 'x'));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.mat"), [] { ReadOptions o; o.format = EventFormat::kMat; return o; }()), ErrorCode::kFormatError, "not a MATLAB v5");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.mat"),
+                                     [] {
+                                       ReadOptions o;
+                                       o.format = EventFormat::kMat;
+                                       return o;
+                                     }()),
+                         ErrorCode::kFormatError, "not a MATLAB v5");
   write_bytes(dir.file("bad.bin"), std::string("\x01\x02\x03\x04garbage", 11));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.bin")), ErrorCode::kFormatError, "unrecognised event file");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bad.bin")), ErrorCode::kFormatError,
+                         "unrecognised event file");
   // Truncated files, one per binary format.
   for (const char* name : {"t.npy", "t.dat", "t.raw", "t.npz"}) {
     SCOPED_TRACE(name);
@@ -184,21 +216,33 @@ TEST(EventIo, MalformedFilesGiveSpecificErrors) {
   }
   // Coordinates outside the stated sensor.
   write_bytes(dir.file("c.txt"), "10 10\n0.1 3 4 1\n0.2 10 4 1\n");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("c.txt")), ErrorCode::kOutOfRange, "event at index 1 (t = 200000 us) has (x, y) = (10, 4) outside the 10x10 sensor");
+  EXPECT_DIFFEVENT_ERROR(
+      read_events(dir.file("c.txt")), ErrorCode::kOutOfRange,
+      "event at index 1 (t = 200000 us) has (x, y) = (10, 4) outside the 10x10 sensor");
   // Decreasing timestamps, and the sort option.
   write_bytes(dir.file("d.txt"), "10 10\n0.3 3 4 1\n0.2 1 4 0\n");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("d.txt")), ErrorCode::kFormatError, "timestamp at index 1 (200000 us) is earlier than the one before it (300000 us)");
+  EXPECT_DIFFEVENT_ERROR(
+      read_events(dir.file("d.txt")), ErrorCode::kFormatError,
+      "timestamp at index 1 (200000 us) is earlier than the one before it (300000 us)");
   ReadOptions sorted;
   sorted.sort_if_unsorted = true;
-  EXPECT_EQ(read_events(dir.file("d.txt"), sorted).events.t_us(), (std::vector<TimestampUs>{200000, 300000}));
+  EXPECT_EQ(read_events(dir.file("d.txt"), sorted).events.t_us(),
+            (std::vector<TimestampUs>{200000, 300000}));
   // Malformed text line and bad polarity.
   write_bytes(dir.file("m.txt"), "0.1 3 4 1\n0.2 oops 4 1\n");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("m.txt")), ErrorCode::kFormatError, "line 2: expected 't x y p'");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("m.txt")), ErrorCode::kFormatError,
+                         "line 2: expected 't x y p'");
   write_bytes(dir.file("p.txt"), "0.1 3 4 7\n");
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("p.txt")), ErrorCode::kFormatError, "polarity is 7");
   // A RAW file whose header names another encoding.
   write_bytes(dir.file("h.raw"), "% evt 2.0\n% end\n");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.raw"), [] { ReadOptions o; o.format = EventFormat::kEvt3; return o; }()), ErrorCode::kFormatError, "does not declare EVT3");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.raw"),
+                                     [] {
+                                       ReadOptions o;
+                                       o.format = EventFormat::kEvt3;
+                                       return o;
+                                     }()),
+                         ErrorCode::kFormatError, "does not declare EVT3");
   // Missing file.
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("nope.h5")), ErrorCode::kIoError, "cannot open");
 }
@@ -209,9 +253,11 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
   const auto ev = test::random_stream(64, 48, 50, 0, 100000, 3);
   // Given a text timestamp whose microseconds overflow int64 (was signed overflow).
   write_bytes(dir.file("big.txt"), "111111111111111 1 1 1\n");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("big.txt")), ErrorCode::kFormatError, "line 1: expected 't x y p'");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("big.txt")), ErrorCode::kFormatError,
+                         "line 1: expected 't x y p'");
   write_bytes(dir.file("inf.txt"), "1e300 1 1 1\n");
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("inf.txt")), ErrorCode::kFormatError, "line 1: expected 't x y p'");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("inf.txt")), ErrorCode::kFormatError,
+                         "line 1: expected 't x y p'");
   // Given a MAT matrix whose dimensions claim more rows than its data holds (was a heap overflow).
   write_bytes(dir.file("rows.mat"), test::mat_header() + test::mat_events_element(ev, 51));
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("rows.mat")), ErrorCode::kFormatError,
@@ -227,7 +273,8 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
   wo.aedat_compression = WriteOptions::Compression::kNone;
   write_events(dir.file("a.aedat4"), ev, wo);
   std::string bytes = read_bytes(dir.file("a.aedat4"));
-  const uint32_t hlen = static_cast<uint32_t>(static_cast<unsigned char>(bytes[14]) | static_cast<unsigned char>(bytes[15]) << 8);
+  const uint32_t hlen = static_cast<uint32_t>(static_cast<unsigned char>(bytes[14]) |
+                                              static_cast<unsigned char>(bytes[15]) << 8);
   std::string big_packet = bytes;
   big_packet[18 + hlen + 4 + 3] = 0x3F;  // packet size ~1 GiB
   write_bytes(dir.file("p.aedat4"), big_packet);
@@ -235,7 +282,8 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
   std::string big_header = bytes;
   big_header[16] = 0x10;  // header size ~1 MiB in a file of a few KB
   write_bytes(dir.file("h.aedat4"), big_header);
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.aedat4")), ErrorCode::kFormatError, "the AEDAT4 header claims");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("h.aedat4")), ErrorCode::kFormatError,
+                         "the AEDAT4 header claims");
   // Given an XML stream description cut before the '>' of typeIdentifier (was pointer overflow).
   std::string xml_cut = bytes;
   const size_t ti = xml_cut.find("typeIdentifier");
@@ -243,52 +291,73 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
   for (size_t i = ti; i < 18 + hlen; ++i)
     if (xml_cut[i] == '>') xml_cut[i] = ' ';
   write_bytes(dir.file("x.aedat4"), xml_cut);
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("x.aedat4")), ErrorCode::kFormatError, "no event (EVTS) stream");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("x.aedat4")), ErrorCode::kFormatError,
+                         "no event (EVTS) stream");
   // Given an NPZ member whose zip header claims ~4 GB uncompressed from 1.6 KB (was a 4 GB
   // allocation before inflating): the fuzzer's input, kept in tests/data/fuzz.
-  EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/npz_claims_4gb.npz"),
-                         ErrorCode::kFormatError, "more than deflate can produce");
+  EXPECT_DIFFEVENT_ERROR(
+      read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/npz_claims_4gb.npz"),
+      ErrorCode::kFormatError, "more than deflate can produce");
   // Given an HDF5 chunk index claiming a 4 GB compressed chunk in a small file (libhdf5 would
   // allocate it before failing).
   if (hdf5_supported()) {
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_chunk_4gb.h5"),
-                           ErrorCode::kFormatError, "dataset events/ts claims 4244635979 stored bytes");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_chunk_4gb.h5"),
+        ErrorCode::kFormatError, "dataset events/ts claims 4244635979 stored bytes");
     // A NaN sensor_resolution attribute (was a NaN-to-int conversion).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_nan_resolution.h5"),
-                           ErrorCode::kFormatError, "sensor_resolution [nan");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_nan_resolution.h5"),
+        ErrorCode::kFormatError, "sensor_resolution [nan");
     // A chunked layout message with no dimensions (libhdf5 1.10.8 died with SIGFPE in H5Dopen2).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_libhdf5_fpe.h5"),
-                           ErrorCode::kFormatError, "events/xs: chunked layout has 0 dimensions");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_libhdf5_fpe.h5"),
+        ErrorCode::kFormatError, "events/xs: chunked layout has 0 dimensions");
     // A root group object header claiming 4 GB (libhdf5 allocated it inside H5Fopen).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_root_header_4gb.h5"),
-                           ErrorCode::kFormatError, "the root group: object header block at address 15940 (3992977760 bytes) runs past the end of the file");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_root_header_4gb.h5"),
+        ErrorCode::kFormatError,
+        "the root group: object header block at address 15940 (3992977760 bytes) runs past the end "
+        "of the file");
     // A continuation message of size 0 flagged shared (libhdf5 read a 4 GB block size from the
     // next message's bytes).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_shared_continuation.h5"),
-                           ErrorCode::kFormatError, "events/xs: message of type 16 is marked shared");
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) +
+                                       "/tests/data/fuzz/h5_shared_continuation.h5"),
+                           ErrorCode::kFormatError,
+                           "events/xs: message of type 16 is marked shared");
     // An unfiltered chunk stored in 94 bytes instead of 300 (libhdf5 overflowed its buffer).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_short_unfiltered_chunk.h5"),
-                           ErrorCode::kFormatError, "unfiltered chunk 0 of dataset events/ps stores 94 bytes, not 300");
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) +
+                                       "/tests/data/fuzz/h5_short_unfiltered_chunk.h5"),
+                           ErrorCode::kFormatError,
+                           "unfiltered chunk 0 of dataset events/ps stores 94 bytes, not 300");
     // An attribute name without its NUL inside the message (libhdf5's strdup read past it).
     ReadOptions known_size;
     known_size.width = 640;
     known_size.height = 480;
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_unterminated_attribute_name.h5", known_size),
-                           ErrorCode::kFormatError, "attribute name is not terminated inside its message");
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) +
+                                           "/tests/data/fuzz/h5_unterminated_attribute_name.h5",
+                                       known_size),
+                           ErrorCode::kFormatError,
+                           "attribute name is not terminated inside its message");
     // A datatype of 5 bytes in chunks laid out for 2-byte elements (libhdf5 overflowed).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_element_size_mismatch.h5"),
-                           ErrorCode::kFormatError, "events/xs: chunked layout stores 2-byte elements but the datatype has 5 bytes");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) +
+                    "/tests/data/fuzz/h5_element_size_mismatch.h5"),
+        ErrorCode::kFormatError,
+        "events/xs: chunked layout stores 2-byte elements but the datatype has 5 bytes");
     // A group whose local heap address points at garbage (libhdf5 read through a null buffer).
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_bad_group_heap.h5"),
-                           ErrorCode::kFormatError, "images: group local heap at address 14616 is missing");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_bad_group_heap.h5"),
+        ErrorCode::kFormatError, "images: group local heap at address 14616 is missing");
     // The same layout, intact (chunks of 300 events, unfiltered, the last one partial), reads.
-    const auto ok = read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
+    const auto ok =
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_unfiltered_chunks.h5");
     EXPECT_EQ(ok.events.size(), 1000u);
     EXPECT_EQ(ok.events.t_us()[999], 999000);
     // The same file with only the first of events/ps's four chunks written (the rest would read
     // as fill values): refused.
-    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_missing_chunks.h5"),
-                           ErrorCode::kFormatError, "dataset events/ps stores 1 of its 4 chunks");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/events_missing_chunks.h5"),
+        ErrorCode::kFormatError, "dataset events/ps stores 1 of its 4 chunks");
   }
 }
 
@@ -301,8 +370,10 @@ TEST(EventIo, Hdf5ZeroChunkSizeIsAnErrorNotADivisionByZero) {
   std::string bytes = read_bytes(dir.file("e.h5"));
   const std::string chunk_5000_of_u16("\x88\x13\0\0\x02\0\0\0", 8);
   size_t at = std::string::npos;
-  for (size_t i = bytes.find("\x03\x02\x02"); i != std::string::npos; i = bytes.find("\x03\x02\x02", i + 1))
-    if (at == std::string::npos && bytes.compare(i + 11, 8, chunk_5000_of_u16) == 0) at = i + 11;  // xs precedes ys
+  for (size_t i = bytes.find("\x03\x02\x02"); i != std::string::npos;
+       i = bytes.find("\x03\x02\x02", i + 1))
+    if (at == std::string::npos && bytes.compare(i + 11, 8, chunk_5000_of_u16) == 0)
+      at = i + 11;  // xs precedes ys
   ASSERT_NE(at, std::string::npos) << "no chunked layout message for the u16 datasets";
   // When the chunk size becomes zero, then reading names the dataset and the problem.
   bytes[at] = bytes[at + 1] = 0;
@@ -315,13 +386,20 @@ TEST(EventIo, FailedWriteLeavesNoFileBehind) {
   test::TempDir dir;
   // EVT2 cannot hold 11-bit+ coordinates: the writer throws and nothing appears.
   const auto ev = test::random_stream(4000, 10, 10, 0, 100, 1);
-  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("big.raw"), ev), ErrorCode::kInvalidArgument, "11-bit");
+  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("big.raw"), ev), ErrorCode::kInvalidArgument,
+                         "11-bit");
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
-  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("x.unknown"), ev), ErrorCode::kInvalidArgument, "cannot tell the format");
+  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("x.unknown"), ev), ErrorCode::kInvalidArgument,
+                         "cannot tell the format");
 }
 
 TEST(EventIo, ReadsRealRecordings) {
-  struct Case { std::string file; size_t events; TimestampUs span_min, span_max; int w, h; };
+  struct Case {
+    std::string file;
+    size_t events;
+    TimestampUs span_min, span_max;
+    int w, h;
+  };
   // ni-joint (bundled): exposure windows of 20, 6, 2 and 6 ms; tonic's samples (when
   // DIFFEVENT_TONIC_DATA names their folder): 111,954 and 2,009 events.
   const std::string ni = test::ni_joint_dir(), tonic = test::tonic_data_dir();
@@ -354,7 +432,8 @@ TEST(EventIo, ReadsRealRecordings) {
 TEST(EventIo, DetectsFormatsAndParsesNames) {
   EXPECT_EQ(parse_format("evt3"), EventFormat::kEvt3);
   EXPECT_STREQ(format_name(EventFormat::kAedat4), "aedat4");
-  EXPECT_DIFFEVENT_ERROR(parse_format("jpeg"), ErrorCode::kInvalidArgument, "unknown event format 'jpeg'");
+  EXPECT_DIFFEVENT_ERROR(parse_format("jpeg"), ErrorCode::kInvalidArgument,
+                         "unknown event format 'jpeg'");
 }
 
 TEST(EventIo, StreamsChunksThatConcatenateToTheWholeFile) {
@@ -379,7 +458,8 @@ TEST(EventIo, StreamsChunksThatConcatenateToTheWholeFile) {
     expect_same(ev, all);
     // Returning false cancels with a specific error.
     ro.on_chunk = [](const EventStream&) { return false; };
-    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), ErrorCode::kCancelled, "cancelled by the chunk callback");
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), ro), ErrorCode::kCancelled,
+                           "cancelled by the chunk callback");
   }
   // Without a stated sensor size (.npy), chunks are held, the size is inferred at the end, and
   // the chunks still concatenate to the whole read.
@@ -398,14 +478,16 @@ TEST(EventIo, StreamsChunksThatConcatenateToTheWholeFile) {
   const EventFile whole = read_events(dir.file("s.npy"));
   expect_same(whole.events, held);
   ro.sort_if_unsorted = true;
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument, "cannot sort");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("s.npy"), ro), ErrorCode::kInvalidArgument,
+                         "cannot sort");
 }
 
 TEST(EventIo, Aedat4RoundTripsUncompressedLz4AndZstd) {
   if (!aedat4_compression_supported()) GTEST_SKIP() << "LZ4/ZSTD not compiled in";
   test::TempDir dir;
   const auto ev = test::random_stream(320, 240, 20000, 1605537493718345, 1605537494308262, 4);
-  for (auto c : {WriteOptions::Compression::kNone, WriteOptions::Compression::kLz4, WriteOptions::Compression::kZstd}) {
+  for (auto c : {WriteOptions::Compression::kNone, WriteOptions::Compression::kLz4,
+                 WriteOptions::Compression::kZstd}) {
     SCOPED_TRACE(static_cast<int>(c));
     WriteOptions wo;
     wo.aedat_compression = c;
@@ -431,7 +513,9 @@ TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
   if (hdf5_supported()) formats.push_back(EventFormat::kHdf5);
   for (EventFormat format : formats) {
     SCOPED_TRACE(format_name(format));
-    const std::string out = dir.file(std::string("e.") + (format == EventFormat::kHdf5 ? "h5" : format == EventFormat::kNpz ? "npz" : "txt"));
+    const std::string out = dir.file(std::string("e.") + (format == EventFormat::kHdf5  ? "h5"
+                                                          : format == EventFormat::kNpz ? "npz"
+                                                                                        : "txt"));
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -446,16 +530,22 @@ TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
         write_events(out, ev, w);
       } catch (const Error& e) {
         const std::string what = e.what();
-        code = e.code() == ErrorCode::kIoError && what.find(out) != std::string::npos && what.find(".tmp") == std::string::npos ? 0 : 2;
+        code = e.code() == ErrorCode::kIoError && what.find(out) != std::string::npos &&
+                       what.find(".tmp") == std::string::npos
+                   ? 0
+                   : 2;
         if (code != 0) std::fprintf(stderr, "%s\n", e.what());
       }
       std::exit(code);  // runs the libraries' exit handlers, where a leaked HDF5 file crashed
     }
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ASSERT_TRUE(WIFEXITED(status))
+        << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     EXPECT_EQ(WEXITSTATUS(status), 0);
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 0);
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                            std::filesystem::directory_iterator()),
+              0);
   }
 }
 
@@ -481,7 +571,8 @@ TEST(EventIo, RunningOutOfMemoryNamesTheFile) {
       if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
       std::fclose(f);
     }
-    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (48u << 20);
+    const rlim_t limit =
+        static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (48u << 20);
     rlimit lim{limit, limit};
     setrlimit(RLIMIT_AS, &lim);
     int code = 1;
@@ -505,7 +596,8 @@ TEST(EventIo, RunningOutOfMemoryNamesTheFile) {
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal "
+                                 << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_STREQ(error_code_name(ErrorCode::kOutOfMemory), "out of memory");
 #endif
@@ -517,13 +609,22 @@ TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
   // different lengths are named.
   test::TempDir dir;
   auto column = [](const char* descr, const std::string& shape, const std::string& data) {
-    return test::npy_file(fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape), data);
+    return test::npy_file(
+        fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape),
+        data);
   };
-  auto i64 = [](std::vector<int64_t> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8); };
-  auto u16 = [](std::vector<uint16_t> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 2); };
-  const std::string t = column("<i8", "(3,)", i64({10, 20, 30})), x = column("<u2", "(3,)", u16({1, 2, 3})),
-                    y = column("<u2", "(3,)", u16({4, 5, 6})), p = column("|i1", "(3,)", std::string("\x01\x00\x01", 3));
-  write_bytes(dir.file("good.npz"), test::stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  auto i64 = [](std::vector<int64_t> v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8);
+  };
+  auto u16 = [](std::vector<uint16_t> v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 2);
+  };
+  const std::string t = column("<i8", "(3,)", i64({10, 20, 30})),
+                    x = column("<u2", "(3,)", u16({1, 2, 3})),
+                    y = column("<u2", "(3,)", u16({4, 5, 6})),
+                    p = column("|i1", "(3,)", std::string("\x01\x00\x01", 3));
+  write_bytes(dir.file("good.npz"),
+              test::stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
   ReadOptions ro;
   ro.width = 8, ro.height = 8;
   const EventFile good = read_events(dir.file("good.npz"), ro);
@@ -532,17 +633,25 @@ TEST(EventIo, NpzColumnsAreStreamedAndTheirShapesChecked) {
   EXPECT_EQ(good.events.y()[1], 5);
   EXPECT_EQ(good.events.p()[1], -1);
   const std::string lying = column("<i8", "(2305843009213693953,)", i64({10, 20, 30}));
-  write_bytes(dir.file("lying.npz"), test::stored_zip({{"t.npy", lying}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("lying.npz"), ro), ErrorCode::kOutOfRange, "implausibly large");
+  write_bytes(dir.file("lying.npz"),
+              test::stored_zip({{"t.npy", lying}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("lying.npz"), ro), ErrorCode::kOutOfRange,
+                         "implausibly large");
   const std::string square = column("<i8", "(4294967296, 4294967296)", i64({10, 20, 30}));
-  write_bytes(dir.file("square.npz"), test::stored_zip({{"t.npy", square}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("square.npz"), ro), ErrorCode::kOutOfRange, "implausibly large");
+  write_bytes(dir.file("square.npz"),
+              test::stored_zip({{"t.npy", square}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("square.npz"), ro), ErrorCode::kOutOfRange,
+                         "implausibly large");
   const std::string more = column("<i8", "(4,)", i64({10, 20, 30}));
-  write_bytes(dir.file("more.npz"), test::stored_zip({{"t.npy", more}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("more.npz"), ro), ErrorCode::kFormatError, "declares 4 items of 8 bytes");
+  write_bytes(dir.file("more.npz"),
+              test::stored_zip({{"t.npy", more}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("more.npz"), ro), ErrorCode::kFormatError,
+                         "declares 4 items of 8 bytes");
   const std::string two = column("<u2", "(2,)", u16({1, 2}));
-  write_bytes(dir.file("short.npz"), test::stored_zip({{"t.npy", t}, {"x.npy", two}, {"y.npy", y}, {"p.npy", p}}));
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("short.npz"), ro), ErrorCode::kFormatError, "differ in length (t 3, x 2");
+  write_bytes(dir.file("short.npz"),
+              test::stored_zip({{"t.npy", t}, {"x.npy", two}, {"y.npy", y}, {"p.npy", p}}));
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("short.npz"), ro), ErrorCode::kFormatError,
+                         "differ in length (t 3, x 2");
 }
 
 TEST(EventIo, ReadsStopAtTheHostsEventLimit) {
@@ -556,7 +665,8 @@ TEST(EventIo, ReadsStopAtTheHostsEventLimit) {
     ReadOptions o;
     o.width = 64, o.height = 48;
     o.max_events = 999;
-    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), o), ErrorCode::kOutOfRange, "more than 999 events");
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file(name), o), ErrorCode::kOutOfRange,
+                           "more than 999 events");
     o.max_events = 1000;
     EXPECT_EQ(read_events(dir.file(name), o).events.size(), 1000u);
   }
@@ -570,43 +680,62 @@ TEST(EventIo, NumpyBlocksDecodeEveryDtypeAndNameTheFirstBadEvent) {
   auto file = [&](const std::string& name, const std::string& descr, auto make_row) {
     std::string data;
     for (size_t i = 0; i < n; ++i) data += make_row(i);
-    write_bytes(dir.file(name), test::npy_file("{'descr': " + descr + ", 'fortran_order': False, 'shape': (" +
-                                                   std::to_string(n) + ",), }",
-                                               data));
+    write_bytes(dir.file(name),
+                test::npy_file("{'descr': " + descr + ", 'fortran_order': False, 'shape': (" +
+                                   std::to_string(n) + ",), }",
+                               data));
     return dir.file(name);
   };
   auto bytes = [](auto v) { return std::string(reinterpret_cast<const char*>(&v), sizeof(v)); };
   const std::string descr_i = "[('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')]";
-  const std::string descr_f = "[('timestamp', '<f8'), ('x', '<i2'), ('y', '<i4'), ('polarity', '|b1')]";
+  const std::string descr_f =
+      "[('timestamp', '<f8'), ('x', '<i2'), ('y', '<i4'), ('polarity', '|b1')]";
   auto good = [&](size_t i) {
-    return bytes(int64_t(i)) + bytes(uint16_t(i % 64)) + bytes(uint16_t(i % 48)) + bytes(int8_t(i % 3 == 0 ? 1 : 0));
+    return bytes(int64_t(i)) + bytes(uint16_t(i % 64)) + bytes(uint16_t(i % 48)) +
+           bytes(int8_t(i % 3 == 0 ? 1 : 0));
   };
   // Then both layouts read to the same stream (float seconds to microseconds, bool polarity)
   ReadOptions ro;
   ro.width = 64, ro.height = 48;
   const EventFile a = read_events(file("i.npy", descr_i, good), ro);
-  const EventFile b = read_events(file("f.npy", descr_f, [&](size_t i) {
-    return bytes(double(i) * 1e-6) + bytes(int16_t(i % 64)) + bytes(int32_t(i % 48)) + bytes(uint8_t(i % 3 == 0));
-  }), ro);
+  const EventFile b = read_events(file("f.npy", descr_f,
+                                       [&](size_t i) {
+                                         return bytes(double(i) * 1e-6) + bytes(int16_t(i % 64)) +
+                                                bytes(int32_t(i % 48)) + bytes(uint8_t(i % 3 == 0));
+                                       }),
+                                  ro);
   ASSERT_EQ(a.events.size(), n);
   expect_same(a.events, b.events);
   EXPECT_EQ(a.events.t_us()[123456], 123456);
   EXPECT_EQ(a.events.x()[123456], 123456 % 64);
   EXPECT_EQ(a.events.p()[123456], 123456 % 3 == 0 ? 1 : -1);
   // And a bad event deep in the file is named by its index
-  auto with_bad = [&](size_t bad, auto make_bad) { return [=](size_t i) { return i == bad ? make_bad(i) : good(i); }; };
-  EXPECT_DIFFEVENT_ERROR(read_events(file("x.npy", descr_i, with_bad(140001, [&](size_t i) {
-                           return bytes(int64_t(i)) + bytes(uint16_t(64)) + bytes(uint16_t(0)) + bytes(int8_t(1));
-                         })), ro),
-                         ErrorCode::kOutOfRange, "event at index 140001 (t = 140001 us) has (x, y) = (64, 0) outside");
-  EXPECT_DIFFEVENT_ERROR(read_events(file("p.npy", descr_i, with_bad(140002, [&](size_t i) {
-                           return bytes(int64_t(i)) + bytes(uint16_t(0)) + bytes(uint16_t(0)) + bytes(int8_t(2));
-                         })), ro),
+  auto with_bad = [&](size_t bad, auto make_bad) {
+    return [=](size_t i) { return i == bad ? make_bad(i) : good(i); };
+  };
+  EXPECT_DIFFEVENT_ERROR(
+      read_events(file("x.npy", descr_i,
+                       with_bad(140001,
+                                [&](size_t i) {
+                                  return bytes(int64_t(i)) + bytes(uint16_t(64)) +
+                                         bytes(uint16_t(0)) + bytes(int8_t(1));
+                                })),
+                  ro),
+      ErrorCode::kOutOfRange, "event at index 140001 (t = 140001 us) has (x, y) = (64, 0) outside");
+  EXPECT_DIFFEVENT_ERROR(read_events(file("p.npy", descr_i,
+                                          with_bad(140002,
+                                                   [&](size_t i) {
+                                                     return bytes(int64_t(i)) + bytes(uint16_t(0)) +
+                                                            bytes(uint16_t(0)) + bytes(int8_t(2));
+                                                   })),
+                                     ro),
                          ErrorCode::kFormatError, "polarity at index 140002 is 2");
-  const std::string late = file("t.npy", descr_i, with_bad(140003, [&](size_t) {
-    return bytes(int64_t(5)) + bytes(uint16_t(0)) + bytes(uint16_t(0)) + bytes(int8_t(1));
-  }));
-  EXPECT_DIFFEVENT_ERROR(read_events(late, ro), ErrorCode::kFormatError, "timestamp at index 140003 (5 us)");
+  const std::string late =
+      file("t.npy", descr_i, with_bad(140003, [&](size_t) {
+             return bytes(int64_t(5)) + bytes(uint16_t(0)) + bytes(uint16_t(0)) + bytes(int8_t(1));
+           }));
+  EXPECT_DIFFEVENT_ERROR(read_events(late, ro), ErrorCode::kFormatError,
+                         "timestamp at index 140003 (5 us)");
   ro.sort_if_unsorted = true;
   const EventFile sorted = read_events(late, ro);
   EXPECT_EQ(sorted.events.t_us()[5], 5);
@@ -614,5 +743,6 @@ TEST(EventIo, NumpyBlocksDecodeEveryDtypeAndNameTheFirstBadEvent) {
   // And a count limit inside a block stops at that count
   ro.sort_if_unsorted = false;
   ro.max_events = 140000;
-  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("i.npy"), ro), ErrorCode::kOutOfRange, "more than 140000 events");
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("i.npy"), ro), ErrorCode::kOutOfRange,
+                         "more than 140000 events");
 }

@@ -61,13 +61,15 @@ TEST(EventSimulator, EventsQuantiseTheLogIntensityChange) {
   const auto r = EventSimulator(o).simulate_frames({a, b}, {0, 5000});
   ASSERT_GT(r.events.size(), 100u);
   std::vector<int> net(a.size(), 0);
-  for (size_t i = 0; i < r.events.size(); ++i) net[static_cast<size_t>(r.events.y()[i]) * 40 + r.events.x()[i]] += r.events.p()[i];
+  for (size_t i = 0; i < r.events.size(); ++i)
+    net[static_cast<size_t>(r.events.y()[i]) * 40 + r.events.x()[i]] += r.events.p()[i];
   for (size_t i = 0; i < net.size(); ++i) {
     const double dl = std::log(b.data()[i] + o.log_eps) - std::log(a.data()[i] + o.log_eps);
     EXPECT_LT(std::abs(0.2 * net[i] - dl), 0.2 + 1e-9) << "pixel " << i;
   }
   // And the blurry frame of a linear intensity ramp is its midpoint.
-  for (size_t i = 0; i < a.size(); i += 37) EXPECT_NEAR(r.blurry.data()[i], 0.5 * (a.data()[i] + b.data()[i]), 1e-5);
+  for (size_t i = 0; i < a.size(); i += 37)
+    EXPECT_NEAR(r.blurry.data()[i], 0.5 * (a.data()[i] + b.data()[i]), 1e-5);
 }
 
 TEST(EventSimulator, FrameSequenceCrossingsAreExactForLinearLogRamp) {
@@ -112,15 +114,22 @@ TEST(EventSimulator, ShotNoiseAndLeakRatesMatchOptions) {
 TEST(EventSimulator, ThresholdMismatchMapIsReportedAndClamped) {
   auto o = small_options();
   o.threshold_sigma = 0.3;
-  const auto r = EventSimulator(o).simulate_motion(test::synthetic_photo(1, 40, 48, 1), CameraMotion{});
+  const auto r =
+      EventSimulator(o).simulate_motion(test::synthetic_photo(1, 40, 48, 1), CameraMotion{});
   ASSERT_EQ(r.thresholds.c_pos_map.size(), static_cast<size_t>(48 * 40));
   float lo = 1;
   for (float c : r.thresholds.c_pos_map) lo = std::min(lo, c);
   EXPECT_GE(lo, 0.01f);
-  EXPECT_DIFFEVENT_ERROR(EventSimulator([] { SimulatorOptions bad; bad.exposure_us = -5; return bad; }()), ErrorCode::kInvalidArgument, "exposure_us");
-  EXPECT_DIFFEVENT_ERROR(EventSimulator().simulate_frames({Image(1, 2, 2)}, {0}), ErrorCode::kInvalidArgument, "at least 2 frames");
-  EXPECT_DIFFEVENT_ERROR(EventSimulator().simulate_frames({Image(1, 2, 2), Image(1, 2, 2)}, {5, 5}), ErrorCode::kInvalidArgument,
-                         "not after");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator([] {
+                           SimulatorOptions bad;
+                           bad.exposure_us = -5;
+                           return bad;
+                         }()),
+                         ErrorCode::kInvalidArgument, "exposure_us");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator().simulate_frames({Image(1, 2, 2)}, {0}),
+                         ErrorCode::kInvalidArgument, "at least 2 frames");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator().simulate_frames({Image(1, 2, 2), Image(1, 2, 2)}, {5, 5}),
+                         ErrorCode::kInvalidArgument, "not after");
 }
 
 TEST(EventSimulator, ResizeAndCropPreserveMeanAndContent) {
@@ -144,7 +153,8 @@ TEST(EventSimulator, WorkBeyondItsBoundsIsRefusedQuickly) {
   o.height = 48;
   const Image photo = test::synthetic_photo(1, 48, 64, 3);
   o.shot_noise_hz = 1e12;
-  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, CameraMotion{}), ErrorCode::kOutOfRange, "max_events");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, CameraMotion{}),
+                         ErrorCode::kOutOfRange, "max_events");
   o.shot_noise_hz = std::numeric_limits<double>::infinity();
   EXPECT_DIFFEVENT_ERROR(EventSimulator{o}, ErrorCode::kInvalidArgument, "finite and >= 0");
   o.shot_noise_hz = std::nan("");
@@ -153,12 +163,15 @@ TEST(EventSimulator, WorkBeyondItsBoundsIsRefusedQuickly) {
   o.c_pos = o.c_neg = 1e-9;
   CameraMotion m;
   m.dx_px = 6;
-  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange, "max_events");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange,
+                         "max_events");
   o.c_pos = o.c_neg = 0.2;
   m.dx_px = 1e12;
-  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange, "max_samples");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange,
+                         "max_samples");
   // Within the bounds, a host's lower max_events applies too.
   m.dx_px = 6;
   o.max_events = 10;
-  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange, "max_events = 10");
+  EXPECT_DIFFEVENT_ERROR(EventSimulator(o).simulate_motion(photo, m), ErrorCode::kOutOfRange,
+                         "max_events = 10");
 }

@@ -12,10 +12,11 @@ TEST(EventStream, AcceptsZeroOnePolarityAndNormalises) {
 }
 
 TEST(EventStream, RejectsCoordinateOutsideSensorNamingIndex) {
-  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1, 2}, {0, 4}, {0, 0}, {1, 1}), ErrorCode::kOutOfRange,
+  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1, 2}, {0, 4}, {0, 0}, {1, 1}),
+                         ErrorCode::kOutOfRange,
                          "index 1 has (x, y) = (4, 0) outside the 4x3 sensor");
-  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays_checked(4, 3, {1}, {-1}, {0}, {1}), ErrorCode::kOutOfRange,
-                         "(-1, 0)");
+  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays_checked(4, 3, {1}, {-1}, {0}, {1}),
+                         ErrorCode::kOutOfRange, "(-1, 0)");
 }
 
 TEST(EventStream, RejectsDecreasingTimestampsUnlessSortRequested) {
@@ -30,24 +31,26 @@ TEST(EventStream, RejectsDecreasingTimestampsUnlessSortRequested) {
 }
 
 TEST(EventStream, RejectsBadPolarityAndMismatchedLengths) {
-  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1}, {0}, {0}, {2}), ErrorCode::kInvalidArgument,
-                         "polarity at index 0 is 2");
+  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1}, {0}, {0}, {2}),
+                         ErrorCode::kInvalidArgument, "polarity at index 0 is 2");
   IngestOptions o;
   o.polarity = PolarityEncoding::kZeroOne;
-  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1}, {0}, {0}, {-1}, o), ErrorCode::kInvalidArgument,
-                         "expected 0 or 1");
-  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1, 2}, {0}, {0}, {1}), ErrorCode::kInvalidArgument,
-                         "array lengths differ");
+  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1}, {0}, {0}, {-1}, o),
+                         ErrorCode::kInvalidArgument, "expected 0 or 1");
+  EXPECT_DIFFEVENT_ERROR(EventStream::from_arrays(4, 3, {1, 2}, {0}, {0}, {1}),
+                         ErrorCode::kInvalidArgument, "array lengths differ");
   EXPECT_DIFFEVENT_ERROR(EventStream(0, 3), ErrorCode::kInvalidArgument, "sensor size 0x3");
 }
 
 TEST(EventStream, SlicesByTimeWithHalfOpenWindows) {
-  auto s = EventStream::from_arrays(2, 2, {10, 20, 20, 30, 40}, {0, 1, 0, 1, 0}, {0, 0, 1, 1, 0}, {1, 1, 0, 0, 1});
+  auto s = EventStream::from_arrays(2, 2, {10, 20, 20, 30, 40}, {0, 1, 0, 1, 0}, {0, 0, 1, 1, 0},
+                                    {1, 1, 0, 0, 1});
   EXPECT_EQ(s.index_range(20, 40), (std::pair<size_t, size_t>{1, 4}));
   EXPECT_EQ(s.slice_time(20, 30).size(), 2u);
   EXPECT_EQ(s.slice_time(0, 10).size(), 0u);
   EXPECT_EQ(s.slice_time(41, 100).size(), 0u);
-  EXPECT_DIFFEVENT_ERROR(s.index_range(30, 20), ErrorCode::kInvalidArgument, "end before its start");
+  EXPECT_DIFFEVENT_ERROR(s.index_range(30, 20), ErrorCode::kInvalidArgument,
+                         "end before its start");
   EXPECT_DIFFEVENT_ERROR(EventStream(2, 2).t_begin(), ErrorCode::kOutOfRange, "empty");
 }
 

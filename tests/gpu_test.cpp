@@ -1,9 +1,9 @@
 // CPU/CUDA parity (label gpu): every kernel at odd sizes and with non-contiguous inputs, the
 // counter-based noise, the whole sampler for a fixed seed and deblur() with the defaults.
 // Skipped without a CUDA device.
-#include <fmt/format.h>
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,7 +36,9 @@ at::Tensor cuda_strided(const at::Tensor& t) {
   return v;
 }
 
-float max_diff(const at::Tensor& a, const at::Tensor& b) { return (a.cpu() - b.cpu()).abs().max().item<float>(); }
+float max_diff(const at::Tensor& a, const at::Tensor& b) {
+  return (a.cpu() - b.cpu()).abs().max().item<float>();
+}
 
 kernels::GuidanceParams params(bool learned, bool analytic, float tv) {
   kernels::GuidanceParams p{};
@@ -68,16 +70,21 @@ TEST(Gpu, FusedXStepMatchesTheCpuKernel) {
       for (int variant = 0; variant < 4; ++variant) {
         SCOPED_TRACE(fmt::format("{}x{} tv={} variant={}", h, w, tv, variant));
         const int64_t N = 2, C = 3;
-        const at::Tensor xt = at::randn({N, C, h, w}), eps = at::randn({N, C, h, w}), y = at::rand({N, C, h, w}),
-                         fe = at::rand({N, 1, h, w}) + 0.5, z = at::randn({N, C, h, w});
+        const at::Tensor xt = at::randn({N, C, h, w}), eps = at::randn({N, C, h, w}),
+                         y = at::rand({N, C, h, w}), fe = at::rand({N, 1, h, w}) + 0.5,
+                         z = at::randn({N, C, h, w});
         const at::Tensor R = variant == 1 ? 0.1 * at::randn({N, C, h, w}) : at::Tensor();
-        const at::Tensor var = variant == 1 ? at::rand({N, C, h, w}) * 0.1 + 1e-3 : at::full({1}, 0.05f);
+        const at::Tensor var =
+            variant == 1 ? at::rand({N, C, h, w}) * 0.1 + 1e-3 : at::full({1}, 0.05f);
         const at::Tensor v = variant == 2 ? at::rand({N, C, h, w}) * 2 - 1 : at::Tensor();
         const at::Tensor wt = variant % 2 == 1 ? at::rand({N, 1, h, w}) * 3 : at::Tensor();
         const auto p = params(variant == 2, variant == 3, tv);
         const at::Tensor cpu = kernels::fused_x_step(xt, eps, y, fe, wt, R, var, z, v, p);
-        auto g = [](const at::Tensor& t) { return t.defined() ? (t.dim() == 4 ? cuda_strided(t) : t.to(at::kCUDA)) : t; };
-        const at::Tensor gpu = kernels::fused_x_step(g(xt), g(eps), g(y), g(fe), g(wt), g(R), g(var), g(z), g(v), p);
+        auto g = [](const at::Tensor& t) {
+          return t.defined() ? (t.dim() == 4 ? cuda_strided(t) : t.to(at::kCUDA)) : t;
+        };
+        const at::Tensor gpu =
+            kernels::fused_x_step(g(xt), g(eps), g(y), g(fe), g(wt), g(R), g(var), g(z), g(v), p);
         EXPECT_TRUE(gpu.is_cuda());
         EXPECT_LT(max_diff(cpu, gpu), 2e-5);
       }
@@ -91,15 +98,19 @@ TEST(Gpu, FusedRStepMatchesTheCpuKernel) {
   for (auto [h, w] : kSizes) {
     for (bool last : {false, true}) {
       SCOPED_TRACE(fmt::format("{}x{} last={} (weighted when not last)", h, w, last));
-      const at::Tensor rt = at::randn({1, 3, h, w}), Rh = 0.2 * at::randn({1, 3, h, w}), y = at::rand({1, 3, h, w}),
-                       fe = at::rand({1, 1, h, w}) + 0.5, Xs = at::rand({1, 3, h, w}), z = at::randn({1, 3, h, w});
+      const at::Tensor rt = at::randn({1, 3, h, w}), Rh = 0.2 * at::randn({1, 3, h, w}),
+                       y = at::rand({1, 3, h, w}), fe = at::rand({1, 1, h, w}) + 0.5,
+                       Xs = at::rand({1, 3, h, w}), z = at::randn({1, 3, h, w});
       auto p = params(false, false, 0.f);
       p.last = last;
       const at::Tensor var = at::full({1}, 0.02f);
       const at::Tensor wt = last ? at::Tensor() : at::rand({1, 1, h, w}) * 3;
-      const at::Tensor cpu = kernels::fused_r_step(rt, Rh, y, fe, wt, Xs, var, z, at::Tensor(), 30.f, 1e-3f, p);
-      const at::Tensor gpu = kernels::fused_r_step(cuda_strided(rt), cuda_strided(Rh), cuda_strided(y), cuda_strided(fe),
-                                                   wt.defined() ? cuda_strided(wt) : wt, cuda_strided(Xs), var.to(at::kCUDA), cuda_strided(z), at::Tensor(), 30.f, 1e-3f, p);
+      const at::Tensor cpu =
+          kernels::fused_r_step(rt, Rh, y, fe, wt, Xs, var, z, at::Tensor(), 30.f, 1e-3f, p);
+      const at::Tensor gpu = kernels::fused_r_step(
+          cuda_strided(rt), cuda_strided(Rh), cuda_strided(y), cuda_strided(fe),
+          wt.defined() ? cuda_strided(wt) : wt, cuda_strided(Xs), var.to(at::kCUDA),
+          cuda_strided(z), at::Tensor(), 30.f, 1e-3f, p);
       EXPECT_LT(max_diff(cpu, gpu), 1e-5);
     }
   }
@@ -112,7 +123,8 @@ TEST(Gpu, GuidedFilterMatchesTheCpuKernel) {
     for (int r : {1, 3, 8}) {
       SCOPED_TRACE(fmt::format("{}x{} r={}", h, w, r));
       const at::Tensor I = at::rand({1, h, w}) + 0.5, p = I + 0.1 * at::randn({1, h, w});
-      EXPECT_LT(max_diff(kernels::guided_filter(p, I, r, 1e-3f), kernels::guided_filter(cuda_strided(p), cuda_strided(I), r, 1e-3f)),
+      EXPECT_LT(max_diff(kernels::guided_filter(p, I, r, 1e-3f),
+                         kernels::guided_filter(cuda_strided(p), cuda_strided(I), r, 1e-3f)),
                 1e-4);
     }
   }
@@ -121,7 +133,8 @@ TEST(Gpu, GuidedFilterMatchesTheCpuKernel) {
 TEST(Gpu, PhiloxNoiseIsTheSameOnBothDevices) {
   REQUIRE_CUDA();
   for (int64_t n : {1, 7, 4097, 1 << 20}) {
-    const at::Tensor a = kernels::philox_normal({n}, at::kCPU, 9, 3), b = kernels::philox_normal({n}, at::Device(at::kCUDA), 9, 3);
+    const at::Tensor a = kernels::philox_normal({n}, at::kCPU, 9, 3),
+                     b = kernels::philox_normal({n}, at::Device(at::kCUDA), 9, 3);
     EXPECT_LT(max_diff(a, b), 1e-5) << n;  // logf / sinf / cosf differ by an ulp or two
   }
 }
@@ -146,10 +159,12 @@ TEST(Gpu, WholeSamplerMatchesTheCpuForAFixedSeed) {
       o.tile_stride = 8;
     }
     TorchScriptPriorOptions po;
-    const SampleResult cpu = AlternatingSampler(load_prior(dir + "tiny_prior.pt", po), load_prior(dir + "tiny_prior.pt", po), o)
+    const SampleResult cpu = AlternatingSampler(load_prior(dir + "tiny_prior.pt", po),
+                                                load_prior(dir + "tiny_prior.pt", po), o)
                                  .sample(EbrdModel(y, E));
     po.device = "cuda:0";
-    const SampleResult gpu = AlternatingSampler(load_prior(dir + "tiny_prior.pt", po), load_prior(dir + "tiny_prior.pt", po), o)
+    const SampleResult gpu = AlternatingSampler(load_prior(dir + "tiny_prior.pt", po),
+                                                load_prior(dir + "tiny_prior.pt", po), o)
                                  .sample(EbrdModel(y, E));
     EXPECT_FALSE(gpu.x.is_cuda());  // results come back to the CPU
     EXPECT_LT(max_diff(cpu.x, gpu.x), 1e-3);
@@ -167,14 +182,18 @@ TEST(Gpu, DefaultDeblurMatchesTheCpuAndRunsTheFusedKernels) {
   const std::string dir = std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/";
   Image blurry(1, 29, 41);
   for (int i = 0; i < 29; ++i)
-    for (int j = 0; j < 41; ++j) blurry.at(0, i, j) = 0.2f + 0.015f * static_cast<float>(j) + 0.004f * static_cast<float>(i);
+    for (int j = 0; j < 41; ++j)
+      blurry.at(0, i, j) = 0.2f + 0.015f * static_cast<float>(j) + 0.004f * static_cast<float>(i);
   EventStream ev(41, 29);
-  for (int k = 0; k < 600; ++k) ev.push_back(30 * k, (7 * k) % 41, (3 * k) % 29, k % 3 != 0 ? 1 : -1);
+  for (int k = 0; k < 600; ++k)
+    ev.push_back(30 * k, (7 * k) % 41, (3 * k) % 29, k % 3 != 0 ? 1 : -1);
   const DeblurOptions o = deblur_options(DeblurPreset::kBalanced);
   TorchScriptPriorOptions po;
-  const DeblurResult cpu = deblur(blurry, ev, {0, 18000}, load_prior(dir + "tiny_prior.pt", po), nullptr, o);
+  const DeblurResult cpu =
+      deblur(blurry, ev, {0, 18000}, load_prior(dir + "tiny_prior.pt", po), nullptr, o);
   po.device = "cuda:0";
-  const DeblurResult gpu = deblur(blurry, ev, {0, 18000}, load_prior(dir + "tiny_prior.pt", po), nullptr, o);
+  const DeblurResult gpu =
+      deblur(blurry, ev, {0, 18000}, load_prior(dir + "tiny_prior.pt", po), nullptr, o);
   ASSERT_EQ(gpu.sharp.channels(), 1);
   float worst = 0;
   for (size_t i = 0; i < cpu.sharp.values().size(); ++i)

@@ -11,13 +11,14 @@
 
 #include "test_util.hpp"
 
-using diffevent::detail::Hdf5HeaderLayout;
 using diffevent::detail::hdf5_layout_problem;
+using diffevent::detail::Hdf5HeaderLayout;
 
 namespace {
 
 void put(std::string& s, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) s.push_back(static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xff : 0));  // n may exceed 8
+  for (int i = 0; i < n; ++i)
+    s.push_back(static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xff : 0));  // n may exceed 8
 }
 
 // A version-3 chunked layout message body: version, class, dimensionality, address, dims (u32).
@@ -99,8 +100,11 @@ std::optional<std::string> problem(const std::string& bytes, uint64_t address = 
 
 TEST(Hdf5Header, AcceptsWellFormedChunkedLayoutsInBothHeaderVersions) {
   // Given chunked layouts (1000 elements of 2 bytes) in a v1 header and in a v2 header.
-  EXPECT_EQ(problem(header_v1({{0x0001, std::string(16, '\0')}, {0x0008, layout_v3({1000, 2})}})), std::nullopt);
-  EXPECT_EQ(problem(header_v2(msg_v2(1, std::string(8, '\0')) + msg_v2(8, layout_v4({1000, 2}, 4)))), std::nullopt);
+  EXPECT_EQ(problem(header_v1({{0x0001, std::string(16, '\0')}, {0x0008, layout_v3({1000, 2})}})),
+            std::nullopt);
+  EXPECT_EQ(
+      problem(header_v2(msg_v2(1, std::string(8, '\0')) + msg_v2(8, layout_v4({1000, 2}, 4)))),
+      std::nullopt);
   // A compact or contiguous layout carries no chunk dimensions to check.
   std::string contiguous;
   put(contiguous, 3, 1);
@@ -112,9 +116,12 @@ TEST(Hdf5Header, AcceptsWellFormedChunkedLayoutsInBothHeaderVersions) {
 
 TEST(Hdf5Header, RejectsAZeroChunkDimensionInEveryLayoutVersion) {
   // Given a zero chunk size (what made libhdf5 1.10.8 divide by zero in H5Dopen2).
-  EXPECT_EQ(problem(header_v1({{0x0008, layout_v3({0, 2})}})), "chunked layout has a zero size in dimension 0");
-  EXPECT_EQ(problem(header_v2(msg_v2(8, layout_v4({1000, 0}, 4)))), "chunked layout has a zero size in dimension 1");
-  EXPECT_EQ(problem(header_v2(msg_v2(8, layout_v4({7, 0, 2}, 8)))), "chunked layout has a zero size in dimension 1");
+  EXPECT_EQ(problem(header_v1({{0x0008, layout_v3({0, 2})}})),
+            "chunked layout has a zero size in dimension 0");
+  EXPECT_EQ(problem(header_v2(msg_v2(8, layout_v4({1000, 0}, 4)))),
+            "chunked layout has a zero size in dimension 1");
+  EXPECT_EQ(problem(header_v2(msg_v2(8, layout_v4({7, 0, 2}, 8)))),
+            "chunked layout has a zero size in dimension 1");
   // Version 1/2 layouts: version, dimensionality, class, 5 reserved bytes, address, u32 dims.
   std::string v1;
   put(v1, 1, 1);
@@ -128,9 +135,12 @@ TEST(Hdf5Header, RejectsAZeroChunkDimensionInEveryLayoutVersion) {
 }
 
 TEST(Hdf5Header, RejectsImpossibleDimensionalityWidthAndVersion) {
-  EXPECT_EQ(problem(header_v1({{0x0008, layout_v3({})}})), "chunked layout has 0 dimensions (expected 2 to 33)");
-  EXPECT_EQ(problem(header_v1({{0x0008, layout_v3({5})}})), "chunked layout has 1 dimensions (expected 2 to 33)");
-  EXPECT_EQ(problem(header_v2(msg_v2(8, layout_v4({4, 2}, 9)))), "chunked layout encodes its dimensions in 9 bytes");
+  EXPECT_EQ(problem(header_v1({{0x0008, layout_v3({})}})),
+            "chunked layout has 0 dimensions (expected 2 to 33)");
+  EXPECT_EQ(problem(header_v1({{0x0008, layout_v3({5})}})),
+            "chunked layout has 1 dimensions (expected 2 to 33)");
+  EXPECT_EQ(problem(header_v2(msg_v2(8, layout_v4({4, 2}, 9)))),
+            "chunked layout encodes its dimensions in 9 bytes");
   std::string v9(8, '\0');
   v9[0] = 9;
   EXPECT_EQ(problem(header_v1({{0x0008, v9}})), "layout message has unknown version 9");
@@ -152,7 +162,8 @@ TEST(Hdf5Header, FollowsContinuationBlocks) {
     return header_v2(msg_v2(0x10, cont), block);
   };
   EXPECT_EQ(problem(with_layout(layout_v4({1000, 2}, 2))), std::nullopt);
-  EXPECT_EQ(problem(with_layout(layout_v4({0, 2}, 2))), "chunked layout has a zero size in dimension 0");
+  EXPECT_EQ(problem(with_layout(layout_v4({0, 2}, 2))),
+            "chunked layout has a zero size in dimension 0");
   // The same for a v1 header: continuation blocks hold bare messages.
   const std::string block_body = layout_v3({0, 4});
   std::string block;
@@ -163,7 +174,8 @@ TEST(Hdf5Header, FollowsContinuationBlocks) {
   std::string cont;
   put(cont, 16 + 8 + 16, 8);
   put(cont, block.size(), 8);
-  EXPECT_EQ(problem(header_v1({{0x0010, cont}}) + block), "chunked layout has a zero size in dimension 0");
+  EXPECT_EQ(problem(header_v1({{0x0010, cont}}) + block),
+            "chunked layout has a zero size in dimension 0");
 }
 
 TEST(Hdf5Header, ReportsMalformedFramingInsteadOfReadingPastIt) {
@@ -176,7 +188,8 @@ TEST(Hdf5Header, ReportsMalformedFramingInsteadOfReadingPastIt) {
   std::string far;
   put(far, 1u << 20, 8);
   put(far, 64, 8);
-  EXPECT_EQ(problem(header_v1({{0x0010, far}})), "object header block at address 1048576 (64 bytes) runs past the end of the file");
+  EXPECT_EQ(problem(header_v1({{0x0010, far}})),
+            "object header block at address 1048576 (64 bytes) runs past the end of the file");
   std::string h = header_v1({{0x0001, std::string(8, '\0')}});
   h[16 + 2] = 100;  // message size 100 in a 16-byte block
   EXPECT_EQ(problem(h), "object header message of type 1 runs past its block");
@@ -185,7 +198,8 @@ TEST(Hdf5Header, ReportsMalformedFramingInsteadOfReadingPastIt) {
   EXPECT_EQ(problem(header_v1({})), std::nullopt);
   // A continuation message of size 0 (libhdf5 decoded the next message's bytes as a 4 GB
   // block), and one marked shared.
-  EXPECT_EQ(problem(header_v1({{0x0010, ""}, {0x0001, std::string(16, '\x7f')}})), "continuation message has 0 bytes");
+  EXPECT_EQ(problem(header_v1({{0x0010, ""}, {0x0001, std::string(16, '\x7f')}})),
+            "continuation message has 0 bytes");
   std::string shared = header_v1({{0x0010, std::string(16, '\0')}});
   shared[16 + 4] = 0x02;
   EXPECT_EQ(problem(shared), "message of type 16 is marked shared");
@@ -194,7 +208,8 @@ TEST(Hdf5Header, ReportsMalformedFramingInsteadOfReadingPastIt) {
 TEST(Hdf5Header, ChecksAttributeNamesAndSizes) {
   // Version-1 attribute: version, reserved, name size (with NUL), datatype size, dataspace
   // size, then the name, datatype and dataspace each padded to 8 bytes.
-  auto attr = [](const std::string& name_with_nul, size_t type_size, size_t space_size, size_t total) {
+  auto attr = [](const std::string& name_with_nul, size_t type_size, size_t space_size,
+                 size_t total) {
     std::string m;
     put(m, 1, 1);
     put(m, 0, 1);
@@ -205,8 +220,10 @@ TEST(Hdf5Header, ChecksAttributeNamesAndSizes) {
     m.resize(total, '\0');
     return m;
   };
-  EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 8, 8, 8 + 8 + 8 + 8 + 8)}})), std::nullopt);
-  EXPECT_EQ(problem(header_v1({{0x000C, attr("t0xx", 8, 8, 40)}})), "attribute name is not terminated inside its message");
+  EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 8, 8, 8 + 8 + 8 + 8 + 8)}})),
+            std::nullopt);
+  EXPECT_EQ(problem(header_v1({{0x000C, attr("t0xx", 8, 8, 40)}})),
+            "attribute name is not terminated inside its message");
   EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 64, 8, 40)}})),
             "attribute datatype and dataspace run past the message");
 }
@@ -259,8 +276,11 @@ TEST(Hdf5Header, WalksOldStyleGroupTreesInsideTheFile) {
     return f;
   };
   EXPECT_EQ(problem(file(96, 0, 200)), std::nullopt);
-  EXPECT_EQ(problem(file(1u << 30, 0, 200)), "group local heap data (16 bytes at 1073741824) lies outside the file");
-  EXPECT_EQ(problem(file(96, 0, 1u << 30)), "symbol table node at address 1073741824 is missing, truncated or malformed");
+  EXPECT_EQ(problem(file(1u << 30, 0, 200)),
+            "group local heap data (16 bytes at 1073741824) lies outside the file");
+  EXPECT_EQ(problem(file(96, 0, 1u << 30)),
+            "symbol table node at address 1073741824 is missing, truncated or malformed");
   // A level-1 node whose child is itself: the child must be at level 0, so the walk stops.
-  EXPECT_EQ(problem(file(96, 1, 112)), "group B-tree node at address 112 is malformed (type 0, level 1, 1 entries)");
+  EXPECT_EQ(problem(file(96, 1, 112)),
+            "group B-tree node at address 112 is malformed (type 0, level 1, 1 entries)");
 }

@@ -53,19 +53,25 @@ TEST(Image, ErrorsNameTheProblem) {
   std::FILE* f = std::fopen(dir.file("trunc.png").c_str(), "wb");
   std::fwrite("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 1, 16, f);
   std::fclose(f);
-  if (png_supported()) EXPECT_DIFFEVENT_ERROR(read_image(dir.file("trunc.png")), ErrorCode::kFormatError, "invalid or truncated PNG");
+  if (png_supported())
+    EXPECT_DIFFEVENT_ERROR(read_image(dir.file("trunc.png")), ErrorCode::kFormatError,
+                           "invalid or truncated PNG");
   f = std::fopen(dir.file("junk.png").c_str(), "wb");
   std::fwrite("hello", 1, 5, f);
   std::fclose(f);
-  EXPECT_DIFFEVENT_ERROR(read_image(dir.file("junk.png")), ErrorCode::kFormatError, "not a PNG or PFM");
+  EXPECT_DIFFEVENT_ERROR(read_image(dir.file("junk.png")), ErrorCode::kFormatError,
+                         "not a PNG or PFM");
   EXPECT_DIFFEVENT_ERROR(read_image(dir.file("missing.png")), ErrorCode::kIoError, "cannot open");
-  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("x.jpg"), Image(1, 2, 2)), ErrorCode::kInvalidArgument, "use .png or .pfm");
+  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("x.jpg"), Image(1, 2, 2)),
+                         ErrorCode::kInvalidArgument, "use .png or .pfm");
   EXPECT_DIFFEVENT_ERROR(Image(0, 2, 2), ErrorCode::kInvalidArgument, "invalid");
   // A failed write leaves nothing behind.
-  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("two.png"), Image(2, 3, 3)), ErrorCode::kInvalidArgument, "1 or 3 channels");
+  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("two.png"), Image(2, 3, 3)),
+                         ErrorCode::kInvalidArgument, "1 or 3 channels");
   EXPECT_FALSE(std::filesystem::exists(dir.file("two.png")));
   size_t files = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir.path())) files += e.path().filename().string().find(".tmp") != std::string::npos;
+  for (auto& e : std::filesystem::directory_iterator(dir.path()))
+    files += e.path().filename().string().find(".tmp") != std::string::npos;
   EXPECT_EQ(files, 0u);
 }
 
@@ -92,28 +98,33 @@ TEST(Image, HeadersThatDeclareMoreThanTheFileOrTheLimitsAreRefusedBeforeAllocati
   EXPECT_DIFFEVENT_ERROR(read_image(big), ErrorCode::kFormatError, "beyond the reader's limits");
   ImageReadLimits roomy;
   roomy.max_pixels = int64_t{1} << 40;
-  EXPECT_DIFFEVENT_ERROR(read_image(big, roomy), ErrorCode::kFormatError, "more than its 69 bytes can hold");
+  EXPECT_DIFFEVENT_ERROR(read_image(big, roomy), ErrorCode::kFormatError,
+                         "more than its 69 bytes can hold");
   // Lower limits a host sets apply to honest files too.
   write_image(dir.file("ok.png"), Image(1, 30, 40));
   ImageReadLimits tight;
   tight.max_pixels = 1000;
-  EXPECT_DIFFEVENT_ERROR(read_image(dir.file("ok.png"), tight), ErrorCode::kFormatError, "40 x 30 pixels");
+  EXPECT_DIFFEVENT_ERROR(read_image(dir.file("ok.png"), tight), ErrorCode::kFormatError,
+                         "40 x 30 pixels");
   EXPECT_EQ(read_image(dir.file("ok.png")).width(), 40);
   // A PFM header beyond the limits, and one larger than its file.
   const std::string pfm = write("big.pfm", "Pf\n100000 100000\n-1.0\n" + std::string(16, '\0'));
-  EXPECT_DIFFEVENT_ERROR(read_image(pfm, tight), ErrorCode::kFormatError, "beyond the reader's limits");
+  EXPECT_DIFFEVENT_ERROR(read_image(pfm, tight), ErrorCode::kFormatError,
+                         "beyond the reader's limits");
   EXPECT_DIFFEVENT_ERROR(read_image(pfm, roomy), ErrorCode::kFormatError, "truncated");
   // A chunk that declares more data than the file holds is refused before libpng allocates
   // its buffer (found by fuzz_image: a 115-byte file made libpng allocate 1.97 GB).
   const std::string chunk = write("chunk.png", test::png_with_lying_chunk(1970632053));
   EXPECT_DIFFEVENT_ERROR(read_image(chunk), ErrorCode::kFormatError,
-                         "invalid or truncated PNG: the chunk 'zTXt' at byte 33 declares 1970632053 bytes of data, the file has 0 left");
+                         "invalid or truncated PNG: the chunk 'zTXt' at byte 33 declares "
+                         "1970632053 bytes of data, the file has 0 left");
 }
 
 namespace {
 size_t temporary_files_in(const std::string& folder) {
   size_t n = 0;
-  for (auto& e : std::filesystem::directory_iterator(folder)) n += e.path().filename().string().find(".tmp") != std::string::npos;
+  for (auto& e : std::filesystem::directory_iterator(folder))
+    n += e.path().filename().string().find(".tmp") != std::string::npos;
   return n;
 }
 }  // namespace
@@ -126,7 +137,8 @@ TEST(Image, WritersKeepModesNeverFollowLinksAndNameTheSystemsReason) {
   write_image(secret, Image(1, 2, 2));
   fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
   write_image(secret, Image(1, 3, 3, 0.5f));
-  EXPECT_EQ(fs::status(secret).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(secret).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(read_image(secret).width(), 3);
   // A symbolic link planted at the output is replaced, not followed: its target is untouched.
   const std::string victim = dir.file("victim.txt");
@@ -139,7 +151,8 @@ TEST(Image, WritersKeepModesNeverFollowLinksAndNameTheSystemsReason) {
   EXPECT_EQ(kept, "keep");
   // A rename that fails says why (not "Success"), and leaves nothing behind.
   fs::create_directories(dir.file("taken.pfm/inside"));
-  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("taken.pfm"), Image(1, 2, 2)), ErrorCode::kIoError, "directory");
+  EXPECT_DIFFEVENT_ERROR(write_image(dir.file("taken.pfm"), Image(1, 2, 2)), ErrorCode::kIoError,
+                         "directory");
   try {
     write_image(dir.file("taken.pfm"), Image(1, 2, 2));
   } catch (const Error& e) {

@@ -28,5 +28,6 @@ TEST(Metrics, SsimDropsWithNoiseAndValidatesShapes) {
   for (auto& v : noisy.values()) v += nd(rng);
   EXPECT_LT(ssim(img, noisy), 0.9);
   EXPECT_DIFFEVENT_ERROR(psnr(img, Image(1, 31, 32)), ErrorCode::kInvalidArgument, "shapes differ");
-  EXPECT_DIFFEVENT_ERROR(ssim(Image(1, 8, 8), Image(1, 8, 8)), ErrorCode::kInvalidArgument, "at least 11x11");
+  EXPECT_DIFFEVENT_ERROR(ssim(Image(1, 8, 8), Image(1, 8, 8)), ErrorCode::kInvalidArgument,
+                         "at least 11x11");
 }

@@ -1,11 +1,12 @@
 // Finding the shipped priors: the order of the folders, the file names, and the error that
 // names every folder looked in.
+#include "diffevent/models.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 
-#include "diffevent/models.hpp"
 #include "test_util.hpp"
 
 using namespace diffevent;
@@ -56,7 +57,8 @@ TEST(Models, TheEnvironmentComesFirstThenInstallsThenTheSourceTree) {
   EXPECT_EQ(folders[0], dir.file("env"));
   EXPECT_EQ(folders[1], dir.file("prefix/share/diffevent/models"));
   // And the first folder holding the file wins
-  EXPECT_EQ(find_shipped_prior(PriorRole::kX, 1, {dir.file("prefix")}), dir.file("env/x_prior_grey.pt"));
+  EXPECT_EQ(find_shipped_prior(PriorRole::kX, 1, {dir.file("prefix")}),
+            dir.file("env/x_prior_grey.pt"));
   EXPECT_EQ(find_shipped_prior(PriorRole::kR, 1, {dir.file("prefix")}),
             dir.file("prefix/share/diffevent/models/r_prior_grey.pt"));
 }
@@ -65,11 +67,14 @@ TEST(Models, AMissingPriorNamesEveryFolderLookedIn) {
   test::TempDir dir;
   std::filesystem::create_directories(dir.file("b"));
   std::ofstream(dir.file("b/x_prior_grey.pt")) << "x";
-  EXPECT_EQ(find_model_file("x_prior_grey.pt", {dir.file("a"), dir.file("b")}), dir.file("b/x_prior_grey.pt"));
-  EXPECT_DIFFEVENT_ERROR(find_model_file("r_prior_rgb.pt", {dir.file("a"), dir.file("b")}), ErrorCode::kIoError,
-                         "the prior r_prior_rgb.pt was not found (looked in " + dir.file("a") + ", " + dir.file("b") +
-                             "); set DIFFEVENT_MODELS");
-  EXPECT_DIFFEVENT_ERROR(find_model_file("x_prior_grey.pt", {}), ErrorCode::kIoError, "DIFFEVENT_MODELS is unset");
+  EXPECT_EQ(find_model_file("x_prior_grey.pt", {dir.file("a"), dir.file("b")}),
+            dir.file("b/x_prior_grey.pt"));
+  EXPECT_DIFFEVENT_ERROR(find_model_file("r_prior_rgb.pt", {dir.file("a"), dir.file("b")}),
+                         ErrorCode::kIoError,
+                         "the prior r_prior_rgb.pt was not found (looked in " + dir.file("a") +
+                             ", " + dir.file("b") + "); set DIFFEVENT_MODELS");
+  EXPECT_DIFFEVENT_ERROR(find_model_file("x_prior_grey.pt", {}), ErrorCode::kIoError,
+                         "DIFFEVENT_MODELS is unset");
 }
 
 TEST(Models, TheSourceTreeShipsAllFour) {
@@ -78,6 +83,7 @@ TEST(Models, TheSourceTreeShipsAllFour) {
   for (PriorRole role : {PriorRole::kX, PriorRole::kR})
     for (int channels : {1, 3}) {
       const std::string path = find_shipped_prior(role, channels);
-      EXPECT_EQ(path, std::string(DIFFEVENT_SOURCE_DIR) + "/models/" + shipped_prior_file(role, channels));
+      EXPECT_EQ(path, std::string(DIFFEVENT_SOURCE_DIR) + "/models/" +
+                          shipped_prior_file(role, channels));
     }
 }

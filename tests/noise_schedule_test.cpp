@@ -24,9 +24,11 @@ TEST(NoiseSchedule, PosteriorCoefficientsReproduceTheForwardProcess) {
   NoiseSchedule s({BetaSchedule::kCosine, 1000, "50"});
   for (int k : {1, 10, 25, 49}) {
     const double x0 = 0.7, xk = std::sqrt(s.alpha_bar(k)) * x0;
-    EXPECT_NEAR(s.posterior_c1(k) * x0 + s.posterior_c2(k) * xk, std::sqrt(s.alpha_bar_prev(k)) * x0, 1e-12);
+    EXPECT_NEAR(s.posterior_c1(k) * x0 + s.posterior_c2(k) * xk,
+                std::sqrt(s.alpha_bar_prev(k)) * x0, 1e-12);
     // And eps -> x0 inverts x_t = sqrt(abar) x0 + sqrt(1-abar) eps.
-    const double eps = -0.3, xt = std::sqrt(s.alpha_bar(k)) * x0 + std::sqrt(1 - s.alpha_bar(k)) * eps;
+    const double eps = -0.3,
+                 xt = std::sqrt(s.alpha_bar(k)) * x0 + std::sqrt(1 - s.alpha_bar(k)) * eps;
     EXPECT_NEAR(s.x0_from_eps_a(k) * xt - s.x0_from_eps_b(k) * eps, x0, 1e-12);
   }
   EXPECT_NEAR(NoiseSchedule({BetaSchedule::kCosine, 1000, ""}).beta(999), 0.999, 1e-12);
@@ -45,13 +47,16 @@ TEST(NoiseSchedule, RespacingFollowsGuidedDiffusionRules) {
   EXPECT_EQ(NoiseSchedule::space_timesteps(1000, "ddim100").back(), 990);
   // ddim30 exists (stride 34 gives 30 steps); no stride gives 999.
   EXPECT_EQ(NoiseSchedule::space_timesteps(1000, "ddim30").size(), 30u);
-  EXPECT_DIFFEVENT_ERROR(NoiseSchedule::space_timesteps(1000, "ddim999"), ErrorCode::kInvalidArgument, "no integer stride");
-  EXPECT_DIFFEVENT_ERROR(NoiseSchedule::space_timesteps(1000, "10,x"), ErrorCode::kInvalidArgument, "not a step count");
+  EXPECT_DIFFEVENT_ERROR(NoiseSchedule::space_timesteps(1000, "ddim999"),
+                         ErrorCode::kInvalidArgument, "no integer stride");
+  EXPECT_DIFFEVENT_ERROR(NoiseSchedule::space_timesteps(1000, "10,x"), ErrorCode::kInvalidArgument,
+                         "not a step count");
   const auto sec = NoiseSchedule::space_timesteps(10, "2,3");
   EXPECT_EQ(sec, (std::vector<int64_t>{0, 4, 5, 7, 9}));
   // Respaced alpha_bar equals the base alpha_bar at the kept index; betas recomputed.
   NoiseSchedule base, spaced({BetaSchedule::kLinear, 1000, "100"});
-  for (int k = 0; k < 100; ++k) EXPECT_DOUBLE_EQ(spaced.alpha_bar(k), base.alpha_bar(static_cast<int>(spaced.timestep(k))));
+  for (int k = 0; k < 100; ++k)
+    EXPECT_DOUBLE_EQ(spaced.alpha_bar(k), base.alpha_bar(static_cast<int>(spaced.timestep(k))));
   EXPECT_NEAR(spaced.beta(99), 0.182, 1e-3);
 }
 

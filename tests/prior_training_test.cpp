@@ -27,7 +27,8 @@ TrainingData smooth_images(int n, int size, uint64_t seed) {
     Image im(1, size, size);
     const double fx = 0.05 + 0.2 * u(rng), fy = 0.05 + 0.2 * u(rng), ph = 6.28 * u(rng);
     for (int y = 0; y < size; ++y)
-      for (int x = 0; x < size; ++x) im.at(0, y, x) = static_cast<float>(0.5 + 0.4 * std::sin(fx * x + fy * y + ph));
+      for (int x = 0; x < size; ++x)
+        im.at(0, y, x) = static_cast<float>(0.5 + 0.4 * std::sin(fx * x + fy * y + ph));
     d.images.push_back(std::move(im));
   }
   return d;
@@ -54,15 +55,19 @@ TEST(PriorTraining, ResumingContinuesTheSameLossCurve) {
   // then steps 4..9 have the same losses in both (weights, EMA, Adam moments and step restored).
   test::TempDir dir;
   const TrainingData data = smooth_images(3, 40, 1);
-  const auto straight = train_prior(kTiny, data, dir.file("a.pt"), small_run(10, dir.file("a.ckpt")));
+  const auto straight =
+      train_prior(kTiny, data, dir.file("a.pt"), small_run(10, dir.file("a.ckpt")));
   ASSERT_EQ(straight.losses.size(), 10u);
   const auto first = train_prior(kTiny, data, dir.file("b.pt"), small_run(4, dir.file("b.ckpt")));
   ASSERT_EQ(first.last_step, 4);
-  const auto resumed = train_prior(kTiny, data, dir.file("b.pt"), small_run(10, dir.file("b2.ckpt")), dir.file("b.ckpt"));
+  const auto resumed = train_prior(kTiny, data, dir.file("b.pt"),
+                                   small_run(10, dir.file("b2.ckpt")), dir.file("b.ckpt"));
   EXPECT_EQ(resumed.first_step, 4);
   ASSERT_EQ(resumed.losses.size(), 6u);
-  for (size_t i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(first.losses[i], straight.losses[i]) << "step " << i;
-  for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(resumed.losses[i], straight.losses[i + 4], 1e-6) << "step " << i + 4;
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_DOUBLE_EQ(first.losses[i], straight.losses[i]) << "step " << i;
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_NEAR(resumed.losses[i], straight.losses[i + 4], 1e-6) << "step " << i + 4;
   // And the saved priors (EMA weights) agree.
   auto a = torch::jit::load(dir.file("a.pt")), b = torch::jit::load(dir.file("b.pt"));
   auto pa = a.parameters().begin(), pb = b.parameters().begin();
@@ -84,7 +89,8 @@ TEST(PriorTraining, LossFallsAndTheOutputIsALoadablePrior) {
   EXPECT_EQ(prior->metadata().size_multiple, 4);
   torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
   torch::jit::load(dir.file("out.pt"), at::kCPU, extra);
-  EXPECT_NE(extra["metadata.json"].find("\"training\": {\"steps\": 120"), std::string::npos) << extra["metadata.json"];
+  EXPECT_NE(extra["metadata.json"].find("\"training\": {\"steps\": 120"), std::string::npos)
+      << extra["metadata.json"];
 }
 
 TEST(PriorTraining, ProgressCanStopTheRunWhichThenResumes) {
@@ -141,22 +147,28 @@ TEST(PriorTraining, BadInputsGiveClearErrors) {
   o.patch = 64;
   EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), o), ErrorCode::kInvalidArgument,
                          "image 0 (32x32) is smaller than the 64-pixel patch");
-  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("no/x.pt"), small_run(2, "")), ErrorCode::kIoError,
-                         "does not exist");
-  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("none.ckpt")),
-                         ErrorCode::kIoError, "none.ckpt': no such file");
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("no/x.pt"), small_run(2, "")),
+                         ErrorCode::kIoError, "does not exist");
+  EXPECT_DIFFEVENT_ERROR(
+      train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("none.ckpt")),
+      ErrorCode::kIoError, "none.ckpt': no such file");
   std::ofstream(dir.file("junk.ckpt")) << "not an archive";
-  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("junk.ckpt")),
-                         ErrorCode::kFormatError, "is not readable");
+  EXPECT_DIFFEVENT_ERROR(
+      train_prior(kTiny, data, dir.file("x.pt"), small_run(2, ""), dir.file("junk.ckpt")),
+      ErrorCode::kFormatError, "is not readable");
   auto on = small_run(2, "");
   on.device = "gpu7";
-  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), on), ErrorCode::kInvalidArgument, "'gpu7' is not a device");
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), on),
+                         ErrorCode::kInvalidArgument, "'gpu7' is not a device");
   if (!at::hasCUDA()) {
     on.device = "cuda:0";
-    EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), on), ErrorCode::kUnsupported, "has no CUDA");
+    EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, data, dir.file("x.pt"), on), ErrorCode::kUnsupported,
+                           "has no CUDA");
   }
-  EXPECT_DIFFEVENT_ERROR(load_training_images(dir.file("nowhere"), 1), ErrorCode::kIoError, "is not a folder");
-  EXPECT_DIFFEVENT_ERROR(load_training_images(dir.path().string(), 1), ErrorCode::kInvalidArgument, "no PNG or PFM file");
+  EXPECT_DIFFEVENT_ERROR(load_training_images(dir.file("nowhere"), 1), ErrorCode::kIoError,
+                         "is not a folder");
+  EXPECT_DIFFEVENT_ERROR(load_training_images(dir.path().string(), 1), ErrorCode::kInvalidArgument,
+                         "no PNG or PFM file");
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt")));  // nothing half-written
 }
 
@@ -181,7 +193,8 @@ TEST(PriorTraining, DownscaledCopiesAreAreaMeansAndSkipSmallOnes) {
   ASSERT_EQ(half.width(), 24);
   ASSERT_EQ(half.height(), 18);
   for (int y = 0; y < 18; ++y)
-    for (int x = 0; x < 24; ++x) ASSERT_NEAR(half.at(0, y, x), static_cast<float>((y + x) % 2), 1e-6);
+    for (int x = 0; x < 24; ++x)
+      ASSERT_NEAR(half.at(0, y, x), static_cast<float>((y + x) % 2), 1e-6);
   const Image& ramp_half = d.images[3];
   ASSERT_EQ(ramp_half.width(), 10);
   EXPECT_NEAR(ramp_half.at(0, 5, 0), 0.5f / 19.0f, 1e-6);  // mean of columns 0 and 1
@@ -192,10 +205,13 @@ TEST(PriorTraining, DownscaledCopiesAreAreaMeansAndSkipSmallOnes) {
   for (int y = 0; y < 12; ++y)
     for (int x = 0; x < 16; ++x) total += third.at(0, y, x);
   EXPECT_NEAR(total / (12 * 16), 0.5, 1e-6);  // area averaging keeps the mean
-  EXPECT_NEAR(third.at(0, 0, 0), 4.0 / 9.0, 1e-6);  // block rows 0-2, cols 0-2: ones at (0|1, 2) and (2, 0|1)
+  EXPECT_NEAR(third.at(0, 0, 0), 4.0 / 9.0,
+              1e-6);  // block rows 0-2, cols 0-2: ones at (0|1, 2) and (2, 0|1)
   // Bad factors and sides are named.
-  EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2, 0}, 10), ErrorCode::kInvalidArgument, "scale factor 0 must be >= 1");
-  EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2}, 0), ErrorCode::kInvalidArgument, "min_side = 0 must be >= 1");
+  EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2, 0}, 10), ErrorCode::kInvalidArgument,
+                         "scale factor 0 must be >= 1");
+  EXPECT_DIFFEVENT_ERROR(add_downscaled_copies(d, {2}, 0), ErrorCode::kInvalidArgument,
+                         "min_side = 0 must be >= 1");
 }
 
 TEST(PriorTraining, LowNoiseEmphasisDrawsThatFractionBelowTheCap) {
@@ -218,15 +234,16 @@ TEST(PriorTraining, LowNoiseEmphasisDrawsThatFractionBelowTheCap) {
   EXPECT_NEAR(high_sum / static_cast<double>(high_total), 499.5, 9.0);  // 5 sigma of the mean
   EXPECT_NEAR(static_cast<double>(high_below_cap) / static_cast<double>(high_total), 0.05, 0.01);
   // Fraction 0 is plain uniform sampling, draw for draw.
-  auto g1 = at::make_generator<at::CPUGeneratorImpl>(5), g2 = at::make_generator<at::CPUGeneratorImpl>(5);
+  auto g1 = at::make_generator<at::CPUGeneratorImpl>(5),
+       g2 = at::make_generator<at::CPUGeneratorImpl>(5);
   EXPECT_TRUE(at::equal(diffevent::detail::draw_timesteps(16, 1000, 0.0, 200, g1),
                         at::randint(0, 1000, {16}, g2, at::TensorOptions().dtype(at::kLong))));
   // Bad settings are named.
   test::TempDir dir;
   auto o = small_run(2, "");
   o.low_noise_fraction = 1.5;
-  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, smooth_images(1, 32, 4), dir.file("x.pt"), o), ErrorCode::kInvalidArgument,
-                         "low_noise_fraction = 1.5 must be in [0, 1]");
+  EXPECT_DIFFEVENT_ERROR(train_prior(kTiny, smooth_images(1, 32, 4), dir.file("x.pt"), o),
+                         ErrorCode::kInvalidArgument, "low_noise_fraction = 1.5 must be in [0, 1]");
 }
 
 TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
@@ -256,7 +273,8 @@ TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
   o.noise_hz = 50.0;
   EXPECT_GT(mean_abs(make_residual_training_data(photos, o)), mean_abs(ideal));
   // Deterministic for a seed.
-  EXPECT_EQ(make_residual_training_data(photos, o).images[1].values(), make_residual_training_data(photos, o).images[1].values());
+  EXPECT_EQ(make_residual_training_data(photos, o).images[1].values(),
+            make_residual_training_data(photos, o).images[1].values());
   o.crop = 64;
   EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, o), ErrorCode::kInvalidArgument,
                          "photo 0 (48x48) is smaller than the 64-pixel crop");
@@ -264,24 +282,30 @@ TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
 
 TEST(PriorTraining, VariationalBoundTermsMatchTheirClosedForms) {
   const auto opts = at::TensorOptions().dtype(at::kDouble);
-  const at::Tensor zero = at::zeros({1}, opts), two = at::full({1}, 2.0, opts), one = at::ones({1}, opts);
+  const at::Tensor zero = at::zeros({1}, opts), two = at::full({1}, 2.0, opts),
+                   one = at::ones({1}, opts);
   // KL of a Gaussian to itself is 0; N(0,1) to N(1,1) is 1/2; N(0,1) to N(0,e^2) is
   // (-1 + 2 + e^-2) / 2.
   EXPECT_NEAR(diffevent::detail::normal_kl(one, two, one, two).item<double>(), 0.0, 1e-15);
   EXPECT_NEAR(diffevent::detail::normal_kl(zero, zero, one, zero).item<double>(), 0.5, 1e-15);
-  EXPECT_NEAR(diffevent::detail::normal_kl(zero, zero, zero, two).item<double>(), 0.5 * (1.0 + std::exp(-2.0)), 1e-15);
+  EXPECT_NEAR(diffevent::detail::normal_kl(zero, zero, zero, two).item<double>(),
+              0.5 * (1.0 + std::exp(-2.0)), 1e-15);
   // The discretised likelihood is a distribution over the 256 bins of [-1, 1]: the bin
   // probabilities sum to 1 for any mean and scale (to the CDF approximation's error).
   const at::Tensor bins = at::linspace(-1.0, 1.0, 256, opts);
   for (double mean : {-0.9, 0.0, 0.37}) {
     for (double log_scale : {-5.0, -2.0, 0.0}) {
-      const at::Tensor lp = diffevent::detail::discretized_gaussian_log_likelihood(bins, at::full({256}, mean, opts), at::full({256}, log_scale, opts));
+      const at::Tensor lp = diffevent::detail::discretized_gaussian_log_likelihood(
+          bins, at::full({256}, mean, opts), at::full({256}, log_scale, opts));
       EXPECT_NEAR(lp.exp().sum().item<double>(), 1.0, 2e-3) << mean << " " << log_scale;
     }
   }
   // A sharp Gaussian on a bin centre puts (almost) all mass in that bin.
   const at::Tensor x = at::full({1}, bins[100].item<double>(), opts);
-  EXPECT_NEAR(diffevent::detail::discretized_gaussian_log_likelihood(x, x, at::full({1}, -8.0, opts)).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(
+      diffevent::detail::discretized_gaussian_log_likelihood(x, x, at::full({1}, -8.0, opts))
+          .item<double>(),
+      0.0, 1e-6);
 }
 
 TEST(PriorTraining, LearnedVarianceTrainsWithTheHybridLoss) {

@@ -10,7 +10,8 @@ TEST(TensorInterop, ImageRoundTripsThroughTensor) {
   EXPECT_EQ(t.sizes(), (at::IntArrayRef{3, 7, 13}));
   EXPECT_FLOAT_EQ(t[2][6][12].item<float>(), img.at(2, 6, 12));
   EXPECT_EQ(tensor_to_image(t.unsqueeze(0)).values(), img.values());
-  EXPECT_DIFFEVENT_ERROR(tensor_to_image(at::zeros({2, 3, 4, 5})), ErrorCode::kInvalidArgument, "batch size 1");
+  EXPECT_DIFFEVENT_ERROR(tensor_to_image(at::zeros({2, 3, 4, 5})), ErrorCode::kInvalidArgument,
+                         "batch size 1");
 }
 
 TEST(TensorInterop, EventCountBinsConserveSignedCounts) {

@@ -18,7 +18,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("diffevent_test_" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = std::filesystem::temp_directory_path() /
+            ("diffevent_test_" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -33,7 +34,8 @@ class TempDir {
 };
 
 /// A sorted random stream with uniformly random pixels and polarities.
-inline EventStream random_stream(int w, int h, size_t n, TimestampUs t0, TimestampUs t1, uint64_t seed) {
+inline EventStream random_stream(int w, int h, size_t n, TimestampUs t0, TimestampUs t1,
+                                 uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int64_t> ut(t0, t1 - 1);
   std::uniform_int_distribution<int> ux(0, w - 1), uy(0, h - 1), up(0, 1);
@@ -57,9 +59,12 @@ inline Image synthetic_photo(int c, int h, int w, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
   Image img(c, h, w);
-  struct Blob { double x, y, r, v; };
+  struct Blob {
+    double x, y, r, v;
+  };
   std::vector<Blob> blobs;
-  for (int k = 0; k < 12; ++k) blobs.push_back({u(rng) * w, u(rng) * h, 6 + u(rng) * w / 5, u(rng)});
+  for (int k = 0; k < 12; ++k)
+    blobs.push_back({u(rng) * w, u(rng) * h, 6 + u(rng) * w / 5, u(rng)});
   for (int ch = 0; ch < c; ++ch)
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
@@ -78,19 +83,21 @@ inline std::string ni_joint_dir() { return std::string(DIFFEVENT_SOURCE_DIR) + "
 /// sample_ncars.dat), named by DIFFEVENT_TONIC_DATA; empty when unset.
 inline std::string tonic_data_dir() {
   const char* d = std::getenv("DIFFEVENT_TONIC_DATA");
-  return d != nullptr && std::filesystem::exists(std::filesystem::path(d) / "sample.aedat4") ? std::string(d) : "";
+  return d != nullptr && std::filesystem::exists(std::filesystem::path(d) / "sample.aedat4")
+             ? std::string(d)
+             : "";
 }
 
 }  // namespace diffevent::test
 
 /// Expects `stmt` to throw diffevent::Error with `code` and a message containing `needle`.
-#define EXPECT_DIFFEVENT_ERROR(stmt, expected_code, needle)                                          \
-  do {                                                                                      \
-    try {                                                                                   \
-      stmt;                                                                                 \
-      ADD_FAILURE() << "expected an error containing '" << (needle) << "'";                 \
-    } catch (const ::diffevent::Error& e__) {                                               \
-      EXPECT_EQ(e__.code(), (expected_code)) << e__.what();                                          \
-      EXPECT_NE(std::string(e__.what()).find(needle), std::string::npos) << e__.what();     \
-    }                                                                                       \
+#define EXPECT_DIFFEVENT_ERROR(stmt, expected_code, needle)                             \
+  do {                                                                                  \
+    try {                                                                               \
+      stmt;                                                                             \
+      ADD_FAILURE() << "expected an error containing '" << (needle) << "'";             \
+    } catch (const ::diffevent::Error& e__) {                                           \
+      EXPECT_EQ(e__.code(), (expected_code)) << e__.what();                             \
+      EXPECT_NE(std::string(e__.what()).find(needle), std::string::npos) << e__.what(); \
+    }                                                                                   \
   } while (0)

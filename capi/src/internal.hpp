@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "core/check.hpp"
-#include "diffevent/diffevent.h"
 #include "diffevent/deblur_defaults.hpp"
+#include "diffevent/diffevent.h"
 #include "diffevent/diffevent.hpp"
 
 #ifdef DIFFEVENT_HAVE_TORCH
@@ -96,7 +96,7 @@ diffevent_status guard(const char* fn, F&& body) noexcept {
   }
 }
 
-#define REQUIRE_ARG(ptr)                                                                        \
+#define REQUIRE_ARG(ptr) \
   DIFFEVENT_CHECK((ptr) != nullptr, ErrorCode::kInvalidArgument, "argument '{}' is NULL", #ptr)
 
 // Copies a caller's parameter struct over the defaults, reading only the bytes its
@@ -107,15 +107,18 @@ inline T read_params(const T* p, void (*init)(T*), const char* type) {
   init(&out);
   if (p == nullptr) return out;
   DIFFEVENT_CHECK(p->struct_size >= sizeof(uint32_t), ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {}: fill the struct with {}_init first", type, p->struct_size, type);
-  DIFFEVENT_CHECK(p->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {} but this library knows {} bytes (header newer than the library?)", type,
-                  p->struct_size, sizeof(T));
+                  "{}.struct_size is {}: fill the struct with {}_init first", type, p->struct_size,
+                  type);
+  DIFFEVENT_CHECK(
+      p->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
+      "{}.struct_size is {} but this library knows {} bytes (header newer than the library?)", type,
+      p->struct_size, sizeof(T));
   // Every size a struct has had ends on a multiple of its alignment, so no field is cut in two
   // (a struct_size inside a pointer would leave half of it from the defaults).
-  DIFFEVENT_CHECK(p->struct_size % alignof(T) == 0, ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {}: not a size this struct has had (a multiple of {}; call {}_init)", type,
-                  p->struct_size, alignof(T), type);
+  DIFFEVENT_CHECK(
+      p->struct_size % alignof(T) == 0, ErrorCode::kInvalidArgument,
+      "{}.struct_size is {}: not a size this struct has had (a multiple of {}; call {}_init)", type,
+      p->struct_size, alignof(T), type);
   std::memcpy(static_cast<void*>(&out), p, p->struct_size);
   out.struct_size = static_cast<uint32_t>(sizeof(T));
   return out;
@@ -125,8 +128,9 @@ inline T read_params(const T* p, void (*init)(T*), const char* type) {
 template <class T>
 inline void check_out_struct(const T* out, const char* type) {
   REQUIRE_ARG(out);
-  DIFFEVENT_CHECK(out->struct_size >= sizeof(uint32_t) && out->struct_size <= sizeof(T), ErrorCode::kInvalidArgument,
-                  "{}.struct_size is {}; expected {} (call {}_init)", type, out->struct_size, sizeof(T), type);
+  DIFFEVENT_CHECK(out->struct_size >= sizeof(uint32_t) && out->struct_size <= sizeof(T),
+                  ErrorCode::kInvalidArgument, "{}.struct_size is {}; expected {} (call {}_init)",
+                  type, out->struct_size, sizeof(T), type);
 }
 
 // Copies the leading struct_size bytes of `value` into the caller's struct (no-throw).
@@ -138,29 +142,33 @@ inline void write_out_struct(T* out, const T& value) noexcept {
 }
 
 inline void log(const diffevent_context* ctx, int level, const std::string& message) {
-  if (ctx != nullptr && ctx->log != nullptr && level <= ctx->log_level) ctx->log(ctx->log_user_data, level, message.c_str());
+  if (ctx != nullptr && ctx->log != nullptr && level <= ctx->log_level)
+    ctx->log(ctx->log_user_data, level, message.c_str());
 }
 
 inline void check_cancel(const diffevent_context* ctx) {
-  DIFFEVENT_CHECK(ctx == nullptr || !ctx->cancel.load(std::memory_order_relaxed), ErrorCode::kCancelled,
-                  "cancelled (diffevent_context_cancel was called; diffevent_context_reset_cancel clears it)");
+  DIFFEVENT_CHECK(
+      ctx == nullptr || !ctx->cancel.load(std::memory_order_relaxed), ErrorCode::kCancelled,
+      "cancelled (diffevent_context_cancel was called; diffevent_context_reset_cancel clears it)");
 }
 
 inline bool flag(int32_t v) { return v != 0; }
 
 inline void check_flag(int32_t v, const char* name) {
-  DIFFEVENT_CHECK(v == 0 || v == 1, ErrorCode::kInvalidArgument, "{} must be 0 or 1, got {}", name, v);
+  DIFFEVENT_CHECK(v == 0 || v == 1, ErrorCode::kInvalidArgument, "{} must be 0 or 1, got {}", name,
+                  v);
 }
 
 inline void check_finite(double v, const char* name) {
-  DIFFEVENT_CHECK(std::isfinite(v), ErrorCode::kInvalidArgument, "{} must be finite, got {}", name, v);
+  DIFFEVENT_CHECK(std::isfinite(v), ErrorCode::kInvalidArgument, "{} must be finite, got {}", name,
+                  v);
 }
 
 inline int32_t to_c_format(diffevent::EventFormat f) { return static_cast<int32_t>(f); }
 
 inline diffevent::EventFormat from_c_format(int32_t f) {
-  DIFFEVENT_CHECK(f >= DIFFEVENT_FORMAT_AUTO && f <= DIFFEVENT_FORMAT_NPZ, ErrorCode::kInvalidArgument,
-                  "format {} is not a DIFFEVENT_FORMAT_* value", f);
+  DIFFEVENT_CHECK(f >= DIFFEVENT_FORMAT_AUTO && f <= DIFFEVENT_FORMAT_NPZ,
+                  ErrorCode::kInvalidArgument, "format {} is not a DIFFEVENT_FORMAT_* value", f);
   return static_cast<diffevent::EventFormat>(f);
 }
 
@@ -170,20 +178,25 @@ inline std::unique_ptr<diffevent_image> wrap(diffevent::Image image) {
   return h;
 }
 
-inline diffevent::Exposure resolve_exposure(const diffevent_edi_params& p, const diffevent_events& ev) {
+inline diffevent::Exposure resolve_exposure(const diffevent_edi_params& p,
+                                            const diffevent_events& ev) {
   if (flag(p.has_exposure)) {
-    DIFFEVENT_CHECK(diffevent::Exposure({p.exposure_t0_us, p.exposure_t1_us}).valid(), ErrorCode::kInvalidArgument,
-                    "the exposure [{}, {}] us is empty or too long: exposure_t1_us must be after exposure_t0_us, by "
+    DIFFEVENT_CHECK(diffevent::Exposure({p.exposure_t0_us, p.exposure_t1_us}).valid(),
+                    ErrorCode::kInvalidArgument,
+                    "the exposure [{}, {}] us is empty or too long: exposure_t1_us must be after "
+                    "exposure_t0_us, by "
                     "less than 2^63 us",
                     p.exposure_t0_us, p.exposure_t1_us);
     return {p.exposure_t0_us, p.exposure_t1_us};
   }
-  DIFFEVENT_CHECK(!ev.exposures.empty(), ErrorCode::kInvalidArgument,
-                  "the events state no exposure: set has_exposure and exposure_t0_us/exposure_t1_us");
+  DIFFEVENT_CHECK(
+      !ev.exposures.empty(), ErrorCode::kInvalidArgument,
+      "the events state no exposure: set has_exposure and exposure_t0_us/exposure_t1_us");
   return ev.exposures.front();
 }
 
-inline diffevent::Thresholds thresholds_from(const diffevent_edi_params& p, const diffevent::EventStream& ev) {
+inline diffevent::Thresholds thresholds_from(const diffevent_edi_params& p,
+                                             const diffevent::EventStream& ev) {
   check_finite(p.c_pos, "c_pos");
   check_finite(p.c_neg, "c_neg");
   diffevent::Thresholds t;
@@ -195,13 +208,15 @@ inline diffevent::Thresholds thresholds_from(const diffevent_edi_params& p, cons
   return t;
 }
 
-inline diffevent::EdiOptions edi_options(const diffevent_context* ctx, const diffevent_edi_params& p,
-                                  const diffevent::EventStream& ev) {
+inline diffevent::EdiOptions edi_options(const diffevent_context* ctx,
+                                         const diffevent_edi_params& p,
+                                         const diffevent::EventStream& ev) {
   check_flag(p.has_exposure, "has_exposure");
   check_flag(p.has_tau, "has_tau");
   check_flag(p.linearize_srgb, "linearize_srgb");
   check_finite(p.min_integral, "min_integral");
-  DIFFEVENT_CHECK(p.min_integral > 0, ErrorCode::kInvalidArgument, "min_integral must be > 0, got {}", p.min_integral);
+  DIFFEVENT_CHECK(p.min_integral > 0, ErrorCode::kInvalidArgument,
+                  "min_integral must be > 0, got {}", p.min_integral);
   diffevent::EdiOptions o;
   o.thresholds = thresholds_from(p, ev);
   if (flag(p.has_tau)) o.tau_us = p.tau_us;

@@ -21,16 +21,20 @@ struct diffevent_torch_plugin {
   /// another build whose layouts differ is refused.
   uint32_t handle_sizes[3];
   const char* (*last_error)(void);
-  diffevent_status (*enhance)(diffevent_context* ctx, const diffevent_image* integral, const diffevent_image* blurry,
+  diffevent_status (*enhance)(diffevent_context* ctx, const diffevent_image* integral,
+                              const diffevent_image* blurry,
                               const diffevent_enhancer_params* params, diffevent_image** out);
-  diffevent_status (*prior_load)(diffevent_context* ctx, const char* path, const diffevent_prior_params* params,
-                                 diffevent_prior** out);
+  diffevent_status (*prior_load)(diffevent_context* ctx, const char* path,
+                                 const diffevent_prior_params* params, diffevent_prior** out);
   diffevent_status (*prior_create_analytic)(int32_t channels, diffevent_prior** out);
   void (*prior_destroy)(diffevent_prior* prior);
-  diffevent_status (*prior_get_metadata)(const diffevent_prior* prior, diffevent_prior_metadata* out);
-  diffevent_status (*deblur)(diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
-                             diffevent_prior* x_prior, diffevent_prior* r_prior, const diffevent_deblur_params* params,
-                             diffevent_image** out_sharp, diffevent_image** out_residual, double* out_threshold);
+  diffevent_status (*prior_get_metadata)(const diffevent_prior* prior,
+                                         diffevent_prior_metadata* out);
+  diffevent_status (*deblur)(diffevent_context* ctx, const diffevent_image* blurry,
+                             const diffevent_events* events, diffevent_prior* x_prior,
+                             diffevent_prior* r_prior, const diffevent_deblur_params* params,
+                             diffevent_image** out_sharp, diffevent_image** out_residual,
+                             double* out_threshold);
 };
 
 /// The plugin's entry point: its table (static, valid while the plugin is loaded).

@@ -32,18 +32,23 @@ Loaded load() {
     const char* why = dlerror();
     r.error = "deblurring, priors and enhancers need LibTorch, through the plugin '" + file +
               "', which could not be loaded (" + (why ? why : "unknown reason") +
-              "); a diffevent built with LibTorch installs it beside libdiffevent_c, one built without LibTorch "
+              "); a diffevent built with LibTorch installs it beside libdiffevent_c, one built "
+              "without LibTorch "
               "has none (set DIFFEVENT_TORCH_PLUGIN to its path if it lives elsewhere)";
     return r;
   }
-  auto entry = reinterpret_cast<diffevent_torch_plugin_entry>(dlsym(handle, DIFFEVENT_TORCH_PLUGIN_ENTRY));
+  auto entry =
+      reinterpret_cast<diffevent_torch_plugin_entry>(dlsym(handle, DIFFEVENT_TORCH_PLUGIN_ENTRY));
   const diffevent_torch_plugin* table = entry != nullptr ? entry() : nullptr;
   if (table == nullptr || table->abi != DIFFEVENT_TORCH_PLUGIN_ABI || table->version == nullptr ||
-      std::strcmp(table->version, DIFFEVENT_VERSION_STRING) != 0 || table->handle_sizes[0] != sizeof(diffevent_context) ||
-      table->handle_sizes[1] != sizeof(diffevent_image) || table->handle_sizes[2] != sizeof(diffevent_events)) {
+      std::strcmp(table->version, DIFFEVENT_VERSION_STRING) != 0 ||
+      table->handle_sizes[0] != sizeof(diffevent_context) ||
+      table->handle_sizes[1] != sizeof(diffevent_image) ||
+      table->handle_sizes[2] != sizeof(diffevent_events)) {
     r.error = "the LibTorch plugin '" + file + "' does not belong to this library (diffevent " +
-              DIFFEVENT_VERSION_STRING + ", plugin interface " + std::to_string(DIFFEVENT_TORCH_PLUGIN_ABI) +
-              "; the plugin says " + (table && table->version ? table->version : "nothing") +
+              DIFFEVENT_VERSION_STRING + ", plugin interface " +
+              std::to_string(DIFFEVENT_TORCH_PLUGIN_ABI) + "; the plugin says " +
+              (table && table->version ? table->version : "nothing") +
               "): install the library and its plugin from the same build";
     dlclose(handle);
     return r;
@@ -61,7 +66,8 @@ const Loaded& loaded() {
 
 std::string library_directory() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&library_directory), &info) == 0 || info.dli_fname == nullptr) return "";
+  if (dladdr(reinterpret_cast<void*>(&library_directory), &info) == 0 || info.dli_fname == nullptr)
+    return "";
   std::string path = info.dli_fname;
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);

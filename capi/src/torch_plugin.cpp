@@ -3,13 +3,13 @@
 // and forwards those calls here through the table at the end of this file. Built from the same
 // tree as the library, it shares the handles' layouts (internal.hpp) and reports errors through
 // its own per-thread message, which the library copies.
+#include <c10/util/Exception.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <c10/util/Exception.h>
 
 #include "core/check.hpp"
 #include "diffevent/deblur.hpp"
@@ -26,14 +26,15 @@ using diffevent::Error;
 using diffevent::ErrorCode;
 using namespace diffevent_capi;
 
-
 namespace {
 
-diffevent::EbrdOptions enhancer_options(int32_t kind, int32_t radius, double eps, const char* path) {
+diffevent::EbrdOptions enhancer_options(int32_t kind, int32_t radius, double eps,
+                                        const char* path) {
   DIFFEVENT_CHECK(kind >= DIFFEVENT_ENHANCER_IDENTITY && kind <= DIFFEVENT_ENHANCER_TORCHSCRIPT,
-                  ErrorCode::kInvalidArgument, "enhancer kind {} is not a DIFFEVENT_ENHANCER_* value", kind);
-  DIFFEVENT_CHECK(radius >= 1 && radius <= 1024, ErrorCode::kInvalidArgument, "guided_radius must be in [1, 1024], got {}",
-                  radius);
+                  ErrorCode::kInvalidArgument,
+                  "enhancer kind {} is not a DIFFEVENT_ENHANCER_* value", kind);
+  DIFFEVENT_CHECK(radius >= 1 && radius <= 1024, ErrorCode::kInvalidArgument,
+                  "guided_radius must be in [1, 1024], got {}", radius);
   check_finite(eps, "guided_eps");
   DIFFEVENT_CHECK(eps > 0, ErrorCode::kInvalidArgument, "guided_eps must be > 0, got {}", eps);
   diffevent::EbrdOptions o;
@@ -48,8 +49,8 @@ diffevent::EbrdOptions enhancer_options(int32_t kind, int32_t radius, double eps
   return o;
 }
 diffevent_status plugin_enhance(diffevent_context* ctx, const diffevent_image* integral,
-                                   const diffevent_image* blurry, const diffevent_enhancer_params* params,
-                                   diffevent_image** out) {
+                                const diffevent_image* blurry,
+                                const diffevent_enhancer_params* params, diffevent_image** out) {
   return guard("diffevent_enhance", [&] {
     REQUIRE_ARG(integral);
     REQUIRE_ARG(blurry);
@@ -58,24 +59,24 @@ diffevent_status plugin_enhance(diffevent_context* ctx, const diffevent_image* i
     const auto p = read_params(params, init_enhancer_params, "diffevent_enhancer_params");
     DIFFEVENT_CHECK(integral->image.channels() == 1, ErrorCode::kInvalidArgument,
                     "the double integral must have 1 channel, got {}", integral->image.channels());
-    const diffevent::EbrdModel model(diffevent::image_to_tensor(blurry->image),
-                                     diffevent::image_to_tensor(integral->image),
-                                     enhancer_options(p.kind, p.guided_radius, p.guided_eps, p.path));
+    const diffevent::EbrdModel model(
+        diffevent::image_to_tensor(blurry->image), diffevent::image_to_tensor(integral->image),
+        enhancer_options(p.kind, p.guided_radius, p.guided_eps, p.path));
     auto h = wrap(diffevent::tensor_to_image(model.f_e()));
     *out = h.release();
   });
 }
 
-diffevent_status plugin_prior_load(diffevent_context* ctx, const char* path, const diffevent_prior_params* params,
-                                      diffevent_prior** out) {
+diffevent_status plugin_prior_load(diffevent_context* ctx, const char* path,
+                                   const diffevent_prior_params* params, diffevent_prior** out) {
   return guard("diffevent_prior_load", [&] {
     REQUIRE_ARG(path);
     REQUIRE_ARG(out);
     check_cancel(ctx);
     const auto p = read_params(params, init_prior_params, "diffevent_prior_params");
     check_flag(p.half_precision, "half_precision");
-    DIFFEVENT_CHECK(p.intra_op_threads >= 0, ErrorCode::kInvalidArgument, "intra_op_threads must be >= 0, got {}",
-                    p.intra_op_threads);
+    DIFFEVENT_CHECK(p.intra_op_threads >= 0, ErrorCode::kInvalidArgument,
+                    "intra_op_threads must be >= 0, got {}", p.intra_op_threads);
     diffevent::TorchScriptPriorOptions o;
     if (p.device != nullptr) o.device = p.device;
     o.half_precision = flag(p.half_precision);
@@ -100,7 +101,8 @@ diffevent_status plugin_prior_create_analytic(int32_t channels, diffevent_prior*
 
 void plugin_prior_destroy(diffevent_prior* prior) { delete prior; }
 
-diffevent_status plugin_prior_get_metadata(const diffevent_prior* prior, diffevent_prior_metadata* out) {
+diffevent_status plugin_prior_get_metadata(const diffevent_prior* prior,
+                                           diffevent_prior_metadata* out) {
   return guard("diffevent_prior_get_metadata", [&] {
     REQUIRE_ARG(prior);
     check_out_struct(out, "diffevent_prior_metadata");
@@ -108,7 +110,8 @@ diffevent_status plugin_prior_get_metadata(const diffevent_prior* prior, diffeve
     diffevent_prior_metadata r;
     init_prior_metadata(&r);
     r.channels = m.channels;
-    r.schedule = m.schedule == diffevent::BetaSchedule::kCosine ? DIFFEVENT_SCHEDULE_COSINE : DIFFEVENT_SCHEDULE_LINEAR;
+    r.schedule = m.schedule == diffevent::BetaSchedule::kCosine ? DIFFEVENT_SCHEDULE_COSINE
+                                                                : DIFFEVENT_SCHEDULE_LINEAR;
     r.num_timesteps = m.num_timesteps;
     r.learned_sigma = m.learned_sigma ? 1 : 0;
     r.size_multiple = m.size_multiple;
@@ -118,10 +121,11 @@ diffevent_status plugin_prior_get_metadata(const diffevent_prior* prior, diffeve
   });
 }
 
-diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
-                                  diffevent_prior* x_prior, diffevent_prior* r_prior,
-                                  const diffevent_deblur_params* params, diffevent_image** out_sharp,
-                                  diffevent_image** out_residual, double* out_threshold) {
+diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* blurry,
+                               const diffevent_events* events, diffevent_prior* x_prior,
+                               diffevent_prior* r_prior, const diffevent_deblur_params* params,
+                               diffevent_image** out_sharp, diffevent_image** out_residual,
+                               double* out_threshold) {
   return guard("diffevent_deblur", [&] {
     REQUIRE_ARG(blurry);
     REQUIRE_ARG(events);
@@ -132,20 +136,25 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
     check_flag(p.auto_threshold, "auto_threshold");
     check_flag(p.ddim, "ddim");
     check_flag(p.clip, "clip");
-    DIFFEVENT_CHECK(p.guidance >= DIFFEVENT_GUIDANCE_PROXIMAL && p.guidance <= DIFFEVENT_GUIDANCE_CONSTANT,
-                    ErrorCode::kInvalidArgument, "guidance {} is not a DIFFEVENT_GUIDANCE_* value", p.guidance);
-    DIFFEVENT_CHECK(p.variance == DIFFEVENT_VARIANCE_FIXED_SMALL || p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE,
-                    ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value", p.variance);
+    DIFFEVENT_CHECK(
+        p.guidance >= DIFFEVENT_GUIDANCE_PROXIMAL && p.guidance <= DIFFEVENT_GUIDANCE_CONSTANT,
+        ErrorCode::kInvalidArgument, "guidance {} is not a DIFFEVENT_GUIDANCE_* value", p.guidance);
+    DIFFEVENT_CHECK(p.variance == DIFFEVENT_VARIANCE_FIXED_SMALL ||
+                        p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE,
+                    ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value",
+                    p.variance);
     for (double v : {p.eta, p.s, p.s_r, p.lambda_tv, p.lambda_l1, p.min_prior_variance})
       check_finite(v, "sampler weights");
     DIFFEVENT_CHECK(p.s >= 0 && p.s_r >= 0 && p.lambda_tv >= 0 && p.lambda_l1 >= 0 && p.eta >= 0 &&
                         p.min_prior_variance >= 0,
                     ErrorCode::kInvalidArgument,
                     "s, s_r, lambda_tv, lambda_l1, eta and min_prior_variance must be >= 0");
-    DIFFEVENT_CHECK((p.tile_size == 0 || (p.tile_size >= 8 && p.tile_size <= 65536)) && p.tile_stride >= 0 &&
-                        (p.tile_size == 0 || p.tile_stride <= p.tile_size) && p.tile_above_pixels >= 0,
+    DIFFEVENT_CHECK((p.tile_size == 0 || (p.tile_size >= 8 && p.tile_size <= 65536)) &&
+                        p.tile_stride >= 0 && (p.tile_size == 0 || p.tile_stride <= p.tile_size) &&
+                        p.tile_above_pixels >= 0,
                     ErrorCode::kInvalidArgument,
-                    "tile_size must be 0 (auto) or in [8, 65536], tile_stride 0 (auto) or in [1, tile_size] and "
+                    "tile_size must be 0 (auto) or in [8, 65536], tile_stride 0 (auto) or in [1, "
+                    "tile_size] and "
                     "tile_above_pixels >= 0, got {}, {} and {}",
                     p.tile_size, p.tile_stride, p.tile_above_pixels);
     const diffevent::EdiOptions eo = edi_options(ctx, e, events->events);
@@ -161,8 +170,9 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
     if (p.respacing != nullptr) so.respacing = p.respacing;
     so.ddim = flag(p.ddim);
     so.eta = p.eta;
-    so.variance = p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE ? diffevent::VarianceType::kFixedLarge
-                                                                : diffevent::VarianceType::kFixedSmall;
+    so.variance = p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE
+                      ? diffevent::VarianceType::kFixedLarge
+                      : diffevent::VarianceType::kFixedSmall;
     so.guidance = static_cast<diffevent::GuidanceMode>(p.guidance);
     so.s = p.s;
     so.s_r = p.s_r;
@@ -181,8 +191,10 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
     check_flag(p.residual_prior, "residual_prior");
     so.antithetic = flag(p.antithetic);
     o.residual_prior = flag(p.residual_prior);
-    DIFFEVENT_CHECK(p.integral >= DIFFEVENT_INTEGRAL_DEFAULT && p.integral <= DIFFEVENT_INTEGRAL_RAMP,
-                    ErrorCode::kInvalidArgument, "integral = {} must be one of DIFFEVENT_INTEGRAL_* (0, 1, 2)", p.integral);
+    DIFFEVENT_CHECK(
+        p.integral >= DIFFEVENT_INTEGRAL_DEFAULT && p.integral <= DIFFEVENT_INTEGRAL_RAMP,
+        ErrorCode::kInvalidArgument, "integral = {} must be one of DIFFEVENT_INTEGRAL_* (0, 1, 2)",
+        p.integral);
     if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
     if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
     std::atomic<bool> never{false};
@@ -205,11 +217,12 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
       lr = std::unique_lock<std::mutex>(r_prior->mutex);
     }
     const auto t0 = std::chrono::steady_clock::now();
-    diffevent::DeblurResult res = diffevent::deblur(blurry->image, events->events, ex,
-                                                    x_prior ? x_prior->prior : nullptr,
-                                                    r_prior ? r_prior->prior : nullptr, o);
+    diffevent::DeblurResult res =
+        diffevent::deblur(blurry->image, events->events, ex, x_prior ? x_prior->prior : nullptr,
+                          r_prior ? r_prior->prior : nullptr, o);
     log(ctx, DIFFEVENT_LOG_INFO,
-        fmt::format("deblur: {} steps, {} network calls, c = {:.4f}, {:.2f} s", p.steps, res.network_calls, res.c_pos,
+        fmt::format("deblur: {} steps, {} network calls, c = {:.4f}, {:.2f} s", p.steps,
+                    res.network_calls, res.c_pos,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     auto sharp = wrap(std::move(res.sharp));
     std::unique_ptr<diffevent_image> residual;
@@ -226,11 +239,13 @@ namespace {
 const char* plugin_last_error() { return diffevent_capi::last_error().c_str(); }
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const diffevent_torch_plugin* diffevent_torch_plugin_v1(void) {
+extern "C" __attribute__((visibility("default"))) const diffevent_torch_plugin*
+diffevent_torch_plugin_v1(void) {
   static const diffevent_torch_plugin table = {
       DIFFEVENT_TORCH_PLUGIN_ABI,
       DIFFEVENT_VERSION_STRING,
-      {static_cast<uint32_t>(sizeof(diffevent_context)), static_cast<uint32_t>(sizeof(diffevent_image)),
+      {static_cast<uint32_t>(sizeof(diffevent_context)),
+       static_cast<uint32_t>(sizeof(diffevent_image)),
        static_cast<uint32_t>(sizeof(diffevent_events))},
       plugin_last_error,
       plugin_enhance,

@@ -7,7 +7,8 @@
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s blur.png events.(h5|txt|raw|mat|...) out.png [threshold]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s blur.png events.(h5|txt|raw|mat|...) out.png [threshold]\n",
+                 argv[0]);
     return 64;
   }
   try {
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
     // 3. Write the result (atomically: a temporary file, then rename).
     diffevent::write_image(argv[3], sharp);
     std::printf("%zu events over [%lld, %lld] us, c = %.3f -> %s\n", file.events.size(),
-                static_cast<long long>(exposure.t0_us), static_cast<long long>(exposure.t1_us), c, argv[3]);
+                static_cast<long long>(exposure.t0_us), static_cast<long long>(exposure.t1_us), c,
+                argv[3]);
     return 0;
   } catch (const diffevent::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -8,7 +8,8 @@
 #include "diffevent/diffevent.h"
 
 static int fail(const char* what, diffevent_status st) {
-  fprintf(stderr, "deblur_sample: %s failed (%s): %s\n", what, diffevent_status_name(st), diffevent_last_error());
+  fprintf(stderr, "deblur_sample: %s failed (%s): %s\n", what, diffevent_status_name(st),
+          diffevent_last_error());
   return 1;
 }
 
@@ -35,13 +36,25 @@ int main(int argc, char** argv) {
     return 64;
   }
   if ((st = diffevent_context_create(NULL, &ctx)) != DIFFEVENT_OK) return fail("context", st);
-  if ((st = diffevent_image_read(argv[1], &blurry)) != DIFFEVENT_OK) { rc = fail("reading the frame", st); goto done; }
-  if ((st = diffevent_events_read(ctx, argv[2], NULL, &events)) != DIFFEVENT_OK) { rc = fail("reading events", st); goto done; }
+  if ((st = diffevent_image_read(argv[1], &blurry)) != DIFFEVENT_OK) {
+    rc = fail("reading the frame", st);
+    goto done;
+  }
+  if ((st = diffevent_events_read(ctx, argv[2], NULL, &events)) != DIFFEVENT_OK) {
+    rc = fail("reading events", st);
+    goto done;
+  }
 
   diffevent_edi_params_init(&edi); /* threshold 0.2, exposure from the events file */
-  if ((st = diffevent_edi_deblur(ctx, blurry, events, &edi, &sharp)) != DIFFEVENT_OK) { rc = fail("EDI", st); goto done; }
+  if ((st = diffevent_edi_deblur(ctx, blurry, events, &edi, &sharp)) != DIFFEVENT_OK) {
+    rc = fail("EDI", st);
+    goto done;
+  }
   snprintf(path, sizeof path, "%s/edi.png", argv[3]);
-  if ((st = diffevent_image_write(sharp, path, 8)) != DIFFEVENT_OK) { rc = fail("writing edi.png", st); goto done; }
+  if ((st = diffevent_image_write(sharp, path, 8)) != DIFFEVENT_OK) {
+    rc = fail("writing edi.png", st);
+    goto done;
+  }
   diffevent_image_destroy(sharp);
   sharp = NULL;
 
@@ -50,12 +63,16 @@ int main(int argc, char** argv) {
     db.steps = argc > 4 ? atoi(argv[4]) : 50;
     db.seed = argc > 5 ? (uint64_t)strtoull(argv[5], NULL, 10) : 0;
     db.progress = show_progress;
-    if ((st = diffevent_deblur(ctx, blurry, events, NULL, NULL, &db, &sharp, NULL, NULL)) != DIFFEVENT_OK) {
+    if ((st = diffevent_deblur(ctx, blurry, events, NULL, NULL, &db, &sharp, NULL, NULL)) !=
+        DIFFEVENT_OK) {
       rc = fail("deblur", st);
       goto done;
     }
     snprintf(path, sizeof path, "%s/deblur.png", argv[3]);
-    if ((st = diffevent_image_write(sharp, path, 8)) != DIFFEVENT_OK) { rc = fail("writing deblur.png", st); goto done; }
+    if ((st = diffevent_image_write(sharp, path, 8)) != DIFFEVENT_OK) {
+      rc = fail("writing deblur.png", st);
+      goto done;
+    }
   }
   rc = 0;
 done:

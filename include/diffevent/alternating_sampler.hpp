@@ -25,7 +25,8 @@ enum class GuidanceMode {
   /// prediction is closed form per pixel ("pseudo-inverse guidance"); stable for any s, and
   /// with a weak prior and large s it reproduces EDI exactly (research §3.8).
   kProximal,
-  /// The slides' eq. (13) literally: x_{t-1} = mu - sigma_t^2 * grad (vanishes late, explodes early).
+  /// The slides' eq. (13) literally: x_{t-1} = mu - sigma_t^2 * grad (vanishes late, explodes
+  /// early).
   kGradientSigma2,
   /// GDP's code: x_{t-1} = mu - grad (constant weight).
   kGradientConstant,
@@ -36,16 +37,20 @@ struct SamplerOptions {
   int steps = deblur_defaults::kSteps;  ///< Respaced steps K (guided-diffusion "K" spacing).
   /// Overrides `steps` with any guided-diffusion respacing spec ("100", "10,20,30", "ddim25").
   std::string respacing;
-  bool ddim = false;                 ///< DDIM(eta) instead of DDPM steps.
-  double eta = 0.0;                  ///< DDIM noise.
+  bool ddim = false;                                  ///< DDIM(eta) instead of DDPM steps.
+  double eta = 0.0;                                   ///< DDIM noise.
   VarianceType variance = VarianceType::kFixedSmall;  ///< For priors without learned sigma.
   GuidanceMode guidance = GuidanceMode::kProximal;
-  double s = deblur_defaults::kS;       ///< Data weight for the x step, s ||y - f(E)x - r||^2.
-  double s_r = deblur_defaults::kSR;    ///< Data weight for the r step.
-  double lambda_tv = deblur_defaults::kLambdaTv;  ///< TV weight on x (isotropic, eps 1e-3), relative to s.
+  double s = deblur_defaults::kS;     ///< Data weight for the x step, s ||y - f(E)x - r||^2.
+  double s_r = deblur_defaults::kSR;  ///< Data weight for the r step.
+  double lambda_tv =
+      deblur_defaults::kLambdaTv;  ///< TV weight on x (isotropic, eps 1e-3), relative to s.
   double lambda_l1 = deblur_defaults::kLambdaL1;  ///< L1 weight on r.
-  double min_prior_variance = deblur_defaults::kMinPriorVariance;  ///< Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late steps data-consistent.
-  bool clip = true;                  ///< Clamp clean predictions to [-1, 1].
+  double min_prior_variance =
+      deblur_defaults::kMinPriorVariance;  ///< Floor of the clean prediction's variance (proximal
+                                           ///< mode), in [0,1]^2 units: keeps late steps
+                                           ///< data-consistent.
+  bool clip = true;                        ///< Clamp clean predictions to [-1, 1].
   /// Proximal mode: reverse variance beta~_k + c1_k^2 Var[x0 | x_k, y] (the guided clean
   /// prediction's own variance), noise on the last step too. Exact ancestral sampling of the
   /// posterior when the prior is Gaussian (the test oracle); off: the variance type above.
@@ -119,8 +124,8 @@ struct SampleResult {
 /// \endcode
 class DIFFEVENT_API AlternatingSampler {
  public:
-  AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
-                     SamplerOptions options = {});
+  AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior,
+                     std::shared_ptr<DiffusionPrior> r_prior, SamplerOptions options = {});
   /// Samples x (and r) for the model's y, any image size (padded by reflection to the priors'
   /// size multiple and cropped back). Throws ErrorCode::kCancelled when cancelled.
   SampleResult sample(const EbrdModel& model) const;
@@ -129,7 +134,8 @@ class DIFFEVENT_API AlternatingSampler {
   std::vector<SampleResult> sample_batch(const std::vector<EbrdModel>& models) const;
 
  private:
-  SampleResult sample_unpadded(const at::Tensor& y, const at::Tensor& fe, const at::Tensor& w) const;
+  SampleResult sample_unpadded(const at::Tensor& y, const at::Tensor& fe,
+                               const at::Tensor& w) const;
   std::shared_ptr<DiffusionPrior> x_prior_, r_prior_;
   SamplerOptions options_;
 };

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "diffevent/alternating_sampler.hpp"
+#include "diffevent/ebrd_model.hpp"
 #include "diffevent/edi.hpp"
 #include "diffevent/event_integrator.hpp"
-#include "diffevent/ebrd_model.hpp"
 #include "diffevent/export.hpp"
 
 namespace diffevent {
@@ -30,7 +30,8 @@ struct DeblurOptions {
   /// larger values come from pixels whose threshold is far off).
   double min_integral = 1e-3;
   /// How E interpolates the log intensity between events (IntegratorOptions::interpolation).
-  Interpolation interpolation = deblur_defaults::kRampIntegral ? Interpolation::kRamp : Interpolation::kStep;
+  Interpolation interpolation =
+      deblur_defaults::kRampIntegral ? Interpolation::kRamp : Interpolation::kStep;
   /// f(E): by default the guided filter (deblur_defaults::kGuidedEnhancer).
   EbrdOptions enhancer = [] {
     EbrdOptions o;
@@ -69,9 +70,9 @@ DIFFEVENT_API DeblurPreset parse_deblur_preset(const std::string& name);
 
 /// What deblur() returns. Images are [C,H,W] floats.
 struct DeblurResult {
-  Image sharp;            ///< x in [0,1] (sRGB-encoded when linearize_srgb).
-  Image residual;         ///< r in linear units (zero-centred; about [-1/2, 1/2]).
-  double c_pos = 0;       ///< Thresholds used.
+  Image sharp;       ///< x in [0,1] (sRGB-encoded when linearize_srgb).
+  Image residual;    ///< r in linear units (zero-centred; about [-1/2, 1/2]).
+  double c_pos = 0;  ///< Thresholds used.
   double c_neg = 0;
   bool threshold_estimated = false;
   ThresholdEstimate estimate;  ///< Filled when auto_threshold.
@@ -80,12 +81,12 @@ struct DeblurResult {
 };
 
 /// The EBRD model deblur() samples: y (linear) with E, the double integral over the exposure at
-/// `thresholds` (reference `tau_us`, default mid-exposure), clamped to [min_integral, 1 / min_integral] and
-/// enhanced by `enhancer`. Shared by deblur(), the benchmark's enhanced EDI and the residual
-/// training data, so all three see the same f(E).
-DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
-                                        const Thresholds& thresholds, double min_integral,
-                                        const EbrdOptions& enhancer,
+/// `thresholds` (reference `tau_us`, default mid-exposure), clamped to [min_integral, 1 /
+/// min_integral] and enhanced by `enhancer`. Shared by deblur(), the benchmark's enhanced EDI and
+/// the residual training data, so all three see the same f(E).
+DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events,
+                                        const Exposure& exposure, const Thresholds& thresholds,
+                                        double min_integral, const EbrdOptions& enhancer,
                                         std::optional<TimestampUs> tau_us = std::nullopt,
                                         Interpolation interpolation = Interpolation::kStep);
 
@@ -97,8 +98,8 @@ DIFFEVENT_API EbrdModel make_ebrd_model(const Image& y_linear, const EventStream
 /// double integral (EventIntegrator::threshold_sensitivity). The residual's standard deviation
 /// is then sigma = max(y, 0.01) rel (y averaged over channels) and the weight (0.01 / sigma)^2.
 /// `y` is [C,H,W]; `sensitivity` [1,H,W] of the same size.
-DIFFEVENT_API at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity, double c,
-                                                 double threshold_sigma);
+DIFFEVENT_API at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity,
+                                                 double c, double threshold_sigma);
 /// The analytic prior used when no x prior is given: x ~ N(0, 1) per pixel in [-1, 1] units.
 DIFFEVENT_API std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels);
 
@@ -111,9 +112,10 @@ DIFFEVENT_API std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels);
 ///   o.sampler.steps = 50;
 ///   DeblurResult res = deblur(blurry, events, {0, 20000}, nullptr, nullptr, o);
 /// \endcode
-DIFFEVENT_API DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
-                                  std::shared_ptr<DiffusionPrior> x_prior,
-                                  std::shared_ptr<DiffusionPrior> r_prior, const DeblurOptions& options = {});
+DIFFEVENT_API DeblurResult deblur(const Image& blurry, const EventStream& events,
+                                  const Exposure& exposure, std::shared_ptr<DiffusionPrior> x_prior,
+                                  std::shared_ptr<DiffusionPrior> r_prior,
+                                  const DeblurOptions& options = {});
 
 }  // namespace v1
 }  // namespace diffevent

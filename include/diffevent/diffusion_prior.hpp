@@ -21,7 +21,7 @@ struct PriorMetadata {
   int num_timesteps = 1000;
   bool learned_sigma = false;  ///< The network outputs 2C channels: eps and v (kLearnedRange).
   int size_multiple = 1;       ///< Inputs must be padded to a multiple of this.
-  double data_min = -1.0;      ///< Data range the network was trained on ("data_range": [min, max]).
+  double data_min = -1.0;  ///< Data range the network was trained on ("data_range": [min, max]).
   double data_max = 1.0;
   /// Side of the frames the network was built and trained for (the metadata's
   /// "config": {"image_size": N}); 0 when unknown. The sampler's automatic tiling reads it.
@@ -78,9 +78,9 @@ class DIFFEVENT_API GaussianPrior : public DiffusionPrior {
 
 /// Options for loading a TorchScript prior.
 struct TorchScriptPriorOptions {
-  std::string device = "cpu";     ///< "cpu" or "cuda:N".
-  bool half_precision = false;    ///< Run the network in float16 (CUDA only).
-  int intra_op_threads = 0;       ///< 0: leave LibTorch's setting.
+  std::string device = "cpu";   ///< "cpu" or "cuda:N".
+  bool half_precision = false;  ///< Run the network in float16 (CUDA only).
+  int intra_op_threads = 0;     ///< 0: leave LibTorch's setting.
   /// Freeze the module (weights folded in as constants) and apply LibTorch's inference
   /// optimisations (operator fusion, pre-packed convolution weights) once at load. A module that
   /// cannot be frozen runs as loaded.
@@ -100,8 +100,8 @@ struct TorchScriptPriorOptions {
 /// data_range [min, max]).
 /// Loading goes through a backend-neutral factory (load_prior) so an AOTInductor .pt2 backend
 /// can be added without touching the sampler.
-DIFFEVENT_API std::unique_ptr<DiffusionPrior> load_prior(const std::string& path,
-                                                         const TorchScriptPriorOptions& options = {});
+DIFFEVENT_API std::unique_ptr<DiffusionPrior> load_prior(
+    const std::string& path, const TorchScriptPriorOptions& options = {});
 
 /// Parses the metadata JSON (exposed for tests); throws kFormatError on malformed input.
 DIFFEVENT_API PriorMetadata parse_prior_metadata(const std::string& json);

@@ -15,8 +15,8 @@ inline namespace v1 {
 
 /// How f(E) enhances the double integral.
 enum class Enhancer {
-  kIdentity,  ///< f(E) = E.
-  kGuided,    ///< Self-guided filter of E (edge-preserving smoothing of the double integral).
+  kIdentity,    ///< f(E) = E.
+  kGuided,      ///< Self-guided filter of E (edge-preserving smoothing of the double integral).
   kTorchScript  ///< A TorchScript module forward(E [1,1,H,W], y [1,C,H,W]) -> f(E) [1,1,H,W].
 };
 
@@ -24,8 +24,9 @@ enum class Enhancer {
 struct EbrdOptions {
   Enhancer enhancer = Enhancer::kIdentity;
   int guided_radius = deblur_defaults::kGuidedRadius;  ///< Guided filter window radius (pixels).
-  double guided_eps = deblur_defaults::kGuidedEps;     ///< Guided filter regulariser (in E's units squared).
-  std::string enhancer_path;   ///< kTorchScript: the module's file.
+  double guided_eps =
+      deblur_defaults::kGuidedEps;  ///< Guided filter regulariser (in E's units squared).
+  std::string enhancer_path;        ///< kTorchScript: the module's file.
 };
 
 /// y = f(E) * x + r in linear intensity [0, 1]: y [C,H,W] the blurry frame, E [1,H,W] the
@@ -80,7 +81,8 @@ DIFFEVENT_API at::Tensor tv_anisotropic_subgrad(const at::Tensor& x);
 DIFFEVENT_API double l1_norm(const at::Tensor& r);
 DIFFEVENT_API at::Tensor l1_subgrad(const at::Tensor& r);
 /// Guided filter (He et al.) of p [1,H,W] guided by I [1,H,W], box radius, regulariser eps.
-DIFFEVENT_API at::Tensor guided_filter(const at::Tensor& p, const at::Tensor& I, int radius, double eps);
+DIFFEVENT_API at::Tensor guided_filter(const at::Tensor& p, const at::Tensor& I, int radius,
+                                       double eps);
 
 }  // namespace v1
 }  // namespace diffevent

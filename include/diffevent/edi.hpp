@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "diffevent/event_integrator.hpp"
-#include "diffevent/exposure.hpp"
 #include "diffevent/export.hpp"
+#include "diffevent/exposure.hpp"
 #include "diffevent/image.hpp"
 
 namespace diffevent {
@@ -38,18 +38,18 @@ struct EdiOptions {
 
 /// Options for the automatic threshold search (Edi::estimate_threshold).
 struct ThresholdSearchOptions {
-  double c_min = 0.05;     ///< Lower end of the search interval (log units).
-  double c_max = 1.0;      ///< Upper end of the search interval.
-  double tolerance = 1e-3; ///< Stop when the bracket is narrower than this.
-  double lambda_tv = 0.2;  ///< Weight of the TV term (EDI uses 0.2).
-  int num_times = 5;       ///< Times across the exposure at which the energy is evaluated.
+  double c_min = 0.05;      ///< Lower end of the search interval (log units).
+  double c_max = 1.0;       ///< Upper end of the search interval.
+  double tolerance = 1e-3;  ///< Stop when the bracket is narrower than this.
+  double lambda_tv = 0.2;   ///< Weight of the TV term (EDI uses 0.2).
+  int num_times = 5;        ///< Times across the exposure at which the energy is evaluated.
 };
 
 /// Result of the threshold search.
 struct ThresholdEstimate {
-  double c = 0;          ///< Chosen symmetric threshold.
-  double energy = 0;     ///< Energy at c.
-  int evaluations = 0;   ///< Energy evaluations spent.
+  double c = 0;         ///< Chosen symmetric threshold.
+  double energy = 0;    ///< Energy at c.
+  int evaluations = 0;  ///< Energy evaluations spent.
   /// True when c lies within the tolerance of c_min or c_max: the minimum may be outside the
   /// interval (or the energy has none), so treat c with suspicion.
   bool at_bound = false;
@@ -92,9 +92,8 @@ class DIFFEVENT_API Edi {
                                        const ThresholdSearchOptions& search = {}) const;
 
   /// The energy above for one c (exposed for plotting and tests).
-  double threshold_energy(const Image& blurry, const EventStream& events,
-                          const Exposure& exposure, double c,
-                          const ThresholdSearchOptions& search = {}) const;
+  double threshold_energy(const Image& blurry, const EventStream& events, const Exposure& exposure,
+                          double c, const ThresholdSearchOptions& search = {}) const;
 
  private:
   void validate(const Image& blurry, const EventStream& events, const Exposure& exposure) const;

@@ -50,8 +50,9 @@ struct IntegratorOptions {
   /// combine exactly (see docs/edi.md, "Parallel integration"). kRamp runs on one thread.
   int num_threads = 1;
   Interpolation interpolation = Interpolation::kStep;
-  double ramp_fraction = 0.04;     ///< kRamp: longest ramp before an isolated event, in units of T.
-  double run_gap_fraction = 0.15;  ///< kRamp: longest gap within a run of same-polarity events, in T.
+  double ramp_fraction = 0.04;  ///< kRamp: longest ramp before an isolated event, in units of T.
+  double run_gap_fraction =
+      0.15;  ///< kRamp: longest gap within a run of same-polarity events, in T.
 
   /// Options with the given thresholds and thread count.
   static IntegratorOptions with(Thresholds thresholds, int num_threads = 1) {
@@ -110,11 +111,12 @@ class DIFFEVENT_API EventIntegrator {
 
  private:
   void validate(const EventStream& events) const;
-  Image ramp_double_integral(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us, TimestampUs tau) const;
+  Image ramp_double_integral(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
+                             TimestampUs tau) const;
   // Recomputes E for `pixels` (whose one-pass product overflowed) in the log domain.
-  void integrate_in_log_domain(const EventStream& events, size_t first, size_t last, TimestampUs t0_us,
-                               TimestampUs t1_us, TimestampUs tau, const std::vector<size_t>& pixels,
-                               float* e) const;
+  void integrate_in_log_domain(const EventStream& events, size_t first, size_t last,
+                               TimestampUs t0_us, TimestampUs t1_us, TimestampUs tau,
+                               const std::vector<size_t>& pixels, float* e) const;
   IntegratorOptions options_;
 };
 

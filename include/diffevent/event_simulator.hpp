@@ -30,16 +30,20 @@ struct SimulatorOptions {
   int width = 0;
   int height = 0;
   TimestampUs exposure_us = 20000;
-  double c_pos = 0.2;             ///< Nominal ON threshold (log units).
-  double c_neg = 0.2;             ///< Nominal OFF threshold.
-  double threshold_sigma = 0.0;   ///< Per-pixel mismatch: c ~ N(c_nominal, sigma^2), clamped >= 0.01, fixed per pixel.
-  TimestampUs refractory_us = 0;  ///< Events closer than this to the pixel's previous event are dropped (the reference still moves).
+  double c_pos = 0.2;  ///< Nominal ON threshold (log units).
+  double c_neg = 0.2;  ///< Nominal OFF threshold.
+  double threshold_sigma =
+      0.0;  ///< Per-pixel mismatch: c ~ N(c_nominal, sigma^2), clamped >= 0.01, fixed per pixel.
+  TimestampUs refractory_us = 0;  ///< Events closer than this to the pixel's previous event are
+                                  ///< dropped (the reference still moves).
   double shot_noise_hz = 0;       ///< Per-pixel rate of spurious events of random polarity.
-  double leak_hz = 0;             ///< Per-pixel rate of ON leak events (the reference drifts down by leak_hz * c_pos per second).
-  double log_eps = 1e-3;          ///< L = log(I + log_eps) (ESIM's default).
-  double max_step_px = 0.05;      ///< Motion rendering: at most this image motion between samples.
-  int min_samples = 64;           ///< Motion rendering: at least this many samples.
-  int frame_upsample = 1;         ///< Frame sequences: samples per input frame interval (linear interpolation).
+  double leak_hz = 0;  ///< Per-pixel rate of ON leak events (the reference drifts down by leak_hz *
+                       ///< c_pos per second).
+  double log_eps = 1e-3;      ///< L = log(I + log_eps) (ESIM's default).
+  double max_step_px = 0.05;  ///< Motion rendering: at most this image motion between samples.
+  int min_samples = 64;       ///< Motion rendering: at least this many samples.
+  int frame_upsample =
+      1;  ///< Frame sequences: samples per input frame interval (linear interpolation).
   uint64_t seed = 0;
   /// Bounds on the work a simulation may take (kOutOfRange beyond them, before the memory is
   /// spent): events produced (signal and noise; about 40 bytes each while simulating, 400 MB
@@ -50,12 +54,12 @@ struct SimulatorOptions {
 
 /// What a simulation produces.
 struct SimulationResult {
-  EventStream events;        ///< Time-sorted events, t in [0, exposure] us (frames: input times).
-  Image blurry;              ///< Mean linear intensity over the exposure (same channels as input).
-  Image sharp;               ///< Ground-truth frame at tau (mid-exposure).
-  Exposure exposure;         ///< The exposure window.
-  Thresholds thresholds;     ///< The per-pixel thresholds actually used (maps when sigma > 0).
-  int samples = 0;           ///< Number of rendered intensity samples.
+  EventStream events;     ///< Time-sorted events, t in [0, exposure] us (frames: input times).
+  Image blurry;           ///< Mean linear intensity over the exposure (same channels as input).
+  Image sharp;            ///< Ground-truth frame at tau (mid-exposure).
+  Exposure exposure;      ///< The exposure window.
+  Thresholds thresholds;  ///< The per-pixel thresholds actually used (maps when sigma > 0).
+  int samples = 0;        ///< Number of rendered intensity samples.
 };
 
 /// ESIM event model: per pixel, an event fires each time the log intensity L = log(I + eps)

@@ -94,7 +94,9 @@ class DIFFEVENT_API EventStream {
   void push_back(TimestampUs t_us, int x, int y, int polarity);
 
   /// Bytes held by the four arrays (what "in-memory size" means in the docs): 13 per event.
-  size_t memory_bytes() const noexcept { return t_.size() * (sizeof(TimestampUs) + 2 * sizeof(uint16_t) + 1); }
+  size_t memory_bytes() const noexcept {
+    return t_.size() * (sizeof(TimestampUs) + 2 * sizeof(uint16_t) + 1);
+  }
 
  private:
   int width_ = 0;

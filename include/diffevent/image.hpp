@@ -34,8 +34,12 @@ class DIFFEVENT_API Image {
   const float* plane(int c) const noexcept {
     return data_.data() + static_cast<size_t>(c) * plane_size();
   }
-  float& at(int c, int y, int x) noexcept { return plane(c)[static_cast<size_t>(y) * static_cast<size_t>(w_) + static_cast<size_t>(x)]; }
-  float at(int c, int y, int x) const noexcept { return plane(c)[static_cast<size_t>(y) * static_cast<size_t>(w_) + static_cast<size_t>(x)]; }
+  float& at(int c, int y, int x) noexcept {
+    return plane(c)[static_cast<size_t>(y) * static_cast<size_t>(w_) + static_cast<size_t>(x)];
+  }
+  float at(int c, int y, int x) const noexcept {
+    return plane(c)[static_cast<size_t>(y) * static_cast<size_t>(w_) + static_cast<size_t>(x)];
+  }
   std::vector<float>& values() noexcept { return data_; }
   const std::vector<float>& values() const noexcept { return data_; }
 

@@ -22,11 +22,13 @@ DIFFEVENT_API std::string shipped_prior_file(PriorRole role, int channels);
 /// The folders searched, in order: $DIFFEVENT_MODELS when set; PREFIX/share/diffevent/models
 /// for each install prefix given (a program passes the prefix it is installed in); the models/
 /// folder of the source tree the library was built from, when it exists.
-DIFFEVENT_API std::vector<std::string> model_folders(const std::vector<std::string>& install_prefixes = {});
+DIFFEVENT_API std::vector<std::string> model_folders(
+    const std::vector<std::string>& install_prefixes = {});
 
 /// The path of `file` in the first of `folders` that holds it; kIoError naming every folder
 /// looked in when none does.
-DIFFEVENT_API std::string find_model_file(const std::string& file, const std::vector<std::string>& folders);
+DIFFEVENT_API std::string find_model_file(const std::string& file,
+                                          const std::vector<std::string>& folders);
 
 /// The path of a shipped prior: the first of model_folders() that holds its file. A role and
 /// channel count without one, or no folder holding it, is kIoError naming every folder looked

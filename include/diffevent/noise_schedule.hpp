@@ -15,14 +15,16 @@ inline namespace v1 {
 /// Beta schedule of the base (training) process.
 enum class BetaSchedule {
   kLinear,  ///< beta_t = linspace(1e-4 * 1000/T, 0.02 * 1000/T, T) (Ho et al.; guided-diffusion).
-  kCosine   ///< beta_i = min(1 - abar(t_{i+1}) / abar(t_i), 0.999), abar(t) = cos^2((t+0.008)/1.008 pi/2).
+  kCosine   ///< beta_i = min(1 - abar(t_{i+1}) / abar(t_i), 0.999), abar(t) = cos^2((t+0.008)/1.008
+            ///< pi/2).
 };
 
 /// Which variance the reverse step uses.
 enum class VarianceType {
   kFixedSmall,   ///< sigma_t^2 = posterior variance beta~_t.
   kFixedLarge,   ///< sigma_t^2 = beta_t, with beta~_1 at t = 0 (guided-diffusion's FIXED_LARGE).
-  kLearnedRange  ///< log sigma_t^2 = f log beta_t + (1 - f) log beta~_t(clipped), f = (v + 1)/2 from the network.
+  kLearnedRange  ///< log sigma_t^2 = f log beta_t + (1 - f) log beta~_t(clipped), f = (v + 1)/2
+                 ///< from the network.
 };
 
 /// Options for NoiseSchedule.

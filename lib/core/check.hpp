@@ -16,13 +16,13 @@
   } while (0)
 
 /// Throws diffevent::Error(kInternal) when an invariant is broken (a bug, not a user error).
-#define DIFFEVENT_ASSERT(cond)                                                            \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      throw ::diffevent::Error(::diffevent::ErrorCode::kInternal,                         \
-                               ::fmt::format("internal error: {} failed at {}:{}", #cond, \
-                                             __FILE__, __LINE__));                        \
-    }                                                                                     \
+#define DIFFEVENT_ASSERT(cond)                                                             \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      throw ::diffevent::Error(                                                            \
+          ::diffevent::ErrorCode::kInternal,                                               \
+          ::fmt::format("internal error: {} failed at {}:{}", #cond, __FILE__, __LINE__)); \
+    }                                                                                      \
   } while (0)
 
 #ifndef NDEBUG

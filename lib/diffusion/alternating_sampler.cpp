@@ -17,7 +17,9 @@ namespace {
 // Priors live in [-1, 1]. x_lin = (x + 1) / 2 in [0, 1]; r_lin = r / 2 in [-1/2, 1/2] (a
 // zero-centred residual). So d/dx = 0.5 d/dx_lin and d/dr = 0.5 d/dr_lin.
 
-at::Tensor soft_threshold(const at::Tensor& v, const at::Tensor& t) { return at::sign(v) * at::relu(v.abs() - t); }
+at::Tensor soft_threshold(const at::Tensor& v, const at::Tensor& t) {
+  return at::sign(v) * at::relu(v.abs() - t);
+}
 
 // Tile origins covering [0, n) with tiles of `size` every `stride`, the last flush with the end.
 std::vector<int64_t> tile_starts(int64_t n, int64_t size, int64_t stride) {
@@ -40,16 +42,20 @@ std::vector<int64_t> tile_starts(int64_t n, int64_t size, int64_t stride) {
 at::Tensor ramp_weights(int64_t size, int64_t ramp, const at::TensorOptions& options) {
   const double r = static_cast<double>(std::max<int64_t>(ramp, 1));
   const at::Tensor u = at::arange(size, options.dtype(at::kDouble)) + 0.5;
-  auto rise = [&](const at::Tensor& v) { return at::where(v >= r, at::ones_like(v), at::sin(M_PI / 2 * v / r).pow(2)); };
-  return at::minimum(rise(u), rise(static_cast<double>(size) - u)).clamp_min(1e-3).to(options.dtype());
+  auto rise = [&](const at::Tensor& v) {
+    return at::where(v >= r, at::ones_like(v), at::sin(M_PI / 2 * v / r).pow(2));
+  };
+  return at::minimum(rise(u), rise(static_cast<double>(size) - u))
+      .clamp_min(1e-3)
+      .to(options.dtype());
 }
 
 }  // namespace
 
 namespace detail {
 
-PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, int64_t size, int64_t stride,
-                          bool blend, int64_t max_batch) {
+PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t,
+                          int64_t size, int64_t stride, bool blend, int64_t max_batch) {
   const int64_t N = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t th = std::min(size, H), tw = std::min(size, W);
   const at::Tensor wy = ramp_weights(th, th == H ? 0 : (size - stride), x.options()),
@@ -66,7 +72,8 @@ PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::
   for (size_t first = 0; first < origins.size(); first += static_cast<size_t>(per_call)) {
     const size_t last = std::min(origins.size(), first + static_cast<size_t>(per_call));
     std::vector<at::Tensor> tiles;
-    for (size_t k = first; k < last; ++k) tiles.push_back(x.narrow(2, origins[k].first, th).narrow(3, origins[k].second, tw));
+    for (size_t k = first; k < last; ++k)
+      tiles.push_back(x.narrow(2, origins[k].first, th).narrow(3, origins[k].second, tw));
     const int64_t count = static_cast<int64_t>(last - first);
     const PriorOutput out = prior.predict(at::cat(tiles, 0).contiguous(), t.repeat({count}));
     for (size_t k = first; k < last; ++k) {
@@ -94,12 +101,14 @@ PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::
 namespace {
 
 // Evaluates a prior on overlapping tiles above the pixel budget (blended predictions).
-PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, const SamplerOptions& o) {
+PriorOutput predict_tiled(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t,
+                          const SamplerOptions& o) {
   const TileGeometry g = resolve_tiles(o, prior.metadata());
   if (x.size(2) * x.size(3) <= g.above_pixels) return prior.predict(x, t);
   // About tile_batch tile-frames per call: a batch of N frames (posterior samples) takes
   // tile_batch / N tiles of each, so memory does not grow with N.
-  const int tiles_per_call = static_cast<int>(std::max<int64_t>(1, o.tile_batch / std::max<int64_t>(1, x.size(0))));
+  const int tiles_per_call =
+      static_cast<int>(std::max<int64_t>(1, o.tile_batch / std::max<int64_t>(1, x.size(0))));
   return detail::predict_tiles(prior, x, t, g.size, g.stride, true, tiles_per_call);
 }
 
@@ -114,7 +123,8 @@ TileGeometry resolve_tiles(const SamplerOptions& o, const PriorMetadata& m) {
       // Twice the training size (measured: global attention made the xs prior's cost per pixel
       // 17 us at 64 x 64, 20 us at 128 x 128, 29 us at 160 x 120 and 92 us at 352 x 264, one
       // thread), at least 64 and at most GDP's 256.
-      g.size = m.native_size > 0 ? std::clamp(2 * std::min(m.native_size, 128), 64, 256) : 256;  // no overflow
+      g.size = m.native_size > 0 ? std::clamp(2 * std::min(m.native_size, 128), 64, 256)
+                                 : 256;  // no overflow
     } else {
       // Windowed or no attention: the cost per pixel is flat, so tiles only bound memory.
       g.size = 512;
@@ -127,54 +137,69 @@ TileGeometry resolve_tiles(const SamplerOptions& o, const PriorMetadata& m) {
   g.stride = o.tile_stride > 0 ? std::min(o.tile_stride, g.size) : std::max(1, g.size * 5 / 8);
   // Whole frames up to 4 tiles' pixels with global attention; up to 1 MP (a 1280 x 720 frame
   // runs whole: about 0.8 GB of activations per posterior sample for the xs prior) otherwise.
-  const int64_t whole = m.global_attention || o.tile_size > 0 ? 4 * static_cast<int64_t>(g.size) * g.size : int64_t{1} << 20;
+  const int64_t whole = m.global_attention || o.tile_size > 0
+                            ? 4 * static_cast<int64_t>(g.size) * g.size
+                            : int64_t{1} << 20;
   g.above_pixels = o.tile_above_pixels > 0 ? o.tile_above_pixels : whole;
   return g;
 }
 
-AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
+AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior,
+                                       std::shared_ptr<DiffusionPrior> r_prior,
                                        SamplerOptions options)
     : x_prior_(std::move(x_prior)), r_prior_(std::move(r_prior)), options_(std::move(options)) {
-  DIFFEVENT_CHECK(x_prior_ != nullptr, ErrorCode::kInvalidArgument, "sampler: the x prior is missing");
+  DIFFEVENT_CHECK(x_prior_ != nullptr, ErrorCode::kInvalidArgument,
+                  "sampler: the x prior is missing");
   const auto& o = options_;
-  DIFFEVENT_CHECK(o.steps >= 1 && o.steps <= x_prior_->metadata().num_timesteps, ErrorCode::kInvalidArgument,
-                  "sampler: steps = {} must be in [1, {}]", o.steps, x_prior_->metadata().num_timesteps);
-  DIFFEVENT_CHECK(!o.analytic_variance || (o.guidance == GuidanceMode::kProximal && !o.ddim), ErrorCode::kInvalidArgument,
-                  "sampler: analytic_variance needs proximal guidance and DDPM steps");
-  DIFFEVENT_CHECK((o.tile_size == 0 || (o.tile_size >= 8 && o.tile_size <= 65536)) && o.tile_stride >= 0 &&
-                      (o.tile_size == 0 || o.tile_stride <= o.tile_size) && o.tile_above_pixels >= 0 && o.tile_batch >= 1,
+  DIFFEVENT_CHECK(o.steps >= 1 && o.steps <= x_prior_->metadata().num_timesteps,
+                  ErrorCode::kInvalidArgument, "sampler: steps = {} must be in [1, {}]", o.steps,
+                  x_prior_->metadata().num_timesteps);
+  DIFFEVENT_CHECK(!o.analytic_variance || (o.guidance == GuidanceMode::kProximal && !o.ddim),
                   ErrorCode::kInvalidArgument,
-                  "sampler: tiles need size 0 (auto) or in [8, 65536], stride 0 (auto) or in [1, size], tile_above_pixels >= 0 and "
+                  "sampler: analytic_variance needs proximal guidance and DDPM steps");
+  DIFFEVENT_CHECK((o.tile_size == 0 || (o.tile_size >= 8 && o.tile_size <= 65536)) &&
+                      o.tile_stride >= 0 && (o.tile_size == 0 || o.tile_stride <= o.tile_size) &&
+                      o.tile_above_pixels >= 0 && o.tile_batch >= 1,
+                  ErrorCode::kInvalidArgument,
+                  "sampler: tiles need size 0 (auto) or in [8, 65536], stride 0 (auto) or in [1, "
+                  "size], tile_above_pixels >= 0 and "
                   "tile_batch >= 1 (got size {}, stride {}, above {}, batch {})",
                   o.tile_size, o.tile_stride, o.tile_above_pixels, o.tile_batch);
   // Bounded far beyond any useful setting (defaults: s 7500, s_r 1000, lambda_l1 3000) so that
   // the guidance arithmetic cannot overflow (s = 2.7e307 once turned the x step into NaN).
   constexpr double kMaxWeight = 1e9;
   auto weight_ok = [&](double w) { return std::isfinite(w) && w >= 0 && w <= kMaxWeight; };
-  DIFFEVENT_CHECK(weight_ok(o.s) && weight_ok(o.s_r) && weight_ok(o.lambda_tv) && weight_ok(o.lambda_l1),
+  DIFFEVENT_CHECK(
+      weight_ok(o.s) && weight_ok(o.s_r) && weight_ok(o.lambda_tv) && weight_ok(o.lambda_l1),
+      ErrorCode::kInvalidArgument,
+      "sampler: the weights s = {}, s_r = {}, lambda_tv = {} and lambda_l1 = {} must be in [0, "
+      "{:g}]",
+      o.s, o.s_r, o.lambda_tv, o.lambda_l1, kMaxWeight);
+  DIFFEVENT_CHECK(std::isfinite(o.min_prior_variance) && o.min_prior_variance >= 1e-12 &&
+                      o.min_prior_variance <= 1e3,
                   ErrorCode::kInvalidArgument,
-                  "sampler: the weights s = {}, s_r = {}, lambda_tv = {} and lambda_l1 = {} must be in [0, {:g}]", o.s,
-                  o.s_r, o.lambda_tv, o.lambda_l1, kMaxWeight);
-  DIFFEVENT_CHECK(std::isfinite(o.min_prior_variance) && o.min_prior_variance >= 1e-12 && o.min_prior_variance <= 1e3,
-                  ErrorCode::kInvalidArgument, "sampler: min_prior_variance = {} must be in [1e-12, 1000]",
+                  "sampler: min_prior_variance = {} must be in [1e-12, 1000]",
                   o.min_prior_variance);
   DIFFEVENT_CHECK(std::isfinite(o.eta) && o.eta >= 0 && o.eta <= 1, ErrorCode::kInvalidArgument,
                   "sampler: eta = {} must be in [0, 1]", o.eta);
-  DIFFEVENT_CHECK(o.start > 0 && o.start <= 1, ErrorCode::kInvalidArgument, "sampler: start = {} must be in (0, 1]",
-                  o.start);
+  DIFFEVENT_CHECK(o.start > 0 && o.start <= 1, ErrorCode::kInvalidArgument,
+                  "sampler: start = {} must be in (0, 1]", o.start);
   // Validates the respacing once, here.
   (void)NoiseSchedule({x_prior_->metadata().schedule, x_prior_->metadata().num_timesteps,
                        o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
   for (const auto* pr : {x_prior_.get(), r_prior_.get()}) {
     if (!pr) continue;
-    DIFFEVENT_CHECK(pr->metadata().data_min == -1.0 && pr->metadata().data_max == 1.0, ErrorCode::kUnsupported,
-                    "sampler: priors trained on data in [{}, {}] are not supported; the sampler expects [-1, 1]",
+    DIFFEVENT_CHECK(pr->metadata().data_min == -1.0 && pr->metadata().data_max == 1.0,
+                    ErrorCode::kUnsupported,
+                    "sampler: priors trained on data in [{}, {}] are not supported; the sampler "
+                    "expects [-1, 1]",
                     pr->metadata().data_min, pr->metadata().data_max);
   }
   if (r_prior_) {
     const auto& a = x_prior_->metadata();
     const auto& b = r_prior_->metadata();
-    DIFFEVENT_CHECK(a.num_timesteps == b.num_timesteps && a.schedule == b.schedule, ErrorCode::kInvalidArgument,
+    DIFFEVENT_CHECK(a.num_timesteps == b.num_timesteps && a.schedule == b.schedule,
+                    ErrorCode::kInvalidArgument,
                     "sampler: the x and r priors use different noise schedules");
   }
 }
@@ -184,7 +209,8 @@ SampleResult AlternatingSampler::sample(const EbrdModel& model) const {
   return out.front();
 }
 
-std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<EbrdModel>& models) const {
+std::vector<SampleResult> AlternatingSampler::sample_batch(
+    const std::vector<EbrdModel>& models) const {
   DIFFEVENT_CHECK(!models.empty(), ErrorCode::kInvalidArgument, "sampler: the batch is empty");
   const int64_t C = models[0].y().size(0), H = models[0].y().size(1), W = models[0].y().size(2);
   for (size_t i = 1; i < models.size(); ++i) {
@@ -200,19 +226,24 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
   auto pad = [&](const at::Tensor& t) {
     if (ph == 0 && pw == 0) return t.unsqueeze(0);
     const bool reflect = ph < H && pw < W;
-    return reflect ? at::reflection_pad2d(t.unsqueeze(0), {0, pw, 0, ph}) : at::replication_pad2d(t.unsqueeze(0), {0, pw, 0, ph});
+    return reflect ? at::reflection_pad2d(t.unsqueeze(0), {0, pw, 0, ph})
+                   : at::replication_pad2d(t.unsqueeze(0), {0, pw, 0, ph});
   };
   std::vector<at::Tensor> ys, fes, ws;
-  const bool weighted = std::any_of(models.begin(), models.end(), [](const EbrdModel& m) { return m.data_weight().defined(); });
+  const bool weighted = std::any_of(models.begin(), models.end(),
+                                    [](const EbrdModel& m) { return m.data_weight().defined(); });
   for (const auto& m : models) {
     ys.push_back(pad(m.y().to(at::kFloat)));
     fes.push_back(pad(m.f_e().to(at::kFloat)));
-    if (weighted) ws.push_back(pad(m.data_weight().defined() ? m.data_weight().to(at::kFloat) : at::ones_like(m.f_e(), at::kFloat)));
+    if (weighted)
+      ws.push_back(pad(m.data_weight().defined() ? m.data_weight().to(at::kFloat)
+                                                 : at::ones_like(m.f_e(), at::kFloat)));
   }
   // Every tensor of the run lives on the x prior's device; only the result comes back.
   const at::Device dev = x_prior_->device();
-  const SampleResult r = sample_unpadded(at::cat(ys, 0).to(dev).contiguous(), at::cat(fes, 0).to(dev).contiguous(),
-                                         weighted ? at::cat(ws, 0).to(dev).contiguous() : at::Tensor());
+  const SampleResult r =
+      sample_unpadded(at::cat(ys, 0).to(dev).contiguous(), at::cat(fes, 0).to(dev).contiguous(),
+                      weighted ? at::cat(ws, 0).to(dev).contiguous() : at::Tensor());
   std::vector<SampleResult> out;
   for (size_t i = 0; i < models.size(); ++i) {
     SampleResult one;
@@ -225,16 +256,18 @@ std::vector<SampleResult> AlternatingSampler::sample_batch(const std::vector<Ebr
   return out;
 }
 
-SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::Tensor& fe, const at::Tensor& w) const {
+SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::Tensor& fe,
+                                                 const at::Tensor& w) const {
   const auto& o = options_;
   const PriorMetadata& meta = x_prior_->metadata();
-  const NoiseSchedule sched({meta.schedule, meta.num_timesteps, o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
+  const NoiseSchedule sched({meta.schedule, meta.num_timesteps,
+                             o.respacing.empty() ? std::to_string(o.steps) : o.respacing});
   const int K = sched.num_steps();
   // y [N,C,H,W] and f(E) [N,1,H,W]: N frames share every network call.
   const int64_t N = y.size(0);
   const int64_t C = y.size(1);
-  DIFFEVENT_CHECK(meta.channels == C, ErrorCode::kInvalidArgument, "sampler: the x prior has {} channels, the image {}",
-                  meta.channels, C);
+  DIFFEVENT_CHECK(meta.channels == C, ErrorCode::kInvalidArgument,
+                  "sampler: the x prior has {} channels, the image {}", meta.channels, C);
   // Counter-based noise (kernels/noise): draw d of a run is Philox stream d under the seed,
   // generated on the run's device, so a seed gives the same noise on the CPU and on CUDA.
   uint64_t draws = 0;
@@ -248,9 +281,11 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   int64_t calls = 0;
 
   // Clean prediction (and learned variance v, and the raw eps) of a prior at step k.
-  auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v, at::Tensor* eps_out = nullptr) {
+  auto predict = [&](DiffusionPrior& prior, const at::Tensor& x, int k, at::Tensor* v,
+                     at::Tensor* eps_out = nullptr) {
     ++calls;
-    const at::Tensor t = at::full({N}, sched.timestep(k), at::TensorOptions().dtype(at::kLong).device(y.device()));
+    const at::Tensor t =
+        at::full({N}, sched.timestep(k), at::TensorOptions().dtype(at::kLong).device(y.device()));
     PriorOutput out = predict_tiled(prior, x, t, o);
     if (v) *v = out.v;
     if (eps_out) *eps_out = out.eps.to(at::kFloat).contiguous();
@@ -258,7 +293,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     return o.clip ? x0.clamp(-1, 1) : x0;
   };
   // Moves x_k to x_{k-1} given a (guided) clean prediction: DDPM posterior or DDIM.
-  auto step = [&](const at::Tensor& x, const at::Tensor& x0, int k, const at::Tensor& v, bool learned) {
+  auto step = [&](const at::Tensor& x, const at::Tensor& x0, int k, const at::Tensor& v,
+                  bool learned) {
     if (o.ddim) {
       const at::Tensor eps = (sched.x0_from_eps_a(k) * x - x0) / sched.x0_from_eps_b(k);
       const double sig = sched.ddim_sigma(k, o.eta), abp = sched.alpha_bar_prev(k);
@@ -270,7 +306,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     if (k == 0) return mean;
     if (learned && v.defined()) {
       const at::Tensor frac = (v + 1) / 2;
-      const at::Tensor logvar = frac * std::log(sched.beta(k)) + (1 - frac) * sched.posterior_log_variance_clipped(k);
+      const at::Tensor logvar =
+          frac * std::log(sched.beta(k)) + (1 - frac) * sched.posterior_log_variance_clipped(k);
       return mean + at::exp(0.5 * logvar) * noise();
     }
     return mean + std::sqrt(sched.sigma2(k, o.variance)) * noise();
@@ -280,7 +317,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   auto x0_var = [&](const DiffusionPrior& prior, int k) {
     // Created on the run's device (a host tensor would be copied, and synchronised, per step).
     at::Tensor v = prior.x0_variance(sched.timestep(k));
-    v = v.defined() ? v.to(y.device(), at::kFloat) : at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k), y.options());
+    v = v.defined() ? v.to(y.device(), at::kFloat)
+                    : at::full({1}, (1 - sched.alpha_bar(k)) / sched.alpha_bar(k), y.options());
     return (v / 4).clamp_min(o.min_prior_variance).unsqueeze(0);
   };
   // The first step: the last one (pure noise), or with a warm start the last step whose
@@ -299,7 +337,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     r = r_prior_ ? noise() : at::zeros_like(y);
   }
   at::Tensor vx, eps_x;
-  at::Tensor x0 = predict(*x_prior_, x, k_first, &vx, &eps_x);  // reused across steps: see class comment
+  at::Tensor x0 =
+      predict(*x_prior_, x, k_first, &vx, &eps_x);  // reused across steps: see class comment
   // The fused kernels take the per-pixel data weights (EbrdModel::set_data_weight) as they are.
   const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim;
   auto weight = [&](double s) { return w.defined() ? w * s : at::scalar_tensor(s, y.options()); };
@@ -307,7 +346,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
   const int run_steps = k_first + 1;
   for (int k = k_first; k >= 0; --k) {
     if (o.cancel && o.cancel->load())
-      throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
+      throw Error(ErrorCode::kCancelled,
+                  fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
     at::Tensor vr;
     const at::Tensor r0 = r_prior_ ? predict(*r_prior_, r, k, &vr) : at::zeros_like(y);
     const at::Tensor R = r0 / 2;
@@ -346,12 +386,16 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       // TV: one gradient step of the full objective, preconditioned by its diagonal curvature.
       if (o.lambda_tv > 0) X = X - o.lambda_tv / curvature * tv_isotropic_grad(X, 1e-3);
       x0g = 2 * X - 1;
-      if (o.analytic_variance) analytic_var = sched.posterior_variance(k) + sched.posterior_c1(k) * sched.posterior_c1(k) * 4 / curvature;
+      if (o.analytic_variance)
+        analytic_var = sched.posterior_variance(k) +
+                       sched.posterior_c1(k) * sched.posterior_c1(k) * 4 / curvature;
     } else {
       const at::Tensor X = (x0 + 1) / 2;
-      at::Tensor g = -2 * s_x * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
+      at::Tensor g =
+          -2 * s_x * fe * (y - fe * X - R) * 0.5;  // d/dx0 of the data term (Note [Spaces])
       if (o.lambda_tv > 0) g = g + o.lambda_tv * 0.5 * tv_isotropic_grad(X, 1e-3);
-      const double step_w = o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;
+      const double step_w =
+          o.guidance == GuidanceMode::kGradientSigma2 ? sched.sigma2(k, o.variance) : 1.0;
       // x_{t-1} = mu - w g  <=>  x0 shifted by -w g / c1 in the posterior mean.
       x0g = x0 - step_w * g / std::max(sched.posterior_c1(k), 1e-12);
     }
@@ -359,14 +403,17 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     if (!fused) {
       if (o.clip) x0g = x0g.clamp(-1, 1);
       if (analytic_var.defined()) {
-        x_prev = sched.posterior_c1(k) * x0g + sched.posterior_c2(k) * x + at::sqrt(analytic_var) * noise();
+        x_prev = sched.posterior_c1(k) * x0g + sched.posterior_c2(k) * x +
+                 at::sqrt(analytic_var) * noise();
       } else {
         x_prev = step(x, x0g, k, vx, meta.learned_sigma);
       }
     }
     // Clean x predicted from x_{t-1} (eq. 16); it is also the next step's x0.
-    at::Tensor x0_next = k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx, &eps_x) : x_prev.clamp(-1, 1);
-    // --- r step (eq. 14-16): s'||y - f(E)X* - R||^2 + lambda' ||R||_1, closed form (soft threshold).
+    at::Tensor x0_next =
+        k > 0 ? predict(*x_prior_, x_prev, k - 1, &vx, &eps_x) : x_prev.clamp(-1, 1);
+    // --- r step (eq. 14-16): s'||y - f(E)X* - R||^2 + lambda' ||R||_1, closed form (soft
+    // threshold).
     if (r_prior_ && fused) {
       kernels::GuidanceParams p{};
       p.c1 = static_cast<float>(sched.posterior_c1(k));
@@ -381,7 +428,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       var = var.numel() == 1 ? var.contiguous() : var.expand_as(y).contiguous();
       const at::Tensor z = k > 0 ? noise() : at::Tensor();
       r = kernels::fused_r_step(r.contiguous(), R.contiguous(), y.contiguous(), fe.contiguous(), w,
-                                ((x0_next + 1) / 2).contiguous(), var, z, p.learned ? vr.to(at::kFloat).contiguous() : at::Tensor(),
+                                ((x0_next + 1) / 2).contiguous(), var, z,
+                                p.learned ? vr.to(at::kFloat).contiguous() : at::Tensor(),
                                 static_cast<float>(o.s_r), static_cast<float>(o.lambda_l1), p);
     } else if (r_prior_) {
       const at::Tensor Xs = (x0_next + 1) / 2;
@@ -395,7 +443,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     x = x_prev;
     x0 = x0_next;
     if (o.progress && !o.progress(run_steps - k, run_steps))
-      throw Error(ErrorCode::kCancelled, fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
+      throw Error(ErrorCode::kCancelled,
+                  fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
   }
   res.x = (x.clamp(-1, 1) + 1) / 2;
   res.r = r / 2;

@@ -15,30 +15,41 @@ std::shared_ptr<DiffusionPrior> make_analytic_prior(int channels) {
                   "analytic prior: channels must be 1 or 3, got {}", channels);
   PriorMetadata m;
   m.channels = channels;
-  return std::make_shared<GaussianPrior>(at::zeros({channels, 1, 1}), at::ones({channels, 1, 1}), m);
+  return std::make_shared<GaussianPrior>(at::zeros({channels, 1, 1}), at::ones({channels, 1, 1}),
+                                         m);
 }
 
-EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events, const Exposure& exposure,
-                          const Thresholds& thresholds, double min_integral, const EbrdOptions& enhancer,
+EbrdModel make_ebrd_model(const Image& y_linear, const EventStream& events,
+                          const Exposure& exposure, const Thresholds& thresholds,
+                          double min_integral, const EbrdOptions& enhancer,
                           std::optional<TimestampUs> tau_us, Interpolation interpolation) {
   DIFFEVENT_CHECK(min_integral > 0 && min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", min_integral);
   IntegratorOptions io = IntegratorOptions::with(thresholds);
   io.interpolation = interpolation;
-  const Image E = EventIntegrator(std::move(io)).double_integral(events, exposure.t0_us, exposure.t1_us, tau_us);
+  const Image E = EventIntegrator(std::move(io))
+                      .double_integral(events, exposure.t0_us, exposure.t1_us, tau_us);
   // E = y / x is at most 1 / min_integral for any x >= min_integral; beyond that lie pixels
   // whose threshold is far off (mismatch, noise bursts) and values the enhancer would overflow.
-  return EbrdModel(image_to_tensor(y_linear), image_to_tensor(E).clamp(min_integral, 1.0 / min_integral), enhancer);
+  return EbrdModel(image_to_tensor(y_linear),
+                   image_to_tensor(E).clamp(min_integral, 1.0 / min_integral), enhancer);
 }
 
-at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity, double c, double threshold_sigma) {
-  DIFFEVENT_CHECK(y.defined() && y.dim() == 3, ErrorCode::kInvalidArgument, "threshold noise weights: y must be [C,H,W]");
-  DIFFEVENT_CHECK(sensitivity.channels() == 1 && sensitivity.height() == y.size(1) && sensitivity.width() == y.size(2),
-                  ErrorCode::kInvalidArgument, "threshold noise weights: the sensitivity is {}x{}x{}, y [{}, {}, {}]",
-                  sensitivity.channels(), sensitivity.height(), sensitivity.width(), y.size(0), y.size(1), y.size(2));
-  DIFFEVENT_CHECK(c > 0 && std::isfinite(c) && threshold_sigma >= 0 && std::isfinite(threshold_sigma),
-                  ErrorCode::kInvalidArgument, "threshold noise weights: c = {} must be > 0 and threshold_sigma = {} >= 0", c,
-                  threshold_sigma);
+at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity, double c,
+                                   double threshold_sigma) {
+  DIFFEVENT_CHECK(y.defined() && y.dim() == 3, ErrorCode::kInvalidArgument,
+                  "threshold noise weights: y must be [C,H,W]");
+  DIFFEVENT_CHECK(sensitivity.channels() == 1 && sensitivity.height() == y.size(1) &&
+                      sensitivity.width() == y.size(2),
+                  ErrorCode::kInvalidArgument,
+                  "threshold noise weights: the sensitivity is {}x{}x{}, y [{}, {}, {}]",
+                  sensitivity.channels(), sensitivity.height(), sensitivity.width(), y.size(0),
+                  y.size(1), y.size(2));
+  DIFFEVENT_CHECK(
+      c > 0 && std::isfinite(c) && threshold_sigma >= 0 && std::isfinite(threshold_sigma),
+      ErrorCode::kInvalidArgument,
+      "threshold noise weights: c = {} must be > 0 and threshold_sigma = {} >= 0", c,
+      threshold_sigma);
   const at::Tensor S = image_to_tensor(sensitivity).to(at::kFloat).nan_to_num(0.0, 1e6, 0.0);
   const at::Tensor q2 = 0.4 * c * S.clamp_max(1.0), m = threshold_sigma * S;
   const at::Tensor rel = at::sqrt(q2 * q2 + m * m + (c / 4) * (c / 4)).clamp_max(0.5);
@@ -59,23 +70,30 @@ DeblurPreset parse_deblur_preset(const std::string& name) {
   if (name == "fast") return DeblurPreset::kFast;
   if (name == "balanced") return DeblurPreset::kBalanced;
   if (name == "best") return DeblurPreset::kBest;
-  throw Error(ErrorCode::kInvalidArgument, fmt::format("preset '{}': expected fast, balanced or best", name));
+  throw Error(ErrorCode::kInvalidArgument,
+              fmt::format("preset '{}': expected fast, balanced or best", name));
 }
 
 DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
-                    std::shared_ptr<DiffusionPrior> x_prior, std::shared_ptr<DiffusionPrior> r_prior,
-                    const DeblurOptions& options) {
-  DIFFEVENT_CHECK(!blurry.empty(), ErrorCode::kInvalidArgument, "deblur: the blurry image is empty");
-  DIFFEVENT_CHECK(blurry.width() == events.width() && blurry.height() == events.height(), ErrorCode::kInvalidArgument,
-                  "deblur: the blurry image is {}x{} but the events come from a {}x{} sensor", blurry.width(),
-                  blurry.height(), events.width(), events.height());
+                    std::shared_ptr<DiffusionPrior> x_prior,
+                    std::shared_ptr<DiffusionPrior> r_prior, const DeblurOptions& options) {
+  DIFFEVENT_CHECK(!blurry.empty(), ErrorCode::kInvalidArgument,
+                  "deblur: the blurry image is empty");
+  DIFFEVENT_CHECK(blurry.width() == events.width() && blurry.height() == events.height(),
+                  ErrorCode::kInvalidArgument,
+                  "deblur: the blurry image is {}x{} but the events come from a {}x{} sensor",
+                  blurry.width(), blurry.height(), events.width(), events.height());
   DIFFEVENT_CHECK(exposure.valid(), ErrorCode::kInvalidArgument,
-                  "deblur: the exposure [{}, {}] us is empty or longer than 2^63 us", exposure.t0_us, exposure.t1_us);
-  DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument, "deblur: the blurry image has NaN or infinite values");
+                  "deblur: the exposure [{}, {}] us is empty or longer than 2^63 us",
+                  exposure.t0_us, exposure.t1_us);
+  DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument,
+                  "deblur: the blurry image has NaN or infinite values");
   DIFFEVENT_CHECK(options.min_integral > 0 && options.min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", options.min_integral);
-  DIFFEVENT_CHECK(options.threshold_sigma >= 0 && std::isfinite(options.threshold_sigma), ErrorCode::kInvalidArgument,
-                  "deblur: threshold_sigma must be finite and >= 0, got {}", options.threshold_sigma);
+  DIFFEVENT_CHECK(options.threshold_sigma >= 0 && std::isfinite(options.threshold_sigma),
+                  ErrorCode::kInvalidArgument,
+                  "deblur: threshold_sigma must be finite and >= 0, got {}",
+                  options.threshold_sigma);
   DIFFEVENT_CHECK(options.samples >= 1 && options.samples <= 64, ErrorCode::kInvalidArgument,
                   "deblur: samples must be in [1, 64], got {}", options.samples);
   DeblurResult res;
@@ -90,22 +108,23 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   res.c_neg = eo.thresholds.c_neg;
   Image y = blurry;
   if (options.linearize_srgb) srgb_to_linear(y);
-  EbrdModel model =
-      make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral, options.enhancer, options.tau_us,
-                      options.interpolation);
+  EbrdModel model = make_ebrd_model(y, events, exposure, eo.thresholds, options.min_integral,
+                                    options.enhancer, options.tau_us, options.interpolation);
   if (options.threshold_sigma > 0) {
     IntegratorOptions io = IntegratorOptions::with(eo.thresholds);
     io.interpolation = options.interpolation;
-    const Image S = EventIntegrator(std::move(io))
-                        .threshold_sensitivity(events, exposure.t0_us, exposure.t1_us, options.tau_us);
-    model.set_data_weight(
-        threshold_noise_weights(model.y(), S, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg), options.threshold_sigma));
+    const Image S =
+        EventIntegrator(std::move(io))
+            .threshold_sensitivity(events, exposure.t0_us, exposure.t1_us, options.tau_us);
+    model.set_data_weight(threshold_noise_weights(
+        model.y(), S, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg), options.threshold_sigma));
   }
   if (!x_prior) x_prior = make_analytic_prior(blurry.channels());
   if (!options.residual_prior) r_prior.reset();
   const AlternatingSampler sampler(std::move(x_prior), std::move(r_prior), options.sampler);
   // N posterior samples in one batch (each frame of the batch draws its own noise), averaged.
-  const std::vector<SampleResult> runs = sampler.sample_batch(std::vector<EbrdModel>(static_cast<size_t>(options.samples), model));
+  const std::vector<SampleResult> runs =
+      sampler.sample_batch(std::vector<EbrdModel>(static_cast<size_t>(options.samples), model));
   std::vector<at::Tensor> xs, rs;
   for (const SampleResult& run : runs) {
     xs.push_back(run.x);
@@ -117,10 +136,11 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   // The last line of defence: a result is never NaN or infinite (the priors' outputs and the
   // parameters are checked before; this names what slipped through instead of returning it).
   DIFFEVENT_CHECK(res.sharp.all_finite() && res.residual.all_finite(), ErrorCode::kInternal,
-                  "deblur: the sampler produced NaN or infinite values (steps {}, s = {}, s_r = {}, lambda_l1 = {}, "
+                  "deblur: the sampler produced NaN or infinite values (steps {}, s = {}, s_r = "
+                  "{}, lambda_l1 = {}, "
                   "threshold_sigma = {}); please report the inputs",
-                  options.sampler.steps, options.sampler.s, options.sampler.s_r, options.sampler.lambda_l1,
-                  options.threshold_sigma);
+                  options.sampler.steps, options.sampler.s, options.sampler.s_r,
+                  options.sampler.lambda_l1, options.threshold_sigma);
   res.network_calls = runs[0].network_calls;
   res.fused_steps = runs[0].fused_steps;
   detail::release_free_memory();  // See Note [Heap and activations]

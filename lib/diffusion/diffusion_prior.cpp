@@ -16,17 +16,21 @@ namespace diffevent {
 inline namespace v1 {
 
 GaussianPrior::GaussianPrior(at::Tensor mean, at::Tensor stddev, PriorMetadata metadata)
-    : mean_(std::move(mean)), stddev_(std::move(stddev)), meta_(metadata),
+    : mean_(std::move(mean)),
+      stddev_(std::move(stddev)),
+      meta_(metadata),
       schedule_(NoiseScheduleOptions{metadata.schedule, metadata.num_timesteps, ""}) {
-  DIFFEVENT_CHECK(mean_.defined() && stddev_.defined() && (stddev_ > 0).all().item<bool>(), ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(mean_.defined() && stddev_.defined() && (stddev_ > 0).all().item<bool>(),
+                  ErrorCode::kInvalidArgument,
                   "GaussianPrior: mean and stddev must be defined and stddev > 0");
-  DIFFEVENT_CHECK(!meta_.learned_sigma, ErrorCode::kInvalidArgument, "GaussianPrior: has no learned variance");
+  DIFFEVENT_CHECK(!meta_.learned_sigma, ErrorCode::kInvalidArgument,
+                  "GaussianPrior: has no learned variance");
 }
 
 PriorOutput GaussianPrior::predict(const at::Tensor& x_t, const at::Tensor& t) {
   ++calls_;
-  DIFFEVENT_CHECK(x_t.dim() == 4 && t.dim() == 1 && t.size(0) == x_t.size(0), ErrorCode::kInvalidArgument,
-                  "GaussianPrior: expected x_t [N,C,H,W] and t [N]");
+  DIFFEVENT_CHECK(x_t.dim() == 4 && t.dim() == 1 && t.size(0) == x_t.size(0),
+                  ErrorCode::kInvalidArgument, "GaussianPrior: expected x_t [N,C,H,W] and t [N]");
   std::vector<double> ab(static_cast<size_t>(t.size(0)));
   const at::Tensor tc = t.to(at::kCPU, at::kLong).contiguous();
   for (int64_t i = 0; i < t.size(0); ++i) {
@@ -35,14 +39,16 @@ PriorOutput GaussianPrior::predict(const at::Tensor& x_t, const at::Tensor& t) {
                     "GaussianPrior: timestep {} outside [0, {})", k, schedule_.num_steps());
     ab[static_cast<size_t>(i)] = schedule_.alpha_bar(static_cast<int>(k));
   }
-  const at::Tensor abt = at::tensor(ab, x_t.options().dtype(at::kDouble)).to(x_t.scalar_type()).view({-1, 1, 1, 1});
+  const at::Tensor abt =
+      at::tensor(ab, x_t.options().dtype(at::kDouble)).to(x_t.scalar_type()).view({-1, 1, 1, 1});
   const at::Tensor m = mean_.to(x_t.options()), sd = stddev_.to(x_t.options());
   const at::Tensor eps = at::sqrt(1 - abt) * (x_t - at::sqrt(abt) * m) / (abt * sd * sd + 1 - abt);
   return {eps, at::Tensor()};
 }
 
 at::Tensor GaussianPrior::x0_variance(int64_t t) const {
-  DIFFEVENT_CHECK(t >= 0 && t < schedule_.num_steps(), ErrorCode::kOutOfRange, "GaussianPrior: timestep {} out of range", t);
+  DIFFEVENT_CHECK(t >= 0 && t < schedule_.num_steps(), ErrorCode::kOutOfRange,
+                  "GaussianPrior: timestep {} out of range", t);
   const double ab = schedule_.alpha_bar(static_cast<int>(t));
   return 1.0 / (1.0 / (stddev_ * stddev_) + ab / (1.0 - ab));
 }
@@ -57,7 +63,8 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
     if (!v.empty() && v.front() == '"') v = v.substr(1, v.size() - 2);
     return v;
   };
-  DIFFEVENT_CHECK(json.find('{') != std::string::npos, ErrorCode::kFormatError, "prior metadata: not a JSON object");
+  DIFFEVENT_CHECK(json.find('{') != std::string::npos, ErrorCode::kFormatError,
+                  "prior metadata: not a JSON object");
   try {
     if (auto v = value("channels"); !v.empty()) m.channels = std::stoi(v);
     if (auto v = value("num_timesteps"); !v.empty()) m.num_timesteps = std::stoi(v);
@@ -77,8 +84,8 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
       } catch (const std::exception&) {
         throw Error(ErrorCode::kFormatError, "prior metadata: data_range is malformed");
       }
-      DIFFEVENT_CHECK(m.data_min < m.data_max, ErrorCode::kFormatError, "prior metadata: data_range [{}, {}] is empty",
-                      m.data_min, m.data_max);
+      DIFFEVENT_CHECK(m.data_min < m.data_max, ErrorCode::kFormatError,
+                      "prior metadata: data_range [{}, {}] is empty", m.data_min, m.data_max);
     }
   }
   if (auto v = value("attention"); !v.empty()) {
@@ -91,11 +98,13 @@ PriorMetadata parse_prior_metadata(const std::string& json) {
                     "prior metadata: schedule '{}' (expected linear or cosine)", v);
     m.schedule = v == "cosine" ? BetaSchedule::kCosine : BetaSchedule::kLinear;
   }
-  DIFFEVENT_CHECK((m.channels == 1 || m.channels == 3) && m.num_timesteps >= 1 && m.size_multiple >= 1,
-                  ErrorCode::kFormatError, "prior metadata: channels {} / num_timesteps {} / size_multiple {} invalid",
-                  m.channels, m.num_timesteps, m.size_multiple);
-  DIFFEVENT_CHECK(m.native_size >= 0, ErrorCode::kFormatError, "prior metadata: image_size {} is negative",
-                  m.native_size);
+  DIFFEVENT_CHECK(
+      (m.channels == 1 || m.channels == 3) && m.num_timesteps >= 1 && m.size_multiple >= 1,
+      ErrorCode::kFormatError,
+      "prior metadata: channels {} / num_timesteps {} / size_multiple {} invalid", m.channels,
+      m.num_timesteps, m.size_multiple);
+  DIFFEVENT_CHECK(m.native_size >= 0, ErrorCode::kFormatError,
+                  "prior metadata: image_size {} is negative", m.native_size);
   return m;
 }
 
@@ -106,7 +115,8 @@ at::Device parse_device(const std::string& name) {
   try {
     return at::Device(name);
   } catch (const c10::Error&) {
-    throw Error(ErrorCode::kInvalidArgument, fmt::format("prior: device '{}' is not a device (expected cpu or cuda:N)", name));
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("prior: device '{}' is not a device (expected cpu or cuda:N)", name));
   }
 }
 
@@ -114,22 +124,27 @@ class TorchScriptPrior : public DiffusionPrior {
  public:
   TorchScriptPrior(const std::string& path, const TorchScriptPriorOptions& o)
       : device_(parse_device(o.device)), half_(o.half_precision) {
-    DIFFEVENT_CHECK(std::filesystem::exists(path), ErrorCode::kIoError, "prior '{}': no such file", path);
+    DIFFEVENT_CHECK(std::filesystem::exists(path), ErrorCode::kIoError, "prior '{}': no such file",
+                    path);
     DIFFEVENT_CHECK(device_.is_cpu() || device_.is_cuda(), ErrorCode::kInvalidArgument,
                     "prior: device '{}' (expected cpu or cuda:N)", o.device);
     DIFFEVENT_CHECK(!device_.is_cuda() || at::globalContext().hasCUDA(), ErrorCode::kUnsupported,
-                    "prior: device '{}' requested but this LibTorch build or machine has no CUDA", o.device);
+                    "prior: device '{}' requested but this LibTorch build or machine has no CUDA",
+                    o.device);
     if (o.intra_op_threads > 0) at::set_num_threads(o.intra_op_threads);
-    if (device_.is_cpu() && o.retain_heap) detail::retain_freed_memory();  // See Note [Heap and activations]
+    if (device_.is_cpu() && o.retain_heap)
+      detail::retain_freed_memory();  // See Note [Heap and activations]
     torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
     try {
       module_ = torch::jit::load(path, device_, extra);
     } catch (const c10::Error& e) {
-      throw Error(ErrorCode::kFormatError, fmt::format("prior '{}': not a loadable TorchScript archive ({})", path,
-                                                       e.what_without_backtrace()));
+      throw Error(ErrorCode::kFormatError,
+                  fmt::format("prior '{}': not a loadable TorchScript archive ({})", path,
+                              e.what_without_backtrace()));
     }
     module_.eval();
-    meta_ = extra["metadata.json"].empty() ? PriorMetadata{} : parse_prior_metadata(extra["metadata.json"]);
+    meta_ = extra["metadata.json"].empty() ? PriorMetadata{}
+                                           : parse_prior_metadata(extra["metadata.json"]);
     if (o.metadata_override) meta_ = *o.metadata_override;
     if (half_) module_.to(at::kHalf);
     if (o.optimize) {
@@ -157,16 +172,22 @@ class TorchScriptPrior : public DiffusionPrior {
     at::Tensor x = x_t.to(device_, half_ ? at::kHalf : at::kFloat);
     at::Tensor out;
     try {
-      out = module_.forward({x, t.to(device_, at::kLong)}).toTensor().to(x_t.device(), x_t.scalar_type());
+      out = module_.forward({x, t.to(device_, at::kLong)})
+                .toTensor()
+                .to(x_t.device(), x_t.scalar_type());
     } catch (const c10::Error& e) {
-      throw Error(ErrorCode::kInvalidArgument, fmt::format("prior forward failed: {}", e.what_without_backtrace()));
+      throw Error(ErrorCode::kInvalidArgument,
+                  fmt::format("prior forward failed: {}", e.what_without_backtrace()));
     }
     const int64_t C = x_t.size(1);
     const int64_t want = meta_.learned_sigma ? 2 * C : C;
-    DIFFEVENT_CHECK(out.dim() == 4 && out.size(1) == want && out.size(2) == x_t.size(2) && out.size(3) == x_t.size(3),
-                    ErrorCode::kFormatError, "prior: network returned [{}], expected [N,{},H,W]", fmt::join(out.sizes(), ", "), want);
+    DIFFEVENT_CHECK(out.dim() == 4 && out.size(1) == want && out.size(2) == x_t.size(2) &&
+                        out.size(3) == x_t.size(3),
+                    ErrorCode::kFormatError, "prior: network returned [{}], expected [N,{},H,W]",
+                    fmt::join(out.sizes(), ", "), want);
     DIFFEVENT_CHECK(at::isfinite(out).all().item<bool>(), ErrorCode::kFormatError,
-                    "prior '{}' returned NaN or infinite values (at timestep {})", path_, t.min().item<int64_t>());
+                    "prior '{}' returned NaN or infinite values (at timestep {})", path_,
+                    t.min().item<int64_t>());
     if (meta_.learned_sigma) return {out.narrow(1, 0, C), out.narrow(1, C, C)};
     return {out, at::Tensor()};
   }
@@ -182,12 +203,15 @@ class TorchScriptPrior : public DiffusionPrior {
 
 }  // namespace
 
-std::unique_ptr<DiffusionPrior> load_prior(const std::string& path, const TorchScriptPriorOptions& options) {
+std::unique_ptr<DiffusionPrior> load_prior(const std::string& path,
+                                           const TorchScriptPriorOptions& options) {
   // Backend by extension: .pt / .ts / .zip TorchScript today; .pt2 (AOTInductor) is the slot for
   // LibTorch >= 2.6.
   const std::string ext = std::filesystem::path(path).extension().string();
-  DIFFEVENT_CHECK(ext != ".pt2", ErrorCode::kUnsupported,
-                  "prior '{}': AOTInductor packages need LibTorch >= 2.6 and are not supported in this build", path);
+  DIFFEVENT_CHECK(
+      ext != ".pt2", ErrorCode::kUnsupported,
+      "prior '{}': AOTInductor packages need LibTorch >= 2.6 and are not supported in this build",
+      path);
   return std::make_unique<TorchScriptPrior>(path, options);
 }
 

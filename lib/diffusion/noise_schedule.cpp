@@ -14,14 +14,16 @@ std::vector<double> base_betas(BetaSchedule s, int T) {
   std::vector<double> b(static_cast<size_t>(T));
   if (s == BetaSchedule::kLinear) {
     const double scale = 1000.0 / T, lo = scale * 1e-4, hi = scale * 0.02;
-    for (int i = 0; i < T; ++i) b[static_cast<size_t>(i)] = T == 1 ? lo : lo + (hi - lo) * i / (T - 1);
+    for (int i = 0; i < T; ++i)
+      b[static_cast<size_t>(i)] = T == 1 ? lo : lo + (hi - lo) * i / (T - 1);
   } else {
     auto abar = [](double t) {
       const double c = std::cos((t + 0.008) / 1.008 * M_PI / 2);
       return c * c;
     };
     for (int i = 0; i < T; ++i) {
-      b[static_cast<size_t>(i)] = std::min(1.0 - abar(double(i + 1) / T) / abar(double(i) / T), 0.999);
+      b[static_cast<size_t>(i)] =
+          std::min(1.0 - abar(double(i + 1) / T) / abar(double(i) / T), 0.999);
     }
   }
   return b;
@@ -48,20 +50,23 @@ std::vector<int64_t> NoiseSchedule::space_timesteps(int T, const std::string& sp
         return out;
       }
     }
-    throw Error(ErrorCode::kInvalidArgument,
-                fmt::format("respacing '{}': no integer stride gives exactly {} of {} steps", spec, n, T));
+    throw Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("respacing '{}': no integer stride gives exactly {} of {} steps", spec, n, T));
   }
   std::vector<int> counts;
   size_t pos = 0;
   while (pos <= spec.size()) {
     const size_t comma = spec.find(',', pos);
-    const std::string tok = spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const std::string tok =
+        spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     try {
       size_t used = 0;
       counts.push_back(std::stoi(tok, &used));
       if (used != tok.size()) throw std::invalid_argument(tok);
     } catch (const std::exception&) {
-      throw Error(ErrorCode::kInvalidArgument, fmt::format("respacing '{}': '{}' is not a step count", spec, tok));
+      throw Error(ErrorCode::kInvalidArgument,
+                  fmt::format("respacing '{}': '{}' is not a step count", spec, tok));
     }
     if (comma == std::string::npos) break;
     pos = comma + 1;
@@ -127,8 +132,10 @@ double NoiseSchedule::posterior_log_variance_clipped(int k) const {
 
 double NoiseSchedule::sigma2(int k, VarianceType type, double v) const {
   switch (type) {
-    case VarianceType::kFixedSmall: return posterior_variance(k);
-    case VarianceType::kFixedLarge: return k == 0 && num_steps() > 1 ? posterior_variance(1) : beta(k);
+    case VarianceType::kFixedSmall:
+      return posterior_variance(k);
+    case VarianceType::kFixedLarge:
+      return k == 0 && num_steps() > 1 ? posterior_variance(1) : beta(k);
     case VarianceType::kLearnedRange: {
       const double f = (v + 1.0) / 2.0;
       return std::exp(f * std::log(beta(k)) + (1.0 - f) * posterior_log_variance_clipped(k));

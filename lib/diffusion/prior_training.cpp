@@ -14,15 +14,15 @@
 #include <filesystem>
 #include <random>
 
+#include "core/check.hpp"
 #include "diffevent/deblur.hpp"
 #include "diffevent/diffusion_prior.hpp"
 #include "diffevent/event_integrator.hpp"
 #include "diffevent/event_simulator.hpp"
+#include "diffevent/noise_schedule.hpp"
 #include "diffevent/tensor_interop.hpp"
 #include "diffusion/vlb.hpp"
 #include "io/atomic_file.hpp"
-#include "core/check.hpp"
-#include "diffevent/noise_schedule.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -33,7 +33,8 @@ namespace fs = std::filesystem;
 
 bool has_image_extension(const fs::path& p) {
   std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(e.begin(), e.end(), e.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return e == ".png" || e == ".pfm";
 }
 
@@ -82,7 +83,8 @@ TrainingData load_training_images(const std::string& folder, int channels, bool 
   DIFFEVENT_CHECK(channels == 1 || channels == 3, ErrorCode::kInvalidArgument,
                   "training images: channels = {} (expected 1 or 3)", channels);
   std::error_code ec;
-  DIFFEVENT_CHECK(fs::is_directory(folder, ec), ErrorCode::kIoError, "training images: '{}' is not a folder", folder);
+  DIFFEVENT_CHECK(fs::is_directory(folder, ec), ErrorCode::kIoError,
+                  "training images: '{}' is not a folder", folder);
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(folder)) {
     if (e.is_regular_file() && has_image_extension(e.path())) files.push_back(e.path());
@@ -91,23 +93,25 @@ TrainingData load_training_images(const std::string& folder, int channels, bool 
   TrainingData data;
   for (const auto& f : files) {
     Image im = read_image(f.string());
-    DIFFEVENT_CHECK(im.all_finite(), ErrorCode::kInvalidArgument, "training images: '{}' holds NaN or infinite values",
-                    f.string());
+    DIFFEVENT_CHECK(im.all_finite(), ErrorCode::kInvalidArgument,
+                    "training images: '{}' holds NaN or infinite values", f.string());
     if (linearize_srgb && f.extension() != ".pfm") srgb_to_linear(im);
     if (channels == 1 && im.channels() == 3) im = im.to_grey();
     DIFFEVENT_CHECK(im.channels() == channels, ErrorCode::kInvalidArgument,
                     "training images: '{}' is grey but the prior models RGB images", f.string());
     data.images.push_back(std::move(im));
   }
-  DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "training images: no PNG or PFM file in '{}'",
-                  folder);
+  DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument,
+                  "training images: no PNG or PFM file in '{}'", folder);
   return data;
 }
 
 int add_downscaled_copies(TrainingData& data, const std::vector<int>& factors, int min_side) {
-  DIFFEVENT_CHECK(min_side >= 1, ErrorCode::kInvalidArgument, "training images: min_side = {} must be >= 1", min_side);
+  DIFFEVENT_CHECK(min_side >= 1, ErrorCode::kInvalidArgument,
+                  "training images: min_side = {} must be >= 1", min_side);
   for (int f : factors)
-    DIFFEVENT_CHECK(f >= 1, ErrorCode::kInvalidArgument, "training images: scale factor {} must be >= 1", f);
+    DIFFEVENT_CHECK(f >= 1, ErrorCode::kInvalidArgument,
+                    "training images: scale factor {} must be >= 1", f);
   std::vector<Image> copies;
   for (int f : factors) {
     if (f == 1) continue;
@@ -124,13 +128,16 @@ int add_downscaled_copies(TrainingData& data, const std::vector<int>& factors, i
 
 TrainingData make_residual_training_data(const TrainingData& photos, const ResidualDataOptions& o) {
   DIFFEVENT_CHECK(!photos.images.empty(), ErrorCode::kInvalidArgument, "residual data: no photos");
-  DIFFEVENT_CHECK(o.samples >= 1 && o.crop >= 8 && o.c > 0 && o.exposure_us > 0, ErrorCode::kInvalidArgument,
-                  "residual data: samples ({}) >= 1, crop ({}) >= 8, c ({}) > 0 and exposure ({} us) > 0 required",
+  DIFFEVENT_CHECK(o.samples >= 1 && o.crop >= 8 && o.c > 0 && o.exposure_us > 0,
+                  ErrorCode::kInvalidArgument,
+                  "residual data: samples ({}) >= 1, crop ({}) >= 8, c ({}) > 0 and exposure ({} "
+                  "us) > 0 required",
                   o.samples, o.crop, o.c, o.exposure_us);
   for (size_t i = 0; i < photos.images.size(); ++i) {
     const Image& p = photos.images[i];
     DIFFEVENT_CHECK(p.width() >= o.crop && p.height() >= o.crop, ErrorCode::kInvalidArgument,
-                    "residual data: photo {} ({}x{}) is smaller than the {}-pixel crop", i, p.width(), p.height(), o.crop);
+                    "residual data: photo {} ({}x{}) is smaller than the {}-pixel crop", i,
+                    p.width(), p.height(), o.crop);
   }
   TrainingData out;
   out.scale = 2.0;
@@ -139,7 +146,8 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     std::mt19937_64 rng(step_seed(o.seed, i));
     std::uniform_real_distribution<double> u(-1.0, 1.0);
     const Image& photo = photos.images[static_cast<size_t>(i) % photos.images.size()];
-    std::uniform_int_distribution<int> py(0, photo.height() - o.crop), px(0, photo.width() - o.crop);
+    std::uniform_int_distribution<int> py(0, photo.height() - o.crop),
+        px(0, photo.width() - o.crop);
     const int y0 = py(rng), x0 = px(rng);
     Image crop(photo.channels(), o.crop, o.crop);
     for (int c = 0; c < photo.channels(); ++c)
@@ -159,76 +167,97 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     const SimulationResult sim = EventSimulator(so).simulate_motion(crop, m);
     // The same f(E) as deblur() computes (make_ebrd_model): the prior learns what the sampler sees.
     const DeblurOptions deblur_defaults_now;
-    const EbrdModel model = make_ebrd_model(sim.blurry, sim.events, sim.exposure, Thresholds::symmetric(o.c),
-                                            deblur_defaults_now.min_integral, o.enhancer, std::nullopt,
-                                            deblur_defaults_now.interpolation);
+    const EbrdModel model =
+        make_ebrd_model(sim.blurry, sim.events, sim.exposure, Thresholds::symmetric(o.c),
+                        deblur_defaults_now.min_integral, o.enhancer, std::nullopt,
+                        deblur_defaults_now.interpolation);
     const at::Tensor x = image_to_tensor(sim.sharp);
     // Pixels whose threshold is far from the nominal one (mismatch) get an E off by orders of
     // magnitude, and r with it; the prior's domain is r in [-1/2, 1/2] (network units [-1, 1]).
-    const at::Tensor r = at::nan_to_num(model.residual(x, at::zeros_like(x)), 0.0, 0.5, -0.5).clamp(-0.5, 0.5);
+    const at::Tensor r =
+        at::nan_to_num(model.residual(x, at::zeros_like(x)), 0.0, 0.5, -0.5).clamp(-0.5, 0.5);
     out.images.push_back(tensor_to_image(r));
   }
   return out;
 }
 
 namespace detail {
-at::Tensor draw_timesteps(int64_t batch, int64_t num_timesteps, double low_fraction, int64_t low_max_t, at::Generator& gen) {
+at::Tensor draw_timesteps(int64_t batch, int64_t num_timesteps, double low_fraction,
+                          int64_t low_max_t, at::Generator& gen) {
   at::Tensor t = at::randint(0, num_timesteps, {batch}, gen, at::TensorOptions().dtype(at::kLong));
-  const int64_t n_low = std::min<int64_t>(batch, std::llround(low_fraction * static_cast<double>(batch)));
+  const int64_t n_low =
+      std::min<int64_t>(batch, std::llround(low_fraction * static_cast<double>(batch)));
   if (n_low > 0) {
-    const at::Tensor t_low =
-        at::randint(0, std::min(low_max_t, num_timesteps), {n_low}, gen, at::TensorOptions().dtype(at::kLong));
+    const at::Tensor t_low = at::randint(0, std::min(low_max_t, num_timesteps), {n_low}, gen,
+                                         at::TensorOptions().dtype(at::kLong));
     t = at::cat({t_low, t.narrow(0, n_low, batch - n_low)});
   }
   return t;
 }
 }  // namespace detail
 
-PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data, const std::string& out_path,
-                                const PriorTrainingOptions& o, const std::string& resume) {
+PriorTrainingResult train_prior(const std::string& init_path, const TrainingData& data,
+                                const std::string& out_path, const PriorTrainingOptions& o,
+                                const std::string& resume) {
   DIFFEVENT_CHECK(o.steps >= 1 && o.batch >= 1 && o.patch >= 1, ErrorCode::kInvalidArgument,
-                  "train-prior: steps ({}), batch ({}) and patch ({}) must be >= 1", o.steps, o.batch, o.patch);
-  DIFFEVENT_CHECK(o.lr > 0 && std::isfinite(o.lr), ErrorCode::kInvalidArgument, "train-prior: lr = {} must be > 0", o.lr);
-  DIFFEVENT_CHECK(o.ema >= 0 && o.ema < 1, ErrorCode::kInvalidArgument, "train-prior: ema = {} must be in [0, 1)", o.ema);
-  DIFFEVENT_CHECK(o.low_noise_fraction >= 0 && o.low_noise_fraction <= 1 && o.low_noise_max_t >= 1, ErrorCode::kInvalidArgument,
-                  "train-prior: low_noise_fraction = {} must be in [0, 1] and low_noise_max_t = {} >= 1",
-                  o.low_noise_fraction, o.low_noise_max_t);
+                  "train-prior: steps ({}), batch ({}) and patch ({}) must be >= 1", o.steps,
+                  o.batch, o.patch);
+  DIFFEVENT_CHECK(o.lr > 0 && std::isfinite(o.lr), ErrorCode::kInvalidArgument,
+                  "train-prior: lr = {} must be > 0", o.lr);
+  DIFFEVENT_CHECK(o.ema >= 0 && o.ema < 1, ErrorCode::kInvalidArgument,
+                  "train-prior: ema = {} must be in [0, 1)", o.ema);
+  DIFFEVENT_CHECK(
+      o.low_noise_fraction >= 0 && o.low_noise_fraction <= 1 && o.low_noise_max_t >= 1,
+      ErrorCode::kInvalidArgument,
+      "train-prior: low_noise_fraction = {} must be in [0, 1] and low_noise_max_t = {} >= 1",
+      o.low_noise_fraction, o.low_noise_max_t);
   DIFFEVENT_CHECK(o.log_every >= 1 && o.checkpoint_every >= 0, ErrorCode::kInvalidArgument,
                   "train-prior: log_every must be >= 1 and checkpoint_every >= 0");
-  DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument, "train-prior: no training images");
+  DIFFEVENT_CHECK(!data.images.empty(), ErrorCode::kInvalidArgument,
+                  "train-prior: no training images");
   for (const std::string* p : {&out_path, &o.checkpoint}) {
     const fs::path parent = fs::path(*p).parent_path();
     std::error_code ec;
-    DIFFEVENT_CHECK(p->empty() || parent.empty() || fs::is_directory(parent, ec), ErrorCode::kIoError,
-                    "train-prior: cannot write '{}': the folder '{}' does not exist", *p, parent.string());
+    DIFFEVENT_CHECK(
+        p->empty() || parent.empty() || fs::is_directory(parent, ec), ErrorCode::kIoError,
+        "train-prior: cannot write '{}': the folder '{}' does not exist", *p, parent.string());
   }
 
   // The network and its metadata (load_prior validates both and gives the usual errors).
   const PriorMetadata meta = load_prior(init_path)->metadata();
   DIFFEVENT_CHECK(o.patch % meta.size_multiple == 0, ErrorCode::kInvalidArgument,
-                  "train-prior: patch {} is not a multiple of the prior's size_multiple {}", o.patch, meta.size_multiple);
+                  "train-prior: patch {} is not a multiple of the prior's size_multiple {}",
+                  o.patch, meta.size_multiple);
   for (size_t i = 0; i < data.images.size(); ++i) {
     const Image& im = data.images[i];
     DIFFEVENT_CHECK(im.channels() == meta.channels, ErrorCode::kInvalidArgument,
-                    "train-prior: image {} has {} channel(s), the prior models {}", i, im.channels(), meta.channels);
-    DIFFEVENT_CHECK(im.all_finite(), ErrorCode::kInvalidArgument, "train-prior: image {} holds NaN or infinite values", i);
+                    "train-prior: image {} has {} channel(s), the prior models {}", i,
+                    im.channels(), meta.channels);
+    DIFFEVENT_CHECK(im.all_finite(), ErrorCode::kInvalidArgument,
+                    "train-prior: image {} holds NaN or infinite values", i);
     DIFFEVENT_CHECK(im.height() >= o.patch && im.width() >= o.patch, ErrorCode::kInvalidArgument,
-                    "train-prior: image {} ({}x{}) is smaller than the {}-pixel patch", i, im.width(), im.height(), o.patch);
+                    "train-prior: image {} ({}x{}) is smaller than the {}-pixel patch", i,
+                    im.width(), im.height(), o.patch);
   }
   at::Device device(at::kCPU);
   try {
     device = at::Device(o.device);
   } catch (const c10::Error&) {
-    throw Error(ErrorCode::kInvalidArgument, fmt::format("train-prior: device '{}' is not a device (expected cpu or cuda:N)", o.device));
+    throw Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("train-prior: device '{}' is not a device (expected cpu or cuda:N)", o.device));
   }
-  DIFFEVENT_CHECK(!device.is_cuda() || at::hasCUDA(), ErrorCode::kUnsupported,
-                  "train-prior: device '{}' needs LibTorch with CUDA and a GPU; this LibTorch has no CUDA", o.device);
+  DIFFEVENT_CHECK(
+      !device.is_cuda() || at::hasCUDA(), ErrorCode::kUnsupported,
+      "train-prior: device '{}' needs LibTorch with CUDA and a GPU; this LibTorch has no CUDA",
+      o.device);
   torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
   torch::jit::Module module = torch::jit::load(init_path, at::kCPU, extra);
   module.to(device);
   module.train(true);
   auto params = named_parameters(module);
-  DIFFEVENT_CHECK(!params.empty(), ErrorCode::kInvalidArgument, "train-prior: '{}' has no parameters to train", init_path);
+  DIFFEVENT_CHECK(!params.empty(), ErrorCode::kInvalidArgument,
+                  "train-prior: '{}' has no parameters to train", init_path);
   std::vector<at::Tensor> weights, ema;
   for (auto& [name, p] : params) {
     p.requires_grad_(true);
@@ -241,13 +270,15 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
   int64_t step = 0;
   if (!resume.empty()) {
     std::error_code ec;
-    DIFFEVENT_CHECK(fs::exists(resume, ec), ErrorCode::kIoError, "train-prior: checkpoint '{}': no such file", resume);
+    DIFFEVENT_CHECK(fs::exists(resume, ec), ErrorCode::kIoError,
+                    "train-prior: checkpoint '{}': no such file", resume);
     torch::serialize::InputArchive in;
     try {
       in.load_from(resume, device);
     } catch (const c10::Error& e) {
       throw Error(ErrorCode::kFormatError,
-                  fmt::format("train-prior: checkpoint '{}' is not readable ({})", resume, e.what_without_backtrace()));
+                  fmt::format("train-prior: checkpoint '{}' is not readable ({})", resume,
+                              e.what_without_backtrace()));
     }
     at::Tensor s;
     in.read("step", s);
@@ -255,9 +286,11 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     at::NoGradGuard no_grad;
     for (size_t i = 0; i < params.size(); ++i) {
       at::Tensor w, e;
-      const bool found = in.try_read("model/" + params[i].first, w) && in.try_read("ema/" + params[i].first, e);
+      const bool found =
+          in.try_read("model/" + params[i].first, w) && in.try_read("ema/" + params[i].first, e);
       DIFFEVENT_CHECK(found && w.sizes() == weights[i].sizes(), ErrorCode::kInvalidArgument,
-                      "train-prior: checkpoint '{}' does not belong to '{}' (parameter '{}' is missing or has another "
+                      "train-prior: checkpoint '{}' does not belong to '{}' (parameter '{}' is "
+                      "missing or has another "
                       "shape)",
                       resume, init_path, params[i].first);
       weights[i].copy_(w);
@@ -268,7 +301,8 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     adam.load(opt);
     // Adam's state carries the learning rate it was saved with; this run's --lr applies (a
     // resumed run may lower it, as fine-tuning schedules do).
-    for (auto& group : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(o.lr);
+    for (auto& group : adam.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(o.lr);
   }
   result.first_step = step;
 
@@ -298,14 +332,17 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     std::string md = extra["metadata.json"].empty() ? std::string("{}") : extra["metadata.json"];
     const size_t close = md.rfind('}');
     const std::string record = fmt::format(
-        "\"training\": {{\"steps\": {}, \"batch\": {}, \"patch\": {}, \"lr\": {}, \"ema\": {}, \"seed\": {}}}", step,
-        o.batch, o.patch, o.lr, o.ema, o.seed);
+        "\"training\": {{\"steps\": {}, \"batch\": {}, \"patch\": {}, \"lr\": {}, \"ema\": {}, "
+        "\"seed\": {}}}",
+        step, o.batch, o.patch, o.lr, o.ema, o.seed);
     const bool empty_object = md.find_first_not_of(" \t\r\n{") == close;
     if (md.find("\"training\"") == std::string::npos)
       md.insert(close, (empty_object ? "" : ", ") + record);
     module.train(false);
     module.to(at::kCPU);
-    detail::write_atomically(out_path, [&](const std::string& tmp) { module.save(tmp, {{"metadata.json", md}}); });
+    detail::write_atomically(out_path, [&](const std::string& tmp) {
+      module.save(tmp, {{"metadata.json", md}});
+    });
     module.to(device);
     module.train(true);
     at::NoGradGuard no_grad;
@@ -315,7 +352,8 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
   // abar for every training timestep (the network sees integer t in [0, T)).
   const NoiseSchedule schedule(NoiseScheduleOptions{meta.schedule, meta.num_timesteps, ""});
   std::vector<float> abar(static_cast<size_t>(meta.num_timesteps));
-  for (int k = 0; k < meta.num_timesteps; ++k) abar[static_cast<size_t>(k)] = static_cast<float>(schedule.alpha_bar(k));
+  for (int k = 0; k < meta.num_timesteps; ++k)
+    abar[static_cast<size_t>(k)] = static_cast<float>(schedule.alpha_bar(k));
   const at::Tensor abar_t = at::tensor(abar);
   // Per-timestep posterior coefficients, for the variational-bound term of learned variances.
   std::vector<float> c1v, c2v, log_beta, log_beta_tilde;
@@ -325,8 +363,8 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     log_beta.push_back(static_cast<float>(std::log(schedule.beta(k))));
     log_beta_tilde.push_back(static_cast<float>(schedule.posterior_log_variance_clipped(k)));
   }
-  const at::Tensor c1_t = at::tensor(c1v), c2_t = at::tensor(c2v), log_beta_t = at::tensor(log_beta),
-                   log_beta_tilde_t = at::tensor(log_beta_tilde);
+  const at::Tensor c1_t = at::tensor(c1v), c2_t = at::tensor(c2v),
+                   log_beta_t = at::tensor(log_beta), log_beta_tilde_t = at::tensor(log_beta_tilde);
   const int64_t C = meta.channels;
 
   const auto start = std::chrono::steady_clock::now();
@@ -336,31 +374,41 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     std::mt19937_64 rng(step_seed(o.seed, step));
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(o.seed ^ 0xA5A5A5A5ull, step));
     const at::Tensor x0 = make_batch(data, o.batch, o.patch, rng);
-    const at::Tensor t = detail::draw_timesteps(o.batch, meta.num_timesteps, o.low_noise_fraction, o.low_noise_max_t, gen);
+    const at::Tensor t = detail::draw_timesteps(o.batch, meta.num_timesteps, o.low_noise_fraction,
+                                                o.low_noise_max_t, gen);
     const at::Tensor noise = at::randn(x0.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
     const at::Tensor a = abar_t.index_select(0, t).view({o.batch, 1, 1, 1});
     const at::Tensor xt = (a.sqrt() * x0 + (1 - a).sqrt() * noise).to(device);
     const at::Tensor out = module.forward({xt, t.to(device)}).toTensor();
-    DIFFEVENT_CHECK(out.dim() == 4 && out.size(0) == xt.size(0) && out.size(1) == (meta.learned_sigma ? 2 * C : C) &&
+    DIFFEVENT_CHECK(out.dim() == 4 && out.size(0) == xt.size(0) &&
+                        out.size(1) == (meta.learned_sigma ? 2 * C : C) &&
                         out.size(2) == xt.size(2) && out.size(3) == xt.size(3),
-                    ErrorCode::kFormatError, "train-prior: the network returned shape {} for input {}{}", fmt::join(out.sizes(), "x"),
-                    fmt::join(xt.sizes(), "x"), meta.learned_sigma ? " (learned variance: twice the channels)" : "");
+                    ErrorCode::kFormatError,
+                    "train-prior: the network returned shape {} for input {}{}",
+                    fmt::join(out.sizes(), "x"), fmt::join(xt.sizes(), "x"),
+                    meta.learned_sigma ? " (learned variance: twice the channels)" : "");
     const at::Tensor pred = meta.learned_sigma ? out.narrow(1, 0, C) : out;
     at::Tensor loss = (pred - noise.to(device)).pow(2).mean();
     if (meta.learned_sigma) {
       // Hybrid loss: L_simple + (T / 1000) L_vlb(t), the bound's term at t for the variance
       // only (the mean is frozen: its gradient comes from L_simple), as in improved DDPM.
-      auto at_t = [&](const at::Tensor& table) { return table.index_select(0, t).view({o.batch, 1, 1, 1}).to(device); };
+      auto at_t = [&](const at::Tensor& table) {
+        return table.index_select(0, t).view({o.batch, 1, 1, 1}).to(device);
+      };
       const at::Tensor v = out.narrow(1, C, C), frac = (v + 1) / 2;
       const at::Tensor model_logvar = frac * at_t(log_beta_t) + (1 - frac) * at_t(log_beta_tilde_t);
       const at::Tensor ad = at_t(abar_t), x0d = x0.to(device);
       const at::Tensor x0_pred = ((xt - (1 - ad).sqrt() * pred.detach()) / ad.sqrt()).clamp(-1, 1);
       const at::Tensor model_mean = at_t(c1_t) * x0_pred + at_t(c2_t) * xt;
       const at::Tensor true_mean = at_t(c1_t) * x0d + at_t(c2_t) * xt;
-      const at::Tensor kl = detail::normal_kl(true_mean, at_t(log_beta_tilde_t), model_mean, model_logvar).mean({1, 2, 3});
-      const at::Tensor nll =
-          -detail::discretized_gaussian_log_likelihood(x0d.clamp(-1, 1), model_mean, 0.5 * model_logvar).mean({1, 2, 3});
-      const at::Tensor vb = at::where(t.to(device) == 0, nll, kl) / std::log(2.0);  // bits per dimension
+      const at::Tensor kl =
+          detail::normal_kl(true_mean, at_t(log_beta_tilde_t), model_mean, model_logvar)
+              .mean({1, 2, 3});
+      const at::Tensor nll = -detail::discretized_gaussian_log_likelihood(
+                                  x0d.clamp(-1, 1), model_mean, 0.5 * model_logvar)
+                                  .mean({1, 2, 3});
+      const at::Tensor vb =
+          at::where(t.to(device) == 0, nll, kl) / std::log(2.0);  // bits per dimension
       loss = loss + vb.mean() * (static_cast<double>(meta.num_timesteps) / 1000.0);
     }
     adam.zero_grad();
@@ -368,22 +416,26 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
     adam.step();
     if (o.ema > 0) {
       at::NoGradGuard no_grad;
-      for (size_t i = 0; i < weights.size(); ++i) ema[i].mul_(o.ema).add_(weights[i].detach(), 1.0 - o.ema);
+      for (size_t i = 0; i < weights.size(); ++i)
+        ema[i].mul_(o.ema).add_(weights[i].detach(), 1.0 - o.ema);
     }
     const double l = loss.item<double>();
     DIFFEVENT_CHECK(std::isfinite(l), ErrorCode::kInternal,
-                    "train-prior: the loss is {} at step {}; lower the learning rate (lr = {})", l, step, o.lr);
+                    "train-prior: the loss is {} at step {}; lower the learning rate (lr = {})", l,
+                    step, o.lr);
     result.losses.push_back(l);
     loss_sum += l;
     ++loss_count;
     ++step;
-    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0 && step < o.steps) save_checkpoint();
+    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0 && step < o.steps)
+      save_checkpoint();
     if (o.cancel != nullptr && o.cancel->load() && step < o.steps) {
       result.stopped = true;
       break;
     }
     if (step % o.log_every == 0 || step == o.steps) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       TrainingProgress p{step, o.steps, loss_sum / loss_count, secs,
                          static_cast<double>(step - result.first_step) / std::max(secs, 1e-9)};
       loss_sum = 0.0;
@@ -402,18 +454,26 @@ PriorTrainingResult train_prior(const std::string& init_path, const TrainingData
 
 namespace detail {
 
-at::Tensor normal_kl(const at::Tensor& mean1, const at::Tensor& logvar1, const at::Tensor& mean2, const at::Tensor& logvar2) {
-  return 0.5 * (-1.0 + logvar2 - logvar1 + at::exp(logvar1 - logvar2) + (mean1 - mean2).pow(2) * at::exp(-logvar2));
+at::Tensor normal_kl(const at::Tensor& mean1, const at::Tensor& logvar1, const at::Tensor& mean2,
+                     const at::Tensor& logvar2) {
+  return 0.5 * (-1.0 + logvar2 - logvar1 + at::exp(logvar1 - logvar2) +
+                (mean1 - mean2).pow(2) * at::exp(-logvar2));
 }
 
-at::Tensor discretized_gaussian_log_likelihood(const at::Tensor& x, const at::Tensor& mean, const at::Tensor& log_scale) {
+at::Tensor discretized_gaussian_log_likelihood(const at::Tensor& x, const at::Tensor& mean,
+                                               const at::Tensor& log_scale) {
   // The standard normal CDF, as guided-diffusion approximates it (tanh form, error < 4e-4).
-  auto cdf = [](const at::Tensor& z) { return 0.5 * (1.0 + at::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z.pow(3)))); };
+  auto cdf = [](const at::Tensor& z) {
+    return 0.5 * (1.0 + at::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z.pow(3))));
+  };
   const at::Tensor centred = x - mean, inv_std = at::exp(-log_scale);
-  const at::Tensor cdf_plus = cdf(inv_std * (centred + 1.0 / 255)), cdf_min = cdf(inv_std * (centred - 1.0 / 255));
-  const at::Tensor log_cdf_plus = at::log(cdf_plus.clamp_min(1e-12)), log_one_minus_cdf_min = at::log((1.0 - cdf_min).clamp_min(1e-12));
+  const at::Tensor cdf_plus = cdf(inv_std * (centred + 1.0 / 255)),
+                   cdf_min = cdf(inv_std * (centred - 1.0 / 255));
+  const at::Tensor log_cdf_plus = at::log(cdf_plus.clamp_min(1e-12)),
+                   log_one_minus_cdf_min = at::log((1.0 - cdf_min).clamp_min(1e-12));
   const at::Tensor log_delta = at::log((cdf_plus - cdf_min).clamp_min(1e-12));
-  return at::where(x < -0.999, log_cdf_plus, at::where(x > 0.999, log_one_minus_cdf_min, log_delta));
+  return at::where(x < -0.999, log_cdf_plus,
+                   at::where(x > 0.999, log_one_minus_cdf_min, log_delta));
 }
 
 }  // namespace detail

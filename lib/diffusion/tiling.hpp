@@ -10,8 +10,8 @@ namespace detail {
 /// edge) and blends eps and v with separable linear-ramp weights over the overlaps; with
 /// blend = false each pixel takes the last covering tile (hard tiles, for tests). Up to
 /// max_batch tiles share one network call.
-PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t, int64_t size, int64_t stride,
-                          bool blend, int64_t max_batch = 16);
+PriorOutput predict_tiles(DiffusionPrior& prior, const at::Tensor& x, const at::Tensor& t,
+                          int64_t size, int64_t stride, bool blend, int64_t max_batch = 16);
 
 }  // namespace detail
 }  // namespace v1

@@ -1,8 +1,9 @@
-#include "core/check.hpp"
 #include "diffevent/edi.hpp"
 
 #include <algorithm>
 #include <cmath>
+
+#include "core/check.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -34,7 +35,8 @@ std::vector<double> edge_map(const Image& x, bool log_domain) {
     for (int xx = 0; xx < W; ++xx) {
       const double dx = 0.5 * (val(y, std::min(xx + 1, W - 1)) - val(y, std::max(xx - 1, 0)));
       const double dy = 0.5 * (val(std::min(y + 1, H - 1), xx) - val(std::max(y - 1, 0), xx));
-      g[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(xx)] = std::sqrt(dx * dx + dy * dy);
+      g[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(xx)] =
+          std::sqrt(dx * dx + dy * dy);
     }
   }
   return g;
@@ -43,12 +45,17 @@ std::vector<double> edge_map(const Image& x, bool log_domain) {
 std::vector<double> box3(const std::vector<double>& m, int H, int W) {
   std::vector<double> t(m.size()), o(m.size());
   auto at = [&](const std::vector<double>& v, int y, int x) {
-    return v[static_cast<size_t>(std::min(std::max(y, 0), H - 1)) * static_cast<size_t>(W) + static_cast<size_t>(std::min(std::max(x, 0), W - 1))];
+    return v[static_cast<size_t>(std::min(std::max(y, 0), H - 1)) * static_cast<size_t>(W) +
+             static_cast<size_t>(std::min(std::max(x, 0), W - 1))];
   };
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) t[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)] = at(m, y, x - 1) + at(m, y, x) + at(m, y, x + 1);
+    for (int x = 0; x < W; ++x)
+      t[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)] =
+          at(m, y, x - 1) + at(m, y, x) + at(m, y, x + 1);
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) o[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)] = at(t, y - 1, x) + at(t, y, x) + at(t, y + 1, x);
+    for (int x = 0; x < W; ++x)
+      o[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)] =
+          at(t, y - 1, x) + at(t, y, x) + at(t, y + 1, x);
   return o;
 }
 
@@ -92,8 +99,8 @@ void Edi::validate(const Image& blurry, const EventStream& events, const Exposur
   DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument,
                   "edi: the blurry image contains NaN or infinite values");
   DIFFEVENT_CHECK(exposure.valid(), ErrorCode::kInvalidArgument,
-                  "edi: exposure [{}, {}] us must have t0 < t1 and last less than 2^63 us", exposure.t0_us,
-                  exposure.t1_us);
+                  "edi: exposure [{}, {}] us must have t0 < t1 and last less than 2^63 us",
+                  exposure.t0_us, exposure.t1_us);
 }
 
 Image Edi::linear_sharp(const Image& blurry, const EventStream& events, const Exposure& exposure,
@@ -112,7 +119,8 @@ Image Edi::linear_sharp(const Image& blurry, const EventStream& events, const Ex
 
 Image Edi::deblur(const Image& blurry, const EventStream& events, const Exposure& exposure) const {
   validate(blurry, events, exposure);
-  Image out = linear_sharp(blurry, events, exposure, options_.tau_us ? *options_.tau_us : exposure.mid_us());
+  Image out = linear_sharp(blurry, events, exposure,
+                           options_.tau_us ? *options_.tau_us : exposure.mid_us());
   if (options_.linearize_srgb) linear_to_srgb(out);
   return out;
 }
@@ -130,7 +138,8 @@ std::vector<Image> Edi::frames(const Image& blurry, const EventStream& events,
   for (int k = 0; k < count; ++k) {
     times.push_back(exposure.t0_us + static_cast<TimestampUs>(std::llround((k + 0.5) * T / count)));
   }
-  const auto changes = EventIntegrator(IntegratorOptions::with(options_.thresholds)).log_changes(events, tau, times);
+  const auto changes =
+      EventIntegrator(IntegratorOptions::with(options_.thresholds)).log_changes(events, tau, times);
   std::vector<Image> out;
   for (const Image& dl : changes) {
     Image f = sharp;
@@ -160,13 +169,15 @@ double Edi::threshold_energy(const Image& blurry, const EventStream& events,
   std::vector<TimestampUs> times;
   const auto fr = edi.frames(grey, events, exposure, search.num_times, &times);
   // Events within T/(8K) of t_k mark where the edges are at t_k.
-  const TimestampUs half = std::max<TimestampUs>(1, exposure.duration_us() / (8 * search.num_times));
+  const TimestampUs half =
+      std::max<TimestampUs>(1, exposure.duration_us() / (8 * search.num_times));
   double energy = 0;
   const int H = events.height(), W = events.width();
   for (size_t k = 0; k < fr.size(); ++k) {
     std::vector<double> m(grey.size(), 0.0);
     const auto [a, b] = events.index_range(times[k] - half, times[k] + half);
-    for (size_t i = a; i < b; ++i) m[static_cast<size_t>(events.y()[i]) * static_cast<size_t>(W) + events.x()[i]] += 1.0;
+    for (size_t i = a; i < b; ++i)
+      m[static_cast<size_t>(events.y()[i]) * static_cast<size_t>(W) + events.x()[i]] += 1.0;
     m = box3(m, H, W);
     // See Note [Threshold energy] in docs/edi.md: linear-intensity edges favour small c,
     // log-intensity edges large c; their mean tracks the true threshold on simulated data.
@@ -211,7 +222,8 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
   }
   est.c = fc < fd ? c : d;
   est.energy = std::min(fc, fd);
-  est.at_bound = est.c - search.c_min < 2 * search.tolerance || search.c_max - est.c < 2 * search.tolerance;
+  est.at_bound =
+      est.c - search.c_min < 2 * search.tolerance || search.c_max - est.c < 2 * search.tolerance;
   return est;
 }
 

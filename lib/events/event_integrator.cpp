@@ -1,13 +1,14 @@
-#include "core/check.hpp"
 #include "diffevent/event_integrator.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
-#include <exception>
 #include <cstdlib>
+#include <exception>
+#include <limits>
 #include <memory>
 #include <new>
+
+#include "core/check.hpp"
 #ifdef __linux__
 #include <sys/mman.h>
 #endif
@@ -43,8 +44,9 @@ struct PixelState {
 // chosen by indexing, not by a branch: a 50/50 unpredictable branch flushes the pipeline and
 // with it the overlap.
 template <bool kPerPixel>
-void integrate_range(const EventStream& ev, size_t a, size_t b, TimestampUs t0, const double* mult_map,
-                     const double* mult, const double* one_minus, PixelState* st, size_t prefetch) {
+void integrate_range(const EventStream& ev, size_t a, size_t b, TimestampUs t0,
+                     const double* mult_map, const double* mult, const double* one_minus,
+                     PixelState* st, size_t prefetch) {
   const TimestampUs* ts = ev.t_us().data();
   const uint16_t* xs = ev.x().data();
   const uint16_t* ys = ev.y().data();
@@ -69,7 +71,8 @@ void integrate_range(const EventStream& ev, size_t a, size_t b, TimestampUs t0, 
 class StateBuffer {
  public:
   explicit StateBuffer(size_t n) {
-    const size_t bytes = std::max(kAlign, ((n * sizeof(PixelState) + kAlign - 1) / kAlign) * kAlign);
+    const size_t bytes =
+        std::max(kAlign, ((n * sizeof(PixelState) + kAlign - 1) / kAlign) * kAlign);
     p_ = static_cast<PixelState*>(std::aligned_alloc(kAlign, bytes));
     if (!p_) throw std::bad_alloc();
 #ifdef __linux__
@@ -90,17 +93,19 @@ class StateBuffer {
 
 EventIntegrator::EventIntegrator(IntegratorOptions options) : options_(std::move(options)) {
   const auto& th = options_.thresholds;
-  DIFFEVENT_CHECK(std::isfinite(th.c_pos) && std::isfinite(th.c_neg) && th.c_pos > 0 && th.c_neg > 0 &&
-                      th.c_pos <= Thresholds::kMax && th.c_neg <= Thresholds::kMax,
-                  ErrorCode::kInvalidArgument, "thresholds: c_pos = {} and c_neg = {} must be in (0, {}]", th.c_pos,
-                  th.c_neg, Thresholds::kMax);
+  DIFFEVENT_CHECK(std::isfinite(th.c_pos) && std::isfinite(th.c_neg) && th.c_pos > 0 &&
+                      th.c_neg > 0 && th.c_pos <= Thresholds::kMax && th.c_neg <= Thresholds::kMax,
+                  ErrorCode::kInvalidArgument,
+                  "thresholds: c_pos = {} and c_neg = {} must be in (0, {}]", th.c_pos, th.c_neg,
+                  Thresholds::kMax);
   DIFFEVENT_CHECK(options_.num_threads >= 1 && options_.num_threads <= 256,
                   ErrorCode::kInvalidArgument, "integrator: num_threads = {} must be in [1, 256]",
                   options_.num_threads);
   auto check_map = [](const std::vector<float>& m, const char* name) {
     for (size_t i = 0; i < m.size(); ++i) {
-      DIFFEVENT_CHECK(std::isfinite(m[i]) && m[i] > 0 && m[i] <= Thresholds::kMax, ErrorCode::kInvalidArgument,
-                      "thresholds: {}[{}] = {} must be in (0, {}]", name, i, m[i], Thresholds::kMax);
+      DIFFEVENT_CHECK(std::isfinite(m[i]) && m[i] > 0 && m[i] <= Thresholds::kMax,
+                      ErrorCode::kInvalidArgument, "thresholds: {}[{}] = {} must be in (0, {}]",
+                      name, i, m[i], Thresholds::kMax);
     }
   };
   check_map(th.c_pos_map, "c_pos_map");
@@ -118,17 +123,16 @@ void EventIntegrator::validate(const EventStream& events) const {
   DIFFEVENT_CHECK(npix > 0, ErrorCode::kInvalidArgument,
                   "integrator: the event stream has no sensor size");
   const auto& th = options_.thresholds;
-  DIFFEVENT_CHECK(th.c_pos_map.empty() || th.c_pos_map.size() == npix,
-                  ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(th.c_pos_map.empty() || th.c_pos_map.size() == npix, ErrorCode::kInvalidArgument,
                   "thresholds: c_pos_map has {} values but the {}x{} sensor has {} pixels",
                   th.c_pos_map.size(), events.width(), events.height(), npix);
-  DIFFEVENT_CHECK(th.c_neg_map.empty() || th.c_neg_map.size() == npix,
-                  ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(th.c_neg_map.empty() || th.c_neg_map.size() == npix, ErrorCode::kInvalidArgument,
                   "thresholds: c_neg_map has {} values but the {}x{} sensor has {} pixels",
                   th.c_neg_map.size(), events.width(), events.height(), npix);
 }
 
-Image EventIntegrator::threshold_sensitivity(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
+Image EventIntegrator::threshold_sensitivity(const EventStream& events, TimestampUs t0_us,
+                                             TimestampUs t1_us,
                                              std::optional<TimestampUs> tau_us) const {
   validate(events);
   const Thresholds& th = options_.thresholds;
@@ -166,12 +170,14 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
   validate(events);
   const Exposure exposure{t0_us, t1_us};
   DIFFEVENT_CHECK(exposure.valid(), ErrorCode::kInvalidArgument,
-                  "integrator: exposure [{}, {}] us must have t0 < t1 and last less than 2^63 us", t0_us, t1_us);
+                  "integrator: exposure [{}, {}] us must have t0 < t1 and last less than 2^63 us",
+                  t0_us, t1_us);
   const TimestampUs tau = tau_opt ? *tau_opt : exposure.mid_us();
   DIFFEVENT_CHECK(tau >= t0_us && tau <= t1_us, ErrorCode::kOutOfRange,
                   "integrator: reference time tau = {} us lies outside the exposure [{}, {}] us",
                   tau, t0_us, t1_us);
-  if (options_.interpolation == Interpolation::kRamp) return ramp_double_integral(events, t0_us, t1_us, tau);
+  if (options_.interpolation == Interpolation::kRamp)
+    return ramp_double_integral(events, t0_us, t1_us, tau);
   const int W = events.width(), H = events.height();
   const size_t npix = static_cast<size_t>(W) * static_cast<size_t>(H);
   const auto& th = options_.thresholds;
@@ -191,19 +197,20 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
   // Events in [t0, t1); those at t <= tau act before tau (they step at t_e, right-continuous).
   const auto [first, last] = events.index_range(t0_us, t1_us);
   const auto& t = events.t_us();
-  const size_t k_tau = static_cast<size_t>(
-      std::upper_bound(t.begin() + static_cast<std::ptrdiff_t>(first),
-                       t.begin() + static_cast<std::ptrdiff_t>(last), tau) -
-      t.begin());
+  const size_t k_tau =
+      static_cast<size_t>(std::upper_bound(t.begin() + static_cast<std::ptrdiff_t>(first),
+                                           t.begin() + static_cast<std::ptrdiff_t>(last), tau) -
+                          t.begin());
   const size_t n = last - first;
   // Threads take equal time chunks of events; each needs enough work to pay for its state.
-  const int nthreads = static_cast<int>(std::min<size_t>(
-      static_cast<size_t>(options_.num_threads), std::max<size_t>(1, n / std::max<size_t>(npix, 65536))));
+  const int nthreads =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.num_threads),
+                                        std::max<size_t>(1, n / std::max<size_t>(npix, 65536))));
   const size_t prefetch = npix * sizeof(PixelState) > (size_t{4} << 20) ? 64 : 16;
 
   struct Chunk {
-    size_t a, b;              // event index range
-    TimestampUs ta, tb;       // time range, relative to t0
+    size_t a, b;         // event index range
+    TimestampUs ta, tb;  // time range, relative to t0
     bool has_tau;
   };
   std::vector<Chunk> chunks;
@@ -217,7 +224,8 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
   // tau belongs to the chunk whose time range holds it (the first, if several do).
   size_t tau_chunk = 0;
   for (size_t j = 0; j < chunks.size(); ++j) {
-    if (chunks[j].ta <= tau - t0_us && tau - t0_us <= chunks[j].tb && (j == 0 || k_tau >= chunks[j].a)) {
+    if (chunks[j].ta <= tau - t0_us && tau - t0_us <= chunks[j].tb &&
+        (j == 0 || k_tau >= chunks[j].a)) {
       tau_chunk = j;
       if (k_tau <= chunks[j].b) break;
     }
@@ -279,7 +287,8 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
     double P = 1.0, integral = 0.0, P_tau = 1.0;
     for (size_t j = 0; j < chunks.size(); ++j) {
       const PixelState& s = states[j]->data()[i];
-      integral += P * (s.acc + s.v * static_cast<double>(chunks[j].tb) - static_cast<double>(chunks[j].ta));
+      integral +=
+          P * (s.acc + s.v * static_cast<double>(chunks[j].tb) - static_cast<double>(chunks[j].ta));
       if (chunks[j].has_tau) P_tau = P * v_tau[i];
       P *= s.v;
     }
@@ -290,7 +299,8 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
       overflowed.push_back(i);
     }
   }
-  if (!overflowed.empty()) integrate_in_log_domain(events, first, last, t0_us, t1_us, tau, overflowed, e);
+  if (!overflowed.empty())
+    integrate_in_log_domain(events, first, last, t0_us, t1_us, tau, overflowed, e);
   return out;
 }
 
@@ -304,8 +314,8 @@ Image EventIntegrator::double_integral(const EventStream& events, TimestampUs t0
 // multiplication by exp(-d) and no exp(L); I_rel is rescaled by 2^-500 (and the scale kept in
 // log form) if it ever passes 2^500, so no pixel overflows. L(tau) is read off the piece that
 // holds tau. E = I_rel exp(L_end - L(tau)) / T, formed in the log domain.
-Image EventIntegrator::ramp_double_integral(const EventStream& events, TimestampUs t0_us, TimestampUs t1_us,
-                                            TimestampUs tau) const {
+Image EventIntegrator::ramp_double_integral(const EventStream& events, TimestampUs t0_us,
+                                            TimestampUs t1_us, TimestampUs tau) const {
   const int W = events.width(), H = events.height();
   const size_t npix = static_cast<size_t>(W) * static_cast<size_t>(H);
   const auto& th = options_.thresholds;
@@ -318,7 +328,7 @@ Image EventIntegrator::ramp_double_integral(const EventStream& events, Timestamp
     double rel = 0.0;        // integral so far times exp(-level)
     double log_scale = 0.0;  // rel is in units of exp(log_scale)
     double level_tau = 0.0;
-    int8_t last_p = 0;       // 0: no event yet
+    int8_t last_p = 0;  // 0: no event yet
     bool tau_done = false;
   };
   std::vector<RampState> st(npix);
@@ -347,7 +357,9 @@ Image EventIntegrator::ramp_double_integral(const EventStream& events, Timestamp
   const int8_t* ps = events.p().data();
   for (size_t k = first; k < last; ++k) {
     if (k + prefetch < last) {
-      __builtin_prefetch(&st[static_cast<size_t>(ys[k + prefetch]) * static_cast<size_t>(W) + xs[k + prefetch]], 1, 3);
+      __builtin_prefetch(
+          &st[static_cast<size_t>(ys[k + prefetch]) * static_cast<size_t>(W) + xs[k + prefetch]], 1,
+          3);
     }
     const size_t pix = static_cast<size_t>(ys[k]) * static_cast<size_t>(W) + xs[k];
     RampState& s = st[pix];
@@ -361,7 +373,8 @@ Image EventIntegrator::ramp_double_integral(const EventStream& events, Timestamp
     // tau lies in this gap, on the hold or on the ramp (an event at tau with no ramp acts
     // before tau, as with kStep).
     if (!s.tau_done && (rel_tau < te || (rel_tau == te && r > 0))) {
-      s.level_tau = s.level + (rel_tau <= s.last_t + hold ? 0.0 : step.d * (rel_tau - s.last_t - hold) / r);
+      s.level_tau =
+          s.level + (rel_tau <= s.last_t + hold ? 0.0 : step.d * (rel_tau - s.last_t - hold) / r);
       s.tau_done = true;
     }
     s.rel = (s.rel + hold + r * step.ramp) * step.decay;
@@ -379,7 +392,8 @@ Image EventIntegrator::ramp_double_integral(const EventStream& events, Timestamp
     const RampState& s = st[i];
     const double rel = s.rel + (T - s.last_t);
     const double level_tau = s.tau_done ? s.level_tau : s.level;
-    e[i] = static_cast<float>(std::exp(std::log(rel) + s.log_scale + s.level - level_tau - std::log(T)));
+    e[i] = static_cast<float>(
+        std::exp(std::log(rel) + s.log_scale + s.level - level_tau - std::log(T)));
   }
   return out;
 }
@@ -392,9 +406,9 @@ Image EventIntegrator::ramp_double_integral(const EventStream& events, Timestamp
 // log I accumulated by log-sum-exp over the constant pieces, in one more pass over the events
 // that touches only them. The result may still round to 0 or +inf in float, which EDI and
 // deblur handle (their guards clamp E); it is never NaN.
-void EventIntegrator::integrate_in_log_domain(const EventStream& events, size_t first, size_t last, TimestampUs t0_us,
-                                              TimestampUs t1_us, TimestampUs tau, const std::vector<size_t>& pixels,
-                                              float* e) const {
+void EventIntegrator::integrate_in_log_domain(const EventStream& events, size_t first, size_t last,
+                                              TimestampUs t0_us, TimestampUs t1_us, TimestampUs tau,
+                                              const std::vector<size_t>& pixels, float* e) const {
   const auto& th = options_.thresholds;
   const size_t w = static_cast<size_t>(events.width());
   struct LogState {
@@ -453,11 +467,13 @@ std::vector<Image> EventIntegrator::log_changes(const EventStream& events, Times
   const size_t npix = w * static_cast<size_t>(events.height());
   std::vector<size_t> order(times_us.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times_us[a] < times_us[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return times_us[a] < times_us[b]; });
   auto step = [&](size_t i) {
     const size_t idx = static_cast<size_t>(events.y()[i]) * w + events.x()[i];
-    return std::pair<size_t, double>{idx, events.p()[i] > 0 ? (th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[idx]))
-                                                           : -(th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[idx]))};
+    return std::pair<size_t, double>{
+        idx, events.p()[i] > 0 ? (th.c_pos_map.empty() ? th.c_pos : double(th.c_pos_map[idx]))
+                               : -(th.c_neg_map.empty() ? th.c_neg : double(th.c_neg_map[idx]))};
   };
   auto to_image = [&](const std::vector<double>& acc, double sign) {
     Image out(1, events.height(), events.width());
@@ -465,12 +481,14 @@ std::vector<Image> EventIntegrator::log_changes(const EventStream& events, Times
     return out;
   };
   std::vector<Image> out(times_us.size());
-  const size_t origin = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), t_from_us) - t.begin());
+  const size_t origin =
+      static_cast<size_t>(std::upper_bound(t.begin(), t.end(), t_from_us) - t.begin());
   std::vector<double> acc(npix, 0.0);
   size_t pos = origin;  // forward: events in (t_from, time]
   for (size_t k : order) {
     if (times_us[k] < t_from_us) continue;
-    const size_t end = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), times_us[k]) - t.begin());
+    const size_t end =
+        static_cast<size_t>(std::upper_bound(t.begin(), t.end(), times_us[k]) - t.begin());
     for (; pos < end; ++pos) {
       const auto [idx, c] = step(pos);
       acc[idx] += c;
@@ -482,7 +500,8 @@ std::vector<Image> EventIntegrator::log_changes(const EventStream& events, Times
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const size_t k = *it;
     if (times_us[k] >= t_from_us) continue;
-    const size_t begin = static_cast<size_t>(std::upper_bound(t.begin(), t.end(), times_us[k]) - t.begin());
+    const size_t begin =
+        static_cast<size_t>(std::upper_bound(t.begin(), t.end(), times_us[k]) - t.begin());
     for (; pos > begin; --pos) {
       const auto [idx, c] = step(pos - 1);
       acc[idx] += c;

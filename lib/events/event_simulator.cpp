@@ -1,4 +1,3 @@
-#include "core/check.hpp"
 #include "diffevent/event_simulator.hpp"
 
 #include <algorithm>
@@ -6,6 +5,8 @@
 #include <functional>
 #include <numeric>
 #include <random>
+
+#include "core/check.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -17,7 +18,9 @@ float bilinear_clamped(const float* plane, int H, int W, double sx, double sy) {
   const int x0 = std::min(static_cast<int>(sx), W - 1), y0 = std::min(static_cast<int>(sy), H - 1);
   const int x1 = std::min(x0 + 1, W - 1), y1 = std::min(y0 + 1, H - 1);
   const double fx = sx - x0, fy = sy - y0;
-  auto at = [&](int y, int x) { return double(plane[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)]); };
+  auto at = [&](int y, int x) {
+    return double(plane[static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)]);
+  };
   return static_cast<float>((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) +
                             fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1)));
 }
@@ -91,11 +94,13 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
       // The crossings this sample adds are known before they are emitted (an upper bound: the
       // refractory period may drop some), so max_events holds for every emit below.
       const double crossings = std::max(L - ref[i], ref[i] - L) / std::min(cp[i], cn[i]);
-      DIFFEVENT_CHECK(crossings + static_cast<double>(raw.size()) <= static_cast<double>(o.max_events),
-                      ErrorCode::kOutOfRange,
-                      "simulator: more than max_events = {} events (thresholds {} / {} are small for this scene); "
-                      "raise the thresholds or SimulatorOptions::max_events",
-                      o.max_events, o.c_pos, o.c_neg);
+      DIFFEVENT_CHECK(
+          crossings + static_cast<double>(raw.size()) <= static_cast<double>(o.max_events),
+          ErrorCode::kOutOfRange,
+          "simulator: more than max_events = {} events (thresholds {} / {} are small for this "
+          "scene); "
+          "raise the thresholds or SimulatorOptions::max_events",
+          o.max_events, o.c_pos, o.c_neg);
       while (L - ref[i] >= cp[i]) {
         ref[i] += cp[i];
         emit(ref[i], 1);
@@ -109,9 +114,11 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
   }
   if (o.shot_noise_hz > 0) {
     // The expected count is known before drawing: refuse a rate whose events would not fit.
-    const double expected = o.shot_noise_hz * T * 1e-6 * static_cast<double>(npix) + static_cast<double>(raw.size());
+    const double expected =
+        o.shot_noise_hz * T * 1e-6 * static_cast<double>(npix) + static_cast<double>(raw.size());
     DIFFEVENT_CHECK(expected <= static_cast<double>(o.max_events), ErrorCode::kOutOfRange,
-                    "simulator: shot noise of {} Hz per pixel over {} us on {} pixels is about {:.3g} events, more "
+                    "simulator: shot noise of {} Hz per pixel over {} us on {} pixels is about "
+                    "{:.3g} events, more "
                     "than max_events = {}",
                     o.shot_noise_hz, T, npix, expected, o.max_events);
     std::poisson_distribution<int> pd(o.shot_noise_hz * T * 1e-6);
@@ -139,7 +146,8 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
   }
   IngestOptions io;
   io.polarity = PolarityEncoding::kMinusPlusOne;
-  res.events = EventStream::from_arrays(W, H, std::move(ts), std::move(xs), std::move(ys), std::move(ps), io);
+  res.events = EventStream::from_arrays(W, H, std::move(ts), std::move(xs), std::move(ys),
+                                        std::move(ps), io);
   res.blurry = std::move(blur);
   res.samples = static_cast<int>(times.size());
 }
@@ -160,17 +168,22 @@ Image resize(const Image& image, int height, int width) {
           // Area average over the source footprint of the output pixel.
           const double y0 = y * sy, y1 = (y + 1) * sy, x0 = x * sx, x1 = (x + 1) * sx;
           double acc = 0, wsum = 0;
-          for (int yy = static_cast<int>(y0); yy < std::min(image.height(), static_cast<int>(std::ceil(y1))); ++yy) {
+          for (int yy = static_cast<int>(y0);
+               yy < std::min(image.height(), static_cast<int>(std::ceil(y1))); ++yy) {
             const double wy = std::min(y1, yy + 1.0) - std::max(y0, double(yy));
-            for (int xx = static_cast<int>(x0); xx < std::min(image.width(), static_cast<int>(std::ceil(x1))); ++xx) {
+            for (int xx = static_cast<int>(x0);
+                 xx < std::min(image.width(), static_cast<int>(std::ceil(x1))); ++xx) {
               const double wx = std::min(x1, xx + 1.0) - std::max(x0, double(xx));
-              acc += wy * wx * src[static_cast<size_t>(yy) * static_cast<size_t>(image.width()) + static_cast<size_t>(xx)];
+              acc += wy * wx *
+                     src[static_cast<size_t>(yy) * static_cast<size_t>(image.width()) +
+                         static_cast<size_t>(xx)];
               wsum += wy * wx;
             }
           }
           out.at(c, y, x) = static_cast<float>(acc / wsum);
         } else {
-          out.at(c, y, x) = bilinear_clamped(src, image.height(), image.width(), (x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5);
+          out.at(c, y, x) = bilinear_clamped(src, image.height(), image.width(),
+                                             (x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5);
         }
       }
     }
@@ -179,10 +192,11 @@ Image resize(const Image& image, int height, int width) {
 }
 
 Image crop(const Image& image, int top, int left, int height, int width) {
-  DIFFEVENT_CHECK(top >= 0 && left >= 0 && height >= 1 && width >= 1 && top + height <= image.height() &&
-                      left + width <= image.width(),
-                  ErrorCode::kOutOfRange, "crop: window {}x{} at ({}, {}) does not fit a {}x{} image",
-                  width, height, left, top, image.width(), image.height());
+  DIFFEVENT_CHECK(top >= 0 && left >= 0 && height >= 1 && width >= 1 &&
+                      top + height <= image.height() && left + width <= image.width(),
+                  ErrorCode::kOutOfRange,
+                  "crop: window {}x{} at ({}, {}) does not fit a {}x{} image", width, height, left,
+                  top, image.width(), image.height());
   Image out(image.channels(), height, width);
   for (int c = 0; c < image.channels(); ++c)
     for (int y = 0; y < height; ++y)
@@ -195,30 +209,39 @@ EventSimulator::EventSimulator(SimulatorOptions options) : options_(options) {
   DIFFEVENT_CHECK(o.exposure_us > 0, ErrorCode::kInvalidArgument,
                   "simulator: exposure_us = {} must be > 0", o.exposure_us);
   DIFFEVENT_CHECK(o.c_pos > 0 && o.c_neg > 0 && std::isfinite(o.c_pos) && std::isfinite(o.c_neg),
-                  ErrorCode::kInvalidArgument, "simulator: thresholds ({}, {}) must be > 0", o.c_pos, o.c_neg);
-  DIFFEVENT_CHECK(o.threshold_sigma >= 0 && o.shot_noise_hz >= 0 && o.leak_hz >= 0 && o.refractory_us >= 0 &&
-                      std::isfinite(o.threshold_sigma) && std::isfinite(o.shot_noise_hz) && std::isfinite(o.leak_hz),
+                  ErrorCode::kInvalidArgument, "simulator: thresholds ({}, {}) must be > 0",
+                  o.c_pos, o.c_neg);
+  DIFFEVENT_CHECK(o.threshold_sigma >= 0 && o.shot_noise_hz >= 0 && o.leak_hz >= 0 &&
+                      o.refractory_us >= 0 && std::isfinite(o.threshold_sigma) &&
+                      std::isfinite(o.shot_noise_hz) && std::isfinite(o.leak_hz),
                   ErrorCode::kInvalidArgument,
-                  "simulator: threshold_sigma ({}), shot_noise_hz ({}), leak_hz ({}) and refractory_us ({}) must be "
+                  "simulator: threshold_sigma ({}), shot_noise_hz ({}), leak_hz ({}) and "
+                  "refractory_us ({}) must be "
                   "finite and >= 0",
                   o.threshold_sigma, o.shot_noise_hz, o.leak_hz, o.refractory_us);
   DIFFEVENT_CHECK(o.max_events >= 1 && o.max_samples >= 2, ErrorCode::kInvalidArgument,
-                  "simulator: max_events ({}) must be >= 1 and max_samples ({}) >= 2", o.max_events, o.max_samples);
-  DIFFEVENT_CHECK(o.log_eps > 0, ErrorCode::kInvalidArgument, "simulator: log_eps = {} must be > 0", o.log_eps);
+                  "simulator: max_events ({}) must be >= 1 and max_samples ({}) >= 2", o.max_events,
+                  o.max_samples);
+  DIFFEVENT_CHECK(o.log_eps > 0, ErrorCode::kInvalidArgument, "simulator: log_eps = {} must be > 0",
+                  o.log_eps);
   DIFFEVENT_CHECK(o.max_step_px > 0 && o.min_samples >= 2 && o.frame_upsample >= 1,
                   ErrorCode::kInvalidArgument,
                   "simulator: max_step_px must be > 0, min_samples >= 2 and frame_upsample >= 1");
   DIFFEVENT_CHECK(o.width >= 0 && o.height >= 0 && o.width <= 65535 && o.height <= 65535,
-                  ErrorCode::kInvalidArgument, "simulator: size {}x{} is invalid", o.width, o.height);
+                  ErrorCode::kInvalidArgument, "simulator: size {}x{} is invalid", o.width,
+                  o.height);
 }
 
 SimulationResult EventSimulator::simulate_motion(const Image& source, const CameraMotion& m) const {
   const auto& o = options_;
   DIFFEVENT_CHECK(!source.empty() && (source.channels() == 1 || source.channels() == 3),
                   ErrorCode::kInvalidArgument, "simulator: the source image must be grey or RGB");
-  DIFFEVENT_CHECK(source.all_finite(), ErrorCode::kInvalidArgument, "simulator: the source image contains NaN or infinite values");
-  DIFFEVENT_CHECK(m.zoom > 0 && std::isfinite(m.dx_px) && std::isfinite(m.dy_px) && std::isfinite(m.rotation_rad),
-                  ErrorCode::kInvalidArgument, "simulator: camera motion must be finite with zoom > 0");
+  DIFFEVENT_CHECK(source.all_finite(), ErrorCode::kInvalidArgument,
+                  "simulator: the source image contains NaN or infinite values");
+  DIFFEVENT_CHECK(m.zoom > 0 && std::isfinite(m.dx_px) && std::isfinite(m.dy_px) &&
+                      std::isfinite(m.rotation_rad),
+                  ErrorCode::kInvalidArgument,
+                  "simulator: camera motion must be finite with zoom > 0");
   const int W = o.width ? o.width : source.width();
   const int H = o.height ? o.height : source.height();
   const int C = source.channels();
@@ -229,7 +252,8 @@ SimulationResult EventSimulator::simulate_motion(const Image& source, const Came
                       std::abs(std::log(m.zoom)) * rmax;
   const double needed = std::max<double>(o.min_samples, std::ceil(path / o.max_step_px));
   DIFFEVENT_CHECK(needed <= static_cast<double>(o.max_samples), ErrorCode::kOutOfRange,
-                  "simulator: a motion of {:.3g} px at max_step_px = {} needs {:.3g} rendered samples, more than "
+                  "simulator: a motion of {:.3g} px at max_step_px = {} needs {:.3g} rendered "
+                  "samples, more than "
                   "max_samples = {}",
                   path, o.max_step_px, needed, o.max_samples);
   const int n = static_cast<int>(needed);
@@ -244,12 +268,15 @@ SimulationResult EventSimulator::simulate_motion(const Image& source, const Came
         // Inverse warp: where in the source does output pixel (x, y) look at time s?
         const double u = x - cxo - tx, v = y - cyo - ty;
         const double sx = cxs + ca * u + sa * v, sy = cys - sa * u + ca * v;
-        for (int c = 0; c < C; ++c) out.at(c, y, x) = bilinear_clamped(source.plane(c), source.height(), source.width(), sx, sy);
+        for (int c = 0; c < C; ++c)
+          out.at(c, y, x) =
+              bilinear_clamped(source.plane(c), source.height(), source.width(), sx, sy);
       }
     }
   };
   SimulationResult res;
-  run_esim(o, C, H, W, times, [&](size_t k, Image& out) { render_at(double(k) / n, out); }, res);
+  run_esim(
+      o, C, H, W, times, [&](size_t k, Image& out) { render_at(double(k) / n, out); }, res);
   res.sharp = Image(C, H, W);
   render_at(0.5, res.sharp);
   res.exposure = {0, o.exposure_us};
@@ -258,38 +285,48 @@ SimulationResult EventSimulator::simulate_motion(const Image& source, const Came
 
 SimulationResult EventSimulator::simulate_frames(const std::vector<Image>& frames,
                                                  const std::vector<TimestampUs>& times_us) const {
-  DIFFEVENT_CHECK(frames.size() >= 2 && frames.size() == times_us.size(), ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(frames.size() >= 2 && frames.size() == times_us.size(),
+                  ErrorCode::kInvalidArgument,
                   "simulator: need at least 2 frames with one time each (got {} frames, {} times)",
                   frames.size(), times_us.size());
   const int C = frames[0].channels(), H = frames[0].height(), W = frames[0].width();
   for (size_t j = 0; j < frames.size(); ++j) {
     DIFFEVENT_CHECK(frames[j].channels() == C && frames[j].height() == H && frames[j].width() == W,
-                    ErrorCode::kInvalidArgument, "simulator: frame {} is [{}, {}, {}] but frame 0 is [{}, {}, {}]",
-                    j, frames[j].channels(), frames[j].height(), frames[j].width(), C, H, W);
-    DIFFEVENT_CHECK(frames[j].all_finite(), ErrorCode::kInvalidArgument, "simulator: frame {} contains NaN or infinite values", j);
-    DIFFEVENT_CHECK(j == 0 || times_us[j] > times_us[j - 1], ErrorCode::kInvalidArgument,
-                    "simulator: frame time at index {} ({} us) is not after the one before it ({} us)", j,
-                    times_us[j], times_us[j - 1]);
+                    ErrorCode::kInvalidArgument,
+                    "simulator: frame {} is [{}, {}, {}] but frame 0 is [{}, {}, {}]", j,
+                    frames[j].channels(), frames[j].height(), frames[j].width(), C, H, W);
+    DIFFEVENT_CHECK(frames[j].all_finite(), ErrorCode::kInvalidArgument,
+                    "simulator: frame {} contains NaN or infinite values", j);
+    DIFFEVENT_CHECK(
+        j == 0 || times_us[j] > times_us[j - 1], ErrorCode::kInvalidArgument,
+        "simulator: frame time at index {} ({} us) is not after the one before it ({} us)", j,
+        times_us[j], times_us[j - 1]);
   }
   const int up = options_.frame_upsample;
-  DIFFEVENT_CHECK(static_cast<double>(frames.size() - 1) * up + 1 <= static_cast<double>(options_.max_samples),
-                  ErrorCode::kOutOfRange, "simulator: {} frames at frame_upsample = {} are more than max_samples = {}",
-                  frames.size(), up, options_.max_samples);
+  DIFFEVENT_CHECK(
+      static_cast<double>(frames.size() - 1) * up + 1 <= static_cast<double>(options_.max_samples),
+      ErrorCode::kOutOfRange,
+      "simulator: {} frames at frame_upsample = {} are more than max_samples = {}", frames.size(),
+      up, options_.max_samples);
   std::vector<double> times;
   for (size_t j = 0; j + 1 < frames.size(); ++j)
     for (int u = 0; u < up; ++u)
       times.push_back(times_us[j] + double(times_us[j + 1] - times_us[j]) * u / up);
   times.push_back(double(times_us.back()));
   auto interp = [&](double t, Image& out) {
-    size_t j = static_cast<size_t>(std::upper_bound(times_us.begin(), times_us.end(), static_cast<TimestampUs>(std::floor(t))) - times_us.begin());
+    size_t j = static_cast<size_t>(std::upper_bound(times_us.begin(), times_us.end(),
+                                                    static_cast<TimestampUs>(std::floor(t))) -
+                                   times_us.begin());
     j = std::min(std::max<size_t>(j, 1), frames.size() - 1);
     const double a = double(times_us[j - 1]), b = double(times_us[j]);
     const double f = std::min(std::max((t - a) / (b - a), 0.0), 1.0);
     for (size_t i = 0; i < out.size(); ++i)
-      out.data()[i] = static_cast<float>((1 - f) * frames[j - 1].data()[i] + f * frames[j].data()[i]);
+      out.data()[i] =
+          static_cast<float>((1 - f) * frames[j - 1].data()[i] + f * frames[j].data()[i]);
   };
   SimulationResult res;
-  run_esim(options_, C, H, W, times, [&](size_t k, Image& out) { interp(times[k], out); }, res);
+  run_esim(
+      options_, C, H, W, times, [&](size_t k, Image& out) { interp(times[k], out); }, res);
   res.exposure = {times_us.front(), times_us.back()};
   res.sharp = Image(C, H, W);
   interp(double(res.exposure.mid_us()), res.sharp);

@@ -1,18 +1,18 @@
-#include "core/check.hpp"
 #include "diffevent/event_stream.hpp"
 
 #include <algorithm>
 #include <numeric>
+
+#include "core/check.hpp"
 
 namespace diffevent {
 inline namespace v1 {
 namespace {
 
 void check_sensor(int width, int height) {
-  DIFFEVENT_CHECK(width >= 1 && width <= 65535 && height >= 1 && height <= 65535,
-                  ErrorCode::kInvalidArgument,
-                  "events: sensor size {}x{} is invalid (each side must be in [1, 65535])", width,
-                  height);
+  DIFFEVENT_CHECK(
+      width >= 1 && width <= 65535 && height >= 1 && height <= 65535, ErrorCode::kInvalidArgument,
+      "events: sensor size {}x{} is invalid (each side must be in [1, 65535])", width, height);
 }
 
 int8_t normalize_polarity(int64_t raw, size_t index, PolarityEncoding enc) {
@@ -20,9 +20,15 @@ int8_t normalize_polarity(int64_t raw, size_t index, PolarityEncoding enc) {
   const bool plus_minus = raw == -1 || raw == 1;
   bool ok = false;
   switch (enc) {
-    case PolarityEncoding::kAuto: ok = zero_one || plus_minus; break;
-    case PolarityEncoding::kZeroOne: ok = zero_one; break;
-    case PolarityEncoding::kMinusPlusOne: ok = plus_minus; break;
+    case PolarityEncoding::kAuto:
+      ok = zero_one || plus_minus;
+      break;
+    case PolarityEncoding::kZeroOne:
+      ok = zero_one;
+      break;
+    case PolarityEncoding::kMinusPlusOne:
+      ok = plus_minus;
+      break;
   }
   DIFFEVENT_CHECK(ok, ErrorCode::kInvalidArgument,
                   "events: polarity at index {} is {} (expected {})", index, raw,
@@ -77,9 +83,10 @@ EventStream EventStream::from_arrays(int width, int height, std::vector<Timestam
     }
   }
   if (bad != n) {
-    DIFFEVENT_CHECK(options.sort_if_unsorted, ErrorCode::kInvalidArgument,
-                    "events: timestamp at index {} ({} us) is earlier than the one before it ({} us)",
-                    bad, t_us[bad], t_us[bad - 1]);
+    DIFFEVENT_CHECK(
+        options.sort_if_unsorted, ErrorCode::kInvalidArgument,
+        "events: timestamp at index {} ({} us) is earlier than the one before it ({} us)", bad,
+        t_us[bad], t_us[bad - 1]);
     std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(),
@@ -115,8 +122,7 @@ EventStream EventStream::from_arrays_checked(int width, int height, std::vector<
   std::vector<uint16_t> xs(n), ys(n);
   std::vector<int8_t> ps(n);
   for (size_t i = 0; i < n; ++i) {
-    DIFFEVENT_CHECK(x[i] >= 0 && x[i] < width && y[i] >= 0 && y[i] < height,
-                    ErrorCode::kOutOfRange,
+    DIFFEVENT_CHECK(x[i] >= 0 && x[i] < width && y[i] >= 0 && y[i] < height, ErrorCode::kOutOfRange,
                     "events: event at index {} has (x, y) = ({}, {}) outside the {}x{} sensor", i,
                     x[i], y[i], width, height);
     xs[i] = static_cast<uint16_t>(x[i]);
@@ -132,13 +138,11 @@ EventStream EventStream::from_arrays_checked(int width, int height, std::vector<
 EventStream EventStream::with_sensor_size(int width, int height) && {
   check_sensor(width, height);
   DIFFEVENT_CHECK(width >= width_ && height >= height_, ErrorCode::kInvalidArgument,
-                  "events: a {}x{} sensor cannot hold events of a {}x{} one", width, height, width_, height_);
-  EventStream s(width, height);
-  s.t_ = std::move(t_);
-  s.x_ = std::move(x_);
-  s.y_ = std::move(y_);
-  s.p_ = std::move(p_);
-  return s;
+                  "events: a {}x{} sensor cannot hold events of a {}x{} one", width, height, width_,
+                  height_);
+  width_ = width;
+  height_ = height;
+  return std::move(*this);
 }
 
 TimestampUs EventStream::t_begin() const {
@@ -178,8 +182,7 @@ EventStream EventStream::slice_index(size_t first, size_t last) const {
 }
 
 void EventStream::append(const EventStream& other) {
-  DIFFEVENT_CHECK(other.width_ == width_ && other.height_ == height_,
-                  ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(other.width_ == width_ && other.height_ == height_, ErrorCode::kInvalidArgument,
                   "events: cannot append a {}x{} stream to a {}x{} stream", other.width_,
                   other.height_, width_, height_);
   if (other.empty()) return;

@@ -1,4 +1,3 @@
-#include "core/check.hpp"
 #include "diffevent/image.hpp"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "core/check.hpp"
 #include "io/atomic_file.hpp"
 
 #ifdef DIFFEVENT_HAVE_PNG
@@ -18,7 +18,8 @@
 namespace diffevent {
 inline namespace v1 {
 
-Image::Image(int channels, int height, int width, float fill) : c_(channels), h_(height), w_(width) {
+Image::Image(int channels, int height, int width, float fill)
+    : c_(channels), h_(height), w_(width) {
   DIFFEVENT_CHECK(channels >= 1 && height >= 1 && width >= 1, ErrorCode::kInvalidArgument,
                   "image: size [{}, {}, {}] is invalid (each dimension must be >= 1)", channels,
                   height, width);
@@ -33,7 +34,8 @@ Image Image::to_grey() const {
   const float* r = plane(0);
   const float* gr = plane(1);
   const float* b = plane(2);
-  for (size_t i = 0; i < plane_size(); ++i) g.data()[i] = 0.299f * r[i] + 0.587f * gr[i] + 0.114f * b[i];
+  for (size_t i = 0; i < plane_size(); ++i)
+    g.data()[i] = 0.299f * r[i] + 0.587f * gr[i] + 0.114f * b[i];
   return g;
 }
 
@@ -65,11 +67,14 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 // PFM: "PF" (RGB) or "Pf" (grey), "W H", scale (negative = little endian), rows bottom-to-top.
 // Width and height a header declares, checked against the limits before anything is allocated.
-void check_declared_size(const std::string& path, const char* format, int64_t w, int64_t h, const ImageReadLimits& limits) {
-  DIFFEVENT_CHECK(w >= 1 && h >= 1, ErrorCode::kFormatError, "'{}': the {} header declares an empty image ({} x {})", path,
-                  format, w, h);
-  DIFFEVENT_CHECK(w <= limits.max_side && h <= limits.max_side && w * h <= limits.max_pixels, ErrorCode::kFormatError,
-                  "'{}': the {} header declares {} x {} pixels, beyond the reader's limits ({} per side, {} pixels; "
+void check_declared_size(const std::string& path, const char* format, int64_t w, int64_t h,
+                         const ImageReadLimits& limits) {
+  DIFFEVENT_CHECK(w >= 1 && h >= 1, ErrorCode::kFormatError,
+                  "'{}': the {} header declares an empty image ({} x {})", path, format, w, h);
+  DIFFEVENT_CHECK(w <= limits.max_side && h <= limits.max_side && w * h <= limits.max_pixels,
+                  ErrorCode::kFormatError,
+                  "'{}': the {} header declares {} x {} pixels, beyond the reader's limits ({} per "
+                  "side, {} pixels; "
                   "ImageReadLimits)",
                   path, format, w, h, limits.max_side, limits.max_pixels);
 }
@@ -93,9 +98,10 @@ Image read_pfm(const std::string& path, const std::string& bytes, const ImageRea
   } catch (const std::exception&) {
     throw Error(ErrorCode::kFormatError, fmt::format("'{}': malformed PFM header", path));
   }
-  DIFFEVENT_CHECK(w >= 1 && h >= 1 && w <= 1 << 20 && h <= 1 << 20 && std::isfinite(scale) && scale != 0,
-                  ErrorCode::kFormatError, "'{}': PFM header has invalid size {}x{} or scale {}",
-                  path, w, h, scale);
+  DIFFEVENT_CHECK(
+      w >= 1 && h >= 1 && w <= 1 << 20 && h <= 1 << 20 && std::isfinite(scale) && scale != 0,
+      ErrorCode::kFormatError, "'{}': PFM header has invalid size {}x{} or scale {}", path, w, h,
+      scale);
   check_declared_size(path, "PFM", w, h, limits);
   ++pos;  // the single whitespace after the scale
   const size_t need = static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(c) * 4;
@@ -110,7 +116,13 @@ Image read_pfm(const std::string& path, const std::string& bytes, const ImageRea
     for (long x = 0; x < w; ++x) {
       for (int ch = 0; ch < c; ++ch) {
         float v;
-        std::memcpy(&v, src + ((static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x)) * static_cast<size_t>(c) + static_cast<size_t>(ch)) * 4, 4);
+        std::memcpy(
+            &v,
+            src + ((static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x)) *
+                       static_cast<size_t>(c) +
+                   static_cast<size_t>(ch)) *
+                      4,
+            4);
         img.at(ch, static_cast<int>(h - 1 - y), static_cast<int>(x)) = v;
       }
     }
@@ -122,14 +134,15 @@ void write_pfm(const std::string& path, const Image& img) {
   DIFFEVENT_CHECK(img.channels() == 1 || img.channels() == 3, ErrorCode::kInvalidArgument,
                   "image: PFM stores 1 or 3 channels, got {}", img.channels());
   FilePtr f(detail::open_for_write(path));
-  const std::string header =
-      fmt::format("{}\n{} {}\n-1.0\n", img.channels() == 3 ? "PF" : "Pf", img.width(), img.height());
+  const std::string header = fmt::format("{}\n{} {}\n-1.0\n", img.channels() == 3 ? "PF" : "Pf",
+                                         img.width(), img.height());
   std::fwrite(header.data(), 1, header.size(), f.get());
   std::vector<float> row(static_cast<size_t>(img.width()) * static_cast<size_t>(img.channels()));
   for (int y = img.height() - 1; y >= 0; --y) {
     for (int x = 0; x < img.width(); ++x) {
       for (int c = 0; c < img.channels(); ++c) {
-        row[static_cast<size_t>(x) * static_cast<size_t>(img.channels()) + static_cast<size_t>(c)] = img.at(c, y, x);
+        row[static_cast<size_t>(x) * static_cast<size_t>(img.channels()) + static_cast<size_t>(c)] =
+            img.at(c, y, x);
       }
     }
     std::fwrite(row.data(), sizeof(float), row.size(), f.get());
@@ -158,13 +171,15 @@ void vet_png_chunks(std::FILE* f, int64_t file_bytes, const std::string& path) {
   while (pos + 8 <= file_bytes && std::fseek(f, static_cast<long>(pos), SEEK_SET) == 0) {
     unsigned char h[8];
     if (std::fread(h, 1, 8, f) != 8) break;
-    const int64_t length = (int64_t{h[0]} << 24) | (int64_t{h[1]} << 16) | (int64_t{h[2]} << 8) | int64_t{h[3]};
+    const int64_t length =
+        (int64_t{h[0]} << 24) | (int64_t{h[1]} << 16) | (int64_t{h[2]} << 8) | int64_t{h[3]};
     std::string type(reinterpret_cast<const char*>(h + 4), 4);
     for (char& c : type)
       if (!std::isalpha(static_cast<unsigned char>(c))) c = '?';
     DIFFEVENT_CHECK(length + 12 <= file_bytes - pos, ErrorCode::kFormatError,
-                    "'{}': invalid or truncated PNG: the chunk '{}' at byte {} declares {} bytes of data, the file has {} left", path, type,
-                    pos, length, std::max<int64_t>(0, file_bytes - pos - 12));
+                    "'{}': invalid or truncated PNG: the chunk '{}' at byte {} declares {} bytes "
+                    "of data, the file has {} left",
+                    path, type, pos, length, std::max<int64_t>(0, file_bytes - pos - 12));
     if (type == "IEND") break;
     pos += 12 + length;
   }
@@ -177,7 +192,8 @@ Image read_png(const std::string& path, const ImageReadLimits& limits) {
   const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, size_error));
   if (!size_error) vet_png_chunks(f.get(), file_bytes, path);
   PngError err;
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
+  png_structp png =
+      png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
   DIFFEVENT_CHECK(png != nullptr, ErrorCode::kInternal, "libpng: cannot create read struct");
   png_infop info = png_create_info_struct(png);
   Image img;
@@ -185,7 +201,8 @@ Image read_png(const std::string& path, const ImageReadLimits& limits) {
   std::vector<png_bytep> rows;
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_read_struct(&png, &info, nullptr);
-    throw Error(ErrorCode::kFormatError, fmt::format("'{}': invalid or truncated PNG ({})", path, err.message));
+    throw Error(ErrorCode::kFormatError,
+                fmt::format("'{}': invalid or truncated PNG ({})", path, err.message));
   }
   png_init_io(png, f.get());
   // libpng's own guards: no side above the limit, no ancillary chunk above 8 MB (zTXt/iCCP
@@ -204,8 +221,10 @@ Image read_png(const std::string& path, const ImageReadLimits& limits) {
     // The pixels, one filter byte per row, must fit in the compressed data at deflate's
     // largest ratio (1032:1); a header that claims more is lying.
     const double raw = (static_cast<double>(native_rowbytes) + 1.0) * static_cast<double>(h);
-    DIFFEVENT_CHECK(size_error || raw <= 1032.0 * static_cast<double>(file_bytes) + 4096.0, ErrorCode::kFormatError,
-                    "'{}': the PNG header declares {} x {} pixels ({:.0f} bytes uncompressed), more than its {} bytes "
+    DIFFEVENT_CHECK(size_error || raw <= 1032.0 * static_cast<double>(file_bytes) + 4096.0,
+                    ErrorCode::kFormatError,
+                    "'{}': the PNG header declares {} x {} pixels ({:.0f} bytes uncompressed), "
+                    "more than its {} bytes "
                     "can hold",
                     path, w, h, raw, file_bytes);
   } catch (...) {
@@ -236,7 +255,8 @@ Image read_png(const std::string& path, const ImageReadLimits& limits) {
     const unsigned char* row = rows[y];
     for (png_uint_32 x = 0; x < w; ++x) {
       for (int c = 0; c < out_c; ++c) {
-        const size_t k = static_cast<size_t>(x) * static_cast<size_t>(channels) + static_cast<size_t>(c);
+        const size_t k =
+            static_cast<size_t>(x) * static_cast<size_t>(channels) + static_cast<size_t>(c);
         float v;
         if (depth == 16) {
           uint16_t s;
@@ -268,7 +288,9 @@ void write_png(const std::string& path, const Image& img, int bit_depth) {
         float v = img.at(ch, y, x);
         v = std::isfinite(v) ? std::fmin(std::fmax(v, 0.0f), 1.0f) : 0.0f;
         const auto q = static_cast<unsigned>(std::lround(v * maxv));
-        const size_t k = static_cast<size_t>(y) * rowbytes + (static_cast<size_t>(x) * static_cast<size_t>(c) + static_cast<size_t>(ch)) * bps;
+        const size_t k =
+            static_cast<size_t>(y) * rowbytes +
+            (static_cast<size_t>(x) * static_cast<size_t>(c) + static_cast<size_t>(ch)) * bps;
         if (bit_depth == 16) {
           buffer[k] = static_cast<unsigned char>(q >> 8);  // PNG is big-endian
           buffer[k + 1] = static_cast<unsigned char>(q & 0xFF);
@@ -280,11 +302,13 @@ void write_png(const std::string& path, const Image& img, int bit_depth) {
   }
   FilePtr f(detail::open_for_write(path));
   PngError err;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
+  png_structp png =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
   DIFFEVENT_CHECK(png != nullptr, ErrorCode::kInternal, "libpng: cannot create write struct");
   png_infop info = png_create_info_struct(png);
   std::vector<png_bytep> rows(static_cast<size_t>(h));
-  for (int y = 0; y < h; ++y) rows[static_cast<size_t>(y)] = buffer.data() + static_cast<size_t>(y) * rowbytes;
+  for (int y = 0; y < h; ++y)
+    rows[static_cast<size_t>(y)] = buffer.data() + static_cast<size_t>(y) * rowbytes;
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
     throw Error(ErrorCode::kIoError, fmt::format("'{}': PNG write failed ({})", path, err.message));
@@ -326,10 +350,12 @@ Image read_image(const std::string& path, const ImageReadLimits& limits) {
   try {
     return read_image_unguarded(path, limits);
   } catch (const std::bad_alloc&) {
-    throw Error(ErrorCode::kOutOfMemory,
-                fmt::format("'{}': out of memory while decoding the image (ImageReadLimits: at most {} pixels, "
-                            "{} per side)",
-                            path, limits.max_pixels, limits.max_side));
+    throw Error(
+        ErrorCode::kOutOfMemory,
+        fmt::format(
+            "'{}': out of memory while decoding the image (ImageReadLimits: at most {} pixels, "
+            "{} per side)",
+            path, limits.max_pixels, limits.max_side));
   }
 }
 
@@ -346,8 +372,9 @@ static Image read_image_unguarded(const std::string& path, const ImageReadLimits
 #ifdef DIFFEVENT_HAVE_PNG
     return read_png(path, limits);
 #else
-    throw Error(ErrorCode::kUnsupported,
-                fmt::format("'{}': PNG support was not compiled in (DIFFEVENT_WITH_PNG=OFF)", path));
+    throw Error(
+        ErrorCode::kUnsupported,
+        fmt::format("'{}': PNG support was not compiled in (DIFFEVENT_WITH_PNG=OFF)", path));
 #endif
   }
   if (head.size() >= 2 && head[0] == 'P' && (head[1] == 'f' || head[1] == 'F')) {
@@ -355,9 +382,11 @@ static Image read_image_unguarded(const std::string& path, const ImageReadLimits
     const auto bytes = std::filesystem::file_size(path, ec);
     // A PFM holds its pixels raw: a file larger than the limits allow plus a header is refused
     // before it is read into memory.
-    DIFFEVENT_CHECK(ec || bytes <= static_cast<uintmax_t>(limits.max_pixels) * 12u + 4096u, ErrorCode::kFormatError,
-                    "'{}': {} bytes, more than a PFM within the reader's limits ({} pixels) can hold", path, bytes,
-                    limits.max_pixels);
+    DIFFEVENT_CHECK(
+        ec || bytes <= static_cast<uintmax_t>(limits.max_pixels) * 12u + 4096u,
+        ErrorCode::kFormatError,
+        "'{}': {} bytes, more than a PFM within the reader's limits ({} pixels) can hold", path,
+        bytes, limits.max_pixels);
     return read_pfm(path, detail::read_file(path), limits);
   }
   throw Error(ErrorCode::kFormatError,
@@ -365,7 +394,8 @@ static Image read_image_unguarded(const std::string& path, const ImageReadLimits
 }
 
 void write_image(const std::string& path, const Image& image, int bit_depth) {
-  DIFFEVENT_CHECK(!image.empty(), ErrorCode::kInvalidArgument, "image: cannot write an empty image to '{}'", path);
+  DIFFEVENT_CHECK(!image.empty(), ErrorCode::kInvalidArgument,
+                  "image: cannot write an empty image to '{}'", path);
   const std::string ext = lower_extension(path);
   if (ext == ".pfm") {
     detail::write_atomically(path, [&](const std::string& tmp) { write_pfm(tmp, image); });

@@ -1,4 +1,3 @@
-#include "core/check.hpp"
 #include "diffevent/metrics.hpp"
 
 #include <algorithm>
@@ -6,16 +5,20 @@
 #include <limits>
 #include <vector>
 
+#include "core/check.hpp"
+
 namespace diffevent {
 inline namespace v1 {
 namespace {
 
 void check_pair(const Image& a, const Image& b, const char* what) {
-  DIFFEVENT_CHECK(!a.empty() && !b.empty(), ErrorCode::kInvalidArgument, "{}: an image is empty", what);
-  DIFFEVENT_CHECK(a.channels() == b.channels() && a.height() == b.height() && a.width() == b.width(),
-                  ErrorCode::kInvalidArgument,
-                  "{}: image shapes differ (reference [{}, {}, {}], test [{}, {}, {}])", what,
-                  a.channels(), a.height(), a.width(), b.channels(), b.height(), b.width());
+  DIFFEVENT_CHECK(!a.empty() && !b.empty(), ErrorCode::kInvalidArgument, "{}: an image is empty",
+                  what);
+  DIFFEVENT_CHECK(
+      a.channels() == b.channels() && a.height() == b.height() && a.width() == b.width(),
+      ErrorCode::kInvalidArgument,
+      "{}: image shapes differ (reference [{}, {}, {}], test [{}, {}, {}])", what, a.channels(),
+      a.height(), a.width(), b.channels(), b.height(), b.width());
   DIFFEVENT_CHECK(a.all_finite() && b.all_finite(), ErrorCode::kInvalidArgument,
                   "{}: an image contains NaN or infinite values", what);
 }
@@ -26,7 +29,8 @@ double clampd(double v, double hi) { return std::min(std::max(v, 0.0), hi); }
 
 double psnr(const Image& reference, const Image& test, double data_range) {
   check_pair(reference, test, "psnr");
-  DIFFEVENT_CHECK(data_range > 0, ErrorCode::kInvalidArgument, "psnr: data_range = {} must be > 0", data_range);
+  DIFFEVENT_CHECK(data_range > 0, ErrorCode::kInvalidArgument, "psnr: data_range = {} must be > 0",
+                  data_range);
   double se = 0;
   for (size_t i = 0; i < reference.size(); ++i) {
     const double d = clampd(reference.data()[i], data_range) - clampd(test.data()[i], data_range);
@@ -78,7 +82,9 @@ double ssim(const Image& reference, const Image& test, double data_range) {
       for (int yy = 0; yy < H; ++yy) {
         for (int xx = 0; xx < ow; ++xx) {
           double s = 0;
-          for (int j = 0; j < kWin; ++j) s += g[j] * f[k][static_cast<size_t>(yy) * static_cast<size_t>(W) + static_cast<size_t>(xx + j)];
+          for (int j = 0; j < kWin; ++j)
+            s += g[j] * f[k][static_cast<size_t>(yy) * static_cast<size_t>(W) +
+                             static_cast<size_t>(xx + j)];
           hpass[k][static_cast<size_t>(yy) * static_cast<size_t>(ow) + static_cast<size_t>(xx)] = s;
         }
       }
@@ -89,7 +95,9 @@ double ssim(const Image& reference, const Image& test, double data_range) {
         double m[5];
         for (int k = 0; k < 5; ++k) {
           double s = 0;
-          for (int j = 0; j < kWin; ++j) s += g[j] * hpass[k][static_cast<size_t>(yy + j) * static_cast<size_t>(ow) + static_cast<size_t>(xx)];
+          for (int j = 0; j < kWin; ++j)
+            s += g[j] * hpass[k][static_cast<size_t>(yy + j) * static_cast<size_t>(ow) +
+                                 static_cast<size_t>(xx)];
           m[k] = s;
         }
         const double mu_x = m[0], mu_y = m[1];

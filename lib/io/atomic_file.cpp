@@ -58,24 +58,28 @@ void untrack(int slot) {
 // Creates the temporary sibling exclusively; returns its path.
 std::string create_temporary(const std::filesystem::path& target) {
   std::random_device rd;
-  struct stat st{};
+  struct stat st {};
   const bool replacing = ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   for (int attempt = 0; attempt < 16; ++attempt) {
     const uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
     const std::string tmp =
-        (target.parent_path() / fmt::format(".{}.tmp{:016x}", target.filename().string(), r)).string();
+        (target.parent_path() / fmt::format(".{}.tmp{:016x}", target.filename().string(), r))
+            .string();
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0) {
       if (errno == EEXIST) continue;
-      throw Error(ErrorCode::kIoError, fmt::format("cannot create a temporary file next to '{}': {}", target.string(),
-                                                   std::strerror(errno)));
+      throw Error(ErrorCode::kIoError,
+                  fmt::format("cannot create a temporary file next to '{}': {}", target.string(),
+                              std::strerror(errno)));
     }
-    if (replacing) (void)::fchmod(fd, st.st_mode & 07777);  // the output keeps the replaced file's mode
+    if (replacing)
+      (void)::fchmod(fd, st.st_mode & 07777);  // the output keeps the replaced file's mode
     ::close(fd);
     return tmp;
   }
   throw Error(ErrorCode::kIoError,
-              fmt::format("cannot create a temporary file next to '{}': 16 random names were taken", target.string()));
+              fmt::format("cannot create a temporary file next to '{}': 16 random names were taken",
+                          target.string()));
 }
 
 }  // namespace
@@ -85,9 +89,10 @@ void write_atomically(const std::string& path,
   namespace fs = std::filesystem;
   const fs::path target(path);
   std::error_code exists_error;
-  DIFFEVENT_CHECK(target.parent_path().empty() || fs::is_directory(target.parent_path(), exists_error),
-                  ErrorCode::kIoError, "cannot write '{}': the folder '{}' does not exist", path,
-                  target.parent_path().string());
+  DIFFEVENT_CHECK(
+      target.parent_path().empty() || fs::is_directory(target.parent_path(), exists_error),
+      ErrorCode::kIoError, "cannot write '{}': the folder '{}' does not exist", path,
+      target.parent_path().string());
   const std::string tmp = create_temporary(target);
   const int slot = track(tmp);
   auto discard = [&] {
@@ -101,7 +106,8 @@ void write_atomically(const std::string& path,
     discard();
     // Errors name the output the caller asked for, not its temporary sibling.
     std::string message = e.what();
-    for (size_t at = message.find(tmp); at != std::string::npos; at = message.find(tmp, at + path.size()))
+    for (size_t at = message.find(tmp); at != std::string::npos;
+         at = message.find(tmp, at + path.size()))
       message.replace(at, tmp.size(), path);
     throw Error(e.code(), message);
   } catch (...) {
@@ -111,7 +117,8 @@ void write_atomically(const std::string& path,
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);  // before the cleanup can change errno
     discard();
-    throw Error(ErrorCode::kIoError, fmt::format("cannot move the finished file into place at '{}': {}", path, why));
+    throw Error(ErrorCode::kIoError,
+                fmt::format("cannot move the finished file into place at '{}': {}", path, why));
   }
   untrack(slot);
 }
@@ -147,8 +154,10 @@ std::string read_file(const std::string& path) {
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   detail::write_atomically(path, [&](const std::string& tmp) {
     std::unique_ptr<std::FILE, detail::FileCloser> f(detail::open_for_write(tmp));
-    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size() && std::fflush(f.get()) == 0;
-    DIFFEVENT_CHECK(ok, ErrorCode::kIoError, "error while writing '{}': {}", path, std::strerror(errno));
+    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size() &&
+                    std::fflush(f.get()) == 0;
+    DIFFEVENT_CHECK(ok, ErrorCode::kIoError, "error while writing '{}': {}", path,
+                    std::strerror(errno));
   });
 }
 

@@ -12,7 +12,8 @@ namespace detail {
 
 /// Calls `write(tmp_path)` to produce the file at a temporary path next to `path`, then renames
 /// it to `path`. If `write` throws, the temporary file is removed and the exception propagates.
-void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write);
+void write_atomically(const std::string& path,
+                      const std::function<void(const std::string&)>& write);
 
 /// Opens `path` for binary writing; throws kIoError naming the path on failure.
 std::FILE* open_for_write(const std::string& path);

@@ -1,14 +1,14 @@
 #pragma once
 // Private: sequential byte sources over a file or a memory buffer, and zlib helpers.
 
+#include <sys/stat.h>
+
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
-
-#include <sys/stat.h>
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
@@ -29,7 +29,8 @@ class ByteSource {
   void read_exact(void* dst, size_t n, const std::string& source, const char* what) {
     const size_t got = read(dst, n);
     DIFFEVENT_CHECK(got == n, ErrorCode::kFormatError,
-                    "'{}': file is truncated while reading {} ({} of {} bytes)", source, what, got, n);
+                    "'{}': file is truncated while reading {} ({} of {} bytes)", source, what, got,
+                    n);
   }
 };
 
@@ -40,7 +41,8 @@ class FileSource : public ByteSource {
   uint64_t remaining_bytes() const override {
     struct stat st {};
     const long at = std::ftell(f_.get());
-    if (at < 0 || ::fstat(::fileno(f_.get()), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < at) return UINT64_MAX;
+    if (at < 0 || ::fstat(::fileno(f_.get()), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < at)
+      return UINT64_MAX;
     return static_cast<uint64_t>(st.st_size - at);
   }
   std::FILE* file() { return f_.get(); }

@@ -1,8 +1,9 @@
-#include "core/check.hpp"
 #include "io/event_builder.hpp"
 
 #include <algorithm>
 #include <new>
+
+#include "core/check.hpp"
 #ifdef __linux__
 #include <sys/mman.h>
 #endif
@@ -37,7 +38,8 @@ void advise_huge_pages(const void* data, size_t bytes) {
 template <typename T>
 EventBuilder::Block<T>::Block() {
 #ifdef __linux__
-  void* p = mmap(nullptr, kChunk * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p =
+      mmap(nullptr, kChunk * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   p_ = static_cast<T*>(p);
   advise_huge_pages(p_, kChunk * sizeof(T));
@@ -62,16 +64,22 @@ template class EventBuilder::Block<uint16_t>;
 template class EventBuilder::Block<int8_t>;
 
 EventBuilder::EventBuilder(std::string source, int width, int height, const ReadOptions& options)
-    : source_(std::move(source)), width_(width), height_(height), sort_(options.sort_if_unsorted),
-      sink_(options.on_chunk), max_events_(static_cast<size_t>(std::max<int64_t>(options.max_events, 0))) {
+    : source_(std::move(source)),
+      width_(width),
+      height_(height),
+      sort_(options.sort_if_unsorted),
+      sink_(options.on_chunk),
+      max_events_(static_cast<size_t>(std::max<int64_t>(options.max_events, 0))) {
   DIFFEVENT_CHECK(!(sink_ && sort_), ErrorCode::kInvalidArgument,
-                  "'{}': streaming (on_chunk) cannot sort events; read without on_chunk to sort", source_);
+                  "'{}': streaming (on_chunk) cannot sort events; read without on_chunk to sort",
+                  source_);
 }
 
 void EventBuilder::too_many() const {
-  throw Error(ErrorCode::kOutOfRange,
-              fmt::format("'{}': more than {} events (ReadOptions::max_events; raise it to read this file)", source_,
-                          max_events_));
+  throw Error(
+      ErrorCode::kOutOfRange,
+      fmt::format("'{}': more than {} events (ReadOptions::max_events; raise it to read this file)",
+                  source_, max_events_));
 }
 
 void EventBuilder::next_chunk() {
@@ -89,12 +97,13 @@ void EventBuilder::next_chunk() {
 void EventBuilder::flush(const Chunk& c, size_t n) {
   IngestOptions io;
   io.polarity = PolarityEncoding::kMinusPlusOne;
-  const EventStream chunk = EventStream::from_arrays(
-      width_, height_, std::vector<TimestampUs>(c.t.get(), c.t.get() + n),
-      std::vector<uint16_t>(c.x.get(), c.x.get() + n), std::vector<uint16_t>(c.y.get(), c.y.get() + n),
-      std::vector<int8_t>(c.p.get(), c.p.get() + n), io);
-  DIFFEVENT_CHECK(sink_(chunk), ErrorCode::kCancelled, "'{}': reading cancelled by the chunk callback after {} events",
-                  source_, count_);
+  const EventStream chunk =
+      EventStream::from_arrays(width_, height_, std::vector<TimestampUs>(c.t.get(), c.t.get() + n),
+                               std::vector<uint16_t>(c.x.get(), c.x.get() + n),
+                               std::vector<uint16_t>(c.y.get(), c.y.get() + n),
+                               std::vector<int8_t>(c.p.get(), c.p.get() + n), io);
+  DIFFEVENT_CHECK(sink_(chunk), ErrorCode::kCancelled,
+                  "'{}': reading cancelled by the chunk callback after {} events", source_, count_);
 }
 
 void EventBuilder::bad_coordinate(TimestampUs t, int64_t x, int64_t y) const {
@@ -116,7 +125,6 @@ void EventBuilder::bad_order(TimestampUs t) const {
                           source_, count_, t, last_t_));
 }
 
-
 void EventBuilder::expect(size_t n) {
   if (sink_ || n > max_events_ || count_ > 0) return;
   direct_ = true;
@@ -130,7 +138,8 @@ void EventBuilder::expect(size_t n) {
   advise_huge_pages(direct_p_.data(), n);
 }
 
-void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y, const int8_t* p, size_t m) {
+void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y,
+                             const int8_t* p, size_t m) {
   const uint64_t x_limit = width_ > 0 ? static_cast<uint64_t>(width_) : 65536;
   const uint64_t y_limit = height_ > 0 ? static_cast<uint64_t>(height_) : 65536;
   while (m > 0) {

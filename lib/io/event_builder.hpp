@@ -34,7 +34,8 @@ class EventBuilder {
     if (fill_ == kChunk) next_chunk();
     if (count_ == max_events_) too_many();
     Chunk& c = chunks_.back();
-    if (x < 0 || y < 0 || x > 65535 || y > 65535 || (width_ > 0 && (x >= width_ || y >= height_))) bad_coordinate(t, x, y);
+    if (x < 0 || y < 0 || x > 65535 || y > 65535 || (width_ > 0 && (x >= width_ || y >= height_)))
+      bad_coordinate(t, x, y);
     if (count_ > 0 && t < last_t_) {
       if (!sort_) bad_order(t);
       unsorted_ = true;
@@ -58,7 +59,8 @@ class EventBuilder {
   /// Appends m events decoded from one block of a file (p already +1/-1): the same checks as
   /// add(), in one branch-free pass over the block; a block that fails them is replayed
   /// through add(), which names the first bad event.
-  void add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y, const int8_t* p, size_t m);
+  void add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y, const int8_t* p,
+                 size_t m);
 
   /// Builds the stream. With no known size, infers max coordinate + 1 and sets *inferred.
   EventStream finish(bool* inferred = nullptr);

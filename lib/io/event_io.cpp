@@ -1,10 +1,10 @@
-#include "core/check.hpp"
 #include "diffevent/event_io.hpp"
 
 #include <cstring>
 #include <memory>
 #include <new>
 
+#include "core/check.hpp"
 #include "io/atomic_file.hpp"
 #include "io/event_builder.hpp"
 
@@ -38,16 +38,26 @@ EventFormat format_from_extension(const std::string& path) {
 
 const char* format_name(EventFormat f) noexcept {
   switch (f) {
-    case EventFormat::kAuto: return "auto";
-    case EventFormat::kText: return "text";
-    case EventFormat::kHdf5: return "hdf5";
-    case EventFormat::kEvt2: return "evt2";
-    case EventFormat::kEvt3: return "evt3";
-    case EventFormat::kDat: return "dat";
-    case EventFormat::kAedat4: return "aedat4";
-    case EventFormat::kMat: return "mat";
-    case EventFormat::kNpy: return "npy";
-    case EventFormat::kNpz: return "npz";
+    case EventFormat::kAuto:
+      return "auto";
+    case EventFormat::kText:
+      return "text";
+    case EventFormat::kHdf5:
+      return "hdf5";
+    case EventFormat::kEvt2:
+      return "evt2";
+    case EventFormat::kEvt3:
+      return "evt3";
+    case EventFormat::kDat:
+      return "dat";
+    case EventFormat::kAedat4:
+      return "aedat4";
+    case EventFormat::kMat:
+      return "mat";
+    case EventFormat::kNpy:
+      return "npy";
+    case EventFormat::kNpz:
+      return "npz";
   }
   return "unknown";
 }
@@ -97,14 +107,16 @@ EventFormat detect_format(const std::string& path) {
   // Text: the first bytes are digits, signs, dots, spaces and newlines (or '#' comments).
   bool texty = true;
   for (char c : head.substr(0, 256)) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || std::isspace(static_cast<unsigned char>(c)) ||
-          c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' || c == ',' || c == '#')) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) ||
+          std::isspace(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+          c == 'e' || c == 'E' || c == ',' || c == '#')) {
       texty = false;
       break;
     }
   }
   const EventFormat by_ext = format_from_extension(path);
-  if (texty && (by_ext == EventFormat::kText || by_ext == EventFormat::kAuto)) return EventFormat::kText;
+  if (texty && (by_ext == EventFormat::kText || by_ext == EventFormat::kAuto))
+    return EventFormat::kText;
   if (by_ext == EventFormat::kText) return EventFormat::kText;
   throw Error(ErrorCode::kFormatError,
               fmt::format("'{}': unrecognised event file (no known magic bytes; supported: text, "
@@ -116,29 +128,50 @@ EventFile read_events(const std::string& path, const ReadOptions& options) {
   DIFFEVENT_CHECK((options.width == 0) == (options.height == 0) && options.width >= 0 &&
                       options.height >= 0 && options.width <= 65535 && options.height <= 65535,
                   ErrorCode::kInvalidArgument,
-                  "read_events: sensor size {}x{} is invalid (give both or neither)",
-                  options.width, options.height);
+                  "read_events: sensor size {}x{} is invalid (give both or neither)", options.width,
+                  options.height);
   const EventFormat f = options.format == EventFormat::kAuto ? detect_format(path) : options.format;
   EventFile out;
   try {
-  switch (f) {
-    case EventFormat::kText: out = detail::read_text(path, options); break;
-    case EventFormat::kHdf5: out = detail::read_hdf5(path, options); break;
-    case EventFormat::kEvt2: out = detail::read_evt2(path, options); break;
-    case EventFormat::kEvt3: out = detail::read_evt3(path, options); break;
-    case EventFormat::kDat: out = detail::read_dat(path, options); break;
-    case EventFormat::kAedat4: out = detail::read_aedat4(path, options); break;
-    case EventFormat::kMat: out = detail::read_mat(path, options); break;
-    case EventFormat::kNpy: out = detail::read_npy(path, options); break;
-    case EventFormat::kNpz: out = detail::read_npz(path, options); break;
-    case EventFormat::kAuto: DIFFEVENT_ASSERT(false);
-  }
+    switch (f) {
+      case EventFormat::kText:
+        out = detail::read_text(path, options);
+        break;
+      case EventFormat::kHdf5:
+        out = detail::read_hdf5(path, options);
+        break;
+      case EventFormat::kEvt2:
+        out = detail::read_evt2(path, options);
+        break;
+      case EventFormat::kEvt3:
+        out = detail::read_evt3(path, options);
+        break;
+      case EventFormat::kDat:
+        out = detail::read_dat(path, options);
+        break;
+      case EventFormat::kAedat4:
+        out = detail::read_aedat4(path, options);
+        break;
+      case EventFormat::kMat:
+        out = detail::read_mat(path, options);
+        break;
+      case EventFormat::kNpy:
+        out = detail::read_npy(path, options);
+        break;
+      case EventFormat::kNpz:
+        out = detail::read_npz(path, options);
+        break;
+      case EventFormat::kAuto:
+        DIFFEVENT_ASSERT(false);
+    }
   } catch (const std::bad_alloc&) {
     // Said with the file and what was being held (the events read so far are freed by now).
-    throw Error(ErrorCode::kOutOfMemory,
-                fmt::format("'{}': out of memory while reading its events (at most {} were allowed: "
-                            "ReadOptions::max_events; lower it to fail early, or read in chunks with on_chunk)",
-                            path, options.max_events));
+    throw Error(
+        ErrorCode::kOutOfMemory,
+        fmt::format(
+            "'{}': out of memory while reading its events (at most {} were allowed: "
+            "ReadOptions::max_events; lower it to fail early, or read in chunks with on_chunk)",
+            path, options.max_events));
   }
   out.format = f;
   return out;
@@ -156,13 +189,27 @@ void write_events(const std::string& path, const EventStream& events, const Writ
                   path);
   detail::write_atomically(path, [&](const std::string& tmp) {
     switch (f) {
-      case EventFormat::kText: detail::write_text(tmp, events); break;
-      case EventFormat::kHdf5: detail::write_hdf5(tmp, events, options); break;
-      case EventFormat::kNpy: detail::write_npy(tmp, events); break;
-      case EventFormat::kNpz: detail::write_npz(tmp, events); break;
-      case EventFormat::kEvt2: detail::write_evt2(tmp, events); break;
-      case EventFormat::kDat: detail::write_dat(tmp, events); break;
-      case EventFormat::kAedat4: detail::write_aedat4(tmp, events, options); break;
+      case EventFormat::kText:
+        detail::write_text(tmp, events);
+        break;
+      case EventFormat::kHdf5:
+        detail::write_hdf5(tmp, events, options);
+        break;
+      case EventFormat::kNpy:
+        detail::write_npy(tmp, events);
+        break;
+      case EventFormat::kNpz:
+        detail::write_npz(tmp, events);
+        break;
+      case EventFormat::kEvt2:
+        detail::write_evt2(tmp, events);
+        break;
+      case EventFormat::kDat:
+        detail::write_dat(tmp, events);
+        break;
+      case EventFormat::kAedat4:
+        detail::write_aedat4(tmp, events, options);
+        break;
       default:
         throw Error(ErrorCode::kUnsupported,
                     fmt::format("write_events: writing {} files is not supported", format_name(f)));

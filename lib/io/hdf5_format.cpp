@@ -12,7 +12,6 @@
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
-
 #include "io/event_builder.hpp"
 #include "io/hdf5_header.hpp"
 
@@ -80,14 +79,17 @@ class HeaderVetting {
     H5L_info2_t info;
     haddr_t addr = 0;
     if (H5Lget_info2(loc, path, &info, H5P_DEFAULT) < 0) return false;
-    DIFFEVENT_CHECK(info.type == H5L_TYPE_HARD && H5VLnative_token_to_addr(loc, info.u.token, &addr) >= 0, ErrorCode::kFormatError,
-                    "'{}': {} is not a hard link (external and soft links are not followed)", src_, path);
+    DIFFEVENT_CHECK(
+        info.type == H5L_TYPE_HARD && H5VLnative_token_to_addr(loc, info.u.token, &addr) >= 0,
+        ErrorCode::kFormatError,
+        "'{}': {} is not a hard link (external and soft links are not followed)", src_, path);
     address = addr;
 #else
     H5L_info_t info;
     if (H5Lget_info(loc, path, &info, H5P_DEFAULT) < 0) return false;
     DIFFEVENT_CHECK(info.type == H5L_TYPE_HARD, ErrorCode::kFormatError,
-                    "'{}': {} is not a hard link (external and soft links are not followed)", src_, path);
+                    "'{}': {} is not a hard link (external and soft links are not followed)", src_,
+                    path);
     address = info.u.address;
 #endif
     check(address, path);
@@ -99,23 +101,28 @@ class HeaderVetting {
     if (!vet(loc, name)) return false;
 #if H5_VERSION_GE(1, 12, 0)
     H5O_info2_t info;
-    return H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == H5O_TYPE_DATASET;
+    return H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+           info.type == H5O_TYPE_DATASET;
 #else
     H5O_info_t info;
-    return H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 && info.type == H5O_TYPE_DATASET;
+    return H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+           info.type == H5O_TYPE_DATASET;
 #endif
   }
 
   // The dataset `name` under `loc`, vetted; an invalid id when libhdf5 cannot open it.
   hid_t open(hid_t loc, const char* name) const {
-    DIFFEVENT_CHECK(is_dataset(loc, name), ErrorCode::kFormatError, "'{}': {} is missing or not a dataset", src_, name);
+    DIFFEVENT_CHECK(is_dataset(loc, name), ErrorCode::kFormatError,
+                    "'{}': {} is missing or not a dataset", src_, name);
     return H5Dopen2(loc, name, H5P_DEFAULT);
   }
 
  private:
   void check(uint64_t address, const char* what) const {
     const auto problem = hdf5_layout_problem(raw_.get(), address, layout_);
-    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError, "'{}': corrupt or truncated HDF5 file: {}: {}", src_, what, problem.value_or(""));
+    DIFFEVENT_CHECK(!problem, ErrorCode::kFormatError,
+                    "'{}': corrupt or truncated HDF5 file: {}: {}", src_, what,
+                    problem.value_or(""));
   }
 
   std::string src_;
@@ -126,7 +133,8 @@ class HeaderVetting {
 size_t dataset_length(hid_t ds, const std::string& src, const char* name) {
   Hid space(H5Dget_space(ds), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space);
-  DIFFEVENT_CHECK(rank == 1, ErrorCode::kFormatError, "'{}': dataset {} must be 1-D (rank {})", src, name, rank);
+  DIFFEVENT_CHECK(rank == 1, ErrorCode::kFormatError, "'{}': dataset {} must be 1-D (rank {})", src,
+                  name, rank);
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space, &n, nullptr);
   return static_cast<size_t>(n);
@@ -141,12 +149,13 @@ void check_storage(hid_t ds, const std::string& src, const std::string& name) {
   const auto file_bytes = std::filesystem::file_size(src, size_error);
   const hsize_t stored = H5Dget_storage_size(ds);
   DIFFEVENT_CHECK(size_error || stored <= file_bytes, ErrorCode::kFormatError,
-                  "'{}': dataset {} claims {} stored bytes in a file of {} (corrupt file?)", src, name, stored, file_bytes);
+                  "'{}': dataset {} claims {} stored bytes in a file of {} (corrupt file?)", src,
+                  name, stored, file_bytes);
   Hid dcpl(H5Dget_create_plist(ds), H5Pclose);
   Hid type(H5Dget_type(ds), H5Tclose);
   const size_t elem = type.ok() ? H5Tget_size(type) : 0;
-  DIFFEVENT_CHECK(elem >= 1 && elem <= 16, ErrorCode::kFormatError, "'{}': dataset {} has {}-byte elements (corrupt file?)",
-                  src, name, elem);
+  DIFFEVENT_CHECK(elem >= 1 && elem <= 16, ErrorCode::kFormatError,
+                  "'{}': dataset {} has {}-byte elements (corrupt file?)", src, name, elem);
   const H5D_layout_t layout = dcpl.ok() ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
   if (layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && stored > 0)) {
     // libhdf5 1.10.8 copies a compact or contiguous dataset's extent out of its stored bytes
@@ -155,9 +164,12 @@ void check_storage(hid_t ds, const std::string& src, const std::string& name) {
     // fill values.)
     Hid space(H5Dget_space(ds), H5Sclose);
     const hssize_t points = space.ok() ? H5Sget_simple_extent_npoints(space) : -1;
-    DIFFEVENT_CHECK(points >= 0 && static_cast<double>(stored) >= static_cast<double>(points) * static_cast<double>(elem),
-                    ErrorCode::kFormatError, "'{}': {} dataset {} stores {} bytes for {} elements of {} bytes (corrupt file?)", src,
-                    layout == H5D_COMPACT ? "compact" : "contiguous", name, stored, points, elem);
+    DIFFEVENT_CHECK(
+        points >= 0 &&
+            static_cast<double>(stored) >= static_cast<double>(points) * static_cast<double>(elem),
+        ErrorCode::kFormatError,
+        "'{}': {} dataset {} stores {} bytes for {} elements of {} bytes (corrupt file?)", src,
+        layout == H5D_COMPACT ? "compact" : "contiguous", name, stored, points, elem);
   }
   if (layout != H5D_CHUNKED) return;
   hsize_t chunk[H5S_MAX_RANK] = {};
@@ -173,28 +185,35 @@ void check_storage(hid_t ds, const std::string& src, const std::string& name) {
   if (H5Pget_nfilters(dcpl) != 0) return;
   Hid fspace(H5Dget_space(ds), H5Sclose);  // 1.10.8 refuses H5S_ALL here
   hsize_t dims[H5S_MAX_RANK] = {}, stored_chunks = 0;
-  DIFFEVENT_CHECK(fspace.ok() && H5Sget_simple_extent_ndims(fspace) == rank && H5Sget_simple_extent_dims(fspace, dims, nullptr) == rank &&
+  DIFFEVENT_CHECK(fspace.ok() && H5Sget_simple_extent_ndims(fspace) == rank &&
+                      H5Sget_simple_extent_dims(fspace, dims, nullptr) == rank &&
                       H5Dget_num_chunks(ds, fspace, &stored_chunks) >= 0,
-                  ErrorCode::kFormatError, "'{}': cannot read the chunk index of dataset {} (corrupt file?)", src, name);
+                  ErrorCode::kFormatError,
+                  "'{}': cannot read the chunk index of dataset {} (corrupt file?)", src, name);
   double grid = 1.0;
   for (int d = 0; d < rank; ++d) grid *= static_cast<double>((dims[d] + chunk[d] - 1) / chunk[d]);
   DIFFEVENT_CHECK(grid == static_cast<double>(stored_chunks), ErrorCode::kFormatError,
-                  "'{}': dataset {} stores {} of its {:.0f} chunks (corrupt file?)", src, name, stored_chunks, grid);
+                  "'{}': dataset {} stores {} of its {:.0f} chunks (corrupt file?)", src, name,
+                  stored_chunks, grid);
   hsize_t at[H5S_MAX_RANK] = {};  // chunk grid coordinates, odometer order
   for (hsize_t i = 0; i < stored_chunks; ++i) {
     hsize_t offset[H5S_MAX_RANK] = {}, size = 0;
     for (int d = 0; d < rank; ++d) offset[d] = at[d] * chunk[d];
     unsigned mask = 0;
     haddr_t addr = 0;
-    DIFFEVENT_CHECK(H5Dget_chunk_info_by_coord(ds, offset, &mask, &addr, &size) >= 0 && static_cast<double>(size) == bytes,
-                    ErrorCode::kFormatError, "'{}': unfiltered chunk {} of dataset {} stores {} bytes, not {:.0f} (corrupt file?)", src, i,
-                    name, size, bytes);
+    DIFFEVENT_CHECK(
+        H5Dget_chunk_info_by_coord(ds, offset, &mask, &addr, &size) >= 0 &&
+            static_cast<double>(size) == bytes,
+        ErrorCode::kFormatError,
+        "'{}': unfiltered chunk {} of dataset {} stores {} bytes, not {:.0f} (corrupt file?)", src,
+        i, name, size, bytes);
     for (int d = rank - 1; d >= 0 && ++at[d] * chunk[d] >= dims[d]; --d) at[d] = 0;
   }
 }
 
 // Reads elements [first, first + n) of a 1-D dataset converted to `mem_type`.
-void read_range(hid_t ds, hid_t mem_type, size_t first, size_t n, void* out, const std::string& src, const char* name) {
+void read_range(hid_t ds, hid_t mem_type, size_t first, size_t n, void* out, const std::string& src,
+                const char* name) {
   Hid space(H5Dget_space(ds), H5Sclose);
   hsize_t start = first, count = n;
   H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
@@ -234,7 +253,8 @@ void write_attr_int64(hid_t obj, const char* name, int64_t v) {
 }
 
 template <typename T>
-void write_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type, const std::vector<T>& v) {
+void write_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
+                   const std::vector<T>& v) {
   hsize_t n = v.size();
   Hid space(H5Screate_simple(1, &n, nullptr), H5Sclose);
   Hid plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
@@ -245,7 +265,9 @@ void write_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
   }
   Hid ds(H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT), H5Dclose);
   DIFFEVENT_CHECK(ds.ok(), ErrorCode::kIoError, "HDF5: cannot create dataset {}", name);
-  if (n > 0) DIFFEVENT_CHECK(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0, ErrorCode::kIoError, "HDF5: cannot write dataset {}", name);
+  if (n > 0)
+    DIFFEVENT_CHECK(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0,
+                    ErrorCode::kIoError, "HDF5: cannot write dataset {}", name);
 }
 
 }  // namespace
@@ -254,25 +276,32 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   QuietHdf5 quiet;
   const HeaderVetting vetting(path);  // also reports a missing or unreadable file
   Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  DIFFEVENT_CHECK(file.ok(), ErrorCode::kFormatError, "'{}': not a readable HDF5 file (corrupt or truncated)", path);
+  DIFFEVENT_CHECK(file.ok(), ErrorCode::kFormatError,
+                  "'{}': not a readable HDF5 file (corrupt or truncated)", path);
   const bool has_events = vetting.vet(file, "events");
   const bool utils = has_events && exists(file, "events/xs");
   const bool dsec = has_events && exists(file, "events/x") && exists(file, "events/t");
   DIFFEVENT_CHECK(utils || dsec, ErrorCode::kFormatError,
-                  "'{}': HDF5 file has no events/xs, ys, ts, ps (event_utils/EFNet) or events/x, y, t, p (DSEC)", path);
+                  "'{}': HDF5 file has no events/xs, ys, ts, ps (event_utils/EFNet) or events/x, "
+                  "y, t, p (DSEC)",
+                  path);
   const char* nx = utils ? "events/xs" : "events/x";
   const char* ny = utils ? "events/ys" : "events/y";
   const char* nt = utils ? "events/ts" : "events/t";
   const char* np = utils ? "events/ps" : "events/p";
-  for (const char* n : {nx, ny, nt, np}) DIFFEVENT_CHECK(exists(file, n), ErrorCode::kFormatError, "'{}': dataset {} is missing", path, n);
-  Hid dx(vetting.open(file, nx), H5Dclose), dy(vetting.open(file, ny), H5Dclose), dt(vetting.open(file, nt), H5Dclose),
-      dp(vetting.open(file, np), H5Dclose);
+  for (const char* n : {nx, ny, nt, np})
+    DIFFEVENT_CHECK(exists(file, n), ErrorCode::kFormatError, "'{}': dataset {} is missing", path,
+                    n);
+  Hid dx(vetting.open(file, nx), H5Dclose), dy(vetting.open(file, ny), H5Dclose),
+      dt(vetting.open(file, nt), H5Dclose), dp(vetting.open(file, np), H5Dclose);
   for (auto [ds, name] : {std::pair<hid_t, const char*>{dx, nx}, {dy, ny}, {dt, nt}, {dp, np}}) {
-    DIFFEVENT_CHECK(ds >= 0, ErrorCode::kFormatError, "'{}': cannot open dataset {} (corrupt file?)", path, name);
+    DIFFEVENT_CHECK(ds >= 0, ErrorCode::kFormatError,
+                    "'{}': cannot open dataset {} (corrupt file?)", path, name);
     check_storage(ds, path, name);
   }
   const size_t n = dataset_length(dt, path, nt);
-  DIFFEVENT_CHECK(dataset_length(dx, path, nx) == n && dataset_length(dy, path, ny) == n && dataset_length(dp, path, np) == n,
+  DIFFEVENT_CHECK(dataset_length(dx, path, nx) == n && dataset_length(dy, path, ny) == n &&
+                      dataset_length(dp, path, np) == n,
                   ErrorCode::kFormatError, "'{}': event datasets differ in length", path);
   Hid ttype(H5Dget_type(dt), H5Tclose);
   const bool t_float = H5Tget_class(ttype) == H5T_FLOAT;
@@ -281,14 +310,15 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   if (dsec && !read_attr_int64(file, "t_offset", t_offset) && exists(file, "t_offset")) {
     Hid d(vetting.open(file, "t_offset"), H5Dclose);
     check_storage(d, path, "t_offset");
-    DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0, ErrorCode::kFormatError,
-                    "'{}': cannot read t_offset", path);
+    DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset) >= 0,
+                    ErrorCode::kFormatError, "'{}': cannot read t_offset", path);
   }
   int w = o.width, h = o.height;
   std::vector<double> res;
   if (w == 0 && read_attr_double(file, "sensor_resolution", res) && res.size() == 2) {
-    DIFFEVENT_CHECK(res[0] >= 1 && res[1] >= 1 && res[0] <= 65535 && res[1] <= 65535, ErrorCode::kFormatError,
-                    "'{}': sensor_resolution [{}, {}] is invalid", path, res[0], res[1]);  // also rejects NaN
+    DIFFEVENT_CHECK(res[0] >= 1 && res[1] >= 1 && res[0] <= 65535 && res[1] <= 65535,
+                    ErrorCode::kFormatError, "'{}': sensor_resolution [{}, {}] is invalid", path,
+                    res[0], res[1]);  // also rejects NaN
     h = static_cast<int>(res[0]);
     w = static_cast<int>(res[1]);
   }
@@ -298,7 +328,9 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   std::vector<double> tf;
   for (size_t first = 0; first < n; first += kChunk) {
     const size_t m = std::min(kChunk, n - first);
-    xs.resize(m); ys.resize(m); ps.resize(m);
+    xs.resize(m);
+    ys.resize(m);
+    ps.resize(m);
     read_range(dx, H5T_NATIVE_INT64, first, m, xs.data(), path, nx);
     read_range(dy, H5T_NATIVE_INT64, first, m, ys.data(), path, ny);
     read_range(dp, H5T_NATIVE_INT64, first, m, ps.data(), path, np);
@@ -312,15 +344,19 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
     for (size_t i = 0; i < m; ++i) {
       TimestampUs t;
       if (t_float) {
-        DIFFEVENT_CHECK(std::isfinite(tf[i]) && std::fabs(tf[i]) < 9.2e12, ErrorCode::kFormatError,
-                        "'{}': timestamp at index {} ({} s) is NaN, infinite or beyond int64 microseconds", path, first + i, tf[i]);
+        DIFFEVENT_CHECK(
+            std::isfinite(tf[i]) && std::fabs(tf[i]) < 9.2e12, ErrorCode::kFormatError,
+            "'{}': timestamp at index {} ({} s) is NaN, infinite or beyond int64 microseconds",
+            path, first + i, tf[i]);
         t = static_cast<TimestampUs>(std::llround(tf[i] * 1e6));
       } else {
         DIFFEVENT_CHECK(!__builtin_add_overflow(ti[i], t_offset, &t), ErrorCode::kFormatError,
-                        "'{}': timestamp at index {} plus t_offset overflows int64", path, first + i);
+                        "'{}': timestamp at index {} plus t_offset overflows int64", path,
+                        first + i);
       }
       DIFFEVENT_CHECK(ps[i] == 0 || ps[i] == 1 || ps[i] == -1, ErrorCode::kFormatError,
-                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, first + i, ps[i]);
+                      "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, first + i,
+                      ps[i]);
       b.add(t, xs[i], ys[i], ps[i] == 1 ? 1 : -1);
     }
   }
@@ -334,7 +370,9 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
       std::vector<std::string> names;
       for (hsize_t i = 0; i < info.nlinks; ++i) {
         char name[256];
-        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0) names.emplace_back(name);
+        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                               H5P_DEFAULT) > 0)
+          names.emplace_back(name);
       }
       for (const auto& name : names) {
         if (!vetting.is_dataset(g, name.c_str())) continue;
@@ -342,11 +380,14 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
         if (!d.ok()) continue;
         int64_t s_us = 0, e_us = 0;
         std::vector<double> s, e;
-        if (read_attr_int64(d, "exposure_start_us", s_us) && read_attr_int64(d, "exposure_end_us", e_us)) {
+        if (read_attr_int64(d, "exposure_start_us", s_us) &&
+            read_attr_int64(d, "exposure_end_us", e_us)) {
           out.exposures.push_back({s_us, e_us});
-        } else if (read_attr_double(d, "exposure_start", s) && read_attr_double(d, "exposure_end", e) &&
-                   std::fabs(s[0]) < 9.2e12 && std::fabs(e[0]) < 9.2e12) {  // also false for NaN
-          out.exposures.push_back({static_cast<TimestampUs>(std::llround(s[0] * 1e6)), static_cast<TimestampUs>(std::llround(e[0] * 1e6))});
+        } else if (read_attr_double(d, "exposure_start", s) &&
+                   read_attr_double(d, "exposure_end", e) && std::fabs(s[0]) < 9.2e12 &&
+                   std::fabs(e[0]) < 9.2e12) {  // also false for NaN
+          out.exposures.push_back({static_cast<TimestampUs>(std::llround(s[0] * 1e6)),
+                                   static_cast<TimestampUs>(std::llround(e[0] * 1e6))});
         }
         if (out.image) continue;
         Hid space(H5Dget_space(d), H5Sclose);
@@ -354,21 +395,29 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
         hsize_t dims[3] = {0, 0, 0};
         if (rank < 2 || rank > 3) continue;
         H5Sget_simple_extent_dims(space, dims, nullptr);
-        DIFFEVENT_CHECK(dims[0] >= 1 && dims[1] >= 1 && dims[0] <= 65535 && dims[1] <= 65535 && dims[0] * dims[1] <= (1u << 26),
-                        ErrorCode::kFormatError, "'{}': image {} is {}x{} (corrupt file?)", path, name, dims[1], dims[0]);
+        DIFFEVENT_CHECK(dims[0] >= 1 && dims[1] >= 1 && dims[0] <= 65535 && dims[1] <= 65535 &&
+                            dims[0] * dims[1] <= (1u << 26),
+                        ErrorCode::kFormatError, "'{}': image {} is {}x{} (corrupt file?)", path,
+                        name, dims[1], dims[0]);
         check_storage(d, path, "images/" + name);
         const int ih = static_cast<int>(dims[0]), iw = static_cast<int>(dims[1]);
         const int ic = rank == 3 ? static_cast<int>(dims[2]) : 1;
         if (ic != 1 && ic != 3) continue;
         Hid ty(H5Dget_type(d), H5Tclose);
-        const double scale = H5Tget_class(ty) == H5T_FLOAT ? 1.0 : (H5Tget_size(ty) == 1 ? 1.0 / 255 : 1.0 / 65535);
-        std::vector<float> px(static_cast<size_t>(ih) * static_cast<size_t>(iw) * static_cast<size_t>(ic));
+        const double scale =
+            H5Tget_class(ty) == H5T_FLOAT ? 1.0 : (H5Tget_size(ty) == 1 ? 1.0 / 255 : 1.0 / 65535);
+        std::vector<float> px(static_cast<size_t>(ih) * static_cast<size_t>(iw) *
+                              static_cast<size_t>(ic));
         if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, px.data()) < 0) continue;
         Image img(ic, ih, iw);
         for (int y = 0; y < ih; ++y)
           for (int x = 0; x < iw; ++x)
             for (int c = 0; c < ic; ++c)
-              img.at(c, y, x) = static_cast<float>(px[(static_cast<size_t>(y) * static_cast<size_t>(iw) + static_cast<size_t>(x)) * static_cast<size_t>(ic) + static_cast<size_t>(c)] * scale);
+              img.at(c, y, x) = static_cast<float>(
+                  px[(static_cast<size_t>(y) * static_cast<size_t>(iw) + static_cast<size_t>(x)) *
+                         static_cast<size_t>(ic) +
+                     static_cast<size_t>(c)] *
+                  scale);
         out.image = std::move(img);
       }
     }
@@ -386,8 +435,8 @@ void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptio
   QuietHdf5 quiet;
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   const size_t increment = std::max<size_t>(size_t{1} << 20, ev.size() * 13 + (size_t{1} << 16));
-  DIFFEVENT_CHECK(fapl.ok() && H5Pset_fapl_core(fapl, increment, /*backing_store=*/0) >= 0, ErrorCode::kInternal,
-                  "HDF5: cannot set up an in-memory file for '{}'", path);
+  DIFFEVENT_CHECK(fapl.ok() && H5Pset_fapl_core(fapl, increment, /*backing_store=*/0) >= 0,
+                  ErrorCode::kInternal, "HDF5: cannot set up an in-memory file for '{}'", path);
   Hid file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
   DIFFEVENT_CHECK(file.ok(), ErrorCode::kIoError, "cannot create HDF5 file '{}'", path);
   Hid g(H5Gcreate2(file, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -412,17 +461,23 @@ void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptio
     Hid ds(-1, H5Dclose);
     if (w.image) {
       const Image& im = *w.image;
-      DIFFEVENT_CHECK(im.channels() == 1 || im.channels() == 3, ErrorCode::kInvalidArgument, "write_hdf5: image must be grey or RGB");
+      DIFFEVENT_CHECK(im.channels() == 1 || im.channels() == 3, ErrorCode::kInvalidArgument,
+                      "write_hdf5: image must be grey or RGB");
       std::vector<uint8_t> px(im.size());
       for (int y = 0; y < im.height(); ++y)
         for (int x = 0; x < im.width(); ++x)
           for (int c = 0; c < im.channels(); ++c) {
             const float v = std::fmin(std::fmax(im.at(c, y, x), 0.0f), 1.0f);
-            px[(static_cast<size_t>(y) * static_cast<size_t>(im.width()) + static_cast<size_t>(x)) * static_cast<size_t>(im.channels()) + static_cast<size_t>(c)] = static_cast<uint8_t>(std::lround(v * 255));
+            px[(static_cast<size_t>(y) * static_cast<size_t>(im.width()) + static_cast<size_t>(x)) *
+                   static_cast<size_t>(im.channels()) +
+               static_cast<size_t>(c)] = static_cast<uint8_t>(std::lround(v * 255));
           }
-      hsize_t dims[3] = {static_cast<hsize_t>(im.height()), static_cast<hsize_t>(im.width()), static_cast<hsize_t>(im.channels())};
+      hsize_t dims[3] = {static_cast<hsize_t>(im.height()), static_cast<hsize_t>(im.width()),
+                         static_cast<hsize_t>(im.channels())};
       Hid space(H5Screate_simple(im.channels() == 1 ? 2 : 3, dims, nullptr), H5Sclose);
-      Hid d(H5Dcreate2(ig, "image000000000", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+      Hid d(H5Dcreate2(ig, "image000000000", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT),
+            H5Dclose);
       H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, px.data());
       if (w.exposure) {
         write_attr_double(d, "exposure_start", {double(w.exposure->t0_us) * 1e-6});
@@ -436,29 +491,38 @@ void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptio
       // Exposure without image: a 1x1 placeholder keeps the event_utils layout valid.
       hsize_t dims[2] = {1, 1};
       Hid space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-      Hid d(H5Dcreate2(ig, "image000000000", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+      Hid d(H5Dcreate2(ig, "image000000000", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT),
+            H5Dclose);
       uint8_t zero = 0;
       H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &zero);
       write_attr_int64(d, "exposure_start_us", w.exposure->t0_us);
       write_attr_int64(d, "exposure_end_us", w.exposure->t1_us);
     }
   }
-  DIFFEVENT_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, ErrorCode::kIoError, "HDF5: cannot finish '{}'", path);
+  DIFFEVENT_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, ErrorCode::kIoError,
+                  "HDF5: cannot finish '{}'", path);
   const ssize_t size = H5Fget_file_image(file, nullptr, 0);
   DIFFEVENT_CHECK(size > 0, ErrorCode::kInternal, "HDF5: cannot get the image of '{}'", path);
   std::vector<char> image(static_cast<size_t>(size));
   DIFFEVENT_CHECK(H5Fget_file_image(file, image.data(), image.size()) == size, ErrorCode::kInternal,
                   "HDF5: cannot get the image of '{}'", path);
   std::unique_ptr<std::FILE, detail::FileCloser> f(detail::open_for_write(path));
-  const bool ok = std::fwrite(image.data(), 1, image.size(), f.get()) == image.size() && std::fflush(f.get()) == 0;
-  DIFFEVENT_CHECK(ok, ErrorCode::kIoError, "error while writing '{}': {}", path, std::strerror(errno));
+  const bool ok = std::fwrite(image.data(), 1, image.size(), f.get()) == image.size() &&
+                  std::fflush(f.get()) == 0;
+  DIFFEVENT_CHECK(ok, ErrorCode::kIoError, "error while writing '{}': {}", path,
+                  std::strerror(errno));
 }
 #else
 EventFile read_hdf5(const std::string& path, const ReadOptions&) {
-  throw Error(ErrorCode::kUnsupported, fmt::format("'{}': HDF5 support was not compiled in (DIFFEVENT_WITH_HDF5=OFF)", path));
+  throw Error(
+      ErrorCode::kUnsupported,
+      fmt::format("'{}': HDF5 support was not compiled in (DIFFEVENT_WITH_HDF5=OFF)", path));
 }
 void write_hdf5(const std::string& path, const EventStream&, const WriteOptions&) {
-  throw Error(ErrorCode::kUnsupported, fmt::format("'{}': HDF5 support was not compiled in (DIFFEVENT_WITH_HDF5=OFF)", path));
+  throw Error(
+      ErrorCode::kUnsupported,
+      fmt::format("'{}': HDF5 support was not compiled in (DIFFEVENT_WITH_HDF5=OFF)", path));
 }
 #endif
 

@@ -60,8 +60,10 @@ class HeaderReader {
     if (!problem && has_symbol_table_) problem = symbol_table();
     // libhdf5 1.10.8 sizes chunk buffers from the layout but copies elements of the datatype's
     // size into them: the two must agree.
-    if (!problem && layout_element_size_ && datatype_size_ && layout_element_size_ != datatype_size_)
-      return fmt::format("chunked layout stores {}-byte elements but the datatype has {} bytes", layout_element_size_, datatype_size_);
+    if (!problem && layout_element_size_ && datatype_size_ &&
+        layout_element_size_ != datatype_size_)
+      return fmt::format("chunked layout stores {}-byte elements but the datatype has {} bytes",
+                         layout_element_size_, datatype_size_);
     return problem;
   }
 
@@ -77,14 +79,18 @@ class HeaderReader {
     for (size_t b = 0; b < blocks.size(); ++b) {
       if (b >= kMaxBlocks) return std::string("object header has too many continuation blocks");
       auto buf = read(blocks[b].address, blocks[b].length);
-      if (!buf) return fmt::format("object header block at address {} ({} bytes) runs past the end of the file", blocks[b].address, blocks[b].length);
+      if (!buf)
+        return fmt::format(
+            "object header block at address {} ({} bytes) runs past the end of the file",
+            blocks[b].address, blocks[b].length);
       size_t pos = 0;
       while (pos + 8 <= buf->size()) {
         const uint8_t* m = buf->data() + pos;
         const uint16_t type = static_cast<uint16_t>(le(m, 2));
         const size_t size = static_cast<size_t>(le(m + 2, 2));
         const uint8_t flags = m[4];
-        if (size > buf->size() - pos - 8) return fmt::format("object header message of type {} runs past its block", type);
+        if (size > buf->size() - pos - 8)
+          return fmt::format("object header message of type {} runs past its block", type);
         if (auto p = message(type, flags, m + 8, size, blocks)) return p;
         pos += 8 + size;
       }
@@ -99,7 +105,8 @@ class HeaderReader {
     const uint8_t flags = (*head)[5];
     size_t pos = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
     const unsigned width = 1u << (flags & 0x03);
-    if (pos + width > head->size()) return fmt::format("object header at address {} is truncated", address);
+    if (pos + width > head->size())
+      return fmt::format("object header at address {} is truncated", address);
     // Chunk #0 holds messages and a gap; its 4-byte checksum follows. A continuation block is
     // "OCHK", messages and gap, checksum; its length counts all of them.
     std::vector<Block> blocks{{address + pos + width, le(head->data() + pos, width)}};
@@ -107,10 +114,15 @@ class HeaderReader {
     for (size_t b = 0; b < blocks.size(); ++b) {
       if (b >= kMaxBlocks) return std::string("object header has too many continuation blocks");
       auto buf = read(blocks[b].address, blocks[b].length);
-      if (!buf) return fmt::format("object header block at address {} ({} bytes) runs past the end of the file", blocks[b].address, blocks[b].length);
+      if (!buf)
+        return fmt::format(
+            "object header block at address {} ({} bytes) runs past the end of the file",
+            blocks[b].address, blocks[b].length);
       size_t pos_b = 0, end = buf->size();
       if (b > 0) {
-        if (end < 8 || std::memcmp(buf->data(), "OCHK", 4) != 0) return fmt::format("continuation block at address {} has no OCHK signature", blocks[b].address);
+        if (end < 8 || std::memcmp(buf->data(), "OCHK", 4) != 0)
+          return fmt::format("continuation block at address {} has no OCHK signature",
+                             blocks[b].address);
         pos_b = 4;
         end -= 4;
       }
@@ -119,7 +131,8 @@ class HeaderReader {
         const uint16_t type = m[0];
         const size_t size = static_cast<size_t>(le(m + 1, 2));
         const uint8_t mflags = m[3];
-        if (size > end - pos_b - header_bytes) return fmt::format("object header message of type {} runs past its block", type);
+        if (size > end - pos_b - header_bytes)
+          return fmt::format("object header message of type {} runs past its block", type);
         if (auto p = message(type, mflags, m + header_bytes, size, blocks)) return p;
         pos_b += header_bytes + size;
       }
@@ -127,7 +140,8 @@ class HeaderReader {
     return std::nullopt;
   }
 
-  std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n, std::vector<Block>& blocks) const {
+  std::optional<std::string> message(uint16_t type, uint8_t flags, const uint8_t* d, size_t n,
+                                     std::vector<Block>& blocks) const {
     if (type == kMsgAttribute) return (flags & 0x02) ? std::nullopt : attribute(d, n);
     if (type == kMsgSymbolTable) {
       if (n < 2u * l_.sizeof_addr) return fmt::format("symbol table message has {} bytes", n);
@@ -147,7 +161,8 @@ class HeaderReader {
     // flag or size must stop here, not be skipped.
     if (flags & 0x02) return fmt::format("message of type {} is marked shared", type);
     if (type == kMsgContinuation) {
-      if (n < l_.sizeof_addr + l_.sizeof_size) return fmt::format("continuation message has {} bytes", n);
+      if (n < l_.sizeof_addr + l_.sizeof_size)
+        return fmt::format("continuation message has {} bytes", n);
       blocks.push_back({le(d, l_.sizeof_addr), le(d + l_.sizeof_addr, l_.sizeof_size)});
       return std::nullopt;
     }
@@ -161,25 +176,35 @@ class HeaderReader {
   std::optional<std::string> symbol_table() const {
     const unsigned O = l_.sizeof_addr, L = l_.sizeof_size;
     auto heap = read(heap_, 8 + 2 * L + O);
-    if (!heap || std::memcmp(heap->data(), "HEAP", 4) != 0) return fmt::format("group local heap at address {} is missing", heap_);
+    if (!heap || std::memcmp(heap->data(), "HEAP", 4) != 0)
+      return fmt::format("group local heap at address {} is missing", heap_);
     const uint64_t seg_size = le(heap->data() + 8, L), seg_addr = le(heap->data() + 8 + 2 * L, O);
-    if (seg_size > size_ || seg_addr > size_ - seg_size) return fmt::format("group local heap data ({} bytes at {}) lies outside the file", seg_size, seg_addr);
-    const uint64_t snod_bytes = 8 + 2ull * l_.leaf_k * (L + O + 24);  // entries: name offset, header address, cache
+    if (seg_size > size_ || seg_addr > size_ - seg_size)
+      return fmt::format("group local heap data ({} bytes at {}) lies outside the file", seg_size,
+                         seg_addr);
+    const uint64_t snod_bytes =
+        8 + 2ull * l_.leaf_k * (L + O + 24);  // entries: name offset, header address, cache
     std::vector<std::pair<uint64_t, int>> todo{{btree_, -1}};  // (address, expected level or -1)
     for (size_t visited = 0; !todo.empty(); ++visited) {
       if (visited >= 4096) return std::string("group B-tree has more than 4096 nodes (a cycle?)");
       const auto [address, want_level] = todo.back();
       todo.pop_back();
       auto head = read(address, 8 + 2ull * O);
-      if (!head || std::memcmp(head->data(), "TREE", 4) != 0) return fmt::format("group B-tree node at address {} is missing", address);
+      if (!head || std::memcmp(head->data(), "TREE", 4) != 0)
+        return fmt::format("group B-tree node at address {} is missing", address);
       const unsigned type = (*head)[4], level = (*head)[5];
       const uint64_t entries = le(head->data() + 6, 2);
-      if (type != 0 || (want_level >= 0 && level != static_cast<unsigned>(want_level)) || level > 32 || entries > 2ull * l_.internal_k)
-        return fmt::format("group B-tree node at address {} is malformed (type {}, level {}, {} entries)", address, type, level, entries);
+      if (type != 0 || (want_level >= 0 && level != static_cast<unsigned>(want_level)) ||
+          level > 32 || entries > 2ull * l_.internal_k)
+        return fmt::format(
+            "group B-tree node at address {} is malformed (type {}, level {}, {} entries)", address,
+            type, level, entries);
       // Keys (L bytes) and children (O bytes) alternate: key, child, key, ..., child, key.
       const uint64_t body = (entries + 1) * L + entries * O;
       auto node = read(address + 8 + 2ull * O, body);
-      if (!node) return fmt::format("group B-tree node at address {} runs past the end of the file", address);
+      if (!node)
+        return fmt::format("group B-tree node at address {} runs past the end of the file",
+                           address);
       for (uint64_t e = 0; e < entries; ++e) {
         const uint64_t child = le(node->data() + (e + 1) * L + e * O, O);
         if (level > 0) {
@@ -187,8 +212,10 @@ class HeaderReader {
           continue;
         }
         auto snod = read(child, snod_bytes);
-        if (!snod || std::memcmp(snod->data(), "SNOD", 4) != 0 || le(snod->data() + 6, 2) > 2ull * l_.leaf_k)
-          return fmt::format("symbol table node at address {} is missing, truncated or malformed", child);
+        if (!snod || std::memcmp(snod->data(), "SNOD", 4) != 0 ||
+            le(snod->data() + 6, 2) > 2ull * l_.leaf_k)
+          return fmt::format("symbol table node at address {} is missing, truncated or malformed",
+                             child);
       }
     }
     return std::nullopt;
@@ -200,13 +227,15 @@ class HeaderReader {
   std::optional<std::string> attribute(const uint8_t* d, size_t n) const {
     if (n < 8) return fmt::format("attribute message has {} bytes", n);
     const unsigned version = d[0];
-    if (version < 1 || version > 3) return fmt::format("attribute message has unknown version {}", version);
+    if (version < 1 || version > 3)
+      return fmt::format("attribute message has unknown version {}", version);
     const size_t name = le(d + 2, 2), type = le(d + 4, 2), space = le(d + 6, 2);
     const size_t start = version == 3 ? 9 : 8;
     auto pad = [&](size_t v) { return version == 1 ? (v + 7) / 8 * 8 : v; };
     if (name == 0 || start + name > n || d[start + name - 1] != 0)
       return std::string("attribute name is not terminated inside its message");
-    if (start + pad(name) + pad(type) + pad(space) > n) return std::string("attribute datatype and dataspace run past the message");
+    if (start + pad(name) + pad(type) + pad(space) > n)
+      return std::string("attribute datatype and dataspace run past the message");
     return std::nullopt;
   }
 
@@ -234,17 +263,23 @@ class HeaderReader {
       ndims = d[3];
       width = d[4];
       pos = 5;
-      if (width < 1 || width > 8) return fmt::format("chunked layout encodes its dimensions in {} bytes", width);
+      if (width < 1 || width > 8)
+        return fmt::format("chunked layout encodes its dimensions in {} bytes", width);
     } else {
       return fmt::format("layout message has unknown version {}", version);
     }
     if (cls != 2) return std::nullopt;
-    if (ndims < 2 || ndims > kMaxLayoutDims) return fmt::format("chunked layout has {} dimensions (expected 2 to {})", ndims, kMaxLayoutDims);
-    if (pos + static_cast<size_t>(ndims) * width > n) return std::string("chunked layout message is truncated");
+    if (ndims < 2 || ndims > kMaxLayoutDims)
+      return fmt::format("chunked layout has {} dimensions (expected 2 to {})", ndims,
+                         kMaxLayoutDims);
+    if (pos + static_cast<size_t>(ndims) * width > n)
+      return std::string("chunked layout message is truncated");
     for (unsigned i = 0; i < ndims; ++i) {
-      if (le(d + pos + static_cast<size_t>(i) * width, width) == 0) return fmt::format("chunked layout has a zero size in dimension {}", i);
+      if (le(d + pos + static_cast<size_t>(i) * width, width) == 0)
+        return fmt::format("chunked layout has a zero size in dimension {}", i);
     }
-    layout_element_size_ = le(d + pos + static_cast<size_t>(ndims - 1) * width, width);  // the last "dimension"
+    layout_element_size_ =
+        le(d + pos + static_cast<size_t>(ndims - 1) * width, width);  // the last "dimension"
     return std::nullopt;
   }
 
@@ -266,7 +301,8 @@ std::optional<Hdf5Superblock> hdf5_superblock(std::FILE* file) {
   for (uint64_t at = 0; at + 8 <= size; at = at == 0 ? 512 : 2 * at) {
     uint8_t buf[128] = {};
     const uint64_t n = std::min<uint64_t>(sizeof buf, size - at);
-    if (std::fseek(file, static_cast<long>(at), SEEK_SET) != 0 || std::fread(buf, 1, n, file) != n) return std::nullopt;
+    if (std::fseek(file, static_cast<long>(at), SEEK_SET) != 0 || std::fread(buf, 1, n, file) != n)
+      return std::nullopt;
     if (std::memcmp(buf, kSignature, 8) != 0) continue;
     Hdf5Superblock sb;
     const unsigned version = buf[8];
@@ -303,9 +339,12 @@ std::optional<Hdf5Superblock> hdf5_superblock(std::FILE* file) {
   return std::nullopt;
 }
 
-std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address, const Hdf5HeaderLayout& layout) {
-  if (layout.sizeof_addr < 2 || layout.sizeof_addr > 8 || layout.sizeof_size < 2 || layout.sizeof_size > 8)
-    return fmt::format("superblock sizes of offsets/lengths {}/{} are invalid", layout.sizeof_addr, layout.sizeof_size);
+std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address,
+                                               const Hdf5HeaderLayout& layout) {
+  if (layout.sizeof_addr < 2 || layout.sizeof_addr > 8 || layout.sizeof_size < 2 ||
+      layout.sizeof_size > 8)
+    return fmt::format("superblock sizes of offsets/lengths {}/{} are invalid", layout.sizeof_addr,
+                       layout.sizeof_size);
   return HeaderReader(file, layout).run(address);
 }
 

@@ -25,11 +25,12 @@ struct Hdf5HeaderLayout {
 
 // Walks the object header at `address` (v1 or v2, following continuation blocks) in `file` and
 // checks every data layout message (type 0x0008), attribute message and, for an old-style
-// group (symbol table message), its B-tree, symbol table nodes and local heap. Returns a description of the first problem
-// (a chunk dimension of zero, a dimensionality out of range, an unknown layout version, a
-// message or block running past its end or past the end of the file), or nullopt when the
-// header is well formed. Reads at most 64 blocks of at most 1 MiB each.
-std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address, const Hdf5HeaderLayout& layout);
+// group (symbol table message), its B-tree, symbol table nodes and local heap. Returns a
+// description of the first problem (a chunk dimension of zero, a dimensionality out of range, an
+// unknown layout version, a message or block running past its end or past the end of the file), or
+// nullopt when the header is well formed. Reads at most 64 blocks of at most 1 MiB each.
+std::optional<std::string> hdf5_layout_problem(std::FILE* file, uint64_t address,
+                                               const Hdf5HeaderLayout& layout);
 
 /// The superblock (versions 0 to 3, at offset 0, 512, 1024, ...): sizes, base address and the
 /// root group's object header address. nullopt when none is found or it is truncated.

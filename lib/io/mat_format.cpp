@@ -14,8 +14,23 @@ inline namespace v1 {
 namespace detail {
 namespace {
 
-enum : uint32_t { miINT8 = 1, miUINT8, miINT16, miUINT16, miINT32, miUINT32, miSINGLE, miDOUBLE = 9,
-                  miINT64 = 12, miUINT64, miMATRIX, miCOMPRESSED, miUTF8, miUTF16, miUTF32 };
+enum : uint32_t {
+  miINT8 = 1,
+  miUINT8,
+  miINT16,
+  miUINT16,
+  miINT32,
+  miUINT32,
+  miSINGLE,
+  miDOUBLE = 9,
+  miINT64 = 12,
+  miUINT64,
+  miMATRIX,
+  miCOMPRESSED,
+  miUTF8,
+  miUTF16,
+  miUTF32
+};
 enum : uint32_t { mxCELL = 1, mxSTRUCT = 2, mxCHAR = 4 };
 
 // A parsed variable: numeric data (as double), or struct fields (one map per struct element).
@@ -41,7 +56,8 @@ class MatParser {
   MatParser(std::string src) : src_(std::move(src)) {}
 
   // Parses elements from [p, end) into named variables.
-  void parse_top(const unsigned char* p, const unsigned char* end, std::map<std::string, MatVar>& out) {
+  void parse_top(const unsigned char* p, const unsigned char* end,
+                 std::map<std::string, MatVar>& out) {
     while (end - p >= 8) {
       uint32_t type, bytes;
       const unsigned char* data;
@@ -62,21 +78,24 @@ class MatParser {
 
  private:
   // Reads one element tag (normal or small-element form); returns the next element's start.
-  const unsigned char* tag(const unsigned char* p, const unsigned char* end, uint32_t& type, uint32_t& bytes,
-                           const unsigned char*& data) {
-    DIFFEVENT_CHECK(end - p >= 8, ErrorCode::kFormatError, "'{}': MAT file is truncated (element tag)", src_);
+  const unsigned char* tag(const unsigned char* p, const unsigned char* end, uint32_t& type,
+                           uint32_t& bytes, const unsigned char*& data) {
+    DIFFEVENT_CHECK(end - p >= 8, ErrorCode::kFormatError,
+                    "'{}': MAT file is truncated (element tag)", src_);
     const uint32_t w = load_le<uint32_t>(p);
     if (w >> 16) {  // small data element: 2-byte size, 2-byte type, 4 bytes of data
       type = w & 0xFFFF;
       bytes = w >> 16;
-      DIFFEVENT_CHECK(bytes <= 4, ErrorCode::kFormatError, "'{}': malformed MAT small element", src_);
+      DIFFEVENT_CHECK(bytes <= 4, ErrorCode::kFormatError, "'{}': malformed MAT small element",
+                      src_);
       data = p + 4;
       return p + 8;
     }
     type = w;
     bytes = load_le<uint32_t>(p + 4);
     DIFFEVENT_CHECK(bytes <= static_cast<size_t>(end - p - 8), ErrorCode::kFormatError,
-                    "'{}': MAT file is truncated (element of {} bytes, {} left)", src_, bytes, end - p - 8);
+                    "'{}': MAT file is truncated (element of {} bytes, {} left)", src_, bytes,
+                    end - p - 8);
     data = p + 8;
     const size_t padded = type == miCOMPRESSED ? bytes : (bytes + 7) / 8 * 8;
     return p + 8 + std::min<size_t>(padded, static_cast<size_t>(end - p - 8));
@@ -85,34 +104,77 @@ class MatParser {
   std::vector<double> numbers(uint32_t type, const unsigned char* d, uint32_t bytes) {
     size_t sz = 0;
     switch (type) {
-      case miINT8: case miUINT8: case miUTF8: sz = 1; break;
-      case miINT16: case miUINT16: case miUTF16: sz = 2; break;
-      case miINT32: case miUINT32: case miSINGLE: case miUTF32: sz = 4; break;
-      case miDOUBLE: case miINT64: case miUINT64: sz = 8; break;
-      default: throw Error(ErrorCode::kFormatError, fmt::format("'{}': unsupported MAT data type {}", src_, type));
+      case miINT8:
+      case miUINT8:
+      case miUTF8:
+        sz = 1;
+        break;
+      case miINT16:
+      case miUINT16:
+      case miUTF16:
+        sz = 2;
+        break;
+      case miINT32:
+      case miUINT32:
+      case miSINGLE:
+      case miUTF32:
+        sz = 4;
+        break;
+      case miDOUBLE:
+      case miINT64:
+      case miUINT64:
+        sz = 8;
+        break;
+      default:
+        throw Error(ErrorCode::kFormatError,
+                    fmt::format("'{}': unsupported MAT data type {}", src_, type));
     }
     const size_t n = bytes / sz;
     std::vector<double> v(n);
     for (size_t i = 0; i < n; ++i) {
       const unsigned char* q = d + i * sz;
       switch (type) {
-        case miINT8: v[i] = static_cast<int8_t>(q[0]); break;
-        case miUINT8: case miUTF8: v[i] = q[0]; break;
-        case miINT16: v[i] = load_le<int16_t>(q); break;
-        case miUINT16: case miUTF16: v[i] = load_le<uint16_t>(q); break;
-        case miINT32: v[i] = load_le<int32_t>(q); break;
-        case miUINT32: case miUTF32: v[i] = load_le<uint32_t>(q); break;
-        case miSINGLE: v[i] = load_le<float>(q); break;
-        case miDOUBLE: v[i] = load_le<double>(q); break;
-        case miINT64: v[i] = static_cast<double>(load_le<int64_t>(q)); break;
-        case miUINT64: v[i] = static_cast<double>(load_le<uint64_t>(q)); break;
+        case miINT8:
+          v[i] = static_cast<int8_t>(q[0]);
+          break;
+        case miUINT8:
+        case miUTF8:
+          v[i] = q[0];
+          break;
+        case miINT16:
+          v[i] = load_le<int16_t>(q);
+          break;
+        case miUINT16:
+        case miUTF16:
+          v[i] = load_le<uint16_t>(q);
+          break;
+        case miINT32:
+          v[i] = load_le<int32_t>(q);
+          break;
+        case miUINT32:
+        case miUTF32:
+          v[i] = load_le<uint32_t>(q);
+          break;
+        case miSINGLE:
+          v[i] = load_le<float>(q);
+          break;
+        case miDOUBLE:
+          v[i] = load_le<double>(q);
+          break;
+        case miINT64:
+          v[i] = static_cast<double>(load_le<int64_t>(q));
+          break;
+        case miUINT64:
+          v[i] = static_cast<double>(load_le<uint64_t>(q));
+          break;
       }
     }
     return v;
   }
 
   MatVar matrix(const unsigned char* p, const unsigned char* end, std::string* name) {
-    DIFFEVENT_CHECK(++depth_ < 32, ErrorCode::kFormatError, "'{}': MAT structs nested too deeply", src_);
+    DIFFEVENT_CHECK(++depth_ < 32, ErrorCode::kFormatError, "'{}': MAT structs nested too deeply",
+                    src_);
     MatVar v;
     if (p == end) {  // empty element (e.g. an empty cell)
       --depth_;
@@ -121,11 +183,13 @@ class MatParser {
     uint32_t type, bytes;
     const unsigned char* d;
     p = tag(p, end, type, bytes, d);  // array flags
-    DIFFEVENT_CHECK(type == miUINT32 && bytes >= 4, ErrorCode::kFormatError, "'{}': malformed MAT array flags", src_);
+    DIFFEVENT_CHECK(type == miUINT32 && bytes >= 4, ErrorCode::kFormatError,
+                    "'{}': malformed MAT array flags", src_);
     v.cls = load_le<uint32_t>(d) & 0xFF;
     const bool complex = (load_le<uint32_t>(d) >> 11) & 1;
     p = tag(p, end, type, bytes, d);  // dimensions
-    DIFFEVENT_CHECK(type == miINT32, ErrorCode::kFormatError, "'{}': malformed MAT dimensions", src_);
+    DIFFEVENT_CHECK(type == miINT32, ErrorCode::kFormatError, "'{}': malformed MAT dimensions",
+                    src_);
     for (uint32_t i = 0; i < bytes / 4; ++i) {
       const int32_t dim = load_le<int32_t>(d + 4 * i);
       DIFFEVENT_CHECK(dim >= 0, ErrorCode::kFormatError, "'{}': negative MAT dimension", src_);
@@ -147,13 +211,15 @@ class MatParser {
       }
       const size_t n = v.numel();
       // Every field of every element takes at least an 8-byte tag: bound n by what is left.
-      DIFFEVENT_CHECK(names.empty() || n <= static_cast<size_t>(end - p) / 8 / names.size(), ErrorCode::kFormatError,
+      DIFFEVENT_CHECK(names.empty() || n <= static_cast<size_t>(end - p) / 8 / names.size(),
+                      ErrorCode::kFormatError,
                       "'{}': MAT struct claims {} elements, more than the file holds", src_, n);
       v.fields.resize(names.empty() ? 0 : n);
       for (size_t e = 0; e < n && !names.empty(); ++e) {
         for (const auto& fname : names) {
           p = tag(p, end, type, bytes, d);
-          DIFFEVENT_CHECK(type == miMATRIX, ErrorCode::kFormatError, "'{}': malformed MAT struct field", src_);
+          DIFFEVENT_CHECK(type == miMATRIX, ErrorCode::kFormatError,
+                          "'{}': malformed MAT struct field", src_);
           v.fields[e][fname] = matrix(d, d + bytes, nullptr);
         }
       }
@@ -189,7 +255,8 @@ const MatVar* field(const MatVar& s, const char* name) {
 
 EventFile read_mat(const std::string& path, const ReadOptions& o) {
   const std::string bytes = read_file(path);
-  DIFFEVENT_CHECK(bytes.size() >= 128 && bytes.compare(0, 10, "MATLAB 5.0") == 0, ErrorCode::kFormatError,
+  DIFFEVENT_CHECK(bytes.size() >= 128 && bytes.compare(0, 10, "MATLAB 5.0") == 0,
+                  ErrorCode::kFormatError,
                   "'{}': not a MATLAB v5 .mat file (bad or truncated 128-byte header)", path);
   DIFFEVENT_CHECK(bytes[126] == 'I' && bytes[127] == 'M', ErrorCode::kUnsupported,
                   "'{}': big-endian MAT files are not supported", path);
@@ -203,20 +270,25 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
     DIFFEVENT_CHECK(!v.data.empty() || v.numel() == 0, ErrorCode::kFormatError,
                     "'{}': variable '{}' is not numeric", path, what);
     DIFFEVENT_CHECK(v.data.size() == v.numel(), ErrorCode::kFormatError,
-                    "'{}': variable '{}' holds {} numbers but its dimensions say {}", path, what, v.data.size(),
-                    v.numel());
+                    "'{}': variable '{}' holds {} numbers but its dimensions say {}", path, what,
+                    v.data.size(), v.numel());
     return v.data;
   };
-  auto add_all = [&](const std::vector<double>& t, const std::vector<double>& x, const std::vector<double>& y,
-                     const std::vector<double>& p, double t_scale, int coord_base) {
-    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(), ErrorCode::kFormatError,
-                    "'{}': event arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(), x.size(), y.size(), p.size());
+  auto add_all = [&](const std::vector<double>& t, const std::vector<double>& x,
+                     const std::vector<double>& y, const std::vector<double>& p, double t_scale,
+                     int coord_base) {
+    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(),
+                    ErrorCode::kFormatError,
+                    "'{}': event arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(),
+                    x.size(), y.size(), p.size());
     for (size_t i = 0; i < t.size(); ++i) {
       DIFFEVENT_CHECK(std::isfinite(t[i]) && std::isfinite(x[i]) && std::isfinite(y[i]),
-                      ErrorCode::kFormatError, "'{}': event at index {} has a NaN or infinite value", path, i);
+                      ErrorCode::kFormatError,
+                      "'{}': event at index {} has a NaN or infinite value", path, i);
       DIFFEVENT_CHECK(p[i] == 0 || p[i] == 1 || p[i] == -1, ErrorCode::kFormatError,
                       "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, i, p[i]);
-      b.add(static_cast<TimestampUs>(std::llround(t[i] * t_scale)), static_cast<int64_t>(std::llround(x[i])) - coord_base,
+      b.add(static_cast<TimestampUs>(std::llround(t[i] * t_scale)),
+            static_cast<int64_t>(std::llround(x[i])) - coord_base,
             static_cast<int64_t>(std::llround(y[i])) - coord_base, p[i] == 1 ? 1 : -1);
     }
   };
@@ -225,10 +297,14 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
     // ni-joint: `events` N x 4 (column-major): t (us), x, y (0-based), p (0/1).
     const MatVar& v = it->second;
     DIFFEVENT_CHECK(v.dims.size() == 2 && v.dims[1] == 4, ErrorCode::kFormatError,
-                    "'{}': variable 'events' must be N x 4 (t, x, y, p), got {} dimensions", path, v.dims.size());
+                    "'{}': variable 'events' must be N x 4 (t, x, y, p), got {} dimensions", path,
+                    v.dims.size());
     const auto& d = col(v, "events");
     const size_t n = static_cast<size_t>(v.dims[0]);
-    auto slice = [&](size_t c) { return std::vector<double>(d.begin() + static_cast<std::ptrdiff_t>(c * n), d.begin() + static_cast<std::ptrdiff_t>((c + 1) * n)); };
+    auto slice = [&](size_t c) {
+      return std::vector<double>(d.begin() + static_cast<std::ptrdiff_t>(c * n),
+                                 d.begin() + static_cast<std::ptrdiff_t>((c + 1) * n));
+    };
     const bool t_float = v.cls == 6 || v.cls == 7;  // mxDOUBLE / mxSINGLE may hold seconds
     double scale = 1.0;
     if (t_float && n > 0 && o.float_time_is_seconds) {
@@ -243,13 +319,16 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
     // eSL-Net: section_event_{timestamp,x,y,polarity}, times in (Unix) seconds, exposure from
     // start_timestamp / end_timestamp (seconds). Coordinates 0-based.
     for (const char* k : {"section_event_x", "section_event_y", "section_event_polarity"})
-      DIFFEVENT_CHECK(vars.count(k), ErrorCode::kFormatError, "'{}': eSL-Net layout is missing '{}'", path, k);
-    add_all(col(vars["section_event_timestamp"], "section_event_timestamp"), col(vars["section_event_x"], "x"),
-            col(vars["section_event_y"], "y"), col(vars["section_event_polarity"], "polarity"), 1e6, 0);
-    if (vars.count("start_timestamp") && vars.count("end_timestamp") && !vars["start_timestamp"].data.empty() &&
-        !vars["end_timestamp"].data.empty()) {
-      out.exposures.push_back({static_cast<TimestampUs>(std::llround(vars["start_timestamp"].data[0] * 1e6)),
-                               static_cast<TimestampUs>(std::llround(vars["end_timestamp"].data[0] * 1e6))});
+      DIFFEVENT_CHECK(vars.count(k), ErrorCode::kFormatError,
+                      "'{}': eSL-Net layout is missing '{}'", path, k);
+    add_all(col(vars["section_event_timestamp"], "section_event_timestamp"),
+            col(vars["section_event_x"], "x"), col(vars["section_event_y"], "y"),
+            col(vars["section_event_polarity"], "polarity"), 1e6, 0);
+    if (vars.count("start_timestamp") && vars.count("end_timestamp") &&
+        !vars["start_timestamp"].data.empty() && !vars["end_timestamp"].data.empty()) {
+      out.exposures.push_back(
+          {static_cast<TimestampUs>(std::llround(vars["start_timestamp"].data[0] * 1e6)),
+           static_cast<TimestampUs>(std::llround(vars["end_timestamp"].data[0] * 1e6))});
     }
   } else if (vars.count("matlabdata")) {
     // EDI: matlabdata.data.polarity.{x,y,polarity,timeStamp} (1-based, us) and
@@ -257,8 +336,10 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
     const MatVar& md = vars["matlabdata"];
     const MatVar* data = field(md, "data");
     const MatVar* pol = data ? field(*data, "polarity") : nullptr;
-    DIFFEVENT_CHECK(pol, ErrorCode::kFormatError, "'{}': EDI layout needs matlabdata.data.polarity", path);
-    const MatVar *x = field(*pol, "x"), *y = field(*pol, "y"), *p = field(*pol, "polarity"), *t = field(*pol, "timeStamp");
+    DIFFEVENT_CHECK(pol, ErrorCode::kFormatError, "'{}': EDI layout needs matlabdata.data.polarity",
+                    path);
+    const MatVar *x = field(*pol, "x"), *y = field(*pol, "y"), *p = field(*pol, "polarity"),
+                 *t = field(*pol, "timeStamp");
     DIFFEVENT_CHECK(x && y && p && t, ErrorCode::kFormatError,
                     "'{}': matlabdata.data.polarity needs x, y, polarity and timeStamp", path);
     add_all(t->data, x->data, y->data, p->data, 1.0, 1);
@@ -267,16 +348,19 @@ EventFile read_mat(const std::string& path, const ReadOptions& o) {
       const MatVar *s = field(*frame, "timeStampStart"), *e = field(*frame, "timeStampEnd");
       if (s && e) {
         for (size_t i = 0; i < std::min(s->data.size(), e->data.size()); ++i)
-          out.exposures.push_back({static_cast<TimestampUs>(std::llround(s->data[i])), static_cast<TimestampUs>(std::llround(e->data[i]))});
+          out.exposures.push_back({static_cast<TimestampUs>(std::llround(s->data[i])),
+                                   static_cast<TimestampUs>(std::llround(e->data[i]))});
       }
     }
   } else {
     std::string names;
     for (const auto& kv : vars) names += (names.empty() ? "" : ", ") + kv.first;
-    throw Error(ErrorCode::kFormatError,
-                fmt::format("'{}': no known event layout (expected 'events', 'section_event_*' or 'matlabdata'; "
-                            "found: {})",
-                            path, names.empty() ? "no variables" : names));
+    throw Error(
+        ErrorCode::kFormatError,
+        fmt::format(
+            "'{}': no known event layout (expected 'events', 'section_event_*' or 'matlabdata'; "
+            "found: {})",
+            path, names.empty() ? "no variables" : names));
   }
   out.events = b.finish(&out.size_inferred);
   return out;

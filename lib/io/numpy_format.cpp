@@ -37,18 +37,21 @@ struct Scalar {
 constexpr size_t kMaxPadBytes = size_t{1} << 20;
 
 size_t dtype_size(const std::string& digits, const std::string& d, const std::string& src) {
-  DIFFEVENT_CHECK(!digits.empty() && digits.size() <= 7 &&
-                      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }),
-                  ErrorCode::kFormatError, "'{}': numpy dtype '{}' has no valid item size", src, d);
+  DIFFEVENT_CHECK(
+      !digits.empty() && digits.size() <= 7 &&
+          std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }),
+      ErrorCode::kFormatError, "'{}': numpy dtype '{}' has no valid item size", src, d);
   return static_cast<size_t>(std::stoul(digits));
 }
 
 Scalar parse_scalar(const std::string& d, const std::string& src, bool padding_allowed = false) {
-  DIFFEVENT_CHECK(d.size() >= 3, ErrorCode::kFormatError, "'{}': unsupported numpy dtype '{}'", src, d);
+  DIFFEVENT_CHECK(d.size() >= 3, ErrorCode::kFormatError, "'{}': unsupported numpy dtype '{}'", src,
+                  d);
   DIFFEVENT_CHECK(d[0] == '<' || d[0] == '|' || d[0] == '=' || d[0] == '>', ErrorCode::kFormatError,
                   "'{}': numpy dtype '{}' has no byte order", src, d);
-  DIFFEVENT_CHECK(d[0] != '>' || d.substr(1) == "i1" || d.substr(1) == "u1", ErrorCode::kUnsupported,
-                  "'{}': big-endian numpy dtype '{}' is not supported", src, d);
+  DIFFEVENT_CHECK(d[0] != '>' || d.substr(1) == "i1" || d.substr(1) == "u1",
+                  ErrorCode::kUnsupported, "'{}': big-endian numpy dtype '{}' is not supported",
+                  src, d);
   Scalar s{d[1], dtype_size(d.substr(2), d, src)};
   if (s.kind == 'V') {
     DIFFEVENT_CHECK(padding_allowed, ErrorCode::kUnsupported,
@@ -57,7 +60,8 @@ Scalar parse_scalar(const std::string& d, const std::string& src, bool padding_a
                     "'{}': padding dtype '{}' must be 1 to {} bytes", src, d, kMaxPadBytes);
     return s;
   }
-  const bool ok = ((s.kind == 'i' || s.kind == 'u') && (s.size == 1 || s.size == 2 || s.size == 4 || s.size == 8)) ||
+  const bool ok = ((s.kind == 'i' || s.kind == 'u') &&
+                   (s.size == 1 || s.size == 2 || s.size == 4 || s.size == 8)) ||
                   (s.kind == 'f' && (s.size == 4 || s.size == 8)) || (s.kind == 'b' && s.size == 1);
   DIFFEVENT_CHECK(ok, ErrorCode::kUnsupported, "'{}': unsupported numpy dtype '{}'", src, d);
   return s;
@@ -65,22 +69,32 @@ Scalar parse_scalar(const std::string& d, const std::string& src, bool padding_a
 
 double load_scalar(const unsigned char* p, const Scalar& s) {
   switch (s.kind) {
-    case 'b': return p[0] ? 1.0 : 0.0;
+    case 'b':
+      return p[0] ? 1.0 : 0.0;
     case 'u':
       switch (s.size) {
-        case 1: return p[0];
-        case 2: return load_le<uint16_t>(p);
-        case 4: return load_le<uint32_t>(p);
-        default: return static_cast<double>(load_le<uint64_t>(p));
+        case 1:
+          return p[0];
+        case 2:
+          return load_le<uint16_t>(p);
+        case 4:
+          return load_le<uint32_t>(p);
+        default:
+          return static_cast<double>(load_le<uint64_t>(p));
       }
     case 'i':
       switch (s.size) {
-        case 1: return static_cast<int8_t>(p[0]);
-        case 2: return load_le<int16_t>(p);
-        case 4: return load_le<int32_t>(p);
-        default: return static_cast<double>(load_le<int64_t>(p));
+        case 1:
+          return static_cast<int8_t>(p[0]);
+        case 2:
+          return load_le<int16_t>(p);
+        case 4:
+          return load_le<int32_t>(p);
+        default:
+          return static_cast<double>(load_le<int64_t>(p));
       }
-    default: return s.size == 4 ? double(load_le<float>(p)) : load_le<double>(p);
+    default:
+      return s.size == 4 ? double(load_le<float>(p)) : load_le<double>(p);
   }
 }
 
@@ -110,20 +124,29 @@ void load_column(const unsigned char* p, size_t stride, size_t m, const Scalar& 
       return;
     case 'u':
       switch (s.size) {
-        case 1: return load_column_as<uint8_t>(p, stride, m, out);
-        case 2: return load_column_as<uint16_t>(p, stride, m, out);
-        case 4: return load_column_as<uint32_t>(p, stride, m, out);
-        default: return load_column_as<uint64_t>(p, stride, m, out);
+        case 1:
+          return load_column_as<uint8_t>(p, stride, m, out);
+        case 2:
+          return load_column_as<uint16_t>(p, stride, m, out);
+        case 4:
+          return load_column_as<uint32_t>(p, stride, m, out);
+        default:
+          return load_column_as<uint64_t>(p, stride, m, out);
       }
     case 'i':
       switch (s.size) {
-        case 1: return load_column_as<int8_t>(p, stride, m, out);
-        case 2: return load_column_as<int16_t>(p, stride, m, out);
-        case 4: return load_column_as<int32_t>(p, stride, m, out);
-        default: return load_column_as<int64_t>(p, stride, m, out);
+        case 1:
+          return load_column_as<int8_t>(p, stride, m, out);
+        case 2:
+          return load_column_as<int16_t>(p, stride, m, out);
+        case 4:
+          return load_column_as<int32_t>(p, stride, m, out);
+        default:
+          return load_column_as<int64_t>(p, stride, m, out);
       }
     default:
-      return s.size == 4 ? load_column_as<float>(p, stride, m, out) : load_column_as<double>(p, stride, m, out);
+      return s.size == 4 ? load_column_as<float>(p, stride, m, out)
+                         : load_column_as<double>(p, stride, m, out);
   }
 }
 
@@ -162,11 +185,13 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
     in.read_exact(pre, 2, src, "the NPY header length");
     hlen = load_le<uint16_t>(pre);
   } else {
-    DIFFEVENT_CHECK(major == 2 || major == 3, ErrorCode::kUnsupported, "'{}': NPY version {} is not supported", src, major);
+    DIFFEVENT_CHECK(major == 2 || major == 3, ErrorCode::kUnsupported,
+                    "'{}': NPY version {} is not supported", src, major);
     in.read_exact(pre, 4, src, "the NPY header length");
     hlen = load_le<uint32_t>(pre);
   }
-  DIFFEVENT_CHECK(hlen < (1u << 20), ErrorCode::kFormatError, "'{}': NPY header length {} is implausible", src, hlen);
+  DIFFEVENT_CHECK(hlen < (1u << 20), ErrorCode::kFormatError,
+                  "'{}': NPY header length {} is implausible", src, hlen);
   std::string h(hlen, '\0');
   in.read_exact(h.data(), hlen, src, "the NPY header");
   NpyHeader hd;
@@ -174,8 +199,10 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
   const size_t f = h.find("fortran_order");
   const size_t sh = h.find("shape");
   DIFFEVENT_CHECK(d != std::string::npos && f != std::string::npos && sh != std::string::npos,
-                  ErrorCode::kFormatError, "'{}': malformed NPY header '{}'", src, h.substr(0, 120));
-  hd.fortran = h.compare(h.find(':', f) + 1, 5, " True") == 0 || h.compare(h.find(':', f) + 1, 4, "True") == 0;
+                  ErrorCode::kFormatError, "'{}': malformed NPY header '{}'", src,
+                  h.substr(0, 120));
+  hd.fortran = h.compare(h.find(':', f) + 1, 5, " True") == 0 ||
+               h.compare(h.find(':', f) + 1, 4, "True") == 0;
   size_t pos = h.find(':', d) + 1;
   while (pos < h.size() && h[pos] == ' ') ++pos;
   if (h[pos] == '[') {
@@ -193,16 +220,19 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
       fl.type = parse_scalar(ty, src, /*padding_allowed=*/true);  // See Note [NumPy dtypes]
       fl.offset = offset;
       offset += fl.type.size;
-      DIFFEVENT_CHECK(h.find(')', r) < end, ErrorCode::kFormatError, "'{}': malformed NPY descr", src);
+      DIFFEVENT_CHECK(h.find(')', r) < end, ErrorCode::kFormatError, "'{}': malformed NPY descr",
+                      src);
       DIFFEVENT_CHECK(h[h.find_first_not_of(' ', r)] == ')', ErrorCode::kUnsupported,
                       "'{}': sub-array fields in NPY dtypes are not supported", src);
       q = h.find(')', r) + 1;
       hd.fields.push_back(fl);
     }
     hd.itemsize = offset;
-    DIFFEVENT_CHECK(!hd.fields.empty(), ErrorCode::kFormatError, "'{}': structured NPY dtype has no fields", src);
+    DIFFEVENT_CHECK(!hd.fields.empty(), ErrorCode::kFormatError,
+                    "'{}': structured NPY dtype has no fields", src);
     DIFFEVENT_CHECK(hd.itemsize <= kMaxPadBytes, ErrorCode::kUnsupported,
-                    "'{}': structured NPY items of {} bytes (at most {})", src, hd.itemsize, kMaxPadBytes);
+                    "'{}': structured NPY items of {} bytes (at most {})", src, hd.itemsize,
+                    kMaxPadBytes);
   } else {
     hd.scalar = parse_scalar(quoted_after(h, pos), src);
     hd.itemsize = hd.scalar.size;
@@ -221,10 +251,11 @@ NpyHeader parse_header(ByteSource& in, const std::string& src) {
     if (i >= dims.size()) break;
     size_t j = i;
     while (j < dims.size() && std::isdigit(static_cast<unsigned char>(dims[j]))) ++j;
-    DIFFEVENT_CHECK(j - i <= 13, ErrorCode::kOutOfRange, "'{}': NPY shape ({}) is implausibly large", src, dims);
-    const int64_t v = std::stoll(dims.substr(i, j - i));
-    DIFFEVENT_CHECK(v <= kMaxDim && (v == 0 || elements <= kMaxElements / v), ErrorCode::kOutOfRange,
+    DIFFEVENT_CHECK(j - i <= 13, ErrorCode::kOutOfRange,
                     "'{}': NPY shape ({}) is implausibly large", src, dims);
+    const int64_t v = std::stoll(dims.substr(i, j - i));
+    DIFFEVENT_CHECK(v <= kMaxDim && (v == 0 || elements <= kMaxElements / v),
+                    ErrorCode::kOutOfRange, "'{}': NPY shape ({}) is implausibly large", src, dims);
     elements *= v;
     hd.shape.push_back(v);
     i = j;
@@ -241,11 +272,13 @@ const Field* find_field(const NpyHeader& h, std::initializer_list<const char*> n
 
 // Floating-point timestamps must be finite and within +-2^62 us (about 146,000 years) before
 // rounding: llround of NaN or of values beyond int64 is undefined.
-TimestampUs to_us(const unsigned char* p, const Scalar& s, bool seconds, const std::string& src, size_t index) {
+TimestampUs to_us(const unsigned char* p, const Scalar& s, bool seconds, const std::string& src,
+                  size_t index) {
   if (s.kind == 'f') {
     const double us = load_scalar(p, s) * (seconds ? 1e6 : 1.0);
     DIFFEVENT_CHECK(std::isfinite(us) && std::fabs(us) <= 4.6e18, ErrorCode::kFormatError,
-                    "'{}': timestamp at index {} is {} us (not a finite time within +-4.6e18 us)", src, index, us);
+                    "'{}': timestamp at index {} is {} us (not a finite time within +-4.6e18 us)",
+                    src, index, us);
     return static_cast<TimestampUs>(std::llround(us));
   }
   return load_int(p, s);
@@ -254,25 +287,29 @@ TimestampUs to_us(const unsigned char* p, const Scalar& s, bool seconds, const s
 // Streams an .npy of events (N x 4 numeric, or structured) into the builder.
 void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, EventBuilder& b) {
   const NpyHeader h = parse_header(in, src);
-  DIFFEVENT_CHECK(!h.fortran, ErrorCode::kUnsupported,
-                  "'{}': Fortran-ordered NPY arrays are not supported (save with np.ascontiguousarray)", src);
+  DIFFEVENT_CHECK(
+      !h.fortran, ErrorCode::kUnsupported,
+      "'{}': Fortran-ordered NPY arrays are not supported (save with np.ascontiguousarray)", src);
   size_t n = 0;
   const Field *ft = nullptr, *fx = nullptr, *fy = nullptr, *fp = nullptr;
   if (h.structured) {
-    DIFFEVENT_CHECK(h.shape.size() == 1, ErrorCode::kFormatError, "'{}': a structured event array must be 1-D", src);
+    DIFFEVENT_CHECK(h.shape.size() == 1, ErrorCode::kFormatError,
+                    "'{}': a structured event array must be 1-D", src);
     ft = find_field(h, {"t", "ts", "timestamp", "timestamps"});
     fx = find_field(h, {"x"});
     fy = find_field(h, {"y"});
     fp = find_field(h, {"p", "polarity", "polarities"});
-    DIFFEVENT_CHECK(ft && fx && fy && fp, ErrorCode::kFormatError,
-                    "'{}': structured array needs fields t (or ts/timestamp), x, y and p (or polarity)", src);
+    DIFFEVENT_CHECK(
+        ft && fx && fy && fp, ErrorCode::kFormatError,
+        "'{}': structured array needs fields t (or ts/timestamp), x, y and p (or polarity)", src);
     for (const Field* f : {ft, fx, fy, fp})
-      DIFFEVENT_CHECK(f->type.kind != 'V', ErrorCode::kUnsupported, "'{}': field '{}' holds raw bytes, not numbers", src,
-                      f->name);
+      DIFFEVENT_CHECK(f->type.kind != 'V', ErrorCode::kUnsupported,
+                      "'{}': field '{}' holds raw bytes, not numbers", src, f->name);
     n = static_cast<size_t>(h.shape[0]);
   } else {
     DIFFEVENT_CHECK(h.shape.size() == 2 && h.shape[1] == 4, ErrorCode::kFormatError,
-                    "'{}': expected an N x 4 array (t, x, y, p), got {} dimensions{}", src, h.shape.size(),
+                    "'{}': expected an N x 4 array (t, x, y, p), got {} dimensions{}", src,
+                    h.shape.size(),
                     h.shape.size() == 2 ? fmt::format(" with {} columns", h.shape[1]) : "");
     n = static_cast<size_t>(h.shape[0]);
   }
@@ -288,18 +325,22 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
   const Column cx = h.structured ? Column{fx->offset, fx->type} : Column{h.itemsize, h.scalar};
   const Column cy = h.structured ? Column{fy->offset, fy->type} : Column{2 * h.itemsize, h.scalar};
   const Column cp = h.structured ? Column{fp->offset, fp->type} : Column{3 * h.itemsize, h.scalar};
-  if (n <= in.remaining_bytes() / row) b.expect(n);  // a count the data cannot hold is never reserved
+  if (n <= in.remaining_bytes() / row)
+    b.expect(n);  // a count the data cannot hold is never reserved
   // Scratch, uninitialised (every element is written before it is read).
   const std::unique_ptr<unsigned char[]> buf(new unsigned char[row * chunk]);
   const std::unique_ptr<TimestampUs[]> t(new TimestampUs[chunk]);
-  const std::unique_ptr<int64_t[]> x(new int64_t[chunk]), y(new int64_t[chunk]), pv(new int64_t[chunk]);
+  const std::unique_ptr<int64_t[]> x(new int64_t[chunk]), y(new int64_t[chunk]),
+      pv(new int64_t[chunk]);
   const std::unique_ptr<int8_t[]> p(new int8_t[chunk]);
   size_t done = 0;
   while (done < n) {
     const size_t m = std::min<size_t>(chunk, n - done);
     in.read_exact(buf.get(), m * row, src, "the event array");
     if (ct.type.kind == 'f') {
-      for (size_t i = 0; i < m; ++i) t[i] = to_us(buf.get() + i * row + ct.offset, ct.type, o.float_time_is_seconds, src, done + i);
+      for (size_t i = 0; i < m; ++i)
+        t[i] =
+            to_us(buf.get() + i * row + ct.offset, ct.type, o.float_time_is_seconds, src, done + i);
     } else {
       load_column(buf.get() + ct.offset, row, m, ct.type, t.get());
     }
@@ -314,7 +355,8 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
     if (bad) {
       for (size_t i = 0; i < m; ++i)
         DIFFEVENT_CHECK(pv[i] == 0 || pv[i] == 1 || pv[i] == -1, ErrorCode::kFormatError,
-                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", src, done + i, pv[i]);
+                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", src, done + i,
+                        pv[i]);
     }
     b.add_batch(t.get(), x.get(), y.get(), p.get(), m);
     done += m;
@@ -335,8 +377,10 @@ struct ZipEntry {
 // its last byte has been read). The column layout (t, x, y, p as four arrays) is decoded in
 // lockstep, 64 Ki events at a time, so reading costs the event stream being built plus a few
 // buffers, as for .npy.
-std::map<std::string, ZipEntry> zip_directory(std::FILE* f, uint64_t file_size, const std::string& src) {
-  DIFFEVENT_CHECK(file_size >= 22, ErrorCode::kFormatError, "'{}': NPZ (zip) file is truncated", src);
+std::map<std::string, ZipEntry> zip_directory(std::FILE* f, uint64_t file_size,
+                                              const std::string& src) {
+  DIFFEVENT_CHECK(file_size >= 22, ErrorCode::kFormatError, "'{}': NPZ (zip) file is truncated",
+                  src);
   const uint64_t tail_size = std::min<uint64_t>(file_size, 65535 + 22);
   std::string tail(static_cast<size_t>(tail_size), '\0');
   DIFFEVENT_CHECK(std::fseek(f, static_cast<long>(file_size - tail_size), SEEK_SET) == 0 &&
@@ -355,18 +399,20 @@ std::map<std::string, ZipEntry> zip_directory(std::FILE* f, uint64_t file_size, 
   const uint16_t count = load_le<uint16_t>(u + eocd + 10);
   const uint32_t cd_size = load_le<uint32_t>(u + eocd + 12);
   const uint32_t cd_off = load_le<uint32_t>(u + eocd + 16);
-  DIFFEVENT_CHECK(cd_off != 0xFFFFFFFFu, ErrorCode::kUnsupported, "'{}': ZIP64 archives are not supported", src);
+  DIFFEVENT_CHECK(cd_off != 0xFFFFFFFFu, ErrorCode::kUnsupported,
+                  "'{}': ZIP64 archives are not supported", src);
   DIFFEVENT_CHECK(static_cast<uint64_t>(cd_off) + cd_size <= file_size, ErrorCode::kFormatError,
                   "'{}': corrupt NPZ central directory (it lies past the end of the file)", src);
   std::string cd(cd_size, '\0');
-  DIFFEVENT_CHECK(std::fseek(f, static_cast<long>(cd_off), SEEK_SET) == 0 && std::fread(cd.data(), 1, cd.size(), f) == cd.size(),
+  DIFFEVENT_CHECK(std::fseek(f, static_cast<long>(cd_off), SEEK_SET) == 0 &&
+                      std::fread(cd.data(), 1, cd.size(), f) == cd.size(),
                   ErrorCode::kIoError, "'{}': cannot read the zip directory", src);
   const auto* c = reinterpret_cast<const unsigned char*>(cd.data());
   std::map<std::string, ZipEntry> out;
   size_t p = 0;
   for (uint16_t k = 0; k < count; ++k) {
-    DIFFEVENT_CHECK(p + 46 <= cd.size() && load_le<uint32_t>(c + p) == 0x02014b50, ErrorCode::kFormatError,
-                    "'{}': corrupt NPZ central directory", src);
+    DIFFEVENT_CHECK(p + 46 <= cd.size() && load_le<uint32_t>(c + p) == 0x02014b50,
+                    ErrorCode::kFormatError, "'{}': corrupt NPZ central directory", src);
     ZipEntry e;
     e.method = load_le<uint16_t>(c + p + 10);
     e.crc = load_le<uint32_t>(c + p + 16);
@@ -375,9 +421,11 @@ std::map<std::string, ZipEntry> zip_directory(std::FILE* f, uint64_t file_size, 
     const uint16_t nlen = load_le<uint16_t>(c + p + 28), xlen = load_le<uint16_t>(c + p + 30),
                    clen = load_le<uint16_t>(c + p + 32);
     e.offset = load_le<uint32_t>(c + p + 42);
-    DIFFEVENT_CHECK(p + 46 + nlen <= cd.size(), ErrorCode::kFormatError, "'{}': corrupt NPZ central directory", src);
+    DIFFEVENT_CHECK(p + 46 + nlen <= cd.size(), ErrorCode::kFormatError,
+                    "'{}': corrupt NPZ central directory", src);
     e.name.assign(cd.data() + p + 46, nlen);
-    if (e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0) e.name.resize(e.name.size() - 4);
+    if (e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0)
+      e.name.resize(e.name.size() - 4);
     out[e.name] = e;
     p += 46 + nlen + xlen + clen;
   }
@@ -387,34 +435,43 @@ std::map<std::string, ZipEntry> zip_directory(std::FILE* f, uint64_t file_size, 
 // One member's uncompressed bytes, read from the file as they are consumed.
 class ZipMemberSource : public ByteSource {
  public:
-  ZipMemberSource(const std::string& path, const ZipEntry& e, uint64_t file_size, const std::string& src)
+  ZipMemberSource(const std::string& path, const ZipEntry& e, uint64_t file_size,
+                  const std::string& src)
       : f_(open_for_read(path)), e_(e), src_(src) {
     unsigned char local[30];
-    DIFFEVENT_CHECK(e.offset + 30 <= file_size && std::fseek(f_.get(), static_cast<long>(e.offset), SEEK_SET) == 0 &&
-                        std::fread(local, 1, 30, f_.get()) == 30 && load_le<uint32_t>(local) == 0x04034b50,
-                    ErrorCode::kFormatError, "'{}': corrupt NPZ local header for '{}'", src, e.name);
-    const uint64_t data = e.offset + 30 + load_le<uint16_t>(local + 26) + load_le<uint16_t>(local + 28);
-    DIFFEVENT_CHECK(data + e.csize <= file_size && std::fseek(f_.get(), static_cast<long>(data), SEEK_SET) == 0,
-                    ErrorCode::kFormatError, "'{}': NPZ member '{}' is truncated", src, e.name);
+    DIFFEVENT_CHECK(
+        e.offset + 30 <= file_size &&
+            std::fseek(f_.get(), static_cast<long>(e.offset), SEEK_SET) == 0 &&
+            std::fread(local, 1, 30, f_.get()) == 30 && load_le<uint32_t>(local) == 0x04034b50,
+        ErrorCode::kFormatError, "'{}': corrupt NPZ local header for '{}'", src, e.name);
+    const uint64_t data =
+        e.offset + 30 + load_le<uint16_t>(local + 26) + load_le<uint16_t>(local + 28);
+    DIFFEVENT_CHECK(
+        data + e.csize <= file_size && std::fseek(f_.get(), static_cast<long>(data), SEEK_SET) == 0,
+        ErrorCode::kFormatError, "'{}': NPZ member '{}' is truncated", src, e.name);
     left_in_ = e.csize;
     if (e.method == 8) {
 #ifdef DIFFEVENT_HAVE_ZLIB
       // Deflate expands at most 1032:1: a larger stated size is a corrupt or hostile entry.
       DIFFEVENT_CHECK(e.usize <= e.csize * 1032 + 1024, ErrorCode::kFormatError,
-                      "'{}': NPZ member '{}' claims {} bytes from {} compressed bytes, more than deflate can produce",
+                      "'{}': NPZ member '{}' claims {} bytes from {} compressed bytes, more than "
+                      "deflate can produce",
                       src, e.name, e.usize, e.csize);
-      DIFFEVENT_CHECK(inflateInit2(&zs_, -15) == Z_OK, ErrorCode::kInternal, "zlib: inflateInit2 failed");
+      DIFFEVENT_CHECK(inflateInit2(&zs_, -15) == Z_OK, ErrorCode::kInternal,
+                      "zlib: inflateInit2 failed");
       inflating_ = true;
       in_.resize(1 << 16);
 #else
-      throw Error(ErrorCode::kUnsupported, fmt::format("'{}': NPZ member '{}' is deflated and zlib support was not "
-                                                       "compiled in", src, e.name));
+      throw Error(ErrorCode::kUnsupported,
+                  fmt::format("'{}': NPZ member '{}' is deflated and zlib support was not "
+                              "compiled in",
+                              src, e.name));
 #endif
     } else {
-      DIFFEVENT_CHECK(e.method == 0, ErrorCode::kUnsupported, "'{}': NPZ member '{}' uses zip method {}", src, e.name,
-                      e.method);
-      DIFFEVENT_CHECK(e.usize == e.csize, ErrorCode::kFormatError, "'{}': NPZ member '{}' is stored with two sizes",
-                      src, e.name);
+      DIFFEVENT_CHECK(e.method == 0, ErrorCode::kUnsupported,
+                      "'{}': NPZ member '{}' uses zip method {}", src, e.name, e.method);
+      DIFFEVENT_CHECK(e.usize == e.csize, ErrorCode::kFormatError,
+                      "'{}': NPZ member '{}' is stored with two sizes", src, e.name);
     }
   }
   ~ZipMemberSource() override {
@@ -441,16 +498,19 @@ class ZipMemberSource : public ByteSource {
       zs_.avail_out = static_cast<uInt>(n);
       while (zs_.avail_out > 0) {
         if (zs_.avail_in == 0 && left_in_ > 0) {
-          const size_t k = std::fread(in_.data(), 1, static_cast<size_t>(std::min<uint64_t>(in_.size(), left_in_)), f_.get());
+          const size_t k =
+              std::fread(in_.data(), 1,
+                         static_cast<size_t>(std::min<uint64_t>(in_.size(), left_in_)), f_.get());
           if (k == 0) break;
           left_in_ -= k;
           zs_.next_in = in_.data();
           zs_.avail_in = static_cast<uInt>(k);
         }
         const int rc = inflate(&zs_, Z_NO_FLUSH);
-        DIFFEVENT_CHECK(rc == Z_OK || rc == Z_STREAM_END || (rc == Z_BUF_ERROR && zs_.avail_in == 0 && left_in_ == 0),
-                        ErrorCode::kFormatError, "'{}': NPZ member '{}' is corrupt (zlib: {})", src_, e_.name,
-                        zs_.msg ? zs_.msg : "inflate failed");
+        DIFFEVENT_CHECK(rc == Z_OK || rc == Z_STREAM_END ||
+                            (rc == Z_BUF_ERROR && zs_.avail_in == 0 && left_in_ == 0),
+                        ErrorCode::kFormatError, "'{}': NPZ member '{}' is corrupt (zlib: {})",
+                        src_, e_.name, zs_.msg ? zs_.msg : "inflate failed");
         if (rc != Z_OK) break;
       }
       got = n - zs_.avail_out;
@@ -459,8 +519,8 @@ class ZipMemberSource : public ByteSource {
     crc_ = crc32_ieee(static_cast<const unsigned char*>(dst), got, crc_);
     produced_ += got;
     if (produced_ == e_.usize)
-      DIFFEVENT_CHECK(crc_ == e_.crc, ErrorCode::kFormatError, "'{}': NPZ member '{}' fails its CRC check (corrupt file)",
-                      src_, e_.name);
+      DIFFEVENT_CHECK(crc_ == e_.crc, ErrorCode::kFormatError,
+                      "'{}': NPZ member '{}' fails its CRC check (corrupt file)", src_, e_.name);
     return got;
   }
 
@@ -480,7 +540,8 @@ class ZipMemberSource : public ByteSource {
 // A plain 1-D array member, decoded a chunk at a time into int64 (timestamps in us).
 class ColumnReader {
  public:
-  ColumnReader(const std::string& path, const ZipEntry& e, uint64_t file_size, bool is_time, bool seconds)
+  ColumnReader(const std::string& path, const ZipEntry& e, uint64_t file_size, bool is_time,
+               bool seconds)
       : in_(path, e, file_size, path), src_(path), is_time_(is_time), seconds_(seconds) {
     h_ = parse_header(in_, path);
     DIFFEVENT_CHECK(!h_.structured && !h_.fortran && h_.shape.size() <= 2, ErrorCode::kFormatError,
@@ -488,9 +549,10 @@ class ColumnReader {
     n_ = 1;
     for (auto d : h_.shape) n_ *= static_cast<size_t>(d);  // bounded by parse_header
     // The data must fit in what the member holds after its header: checked before reading.
-    DIFFEVENT_CHECK(n_ <= in_.remaining() / h_.itemsize, ErrorCode::kFormatError,
-                    "'{}': the NPY shape of '{}' declares {} items of {} bytes but the member holds {} bytes", path,
-                    e.name, n_, h_.itemsize, in_.remaining());
+    DIFFEVENT_CHECK(
+        n_ <= in_.remaining() / h_.itemsize, ErrorCode::kFormatError,
+        "'{}': the NPY shape of '{}' declares {} items of {} bytes but the member holds {} bytes",
+        path, e.name, n_, h_.itemsize, in_.remaining());
   }
   size_t size() const { return n_; }
   // Reads the next k items into out (k <= what is left).
@@ -499,7 +561,8 @@ class ColumnReader {
     in_.read_exact(buf_.data(), buf_.size(), src_, "an array");
     out.resize(k);
     if (is_time_ && h_.scalar.kind == 'f') {
-      for (size_t i = 0; i < k; ++i) out[i] = to_us(buf_.data() + i * h_.itemsize, h_.scalar, seconds_, src_, done_ + i);
+      for (size_t i = 0; i < k; ++i)
+        out[i] = to_us(buf_.data() + i * h_.itemsize, h_.scalar, seconds_, src_, done_ + i);
     } else {
       load_column(buf_.data(), h_.itemsize, k, h_.scalar, out.data());
     }
@@ -516,7 +579,8 @@ class ColumnReader {
 };
 
 std::string npy_header(const std::string& descr, const std::string& shape) {
-  std::string dict = fmt::format("{{'descr': {}, 'fortran_order': False, 'shape': {}, }}", descr, shape);
+  std::string dict =
+      fmt::format("{{'descr': {}, 'fortran_order': False, 'shape': {}, }}", descr, shape);
   const size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
   dict.push_back('\n');
@@ -567,22 +631,28 @@ EventFile read_npz(const std::string& path, const ReadOptions& o) {
     const ZipEntry* ex = pick({"x", "xs"});
     const ZipEntry* ey = pick({"y", "ys"});
     const ZipEntry* ep = pick({"p", "ps", "polarity", "polarities"});
-    DIFFEVENT_CHECK(et && ex && ey && ep, ErrorCode::kFormatError,
-                    "'{}': NPZ needs arrays t (or ts/timestamp), x, y and p (or polarity), or 'events'", path);
+    DIFFEVENT_CHECK(
+        et && ex && ey && ep, ErrorCode::kFormatError,
+        "'{}': NPZ needs arrays t (or ts/timestamp), x, y and p (or polarity), or 'events'", path);
     if (o.swap_xy) std::swap(ex, ey);
     if (const ZipEntry* es = pick({"sensor_resolution", "sensor_size"}); es && o.width == 0) {
       ColumnReader r(path, *es, file_size, false, false);
       std::vector<int64_t> hw;
-      DIFFEVENT_CHECK(r.size() == 2, ErrorCode::kFormatError, "'{}': sensor_resolution must hold [height, width]", path);
-      r.next(2, hw);
-      DIFFEVENT_CHECK(hw[0] >= 1 && hw[1] >= 1 && hw[0] <= 65535 && hw[1] <= 65535, ErrorCode::kFormatError,
+      DIFFEVENT_CHECK(r.size() == 2, ErrorCode::kFormatError,
                       "'{}': sensor_resolution must hold [height, width]", path);
+      r.next(2, hw);
+      DIFFEVENT_CHECK(hw[0] >= 1 && hw[1] >= 1 && hw[0] <= 65535 && hw[1] <= 65535,
+                      ErrorCode::kFormatError, "'{}': sensor_resolution must hold [height, width]",
+                      path);
       b.set_size(static_cast<int>(hw[1]), static_cast<int>(hw[0]));
     }
-    ColumnReader t(path, *et, file_size, true, o.float_time_is_seconds), x(path, *ex, file_size, false, false),
-        y(path, *ey, file_size, false, false), p(path, *ep, file_size, false, false);
-    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(), ErrorCode::kFormatError,
-                    "'{}': NPZ arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(), x.size(), y.size(), p.size());
+    ColumnReader t(path, *et, file_size, true, o.float_time_is_seconds),
+        x(path, *ex, file_size, false, false), y(path, *ey, file_size, false, false),
+        p(path, *ep, file_size, false, false);
+    DIFFEVENT_CHECK(x.size() == t.size() && y.size() == t.size() && p.size() == t.size(),
+                    ErrorCode::kFormatError,
+                    "'{}': NPZ arrays differ in length (t {}, x {}, y {}, p {})", path, t.size(),
+                    x.size(), y.size(), p.size());
     std::vector<int64_t> tc, xc, yc, pc;
     std::vector<int8_t> ps;
     for (size_t done = 0; done < t.size();) {
@@ -594,7 +664,8 @@ EventFile read_npz(const std::string& path, const ReadOptions& o) {
       ps.resize(k);
       for (size_t i = 0; i < k; ++i) {
         DIFFEVENT_CHECK(pc[i] == 0 || pc[i] == 1 || pc[i] == -1, ErrorCode::kFormatError,
-                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, done + i, pc[i]);
+                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path, done + i,
+                        pc[i]);
         ps[i] = pc[i] == 1 ? int8_t{1} : int8_t{-1};
       }
       b.add_batch(tc.data(), xc.data(), yc.data(), ps.data(), k);
@@ -632,7 +703,8 @@ void write_npy(const std::string& path, const EventStream& ev) {
 
 void write_npz(const std::string& path, const EventStream& ev) {
   DIFFEVENT_CHECK(ev.size() < 200000000, ErrorCode::kUnsupported,
-                  "write_npz: {} events exceed the 4 GiB zip limit (ZIP64 is not supported)", ev.size());
+                  "write_npz: {} events exceed the 4 GiB zip limit (ZIP64 is not supported)",
+                  ev.size());
   std::vector<std::pair<std::string, std::string>> members = {
       {"t.npy", npy_array(ev.t_us(), "<i8")},
       {"x.npy", npy_array(ev.x(), "<u2")},
@@ -641,27 +713,60 @@ void write_npz(const std::string& path, const EventStream& ev) {
       {"sensor_resolution.npy", npy_array(std::vector<int64_t>{ev.height(), ev.width()}, "<i8")},
   };
   std::string out, cd;
-  auto put16 = [](std::string& s, uint32_t v) { s.push_back(char(v & 0xFF)); s.push_back(char((v >> 8) & 0xFF)); };
-  auto put32 = [&](std::string& s, uint32_t v) { put16(s, v & 0xFFFF); put16(s, v >> 16); };
+  auto put16 = [](std::string& s, uint32_t v) {
+    s.push_back(char(v & 0xFF));
+    s.push_back(char((v >> 8) & 0xFF));
+  };
+  auto put32 = [&](std::string& s, uint32_t v) {
+    put16(s, v & 0xFFFF);
+    put16(s, v >> 16);
+  };
   for (const auto& [name, data] : members) {
-    const uint32_t crc = crc32_ieee(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    const uint32_t crc =
+        crc32_ieee(reinterpret_cast<const unsigned char*>(data.data()), data.size());
     const auto offset = static_cast<uint32_t>(out.size());
-    put32(out, 0x04034b50); put16(out, 20); put16(out, 0); put16(out, 0); put16(out, 0); put16(out, 0x21);
-    put32(out, crc); put32(out, static_cast<uint32_t>(data.size())); put32(out, static_cast<uint32_t>(data.size()));
-    put16(out, static_cast<uint32_t>(name.size())); put16(out, 0);
+    put32(out, 0x04034b50);
+    put16(out, 20);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0x21);
+    put32(out, crc);
+    put32(out, static_cast<uint32_t>(data.size()));
+    put32(out, static_cast<uint32_t>(data.size()));
+    put16(out, static_cast<uint32_t>(name.size()));
+    put16(out, 0);
     out += name;
     out += data;
-    put32(cd, 0x02014b50); put16(cd, 20); put16(cd, 20); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0x21);
-    put32(cd, crc); put32(cd, static_cast<uint32_t>(data.size())); put32(cd, static_cast<uint32_t>(data.size()));
-    put16(cd, static_cast<uint32_t>(name.size())); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0);
-    put32(cd, 0); put32(cd, offset);
+    put32(cd, 0x02014b50);
+    put16(cd, 20);
+    put16(cd, 20);
+    put16(cd, 0);
+    put16(cd, 0);
+    put16(cd, 0);
+    put16(cd, 0x21);
+    put32(cd, crc);
+    put32(cd, static_cast<uint32_t>(data.size()));
+    put32(cd, static_cast<uint32_t>(data.size()));
+    put16(cd, static_cast<uint32_t>(name.size()));
+    put16(cd, 0);
+    put16(cd, 0);
+    put16(cd, 0);
+    put16(cd, 0);
+    put32(cd, 0);
+    put32(cd, offset);
     cd += name;
   }
   const auto cd_off = static_cast<uint32_t>(out.size());
   out += cd;
-  put32(out, 0x06054b50); put16(out, 0); put16(out, 0);
-  put16(out, static_cast<uint32_t>(members.size())); put16(out, static_cast<uint32_t>(members.size()));
-  put32(out, static_cast<uint32_t>(cd.size())); put32(out, cd_off); put16(out, 0);
+  put32(out, 0x06054b50);
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, static_cast<uint32_t>(members.size()));
+  put16(out, static_cast<uint32_t>(members.size()));
+  put32(out, static_cast<uint32_t>(cd.size()));
+  put32(out, cd_off);
+  put16(out, 0);
   std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
   std::fwrite(out.data(), 1, out.size(), f.get());
   DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,

@@ -33,7 +33,8 @@ Header read_header(std::FILE* f, const std::string& src) {
     int c;
     while ((c = std::getc(f)) != EOF && c != '\n') {
       line.push_back(static_cast<char>(c));
-      DIFFEVENT_CHECK(line.size() < 4096, ErrorCode::kFormatError, "'{}': header line too long", src);
+      DIFFEVENT_CHECK(line.size() < 4096, ErrorCode::kFormatError, "'{}': header line too long",
+                      src);
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     h.text += "%" + line + "\n";
@@ -41,7 +42,11 @@ Header read_header(std::FILE* f, const std::string& src) {
     if (a == std::string::npos) continue;
     const size_t sp = line.find(' ', a);
     const std::string key = line.substr(a, sp == std::string::npos ? std::string::npos : sp - a);
-    const std::string val = sp == std::string::npos ? "" : line.substr(line.find_first_not_of(' ', sp) == std::string::npos ? line.size() : line.find_first_not_of(' ', sp));
+    const std::string val = sp == std::string::npos
+                                ? ""
+                                : line.substr(line.find_first_not_of(' ', sp) == std::string::npos
+                                                  ? line.size()
+                                                  : line.find_first_not_of(' ', sp));
     if (key == "end") break;
     h.kv[key] = val;
   }
@@ -62,17 +67,20 @@ Header read_header(std::FILE* f, const std::string& src) {
   for (const char* k : {"Height", "height"})
     if (auto it = h.kv.find(k); it != h.kv.end()) h.height = std::atoi(it->second.c_str());
   DIFFEVENT_CHECK(h.width >= 0 && h.height >= 0 && h.width <= 65535 && h.height <= 65535,
-                  ErrorCode::kFormatError, "'{}': header states an invalid sensor size {}x{}", src, h.width, h.height);
+                  ErrorCode::kFormatError, "'{}': header states an invalid sensor size {}x{}", src,
+                  h.width, h.height);
   return h;
 }
 
-void check_encoding(const Header& h, const std::string& src, const char* want_format, const char* want_evt) {
+void check_encoding(const Header& h, const std::string& src, const char* want_format,
+                    const char* want_evt) {
   const auto f = h.kv.find("format");
   const auto e = h.kv.find("evt");
   const bool ok = (f != h.kv.end() && f->second.rfind(want_format, 0) == 0) ||
                   (e != h.kv.end() && e->second == want_evt);
-  DIFFEVENT_CHECK(ok, ErrorCode::kFormatError, "'{}': RAW header does not declare {} (format '{}', evt '{}')",
-                  src, want_format, f == h.kv.end() ? "" : f->second, e == h.kv.end() ? "" : e->second);
+  DIFFEVENT_CHECK(ok, ErrorCode::kFormatError,
+                  "'{}': RAW header does not declare {} (format '{}', evt '{}')", src, want_format,
+                  f == h.kv.end() ? "" : f->second, e == h.kv.end() ? "" : e->second);
 }
 
 template <typename Word, typename Fn>
@@ -89,8 +97,8 @@ void for_each_word(std::FILE* f, const std::string& src, Fn&& fn) {
   }
   DIFFEVENT_CHECK(!std::ferror(f), ErrorCode::kIoError, "error while reading '{}'", src);
   DIFFEVENT_CHECK(leftover_bytes == 0, ErrorCode::kFormatError,
-                  "'{}': file is truncated ({} stray bytes after the last complete {}-byte word)", src,
-                  leftover_bytes, sizeof(Word));
+                  "'{}': file is truncated ({} stray bytes after the last complete {}-byte word)",
+                  src, leftover_bytes, sizeof(Word));
 }
 
 // Opens a RAW file, checks its declared encoding and sizes the builder from the header.
@@ -99,7 +107,8 @@ struct RawFile {
   Header header;
   EventBuilder builder;
   RawFile(const std::string& path, const ReadOptions& o, const char* format, const char* evt)
-      : in(path), header(read_header(in.file(), path)),
+      : in(path),
+        header(read_header(in.file(), path)),
         builder(path, o.width ? o.width : header.width, o.width ? o.height : header.height, o) {
     check_encoding(header, path, format, evt);
   }
@@ -124,7 +133,8 @@ EventFile read_evt2(const std::string& path, const ReadOptions& o) {
       time_high = th;
       have_high = true;
     } else if ((type == 0x0 || type == 0x1) && have_high) {
-      const int64_t t = static_cast<int64_t>((loops << 34) + (time_high << 6) + ((w >> 22) & 0x3F)) - shift;
+      const int64_t t =
+          static_cast<int64_t>((loops << 34) + (time_high << 6) + ((w >> 22) & 0x3F)) - shift;
       b.add(t, (w >> 11) & 0x7FF, w & 0x7FF, type == 0x1 ? 1 : -1);
     }
   });
@@ -154,8 +164,12 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
         have_high = true;
         break;
       }
-      case 0x6: low = w & 0xFFFu; break;
-      case 0x0: y = w & 0x7FF; break;
+      case 0x6:
+        low = w & 0xFFFu;
+        break;
+      case 0x0:
+        y = w & 0x7FF;
+        break;
       case 0x2:
         if (have_high) b.add(now(), w & 0x7FF, y, (w >> 11) & 1 ? 1 : -1);
         break;
@@ -173,7 +187,8 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
         base_x += bits;
         break;
       }
-      default: break;  // triggers, IMU, continued and other vendor words carry no CD events
+      default:
+        break;  // triggers, IMU, continued and other vendor words carry no CD events
     }
   });
   EventFile out;
@@ -187,8 +202,10 @@ EventFile read_dat(const std::string& path, const ReadOptions& o) {
   unsigned char ts[2];
   in.read_exact(ts, 2, path, "the DAT event type and size");
   DIFFEVENT_CHECK(ts[0] == 0 || ts[0] == 12, ErrorCode::kUnsupported,
-                  "'{}': DAT event type {} is not CD events (0 = Event2D, 12 = EventCD)", path, ts[0]);
-  DIFFEVENT_CHECK(ts[1] == 8, ErrorCode::kFormatError, "'{}': DAT event size is {} (expected 8)", path, ts[1]);
+                  "'{}': DAT event type {} is not CD events (0 = Event2D, 12 = EventCD)", path,
+                  ts[0]);
+  DIFFEVENT_CHECK(ts[1] == 8, ErrorCode::kFormatError, "'{}': DAT event size is {} (expected 8)",
+                  path, ts[1]);
   EventBuilder b(path, o.width ? o.width : h.width, o.width ? o.height : h.height, o);
   // 8-byte records: uint32 t (us), uint32 x:14 | y:14 | p:4.
   std::vector<unsigned char> buf(8 << 16);
@@ -200,15 +217,17 @@ EventFile read_dat(const std::string& path, const ReadOptions& o) {
       const uint32_t t = load_le<uint32_t>(buf.data() + i);
       const uint32_t d = load_le<uint32_t>(buf.data() + i + 4);
       const uint32_t p = d >> 28;
-      DIFFEVENT_CHECK(p <= 1, ErrorCode::kFormatError, "'{}': event at index {} has polarity {} (expected 0 or 1)",
-                      path, b.size(), p);
+      DIFFEVENT_CHECK(p <= 1, ErrorCode::kFormatError,
+                      "'{}': event at index {} has polarity {} (expected 0 or 1)", path, b.size(),
+                      p);
       b.add(t, d & 0x3FFF, (d >> 14) & 0x3FFF, p ? 1 : -1);
     }
     stray = got % 8;
     if (stray) break;
   }
   DIFFEVENT_CHECK(stray == 0, ErrorCode::kFormatError,
-                  "'{}': file is truncated ({} stray bytes after the last complete 8-byte event)", path, stray);
+                  "'{}': file is truncated ({} stray bytes after the last complete 8-byte event)",
+                  path, stray);
   EventFile out;
   out.events = b.finish(&out.size_inferred);
   return out;
@@ -216,12 +235,14 @@ EventFile read_dat(const std::string& path, const ReadOptions& o) {
 
 void write_evt2(const std::string& path, const EventStream& ev) {
   DIFFEVENT_CHECK(ev.width() <= 2048 && ev.height() <= 2048, ErrorCode::kInvalidArgument,
-                  "write_evt2: a {}x{} sensor does not fit EVT 2.0's 11-bit coordinates", ev.width(), ev.height());
+                  "write_evt2: a {}x{} sensor does not fit EVT 2.0's 11-bit coordinates",
+                  ev.width(), ev.height());
   DIFFEVENT_CHECK(ev.empty() || ev.t_us().front() >= 0, ErrorCode::kInvalidArgument,
                   "write_evt2: negative timestamps cannot be encoded");
   std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
-  const std::string header = fmt::format("% evt 2.0\n% format EVT2;height={};width={}\n% geometry {}x{}\n% end\n",
-                                         ev.height(), ev.width(), ev.width(), ev.height());
+  const std::string header =
+      fmt::format("% evt 2.0\n% format EVT2;height={};width={}\n% geometry {}x{}\n% end\n",
+                  ev.height(), ev.width(), ev.width(), ev.height());
   std::fwrite(header.data(), 1, header.size(), f.get());
   std::vector<uint32_t> words;
   words.reserve(1 << 16);
@@ -241,15 +262,17 @@ void write_evt2(const std::string& path, const EventStream& ev) {
     }
   }
   std::fwrite(words.data(), 4, words.size(), f.get());
-  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError, "error while writing '{}'", path);
+  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
+                  "error while writing '{}'", path);
 }
 
 void write_dat(const std::string& path, const EventStream& ev) {
   DIFFEVENT_CHECK(ev.empty() || (ev.t_us().front() >= 0 && ev.t_us().back() <= int64_t{0xFFFFFFFF}),
                   ErrorCode::kInvalidArgument, "write_dat: timestamps must lie in [0, 2^32) us");
   std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
-  const std::string header = fmt::format("% Data file containing Event2D events.\n% Version 2\n% Width {}\n% Height {}\n% end\n",
-                                         ev.width(), ev.height());
+  const std::string header = fmt::format(
+      "% Data file containing Event2D events.\n% Version 2\n% Width {}\n% Height {}\n% end\n",
+      ev.width(), ev.height());
   std::fwrite(header.data(), 1, header.size(), f.get());
   const unsigned char ts[2] = {12, 8};
   std::fwrite(ts, 1, 2, f.get());
@@ -257,14 +280,16 @@ void write_dat(const std::string& path, const EventStream& ev) {
   rec.reserve(1 << 17);
   for (size_t i = 0; i < ev.size(); ++i) {
     rec.push_back(static_cast<uint32_t>(ev.t_us()[i]));
-    rec.push_back(uint32_t{ev.x()[i]} | (uint32_t{ev.y()[i]} << 14) | ((ev.p()[i] > 0 ? 1u : 0u) << 28));
+    rec.push_back(uint32_t{ev.x()[i]} | (uint32_t{ev.y()[i]} << 14) |
+                  ((ev.p()[i] > 0 ? 1u : 0u) << 28));
     if (rec.size() >= (1 << 17)) {
       std::fwrite(rec.data(), 4, rec.size(), f.get());
       rec.clear();
     }
   }
   std::fwrite(rec.data(), 4, rec.size(), f.get());
-  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError, "error while writing '{}'", path);
+  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
+                  "error while writing '{}'", path);
 }
 
 }  // namespace detail

@@ -143,7 +143,8 @@ EventFile read_text(const std::string& path, const ReadOptions& o) {
       DIFFEVENT_CHECK(parse_int(q, w) && (skip_ws(q), parse_int(q, h)) && w >= 1 && h >= 1 &&
                           w <= 65535 && h <= 65535,
                       ErrorCode::kFormatError,
-                      "'{}' line {}: expected a 'width height' header, got '{}'", path, lineno, line);
+                      "'{}' line {}: expected a 'width height' header, got '{}'", path, lineno,
+                      line);
       if (o.width == 0) b.set_size(static_cast<int>(w), static_cast<int>(h));
       first_data = false;
       continue;
@@ -174,8 +175,8 @@ void write_text(const std::string& path, const EventStream& ev) {
   for (size_t i = 0; i < ev.size(); ++i) {
     const TimestampUs t = ev.t_us()[i];
     const TimestampUs a = t < 0 ? -t : t;
-    fmt::format_to(std::back_inserter(buf), "{}{}.{:06d} {} {} {}\n", t < 0 ? "-" : "",
-                   a / 1000000, a % 1000000, ev.x()[i], ev.y()[i], ev.p()[i] > 0 ? 1 : 0);
+    fmt::format_to(std::back_inserter(buf), "{}{}.{:06d} {} {} {}\n", t < 0 ? "-" : "", a / 1000000,
+                   a % 1000000, ev.x()[i], ev.y()[i], ev.p()[i] > 0 ? 1 : 0);
     if (buf.size() > (1 << 20)) {
       std::fwrite(buf.data(), 1, buf.size(), f.get());
       buf.clear();

@@ -1,7 +1,7 @@
+#include <algorithm>
+
 #include "core/check.hpp"
 #include "io/byte_source.hpp"
-
-#include <algorithm>
 
 #ifdef DIFFEVENT_HAVE_ZLIB
 #include <zlib.h>
@@ -33,7 +33,8 @@ std::string inflate_bytes(const unsigned char* data, size_t n, size_t expected, 
   // Deflate expands at most 1032:1 (zlib's documented limit), so a larger stated size is a
   // corrupt or hostile header: refuse it before allocating.
   DIFFEVENT_CHECK(expected <= n * 1032 + 1024, ErrorCode::kFormatError,
-                  "'{}': compressed data claims {} bytes from {} compressed bytes, more than deflate can produce",
+                  "'{}': compressed data claims {} bytes from {} compressed bytes, more than "
+                  "deflate can produce",
                   source, expected, n);
   std::string out;
   out.resize(expected ? expected : std::max<size_t>(n * 4, 4096));
@@ -69,8 +70,9 @@ std::string inflate_bytes(const unsigned char* data, size_t n, size_t expected, 
   (void)n;
   (void)expected;
   (void)zlib_header;
-  throw Error(ErrorCode::kUnsupported,
-              fmt::format("'{}': compressed content needs zlib, which was not compiled in", source));
+  throw Error(
+      ErrorCode::kUnsupported,
+      fmt::format("'{}': compressed content needs zlib, which was not compiled in", source));
 #endif
 }
 

@@ -23,14 +23,16 @@ inline at::Tensor dense(const at::Tensor& t) { return t.defined() ? t.contiguous
 #ifdef DIFFEVENT_HAVE_CUDA
 /// The tensor's device made current for the launch, and LibTorch's current stream on it.
 struct CudaContext {
-  explicit CudaContext(const at::Tensor& t) : guard(t.device()), stream(c10::cuda::getCurrentCUDAStream(t.device().index()).stream()) {}
+  explicit CudaContext(const at::Tensor& t)
+      : guard(t.device()), stream(c10::cuda::getCurrentCUDAStream(t.device().index()).stream()) {}
   c10::cuda::CUDAGuard guard;
   cudaStream_t stream;
 };
 
 /// Every launch is checked: a failure names the kernel and CUDA's message.
 inline void check_launch(cudaError_t err, const char* what) {
-  DIFFEVENT_CHECK(err == cudaSuccess, ErrorCode::kInternal, "{}: CUDA launch failed: {}", what, cudaGetErrorString(err));
+  DIFFEVENT_CHECK(err == cudaSuccess, ErrorCode::kInternal, "{}: CUDA launch failed: {}", what,
+                  cudaGetErrorString(err));
 }
 #endif
 

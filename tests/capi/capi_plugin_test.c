@@ -11,12 +11,12 @@
 #include "diffevent/diffevent.h"
 
 static int g_failures = 0;
-#define CHECK(cond)                                                    \
-  do {                                                                 \
-    if (!(cond)) {                                                     \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                    \
-    }                                                                  \
+      ++g_failures;                                                            \
+    }                                                                          \
   } while (0)
 
 /* 1 when a mapped file of this process has `name` in its path (/proc/self/maps). */
@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   /* Given the event half at work: events, a frame, EDI */
   snprintf(path, sizeof path, "%s/data/sample/events.h5", argv[1]);
   if (diffevent_events_read(NULL, path, NULL, &events) != DIFFEVENT_OK) {
-    fprintf(stderr, "capi_plugin_test: HDF5 not compiled in (%s); skipped\n", diffevent_last_error());
+    fprintf(stderr, "capi_plugin_test: HDF5 not compiled in (%s); skipped\n",
+            diffevent_last_error());
     return 0;
   }
   snprintf(path, sizeof path, "%s/data/sample/blur.png", argv[1]);
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
     diffevent_prior_destroy(prior);
   } else {
     /* Then it is UNSUPPORTED, naming the plugin looked for and why */
-    const char* expected = strcmp(mode, "missing") == 0 ? getenv("DIFFEVENT_TORCH_PLUGIN") : "libdiffevent_c_torch.so";
+    const char* expected =
+        strcmp(mode, "missing") == 0 ? getenv("DIFFEVENT_TORCH_PLUGIN") : "libdiffevent_c_torch.so";
     prior = (diffevent_prior*)&path; /* untouched on failure */
     CHECK(diffevent_prior_create_analytic(1, &prior) == DIFFEVENT_E_UNSUPPORTED);
     CHECK(prior == (diffevent_prior*)&path);
@@ -76,7 +78,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "capi_plugin_test: the error reads: %s\n", diffevent_last_error());
     CHECK(diffevent_has_torch() == 0);
     /* And the same answer on every later call, with the event half still working */
-    CHECK(diffevent_deblur(NULL, blurry, events, NULL, NULL, NULL, &sharp, NULL, NULL) == DIFFEVENT_E_UNSUPPORTED);
+    CHECK(diffevent_deblur(NULL, blurry, events, NULL, NULL, NULL, &sharp, NULL, NULL) ==
+          DIFFEVENT_E_UNSUPPORTED);
     CHECK(strstr(diffevent_last_error(), "diffevent_deblur") != NULL);
     diffevent_prior_destroy(NULL);
     CHECK(mapped("libtorch") == 0);

@@ -13,24 +13,24 @@
 static int g_failures = 0;
 static int g_checks = 0;
 
-#define CHECK(cond)                                                                   \
-  do {                                                                                \
-    ++g_checks;                                                                       \
-    if (!(cond)) {                                                                    \
-      ++g_failures;                                                                   \
-      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__, \
-              #cond, diffevent_last_error());                                         \
-    }                                                                                 \
+#define CHECK(cond)                                                                            \
+  do {                                                                                         \
+    ++g_checks;                                                                                \
+    if (!(cond)) {                                                                             \
+      ++g_failures;                                                                            \
+      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__, #cond, \
+              diffevent_last_error());                                                         \
+    }                                                                                          \
   } while (0)
 
 #define CHECK_OK(call) CHECK((call) == DIFFEVENT_OK)
 /* The call fails with `status` and the last error contains `text`. */
-#define CHECK_FAILS(call, status, text)                                    \
-  do {                                                                     \
-    diffevent_status st_ = (call);                                         \
-    CHECK(st_ == (status));                                                \
-    CHECK(strstr(diffevent_last_error(), (text)) != NULL);                 \
-    if (st_ != (status) || strstr(diffevent_last_error(), (text)) == NULL) \
+#define CHECK_FAILS(call, status, text)                                                     \
+  do {                                                                                      \
+    diffevent_status st_ = (call);                                                          \
+    CHECK(st_ == (status));                                                                 \
+    CHECK(strstr(diffevent_last_error(), (text)) != NULL);                                  \
+    if (st_ != (status) || strstr(diffevent_last_error(), (text)) == NULL)                  \
       fprintf(stderr, "  got status %d, message '%s'\n", (int)st_, diffevent_last_error()); \
   } while (0)
 
@@ -133,12 +133,14 @@ static void test_context(void) {
   p.struct_size = 0;
   CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT, "struct_size is 0");
   p.struct_size = sizeof p + 8; /* a struct from a newer header */
-  CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT, "this library knows");
+  CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT,
+              "this library knows");
   CHECK(ctx == SENTINEL(diffevent_context));
   /* A size inside a field (here half of the log callback pointer) would mix the caller's bytes
    * with the defaults' (found by fuzz_deblur_params on diffevent_edi_params.c_pos_map). */
   p.struct_size = (uint32_t)offsetof(diffevent_context_params, log) + 4;
-  CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT, "not a size this struct has had");
+  CHECK_FAILS(diffevent_context_create(&p, &ctx), DIFFEVENT_E_INVALID_ARGUMENT,
+              "not a size this struct has had");
   CHECK(ctx == SENTINEL(diffevent_context));
   CHECK_FAILS(diffevent_context_create(NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT, "'out' is NULL");
 
@@ -154,8 +156,8 @@ static void test_context(void) {
   CHECK(cancelled == 1);
   {
     diffevent_events* ev = SENTINEL(diffevent_events);
-    CHECK_FAILS(diffevent_events_read(ctx, src_path("data/sample/events.h5"), NULL, &ev), DIFFEVENT_E_CANCELLED,
-                "cancelled");
+    CHECK_FAILS(diffevent_events_read(ctx, src_path("data/sample/events.h5"), NULL, &ev),
+                DIFFEVENT_E_CANCELLED, "cancelled");
     CHECK(ev == SENTINEL(diffevent_events));
     CHECK_OK(diffevent_context_reset_cancel(ctx));
     g_log_lines = 0;
@@ -181,13 +183,15 @@ static void test_images(void) {
   double psnr = 0, ssim = 0;
   for (i = 0; i < 24; ++i) data[i] = (float)i / 23.0f;
 
-  CHECK_FAILS(diffevent_image_create(0, 3, 4, data, &img), DIFFEVENT_E_INVALID_ARGUMENT, "shape [0, 3, 4]");
+  CHECK_FAILS(diffevent_image_create(0, 3, 4, data, &img), DIFFEVENT_E_INVALID_ARGUMENT,
+              "shape [0, 3, 4]");
   CHECK(img == NULL);
   CHECK_OK(diffevent_image_create(2, 3, 4, data, &img));
   CHECK_OK(diffevent_image_shape(img, &c, &h, &w));
   CHECK(c == 2 && h == 3 && w == 4);
   CHECK_OK(diffevent_image_shape(img, NULL, NULL, NULL));
-  CHECK_FAILS(diffevent_image_copy_data(img, back, 23), DIFFEVENT_E_BUFFER_TOO_SMALL, "holds 23 floats");
+  CHECK_FAILS(diffevent_image_copy_data(img, back, 23), DIFFEVENT_E_BUFFER_TOO_SMALL,
+              "holds 23 floats");
   CHECK_OK(diffevent_image_copy_data(img, back, 24));
   CHECK(memcmp(data, back, sizeof data) == 0);
   /* Two channels have no luminance. */
@@ -196,7 +200,8 @@ static void test_images(void) {
   /* sRGB round trip to float precision. */
   CHECK_OK(diffevent_image_srgb_to_linear(img));
   CHECK_OK(diffevent_image_copy_data(img, back, 24));
-  CHECK(fabs(back[23] - 1.0f) < 1e-6 && fabs(back[12] - 0.2347f) < 1e-3); /* ((12/23 + 0.055) / 1.055)^2.4 */
+  CHECK(fabs(back[23] - 1.0f) < 1e-6 &&
+        fabs(back[12] - 0.2347f) < 1e-3); /* ((12/23 + 0.055) / 1.055)^2.4 */
   CHECK_OK(diffevent_image_linear_to_srgb(img));
   CHECK_OK(diffevent_image_copy_data(img, back, 24));
   for (i = 0; i < 24; ++i) CHECK(fabs(back[i] - data[i]) < 1e-5);
@@ -218,7 +223,8 @@ static void test_images(void) {
     CHECK_OK(diffevent_ssim(off, off, 1.0, &ssim));
     CHECK(fabs(ssim - 1.0) < 1e-9);
     psnr = -1;
-    CHECK_FAILS(diffevent_psnr(img, NULL, 1.0, &psnr), DIFFEVENT_E_INVALID_ARGUMENT, "'test' is NULL");
+    CHECK_FAILS(diffevent_psnr(img, NULL, 1.0, &psnr), DIFFEVENT_E_INVALID_ARGUMENT,
+                "'test' is NULL");
     CHECK(psnr == -1);
     CHECK_FAILS(diffevent_ssim(img, off, 1.0, NULL), DIFFEVENT_E_INVALID_ARGUMENT, "NULL");
     /* to_grey of a grey image is a copy. */
@@ -236,7 +242,8 @@ static void test_images(void) {
   CHECK(isinf(psnr));
   diffevent_image_destroy(read_back);
   read_back = SENTINEL(diffevent_image);
-  CHECK_FAILS(diffevent_image_read(work_path("no_such.png"), &read_back), DIFFEVENT_E_IO, "no_such.png");
+  CHECK_FAILS(diffevent_image_read(work_path("no_such.png"), &read_back), DIFFEVENT_E_IO,
+              "no_such.png");
   CHECK(read_back == SENTINEL(diffevent_image));
   {
     /* A host's limits: a side or a pixel count one beyond them is refused by name. */
@@ -249,13 +256,13 @@ static void test_images(void) {
     diffevent_image_destroy(read_back);
     read_back = SENTINEL(diffevent_image);
     lim.max_side = w - 1;
-    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back), DIFFEVENT_E_FORMAT,
-                "zeros.png");
+    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back),
+                DIFFEVENT_E_FORMAT, "zeros.png");
     CHECK(read_back == SENTINEL(diffevent_image));
     diffevent_image_read_params_init(&lim);
     lim.max_pixels = (int64_t)h * w - 1;
-    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back), DIFFEVENT_E_FORMAT,
-                "zeros.png");
+    CHECK_FAILS(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back),
+                DIFFEVENT_E_FORMAT, "zeros.png");
     lim.max_pixels = (int64_t)h * w;
     CHECK_OK(diffevent_image_read_with_params(work_path("zeros.png"), &lim, &read_back));
     diffevent_image_destroy(read_back);
@@ -267,9 +274,11 @@ static void test_images(void) {
   }
   CHECK_FAILS(diffevent_image_write(img, work_path("no_dir/x.png"), 8), DIFFEVENT_E_IO, "no_dir");
   CHECK(!file_exists(work_path("no_dir/x.png")));
-  CHECK_FAILS(diffevent_image_write(img, work_path("bad_depth.png"), 12), DIFFEVENT_E_INVALID_ARGUMENT, "12");
+  CHECK_FAILS(diffevent_image_write(img, work_path("bad_depth.png"), 12),
+              DIFFEVENT_E_INVALID_ARGUMENT, "12");
   CHECK(!file_exists(work_path("bad_depth.png")));
-  CHECK_FAILS(diffevent_image_write(NULL, work_path("x.png"), 8), DIFFEVENT_E_INVALID_ARGUMENT, "'image' is NULL");
+  CHECK_FAILS(diffevent_image_write(NULL, work_path("x.png"), 8), DIFFEVENT_E_INVALID_ARGUMENT,
+              "'image' is NULL");
   diffevent_image_destroy(img);
   diffevent_image_destroy(NULL);
 }
@@ -298,7 +307,8 @@ static void test_events_and_integral(void) {
   diffevent_events_info_init(&info);
   CHECK_OK(diffevent_events_info_get(ev, &info));
   CHECK(info.count == 3 && info.count_on == 2 && info.width == 4 && info.height == 3);
-  CHECK(info.t_begin_us == 100 && info.t_end_us == 900 && info.exposure_count == 0 && info.has_image == 0);
+  CHECK(info.t_begin_us == 100 && info.t_end_us == 900 && info.exposure_count == 0 &&
+        info.has_image == 0);
   CHECK(info.format == DIFFEVENT_FORMAT_AUTO);
   /* An older, smaller info struct is filled only up to its size. */
   {
@@ -311,26 +321,29 @@ static void test_events_and_integral(void) {
     small.struct_size = sizeof small + 4;
     CHECK_FAILS(diffevent_events_info_get(ev, &small), DIFFEVENT_E_INVALID_ARGUMENT, "struct_size");
   }
-  CHECK_FAILS(diffevent_events_copy_arrays(ev, t_back, x_back, y_back, p_back, 2), DIFFEVENT_E_BUFFER_TOO_SMALL,
-              "hold 2 events");
+  CHECK_FAILS(diffevent_events_copy_arrays(ev, t_back, x_back, y_back, p_back, 2),
+              DIFFEVENT_E_BUFFER_TOO_SMALL, "hold 2 events");
   CHECK_OK(diffevent_events_copy_arrays(ev, t_back, x_back, y_back, p_back, 3));
-  CHECK(memcmp(t, t_back, sizeof t) == 0 && memcmp(x, x_back, sizeof x) == 0 && memcmp(y, y_back, sizeof y) == 0 &&
-        memcmp(p, p_back, sizeof p) == 0);
+  CHECK(memcmp(t, t_back, sizeof t) == 0 && memcmp(x, x_back, sizeof x) == 0 &&
+        memcmp(y, y_back, sizeof y) == 0 && memcmp(p, p_back, sizeof p) == 0);
   CHECK_OK(diffevent_events_copy_arrays(ev, NULL, NULL, NULL, p_back, 3));
 
   /* Bad arrays: each error names the problem, the out-parameter keeps its value. */
-  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t, x_out, y, p, 3, NULL, &bad), DIFFEVENT_E_OUT_OF_RANGE, "index 1");
-  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t_unsorted, x, y, p, 3, NULL, &bad), DIFFEVENT_E_INVALID_ARGUMENT,
-              "index 1");
-  CHECK_FAILS(diffevent_events_from_arrays(0, 3, t, x, y, p, 3, NULL, &bad), DIFFEVENT_E_INVALID_ARGUMENT, "0x3");
-  CHECK_FAILS(diffevent_events_from_arrays(4, 3, NULL, x, y, p, 3, NULL, &bad), DIFFEVENT_E_INVALID_ARGUMENT,
-              "'t_us' is NULL");
+  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t, x_out, y, p, 3, NULL, &bad),
+              DIFFEVENT_E_OUT_OF_RANGE, "index 1");
+  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t_unsorted, x, y, p, 3, NULL, &bad),
+              DIFFEVENT_E_INVALID_ARGUMENT, "index 1");
+  CHECK_FAILS(diffevent_events_from_arrays(0, 3, t, x, y, p, 3, NULL, &bad),
+              DIFFEVENT_E_INVALID_ARGUMENT, "0x3");
+  CHECK_FAILS(diffevent_events_from_arrays(4, 3, NULL, x, y, p, 3, NULL, &bad),
+              DIFFEVENT_E_INVALID_ARGUMENT, "'t_us' is NULL");
   diffevent_ingest_params_init(&ip);
   ip.polarity_encoding = DIFFEVENT_POLARITY_ZERO_ONE; /* -1 is not allowed then */
-  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t, x, y, p, 3, &ip, &bad), DIFFEVENT_E_INVALID_ARGUMENT, "polarit");
+  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t, x, y, p, 3, &ip, &bad),
+              DIFFEVENT_E_INVALID_ARGUMENT, "polarit");
   ip.polarity_encoding = 7;
-  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t, x, y, p, 3, &ip, &bad), DIFFEVENT_E_INVALID_ARGUMENT,
-              "polarity_encoding 7");
+  CHECK_FAILS(diffevent_events_from_arrays(4, 3, t, x, y, p, 3, &ip, &bad),
+              DIFFEVENT_E_INVALID_ARGUMENT, "polarity_encoding 7");
   CHECK(bad == SENTINEL(diffevent_events));
   /* Sorting on request. */
   diffevent_ingest_params_init(&ip);
@@ -353,12 +366,14 @@ static void test_events_and_integral(void) {
   CHECK(info.count == 2 && info.t_end_us == 750);
   diffevent_events_destroy(bad);
   bad = SENTINEL(diffevent_events);
-  CHECK_FAILS(diffevent_events_slice_time(ev, 900, 100, &bad), DIFFEVENT_E_INVALID_ARGUMENT, "before");
+  CHECK_FAILS(diffevent_events_slice_time(ev, 900, 100, &bad), DIFFEVENT_E_INVALID_ARGUMENT,
+              "before");
   CHECK(bad == SENTINEL(diffevent_events));
 
   /* The double integral against its closed form. */
   diffevent_edi_params_init(&ep);
-  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT, "state no exposure");
+  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT,
+              "state no exposure");
   CHECK(E == NULL);
   ep.has_exposure = 1;
   ep.exposure_t0_us = 0;
@@ -376,13 +391,16 @@ static void test_events_and_integral(void) {
   CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT, "empty");
   ep.exposure_t1_us = 1000;
   ep.c_pos = NAN;
-  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT, "c_pos must be finite");
+  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT,
+              "c_pos must be finite");
   ep.c_pos = c;
   ep.min_integral = 0;
-  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT, "min_integral");
+  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT,
+              "min_integral");
   ep.min_integral = 1e-3;
   ep.has_tau = 2;
-  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT, "has_tau must be 0 or 1");
+  CHECK_FAILS(diffevent_double_integral(NULL, ev, &ep, &E), DIFFEVENT_E_INVALID_ARGUMENT,
+              "has_tau must be 0 or 1");
   CHECK(E == NULL);
   /* tau at the end: the ON event at 750 is before tau, so L = -c on [0,750). */
   ep.has_tau = 1;
@@ -433,13 +451,15 @@ static void test_events_and_integral(void) {
     CHECK(fabs(s[2 * 4 + 1] - 0.5 * exp(c)) < 1e-4);
     for (k = 0; k < 3; ++k) diffevent_image_destroy(frames[k]);
     frames[0] = SENTINEL(diffevent_image);
-    CHECK_FAILS(diffevent_edi_frames(NULL, blurry, ev, &ep, 0, frames, times), DIFFEVENT_E_INVALID_ARGUMENT, "count");
+    CHECK_FAILS(diffevent_edi_frames(NULL, blurry, ev, &ep, 0, frames, times),
+                DIFFEVENT_E_INVALID_ARGUMENT, "count");
     CHECK(frames[0] == SENTINEL(diffevent_image));
     /* A frame of the wrong size. */
     diffevent_image_destroy(blurry);
     CHECK_OK(diffevent_image_create(1, 4, 4, NULL, &blurry));
     sharp = SENTINEL(diffevent_image);
-    CHECK_FAILS(diffevent_edi_deblur(NULL, blurry, ev, &ep, &sharp), DIFFEVENT_E_INVALID_ARGUMENT, "4x4");
+    CHECK_FAILS(diffevent_edi_deblur(NULL, blurry, ev, &ep, &sharp), DIFFEVENT_E_INVALID_ARGUMENT,
+                "4x4");
     CHECK(sharp == SENTINEL(diffevent_image));
     diffevent_image_destroy(blurry);
     diffevent_image_destroy(E);
@@ -462,17 +482,20 @@ static void test_events_and_integral(void) {
       CHECK(st == DIFFEVENT_OK);
       CHECK_OK(diffevent_events_read(NULL, work_path(files[k]), &rp, &back));
       CHECK_OK(diffevent_events_copy_arrays(back, t_back, x_back, y_back, p_back, 3));
-      CHECK(memcmp(x, x_back, sizeof x) == 0 && memcmp(y, y_back, sizeof y) == 0 && memcmp(p, p_back, sizeof p) == 0);
+      CHECK(memcmp(x, x_back, sizeof x) == 0 && memcmp(y, y_back, sizeof y) == 0 &&
+            memcmp(p, p_back, sizeof p) == 0);
       CHECK(t_back[0] == 100 && t_back[2] == 900);
       diffevent_events_destroy(back);
     }
     wp.format = 42;
-    CHECK_FAILS(diffevent_events_write(NULL, ev, work_path("bad.txt"), &wp), DIFFEVENT_E_INVALID_ARGUMENT, "format 42");
+    CHECK_FAILS(diffevent_events_write(NULL, ev, work_path("bad.txt"), &wp),
+                DIFFEVENT_E_INVALID_ARGUMENT, "format 42");
     CHECK(!file_exists(work_path("bad.txt")));
     diffevent_write_params_init(&wp);
-    CHECK_FAILS(diffevent_events_write(NULL, ev, work_path("no_dir/a.txt"), &wp), DIFFEVENT_E_IO, "no_dir");
-    CHECK_FAILS(diffevent_events_write(NULL, ev, work_path("a.unknown_ext"), &wp), DIFFEVENT_E_INVALID_ARGUMENT,
-                "unknown_ext");
+    CHECK_FAILS(diffevent_events_write(NULL, ev, work_path("no_dir/a.txt"), &wp), DIFFEVENT_E_IO,
+                "no_dir");
+    CHECK_FAILS(diffevent_events_write(NULL, ev, work_path("a.unknown_ext"), &wp),
+                DIFFEVENT_E_INVALID_ARGUMENT, "unknown_ext");
   }
   diffevent_events_destroy(ev);
 }
@@ -493,7 +516,8 @@ static void test_reading_files(void) {
   int64_t t0 = -1, t1 = -1;
   FILE* f;
 
-  CHECK_FAILS(diffevent_events_read(NULL, work_path("missing.h5"), NULL, &ev), DIFFEVENT_E_IO, "missing.h5");
+  CHECK_FAILS(diffevent_events_read(NULL, work_path("missing.h5"), NULL, &ev), DIFFEVENT_E_IO,
+              "missing.h5");
   CHECK(ev == SENTINEL(diffevent_events));
   f = fopen(work_path("garbage.raw"), "wb");
   fputs("% evt 2.0\n% format EVT2\n% end\n\x01\x02\x03", f); /* truncated word */
@@ -501,18 +525,20 @@ static void test_reading_files(void) {
   CHECK(diffevent_events_read(NULL, work_path("garbage.raw"), NULL, &ev) == DIFFEVENT_E_FORMAT);
   CHECK(strstr(diffevent_last_error(), "garbage.raw") != NULL);
   CHECK(ev == SENTINEL(diffevent_events));
-  CHECK_FAILS(diffevent_events_read(NULL, NULL, NULL, &ev), DIFFEVENT_E_INVALID_ARGUMENT, "'path' is NULL");
+  CHECK_FAILS(diffevent_events_read(NULL, NULL, NULL, &ev), DIFFEVENT_E_INVALID_ARGUMENT,
+              "'path' is NULL");
 
   diffevent_read_params_init(&rp);
   rp.format = -3;
-  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev), DIFFEVENT_E_INVALID_ARGUMENT,
-              "format -3");
+  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev),
+              DIFFEVENT_E_INVALID_ARGUMENT, "format -3");
   /* An older, smaller params struct (no progress fields) gets defaults for the rest. */
   diffevent_read_params_init(&rp);
   rp.struct_size = (uint32_t)offsetof(diffevent_read_params, progress);
   rp.progress = count_progress; /* beyond struct_size: must be ignored */
   g_progress_calls = 0;
-  if (diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev) == DIFFEVENT_E_UNSUPPORTED) {
+  if (diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev) ==
+      DIFFEVENT_E_UNSUPPORTED) {
     fprintf(stderr, "capi_test: HDF5 not compiled in; skipping the sample file checks\n");
     return;
   }
@@ -539,8 +565,8 @@ static void test_reading_files(void) {
   CHECK(rp.max_events == 0);
   rp.max_events = 83699;
   ev = SENTINEL(diffevent_events);
-  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev), DIFFEVENT_E_OUT_OF_RANGE,
-              "more than 83699 events");
+  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev),
+              DIFFEVENT_E_OUT_OF_RANGE, "more than 83699 events");
   CHECK(ev == SENTINEL(diffevent_events));
   rp.max_events = 83700;
   CHECK_OK(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev));
@@ -555,8 +581,8 @@ static void test_reading_files(void) {
   diffevent_events_destroy(ev);
   ev = SENTINEL(diffevent_events);
   rp.progress_user_data = &rp;
-  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev), DIFFEVENT_E_CANCELLED,
-              "cancel");
+  CHECK_FAILS(diffevent_events_read(NULL, src_path("data/sample/events.h5"), &rp, &ev),
+              DIFFEVENT_E_CANCELLED, "cancel");
   CHECK(ev == SENTINEL(diffevent_events));
   {
     diffevent_events* none = NULL;
@@ -584,7 +610,8 @@ static void test_simulator_and_threshold(void) {
   diffevent_image* edi = NULL;
 
   for (yy = 0; yy < 48; ++yy)
-    for (xx = 0; xx < 64; ++xx) src[yy * 64 + xx] = 0.1f + 0.8f * (float)(((xx / 8) + (yy / 8)) % 2); /* checkers */
+    for (xx = 0; xx < 64; ++xx)
+      src[yy * 64 + xx] = 0.1f + 0.8f * (float)(((xx / 8) + (yy / 8)) % 2); /* checkers */
   CHECK_OK(diffevent_image_create(1, 48, 64, src, &source));
   diffevent_simulator_params_init(&sp);
   sp.width = 56;
@@ -592,11 +619,12 @@ static void test_simulator_and_threshold(void) {
   sp.dx_px = 5;
   sp.dy_px = 2;
   sp.struct_size = 3; /* smaller than the struct_size field itself */
-  CHECK_FAILS(diffevent_simulate(NULL, source, &sp, &ev, &blurry, &sharp), DIFFEVENT_E_INVALID_ARGUMENT,
-              "struct_size is 3");
+  CHECK_FAILS(diffevent_simulate(NULL, source, &sp, &ev, &blurry, &sharp),
+              DIFFEVENT_E_INVALID_ARGUMENT, "struct_size is 3");
   sp.struct_size = sizeof sp;
   sp.log_eps = INFINITY;
-  CHECK_FAILS(diffevent_simulate(NULL, source, &sp, &ev, &blurry, &sharp), DIFFEVENT_E_INVALID_ARGUMENT, "finite");
+  CHECK_FAILS(diffevent_simulate(NULL, source, &sp, &ev, &blurry, &sharp),
+              DIFFEVENT_E_INVALID_ARGUMENT, "finite");
   CHECK(ev == NULL && blurry == NULL && sharp == NULL);
   sp.log_eps = 1e-3;
   CHECK_OK(diffevent_simulate(NULL, source, &sp, &ev, &blurry, &sharp));
@@ -618,8 +646,8 @@ static void test_simulator_and_threshold(void) {
   CHECK(est.evaluations > 3 && est.c >= tp.c_min && est.c <= tp.c_max);
   CHECK(fabs(est.c - 0.2) < 0.08);
   est.struct_size = 0;
-  CHECK_FAILS(diffevent_estimate_threshold(NULL, blurry, ev, &ep, &tp, &est), DIFFEVENT_E_INVALID_ARGUMENT,
-              "diffevent_threshold_estimate.struct_size");
+  CHECK_FAILS(diffevent_estimate_threshold(NULL, blurry, ev, &ep, &tp, &est),
+              DIFFEVENT_E_INVALID_ARGUMENT, "diffevent_threshold_estimate.struct_size");
   diffevent_events_destroy(ev);
   diffevent_image_destroy(blurry);
   diffevent_image_destroy(sharp);
@@ -652,43 +680,54 @@ static void test_torch_half(void) {
   diffevent_enhancer_params_init(&enh);
   diffevent_deblur_params_init(&dp);
   /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
-  CHECK(dp.steps == 100 && dp.edi.c_pos == 0.2 && dp.s == 7500.0 && dp.s_r == 1e3 && dp.lambda_tv == 0.0 &&
-        dp.lambda_l1 == 3000.0 && dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
-        dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 && dp.residual_prior == 0);
+  CHECK(dp.steps == 100 && dp.edi.c_pos == 0.2 && dp.s == 7500.0 && dp.s_r == 1e3 &&
+        dp.lambda_tv == 0.0 && dp.lambda_l1 == 3000.0 &&
+        dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
+        dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 &&
+        dp.residual_prior == 0);
   {
-    /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is _init's. */
+    /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is
+     * _init's. */
     diffevent_deblur_params q;
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_FAST));
-    CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 0 && q.steps == dp.steps && q.s == dp.s);
+    CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 0 && q.steps == dp.steps &&
+          q.s == dp.s);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BEST));
     CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 1);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BALANCED));
     CHECK(memcmp(&q, &dp, sizeof q) == 0);
     q.samples = 99;
-    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 3), DIFFEVENT_E_INVALID_ARGUMENT, "preset 3 is not a DIFFEVENT_PRESET_*");
+    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 3), DIFFEVENT_E_INVALID_ARGUMENT,
+                "preset 3 is not a DIFFEVENT_PRESET_*");
     CHECK(q.samples == 99);
-    CHECK(diffevent_deblur_params_init_preset(NULL, DIFFEVENT_PRESET_FAST) == DIFFEVENT_E_INVALID_ARGUMENT);
+    CHECK(diffevent_deblur_params_init_preset(NULL, DIFFEVENT_PRESET_FAST) ==
+          DIFFEVENT_E_INVALID_ARGUMENT);
   }
 
   st = diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &prior);
   if (!diffevent_has_torch()) {
-    CHECK(st == DIFFEVENT_E_UNSUPPORTED && strstr(diffevent_last_error(), "without LibTorch") != NULL &&
+    CHECK(st == DIFFEVENT_E_UNSUPPORTED &&
+          strstr(diffevent_last_error(), "without LibTorch") != NULL &&
           strstr(diffevent_last_error(), "libdiffevent_c_torch.so") != NULL);
     CHECK(prior == SENTINEL(diffevent_prior));
     CHECK(diffevent_prior_create_analytic(1, &prior) == DIFFEVENT_E_UNSUPPORTED);
     CHECK(diffevent_prior_get_metadata(NULL, &meta) == DIFFEVENT_E_INVALID_ARGUMENT);
     CHECK(diffevent_enhance(NULL, E, blurry, &enh, &fe) == DIFFEVENT_E_INVALID_ARGUMENT);
-    CHECK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL) == DIFFEVENT_E_INVALID_ARGUMENT);
+    CHECK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL) ==
+          DIFFEVENT_E_INVALID_ARGUMENT);
     diffevent_prior_destroy(NULL);
     return;
   }
   CHECK(st == DIFFEVENT_OK);
   CHECK_OK(diffevent_prior_get_metadata(prior, &meta));
-  CHECK(meta.channels == 1 && meta.num_timesteps == 1000 && meta.size_multiple == 4 && meta.learned_sigma == 0);
-  CHECK(meta.schedule == DIFFEVENT_SCHEDULE_LINEAR && meta.data_min == -1.0 && meta.data_max == 1.0);
+  CHECK(meta.channels == 1 && meta.num_timesteps == 1000 && meta.size_multiple == 4 &&
+        meta.learned_sigma == 0);
+  CHECK(meta.schedule == DIFFEVENT_SCHEDULE_LINEAR && meta.data_min == -1.0 &&
+        meta.data_max == 1.0);
   {
     diffevent_prior* missing = SENTINEL(diffevent_prior);
-    CHECK_FAILS(diffevent_prior_load(NULL, work_path("no_prior.pt"), &pp, &missing), DIFFEVENT_E_IO, "no_prior.pt");
+    CHECK_FAILS(diffevent_prior_load(NULL, work_path("no_prior.pt"), &pp, &missing), DIFFEVENT_E_IO,
+                "no_prior.pt");
     CHECK(missing == SENTINEL(diffevent_prior));
     pp.device = "tpu:0";
     CHECK_FAILS(diffevent_prior_load(NULL, src_path("tests/data/tiny_prior.pt"), &pp, &missing),
@@ -696,7 +735,8 @@ static void test_torch_half(void) {
     CHECK(missing == SENTINEL(diffevent_prior));
     pp.device = NULL;
   }
-  CHECK_FAILS(diffevent_prior_create_analytic(2, &analytic), DIFFEVENT_E_INVALID_ARGUMENT, "channels must be 1 or 3");
+  CHECK_FAILS(diffevent_prior_create_analytic(2, &analytic), DIFFEVENT_E_INVALID_ARGUMENT,
+              "channels must be 1 or 3");
   CHECK_OK(diffevent_prior_create_analytic(1, &analytic));
 
   /* Enhancer: identity returns E itself; guided smooths a noisy E towards its mean. */
@@ -722,13 +762,15 @@ static void test_torch_half(void) {
     diffevent_image_destroy(fe);
     fe = SENTINEL(diffevent_image);
     enh.kind = DIFFEVENT_ENHANCER_TORCHSCRIPT;
-    CHECK_FAILS(diffevent_enhance(NULL, E, blurry, &enh, &fe), DIFFEVENT_E_INVALID_ARGUMENT, "enhancer path is NULL");
+    CHECK_FAILS(diffevent_enhance(NULL, E, blurry, &enh, &fe), DIFFEVENT_E_INVALID_ARGUMENT,
+                "enhancer path is NULL");
     enh.path = src_path("tests/data/clamp_enhancer.pt");
     CHECK_OK(diffevent_enhance(NULL, E, blurry, &enh, &fe));
     diffevent_image_destroy(fe);
     fe = SENTINEL(diffevent_image);
     enh.kind = 9;
-    CHECK_FAILS(diffevent_enhance(NULL, E, blurry, &enh, &fe), DIFFEVENT_E_INVALID_ARGUMENT, "enhancer kind 9");
+    CHECK_FAILS(diffevent_enhance(NULL, E, blurry, &enh, &fe), DIFFEVENT_E_INVALID_ARGUMENT,
+                "enhancer kind 9");
     CHECK(fe == SENTINEL(diffevent_image));
     diffevent_image_destroy(E);
     diffevent_image_destroy(blurry);
@@ -754,7 +796,8 @@ static void test_torch_half(void) {
     CHECK(g_progress_calls == 1 && sharp == SENTINEL(diffevent_image) && threshold == -1);
     dp.progress_user_data = NULL;
     g_progress_calls = 0;
-    CHECK_OK(diffevent_deblur(NULL, blurry, ev, prior, analytic, &dp, &sharp, &residual, &threshold));
+    CHECK_OK(
+        diffevent_deblur(NULL, blurry, ev, prior, analytic, &dp, &sharp, &residual, &threshold));
     CHECK(g_progress_calls == 4 && threshold == 0.2);
     {
       int32_t c, h, w;
@@ -791,8 +834,8 @@ static void test_torch_half(void) {
     dp.auto_threshold = 0;
     dp.start = 0.0;
     sharp = SENTINEL(diffevent_image);
-    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                "start = 0 must be in (0, 1]");
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                DIFFEVENT_E_INVALID_ARGUMENT, "start = 0 must be in (0, 1]");
     CHECK(sharp == SENTINEL(diffevent_image));
     dp.struct_size = (uint32_t)offsetof(diffevent_deblur_params, start);
     CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
@@ -807,13 +850,14 @@ static void test_torch_half(void) {
     CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
     diffevent_image_destroy(sharp);
     dp.samples = 65;
-    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                "samples must be in [1, 64], got 65");
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                DIFFEVENT_E_INVALID_ARGUMENT, "samples must be in [1, 64], got 65");
     dp.samples = 1;
     /* edi.has_tau reaches the deblur: a reference time outside the exposure is named. */
     dp.edi.has_tau = 1;
     dp.edi.tau_us = (int64_t)1 << 40;
-    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_OUT_OF_RANGE,
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                DIFFEVENT_E_OUT_OF_RANGE,
                 "reference time tau = 1099511627776 us lies outside the exposure");
     dp.edi.has_tau = 0;
     /* The integral: STEP and RAMP give different frames; an unknown kind is named. */
@@ -829,8 +873,8 @@ static void test_torch_half(void) {
       diffevent_image_destroy(a);
       diffevent_image_destroy(b);
       dp.integral = 7;
-      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                  "integral = 7 must be one of DIFFEVENT_INTEGRAL_*");
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                  DIFFEVENT_E_INVALID_ARGUMENT, "integral = 7 must be one of DIFFEVENT_INTEGRAL_*");
       dp.integral = DIFFEVENT_INTEGRAL_DEFAULT;
     }
     /* Tiles (API version 4): 0 picks them from the prior and is the default; a size outside
@@ -840,16 +884,16 @@ static void test_torch_half(void) {
       diffevent_deblur_params_init(&fresh);
       CHECK(fresh.tile_size == 0 && fresh.tile_stride == 0 && fresh.tile_above_pixels == 0);
       dp.tile_size = 4;
-      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                  "tile_size must be 0 (auto) or in [8, 65536]");
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                  DIFFEVENT_E_INVALID_ARGUMENT, "tile_size must be 0 (auto) or in [8, 65536]");
       /* (983788726 once overflowed the stride's arithmetic: found by fuzz_deblur_params) */
       dp.tile_size = 983788726;
-      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                  "got 983788726, 0 and 0");
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                  DIFFEVENT_E_INVALID_ARGUMENT, "got 983788726, 0 and 0");
       dp.tile_size = 0;
       dp.tile_above_pixels = -1;
-      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                  "got 0, 0 and -1");
+      CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                  DIFFEVENT_E_INVALID_ARGUMENT, "got 0, 0 and -1");
       dp.tile_above_pixels = 0;
     }
     dp.threshold_sigma = 0.0;
@@ -857,8 +901,8 @@ static void test_torch_half(void) {
     /* Nested struct sizes are checked too. */
     dp.edi.struct_size = 1000;
     sharp = SENTINEL(diffevent_image);
-    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-                "diffevent_deblur_params.edi.struct_size");
+    CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
+                DIFFEVENT_E_INVALID_ARGUMENT, "diffevent_deblur_params.edi.struct_size");
     CHECK(sharp == SENTINEL(diffevent_image));
     diffevent_image_destroy(blurry);
     diffevent_events_destroy(ev);
@@ -884,16 +928,17 @@ static void test_shipped_priors(void) {
   /* A buffer too small says how large it must be and writes nothing. */
   length = 0;
   path[0] = 'Q';
-  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, path, 4, &length), DIFFEVENT_E_BUFFER_TOO_SMALL,
-              "the buffer holds 4");
+  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, path, 4, &length),
+              DIFFEVENT_E_BUFFER_TOO_SMALL, "the buffer holds 4");
   CHECK(length == strlen(expected) + 1 && path[0] == 'Q');
-  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, NULL, 0, &length), DIFFEVENT_E_BUFFER_TOO_SMALL,
-              "needs");
-  CHECK_FAILS(diffevent_shipped_prior_path(7, 1, path, sizeof path, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
-              "role 7 is not a DIFFEVENT_PRIOR_ROLE_*");
+  CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 1, NULL, 0, &length),
+              DIFFEVENT_E_BUFFER_TOO_SMALL, "needs");
+  CHECK_FAILS(diffevent_shipped_prior_path(7, 1, path, sizeof path, NULL),
+              DIFFEVENT_E_INVALID_ARGUMENT, "role 7 is not a DIFFEVENT_PRIOR_ROLE_*");
   CHECK_FAILS(diffevent_shipped_prior_path(DIFFEVENT_PRIOR_ROLE_X, 2, path, sizeof path, NULL),
               DIFFEVENT_E_INVALID_ARGUMENT, "not 2 channels");
-  CHECK_FAILS(diffevent_prior_load_shipped(NULL, 9, 1, NULL, &prior), DIFFEVENT_E_INVALID_ARGUMENT, "role 9");
+  CHECK_FAILS(diffevent_prior_load_shipped(NULL, 9, 1, NULL, &prior), DIFFEVENT_E_INVALID_ARGUMENT,
+              "role 9");
   CHECK(prior == SENTINEL(diffevent_prior));
   if (diffevent_has_torch()) {
     diffevent_prior_metadata meta;

@@ -29,9 +29,11 @@ struct Sample {
   diffevent_events* events = nullptr;
   diffevent_image* blurry = nullptr;
   Sample() {
-    if (diffevent_events_read(nullptr, (kSrc + "/data/sample/events.h5").c_str(), nullptr, &events) != DIFFEVENT_OK)
+    if (diffevent_events_read(nullptr, (kSrc + "/data/sample/events.h5").c_str(), nullptr,
+                              &events) != DIFFEVENT_OK)
       return;  // no HDF5 in this build
-    EXPECT_EQ(diffevent_image_read((kSrc + "/data/sample/blur.png").c_str(), &blurry), DIFFEVENT_OK);
+    EXPECT_EQ(diffevent_image_read((kSrc + "/data/sample/blur.png").c_str(), &blurry),
+              DIFFEVENT_OK);
   }
   ~Sample() {
     diffevent_events_destroy(events);
@@ -42,19 +44,22 @@ struct Sample {
 
 std::vector<float> run_edi(diffevent_context* ctx, const Sample& s) {
   diffevent_image* out = nullptr;
-  EXPECT_EQ(diffevent_edi_deblur(ctx, s.blurry, s.events, nullptr, &out), DIFFEVENT_OK) << diffevent_last_error();
+  EXPECT_EQ(diffevent_edi_deblur(ctx, s.blurry, s.events, nullptr, &out), DIFFEVENT_OK)
+      << diffevent_last_error();
   std::vector<float> v = out ? pixels(out) : std::vector<float>{};
   diffevent_image_destroy(out);
   return v;
 }
 
-std::vector<float> run_deblur(diffevent_context* ctx, const Sample& s, diffevent_prior* prior, int steps) {
+std::vector<float> run_deblur(diffevent_context* ctx, const Sample& s, diffevent_prior* prior,
+                              int steps) {
   diffevent_deblur_params p;
   diffevent_deblur_params_init(&p);
   p.steps = steps;
   p.seed = 3;
   diffevent_image* out = nullptr;
-  EXPECT_EQ(diffevent_deblur(ctx, s.blurry, s.events, prior, nullptr, &p, &out, nullptr, nullptr), DIFFEVENT_OK)
+  EXPECT_EQ(diffevent_deblur(ctx, s.blurry, s.events, prior, nullptr, &p, &out, nullptr, nullptr),
+            DIFFEVENT_OK)
       << diffevent_last_error();
   std::vector<float> v = out ? pixels(out) : std::vector<float>{};
   diffevent_image_destroy(out);
@@ -70,7 +75,8 @@ TEST(CApiThreads, ContextsOnSeveralThreadsMatchTheSingleThreadResult) {
   diffevent_prior* shared_prior = nullptr;
   std::vector<float> deblur_ref;
   if (torch) {
-    ASSERT_EQ(diffevent_prior_load(nullptr, (kSrc + "/tests/data/tiny_prior.pt").c_str(), nullptr, &shared_prior),
+    ASSERT_EQ(diffevent_prior_load(nullptr, (kSrc + "/tests/data/tiny_prior.pt").c_str(), nullptr,
+                                   &shared_prior),
               DIFFEVENT_OK);
     deblur_ref = run_deblur(nullptr, s, shared_prior, 6);
   }
@@ -94,10 +100,13 @@ TEST(CApiThreads, ContextsOnSeveralThreadsMatchTheSingleThreadResult) {
   // Then every thread got the reference bytes
   for (int i = 0; i < kThreads; ++i) {
     ASSERT_EQ(edi_out[i].size(), edi_ref.size());
-    EXPECT_EQ(std::memcmp(edi_out[i].data(), edi_ref.data(), edi_ref.size() * sizeof(float)), 0) << "thread " << i;
+    EXPECT_EQ(std::memcmp(edi_out[i].data(), edi_ref.data(), edi_ref.size() * sizeof(float)), 0)
+        << "thread " << i;
     if (torch) {
       ASSERT_EQ(deblur_out[i].size(), deblur_ref.size());
-      EXPECT_EQ(std::memcmp(deblur_out[i].data(), deblur_ref.data(), deblur_ref.size() * sizeof(float)), 0)
+      EXPECT_EQ(
+          std::memcmp(deblur_out[i].data(), deblur_ref.data(), deblur_ref.size() * sizeof(float)),
+          0)
           << "thread " << i;
     }
   }
@@ -163,12 +172,16 @@ TEST(CApiThreads, CancelFromAnotherThreadStopsARead) {
     p[i] = (i % 3) ? 1 : 0;
   }
   diffevent_events* all = nullptr;
-  ASSERT_EQ(diffevent_events_from_arrays(64, 48, t.data(), x.data(), y.data(), p.data(), n, nullptr, &all), DIFFEVENT_OK);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("diffevent-cancel-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                             "-" + std::to_string(reinterpret_cast<uintptr_t>(all)) + ".npy"))
-                               .string();
-  ASSERT_EQ(diffevent_events_write(nullptr, all, path.c_str(), nullptr), DIFFEVENT_OK) << diffevent_last_error();
+  ASSERT_EQ(diffevent_events_from_arrays(64, 48, t.data(), x.data(), y.data(), p.data(), n, nullptr,
+                                         &all),
+            DIFFEVENT_OK);
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("diffevent-cancel-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+        "-" + std::to_string(reinterpret_cast<uintptr_t>(all)) + ".npy"))
+          .string();
+  ASSERT_EQ(diffevent_events_write(nullptr, all, path.c_str(), nullptr), DIFFEVENT_OK)
+      << diffevent_last_error();
   diffevent_events_destroy(all);
   diffevent_context* ctx = nullptr;
   ASSERT_EQ(diffevent_context_create(nullptr, &ctx), DIFFEVENT_OK);
@@ -198,7 +211,8 @@ TEST(CApiThreads, CancelFromAnotherThreadStopsARead) {
   // And after a reset the same context reads the whole file
   ASSERT_EQ(diffevent_context_reset_cancel(ctx), DIFFEVENT_OK);
   rp.progress = nullptr;
-  ASSERT_EQ(diffevent_events_read(ctx, path.c_str(), &rp, &out), DIFFEVENT_OK) << diffevent_last_error();
+  ASSERT_EQ(diffevent_events_read(ctx, path.c_str(), &rp, &out), DIFFEVENT_OK)
+      << diffevent_last_error();
   diffevent_events_info info;
   diffevent_events_info_init(&info);
   ASSERT_EQ(diffevent_events_info_get(out, &info), DIFFEVENT_OK);
@@ -226,12 +240,14 @@ TEST(CApiThreads, CancelFromAnotherThreadStopsTheSampler) {
   std::string message;
   std::atomic<bool> finished{false};
   std::thread worker([&] {
-    status = diffevent_deblur(ctx, s.blurry, s.events, nullptr, nullptr, &p, &out, nullptr, nullptr);
+    status =
+        diffevent_deblur(ctx, s.blurry, s.events, nullptr, nullptr, &p, &out, nullptr, nullptr);
     message = diffevent_last_error();
     finished.store(true);
   });
   // When this thread cancels once a few steps have run
-  while (probe.steps.load() < 3 && !finished.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (probe.steps.load() < 3 && !finished.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_EQ(diffevent_context_cancel(ctx), DIFFEVENT_OK);
   worker.join();
   // Then the run stops early with CANCELLED and no output

@@ -18,13 +18,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const Image img = read_image(path, limits);
     if (img.channels() != 1 && img.channels() != 3) __builtin_trap();
-    if (img.height() < 1 || img.width() < 1 || img.height() > limits.max_side || img.width() > limits.max_side ||
-        int64_t{img.height()} * img.width() > limits.max_pixels)
+    if (img.height() < 1 || img.width() < 1 || img.height() > limits.max_side ||
+        img.width() > limits.max_side || int64_t{img.height()} * img.width() > limits.max_pixels)
       __builtin_trap();
-    if (img.values().size() != size_t(img.channels()) * img.height() * img.width()) __builtin_trap();
+    if (img.values().size() != size_t(img.channels()) * img.height() * img.width())
+      __builtin_trap();
     write_image(copy, img);
     const Image back = read_image(copy, limits);
-    if (back.channels() != img.channels() || back.height() != img.height() || back.width() != img.width())
+    if (back.channels() != img.channels() || back.height() != img.height() ||
+        back.width() != img.width())
       __builtin_trap();
     for (size_t i = 0; i < img.values().size(); ++i) {
       const float a = img.values()[i], b = back.values()[i];

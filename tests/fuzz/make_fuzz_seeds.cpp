@@ -16,8 +16,8 @@
 
 #include "diffevent/edi.hpp"
 #include "diffevent/event_io.hpp"
-#include "diffevent/image.hpp"
 #include "diffevent/event_stream.hpp"
+#include "diffevent/image.hpp"
 #include "encoders.hpp"
 
 namespace fs = std::filesystem;
@@ -33,13 +33,15 @@ EventStream small_stream(size_t n, int width, int height) {
     s = s * 1664525u + 1013904223u;
     t += (s >> 20) % 3000;  // crosses EVT time-high steps and wraps low bits
     ev.push_back(t, static_cast<uint16_t>((s >> 8) % static_cast<uint32_t>(width)),
-                 static_cast<uint16_t>((s >> 16) % static_cast<uint32_t>(height)), (s >> 30) & 1 ? 1 : -1);
+                 static_cast<uint16_t>((s >> 16) % static_cast<uint32_t>(height)),
+                 (s >> 30) & 1 ? 1 : -1);
   }
   return ev;
 }
 
 void put_bytes(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 // Compressed MAT v5: the `events` element inside one miCOMPRESSED (zlib) element.
@@ -47,7 +49,8 @@ std::string mat_compressed(const EventStream& ev) {
   const std::string element = test::mat_events_element(ev);
   uLongf len = compressBound(element.size());
   std::string z(len, '\0');
-  compress2(reinterpret_cast<Bytef*>(z.data()), &len, reinterpret_cast<const Bytef*>(element.data()), element.size(), 9);
+  compress2(reinterpret_cast<Bytef*>(z.data()), &len,
+            reinterpret_cast<const Bytef*>(element.data()), element.size(), 9);
   z.resize(len);
   std::string out = test::mat_header();
   test::put_le<uint32_t>(out, 15);
@@ -63,21 +66,26 @@ std::string f64s(std::initializer_list<double> values) {
 
 // The NumPy files of the hostile-input tests (each once crashed, over-read or overflowed).
 void hostile_numpy(const fs::path& npy, const fs::path& npz) {
-  const std::string v0 = test::npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", "");
+  const std::string v0 =
+      test::npy_file("{'descr': '|V0', 'fortran_order': False, 'shape': (10, 4), }", "");
   put_bytes(npy / "hostile_v0.npy", v0);
   put_bytes(npy / "hostile_v1.npy",
-            test::npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }", std::string(16, 'x')));
-  put_bytes(npy / "hostile_pad.npy",
-            test::npy_file("{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], "
-                           "'fortran_order': False, 'shape': (3,), }",
-                           std::string(64, '\0')));
+            test::npy_file("{'descr': '|V1', 'fortran_order': False, 'shape': (70000, 4), }",
+                           std::string(16, 'x')));
+  put_bytes(
+      npy / "hostile_pad.npy",
+      test::npy_file(
+          "{'descr': [('t', '<i8'), ('', '|V-13'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], "
+          "'fortran_order': False, 'shape': (3,), }",
+          std::string(64, '\0')));
   put_bytes(npy / "hostile_huge.npy",
-            test::npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], 'fortran_order': False, "
+            test::npy_file("{'descr': [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|i1')], "
+                           "'fortran_order': False, "
                            "'shape': (2305843009213693953,), }",
                            ""));
   const double nan = std::nan(""), inf = HUGE_VAL;
-  const std::string rows = f64s({nan, 1, 2, 1, 0.5, 1, 2, 1}), late = f64s({0.5, 1, 2, 1, 1e300, 1, 2, 1}),
-                    neg = f64s({-inf, 1, 2, 1});
+  const std::string rows = f64s({nan, 1, 2, 1, 0.5, 1, 2, 1}),
+                    late = f64s({0.5, 1, 2, 1, 1e300, 1, 2, 1}), neg = f64s({-inf, 1, 2, 1});
   const char* f8 = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4), }";
   put_bytes(npy / "hostile_nan_first.npy", test::npy_file(f8, rows));
   put_bytes(npy / "hostile_1e300_later.npy", test::npy_file(f8, late));
@@ -85,24 +93,32 @@ void hostile_numpy(const fs::path& npy, const fs::path& npz) {
             test::npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", neg));
 
   auto column = [](const char* descr, const std::string& shape, const std::string& data) {
-    return test::npy_file("{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }", data);
+    return test::npy_file(
+        "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }",
+        data);
   };
   std::string t3, u3, p3("\x01\x00\x01", 3);
   for (int64_t v : {10, 20, 30}) test::put_le(t3, v);
   for (uint16_t v : {1, 2, 3}) test::put_le(u3, v);
   const std::string x = column("<u2", "(3,)", u3), y = x, p = column("|i1", "(3,)", p3);
-  auto columns = [&](const std::string& t) { return test::stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}}); };
+  auto columns = [&](const std::string& t) {
+    return test::stored_zip({{"t.npy", t}, {"x.npy", x}, {"y.npy", y}, {"p.npy", p}});
+  };
   put_bytes(npz / "hostile_member_v0.npz", test::stored_zip({{"events.npy", v0}}));
   put_bytes(npz / "hostile_shape_2e61.npz", columns(column("<i8", "(2305843009213693953,)", t3)));
-  put_bytes(npz / "hostile_shape_2e32_squared.npz", columns(column("<i8", "(4294967296, 4294967296)", t3)));
+  put_bytes(npz / "hostile_shape_2e32_squared.npz",
+            columns(column("<i8", "(4294967296, 4294967296)", t3)));
   put_bytes(npz / "hostile_nan_times.npz", columns(column("<f8", "(3,)", f64s({nan, 0.5, 1.0}))));
-  put_bytes(npz / "hostile_1e300_times.npz", columns(column("<f8", "(3,)", f64s({0.5, 1e300, inf}))));
+  put_bytes(npz / "hostile_1e300_times.npz",
+            columns(column("<f8", "(3,)", f64s({0.5, 1e300, inf}))));
 }
 
 void image_seeds(const fs::path& dir) {
   Image grey(1, 5, 7), rgb(3, 4, 6);
-  for (size_t i = 0; i < grey.values().size(); ++i) grey.data()[i] = static_cast<float>(i % 11) / 10.0f;
-  for (size_t i = 0; i < rgb.values().size(); ++i) rgb.data()[i] = static_cast<float>(i % 13) / 12.0f;
+  for (size_t i = 0; i < grey.values().size(); ++i)
+    grey.data()[i] = static_cast<float>(i % 11) / 10.0f;
+  for (size_t i = 0; i < rgb.values().size(); ++i)
+    rgb.data()[i] = static_cast<float>(i % 13) / 12.0f;
   write_image((dir / "grey.pfm").string(), grey);
   write_image((dir / "rgb.pfm").string(), rgb);
   if (png_supported()) {
@@ -140,21 +156,24 @@ int main(int argc, char** argv) {
   }
   const fs::path out = argv[1];
   const EventStream small = small_stream(40, 64, 48), wide = small_stream(300, 640, 480);
-  for (const char* d : {"text", "hdf5", "evt2", "evt3", "dat", "aedat4", "mat", "npy", "npz", "numpy", "image",
-                        "deblur_params"})
+  for (const char* d : {"text", "hdf5", "evt2", "evt3", "dat", "aedat4", "mat", "npy", "npz",
+                        "numpy", "image", "deblur_params"})
     fs::create_directories(out / d);
-  for (const auto& [name, ev] : {std::pair<const char*, const EventStream&>{"small", small}, {"wide", wide}}) {
+  for (const auto& [name, ev] :
+       {std::pair<const char*, const EventStream&>{"small", small}, {"wide", wide}}) {
     const std::string s = name;
     write_events((out / "text" / (s + ".txt")).string(), ev);
     WriteOptions h5;
     h5.exposure = Exposure{ev.t_us().front(), ev.t_us().back()};
     write_events((out / "hdf5" / (s + ".h5")).string(), ev, h5);
     write_events((out / "evt2" / (s + ".raw")).string(), ev);
-    put_bytes(out / "evt3" / (s + ".raw"),
-              test::encode_evt3(ev, "% evt 3.0\n% format EVT3;height=" + std::to_string(ev.height()) +
-                                        ";width=" + std::to_string(ev.width()) + "\n% end\n"));
+    put_bytes(
+        out / "evt3" / (s + ".raw"),
+        test::encode_evt3(ev, "% evt 3.0\n% format EVT3;height=" + std::to_string(ev.height()) +
+                                  ";width=" + std::to_string(ev.width()) + "\n% end\n"));
     write_events((out / "dat" / (s + ".dat")).string(), ev);
-    for (auto [c, tag] : {std::pair{WriteOptions::Compression::kNone, "none"}, {WriteOptions::Compression::kLz4, "lz4"},
+    for (auto [c, tag] : {std::pair{WriteOptions::Compression::kNone, "none"},
+                          {WriteOptions::Compression::kLz4, "lz4"},
                           {WriteOptions::Compression::kZstd, "zstd"}}) {
       WriteOptions a;
       a.aedat_compression = c;

@@ -10,10 +10,10 @@
 namespace diffevent_cli {
 
 struct BenchmarkArgs {
-  std::string suite;            ///< Folder of samples (made from `photos` when it holds none).
-  std::string photos;           ///< Held-out photos to simulate the suite from.
+  std::string suite;   ///< Folder of samples (made from `photos` when it holds none).
+  std::string photos;  ///< Held-out photos to simulate the suite from.
   std::string prior, residual_prior;  ///< Trained priors for the last row (optional).
-  std::string report;           ///< Also write the table (markdown) here.
+  std::string report;                 ///< Also write the table (markdown) here.
   int crops_per_photo = 1;
   int width = 160, height = 120;
   int steps = diffevent::deblur_defaults::kSteps;
@@ -21,8 +21,10 @@ struct BenchmarkArgs {
   std::vector<std::string> levels;
   /// Sampler parameters of the deblur rows (defaults: deblur_defaults.hpp, as deblur's).
   double s = diffevent::deblur_defaults::kS, s_r = diffevent::deblur_defaults::kSR,
-         lambda_tv = diffevent::deblur_defaults::kLambdaTv, lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
-         start = diffevent::deblur_defaults::kStart, threshold_sigma = diffevent::deblur_defaults::kThresholdSigma;
+         lambda_tv = diffevent::deblur_defaults::kLambdaTv,
+         lambda_l1 = diffevent::deblur_defaults::kLambdaL1,
+         start = diffevent::deblur_defaults::kStart,
+         threshold_sigma = diffevent::deblur_defaults::kThresholdSigma;
   /// Preset of the deblur rows ("fast", "balanced", "best"); samples > 0 and antithetic >= 0
   /// override its values.
   std::string preset = "balanced";

@@ -1,10 +1,10 @@
 #include "usage.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <fmt/format.h>
 #include <iostream>
 
 namespace diffevent_cli {
@@ -76,7 +76,8 @@ std::string suggest(const CLI::App& app, int argc, const char* const* argv) {
     if (arg.size() < 2 || arg[0] != '-' || arg == "--") continue;
     if (const size_t eq = arg.find('='); eq != std::string::npos) arg.resize(eq);
     if (std::find(flags.begin(), flags.end(), arg) != flags.end()) continue;
-    if (arg.size() > 2 && arg[1] != '-') continue;  // -abc: short flags run together, or a negative number
+    if (arg.size() > 2 && arg[1] != '-')
+      continue;  // -abc: short flags run together, or a negative number
     const std::string near = closest_name(arg, flags);
     if (!near.empty()) return fmt::format("'{}': did you mean '{}'?", arg, near);
   }
@@ -91,7 +92,8 @@ Progress::Progress(std::string label, std::string unit, double log_interval_s)
       start_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(long long done, long long total) {
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const bool last = done >= total;
   const double interval = terminal_ ? 0.1 : log_interval_s_;
   if (done > 1 && !last && elapsed - last_print_ < interval) return;
@@ -99,14 +101,16 @@ void Progress::update(long long done, long long total) {
   std::string eta = "estimating time left";
   if (done > 0) {
     const double left = (total - done) * elapsed / done;
-    eta = last ? fmt::format("done in {:.1f} s", elapsed)
-               : left < 90 ? fmt::format("{:.0f} s left", left) : fmt::format("{:.1f} min left", left / 60);
+    eta = last        ? fmt::format("done in {:.1f} s", elapsed)
+          : left < 90 ? fmt::format("{:.0f} s left", left)
+                      : fmt::format("{:.1f} min left", left / 60);
   }
   const double rate = elapsed > 0 ? done / elapsed : 0;
   const std::string line =
       fmt::format("{}: {} {}/{}  {}  {}", label_, unit_, done, total,
-                  done == 0 ? std::string("starting") : rate >= 1 ? fmt::format("{:.1f} {}/s", rate, unit_)
-                            : fmt::format("{:.1f} s/{}", rate > 0 ? 1 / rate : elapsed, unit_),
+                  done == 0   ? std::string("starting")
+                  : rate >= 1 ? fmt::format("{:.1f} {}/s", rate, unit_)
+                              : fmt::format("{:.1f} s/{}", rate > 0 ? 1 / rate : elapsed, unit_),
                   eta);
   if (terminal_) {
     std::cerr << "\r" << line << "\x1b[K" << (last ? "\n" : "") << std::flush;

@@ -13,18 +13,20 @@ namespace {
 constexpr int kTileX = 32, kTileY = 8;
 
 // Guided X (before TV) and 1 / curvature at element e of plane `plane`, pixel offset q.
-__device__ __forceinline__ float guided_at(const XStepArgs& a, const GuidanceParams& p, int64_t e, int64_t fe_index,
-                                           float* ic) {
+__device__ __forceinline__ float guided_at(const XStepArgs& a, const GuidanceParams& p, int64_t e,
+                                           int64_t fe_index, float* ic) {
   const float var = a.var_scalar ? a.var[0] : a.var[e];
   const float y_r = a.R ? a.y[e] - a.R[e] : a.y[e];
   const float s2 = a.w ? 2.f * p.s * a.w[fe_index] : 2.f * p.s;
-  return prox_x(a.xt[e], a.eps[e], y_r, a.fe[fe_index], 1.f / var, p.x0_a, p.x0_b, s2, clip_lo(p), clip_hi(p), ic);
+  return prox_x(a.xt[e], a.eps[e], y_r, a.fe[fe_index], 1.f / var, p.x0_a, p.x0_b, s2, clip_lo(p),
+                clip_hi(p), ic);
 }
 
 // Without TV: one thread per element, grid-stride.
 __global__ void x_step_plain(XStepArgs a, GuidanceParams p) {
   const int64_t plane = a.H * a.W, n = a.N * a.C * plane;
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t fe_index = (e / plane / a.C) * plane + e % plane;
     float ic;
     const float X = guided_at(a, p, e, fe_index, &ic);
@@ -51,7 +53,9 @@ __global__ void x_step_tv(XStepArgs a, GuidanceParams p) {
     const int r = k / (kTileX + 2), c = k % (kTileX + 2);
     const int i = i0 - 1 + r, j = j0 - 1 + c;
     float X = 0.f, ic = 0.f;
-    if (i >= 0 && i < H && j >= 0 && j < W) X = guided_at(a, p, base + static_cast<int64_t>(i) * W + j, fe_base + static_cast<int64_t>(i) * W + j, &ic);
+    if (i >= 0 && i < H && j >= 0 && j < W)
+      X = guided_at(a, p, base + static_cast<int64_t>(i) * W + j,
+                    fe_base + static_cast<int64_t>(i) * W + j, &ic);
     Xs[r][c] = X;
     Ic[r][c] = ic;
   }
@@ -75,24 +79,27 @@ __global__ void x_step_tv(XStepArgs a, GuidanceParams p) {
   const int i = i0 + ty, j = j0 + tx;
   if (i >= H || j >= W) return;
   const int64_t e = base + static_cast<int64_t>(i) * W + j;
-  const float X2 = tv_update(Xs[ty + 1][tx + 1], Ic[ty + 1][tx + 1], p.lambda_tv, Px[ty + 1][tx], Px[ty + 1][tx + 1], Py[ty][tx + 1],
-                             Py[ty + 1][tx + 1]);
+  const float X2 = tv_update(Xs[ty + 1][tx + 1], Ic[ty + 1][tx + 1], p.lambda_tv, Px[ty + 1][tx],
+                             Px[ty + 1][tx + 1], Py[ty][tx + 1], Py[ty + 1][tx + 1]);
   a.out[e] = x_out(X2, a.xt[e], a.z ? a.z[e] : 0.f, a.v ? a.v[e] : 0.f, Ic[ty + 1][tx + 1], p);
 }
 
 __global__ void r_step_kernel(RStepArgs a, float s_r, float lambda, GuidanceParams p) {
   const int64_t plane = a.H * a.W, n = a.N * a.C * plane;
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t fe_index = (e / plane / a.C) * plane + e % plane;
     const float sw = a.w ? s_r * a.w[fe_index] : s_r;
-    a.out[e] = r_step(a.rt[e], a.R_hat[e], a.y[e], a.fe[fe_index], a.Xs[e], a.var_scalar ? a.var[0] : a.var[e], sw, lambda,
-                      a.z ? a.z[e] : 0.f, a.v ? a.v[e] : 0.f, p);
+    a.out[e] = r_step(a.rt[e], a.R_hat[e], a.y[e], a.fe[fe_index], a.Xs[e],
+                      a.var_scalar ? a.var[0] : a.var[e], sw, lambda, a.z ? a.z[e] : 0.f,
+                      a.v ? a.v[e] : 0.f, p);
   }
 }
 
 __global__ void normal_fill_kernel(float* out, int64_t n, uint64_t seed, uint64_t stream_id) {
   const int64_t blocks = (n + 3) / 4;
-  for (int64_t b = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; b < blocks; b += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t b = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; b < blocks;
+       b += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     float z[4];
     normal4(seed, stream_id, static_cast<uint64_t>(b), z);
     const int64_t e = 4 * b;
@@ -102,9 +109,11 @@ __global__ void normal_fill_kernel(float* out, int64_t n, uint64_t seed, uint64_
 
 // Guided filter, four passes over [planes, H, W]: horizontal window sums of (I, p, I p, I I);
 // vertical sums -> means -> (a, b); horizontal sums of (a, b); vertical sums -> output.
-__global__ void gf_rows4(const float* p, const float* I, float* w, int64_t planes, int H, int W, int r) {
+__global__ void gf_rows4(const float* p, const float* I, float* w, int64_t planes, int H, int W,
+                         int r) {
   const int64_t n = planes * H * W;
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int j = static_cast<int>(e % W);
     const int64_t row = e - j;
     float sI = 0.f, sp = 0.f, sIp = 0.f, sII = 0.f;
@@ -122,9 +131,11 @@ __global__ void gf_rows4(const float* p, const float* I, float* w, int64_t plane
   }
 }
 
-__global__ void gf_cols_ab(const float* w, float* ab, int64_t planes, int H, int W, int r, float eps) {
+__global__ void gf_cols_ab(const float* w, float* ab, int64_t planes, int H, int W, int r,
+                           float eps) {
   const int64_t n = planes * H * W;
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int j = static_cast<int>(e % W), i = static_cast<int>((e / W) % H);
     const int64_t col0 = e - static_cast<int64_t>(i) * W;
     float s[4] = {0.f, 0.f, 0.f, 0.f};
@@ -140,7 +151,8 @@ __global__ void gf_cols_ab(const float* w, float* ab, int64_t planes, int H, int
 
 __global__ void gf_rows2(const float* ab, float* w, int64_t planes, int H, int W, int r) {
   const int64_t n = planes * H * W;
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int j = static_cast<int>(e % W);
     const int64_t row = e - j;
     float sa = 0.f, sb = 0.f;
@@ -153,9 +165,11 @@ __global__ void gf_rows2(const float* ab, float* w, int64_t planes, int H, int W
   }
 }
 
-__global__ void gf_cols_out(const float* w, const float* I, float* out, int64_t planes, int H, int W, int r) {
+__global__ void gf_cols_out(const float* w, const float* I, float* out, int64_t planes, int H,
+                            int W, int r) {
   const int64_t n = planes * H * W;
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n; e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int j = static_cast<int>(e % W), i = static_cast<int>((e / W) % H);
     const int64_t col0 = e - static_cast<int64_t>(i) * W;
     float sa = 0.f, sb = 0.f;
@@ -183,7 +197,8 @@ cudaError_t launch_x_step(const XStepArgs& a, const GuidanceParams& p, cudaStrea
   if (kTv) {
     if (a.N * a.C > 65535) return cudaErrorInvalidConfiguration;
     const dim3 block(kTileX, kTileY);
-    const dim3 grid(static_cast<unsigned>((a.W + kTileX - 1) / kTileX), static_cast<unsigned>((a.H + kTileY - 1) / kTileY),
+    const dim3 grid(static_cast<unsigned>((a.W + kTileX - 1) / kTileX),
+                    static_cast<unsigned>((a.H + kTileY - 1) / kTileY),
                     static_cast<unsigned>(a.N * a.C));
     x_step_tv<<<grid, block, 0, stream>>>(a, p);
   } else {
@@ -195,25 +210,28 @@ cudaError_t launch_x_step(const XStepArgs& a, const GuidanceParams& p, cudaStrea
 template cudaError_t launch_x_step<true>(const XStepArgs&, const GuidanceParams&, cudaStream_t);
 template cudaError_t launch_x_step<false>(const XStepArgs&, const GuidanceParams&, cudaStream_t);
 
-cudaError_t launch_r_step(const RStepArgs& a, float s_r, float lambda_l1, const GuidanceParams& p, cudaStream_t stream) {
+cudaError_t launch_r_step(const RStepArgs& a, float s_r, float lambda_l1, const GuidanceParams& p,
+                          cudaStream_t stream) {
   const int64_t n = a.N * a.C * a.H * a.W;
   if (n == 0) return cudaSuccess;
   r_step_kernel<<<grid_for(n), 256, 0, stream>>>(a, s_r, lambda_l1, p);
   return cudaGetLastError();
 }
 
-cudaError_t launch_normal_fill(float* out, int64_t n, uint64_t seed, uint64_t stream_id, cudaStream_t stream) {
+cudaError_t launch_normal_fill(float* out, int64_t n, uint64_t seed, uint64_t stream_id,
+                               cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   normal_fill_kernel<<<grid_for((n + 3) / 4), 256, 0, stream>>>(out, n, seed, stream_id);
   return cudaGetLastError();
 }
 
-cudaError_t launch_guided_filter(const float* p, const float* I, float* out, float* work, int64_t planes, int H, int W,
-                                 int r, float eps, cudaStream_t stream) {
+cudaError_t launch_guided_filter(const float* p, const float* I, float* out, float* work,
+                                 int64_t planes, int H, int W, int r, float eps,
+                                 cudaStream_t stream) {
   const int64_t n = planes * H * W;
   if (n == 0) return cudaSuccess;
-  float* sums = work;          // 4 planes
-  float* ab = work + 4 * n;    // 2 planes
+  float* sums = work;        // 4 planes
+  float* ab = work + 4 * n;  // 2 planes
   gf_rows4<<<grid_for(n), 256, 0, stream>>>(p, I, sums, planes, H, W, r);
   cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess) return err;

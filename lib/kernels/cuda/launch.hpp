@@ -52,15 +52,18 @@ struct RStepArgs {
   float* out;
 };
 
-cudaError_t launch_r_step(const RStepArgs& a, float s_r, float lambda_l1, const GuidanceParams& p, cudaStream_t stream);
+cudaError_t launch_r_step(const RStepArgs& a, float s_r, float lambda_l1, const GuidanceParams& p,
+                          cudaStream_t stream);
 
 /// n standard normals of `stream` under `seed` (kernels/noise/philox_math.hpp).
-cudaError_t launch_normal_fill(float* out, int64_t n, uint64_t seed, uint64_t stream_id, cudaStream_t stream);
+cudaError_t launch_normal_fill(float* out, int64_t n, uint64_t seed, uint64_t stream_id,
+                               cudaStream_t stream);
 
 /// Guided filter of p guided by I ([planes, H, W] each), window radius r, regulariser eps.
 /// `work` holds 6 planes * H * W floats of scratch.
-cudaError_t launch_guided_filter(const float* p, const float* I, float* out, float* work, int64_t planes, int H, int W,
-                                 int r, float eps, cudaStream_t stream);
+cudaError_t launch_guided_filter(const float* p, const float* I, float* out, float* work,
+                                 int64_t planes, int H, int W, int r, float eps,
+                                 cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace kernels

@@ -1,10 +1,10 @@
-#include "core/check.hpp"
 #include "kernels/filter/guided_filter.hpp"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 
+#include "core/check.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/filter/guided_filter_math.hpp"
 
@@ -16,7 +16,8 @@ namespace {
 // The same four passes as the CUDA twin (kernels.cu), row-parallel: horizontal window sums of
 // (I, p, I p, I I); vertical sums -> means -> (a, b); horizontal sums of (a, b); vertical sums
 // -> a_mean I + b_mean.
-void guided_filter_cpu(const float* p, const float* I, float* out, int64_t planes, int H, int W, int r, float eps) {
+void guided_filter_cpu(const float* p, const float* I, float* out, int64_t planes, int H, int W,
+                       int r, float eps) {
   const int64_t n = planes * H * W;
   std::vector<float> sums(static_cast<size_t>(4 * n)), ab(static_cast<size_t>(2 * n));
   float* w = sums.data();
@@ -49,8 +50,8 @@ void guided_filter_cpu(const float* p, const float* I, float* out, int64_t plane
         for (int ii = std::max(i - r, 0); ii <= std::min(i + r, H - 1); ++ii)
           for (int q = 0; q < 4; ++q) s[q] += w[q * n + col0 + static_cast<int64_t>(ii) * W + j];
         const float inv = 1.f / static_cast<float>(window_count(i, r, H) * window_count(j, r, W));
-        guided_ab(s[0] * inv, s[1] * inv, s[2] * inv, s[3] * inv, eps, &ab[static_cast<size_t>(row * W + j)],
-                  &ab[static_cast<size_t>(n + row * W + j)]);
+        guided_ab(s[0] * inv, s[1] * inv, s[2] * inv, s[3] * inv, eps,
+                  &ab[static_cast<size_t>(row * W + j)], &ab[static_cast<size_t>(n + row * W + j)]);
       }
     }
   });
@@ -88,27 +89,34 @@ void guided_filter_cpu(const float* p, const float* I, float* out, int64_t plane
 }  // namespace
 
 at::Tensor guided_filter(const at::Tensor& p_in, const at::Tensor& I_in, int r, float eps) {
-  DIFFEVENT_CHECK(p_in.dim() >= 2 && p_in.sizes() == I_in.sizes() && p_in.device() == I_in.device(), ErrorCode::kInvalidArgument,
+  DIFFEVENT_CHECK(p_in.dim() >= 2 && p_in.sizes() == I_in.sizes() && p_in.device() == I_in.device(),
+                  ErrorCode::kInvalidArgument,
                   "guided_filter: p and I must have the same shape [..., H, W] and device");
-  DIFFEVENT_CHECK(r >= 1 && eps > 0, ErrorCode::kInvalidArgument, "guided_filter: radius {} must be >= 1 and eps {} > 0", r, eps);
+  DIFFEVENT_CHECK(r >= 1 && eps > 0, ErrorCode::kInvalidArgument,
+                  "guided_filter: radius {} must be >= 1 and eps {} > 0", r, eps);
   const at::Tensor p = p_in.to(at::kFloat).contiguous(), I = I_in.to(at::kFloat).contiguous();
   const int64_t H = p.size(-2), W = p.size(-1), planes = H * W == 0 ? 0 : p.numel() / (H * W);
-  DIFFEVENT_CHECK(H <= INT32_MAX && W <= INT32_MAX, ErrorCode::kInvalidArgument, "guided_filter: image too large");
+  DIFFEVENT_CHECK(H <= INT32_MAX && W <= INT32_MAX, ErrorCode::kInvalidArgument,
+                  "guided_filter: image too large");
   at::Tensor out = at::empty_like(p);
   if (p.is_cuda()) {
 #ifdef DIFFEVENT_HAVE_CUDA
     const CudaContext ctx(p);
     at::Tensor work = at::empty({6 * p.numel()}, p.options());
-    check_launch(cuda::launch_guided_filter(p.data_ptr<float>(), I.data_ptr<float>(), out.data_ptr<float>(), work.data_ptr<float>(),
-                                            planes, static_cast<int>(H), static_cast<int>(W), r, eps, ctx.stream),
-                 "guided_filter");
+    check_launch(
+        cuda::launch_guided_filter(p.data_ptr<float>(), I.data_ptr<float>(), out.data_ptr<float>(),
+                                   work.data_ptr<float>(), planes, static_cast<int>(H),
+                                   static_cast<int>(W), r, eps, ctx.stream),
+        "guided_filter");
     return out;
 #else
-    throw Error(ErrorCode::kUnsupported, "guided_filter: tensors are on CUDA but this diffevent was built without CUDA kernels");
+    throw Error(
+        ErrorCode::kUnsupported,
+        "guided_filter: tensors are on CUDA but this diffevent was built without CUDA kernels");
 #endif
   }
-  guided_filter_cpu(p.data_ptr<float>(), I.data_ptr<float>(), out.data_ptr<float>(), planes, static_cast<int>(H),
-                    static_cast<int>(W), r, eps);
+  guided_filter_cpu(p.data_ptr<float>(), I.data_ptr<float>(), out.data_ptr<float>(), planes,
+                    static_cast<int>(H), static_cast<int>(W), r, eps);
   return out;
 }
 

@@ -16,7 +16,8 @@ DIFFEVENT_HD inline int window_count(int i, int r, int n) {
 }
 
 /// Linear coefficients of the guided filter from the window means of I, p, I p and I I.
-DIFFEVENT_HD inline void guided_ab(float mI, float mp, float mIp, float mII, float eps, float* a, float* b) {
+DIFFEVENT_HD inline void guided_ab(float mI, float mp, float mIp, float mII, float eps, float* a,
+                                   float* b) {
   const float cov = mIp - mI * mp, var = mII - mI * mI;
   *a = cov / (var + eps);
   *b = mp - *a * mI;

@@ -29,35 +29,41 @@ namespace {
 // py(i-1,j) - py(i,j): no scatter, bit-reproducible. Math from guidance_math.hpp.
 // Parameters are copied to locals and pointers marked restrict: otherwise every store could
 // alias the parameter struct and the loops would neither hoist nor vectorise (measured 3x).
-DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt, const float* __restrict__ eps,
-                                   const float* __restrict__ y, const float* __restrict__ fe, const float* __restrict__ wt,
-                                   const float* __restrict__ R, const float* __restrict__ var, bool var_scalar,
-                                   const GuidanceParams& p, float* __restrict__ X, float* __restrict__ inv_cur) {
+DIFFEVENT_ROW_CLONES void prox_row(int64_t W, const float* __restrict__ xt,
+                                   const float* __restrict__ eps, const float* __restrict__ y,
+                                   const float* __restrict__ fe, const float* __restrict__ wt,
+                                   const float* __restrict__ R, const float* __restrict__ var,
+                                   bool var_scalar, const GuidanceParams& p, float* __restrict__ X,
+                                   float* __restrict__ inv_cur) {
   // Writes the guided X and 1 / curvature (one division per element; 1/var hoisted when scalar).
   // wt: per-pixel data weights (null: 1), multiplying s.
   const float a = p.x0_a, b = p.x0_b, s2 = 2.f * p.s, lo = clip_lo(p), hi = clip_hi(p);
   if (var_scalar && !R && !wt) {
     const float iv = 1.f / var[0];
-    for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
+    for (int64_t j = 0; j < W; ++j)
+      X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
   } else if (var_scalar && !R) {
     const float iv = 1.f / var[0];
-    for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2 * wt[j], lo, hi, &inv_cur[j]);
+    for (int64_t j = 0; j < W; ++j)
+      X[j] = prox_x(xt[j], eps[j], y[j], fe[j], iv, a, b, s2 * wt[j], lo, hi, &inv_cur[j]);
   } else if (var_scalar && !wt) {
     const float iv = 1.f / var[0];
-    for (int64_t j = 0; j < W; ++j) X[j] = prox_x(xt[j], eps[j], y[j] - R[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
+    for (int64_t j = 0; j < W; ++j)
+      X[j] = prox_x(xt[j], eps[j], y[j] - R[j], fe[j], iv, a, b, s2, lo, hi, &inv_cur[j]);
   } else if (var_scalar) {
     const float iv = 1.f / var[0];
     for (int64_t j = 0; j < W; ++j)
       X[j] = prox_x(xt[j], eps[j], y[j] - R[j], fe[j], iv, a, b, s2 * wt[j], lo, hi, &inv_cur[j]);
   } else {
     for (int64_t j = 0; j < W; ++j)
-      X[j] = prox_x(xt[j], eps[j], y[j] - (R ? R[j] : 0.f), fe[j], 1.f / var[j], a, b, wt ? s2 * wt[j] : s2, lo, hi,
-                    &inv_cur[j]);
+      X[j] = prox_x(xt[j], eps[j], y[j] - (R ? R[j] : 0.f), fe[j], 1.f / var[j], a, b,
+                    wt ? s2 * wt[j] : s2, lo, hi, &inv_cur[j]);
   }
 }
 
-DIFFEVENT_ROW_CLONES void normal_row(int64_t W, const float* __restrict__ X, const float* __restrict__ Xd, bool has_d,
-                                     float eps, float* __restrict__ px, float* __restrict__ py) {
+DIFFEVENT_ROW_CLONES void normal_row(int64_t W, const float* __restrict__ X,
+                                     const float* __restrict__ Xd, bool has_d, float eps,
+                                     float* __restrict__ px, float* __restrict__ py) {
   // Branch-free body; the last column (no right neighbour) and the last row (no lower one) are
   // handled outside the vector loop.
   const float e2 = eps * eps;
@@ -71,49 +77,60 @@ DIFFEVENT_ROW_CLONES void normal_row(int64_t W, const float* __restrict__ X, con
 }
 
 // The TV update of a row (py_prev null on the first row, where the normals above are 0).
-DIFFEVENT_ROW_CLONES void tv_row(int64_t W, const float* __restrict__ X, const float* __restrict__ icur,
-                                 const float* __restrict__ px, const float* __restrict__ py,
-                                 const float* __restrict__ py_prev, float lambda, float* __restrict__ out) {
+DIFFEVENT_ROW_CLONES void tv_row(int64_t W, const float* __restrict__ X,
+                                 const float* __restrict__ icur, const float* __restrict__ px,
+                                 const float* __restrict__ py, const float* __restrict__ py_prev,
+                                 float lambda, float* __restrict__ out) {
   out[0] = tv_update(X[0], icur[0], lambda, 0.f, px[0], py_prev ? py_prev[0] : 0.f, py[0]);
   if (py_prev) {
-    for (int64_t j = 1; j < W; ++j) out[j] = tv_update(X[j], icur[j], lambda, px[j - 1], px[j], py_prev[j], py[j]);
+    for (int64_t j = 1; j < W; ++j)
+      out[j] = tv_update(X[j], icur[j], lambda, px[j - 1], px[j], py_prev[j], py[j]);
   } else {
-    for (int64_t j = 1; j < W; ++j) out[j] = tv_update(X[j], icur[j], lambda, px[j - 1], px[j], 0.f, py[j]);
+    for (int64_t j = 1; j < W; ++j)
+      out[j] = tv_update(X[j], icur[j], lambda, px[j - 1], px[j], 0.f, py[j]);
   }
 }
 
 // x_{t-1} for a row; the loop-invariant cases (last step, fixed variance) are split so the
 // common loop is a plain fused multiply-add chain (the same formula as reverse_step).
-DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X, const float* __restrict__ xt, const float* __restrict__ z,
-             const float* __restrict__ v, const float* __restrict__ icur, const GuidanceParams& p, float* __restrict__ out) {
+DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X,
+                                  const float* __restrict__ xt, const float* __restrict__ z,
+                                  const float* __restrict__ v, const float* __restrict__ icur,
+                                  const GuidanceParams& p, float* __restrict__ out) {
   const float c1 = p.c1, c2 = p.c2, sigma = p.sigma, lo = clip_lo(p), hi = clip_hi(p);
   if (p.analytic || p.learned) {
-    for (int64_t j = 0; j < W; ++j) out[j] = x_out(X[j], xt[j], z ? z[j] : 0.f, v ? v[j] : 0.f, icur[j], p);
+    for (int64_t j = 0; j < W; ++j)
+      out[j] = x_out(X[j], xt[j], z ? z[j] : 0.f, v ? v[j] : 0.f, icur[j], p);
   } else if (p.last || !z) {
     for (int64_t j = 0; j < W; ++j) out[j] = c1 * clampf(2.f * X[j] - 1.f, lo, hi) + c2 * xt[j];
   } else {
-    for (int64_t j = 0; j < W; ++j) out[j] = c1 * clampf(2.f * X[j] - 1.f, lo, hi) + c2 * xt[j] + sigma * z[j];
+    for (int64_t j = 0; j < W; ++j)
+      out[j] = c1 * clampf(2.f * X[j] - 1.f, lo, hi) + c2 * xt[j] + sigma * z[j];
   }
 }
 
-void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, const float* eps, const float* y, const float* fe,
-                const float* wt, const float* R, const float* var, bool var_scalar, const float* z, const float* v,
-                const GuidanceParams& p, float* out) {
+void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, const float* eps,
+                const float* y, const float* fe, const float* wt, const float* R, const float* var,
+                bool var_scalar, const float* z, const float* v, const GuidanceParams& p,
+                float* out) {
   const int64_t plane = H * W;
   const bool tv = p.lambda_tv > 0.f;
   at::parallel_for(0, NC * H, 32, [&](int64_t begin, int64_t end) {
-    std::vector<float> Xc(static_cast<size_t>(W)), Xn(static_cast<size_t>(W)), cur(static_cast<size_t>(W)),
-        curn(static_cast<size_t>(W)), pxc(static_cast<size_t>(W)), pyc(static_cast<size_t>(W)),
-        pxp(static_cast<size_t>(W)), pyp(static_cast<size_t>(W)), X2(static_cast<size_t>(W)), tmp(static_cast<size_t>(W));
+    std::vector<float> Xc(static_cast<size_t>(W)), Xn(static_cast<size_t>(W)),
+        cur(static_cast<size_t>(W)), curn(static_cast<size_t>(W)), pxc(static_cast<size_t>(W)),
+        pyc(static_cast<size_t>(W)), pxp(static_cast<size_t>(W)), pyp(static_cast<size_t>(W)),
+        X2(static_cast<size_t>(W)), tmp(static_cast<size_t>(W));
     int64_t prev_row = -2;
     for (int64_t row = begin; row < end; ++row) {
       const int64_t c = row / H, i = row % H;
       const int64_t base = c * plane;
-      const float* fe_plane = fe + (c / C) * plane;  // f(E) and the weights are shared by a frame's channels
+      const float* fe_plane =
+          fe + (c / C) * plane;  // f(E) and the weights are shared by a frame's channels
       const float* w_plane = wt ? wt + (c / C) * plane : nullptr;
       auto prox = [&](int64_t ii, float* X, float* cu) {
         const int64_t e = base + ii * W;
-        prox_row(W, xt + e, eps + e, y + e, fe_plane + ii * W, w_plane ? w_plane + ii * W : nullptr, R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
+        prox_row(W, xt + e, eps + e, y + e, fe_plane + ii * W, w_plane ? w_plane + ii * W : nullptr,
+                 R ? R + e : nullptr, var_scalar ? var : var + e, var_scalar, p, X, cu);
       };
       if (!tv) {
         prox(i, Xc.data(), cur.data());
@@ -131,7 +148,8 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
         const bool has_d = i + 1 < H;
         if (has_d) prox(i + 1, Xn.data(), curn.data());
         normal_row(W, Xc.data(), Xn.data(), has_d, p.tv_eps, pxc.data(), pyc.data());
-        tv_row(W, Xc.data(), cur.data(), pxc.data(), pyc.data(), i > 0 ? pyp.data() : nullptr, p.lambda_tv, X2.data());
+        tv_row(W, Xc.data(), cur.data(), pxc.data(), pyc.data(), i > 0 ? pyp.data() : nullptr,
+               p.lambda_tv, X2.data());
       }
       const float* Xout = tv ? X2.data() : Xc.data();
       const int64_t e = base + i * W;
@@ -150,20 +168,26 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
 
 }  // namespace
 
-at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, const at::Tensor& y_in, const at::Tensor& fe_in,
-                        const at::Tensor& w_in, const at::Tensor& R_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
+at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, const at::Tensor& y_in,
+                        const at::Tensor& fe_in, const at::Tensor& w_in, const at::Tensor& R_in,
+                        const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
                         const GuidanceParams& p) {
   DIFFEVENT_CHECK(x_t_in.dim() == 4 && x_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
                   "fused_x_step: x_t must be float [N,C,H,W]");
-  const at::Tensor x_t = x_t_in.contiguous(), eps = dense(eps_in), y = dense(y_in), fe = dense(fe_in), w = dense(w_in), R = dense(R_in),
-                   var = dense(var_in), z = dense(z_in), v = dense(v_in);
-  const int64_t N = x_t.size(0), C = x_t.size(1), H = x_t.size(2), W = x_t.size(3), n = N * C * H * W;
+  const at::Tensor x_t = x_t_in.contiguous(), eps = dense(eps_in), y = dense(y_in),
+                   fe = dense(fe_in), w = dense(w_in), R = dense(R_in), var = dense(var_in),
+                   z = dense(z_in), v = dense(v_in);
+  const int64_t N = x_t.size(0), C = x_t.size(1), H = x_t.size(2), W = x_t.size(3),
+                n = N * C * H * W;
   auto ok = [&](const at::Tensor& t, int64_t numel) {
-    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel && t.device() == x_t.device();
+    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel &&
+           t.device() == x_t.device();
   };
-  DIFFEVENT_CHECK(ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!w.defined() || ok(w, N * H * W)) && (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
-                      ((p.last && !p.analytic) || ok(z, n)) && (!p.learned || ok(v, n)),
-                  ErrorCode::kInternal, "fused_x_step: inconsistent inputs (sizes, dtype or device)");
+  DIFFEVENT_CHECK(
+      ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!w.defined() || ok(w, N * H * W)) &&
+          (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
+          ((p.last && !p.analytic) || ok(z, n)) && (!p.learned || ok(v, n)),
+      ErrorCode::kInternal, "fused_x_step: inconsistent inputs (sizes, dtype or device)");
   at::Tensor out = at::empty_like(x_t);
   const float* wp = w.defined() ? w.data_ptr<float>() : nullptr;
   const float* Rp = R.defined() ? R.data_ptr<float>() : nullptr;
@@ -171,51 +195,89 @@ at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, cons
   const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
   if (x_t.is_cuda()) {
 #ifdef DIFFEVENT_HAVE_CUDA
-    const cuda::XStepArgs a{N, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(),
-                            wp, Rp, var.data_ptr<float>(), var.numel() == 1, zp, vp, out.data_ptr<float>()};
+    const cuda::XStepArgs a{N,
+                            C,
+                            H,
+                            W,
+                            x_t.data_ptr<float>(),
+                            eps.data_ptr<float>(),
+                            y.data_ptr<float>(),
+                            fe.data_ptr<float>(),
+                            wp,
+                            Rp,
+                            var.data_ptr<float>(),
+                            var.numel() == 1,
+                            zp,
+                            vp,
+                            out.data_ptr<float>()};
     DIFFEVENT_CHECK(p.lambda_tv <= 0.f || N * C <= 65535, ErrorCode::kInvalidArgument,
                     "fused_x_step: at most 65535 frames x channels per CUDA launch, got {}", N * C);
     const CudaContext ctx(x_t);
-    check_launch(p.lambda_tv > 0.f ? cuda::launch_x_step<true>(a, p, ctx.stream) : cuda::launch_x_step<false>(a, p, ctx.stream),
+    check_launch(p.lambda_tv > 0.f ? cuda::launch_x_step<true>(a, p, ctx.stream)
+                                   : cuda::launch_x_step<false>(a, p, ctx.stream),
                  "fused_x_step");
     return out;
 #else
-    throw Error(ErrorCode::kUnsupported, "fused_x_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
+    throw Error(
+        ErrorCode::kUnsupported,
+        "fused_x_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
 #endif
   }
-  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(), fe.data_ptr<float>(), wp, Rp,
-             var.data_ptr<float>(), var.numel() == 1, zp, vp, p, out.data_ptr<float>());
+  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(),
+             fe.data_ptr<float>(), wp, Rp, var.data_ptr<float>(), var.numel() == 1, zp, vp, p,
+             out.data_ptr<float>());
   return out;
 }
 
-at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in, const at::Tensor& y_in, const at::Tensor& fe_in,
-                        const at::Tensor& w_in, const at::Tensor& Xs_in, const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
-                        float s_r, float lambda_l1, const GuidanceParams& p) {
+at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in,
+                        const at::Tensor& y_in, const at::Tensor& fe_in, const at::Tensor& w_in,
+                        const at::Tensor& Xs_in, const at::Tensor& var_in, const at::Tensor& z_in,
+                        const at::Tensor& v_in, float s_r, float lambda_l1,
+                        const GuidanceParams& p) {
   DIFFEVENT_CHECK(r_t_in.dim() == 4 && r_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
                   "fused_r_step: r_t must be float [N,C,H,W]");
-  const at::Tensor r_t = r_t_in.contiguous(), R_hat = dense(R_hat_in), y = dense(y_in), fe = dense(fe_in), w = dense(w_in), Xs = dense(Xs_in),
-                   var = dense(var_in), z = dense(z_in), v = dense(v_in);
-  const int64_t N = r_t.size(0), C = r_t.size(1), plane = r_t.size(2) * r_t.size(3), n = r_t.numel();
+  const at::Tensor r_t = r_t_in.contiguous(), R_hat = dense(R_hat_in), y = dense(y_in),
+                   fe = dense(fe_in), w = dense(w_in), Xs = dense(Xs_in), var = dense(var_in),
+                   z = dense(z_in), v = dense(v_in);
+  const int64_t N = r_t.size(0), C = r_t.size(1), plane = r_t.size(2) * r_t.size(3),
+                n = r_t.numel();
   auto ok = [&](const at::Tensor& t, int64_t numel) {
-    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel && t.device() == r_t.device();
+    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel &&
+           t.device() == r_t.device();
   };
-  DIFFEVENT_CHECK(ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && (!w.defined() || ok(w, N * plane)) && ok(Xs, n) && (ok(var, 1) || ok(var, n)) &&
-                      (p.last || ok(z, n)) && (!p.learned || ok(v, n)),
-                  ErrorCode::kInternal, "fused_r_step: inconsistent inputs (sizes, dtype or device)");
+  DIFFEVENT_CHECK(
+      ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && (!w.defined() || ok(w, N * plane)) &&
+          ok(Xs, n) && (ok(var, 1) || ok(var, n)) && (p.last || ok(z, n)) &&
+          (!p.learned || ok(v, n)),
+      ErrorCode::kInternal, "fused_r_step: inconsistent inputs (sizes, dtype or device)");
   at::Tensor out = at::empty_like(r_t);
   const float* wp = w.defined() ? w.data_ptr<float>() : nullptr;
   const float* zp = p.last ? nullptr : z.data_ptr<float>();
   const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
   if (r_t.is_cuda()) {
 #ifdef DIFFEVENT_HAVE_CUDA
-    const cuda::RStepArgs a{N, C, r_t.size(2), r_t.size(3), r_t.data_ptr<float>(), R_hat.data_ptr<float>(), y.data_ptr<float>(),
-                            fe.data_ptr<float>(), wp, Xs.data_ptr<float>(), var.data_ptr<float>(), var.numel() == 1, zp, vp,
+    const cuda::RStepArgs a{N,
+                            C,
+                            r_t.size(2),
+                            r_t.size(3),
+                            r_t.data_ptr<float>(),
+                            R_hat.data_ptr<float>(),
+                            y.data_ptr<float>(),
+                            fe.data_ptr<float>(),
+                            wp,
+                            Xs.data_ptr<float>(),
+                            var.data_ptr<float>(),
+                            var.numel() == 1,
+                            zp,
+                            vp,
                             out.data_ptr<float>()};
     const CudaContext ctx(r_t);
     check_launch(cuda::launch_r_step(a, s_r, lambda_l1, p, ctx.stream), "fused_r_step");
     return out;
 #else
-    throw Error(ErrorCode::kUnsupported, "fused_r_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
+    throw Error(
+        ErrorCode::kUnsupported,
+        "fused_r_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
 #endif
   }
   const float* __restrict__ rt = r_t.data_ptr<float>();
@@ -236,9 +298,9 @@ at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in, co
       const int64_t base = pc * plane;
       for (int64_t i = 0; i < plane; ++i) {
         const int64_t e = base + i;
-        o[e] = r_step(rt[e], Rh[e], yy[e], fe_plane[i], xs[e], var_scalar ? vr[0] : vr[e], w_plane ? s_r * w_plane[i] : s_r,
-                      lambda_l1,
-                      zz ? zz[e] : 0.f, vv ? vv[e] : 0.f, p);
+        o[e] = r_step(rt[e], Rh[e], yy[e], fe_plane[i], xs[e], var_scalar ? vr[0] : vr[e],
+                      w_plane ? s_r * w_plane[i] : s_r, lambda_l1, zz ? zz[e] : 0.f,
+                      vv ? vv[e] : 0.f, p);
       }
     }
   });

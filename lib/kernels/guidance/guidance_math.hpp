@@ -9,14 +9,14 @@ inline namespace v1 {
 namespace kernels {
 
 struct GuidanceParams {
-  float x0_a, x0_b;      // x0 = a x_t - b eps
-  float c1, c2;          // posterior mean = c1 x0 + c2 x_t
-  float sigma;           // noise scale (fixed variance); ignored with learned variance
+  float x0_a, x0_b;                // x0 = a x_t - b eps
+  float c1, c2;                    // posterior mean = c1 x0 + c2 x_t
+  float sigma;                     // noise scale (fixed variance); ignored with learned variance
   float log_beta, log_beta_tilde;  // learned-range bounds
-  float s;               // data weight
+  float s;                         // data weight
   float lambda_tv, tv_eps;
   bool clip, last, learned;
-  bool analytic;         // sigma^2 = beta_tilde + c1^2 * 4 / curvature (per element)
+  bool analytic;  // sigma^2 = beta_tilde + c1^2 * 4 / curvature (per element)
   float beta_tilde;
 };
 
@@ -32,8 +32,8 @@ DIFFEVENT_HD inline float clip_hi(const GuidanceParams& p) { return p.clip ? 1.f
 // Guided clean prediction before TV, in [0,1] units: the per-pixel product of the prior's
 // N(X_hat, 1/iv) and the data term exp(-s (y - fe X - R)^2), with y_r = y - R and s2 = 2 s.
 // Writes 1 / curvature (curvature = iv + s2 fe^2) to *ic.
-DIFFEVENT_HD inline float prox_x(float xt, float eps, float y_r, float fe, float iv, float a, float b, float s2, float lo,
-                                 float hi, float* ic) {
+DIFFEVENT_HD inline float prox_x(float xt, float eps, float y_r, float fe, float iv, float a,
+                                 float b, float s2, float lo, float hi, float* ic) {
   const float x0 = clampf(a * xt - b * eps, lo, hi);
   const float inv_cur = 1.f / (iv + s2 * fe * fe);
   *ic = inv_cur;
@@ -50,13 +50,15 @@ DIFFEVENT_HD inline void tv_normal(float gx, float gy, float e2, float* px, floa
 
 // One preconditioned TV gradient step as a gather: div = px(i,j-1) - px(i,j) + py(i-1,j) -
 // py(i,j), with normals outside the image 0. No scatter, so bit-reproducible on any device.
-DIFFEVENT_HD inline float tv_update(float X, float ic, float lambda, float px_left, float px, float py_up, float py) {
+DIFFEVENT_HD inline float tv_update(float X, float ic, float lambda, float px_left, float px,
+                                    float py_up, float py) {
   return X - lambda * ic * (px_left - px + py_up - py);
 }
 
 // The DDPM reverse step from a guided clean prediction x0g (prior units): posterior mean plus
 // fixed or learned-range noise; no noise on the last step.
-DIFFEVENT_HD inline float reverse_step(float x0g, float xt, float z, float v, const GuidanceParams& p) {
+DIFFEVENT_HD inline float reverse_step(float x0g, float xt, float z, float v,
+                                       const GuidanceParams& p) {
   if (p.clip) x0g = clampf(x0g, -1.f, 1.f);
   const float mean = p.c1 * x0g + p.c2 * xt;
   if (p.last) return mean;
@@ -70,7 +72,8 @@ DIFFEVENT_HD inline float reverse_step(float x0g, float xt, float z, float v, co
 
 // x_{t-1} from the guided clean prediction X2 in [0,1] units (after TV) and 1 / curvature
 // (analytic variance: beta~ + c1^2 4 / curvature, noise on the last step too).
-DIFFEVENT_HD inline float x_out(float X2, float xt, float z, float v, float ic, const GuidanceParams& p) {
+DIFFEVENT_HD inline float x_out(float X2, float xt, float z, float v, float ic,
+                                const GuidanceParams& p) {
   if (p.analytic) {
     const float mean = p.c1 * clampf(2.f * X2 - 1.f, clip_lo(p), clip_hi(p)) + p.c2 * xt;
     return mean + sqrtf(p.beta_tilde + p.c1 * p.c1 * 4.f * ic) * z;
@@ -81,8 +84,9 @@ DIFFEVENT_HD inline float x_out(float X2, float xt, float z, float v, float ic, 
 // The r step for one element (docs/sampler.md): the exact minimiser of
 // s'(y - fe X* - R)^2 + lambda' |R| + (R - R_hat)^2 / (2 var) (a soft threshold), then the
 // reverse step of r from its guided clean prediction. R is in [-1/2, 1/2] units (r/2).
-DIFFEVENT_HD inline float r_step(float rt, float R_hat, float y, float fe, float Xs, float var, float s_r, float lambda,
-                                 float z, float v, const GuidanceParams& p) {
+DIFFEVENT_HD inline float r_step(float rt, float R_hat, float y, float fe, float Xs, float var,
+                                 float s_r, float lambda, float z, float v,
+                                 const GuidanceParams& p) {
   const float a = s_r + 1.f / (2.f * var);
   const float m = (s_r * (y - fe * Xs) + R_hat / (2.f * var)) / a;
   const float thr = lambda / (2.f * a);

@@ -9,7 +9,8 @@ namespace diffevent {
 inline namespace v1 {
 namespace kernels {
 
-at::Tensor philox_normal(at::IntArrayRef sizes, const at::Device& device, uint64_t seed, uint64_t stream) {
+at::Tensor philox_normal(at::IntArrayRef sizes, const at::Device& device, uint64_t seed,
+                         uint64_t stream) {
   at::Tensor out = at::empty(sizes, at::TensorOptions().dtype(at::kFloat).device(device));
   const int64_t n = out.numel();
   float* o = out.data_ptr<float>();
@@ -19,7 +20,9 @@ at::Tensor philox_normal(at::IntArrayRef sizes, const at::Device& device, uint64
     check_launch(cuda::launch_normal_fill(o, n, seed, stream, ctx.stream), "philox_normal");
     return out;
 #else
-    throw Error(ErrorCode::kUnsupported, "philox_normal: CUDA device requested but this diffevent was built without CUDA kernels");
+    throw Error(
+        ErrorCode::kUnsupported,
+        "philox_normal: CUDA device requested but this diffevent was built without CUDA kernels");
 #endif
   }
   const int64_t blocks = (n + 3) / 4;

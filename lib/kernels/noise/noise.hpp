@@ -11,7 +11,8 @@ namespace kernels {
 
 /// A float32 tensor of `sizes` on `device` whose element i (row-major) is normal i of `stream`
 /// under `seed`.
-at::Tensor philox_normal(at::IntArrayRef sizes, const at::Device& device, uint64_t seed, uint64_t stream);
+at::Tensor philox_normal(at::IntArrayRef sizes, const at::Device& device, uint64_t seed,
+                         uint64_t stream);
 
 }  // namespace kernels
 }  // namespace v1

@@ -38,9 +38,10 @@ DIFFEVENT_HD inline Philox4 philox4x32_10(Philox4 c, uint32_t k0, uint32_t k1) {
 /// Four standard normals: elements 4 b .. 4 b + 3 of `stream` under `seed` (two Box-Muller
 /// pairs from one Philox block). Uniforms have 24 bits: u in (0, 1], so |z| <= 5.77.
 DIFFEVENT_HD inline void normal4(uint64_t seed, uint64_t stream, uint64_t b, float out[4]) {
-  const Philox4 r = philox4x32_10(Philox4{{static_cast<uint32_t>(b), static_cast<uint32_t>(b >> 32),
-                                           static_cast<uint32_t>(stream), static_cast<uint32_t>(stream >> 32)}},
-                                  static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  const Philox4 r =
+      philox4x32_10(Philox4{{static_cast<uint32_t>(b), static_cast<uint32_t>(b >> 32),
+                             static_cast<uint32_t>(stream), static_cast<uint32_t>(stream >> 32)}},
+                    static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
   constexpr float kInv24 = 1.0f / 16777216.0f, kTwoPi = 6.28318530717958647692f;
   for (int k = 0; k < 2; ++k) {
     const float u = static_cast<float>((r.v[2 * k] >> 8) + 1u) * kInv24;

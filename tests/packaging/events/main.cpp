@@ -17,6 +17,7 @@ int main() {
   o.tau_us = 0;  // reference at the start: E = (1/T) * integral of exp(c * count(0..t))
   const Image sharp = Edi(o).deblur(blurry, ev, Exposure{0, 100});
   const double expect = 1.0 / ((1.0 + std::exp(0.2)) / 2.0);
-  std::printf("diffevent %s: sharp(1,1) = %.6f, expected %.6f\n", DIFFEVENT_VERSION_STRING, sharp.at(0, 1, 1), expect);
+  std::printf("diffevent %s: sharp(1,1) = %.6f, expected %.6f\n", DIFFEVENT_VERSION_STRING,
+              sharp.at(0, 1, 1), expect);
   return std::fabs(sharp.at(0, 1, 1) - expect) < 1e-4 ? 0 : 1;
 }
