@@ -42,7 +42,8 @@ if(TARGET diffevent_c)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/diffevent-c.pc.in ${PROJECT_BINARY_DIR}/diffevent-c.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/diffevent-c.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
   # The bindings over the C API, as sources to build against this install:
-  #   pip install PREFIX/share/diffevent/python              (finds this install's library)
+  #   pip install PREFIX/share/diffevent/python/diffevent-VERSION-py3-none-any.whl
+  #                                               (finds this install's library; nothing to build)
   #   go: replace github.com/diffevent/diffevent/bindings/go => PREFIX/share/diffevent/go
   #   cargo: diffevent = { path = "PREFIX/share/diffevent/rust" }
   # Go and Rust find the library through pkg-config (PKG_CONFIG_PATH=PREFIX/lib/pkgconfig).
@@ -52,8 +53,12 @@ if(TARGET diffevent_c)
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/python/ DESTINATION ${_bindings}/python
             PATTERN __pycache__ EXCLUDE PATTERN "*.pyc" EXCLUDE PATTERN "*.egg-info" EXCLUDE PATTERN build EXCLUDE
             PATTERN _install.py EXCLUDE)
+    find_package(Python3 COMPONENTS Interpreter QUIET)
     install(CODE "set(DIFFEVENT_PY_PACKAGE_DIR \"${_bindings}/python/diffevent\")
-                  set(DIFFEVENT_PY_LIBDIR \"${CMAKE_INSTALL_LIBDIR}\")")
+                  set(DIFFEVENT_PY_LIBDIR \"${CMAKE_INSTALL_LIBDIR}\")
+                  set(DIFFEVENT_PY_INTERPRETER \"${Python3_EXECUTABLE}\")
+                  set(DIFFEVENT_PY_WHEEL_SCRIPT \"${PROJECT_SOURCE_DIR}/cmake/make_wheel.py\")
+                  set(DIFFEVENT_PY_VERSION \"${PROJECT_VERSION}\")")
     install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/DiffeventPythonInstall.cmake)
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/go/ DESTINATION ${_bindings}/go)
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/rust/ DESTINATION ${_bindings}/rust PATTERN target EXCLUDE)

@@ -5,7 +5,7 @@
 #   install     cmake --install BUILD into WORK/install, then write WORK/ref with its CLI
 #   cmake       configure, build and run the consumer in SRC/tests/packaging/PROJECT
 #   pkgconfig   compile the C and C++ consumers with pkg-config's flags (shared and static), run them
-#   python      pip install PREFIX/share/diffevent/python into a venv; unit tests and the example
+#   python      pip install the installed wheel into a venv; unit tests and the example
 #   go          go test the installed module; build and run a consumer module that uses it
 #   rust        cargo test the installed crate; build and run a consumer crate that depends on it
 #   subdir      the add_subdirectory consumer (builds the event half and C API from source)
@@ -109,7 +109,17 @@ elseif(MODE STREQUAL "python")
   set(venv "${WORK}/python-venv")
   file(REMOVE_RECURSE "${venv}")
   run("${PYTHON}" -m venv --system-site-packages "${venv}")
-  run("${venv}/bin/python" -m pip install --no-build-isolation --no-index --quiet "${prefix}/share/diffevent/python")
+  # The wheel cmake --install wrote: nothing to build, nothing written into the install.
+  file(GLOB wheel "${prefix}/share/diffevent/python/diffevent-*-py3-none-any.whl")
+  if(NOT wheel)
+    message(FATAL_ERROR "python: cmake --install wrote no wheel in ${prefix}/share/diffevent/python")
+  endif()
+  file(GLOB before RELATIVE "${prefix}/share/diffevent/python" "${prefix}/share/diffevent/python/*")
+  run("${venv}/bin/python" -m pip install --no-index --quiet "${wheel}")
+  file(GLOB after RELATIVE "${prefix}/share/diffevent/python" "${prefix}/share/diffevent/python/*")
+  if(NOT before STREQUAL after)
+    message(FATAL_ERROR "python: pip wrote into the install: ${before} became ${after}")
+  endif()
   run("${venv}/bin/python" -B "${SRC}/tests/packaging/python/test_binding.py")
   check_deblur(python "${WORK}/python-out" "${venv}/bin/python" -B "${prefix}/share/diffevent/python/examples/deblur_sample.py")
 elseif(MODE STREQUAL "go")
