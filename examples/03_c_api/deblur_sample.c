@@ -1,9 +1,10 @@
 /* The C API end to end: read a blurry frame and its events, write the EDI frame and (with
- * LibTorch) the DiffEvent frame from the analytic prior. The bindings in bindings/ do the same
- * job; tests check that all of them write the CLI's bytes.
- * Usage: deblur_sample BLUR.png EVENTS OUT_DIR [STEPS] [SEED] */
+ * LibTorch) the DiffEvent frame with the shipped priors, found as the CLI finds them. The
+ * bindings in bindings/ do the same job; tests check that all of them write the CLI's bytes.
+ * Usage: deblur_sample BLUR.png EVENTS OUT_DIR [fast|balanced|best] [SEED] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diffevent/diffevent.h"
 
@@ -15,8 +16,7 @@ static int fail(const char* what, diffevent_status st) {
 
 static int32_t show_progress(void* user_data, int64_t done, int64_t total) {
   (void)user_data;
-  fprintf(stderr, "\rstep %lld/%lld", (long long)done, (long long)total);
-  if (done == total) fputc('\n', stderr);
+  fprintf(stderr, "step %lld/%lld\n", (long long)done, (long long)total);
   return 0; /* nonzero would cancel */
 }
 
@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   diffevent_events* events = NULL;
   diffevent_image* blurry = NULL;
   diffevent_image* sharp = NULL;
+  diffevent_prior* x_prior = NULL;
+  diffevent_prior* r_prior = NULL;
+  const char* preset = argc > 4 ? argv[4] : "fast";
+  int32_t channels = 0, height = 0, width = 0;
   diffevent_edi_params edi;
   diffevent_deblur_params db;
   diffevent_status st;
@@ -32,7 +36,7 @@ int main(int argc, char** argv) {
   int rc = 1;
 
   if (argc < 4) {
-    fprintf(stderr, "usage: deblur_sample BLUR.png EVENTS OUT_DIR [STEPS] [SEED]\n");
+    fprintf(stderr, "usage: deblur_sample BLUR.png EVENTS OUT_DIR [fast|balanced|best] [SEED]\n");
     return 64;
   }
   if ((st = diffevent_context_create(NULL, &ctx)) != DIFFEVENT_OK) return fail("context", st);
@@ -59,11 +63,29 @@ int main(int argc, char** argv) {
   sharp = NULL;
 
   if (diffevent_has_torch()) {
-    diffevent_deblur_params_init(&db);
-    db.steps = argc > 4 ? atoi(argv[4]) : 50;
+    /* A preset's options; every other field keeps the CLI's default. */
+    st = diffevent_deblur_params_init_preset(
+        &db, strcmp(preset, "best") == 0       ? DIFFEVENT_PRESET_BEST
+             : strcmp(preset, "balanced") == 0 ? DIFFEVENT_PRESET_BALANCED
+             : strcmp(preset, "fast") == 0     ? DIFFEVENT_PRESET_FAST
+                                               : -1);
+    if (st != DIFFEVENT_OK) {
+      rc = fail("the preset (fast, balanced or best)", st);
+      goto done;
+    }
     db.seed = argc > 5 ? (uint64_t)strtoull(argv[5], NULL, 10) : 0;
     db.progress = show_progress;
-    if ((st = diffevent_deblur(ctx, blurry, events, NULL, NULL, &db, &sharp, NULL, NULL)) !=
+    /* The shipped priors for the frame's channels; r only when the preset runs it. */
+    diffevent_image_shape(blurry, &channels, &height, &width);
+    if ((st = diffevent_prior_load_shipped(ctx, DIFFEVENT_PRIOR_ROLE_X, channels, NULL,
+                                           &x_prior)) != DIFFEVENT_OK ||
+        (db.residual_prior &&
+         (st = diffevent_prior_load_shipped(ctx, DIFFEVENT_PRIOR_ROLE_R, channels, NULL,
+                                            &r_prior)) != DIFFEVENT_OK)) {
+      rc = fail("loading the shipped priors", st);
+      goto done;
+    }
+    if ((st = diffevent_deblur(ctx, blurry, events, x_prior, r_prior, &db, &sharp, NULL, NULL)) !=
         DIFFEVENT_OK) {
       rc = fail("deblur", st);
       goto done;
@@ -76,6 +98,8 @@ int main(int argc, char** argv) {
   }
   rc = 0;
 done:
+  diffevent_prior_destroy(x_prior);
+  diffevent_prior_destroy(r_prior);
   diffevent_image_destroy(sharp);
   diffevent_image_destroy(blurry);
   diffevent_events_destroy(events);
