@@ -159,35 +159,30 @@ void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64
     }
     if (bad || (decreasing && !sort_)) {
       for (size_t i = 0; i < k; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
-    } else if (direct_) {
-      direct_t_.insert(direct_t_.end(), t, t + k);
-      direct_p_.insert(direct_p_.end(), p, p + k);
-      // Narrowed in a small scratch block, then appended: the final arrays are written once.
-      narrow_.resize(k);
-      for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(x[i]);
-      direct_x_.insert(direct_x_.end(), narrow_.begin(), narrow_.end());
-      for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(y[i]);
-      direct_y_.insert(direct_y_.end(), narrow_.begin(), narrow_.end());
-      unsorted_ = unsorted_ || decreasing;
-      last_t_ = t[k - 1];
-      max_x_ = mx;
-      max_y_ = my;
-      count_ += k;
     } else {
-      Chunk& c = chunks_.back();
-      std::memcpy(c.t.get() + fill_, t, k * sizeof(TimestampUs));
-      std::memcpy(c.p.get() + fill_, p, k);
-      uint16_t* cx = c.x.get() + fill_;
-      uint16_t* cy = c.y.get() + fill_;
-      for (size_t i = 0; i < k; ++i) {
-        cx[i] = static_cast<uint16_t>(x[i]);
-        cy[i] = static_cast<uint16_t>(y[i]);
+      if (direct_) {
+        direct_t_.insert(direct_t_.end(), t, t + k);
+        direct_p_.insert(direct_p_.end(), p, p + k);
+        // Narrowed in a small scratch block, then appended: the final arrays are written once.
+        narrow_.resize(k);
+        for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(x[i]);
+        direct_x_.insert(direct_x_.end(), narrow_.begin(), narrow_.end());
+        for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(y[i]);
+        direct_y_.insert(direct_y_.end(), narrow_.begin(), narrow_.end());
+      } else {
+        Chunk& c = chunks_.back();
+        std::memcpy(c.t.get() + fill_, t, k * sizeof(TimestampUs));
+        std::memcpy(c.p.get() + fill_, p, k);
+        for (size_t i = 0; i < k; ++i) {
+          c.x[fill_ + i] = static_cast<uint16_t>(x[i]);
+          c.y[fill_ + i] = static_cast<uint16_t>(y[i]);
+        }
+        fill_ += k;
       }
       unsorted_ = unsorted_ || decreasing;
       last_t_ = t[k - 1];
       max_x_ = mx;
       max_y_ = my;
-      fill_ += k;
       count_ += k;
     }
     t += k;

@@ -11,8 +11,8 @@ Errors raise DiffeventError carrying the C status and the library's message.
     x = sharp.to_numpy()                  # float32, shape (C, H, W), linear [0, 1]
 
 The C library is found without environment variables: beside this package when it is imported
-from an install's share/diffevent/python, then in the install it was copied from (pip install of
-that folder records it), then through the system loader. DIFFEVENT_LIBRARY (a path) overrides all.
+from an install's share/diffevent/python, then in the install it was copied from (the wheel
+cmake --install writes there records it), then through the system loader. DIFFEVENT_LIBRARY (a path) overrides all.
 """
 import ctypes as C
 import os
@@ -58,7 +58,7 @@ def _load():
             tried.append(f"{path} ({where}): {e}")
     raise ImportError("diffevent: the C library libdiffevent_c.so.1 was not found; tried " + "; ".join(tried) +
                       ". Install diffevent (cmake --install BUILD --prefix PREFIX), then "
-                      "pip install PREFIX/share/diffevent/python, or set DIFFEVENT_LIBRARY to the library's path")
+                      "pip install PREFIX/share/diffevent/python/diffevent-*.whl, or set DIFFEVENT_LIBRARY to the library's path")
 
 
 _lib = _load()
