@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bandwidth.hpp"
-#include "diffevent/diffevent.hpp"
+#include "diffevent/events.hpp"
 
 using namespace diffevent;
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <random>
 
-#include "diffevent/diffevent.hpp"
+#include "diffevent/events.hpp"
 
 using namespace diffevent;
 

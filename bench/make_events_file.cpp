@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "diffevent/diffevent.hpp"
+#include "diffevent/events.hpp"
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--read") {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "diffevent/diffusion_prior.hpp"
+#include "diffevent/diffusion/diffusion_prior.hpp"
 
 using namespace diffevent;
 

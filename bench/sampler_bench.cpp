@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "bandwidth.hpp"
-#include "diffevent/alternating_sampler.hpp"
-#include "diffevent/deblur.hpp"
-#include "diffevent/event_stream.hpp"
+#include "diffevent/diffusion/alternating_sampler.hpp"
+#include "diffevent/diffusion/deblur.hpp"
+#include "diffevent/events/event_stream.hpp"
 #include "kernels/guidance/guidance.hpp"
 
 #ifdef DIFFEVENT_BENCH_CUDA

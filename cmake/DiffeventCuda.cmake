@@ -1,4 +1,4 @@
-# CUDA: our kernels (lib/kernels/cuda) compile with nvcc whenever it is found, even against a
+# CUDA: our kernels (lib/kernels/<op>/*.cu) compile with nvcc whenever it is found, even against a
 # CPU-only LibTorch (so CI keeps them compiling); the library uses them (DIFFEVENT_HAVE_CUDA)
 # when LibTorch also has CUDA. Sets DIFFEVENT_CUDA_KERNELS (compile) and DIFFEVENT_CUDA
 # (compile and use).

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 command -v clang-format >/dev/null || { echo "format: clang-format not found: install Debian's clang-format (scripts/setup.sh)" >&2; exit 2; }
-mapfile -t files < <(find include lib capi tools tests bench examples -type f \
+mapfile -t files < <(find include lib capi tools lab tests bench examples -type f \
   \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.hpp' -o -name '*.cu' -o -name '*.cuh' \) | sort)
 if [ "${1:-}" = "--check" ]; then
   bad=()

@@ -99,7 +99,7 @@ if [ ${#PIDS[@]} -gt 0 ]; then
   say "training done"
 fi
 
-python3 tools/priors/export_prior.py --preset s --channels 1 --out build-gpu/unet_s.pt >/dev/null
+python3 lab/priors/export_prior.py --preset s --channels 1 --out build-gpu/unet_s.pt >/dev/null
 bench() {  # name, binary, options...
   local name=$1; shift
   "$@" --benchmark_out="$LOGS/$name.json" --benchmark_out_format=json >"$LOGS/$name.txt" 2>&1 || status=1

@@ -21,7 +21,7 @@ pkgs=(
 )
 # Rust binding: Debian's cargo unless a Rust toolchain is already on PATH (rustup's is fine).
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then pkgs+=(cargo); fi
-# python3-torch: the prior tooling (tools/priors) and its tests.
+# python3-torch: the prior tooling (lab/priors) and its tests.
 if [ -z "${DIFFEVENT_NO_TORCH:-}" ]; then pkgs+=(libtorch-dev python3-torch); fi
 missing=()
 for p in "${pkgs[@]}"; do

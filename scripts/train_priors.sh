@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped grey priors, models/x_prior_grey.pt and models/r_prior_grey.pt: the
 # Debian photographs (scripts/fetch_photos.sh; training split only), an `xs` UNet from
-# tools/priors/export_prior.py, then `diffevent train-prior` for the x prior and, with
+# lab/priors/export_prior.py, then `diffevent train-prior` for the x prior and, with
 # --residual, for the r prior. Every run resumes from the checkpoints in WORK, so a CPU
 # machine can train in several runs in the background; logs (the loss curve) are appended to
 # WORK/{x,r}_train.log. Without a checkpoint in WORK, a prior already in models/ is the starting
@@ -14,7 +14,7 @@
 # t = 40 ... 0) use the prior; the shipped x prior's steps 3500-6150 used 0.5 and 200, its
 # steps 6150-9775 these defaults (docs/priors.md). --channels 3 trains the RGB priors
 # ({x,r}_prior_rgb.pt, logs WORK/{x,r}_rgb_train.log) on the colour photos, starting from the
-# grey priors in models/ expanded to three channels (tools/priors/export_prior.py --from,
+# grey priors in models/ expanded to three channels (lab/priors/export_prior.py --from,
 # --perturb 0.1) when
 # they are there, from a random `PRESET` UNet otherwise. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
@@ -56,9 +56,9 @@ for kind in x r; do  # the starting networks: random, or (RGB) the grey prior ex
   init="$WORK/${kind}_init$TAG.pt"
   [ -f "$init" ] && continue
   if [ "$CHANNELS" = 3 ] && [ -f "models/${kind}_prior_grey.pt" ]; then
-    $PY tools/priors/export_prior.py --from "models/${kind}_prior_grey.pt" --channels 3 --perturb 0.1 --out "$init"
+    $PY lab/priors/export_prior.py --from "models/${kind}_prior_grey.pt" --channels 3 --perturb 0.1 --out "$init"
   else
-    $PY tools/priors/export_prior.py --preset "$PRESET" --channels "$CHANNELS" --kind $kind \
+    $PY lab/priors/export_prior.py --preset "$PRESET" --channels "$CHANNELS" --kind $kind \
       --seed $([ $kind = x ] && echo 0 || echo 1) --out "$init"
   fi
 done

@@ -1,4 +1,4 @@
-#include "diffevent/alternating_sampler.hpp"
+#include "diffevent/diffusion/alternating_sampler.hpp"
 
 #include <ATen/Context.h>
 #include <fmt/format.h>
@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "diffevent/deblur.hpp"
-#include "diffevent/event_simulator.hpp"
-#include "diffevent/tensor_interop.hpp"
+#include "diffevent/diffusion/deblur.hpp"
+#include "diffevent/diffusion/tensor_interop.hpp"
+#include "diffevent/events/event_simulator.hpp"
 #include "diffusion/tiling.hpp"
 #include "test_util.hpp"
 

@@ -235,7 +235,7 @@ if(HAS_TORCH)
   run(1 ${CLI} benchmark --suite ${WORK}/suite --levels medium)
   expect_contains("${ERR}" "unknown level 'medium'")
   run(1 ${CLI} benchmark --suite ${WORK}/suite --enhance sharpen)
-  expect_contains("${ERR}" "--enhance 'sharpen': expected guided or identity")
+  expect_contains("${ERR}" "--enhance 'sharpen': expected identity or guided")
   run(1 ${CLI} benchmark --suite ${WORK}/suite --trained-only)
   expect_contains("${ERR}" "--trained-only needs --prior")
   run(1 ${CLI} deblur --blur ${WORK}/sim/blur.png --events ${WORK}/sim/events.h5 --out ${WORK}/never.png --device cuda:0

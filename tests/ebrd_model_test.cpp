@@ -1,4 +1,4 @@
-#include "diffevent/ebrd_model.hpp"
+#include "diffevent/diffusion/ebrd_model.hpp"
 
 #include "test_util.hpp"
 

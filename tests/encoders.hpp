@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "diffevent/event_stream.hpp"
+#include "diffevent/events/event_stream.hpp"
 
 namespace diffevent::test {
 

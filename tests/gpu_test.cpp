@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "diffevent/alternating_sampler.hpp"
-#include "diffevent/deblur.hpp"
-#include "diffevent/event_stream.hpp"
+#include "diffevent/diffusion/alternating_sampler.hpp"
+#include "diffevent/diffusion/deblur.hpp"
+#include "diffevent/events/event_stream.hpp"
 #include "kernels/filter/guided_filter.hpp"
 #include "kernels/guidance/guidance.hpp"
 #include "kernels/noise/noise.hpp"

@@ -1,6 +1,6 @@
 // Finding the shipped priors: the order of the folders, the file names, and the error that
 // names every folder looked in.
-#include "diffevent/models.hpp"
+#include "diffevent/core/models.hpp"
 
 #include <gtest/gtest.h>
 

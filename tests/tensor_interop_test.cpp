@@ -1,4 +1,4 @@
-#include "diffevent/tensor_interop.hpp"
+#include "diffevent/diffusion/tensor_interop.hpp"
 
 #include "test_util.hpp"
 

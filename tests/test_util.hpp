@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "diffevent/diffevent.hpp"
+#include "diffevent/events.hpp"
 #include "encoders.hpp"
 
 namespace diffevent::test {

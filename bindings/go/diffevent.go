@@ -228,7 +228,7 @@ func (ev *Events) Close() {
 
 // EdiOptions: zero values keep the library's defaults.
 type EdiOptions struct {
-	CPos, CNeg float64 // thresholds (default 0.2)
+	CPos, CNeg float64 // thresholds (0: the library's nominal one)
 	T0us, T1us int64   // exposure; both 0 = the events file's
 	SRGB       bool    // the blurry frame is sRGB-encoded
 }
@@ -425,7 +425,15 @@ func Deblur(ctx context.Context, blurry *Image, events *Events, o DeblurOptions)
 		p.start = C.double(o.Start)
 	}
 	p.seed = C.uint64_t(o.Seed)
-	o.Edi.apply(&p.edi)
+	// The EDI parameters in C memory: p, Go memory passed to C, may hold no Go pointer.
+	edi := (*C.diffevent_edi_params)(C.malloc(C.size_t(unsafe.Sizeof(C.diffevent_edi_params{}))))
+	if edi == nil {
+		return nil, nil, 0, errors.New("diffevent: out of memory")
+	}
+	defer C.free(unsafe.Pointer(edi))
+	C.diffevent_edi_params_init(edi)
+	o.Edi.apply(edi)
+	p.edi = edi
 	channels, _, _ := blurry.Shape()
 	xPrior, rPrior, loaded, err := o.priors(channels, p.residual_prior != 0)
 	if err != nil {

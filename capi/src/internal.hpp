@@ -1,5 +1,5 @@
 // Internal to the C API (not installed): the handles' layouts and the helpers that the C
-// library (capi/src/diffevent_c.cpp) and its LibTorch plugin (capi/src/torch_plugin.cpp) share.
+// library (capi/src/*.cpp, one file per area) and its LibTorch plugin (torch_plugin.cpp) share.
 // Both are built from one tree in one build, so the layouts agree; the plugin checks the
 // library's version before it is used.
 #pragma once
@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "core/check.hpp"
-#include "diffevent/deblur_defaults.hpp"
 #include "diffevent/diffevent.h"
-#include "diffevent/diffevent.hpp"
+#include "diffevent/diffusion/options.hpp"
+#include "diffevent/events.hpp"
 
 #ifdef DIFFEVENT_HAVE_TORCH
 #include <c10/util/Exception.h>
@@ -232,18 +232,21 @@ inline void init_edi_params(diffevent_edi_params* p) {
   if (p == nullptr) return;
   std::memset(static_cast<void*>(p), 0, sizeof(*p));
   p->struct_size = sizeof(*p);
-  p->c_pos = 0.2;
-  p->c_neg = 0.2;
-  p->min_integral = 1e-3;
+  const diffevent::EdiOptions defaults;
+  p->c_pos = defaults.thresholds.c_pos;
+  p->c_neg = defaults.thresholds.c_neg;
+  p->min_integral = defaults.min_integral;
 }
 
 inline void init_enhancer_params(diffevent_enhancer_params* p) {
   if (p == nullptr) return;
   std::memset(static_cast<void*>(p), 0, sizeof(*p));
   p->struct_size = sizeof(*p);
-  p->kind = DIFFEVENT_ENHANCER_GUIDED;
-  p->guided_radius = 3;
-  p->guided_eps = 1e-3;
+  const diffevent::EbrdOptions deblurs = diffevent::DeblurOptions{}.enhancer;  // deblur's f(E)
+  p->kind = deblurs.enhancer == diffevent::Enhancer::kIdentity ? DIFFEVENT_ENHANCER_IDENTITY
+                                                               : DIFFEVENT_ENHANCER_GUIDED;
+  p->guided_radius = deblurs.guided_radius;
+  p->guided_eps = deblurs.guided_eps;
 }
 
 inline void init_prior_params(diffevent_prior_params* p) {
@@ -256,39 +259,6 @@ inline void init_prior_metadata(diffevent_prior_metadata* m) {
   if (m == nullptr) return;
   std::memset(static_cast<void*>(m), 0, sizeof(*m));
   m->struct_size = sizeof(*m);
-}
-
-inline void fill_deblur_params(diffevent_deblur_params* p, diffevent::DeblurPreset preset) {
-  std::memset(static_cast<void*>(p), 0, sizeof(*p));
-  p->struct_size = sizeof(*p);
-  namespace dd = diffevent::deblur_defaults;
-  p->steps = dd::kSteps;
-  init_edi_params(&p->edi);
-  p->enhancer_kind = dd::kGuidedEnhancer ? DIFFEVENT_ENHANCER_GUIDED : DIFFEVENT_ENHANCER_IDENTITY;
-  p->guided_radius = dd::kGuidedRadius;
-  p->guided_eps = dd::kGuidedEps;
-  p->guidance = DIFFEVENT_GUIDANCE_PROXIMAL;
-  p->variance = DIFFEVENT_VARIANCE_FIXED_SMALL;
-  p->s = dd::kS;
-  p->s_r = dd::kSR;
-  p->lambda_tv = dd::kLambdaTv;
-  p->lambda_l1 = dd::kLambdaL1;
-  p->min_prior_variance = dd::kMinPriorVariance;
-  p->clip = 1;
-  p->tile_size = 0;  // 0: from the prior (SamplerOptions, resolve_tiles)
-  p->tile_stride = 0;
-  p->tile_above_pixels = 0;
-  p->start = dd::kStart;
-  p->threshold_sigma = dd::kThresholdSigma;
-  const diffevent::DeblurPresetValues v = diffevent::deblur_preset_values(preset);
-  p->samples = v.samples;
-  p->antithetic = v.antithetic ? 1 : 0;
-  p->residual_prior = v.residual_prior ? 1 : 0;
-}
-
-inline void init_deblur_params(diffevent_deblur_params* p) {
-  if (p == nullptr) return;
-  fill_deblur_params(p, diffevent::deblur_defaults::kPreset);
 }
 
 }  // namespace diffevent_capi

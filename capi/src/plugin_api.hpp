@@ -6,11 +6,12 @@
 
 #include <cstdint>
 
+#include "deblur_params.hpp"
 #include "diffevent/diffevent.h"
 
 /// Raised whenever the table or the handles' layouts change; the library refuses a plugin with
 /// another value (or another version string: they come from one build).
-#define DIFFEVENT_TORCH_PLUGIN_ABI 1
+#define DIFFEVENT_TORCH_PLUGIN_ABI 2
 /// The symbol the library looks up in the plugin.
 #define DIFFEVENT_TORCH_PLUGIN_ENTRY "diffevent_torch_plugin_v1"
 
@@ -30,9 +31,10 @@ struct diffevent_torch_plugin {
   void (*prior_destroy)(diffevent_prior* prior);
   diffevent_status (*prior_get_metadata)(const diffevent_prior* prior,
                                          diffevent_prior_metadata* out);
+  /// diffevent_deblur with its parameters already read and validated by the library.
   diffevent_status (*deblur)(diffevent_context* ctx, const diffevent_image* blurry,
                              const diffevent_events* events, diffevent_prior* x_prior,
-                             diffevent_prior* r_prior, const diffevent_deblur_params* params,
+                             diffevent_prior* r_prior, const diffevent_capi::DeblurRequest* request,
                              diffevent_image** out_sharp, diffevent_image** out_residual,
                              double* out_threshold);
 };

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-#include "diffevent/error.hpp"
+#include "diffevent/core/error.hpp"
 #include "diffevent/version.hpp"
 #include "internal.hpp"
 

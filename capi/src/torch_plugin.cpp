@@ -12,8 +12,8 @@
 #include <string>
 
 #include "core/check.hpp"
-#include "diffevent/deblur.hpp"
-#include "diffevent/tensor_interop.hpp"
+#include "diffevent/diffusion/deblur.hpp"
+#include "diffevent/diffusion/tensor_interop.hpp"
 #include "internal.hpp"
 #include "plugin_api.hpp"
 
@@ -33,21 +33,15 @@ diffevent::EbrdOptions enhancer_options(int32_t kind, int32_t radius, double eps
   DIFFEVENT_CHECK(kind >= DIFFEVENT_ENHANCER_IDENTITY && kind <= DIFFEVENT_ENHANCER_TORCHSCRIPT,
                   ErrorCode::kInvalidArgument,
                   "enhancer kind {} is not a DIFFEVENT_ENHANCER_* value", kind);
-  DIFFEVENT_CHECK(radius >= 1 && radius <= 1024, ErrorCode::kInvalidArgument,
-                  "guided_radius must be in [1, 1024], got {}", radius);
-  check_finite(eps, "guided_eps");
-  DIFFEVENT_CHECK(eps > 0, ErrorCode::kInvalidArgument, "guided_eps must be > 0, got {}", eps);
   diffevent::EbrdOptions o;
   o.enhancer = static_cast<diffevent::Enhancer>(kind);
   o.guided_radius = radius;
   o.guided_eps = eps;
-  if (kind == DIFFEVENT_ENHANCER_TORCHSCRIPT) {
-    DIFFEVENT_CHECK(path != nullptr && *path != '\0', ErrorCode::kInvalidArgument,
-                    "a TorchScript enhancer needs its file (enhancer path is NULL)");
-    o.enhancer_path = path;
-  }
+  if (path != nullptr) o.enhancer_path = path;
+  diffevent::validate(o);
   return o;
 }
+
 diffevent_status plugin_enhance(diffevent_context* ctx, const diffevent_image* integral,
                                 const diffevent_image* blurry,
                                 const diffevent_enhancer_params* params, diffevent_image** out) {
@@ -123,7 +117,7 @@ diffevent_status plugin_prior_get_metadata(const diffevent_prior* prior,
 
 diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* blurry,
                                const diffevent_events* events, diffevent_prior* x_prior,
-                               diffevent_prior* r_prior, const diffevent_deblur_params* params,
+                               diffevent_prior* r_prior, const DeblurRequest* request,
                                diffevent_image** out_sharp, diffevent_image** out_residual,
                                double* out_threshold) {
   return guard("diffevent_deblur", [&] {
@@ -131,79 +125,17 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
     REQUIRE_ARG(events);
     REQUIRE_ARG(out_sharp);
     check_cancel(ctx);
-    const auto p = read_params(params, init_deblur_params, "diffevent_deblur_params");
-    const auto e = read_params(&p.edi, init_edi_params, "diffevent_deblur_params.edi");
-    check_flag(p.auto_threshold, "auto_threshold");
-    check_flag(p.ddim, "ddim");
-    check_flag(p.clip, "clip");
-    DIFFEVENT_CHECK(
-        p.guidance >= DIFFEVENT_GUIDANCE_PROXIMAL && p.guidance <= DIFFEVENT_GUIDANCE_CONSTANT,
-        ErrorCode::kInvalidArgument, "guidance {} is not a DIFFEVENT_GUIDANCE_* value", p.guidance);
-    DIFFEVENT_CHECK(p.variance == DIFFEVENT_VARIANCE_FIXED_SMALL ||
-                        p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE,
-                    ErrorCode::kInvalidArgument, "variance {} is not a DIFFEVENT_VARIANCE_* value",
-                    p.variance);
-    for (double v : {p.eta, p.s, p.s_r, p.lambda_tv, p.lambda_l1, p.min_prior_variance})
-      check_finite(v, "sampler weights");
-    DIFFEVENT_CHECK(p.s >= 0 && p.s_r >= 0 && p.lambda_tv >= 0 && p.lambda_l1 >= 0 && p.eta >= 0 &&
-                        p.min_prior_variance >= 0,
-                    ErrorCode::kInvalidArgument,
-                    "s, s_r, lambda_tv, lambda_l1, eta and min_prior_variance must be >= 0");
-    DIFFEVENT_CHECK((p.tile_size == 0 || (p.tile_size >= 8 && p.tile_size <= 65536)) &&
-                        p.tile_stride >= 0 && (p.tile_size == 0 || p.tile_stride <= p.tile_size) &&
-                        p.tile_above_pixels >= 0,
-                    ErrorCode::kInvalidArgument,
-                    "tile_size must be 0 (auto) or in [8, 65536], tile_stride 0 (auto) or in [1, "
-                    "tile_size] and "
-                    "tile_above_pixels >= 0, got {}, {} and {}",
-                    p.tile_size, p.tile_stride, p.tile_above_pixels);
-    const diffevent::EdiOptions eo = edi_options(ctx, e, events->events);
-    diffevent::DeblurOptions o;
-    o.thresholds = eo.thresholds;
-    o.auto_threshold = flag(p.auto_threshold);
-    o.linearize_srgb = eo.linearize_srgb;
-    o.min_integral = eo.min_integral;
-    o.tau_us = eo.tau_us;  // edi.has_tau: the sharp frame at that time
-    o.enhancer = enhancer_options(p.enhancer_kind, p.guided_radius, p.guided_eps, p.enhancer_path);
+    REQUIRE_ARG(request);
+    diffevent::DeblurOptions o = request->options;
     diffevent::SamplerOptions& so = o.sampler;
-    so.steps = p.steps;
-    if (p.respacing != nullptr) so.respacing = p.respacing;
-    so.ddim = flag(p.ddim);
-    so.eta = p.eta;
-    so.variance = p.variance == DIFFEVENT_VARIANCE_FIXED_LARGE
-                      ? diffevent::VarianceType::kFixedLarge
-                      : diffevent::VarianceType::kFixedSmall;
-    so.guidance = static_cast<diffevent::GuidanceMode>(p.guidance);
-    so.s = p.s;
-    so.s_r = p.s_r;
-    so.lambda_tv = p.lambda_tv;
-    so.lambda_l1 = p.lambda_l1;
-    so.min_prior_variance = p.min_prior_variance;
-    so.clip = flag(p.clip);
-    so.tile_above_pixels = p.tile_above_pixels;
-    so.tile_size = p.tile_size;
-    so.tile_stride = p.tile_stride;
-    so.seed = p.seed;
-    so.start = p.start;
-    o.threshold_sigma = p.threshold_sigma;
-    o.samples = p.samples;
-    check_flag(p.antithetic, "antithetic");
-    check_flag(p.residual_prior, "residual_prior");
-    so.antithetic = flag(p.antithetic);
-    o.residual_prior = flag(p.residual_prior);
-    DIFFEVENT_CHECK(
-        p.integral >= DIFFEVENT_INTEGRAL_DEFAULT && p.integral <= DIFFEVENT_INTEGRAL_RAMP,
-        ErrorCode::kInvalidArgument, "integral = {} must be one of DIFFEVENT_INTEGRAL_* (0, 1, 2)",
-        p.integral);
-    if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
-    if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
     std::atomic<bool> never{false};
     so.cancel = ctx != nullptr ? &ctx->cancel : &never;
     so.progress = [&](int done, int total) {
       log(ctx, DIFFEVENT_LOG_DEBUG, fmt::format("deblur: step {}/{}", done, total));
-      return p.progress == nullptr || p.progress(p.progress_user_data, done, total) == 0;
+      return request->progress == nullptr ||
+             request->progress(request->progress_user_data, done, total) == 0;
     };
-    const diffevent::Exposure ex = resolve_exposure(e, *events);
+    const diffevent::Exposure ex = request->exposure;
     // One sampling run per prior at a time (priors keep per-call state); std::scoped_lock
     // orders the two locks, and the same prior given twice is locked once.
     std::unique_lock<std::mutex> lx, lr;
@@ -221,7 +153,7 @@ diffevent_status plugin_deblur(diffevent_context* ctx, const diffevent_image* bl
         diffevent::deblur(blurry->image, events->events, ex, x_prior ? x_prior->prior : nullptr,
                           r_prior ? r_prior->prior : nullptr, o);
     log(ctx, DIFFEVENT_LOG_INFO,
-        fmt::format("deblur: {} steps, {} network calls, c = {:.4f}, {:.2f} s", p.steps,
+        fmt::format("deblur: {} steps, {} network calls, c = {:.4f}, {:.2f} s", so.steps,
                     res.network_calls, res.c_pos,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     auto sharp = wrap(std::move(res.sharp));

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "diffevent/diffevent.hpp"
+#include "diffevent/events.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 4) {

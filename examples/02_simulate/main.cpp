@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "diffevent/diffevent.hpp"
+#include "diffevent/events.hpp"
 
 int main() {
   // 1. A scene: bright disc on a gradient.

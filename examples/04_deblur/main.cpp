@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "diffevent/deblur.hpp"
+#include "diffevent/core/models.hpp"
 #include "diffevent/diffevent.hpp"
-#include "diffevent/diffusion_prior.hpp"
-#include "diffevent/models.hpp"
+#include "diffevent/diffusion/deblur.hpp"
+#include "diffevent/diffusion/diffusion_prior.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 4) {

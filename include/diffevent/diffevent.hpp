@@ -1,15 +1,7 @@
 #pragma once
 /// \file diffevent.hpp
-/// Umbrella header for the event half (diffevent::events).
-#include "diffevent/edi.hpp"
-#include "diffevent/error.hpp"
-#include "diffevent/event_integrator.hpp"
-#include "diffevent/event_io.hpp"
-#include "diffevent/event_simulator.hpp"
-#include "diffevent/event_stream.hpp"
-#include "diffevent/exposure.hpp"
-#include "diffevent/image.hpp"
-#include "diffevent/metrics.hpp"
-#include "diffevent/models.hpp"
-#include "diffevent/temporary_files.hpp"
-#include "diffevent/version.hpp"
+/// Everything: the event half (diffevent/events.hpp) and the diffusion half
+/// (diffevent/diffusion.hpp, needs LibTorch). Code that links only diffevent::events includes
+/// diffevent/events.hpp.
+#include "diffevent/diffusion.hpp"
+#include "diffevent/events.hpp"

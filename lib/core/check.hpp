@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "diffevent/error.hpp"
+#include "diffevent/core/error.hpp"
 
 /// Throws diffevent::Error(code, fmt::format(...)) when `cond` is false. For user errors.
 #define DIFFEVENT_CHECK(cond, code, ...)                            \

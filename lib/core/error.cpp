@@ -1,4 +1,4 @@
-#include "diffevent/error.hpp"
+#include "diffevent/core/error.hpp"
 
 namespace diffevent {
 inline namespace v1 {

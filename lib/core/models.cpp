@@ -1,4 +1,4 @@
-#include "diffevent/models.hpp"
+#include "diffevent/core/models.hpp"
 
 #include <cstdlib>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "diffevent/alternating_sampler.hpp"
+#include "diffevent/diffusion/alternating_sampler.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -151,39 +151,10 @@ AlternatingSampler::AlternatingSampler(std::shared_ptr<DiffusionPrior> x_prior,
   DIFFEVENT_CHECK(x_prior_ != nullptr, ErrorCode::kInvalidArgument,
                   "sampler: the x prior is missing");
   const auto& o = options_;
-  DIFFEVENT_CHECK(o.steps >= 1 && o.steps <= x_prior_->metadata().num_timesteps,
-                  ErrorCode::kInvalidArgument, "sampler: steps = {} must be in [1, {}]", o.steps,
+  validate(o);
+  DIFFEVENT_CHECK(o.steps <= x_prior_->metadata().num_timesteps, ErrorCode::kInvalidArgument,
+                  "sampler: steps = {} must be in [1, {}]", o.steps,
                   x_prior_->metadata().num_timesteps);
-  DIFFEVENT_CHECK(!o.analytic_variance || (o.guidance == GuidanceMode::kProximal && !o.ddim),
-                  ErrorCode::kInvalidArgument,
-                  "sampler: analytic_variance needs proximal guidance and DDPM steps");
-  DIFFEVENT_CHECK((o.tile_size == 0 || (o.tile_size >= 8 && o.tile_size <= 65536)) &&
-                      o.tile_stride >= 0 && (o.tile_size == 0 || o.tile_stride <= o.tile_size) &&
-                      o.tile_above_pixels >= 0 && o.tile_batch >= 1,
-                  ErrorCode::kInvalidArgument,
-                  "sampler: tiles need size 0 (auto) or in [8, 65536], stride 0 (auto) or in [1, "
-                  "size], tile_above_pixels >= 0 and "
-                  "tile_batch >= 1 (got size {}, stride {}, above {}, batch {})",
-                  o.tile_size, o.tile_stride, o.tile_above_pixels, o.tile_batch);
-  // Bounded far beyond any useful setting (defaults: s 7500, s_r 1000, lambda_l1 3000) so that
-  // the guidance arithmetic cannot overflow (s = 2.7e307 once turned the x step into NaN).
-  constexpr double kMaxWeight = 1e9;
-  auto weight_ok = [&](double w) { return std::isfinite(w) && w >= 0 && w <= kMaxWeight; };
-  DIFFEVENT_CHECK(
-      weight_ok(o.s) && weight_ok(o.s_r) && weight_ok(o.lambda_tv) && weight_ok(o.lambda_l1),
-      ErrorCode::kInvalidArgument,
-      "sampler: the weights s = {}, s_r = {}, lambda_tv = {} and lambda_l1 = {} must be in [0, "
-      "{:g}]",
-      o.s, o.s_r, o.lambda_tv, o.lambda_l1, kMaxWeight);
-  DIFFEVENT_CHECK(std::isfinite(o.min_prior_variance) && o.min_prior_variance >= 1e-12 &&
-                      o.min_prior_variance <= 1e3,
-                  ErrorCode::kInvalidArgument,
-                  "sampler: min_prior_variance = {} must be in [1e-12, 1000]",
-                  o.min_prior_variance);
-  DIFFEVENT_CHECK(std::isfinite(o.eta) && o.eta >= 0 && o.eta <= 1, ErrorCode::kInvalidArgument,
-                  "sampler: eta = {} must be in [0, 1]", o.eta);
-  DIFFEVENT_CHECK(o.start > 0 && o.start <= 1, ErrorCode::kInvalidArgument,
-                  "sampler: start = {} must be in (0, 1]", o.start);
   // Validates the respacing once, here.
   (void)NoiseSchedule({x_prior_->metadata().schedule, x_prior_->metadata().num_timesteps,
                        o.respacing.empty() ? std::to_string(o.steps) : o.respacing});

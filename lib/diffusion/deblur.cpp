@@ -1,10 +1,10 @@
-#include "diffevent/deblur.hpp"
+#include "diffevent/diffusion/deblur.hpp"
 
 #include <cmath>
 
 #include "core/check.hpp"
-#include "diffevent/event_integrator.hpp"
-#include "diffevent/tensor_interop.hpp"
+#include "diffevent/diffusion/tensor_interop.hpp"
+#include "diffevent/events/event_integrator.hpp"
 #include "diffusion/heap.hpp"
 
 namespace diffevent {
@@ -57,23 +57,6 @@ at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity
   return (0.01 / sigma).pow(2);
 }
 
-DeblurOptions deblur_options(DeblurPreset preset) {
-  const DeblurPresetValues v = deblur_preset_values(preset);
-  DeblurOptions o;
-  o.samples = v.samples;
-  o.sampler.antithetic = v.antithetic;
-  o.residual_prior = v.residual_prior;
-  return o;
-}
-
-DeblurPreset parse_deblur_preset(const std::string& name) {
-  if (name == "fast") return DeblurPreset::kFast;
-  if (name == "balanced") return DeblurPreset::kBalanced;
-  if (name == "best") return DeblurPreset::kBest;
-  throw Error(ErrorCode::kInvalidArgument,
-              fmt::format("preset '{}': expected fast, balanced or best", name));
-}
-
 DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
                     std::shared_ptr<DiffusionPrior> x_prior,
                     std::shared_ptr<DiffusionPrior> r_prior, const DeblurOptions& options) {
@@ -88,14 +71,7 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
                   exposure.t0_us, exposure.t1_us);
   DIFFEVENT_CHECK(blurry.all_finite(), ErrorCode::kInvalidArgument,
                   "deblur: the blurry image has NaN or infinite values");
-  DIFFEVENT_CHECK(options.min_integral > 0 && options.min_integral < 1, ErrorCode::kInvalidArgument,
-                  "deblur: min_integral must be in (0, 1), got {}", options.min_integral);
-  DIFFEVENT_CHECK(options.threshold_sigma >= 0 && std::isfinite(options.threshold_sigma),
-                  ErrorCode::kInvalidArgument,
-                  "deblur: threshold_sigma must be finite and >= 0, got {}",
-                  options.threshold_sigma);
-  DIFFEVENT_CHECK(options.samples >= 1 && options.samples <= 64, ErrorCode::kInvalidArgument,
-                  "deblur: samples must be in [1, 64], got {}", options.samples);
+  validate(options);
   DeblurResult res;
   EdiOptions eo;
   eo.thresholds = options.thresholds;

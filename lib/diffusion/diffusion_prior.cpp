@@ -1,4 +1,4 @@
-#include "diffevent/diffusion_prior.hpp"
+#include "diffevent/diffusion/diffusion_prior.hpp"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>

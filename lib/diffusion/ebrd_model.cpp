@@ -1,4 +1,4 @@
-#include "diffevent/ebrd_model.hpp"
+#include "diffevent/diffusion/ebrd_model.hpp"
 
 #include <torch/script.h>
 
@@ -42,14 +42,12 @@ EbrdModel::EbrdModel(at::Tensor y, at::Tensor E, EbrdOptions options) : y_(std::
                   y_.size(0), y_.size(1), y_.size(2));
   DIFFEVENT_CHECK(at::isfinite(E).all().item<bool>() && at::isfinite(y_).all().item<bool>(),
                   ErrorCode::kInvalidArgument, "ebrd: y or E contains NaN or infinite values");
+  validate(options);
   switch (options.enhancer) {
     case Enhancer::kIdentity:
       fe_ = E;
       break;
     case Enhancer::kGuided: {
-      DIFFEVENT_CHECK(options.guided_radius >= 1 && options.guided_eps > 0,
-                      ErrorCode::kInvalidArgument,
-                      "ebrd: guided filter needs radius >= 1 and eps > 0");
       // Self-guided: E's own edges (the motion it encodes) are kept, its speckle (from noise
       // events and threshold mismatch) smoothed. Guiding by the blurry frame was tried and
       // erases E's structure, which is exactly what y lacks (docs/sampler.md).

@@ -1,4 +1,4 @@
-#include "diffevent/noise_schedule.hpp"
+#include "diffevent/diffusion/noise_schedule.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #pragma once
 // Private: tiled evaluation of a prior (exposed for tests).
-#include "diffevent/diffusion_prior.hpp"
+#include "diffevent/diffusion/diffusion_prior.hpp"
 
 namespace diffevent {
 inline namespace v1 {

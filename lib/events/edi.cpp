@@ -1,4 +1,4 @@
-#include "diffevent/edi.hpp"
+#include "diffevent/events/edi.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "diffevent/event_integrator.hpp"
+#include "diffevent/events/event_integrator.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #endif
 #include <thread>
 
-#include "diffevent/exposure.hpp"
+#include "diffevent/events/exposure.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -91,16 +91,12 @@ class StateBuffer {
 
 }  // namespace
 
-EventIntegrator::EventIntegrator(IntegratorOptions options) : options_(std::move(options)) {
-  const auto& th = options_.thresholds;
+void validate(const Thresholds& th) {
   DIFFEVENT_CHECK(std::isfinite(th.c_pos) && std::isfinite(th.c_neg) && th.c_pos > 0 &&
                       th.c_neg > 0 && th.c_pos <= Thresholds::kMax && th.c_neg <= Thresholds::kMax,
                   ErrorCode::kInvalidArgument,
                   "thresholds: c_pos = {} and c_neg = {} must be in (0, {}]", th.c_pos, th.c_neg,
                   Thresholds::kMax);
-  DIFFEVENT_CHECK(options_.num_threads >= 1 && options_.num_threads <= 256,
-                  ErrorCode::kInvalidArgument, "integrator: num_threads = {} must be in [1, 256]",
-                  options_.num_threads);
   auto check_map = [](const std::vector<float>& m, const char* name) {
     for (size_t i = 0; i < m.size(); ++i) {
       DIFFEVENT_CHECK(std::isfinite(m[i]) && m[i] > 0 && m[i] <= Thresholds::kMax,
@@ -110,6 +106,13 @@ EventIntegrator::EventIntegrator(IntegratorOptions options) : options_(std::move
   };
   check_map(th.c_pos_map, "c_pos_map");
   check_map(th.c_neg_map, "c_neg_map");
+}
+
+EventIntegrator::EventIntegrator(IntegratorOptions options) : options_(std::move(options)) {
+  diffevent::validate(options_.thresholds);
+  DIFFEVENT_CHECK(options_.num_threads >= 1 && options_.num_threads <= 256,
+                  ErrorCode::kInvalidArgument, "integrator: num_threads = {} must be in [1, 256]",
+                  options_.num_threads);
   DIFFEVENT_CHECK(std::isfinite(options_.ramp_fraction) && options_.ramp_fraction >= 0 &&
                       options_.ramp_fraction <= 1 && std::isfinite(options_.run_gap_fraction) &&
                       options_.run_gap_fraction >= 0 && options_.run_gap_fraction <= 1,

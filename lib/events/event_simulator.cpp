@@ -1,4 +1,4 @@
-#include "diffevent/event_simulator.hpp"
+#include "diffevent/events/event_simulator.hpp"
 
 #include <algorithm>
 #include <cmath>

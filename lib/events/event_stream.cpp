@@ -1,4 +1,4 @@
-#include "diffevent/event_stream.hpp"
+#include "diffevent/events/event_stream.hpp"
 
 #include <algorithm>
 #include <numeric>

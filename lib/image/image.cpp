@@ -1,4 +1,4 @@
-#include "diffevent/image.hpp"
+#include "diffevent/image/image.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "diffevent/metrics.hpp"
+#include "diffevent/image/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -10,6 +10,7 @@
 #include "core/check.hpp"
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
+#include "io/formats.hpp"
 
 #ifdef DIFFEVENT_HAVE_LZ4
 #include <lz4frame.h>

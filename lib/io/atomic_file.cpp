@@ -12,7 +12,7 @@
 #include <random>
 
 #include "core/check.hpp"
-#include "diffevent/temporary_files.hpp"
+#include "diffevent/core/temporary_files.hpp"
 
 namespace diffevent {
 inline namespace v1 {

@@ -1,5 +1,5 @@
 #pragma once
-// Private: sequential byte sources over a file or a memory buffer, and zlib helpers.
+// Private: sequential byte sources over a file or a memory buffer.
 
 #include <sys/stat.h>
 
@@ -67,12 +67,13 @@ class MemSource : public ByteSource {
   size_t n_, pos_ = 0;
 };
 
-/// CRC-32 (IEEE, as zip uses).
-uint32_t crc32_ieee(const unsigned char* data, size_t n, uint32_t crc = 0);
-/// Inflates raw deflate (zip) or zlib-wrapped (MAT) data whose inflated size is known.
-/// Throws kUnsupported when built without zlib, kFormatError on corrupt data.
-std::string inflate_bytes(const unsigned char* data, size_t n, size_t expected, bool zlib_header,
-                          const std::string& source);
+/// Little-endian loads from a byte buffer (callers check bounds).
+template <typename T>
+inline T load_le(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
 
 }  // namespace detail
 }  // namespace v1

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "diffevent/event_io.hpp"
+#include "diffevent/events/event_io.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -115,32 +115,6 @@ class EventBuilder {
   TimestampUs last_t_ = 0;
   int64_t max_x_ = -1, max_y_ = -1;
 };
-
-// Format readers and writers (lib/io/*.cpp). `path` is used for errors and opening.
-EventFile read_text(const std::string& path, const ReadOptions& o);
-void write_text(const std::string& path, const EventStream& ev);
-EventFile read_npy(const std::string& path, const ReadOptions& o);
-EventFile read_npz(const std::string& path, const ReadOptions& o);
-void write_npy(const std::string& path, const EventStream& ev);
-void write_npz(const std::string& path, const EventStream& ev);
-EventFile read_mat(const std::string& path, const ReadOptions& o);
-EventFile read_evt2(const std::string& path, const ReadOptions& o);
-EventFile read_evt3(const std::string& path, const ReadOptions& o);
-EventFile read_dat(const std::string& path, const ReadOptions& o);
-void write_evt2(const std::string& path, const EventStream& ev);
-void write_dat(const std::string& path, const EventStream& ev);
-EventFile read_aedat4(const std::string& path, const ReadOptions& o);
-void write_aedat4(const std::string& path, const EventStream& ev, const WriteOptions& w);
-EventFile read_hdf5(const std::string& path, const ReadOptions& o);
-void write_hdf5(const std::string& path, const EventStream& ev, const WriteOptions& w);
-
-/// Little-endian loads from a byte buffer (callers check bounds).
-template <typename T>
-inline T load_le(const unsigned char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 }  // namespace detail
 }  // namespace v1

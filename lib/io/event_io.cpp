@@ -1,4 +1,4 @@
-#include "diffevent/event_io.hpp"
+#include "diffevent/events/event_io.hpp"
 
 #include <cstring>
 #include <memory>
@@ -7,6 +7,7 @@
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
 #include "io/event_builder.hpp"
+#include "io/formats.hpp"
 
 namespace diffevent {
 inline namespace v1 {

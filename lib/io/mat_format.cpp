@@ -8,6 +8,8 @@
 #include "core/check.hpp"
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
+#include "io/formats.hpp"
+#include "io/zip.hpp"
 
 namespace diffevent {
 inline namespace v1 {

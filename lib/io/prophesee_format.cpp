@@ -6,6 +6,7 @@
 #include "core/check.hpp"
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
+#include "io/formats.hpp"
 
 namespace diffevent {
 inline namespace v1 {

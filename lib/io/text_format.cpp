@@ -8,6 +8,7 @@
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
 #include "io/event_builder.hpp"
+#include "io/formats.hpp"
 
 namespace diffevent {
 inline namespace v1 {

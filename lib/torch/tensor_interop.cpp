@@ -1,9 +1,9 @@
-#include "diffevent/tensor_interop.hpp"
+#include "diffevent/diffusion/tensor_interop.hpp"
 
 #include <cstring>
 
 #include "core/check.hpp"
-#include "diffevent/edi.hpp"
+#include "diffevent/events/edi.hpp"
 
 namespace diffevent {
 inline namespace v1 {

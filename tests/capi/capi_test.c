@@ -36,6 +36,28 @@ static int g_checks = 0;
 
 /* Compile-time layout guards (C99 has no _Static_assert): a negative array size fails. */
 #define LAYOUT(cond, name) typedef char layout_##name[(cond) ? 1 : -1]
+
+/* diffevent_deblur_params as API versions 1 to 6 declared it (its EDI parameters embedded):
+ * programs built against those headers pass this layout, which the library still reads. */
+struct deblur_params_v6 {
+  uint32_t struct_size;
+  int32_t steps;
+  diffevent_edi_params edi;
+  int32_t auto_threshold, enhancer_kind;
+  const char* enhancer_path;
+  int32_t guided_radius, guidance;
+  double guided_eps;
+  const char* respacing;
+  int32_t ddim, variance;
+  double eta, s, s_r, lambda_tv, lambda_l1, min_prior_variance;
+  int32_t clip, tile_size, tile_stride, reserved0;
+  int64_t tile_above_pixels;
+  uint64_t seed;
+  diffevent_progress_fn progress;
+  void* progress_user_data;
+  double start, threshold_sigma;
+  int32_t samples, integral, antithetic, residual_prior;
+};
 LAYOUT(offsetof(diffevent_context_params, struct_size) == 0, ctx0);
 LAYOUT(offsetof(diffevent_read_params, format) == 4, read1);
 LAYOUT(offsetof(diffevent_write_params, exposure_t0_us) == 16, write1);
@@ -43,8 +65,8 @@ LAYOUT(offsetof(diffevent_edi_params, exposure_t0_us) == 8, edi1);
 LAYOUT(offsetof(diffevent_edi_params, c_pos) == 40, edi2);
 LAYOUT(offsetof(diffevent_edi_params, min_integral) == 72, edi3);
 LAYOUT(offsetof(diffevent_deblur_params, edi) == 8, deblur1);
-LAYOUT(offsetof(diffevent_deblur_params, s) == 144, deblur2);
-LAYOUT(offsetof(diffevent_deblur_params, seed) == 208, deblur3);
+LAYOUT(offsetof(diffevent_deblur_params, s) == 72, deblur2);
+LAYOUT(offsetof(diffevent_deblur_params, seed) == 136, deblur3);
 LAYOUT(offsetof(diffevent_events_info, count) == 24, info1);
 LAYOUT(offsetof(diffevent_simulator_params, exposure_us) == 16, sim1);
 LAYOUT(offsetof(diffevent_simulator_params, seed) == 120, sim2);
@@ -63,10 +85,11 @@ LAYOUT(sizeof(diffevent_simulator_params) == 128, sim_size);
 LAYOUT(sizeof(diffevent_enhancer_params) == 32, enh_size);
 LAYOUT(sizeof(diffevent_prior_params) == 24, prior_size);
 LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
-LAYOUT(offsetof(diffevent_deblur_params, start) == 232, deblur4);
-LAYOUT(offsetof(diffevent_deblur_params, samples) == 248, deblur5);
-LAYOUT(offsetof(diffevent_deblur_params, antithetic) == 256, deblur6);
-LAYOUT(sizeof(diffevent_deblur_params) == 264, deblur_size);
+LAYOUT(offsetof(diffevent_deblur_params, start) == 160, deblur4);
+LAYOUT(offsetof(diffevent_deblur_params, samples) == 176, deblur5);
+LAYOUT(offsetof(diffevent_deblur_params, antithetic) == 180, deblur6);
+LAYOUT(sizeof(diffevent_deblur_params) == 272, deblur_size);
+LAYOUT(sizeof(struct deblur_params_v6) == 264, deblur_v6_size);
 #endif
 
 static char g_src[1024];
@@ -659,7 +682,73 @@ static void test_simulator_and_threshold(void) {
   diffevent_image_destroy(source);
 }
 
+/* A struct of the version 1-6 layout gives the same frame as today's layout with the same
+ * options, and a version-1 size (up to progress_user_data) gets the defaults after it. */
+static void old_callers_are_served(const diffevent_image* blurry, const diffevent_events* ev) {
+  struct deblur_params_v6 old;
+  diffevent_deblur_params now;
+  diffevent_edi_params edi;
+  diffevent_image *a = NULL, *b = NULL;
+  double db = 0;
+  diffevent_deblur_params_init(&now);
+  diffevent_edi_params_init(&edi);
+  edi.c_pos = edi.c_neg = 0.3;
+  now.edi = &edi;
+  now.steps = 20;
+  now.start = 0.2;
+  now.seed = 7;
+  now.samples = 1;
+  now.antithetic = 0;
+  memset(&old, 0, sizeof old);
+  old.struct_size = (uint32_t)sizeof old;
+  old.steps = now.steps;
+  old.edi = edi;
+  old.auto_threshold = now.auto_threshold;
+  old.enhancer_kind = now.enhancer_kind;
+  old.guided_radius = now.guided_radius;
+  old.guidance = now.guidance;
+  old.guided_eps = now.guided_eps;
+  old.variance = now.variance;
+  old.s = now.s;
+  old.s_r = now.s_r;
+  old.lambda_tv = now.lambda_tv;
+  old.lambda_l1 = now.lambda_l1;
+  old.min_prior_variance = now.min_prior_variance;
+  old.clip = now.clip;
+  old.seed = now.seed;
+  old.start = now.start;
+  old.threshold_sigma = now.threshold_sigma;
+  old.samples = now.samples;
+  old.antithetic = now.antithetic;
+  CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &now, &a, NULL, NULL));
+  CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, (const diffevent_deblur_params*)&old, &b,
+                            NULL, NULL));
+  CHECK_OK(diffevent_psnr(a, b, 1.0, &db));
+  CHECK(db > 200.0); /* identical */
+  diffevent_image_destroy(a);
+  diffevent_image_destroy(b);
+  /* Version 1: the fields from `start` on keep their defaults. */
+  diffevent_deblur_params_init(&now);
+  now.edi = &edi;
+  now.steps = 20;
+  now.seed = 7;
+  old.struct_size = (uint32_t)offsetof(struct deblur_params_v6, start);
+  CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &now, &a, NULL, NULL));
+  CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, (const diffevent_deblur_params*)&old, &b,
+                            NULL, NULL));
+  CHECK_OK(diffevent_psnr(a, b, 1.0, &db));
+  CHECK(db > 200.0);
+  diffevent_image_destroy(a);
+  diffevent_image_destroy(b);
+  /* Between the layouts' sizes lies no valid size. */
+  old.struct_size = 268;
+  CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, (const diffevent_deblur_params*)&old,
+                               &a, NULL, NULL),
+              DIFFEVENT_E_INVALID_ARGUMENT, "struct_size is 268");
+}
+
 static void test_torch_half(void) {
+  diffevent_edi_params edi;
   diffevent_prior* prior = SENTINEL(diffevent_prior);
   diffevent_prior* analytic = NULL;
   diffevent_prior_metadata meta;
@@ -679,8 +768,8 @@ static void test_torch_half(void) {
   diffevent_prior_metadata_init(&meta);
   diffevent_enhancer_params_init(&enh);
   diffevent_deblur_params_init(&dp);
-  /* include/diffevent/deblur_defaults.hpp, the library's and the CLI's defaults too */
-  CHECK(dp.steps == 100 && dp.edi.c_pos == 0.2 && dp.s == 7500.0 && dp.s_r == 1e3 &&
+  /* The library's DeblurOptions (include/diffevent/diffusion/options.hpp), the CLI's too. */
+  CHECK(dp.steps == 100 && dp.edi == NULL && dp.s == 7500.0 && dp.s_r == 1e3 &&
         dp.lambda_tv == 0.0 && dp.lambda_l1 == 3000.0 &&
         dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
         dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 &&
@@ -763,7 +852,7 @@ static void test_torch_half(void) {
     fe = SENTINEL(diffevent_image);
     enh.kind = DIFFEVENT_ENHANCER_TORCHSCRIPT;
     CHECK_FAILS(diffevent_enhance(NULL, E, blurry, &enh, &fe), DIFFEVENT_E_INVALID_ARGUMENT,
-                "enhancer path is NULL");
+                "a TorchScript enhancer needs its file");
     enh.path = src_path("tests/data/clamp_enhancer.pt");
     CHECK_OK(diffevent_enhance(NULL, E, blurry, &enh, &fe));
     diffevent_image_destroy(fe);
@@ -837,10 +926,8 @@ static void test_torch_half(void) {
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
                 DIFFEVENT_E_INVALID_ARGUMENT, "start = 0 must be in (0, 1]");
     CHECK(sharp == SENTINEL(diffevent_image));
-    dp.struct_size = (uint32_t)offsetof(diffevent_deblur_params, start);
-    CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
-    diffevent_image_destroy(sharp);
     dp.struct_size = (uint32_t)sizeof dp;
+    old_callers_are_served(blurry, ev);
     dp.start = 0.5;
     CHECK_OK(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL));
     diffevent_image_destroy(sharp);
@@ -854,12 +941,14 @@ static void test_torch_half(void) {
                 DIFFEVENT_E_INVALID_ARGUMENT, "samples must be in [1, 64], got 65");
     dp.samples = 1;
     /* edi.has_tau reaches the deblur: a reference time outside the exposure is named. */
-    dp.edi.has_tau = 1;
-    dp.edi.tau_us = (int64_t)1 << 40;
+    diffevent_edi_params_init(&edi);
+    dp.edi = &edi;
+    edi.has_tau = 1;
+    edi.tau_us = (int64_t)1 << 40;
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
                 DIFFEVENT_E_OUT_OF_RANGE,
                 "reference time tau = 1099511627776 us lies outside the exposure");
-    dp.edi.has_tau = 0;
+    edi.has_tau = 0;
     /* The integral: STEP and RAMP give different frames; an unknown kind is named. */
     {
       diffevent_image *a = NULL, *b = NULL;
@@ -885,21 +974,21 @@ static void test_torch_half(void) {
       CHECK(fresh.tile_size == 0 && fresh.tile_stride == 0 && fresh.tile_above_pixels == 0);
       dp.tile_size = 4;
       CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
-                  DIFFEVENT_E_INVALID_ARGUMENT, "tile_size must be 0 (auto) or in [8, 65536]");
+                  DIFFEVENT_E_INVALID_ARGUMENT, "tiles need size 0 (auto) or in [8, 65536]");
       /* (983788726 once overflowed the stride's arithmetic: found by fuzz_deblur_params) */
       dp.tile_size = 983788726;
       CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
-                  DIFFEVENT_E_INVALID_ARGUMENT, "got 983788726, 0 and 0");
+                  DIFFEVENT_E_INVALID_ARGUMENT, "got size 983788726, stride 0, above 0");
       dp.tile_size = 0;
       dp.tile_above_pixels = -1;
       CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
-                  DIFFEVENT_E_INVALID_ARGUMENT, "got 0, 0 and -1");
+                  DIFFEVENT_E_INVALID_ARGUMENT, "got size 0, stride 0, above -1");
       dp.tile_above_pixels = 0;
     }
     dp.threshold_sigma = 0.0;
     dp.start = 1.0;
     /* Nested struct sizes are checked too. */
-    dp.edi.struct_size = 1000;
+    edi.struct_size = 1000;
     sharp = SENTINEL(diffevent_image);
     CHECK_FAILS(diffevent_deblur(NULL, blurry, ev, NULL, NULL, &dp, &sharp, NULL, NULL),
                 DIFFEVENT_E_INVALID_ARGUMENT, "diffevent_deblur_params.edi.struct_size");

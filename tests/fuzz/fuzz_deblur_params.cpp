@@ -160,7 +160,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int preset = in.ConsumeIntegralInRange(-1, 3);  // -1 and 3 are not presets
   if (diffevent_deblur_params_init_preset(&params, preset) != DIFFEVENT_OK)
     diffevent_deblur_params_init(&params);
-  diffevent_edi_params& edi = params.edi;
+  diffevent_edi_params edi;
+  diffevent_edi_params_init(&edi);
+  params.edi = &edi;
   edi.has_exposure = in.ConsumeIntegralInRange(0, 3) != 0;
   edi.exposure_t0_us = any_time(in, 0);
   edi.exposure_t1_us = any_time(in, exposure);
@@ -232,7 +234,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_error(s);
   if (s == DIFFEVENT_OK) {
     if (std::getenv("DIFFEVENT_FUZZ_VERBOSE")) {
-      print_edi(params.edi);
+      print_edi(edi);
       std::fprintf(stderr,
                    "deblur: steps %d auto %d enhancer %d radius %d guidance %d eps %g respacing "
                    "'%s' ddim %d variance %d "

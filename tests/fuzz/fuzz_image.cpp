@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "diffevent/image.hpp"
+#include "diffevent/image/image.hpp"
 #include "read_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -14,10 +14,10 @@
 #include <fstream>
 #include <string>
 
-#include "diffevent/edi.hpp"
-#include "diffevent/event_io.hpp"
-#include "diffevent/event_stream.hpp"
-#include "diffevent/image.hpp"
+#include "diffevent/events/edi.hpp"
+#include "diffevent/events/event_io.hpp"
+#include "diffevent/events/event_stream.hpp"
+#include "diffevent/image/image.hpp"
 #include "encoders.hpp"
 
 namespace fs = std::filesystem;

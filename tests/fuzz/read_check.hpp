@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "diffevent/error.hpp"
-#include "diffevent/event_io.hpp"
+#include "diffevent/core/error.hpp"
+#include "diffevent/events/event_io.hpp"
 
 namespace fuzz {
 

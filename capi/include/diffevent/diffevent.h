@@ -60,7 +60,7 @@ extern "C" {
 
 /** Version of this header's API. Grows when functions or struct fields are added, or a field
     accepts values it refused before. */
-#define DIFFEVENT_API_VERSION 6
+#define DIFFEVENT_API_VERSION 7
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);
@@ -349,11 +349,11 @@ typedef struct diffevent_edi_params {
   int32_t has_tau;        /**< 0 (default): tau = mid-exposure. */
   int32_t linearize_srgb; /**< 1: the blurry frame is sRGB-encoded (default 0). */
   int64_t tau_us;
-  double c_pos;           /**< ON threshold in log units (default 0.2). */
-  double c_neg;           /**< OFF threshold (default 0.2). */
+  double c_pos;           /**< ON threshold in log units (_init: the library's nominal one). */
+  double c_neg;           /**< OFF threshold (_init: as c_pos). */
   const float* c_pos_map; /**< Optional per-pixel thresholds (H*W floats; NULL = scalar). */
   const float* c_neg_map;
-  double min_integral; /**< E is clamped below at this (default 1e-3). */
+  double min_integral; /**< E is clamped below at this, in (0, 1). */
 } diffevent_edi_params;
 
 /** Options for the threshold search (diffevent_estimate_threshold). */
@@ -450,10 +450,10 @@ DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_simulate(
 
 typedef struct diffevent_enhancer_params {
   uint32_t struct_size;
-  int32_t kind;          /**< DIFFEVENT_ENHANCER_* (default GUIDED). */
-  int32_t guided_radius; /**< Guided filter radius in pixels (default 3). */
+  int32_t kind;          /**< DIFFEVENT_ENHANCER_* (_init: deblur's f(E)). */
+  int32_t guided_radius; /**< Guided filter radius in pixels. */
   int32_t reserved0;
-  double guided_eps; /**< Guided filter regulariser (default 1e-3). */
+  double guided_eps; /**< Guided filter regulariser. */
   const char* path;  /**< TORCHSCRIPT: the module file. Copied. */
 } diffevent_enhancer_params;
 
@@ -541,51 +541,58 @@ diffevent_prior_get_metadata(const diffevent_prior* prior, diffevent_prior_metad
 #define DIFFEVENT_VARIANCE_FIXED_SMALL 0
 #define DIFFEVENT_VARIANCE_FIXED_LARGE 1
 
+/** Options of diffevent_deblur. Every default is set by diffevent_deblur_params_init (or
+ *  _init_preset) from the library's own options (the C++ DeblurOptions), the same values the
+ *  CLI shows in `diffevent deblur --help`; the comments below say what each field means.
+ *
+ *  API version 7 changed this layout: the EDI options are referred to through `edi` instead of
+ *  being embedded, so diffevent_edi_params can grow. A struct_size of at most 264 bytes is read
+ *  as the layout of versions 1 to 6 (with its embedded EDI parameters), so programs built
+ *  against those headers keep working unchanged; this layout's sizes start at 272. */
 typedef struct diffevent_deblur_params {
   uint32_t struct_size;
-  int32_t steps; /**< Steps spaced over the schedule (default 100; the warm start
-                      runs start * steps of them). */
-  diffevent_edi_params
-      edi; /**< Exposure, reference time (has_tau), thresholds, sRGB, min_integral. */
-  int32_t auto_threshold;    /**< 1: estimate c first (edi thresholds ignored; default 0). */
-  int32_t enhancer_kind;     /**< DIFFEVENT_ENHANCER_* (default GUIDED). */
-  const char* enhancer_path; /**< TORCHSCRIPT enhancer file. Copied. */
-  int32_t guided_radius;     /**< Default 3. */
-  int32_t guidance;          /**< DIFFEVENT_GUIDANCE_* (default PROXIMAL). */
-  double guided_eps;         /**< Default 1e-3. */
+  int32_t steps; /**< Steps spaced over the whole schedule (a warm start runs start * steps). */
+  const diffevent_edi_params* edi; /**< Exposure, reference time (has_tau), thresholds, sRGB,
+                                        min_integral. NULL: diffevent_edi_params_init's. Read
+                                        during the call only. */
+  int32_t auto_threshold;          /**< 1: estimate c first (edi's thresholds ignored). */
+  int32_t enhancer_kind;           /**< DIFFEVENT_ENHANCER_*: f(E). */
+  const char* enhancer_path;       /**< TORCHSCRIPT enhancer file. Copied. */
+  int32_t guided_radius;           /**< Guided filter window radius (pixels). */
+  int32_t guidance;                /**< DIFFEVENT_GUIDANCE_*. */
+  double guided_eps;               /**< Guided filter regulariser. */
   const char* respacing;     /**< guided-diffusion respacing ("100", "ddim25"); NULL/"" = steps. */
-  int32_t ddim;              /**< 1: DDIM steps (default 0). */
+  int32_t ddim;              /**< 1: DDIM steps. */
   int32_t variance;          /**< DIFFEVENT_VARIANCE_* for priors without learned sigma. */
-  double eta;                /**< DDIM noise (default 0). */
-  double s;                  /**< Data weight of the x step (default 7500; per unit data weight). */
-  double s_r;                /**< Data weight of the r step (default 1e3). */
-  double lambda_tv;          /**< TV weight on x (default 0). */
-  double lambda_l1;          /**< L1 weight on r (default 3000). */
-  double min_prior_variance; /**< Variance floor of the clean prediction (default 1e-4). */
-  int32_t clip;              /**< 1 (default): clamp clean predictions to [-1, 1]. */
-  int32_t tile_size;         /**< Network tile size and stride; 0 (the default): from */
-  int32_t tile_stride;       /**<   the prior (docs/sampler.md, "Options"). */
-  int32_t reserved0;
-  int64_t tile_above_pixels;      /**< Tile frames larger than this; 0 (default): 4 tiles. */
-  uint64_t seed;                  /**< Random seed (default 0). */
+  double eta;                /**< DDIM noise, in [0, 1]. */
+  double s;                  /**< Data weight of the x step (per unit data weight). */
+  double s_r;                /**< Data weight of the r step. */
+  double lambda_tv;          /**< TV weight on x, relative to s. */
+  double lambda_l1;          /**< L1 weight on r. */
+  double min_prior_variance; /**< Variance floor of the clean prediction. */
+  int32_t clip;              /**< 1: clamp clean predictions to [-1, 1]. */
+  int32_t tile_size;         /**< Network tile size and stride; 0: from the prior */
+  int32_t tile_stride;       /**<   (docs/sampler.md, "Options"). */
+  int32_t integral;          /**< DIFFEVENT_INTEGRAL_*: how E interpolates between events. */
+  int64_t tile_above_pixels; /**< Tile frames larger than this; 0: from the prior. */
+  uint64_t seed;             /**< Random seed. */
   diffevent_progress_fn progress; /**< Called after each step with (done, total). */
   void* progress_user_data;
-  /* API version 2 */
   double start;           /**< Start of sampling as a fraction of the schedule, in (0, 1]: 1
                                from pure noise; below 1 a warm start from the EDI estimate,
-                               running about start * steps steps (default 0.05). */
+                               running about start * steps steps. */
   double threshold_sigma; /**< Threshold noise model: the sensor's per-pixel threshold
                                mismatch std, weighting each pixel's data by the residual the
-                               thresholds leave there (default 0.05); 0 = off. */
-  int32_t samples;        /**< Posterior samples averaged, 1 to 64 (default: the preset's): one
-                               batch, the same network calls. */
-  /* API version 3 (the former reserved1: same layout) */
-  int32_t integral; /**< DIFFEVENT_INTEGRAL_* (default 0: the library's, RAMP). */
-  /* API version 5 */
+                               thresholds leave there; 0 = off. */
+  int32_t samples;        /**< Posterior samples averaged, 1 to 64 (the preset's): one batch,
+                               the same network calls. */
   int32_t antithetic;     /**< 1: the samples' noise in antithetic pairs, whose average cancels
-                               the noise's first-order effect (default: the preset's). */
+                               the noise's first-order effect (the preset's). */
   int32_t residual_prior; /**< 1: run the r prior passed to diffevent_deblur; 0: r = 0, half the
-                               network calls (default: the preset's). */
+                               network calls (the preset's). */
+  int32_t reserved0;
+  uint64_t reserved_layout[10]; /**< Keeps this layout's sizes apart from the version 1-6
+                                     layout's; must be 0. */
 } diffevent_deblur_params;
 
 /** Presets of diffevent_deblur_params_init_preset: samples, antithetic and residual_prior
@@ -594,7 +601,7 @@ typedef struct diffevent_deblur_params {
 #define DIFFEVENT_PRESET_BALANCED 1 /**< An antithetic pair, no residual prior: _init's. */
 #define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs and the residual prior. */
 
-/** Fills params with the library's defaults (the BALANCED preset). */
+/** Fills params with the library's defaults (the BALANCED preset; edi = NULL). */
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
 /** Fills params with the defaults of a DIFFEVENT_PRESET_* (API version 5). An unknown preset
  *  is DIFFEVENT_ERROR_INVALID_ARGUMENT, params untouched. */

@@ -13,6 +13,12 @@ inline namespace v1 {
 namespace kernels {
 namespace cuda {
 
+// Enough blocks of 256 threads to fill the device several times over (grid-stride loops).
+inline unsigned grid_for(int64_t work) {
+  const int64_t blocks = (work + 255) / 256;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 65535 * 8 ? 65535 * 8 : blocks));
+}
+
 /// Inputs of the fused x step, [N,C,H,W] float32 contiguous except fe ([N,1,H,W], shared by a
 /// frame's channels), w (per-pixel data weights multiplying s, [N,1,H,W] like fe) and var (one
 /// value when var_scalar). w, R, z and v may be null (uniform weights; no residual prior; last

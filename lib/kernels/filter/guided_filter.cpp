@@ -13,7 +13,7 @@ inline namespace v1 {
 namespace kernels {
 namespace {
 
-// The same four passes as the CUDA twin (kernels.cu), row-parallel: horizontal window sums of
+// The same four passes as the CUDA twin (guided_filter.cu), row-parallel: horizontal window sums of
 // (I, p, I p, I I); vertical sums -> means -> (a, b); horizontal sums of (a, b); vertical sums
 // -> a_mean I + b_mean.
 void guided_filter_cpu(const float* p, const float* I, float* out, int64_t planes, int H, int W,

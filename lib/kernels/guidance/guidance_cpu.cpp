@@ -1,3 +1,7 @@
+// The fused x and r steps on the CPU: raw pointers, the per-element math of guidance_math.hpp
+// (the CUDA twin is guidance.cu; guidance.cpp dispatches).
+#include "kernels/guidance/guidance_cpu.hpp"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -5,8 +9,6 @@
 #include <vector>
 
 #include "core/check.hpp"
-#include "kernels/dispatch.hpp"
-#include "kernels/guidance/guidance.hpp"
 
 // Row loops are compiled twice and picked at run time (AVX2+FMA where the CPU has it, the
 // portable baseline otherwise): with TV the step is compute-bound (a square root and
@@ -109,6 +111,8 @@ DIFFEVENT_ROW_CLONES void out_row(int64_t W, const float* __restrict__ X,
   }
 }
 
+}  // namespace
+
 void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, const float* eps,
                 const float* y, const float* fe, const float* wt, const float* R, const float* var,
                 bool var_scalar, const float* z, const float* v, const GuidanceParams& p,
@@ -166,131 +170,20 @@ void x_step_cpu(int64_t NC, int64_t C, int64_t H, int64_t W, const float* xt, co
   });
 }
 
-}  // namespace
-
-at::Tensor fused_x_step(const at::Tensor& x_t_in, const at::Tensor& eps_in, const at::Tensor& y_in,
-                        const at::Tensor& fe_in, const at::Tensor& w_in, const at::Tensor& R_in,
-                        const at::Tensor& var_in, const at::Tensor& z_in, const at::Tensor& v_in,
-                        const GuidanceParams& p) {
-  DIFFEVENT_CHECK(x_t_in.dim() == 4 && x_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
-                  "fused_x_step: x_t must be float [N,C,H,W]");
-  const at::Tensor x_t = x_t_in.contiguous(), eps = dense(eps_in), y = dense(y_in),
-                   fe = dense(fe_in), w = dense(w_in), R = dense(R_in), var = dense(var_in),
-                   z = dense(z_in), v = dense(v_in);
-  const int64_t N = x_t.size(0), C = x_t.size(1), H = x_t.size(2), W = x_t.size(3),
-                n = N * C * H * W;
-  auto ok = [&](const at::Tensor& t, int64_t numel) {
-    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel &&
-           t.device() == x_t.device();
-  };
-  DIFFEVENT_CHECK(
-      ok(eps, n) && ok(y, n) && ok(fe, N * H * W) && (!w.defined() || ok(w, N * H * W)) &&
-          (!R.defined() || ok(R, n)) && (ok(var, 1) || ok(var, n)) &&
-          ((p.last && !p.analytic) || ok(z, n)) && (!p.learned || ok(v, n)),
-      ErrorCode::kInternal, "fused_x_step: inconsistent inputs (sizes, dtype or device)");
-  at::Tensor out = at::empty_like(x_t);
-  const float* wp = w.defined() ? w.data_ptr<float>() : nullptr;
-  const float* Rp = R.defined() ? R.data_ptr<float>() : nullptr;
-  const float* zp = (p.last && !p.analytic) ? nullptr : z.data_ptr<float>();
-  const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
-  if (x_t.is_cuda()) {
-#ifdef DIFFEVENT_HAVE_CUDA
-    const cuda::XStepArgs a{N,
-                            C,
-                            H,
-                            W,
-                            x_t.data_ptr<float>(),
-                            eps.data_ptr<float>(),
-                            y.data_ptr<float>(),
-                            fe.data_ptr<float>(),
-                            wp,
-                            Rp,
-                            var.data_ptr<float>(),
-                            var.numel() == 1,
-                            zp,
-                            vp,
-                            out.data_ptr<float>()};
-    DIFFEVENT_CHECK(p.lambda_tv <= 0.f || N * C <= 65535, ErrorCode::kInvalidArgument,
-                    "fused_x_step: at most 65535 frames x channels per CUDA launch, got {}", N * C);
-    const CudaContext ctx(x_t);
-    check_launch(p.lambda_tv > 0.f ? cuda::launch_x_step<true>(a, p, ctx.stream)
-                                   : cuda::launch_x_step<false>(a, p, ctx.stream),
-                 "fused_x_step");
-    return out;
-#else
-    throw Error(
-        ErrorCode::kUnsupported,
-        "fused_x_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
-#endif
-  }
-  x_step_cpu(N * C, C, H, W, x_t.data_ptr<float>(), eps.data_ptr<float>(), y.data_ptr<float>(),
-             fe.data_ptr<float>(), wp, Rp, var.data_ptr<float>(), var.numel() == 1, zp, vp, p,
-             out.data_ptr<float>());
-  return out;
-}
-
-at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in,
-                        const at::Tensor& y_in, const at::Tensor& fe_in, const at::Tensor& w_in,
-                        const at::Tensor& Xs_in, const at::Tensor& var_in, const at::Tensor& z_in,
-                        const at::Tensor& v_in, float s_r, float lambda_l1,
-                        const GuidanceParams& p) {
-  DIFFEVENT_CHECK(r_t_in.dim() == 4 && r_t_in.scalar_type() == at::kFloat, ErrorCode::kInternal,
-                  "fused_r_step: r_t must be float [N,C,H,W]");
-  const at::Tensor r_t = r_t_in.contiguous(), R_hat = dense(R_hat_in), y = dense(y_in),
-                   fe = dense(fe_in), w = dense(w_in), Xs = dense(Xs_in), var = dense(var_in),
-                   z = dense(z_in), v = dense(v_in);
-  const int64_t N = r_t.size(0), C = r_t.size(1), plane = r_t.size(2) * r_t.size(3),
-                n = r_t.numel();
-  auto ok = [&](const at::Tensor& t, int64_t numel) {
-    return t.defined() && t.scalar_type() == at::kFloat && t.numel() == numel &&
-           t.device() == r_t.device();
-  };
-  DIFFEVENT_CHECK(
-      ok(R_hat, n) && ok(y, n) && ok(fe, N * plane) && (!w.defined() || ok(w, N * plane)) &&
-          ok(Xs, n) && (ok(var, 1) || ok(var, n)) && (p.last || ok(z, n)) &&
-          (!p.learned || ok(v, n)),
-      ErrorCode::kInternal, "fused_r_step: inconsistent inputs (sizes, dtype or device)");
-  at::Tensor out = at::empty_like(r_t);
-  const float* wp = w.defined() ? w.data_ptr<float>() : nullptr;
-  const float* zp = p.last ? nullptr : z.data_ptr<float>();
-  const float* vp = p.learned ? v.data_ptr<float>() : nullptr;
-  if (r_t.is_cuda()) {
-#ifdef DIFFEVENT_HAVE_CUDA
-    const cuda::RStepArgs a{N,
-                            C,
-                            r_t.size(2),
-                            r_t.size(3),
-                            r_t.data_ptr<float>(),
-                            R_hat.data_ptr<float>(),
-                            y.data_ptr<float>(),
-                            fe.data_ptr<float>(),
-                            wp,
-                            Xs.data_ptr<float>(),
-                            var.data_ptr<float>(),
-                            var.numel() == 1,
-                            zp,
-                            vp,
-                            out.data_ptr<float>()};
-    const CudaContext ctx(r_t);
-    check_launch(cuda::launch_r_step(a, s_r, lambda_l1, p, ctx.stream), "fused_r_step");
-    return out;
-#else
-    throw Error(
-        ErrorCode::kUnsupported,
-        "fused_r_step: tensors are on CUDA but this diffevent was built without CUDA kernels");
-#endif
-  }
-  const float* __restrict__ rt = r_t.data_ptr<float>();
-  const float* __restrict__ Rh = R_hat.data_ptr<float>();
-  const float* __restrict__ yy = y.data_ptr<float>();
-  const float* __restrict__ ff = fe.data_ptr<float>();
-  const float* __restrict__ ww = wp;
-  const float* __restrict__ xs = Xs.data_ptr<float>();
-  const float* __restrict__ vr = var.data_ptr<float>();
-  const bool var_scalar = var.numel() == 1;
-  const float* __restrict__ zz = zp;
-  const float* __restrict__ vv = vp;
-  float* __restrict__ o = out.data_ptr<float>();
+void r_step_cpu(int64_t N, int64_t C, int64_t plane, const float* rt_in, const float* R_hat,
+                const float* y, const float* fe, const float* w, const float* Xs, const float* var,
+                bool var_scalar, const float* z, const float* v, float s_r, float lambda_l1,
+                const GuidanceParams& p, float* out) {
+  const float* __restrict__ rt = rt_in;
+  const float* __restrict__ Rh = R_hat;
+  const float* __restrict__ yy = y;
+  const float* __restrict__ ff = fe;
+  const float* __restrict__ ww = w;
+  const float* __restrict__ xs = Xs;
+  const float* __restrict__ vr = var;
+  const float* __restrict__ zz = z;
+  const float* __restrict__ vv = v;
+  float* __restrict__ o = out;
   at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
     for (int64_t pc = begin; pc < end; ++pc) {
       const float* fe_plane = ff + (pc / C) * plane;
@@ -304,7 +197,6 @@ at::Tensor fused_r_step(const at::Tensor& r_t_in, const at::Tensor& R_hat_in,
       }
     }
   });
-  return out;
 }
 
 }  // namespace kernels

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
-#include "diffevent/edi.hpp"
-#include "diffevent/event_stream.hpp"
-#include "diffevent/image.hpp"
+#include "diffevent/events/edi.hpp"
+#include "diffevent/events/event_stream.hpp"
+#include "diffevent/image/image.hpp"
 #include "diffevent/version.hpp"
 
 int main() {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "diffevent/noise_schedule.hpp"
+#include "diffevent/diffusion/noise_schedule.hpp"
 
 int main() {
   const diffevent::NoiseSchedule s;  // linear, 1000 steps

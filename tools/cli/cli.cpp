@@ -1,0 +1,185 @@
+#include "cli.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <new>
+
+#include "core/check.hpp"
+#include "usage.hpp"
+
+namespace fs = std::filesystem;
+using diffevent::Error;
+using diffevent::ErrorCode;
+
+namespace diffevent_cli {
+namespace {
+
+// SIGINT, SIGTERM and SIGHUP outside a cancellable job: remove the temporary files of the
+// writers in flight (no half-written .NAME.tmp... is left), then end as the signal would.
+extern "C" void on_terminating_signal(int sig) {
+  diffevent::remove_temporary_files();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+extern "C" void on_sigint(int) { interrupted().store(true); }
+
+}  // namespace
+
+std::atomic<bool>& interrupted() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+CancelOnSigint::CancelOnSigint() { std::signal(SIGINT, on_sigint); }
+CancelOnSigint::~CancelOnSigint() { std::signal(SIGINT, on_terminating_signal); }
+
+void init_app(CLI::App& app, Common& common) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_terminating_signal);
+  app.set_version_flag("--version", std::string(DIFFEVENT_VERSION_STRING));
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags (--json, --sort) may follow the subcommand
+  app.option_defaults()->always_capture_default();  // --help shows every default
+  app.add_flag("--json", common.json_out, "Print machine-readable JSON on stdout");
+  app.add_flag("--sort", common.sort, "Sort events by time instead of rejecting unsorted files");
+}
+
+int run_cli(CLI::App& app, const std::vector<Command>& commands, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    const std::string hint = suggest(app, argc, argv);
+    if (hint.find("is not a subcommand") !=
+        std::string::npos)  // CLI11's words would be "a subcommand is required"
+      std::cerr << "diffevent: " << hint << " (run with --help for the subcommands)\n";
+    else
+      std::cerr << "diffevent: " << e.what() << (hint.empty() ? "" : "; " + hint)
+                << " (run with --help for usage)\n";
+    return 64;
+  }
+  try {
+    for (const Command& c : commands)
+      if (c.app != nullptr && c.app->parsed() && c.run) return c.run();
+  } catch (const Error& e) {
+    std::cerr << "diffevent: error: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "diffevent: error: out of memory\n";
+    return static_cast<int>(ErrorCode::kOutOfMemory);
+  } catch (const std::exception& e) {
+    std::cerr << "diffevent: error: " << e.what() << "\n";
+    return static_cast<int>(ErrorCode::kInternal);
+  }
+  return 64;
+}
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw Error(ErrorCode::kIoError,
+                fmt::format("cannot create folder '{}': {}", dir, ec.message()));
+}
+
+diffevent::Exposure parse_exposure(const std::string& s) {
+  const auto colon = s.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    size_t a = 0, b = 0;
+    const long long t0 = std::stoll(s.substr(0, colon), &a);
+    const long long t1 = std::stoll(s.substr(colon + 1), &b);
+    if (a != colon || b != s.size() - colon - 1) throw std::invalid_argument("trailing");
+    if (t1 <= t0)
+      throw Error(ErrorCode::kInvalidArgument,
+                  fmt::format("--exposure {}: the end must be after the start", s));
+    return {t0, t1};
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("--exposure '{}': expected T0:T1 in microseconds (or 'span')", s));
+  }
+}
+
+std::pair<int, int> parse_size(const std::string& s) {
+  int w = 0, h = 0;
+  char extra = 0;
+  if (std::sscanf(s.c_str(), "%dx%d%c", &w, &h, &extra) != 2 || w < 16 || h < 16 || w > 8192 ||
+      h > 8192)
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("--size '{}': expected WxH with sides in [16, 8192]", s));
+  return {w, h};
+}
+
+diffevent::EventFile load_events(const std::string& path, const diffevent::Image* image,
+                                 bool sort) {
+  diffevent::ReadOptions ro;
+  ro.sort_if_unsorted = sort;
+  diffevent::EventFile ef = diffevent::read_events(path, ro);
+  if (image && ef.size_inferred) {
+    const auto& e = ef.events;
+    if (e.width() <= image->width() && e.height() <= image->height()) {
+      ef.events = std::move(ef.events).with_sensor_size(image->width(), image->height());
+      ef.size_inferred = false;
+    }
+  }
+  return ef;
+}
+
+diffevent::Exposure resolve_exposure(const std::string& arg, const diffevent::EventFile& ef,
+                                     const std::string& path, std::string* source) {
+  if (!arg.empty() && arg != "span") {
+    *source = "command line";
+    return parse_exposure(arg);
+  }
+  if (arg == "span") {
+    if (ef.events.empty())
+      throw Error(ErrorCode::kInvalidArgument,
+                  fmt::format("'{}': no events, so --exposure span is undefined", path));
+    *source = "event span";
+    return {ef.events.t_begin(), ef.events.t_end() + 1};
+  }
+  if (!ef.exposures.empty()) {
+    *source = "events file";
+    return ef.exposures.front();
+  }
+  throw Error(
+      ErrorCode::kInvalidArgument,
+      fmt::format("'{}' does not state the exposure: pass --exposure T0:T1 (us) or --exposure span",
+                  path));
+}
+
+// The shipped prior for x or r: $DIFFEVENT_MODELS, the install this program belongs to (from
+// PREFIX/bin or PREFIX/libexec/diffevent), then the source tree's models/.
+std::string shipped_prior(diffevent::PriorRole role, int channels) {
+  std::vector<std::string> prefixes;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    prefixes = {exe.parent_path().parent_path().string(),
+                exe.parent_path().parent_path().parent_path().string()};
+  try {
+    return diffevent::find_shipped_prior(role, channels, prefixes);
+  } catch (const Error& e) {
+    std::cerr << "diffevent: note: " << e.what() << "; using the analytic prior\n";
+    return "";
+  }
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  diffevent::write_file_atomically(path, text);
+}
+
+diffevent::Interpolation parse_integral(const std::string& name) {
+  DIFFEVENT_CHECK(name == "step" || name == "ramp", ErrorCode::kInvalidArgument,
+                  "--integral '{}': expected step or ramp", name);
+  return name == "ramp" ? diffevent::Interpolation::kRamp : diffevent::Interpolation::kStep;
+}
+
+const char* integral_name(diffevent::Interpolation interpolation) {
+  return interpolation == diffevent::Interpolation::kRamp ? "ramp" : "step";
+}
+
+}  // namespace diffevent_cli

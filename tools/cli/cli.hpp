@@ -1,0 +1,85 @@
+#pragma once
+// The command line's building blocks: one file per subcommand (simulate.cpp, edi.cpp, ...)
+// adds its parser to the app and returns what runs it; run_cli() parses, runs the chosen one
+// and turns errors into exit codes. Shared by `diffevent`, `diffevent-diffusion` and
+// `diffevent-lab`.
+// Exit codes: 0 success, 1..8 diffevent::ErrorCode of the failure, 64 usage error.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "diffevent/events.hpp"
+
+namespace diffevent_cli {
+
+using json = nlohmann::json;
+
+/// The global flags every subcommand sees.
+struct Common {
+  bool json_out = false;  ///< --json: machine-readable results on stdout.
+  bool sort = false;      ///< --sort: sort unsorted event files instead of refusing them.
+};
+
+/// A subcommand: its parser and what runs it once the command line is parsed.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+/// The CLI app with the global flags, ready for subcommands.
+void init_app(CLI::App& app, Common& common);
+
+/// Parses the command line, runs the chosen command, and maps errors to exit codes (a message
+/// on stderr, with a suggestion for a misspelt subcommand or flag).
+int run_cli(CLI::App& app, const std::vector<Command>& commands, int argc, char** argv);
+
+// The subcommands of the event half.
+Command add_simulate(CLI::App& app, const Common& c);
+Command add_edi(CLI::App& app, const Common& c);
+Command add_eval(CLI::App& app, const Common& c);
+Command add_info(CLI::App& app, const Common& c);
+Command add_convert(CLI::App& app, const Common& c);
+#ifdef DIFFEVENT_HAVE_TORCH
+// The diffusion half (diffevent-diffusion).
+Command add_deblur(CLI::App& app, const Common& c);
+#endif
+
+// ---- Helpers shared by the subcommands
+
+/// Set by SIGINT while a cancellable job runs (deblur, benchmark, training).
+std::atomic<bool>& interrupted();
+/// While alive, SIGINT sets interrupted() (the job stops at its next check); after, SIGINT
+/// removes the temporary files of writers in flight and ends the process, as SIGTERM does.
+class CancelOnSigint {
+ public:
+  CancelOnSigint();
+  ~CancelOnSigint();
+  CancelOnSigint(const CancelOnSigint&) = delete;
+  CancelOnSigint& operator=(const CancelOnSigint&) = delete;
+};
+
+/// Creates a folder and its parents; kIoError naming it when that fails.
+void ensure_dir(const std::string& dir);
+/// "T0:T1" in microseconds.
+diffevent::Exposure parse_exposure(const std::string& s);
+/// "WxH".
+std::pair<int, int> parse_size(const std::string& s);
+/// Reads events and makes their sensor size agree with an image when the file stated none.
+diffevent::EventFile load_events(const std::string& path, const diffevent::Image* image, bool sort);
+/// The exposure from --exposure (T0:T1, or "span" for the events' own time span), else from the
+/// events file; `source` says which.
+diffevent::Exposure resolve_exposure(const std::string& arg, const diffevent::EventFile& ef,
+                                     const std::string& path, std::string* source);
+/// The shipped prior for a role and channel count (diffevent::find_shipped_prior from this
+/// program's install), or "" with a note on stderr when none is installed.
+std::string shipped_prior(diffevent::PriorRole role, int channels);
+/// Writes `text` to a temporary file beside `path`, then renames it into place.
+void write_text_atomically(const std::string& path, const std::string& text);
+/// The value of --integral: how E interpolates between events ("step" or "ramp").
+diffevent::Interpolation parse_integral(const std::string& name);
+const char* integral_name(diffevent::Interpolation interpolation);
+
+}  // namespace diffevent_cli

@@ -1,0 +1,163 @@
+// diffevent deblur: the EBRD model and Algorithm 1 on one frame (diffevent-diffusion).
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "cli.hpp"
+#include "core/check.hpp"
+#include "deblur_flags.hpp"
+#include "diffevent/diffusion.hpp"
+#include "usage.hpp"
+
+namespace fs = std::filesystem;
+using diffevent::Error;
+using diffevent::ErrorCode;
+
+namespace diffevent_cli {
+namespace {
+
+struct DeblurArgs {
+  DeblurFlags flags;  ///< The sampler's flags, bound to flags.options.
+  std::string blur, events, exposure, prior, residual_prior, out, residual_out, ref;
+  std::string device = "cpu";
+  double threshold = diffevent::Thresholds::kDefault;
+  std::optional<long long> tau_us;
+  int bit_depth = 8;
+  int threads = 0;
+};
+
+int run_deblur(const DeblurArgs& a, const Common& c) {
+  diffevent::DeblurOptions o = a.flags.resolve();  // validated before anything is loaded
+  // -c sets both thresholds; --threshold-pos/--threshold-neg (bound to o) override it.
+  if (a.flags.given("--threshold")) {
+    if (!a.flags.given("--threshold-pos")) o.thresholds.c_pos = a.threshold;
+    if (!a.flags.given("--threshold-neg")) o.thresholds.c_neg = a.threshold;
+  }
+  if (!o.auto_threshold) diffevent::validate(o.thresholds);
+  if (a.tau_us) o.tau_us = *a.tau_us;
+  const diffevent::Image blur = diffevent::read_image(a.blur);
+  diffevent::EventFile ef = load_events(a.events, &blur, c.sort);
+  if (blur.width() != ef.events.width() || blur.height() != ef.events.height()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("the blurry image is {}x{} but the events come from a {}x{} sensor",
+                            blur.width(), blur.height(), ef.events.width(), ef.events.height()));
+  }
+  std::string exposure_source;
+  const diffevent::Exposure exp = resolve_exposure(a.exposure, ef, a.events, &exposure_source);
+  json result = {{"exposure_us", {exp.t0_us, exp.t1_us}},
+                 {"exposure_source", exposure_source},
+                 {"preset", a.flags.preset}};
+  std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
+  diffevent::TorchScriptPriorOptions po;
+  po.device = a.device;
+  po.intra_op_threads = a.threads;
+  DIFFEVENT_CHECK(
+      a.device == "cpu" || (!a.prior.empty() && a.prior != "analytic") ||
+          (!a.residual_prior.empty() && a.residual_prior != "none"),
+      ErrorCode::kInvalidArgument,
+      "--device {}: only TorchScript priors (--prior, --residual-prior) run on a device; the "
+      "analytic prior runs on the CPU",
+      a.device);
+  // --prior: a file, "analytic", or (default) the shipped prior when there is one.
+  const std::string x_path = a.prior == "analytic" ? ""
+                             : a.prior.empty()
+                                 ? shipped_prior(diffevent::PriorRole::kX, blur.channels())
+                                 : a.prior;
+  const std::string r_path = a.residual_prior == "none" ? ""
+                             : a.residual_prior.empty()
+                                 ? (a.prior.empty() && o.residual_prior
+                                        ? shipped_prior(diffevent::PriorRole::kR, blur.channels())
+                                        : "")
+                                 : a.residual_prior;
+  if (!r_path.empty()) o.residual_prior = true;  // named on the command line
+  if (!x_path.empty()) xp = diffevent::load_prior(x_path, po);
+  if (!r_path.empty()) rp = diffevent::load_prior(r_path, po);
+  result["x_prior"] = x_path.empty() ? "analytic" : x_path;
+  result["r_prior"] = r_path.empty() ? "none" : r_path;
+  diffevent::SamplerOptions& so = o.sampler;
+  so.cancel = &interrupted();
+  const auto t_start = std::chrono::steady_clock::now();
+  Progress progress("deblur", "step");
+  progress.note(fmt::format("{}x{} {}, preset {}, x prior {}, r prior {}", blur.width(),
+                            blur.height(), blur.channels() == 1 ? "grey" : "RGB", a.flags.preset,
+                            xp ? fs::path(x_path).filename().string() : "analytic",
+                            rp ? fs::path(r_path).filename().string() : "none"));
+  so.progress = [&](int done, int total) {
+    progress.update(done, total);
+    return !interrupted().load();
+  };
+  diffevent::DeblurResult res;
+  {
+    CancelOnSigint cancellable;
+    res = diffevent::deblur(blur, ef.events, exp, xp, rp, o);
+  }
+  if (res.threshold_estimated) result["auto_threshold"] = res.c_pos;
+  result["threshold"] = res.c_pos;
+  result["tau_us"] = a.tau_us ? *a.tau_us : exp.mid_us();
+  diffevent::write_image(a.out, res.sharp, a.bit_depth);
+  if (!a.residual_out.empty()) {
+    diffevent::Image r = res.residual;
+    for (float& v : r.values()) v += 0.5f;  // residual shown around mid-grey
+    diffevent::write_image(a.residual_out, r, a.bit_depth);
+  }
+  result["output"] = a.out;
+  result["network_calls"] = res.network_calls;
+  result["seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!a.ref.empty()) {
+    const diffevent::Image gt = diffevent::read_image(a.ref);
+    result["psnr_db"] = diffevent::psnr(gt, res.sharp);
+    result["ssim"] = diffevent::ssim(gt, res.sharp);
+  }
+  if (c.json_out) {
+    std::cout << result.dump() << "\n";
+  } else {
+    const std::string start =
+        so.start < 1 ? fmt::format(" from {:g} of the schedule (warm start)", so.start) : "";
+    std::cout << fmt::format("deblur: {} steps{}, {} network calls, c = {:.3f} -> {}\n", so.steps,
+                             start, res.network_calls, res.c_pos, a.out);
+    if (!a.ref.empty())
+      std::cout << fmt::format("PSNR {:.2f} dB, SSIM {:.4f}\n", result["psnr_db"].get<double>(),
+                               result["ssim"].get<double>());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_deblur(CLI::App& app, const Common& c) {
+  auto* db = app.add_subcommand(
+      "deblur", "Deblur with the EBRD model and alternating diffusion sampling (Algorithm 1)");
+  auto a = std::make_shared<DeblurArgs>();
+  diffevent::DeblurOptions& o = a->flags.options;
+  db->add_option("-b,--blur", a->blur, "Blurry frame (PNG or PFM)")->required();
+  db->add_option("-e,--events", a->events, "Events file (any supported format)")->required();
+  db->add_option("--exposure", a->exposure, "T0:T1 in us, or 'span' (default: from the file)");
+  auto* dthr =
+      db->add_option("-c,--threshold", a->threshold, "Contrast threshold c for both polarities");
+  db->add_option("--threshold-pos", o.thresholds.c_pos, "ON threshold (overrides --threshold)");
+  db->add_option("--threshold-neg", o.thresholds.c_neg, "OFF threshold (overrides --threshold)");
+  db->add_flag("--auto-threshold", o.auto_threshold, "Estimate c as EDI does")->excludes(dthr);
+  db->add_option("--prior", a->prior,
+                 "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, "
+                 "else analytic)");
+  db->add_option("--residual-prior", a->residual_prior,
+                 "TorchScript prior for r, or 'none' (default: the shipped one with the shipped x "
+                 "prior when the preset runs it, else none)");
+  add_deblur_flags(*db, a->flags);
+  db->add_option("--seed", o.sampler.seed, "Random seed");
+  db->add_option("--device", a->device, "cpu or cuda:N");
+  db->add_option("-j,--threads", a->threads,
+                 "CPU threads of the prior network (0: LibTorch's default, every core)");
+  db->add_option("--tau", a->tau_us,
+                 "Reference time of the sharp frame in us (default: mid-exposure)");
+  db->add_flag("--srgb", o.linearize_srgb, "The blurry frame is sRGB-encoded");
+  db->add_option("-o,--out", a->out, "Sharp output (PNG or PFM)")->required();
+  db->add_option("--residual-out", a->residual_out, "Residual output (r + 0.5)");
+  db->add_option("-r,--ref", a->ref, "Ground-truth sharp frame: also report PSNR/SSIM");
+  db->add_option("--bit-depth", a->bit_depth, "PNG bit depth (8 or 16)");
+  return {db, [a, &c] { return run_deblur(*a, c); }};
+}
+
+}  // namespace diffevent_cli

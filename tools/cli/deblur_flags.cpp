@@ -1,0 +1,114 @@
+#include "deblur_flags.hpp"
+
+#include "cli.hpp"
+#include "core/check.hpp"
+
+using diffevent::Error;
+using diffevent::ErrorCode;
+
+namespace diffevent_cli {
+namespace {
+
+const char* enhancer_name(diffevent::Enhancer e) {
+  return e == diffevent::Enhancer::kGuided ? "guided" : "identity";
+}
+
+const char* guidance_name(diffevent::GuidanceMode g) {
+  switch (g) {
+    case diffevent::GuidanceMode::kGradientSigma2:
+      return "sigma2";
+    case diffevent::GuidanceMode::kGradientConstant:
+      return "constant";
+    case diffevent::GuidanceMode::kProximal:
+    default:
+      return "proximal";
+  }
+}
+
+}  // namespace
+
+void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
+  diffevent::DeblurOptions& o = f.options;
+  diffevent::SamplerOptions& so = o.sampler;
+  f.app = &sub;
+  f.enhance = enhancer_name(o.enhancer.enhancer);
+  f.integral = integral_name(o.interpolation);
+  f.guidance = guidance_name(so.guidance);
+  const diffevent::DeblurPresetValues fast =
+      diffevent::deblur_preset_values(diffevent::DeblurPreset::kFast);
+  const diffevent::DeblurPresetValues best =
+      diffevent::deblur_preset_values(diffevent::DeblurPreset::kBest);
+  sub.add_option("-p,--preset", f.preset,
+                 fmt::format("fast | balanced | best: {}, {} or {} posterior samples averaged, "
+                             "best also with the residual prior (docs/sampler.md, \"Presets\"). "
+                             "Shipped priors, 2 CPU cores: a 160 x 120 frame in about 2.7, 3 or "
+                             "12 s, a DAVIS 346 x 260 frame in 6, 8 or 58 s; benchmark PSNR "
+                             "(realistic level) 34.06, 34.47 and 34.47 dB",
+                             fast.samples, o.samples, best.samples));
+  sub.add_option(
+      "--steps", so.steps,
+      "Sampling steps, spaced over the whole schedule (the warm start runs start * steps)");
+  sub.add_option("--respacing", so.respacing,
+                 "guided-diffusion respacing spec (\"100\", \"ddim25\"; overrides --steps)");
+  sub.add_option("--s", so.s, "Data weight of the x step");
+  sub.add_option("--s-r", so.s_r, "Data weight of the r step");
+  sub.add_option("--lambda-tv", so.lambda_tv, "TV weight on x (relative to s)");
+  sub.add_option("--lambda-l1", so.lambda_l1, "L1 weight on r");
+  sub.add_option("--start", so.start,
+                 "Start of sampling as a fraction of the schedule: 1 = pure noise; below 1 a warm "
+                 "start from the EDI estimate (about start * steps steps run)");
+  sub.add_option("--threshold-sigma", o.threshold_sigma,
+                 "Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off, "
+                 "uniform data weights)");
+  sub.add_option("--samples", o.samples,
+                 "Posterior samples averaged, one batch (default: the preset's)")
+      ->default_str("");
+  sub.add_option("--antithetic", so.antithetic,
+                 "Antithetic noise pairs among the samples (default: the preset's)")
+      ->default_str("");
+  sub.add_option("--enhance", f.enhance,
+                 "f(E): identity, guided, or a TorchScript enhancer file (.pt)");
+  sub.add_option("--integral", f.integral,
+                 "E between events: step (EDI's jumps) or ramp (docs/edi.md)");
+  sub.add_option("--guidance", f.guidance,
+                 "proximal, sigma2 (the slides' eq. 13) or constant (GDP)");
+  sub.add_flag("--ddim", so.ddim, "DDIM steps instead of DDPM");
+}
+
+diffevent::DeblurOptions DeblurFlags::resolve() const {
+  diffevent::DeblurOptions o = options;
+  // The preset's values where the command line gave none.
+  const diffevent::DeblurOptions p =
+      diffevent::deblur_options(diffevent::parse_deblur_preset(preset));
+  if (!given("--samples")) o.samples = p.samples;
+  if (!given("--antithetic")) o.sampler.antithetic = p.sampler.antithetic;
+  o.residual_prior = p.residual_prior;
+  if (enhance == "guided") {
+    o.enhancer.enhancer = diffevent::Enhancer::kGuided;
+  } else if (enhance == "identity") {
+    o.enhancer.enhancer = diffevent::Enhancer::kIdentity;
+  } else if (enhance.size() > 3 && (enhance.substr(enhance.size() - 3) == ".pt" ||
+                                    enhance.find('/') != std::string::npos)) {
+    o.enhancer.enhancer = diffevent::Enhancer::kTorchScript;  // a TorchScript enhancer file
+    o.enhancer.enhancer_path = enhance;
+  } else {
+    throw Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("--enhance '{}': expected identity or guided (or a TorchScript .pt file)",
+                    enhance));
+  }
+  o.interpolation = parse_integral(integral);
+  if (guidance == "sigma2")
+    o.sampler.guidance = diffevent::GuidanceMode::kGradientSigma2;
+  else if (guidance == "constant")
+    o.sampler.guidance = diffevent::GuidanceMode::kGradientConstant;
+  else if (guidance == "proximal")
+    o.sampler.guidance = diffevent::GuidanceMode::kProximal;
+  else
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("--guidance '{}': expected proximal, sigma2 or constant", guidance));
+  diffevent::validate(o);
+  return o;
+}
+
+}  // namespace diffevent_cli
