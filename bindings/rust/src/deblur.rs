@@ -1,10 +1,9 @@
 //! Priors, EDI and DiffEvent deblurring.
-use std::ffi::CString;
 use std::os::raw::{c_char, c_void};
 use std::path::Path;
 use std::ptr;
 
-use crate::{c_path, check, check_size, ffi, Context, Error, Events, Image, Result};
+use crate::{c_path, check, check_size, ffi, status, Context, Events, Image, Result};
 
 /// A TorchScript diffusion prior.
 pub struct Prior(*mut ffi::diffevent_prior);

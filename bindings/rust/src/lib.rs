@@ -12,7 +12,6 @@
 #![deny(missing_docs)]
 
 use std::ffi::{CStr, CString};
-use std::os::raw::{c_char, c_void};
 use std::fmt;
 use std::path::Path;
 use std::ptr;
