@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what a bare GPU machine (CUDA, CMake, ninja and PyTorch with LibTorch, nothing else)
 # needs for scripts/gpu-check.sh:
-#   .devdeps/      this machine's Eigen, fmt, GoogleTest/GoogleMock, Google Benchmark, CLI11,
+#   .devdeps/      this machine's fmt, GoogleTest/GoogleMock, Google Benchmark, CLI11,
 #                  nlohmann_json, libpng and zlib (Debian builds: headers, libraries, CMake package
 #                  files), found there with -DCMAKE_PREFIX_PATH=.devdeps/usr
 #   out/gpu-data/  the training photographs (data/photos/train) as JPEG, quality 95, a fifth of
@@ -15,10 +15,10 @@ out=.devdeps
 ml=usr/lib/x86_64-linux-gnu
 rm -rf "$out"
 mkdir -p "$out/usr/include" "$out/$ml/cmake" "$out/usr/share/cmake"
-for d in eigen3 fmt gtest gmock benchmark CLI nlohmann libpng16; do cp -a "/usr/include/$d" "$out/usr/include/"; done
+for d in fmt gtest gmock benchmark CLI nlohmann libpng16; do cp -a "/usr/include/$d" "$out/usr/include/"; done
 cp -a /usr/include/png.h /usr/include/pngconf.h /usr/include/pnglibconf.h /usr/include/zlib.h /usr/include/zconf.h \
   "$out/usr/include/"
-cp -a /usr/share/eigen3 "$out/usr/share/"
+
 for c in CLI11 nlohmann_json; do cp -a "/usr/share/cmake/$c" "$out/usr/share/cmake/"; done
 for c in GTest benchmark fmt; do cp -a "/$ml/cmake/$c" "$out/$ml/cmake/"; done
 cp -a /$ml/libgtest*.a /$ml/libgmock*.a /$ml/libbenchmark* /$ml/libfmt.so* /$ml/libpng16.so* /$ml/libpng.so "$out/$ml/"

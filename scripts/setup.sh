@@ -10,7 +10,7 @@ pkgs=(
   # OpenBLAS for LibTorch's CPU matrix products (Debian's default libblas.so.3 is the reference
   # BLAS: the priors ran 3x slower on it, docs/performance.md).
   libopenblas0-pthread
-  libeigen3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev libhdf5-dev libcli11-dev nlohmann-json3-dev
   liblz4-dev libzstd-dev python3 time
   # The C API's tests: bindings (Go; Python + numpy, installed with pip into a venv; the Rust

@@ -18,13 +18,13 @@ if(rc OR NOT EXISTS ${WORK}/out.png)
 endif()
 message(STATUS "exported UNet prior ran through diffevent deblur: ${err}")
 
-# The defaults sweep (scripts/sweep_defaults.py) end to end on two tiny training-side photos:
+# The defaults sweep (lab/scripts/sweep_defaults.py) end to end on two tiny training-side photos:
 # every one-at-a-time run, the combination, the table; and its refusal of held-out photos.
 file(REMOVE_RECURSE ${WORK}/sweep ${WORK}/sweep_photos)
 file(MAKE_DIRECTORY ${WORK}/sweep_photos ${WORK}/heldout)
 file(COPY_FILE ${SRC}/data/sample/sharp.png ${WORK}/sweep_photos/a.png)
 file(COPY_FILE ${SRC}/data/sample/blur.png ${WORK}/sweep_photos/b.png)
-execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${SRC}/tests/data/tiny_prior.pt
+execute_process(COMMAND ${PYTHON} -B ${SRC}/lab/scripts/sweep_defaults.py --prior ${SRC}/tests/data/tiny_prior.pt
                         --residual-prior ${SRC}/tests/data/tiny_prior.pt --photos ${WORK}/sweep_photos --count 2
                         --size 32 --steps 1 --step-counts 1,2 --cli ${CLI} --out ${WORK}/sweep
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -38,7 +38,7 @@ list(LENGTH runs n)
 if(NOT n EQUAL 19)
   message(FATAL_ERROR "sweep_defaults.py: expected 19 runs, found ${n}")
 endif()
-execute_process(COMMAND ${PYTHON} -B ${SRC}/scripts/sweep_defaults.py --prior ${SRC}/tests/data/tiny_prior.pt
+execute_process(COMMAND ${PYTHON} -B ${SRC}/lab/scripts/sweep_defaults.py --prior ${SRC}/tests/data/tiny_prior.pt
                         --residual-prior ${SRC}/tests/data/tiny_prior.pt --photos ${WORK}/heldout --cli ${CLI}
                         --out ${WORK}/sweep_heldout RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc OR NOT err MATCHES "refusing to sweep on held-out photos")

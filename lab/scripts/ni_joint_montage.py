@@ -3,7 +3,7 @@
 c = 0.2 | EDI with the threshold search | deblur at c = 0.2 | deblur with the threshold search
 (shipped priors when installed, else the analytic prior; guided f(E)). Writes docs/images/ni_joint_<scene>.png and prints the markdown
 table for docs/quality.md (estimated thresholds, seconds per frame).
-Usage: /usr/bin/python3 scripts/ni_joint_montage.py [BUILD_DIR] [DATA_DIR] [--steps N] [--jobs J]
+Usage: /usr/bin/python3 lab/scripts/ni_joint_montage.py [BUILD_DIR] [DATA_DIR] [--steps N] [--jobs J]
 (--jobs: scenes in parallel; the deblur seconds are then measured with J scenes sharing the CPU)"""
 import argparse
 import concurrent.futures as cf
@@ -16,7 +16,7 @@ import time
 
 from PIL import Image, ImageDraw
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _ap = argparse.ArgumentParser()
 _ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
 _ap.add_argument("data", nargs="?", default=os.path.join(ROOT, "data", "ni-joint"))

@@ -3,7 +3,7 @@
 
 Reads the progress lines ("train-prior: step K/N  loss L  ...") of each log; a log holding
 several runs (resumed trainings) is read in order, later lines for a step replacing earlier ones.
-Usage: python3 scripts/plot_loss.py OUT.png NAME=LOG [NAME=LOG ...] [--every 250]
+Usage: python3 lab/scripts/plot_loss.py OUT.png NAME=LOG [NAME=LOG ...] [--every 250]
 """
 import math
 import os

@@ -10,7 +10,7 @@ benchmark and `deblur` run.
 Results: a markdown table on stdout and in OUT/sweep.md, raw JSON rows in OUT/runs.jsonl (a run
 already there is not repeated, so an interrupted sweep resumes).
 
-Usage: python3 scripts/sweep_defaults.py --prior models/x_prior_grey.pt
+Usage: python3 lab/scripts/sweep_defaults.py --prior models/x_prior_grey.pt
          --residual-prior models/r_prior_grey.pt [--photos DIR] [--count 10] [--size 96]
          [--steps 20] [--jobs 2] [--out out/sweep]
 """
@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The starting point: the regime the threshold noise model opens (docs/priors.md): per-pixel
 # data weights, a warm start from EDI, averaged posterior samples, no TV (the weights make the
 # TV step relative to a smaller curvature).

@@ -18,11 +18,11 @@
 # --perturb 0.1) when
 # they are there, from a random `PRESET` UNet otherwise. SIGINT (Ctrl-C) saves the prior and a checkpoint; --install copies the priors
 # into models/.
-# Usage: bash scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
+# Usage: bash lab/scripts/train_priors.sh [--device cuda:0] [--steps N] [--preset xs] [--only x|r]
 #                                     [--ema D] [--lr LR] [--scales LIST] [--low-noise F]
 #                                     [--low-noise-max-t T] [--channels 1|3] [--install]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 DEVICE=cpu STEPS=20000 PRESET=xs INSTALL=0 ONLY= EMA=0.995 SCALES=1,2,3,4 LOW_NOISE=0.8 LOW_NOISE_MAX_T=60 LR=1e-4 CHANNELS=1
 WORK=${WORK:-out/training} BUILD=${BUILD:-build}

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Acceptance check for EDI: simulate noise-free data from natural photos, deblur with the true
 # threshold (and with the estimated one), and print PSNR/SSIM against the ground truth.
-# Usage: [MOTION=dx,dy,rot,zoom] [GREY=1] bash scripts/eval_photos.sh [BUILD_DIR] [PHOTO ...]
+# Usage: [MOTION=dx,dy,rot,zoom] [GREY=1] bash lab/scripts/eval_photos.sh [BUILD_DIR] [PHOTO ...]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD=${1:-"$ROOT/build"}
 shift || true
 bash "$ROOT/scripts/fetch_photos.sh" "$ROOT/data/photos" >/dev/null

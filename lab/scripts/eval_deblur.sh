@@ -3,9 +3,9 @@
 # 5 Hz noise per pixel, grey sensor); PSNR/SSIM of the blurry frame, EDI with the nominal
 # threshold, EDI with the enhanced double integral (deblur with a weak prior and a huge data
 # weight is exactly y / f(E)), and `diffevent deblur` with the analytic prior (CLI defaults).
-# Usage: bash scripts/eval_deblur.sh [BUILD_DIR]
+# Usage: bash lab/scripts/eval_deblur.sh [BUILD_DIR]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD=${1:-"$ROOT/build"}
 bash "$ROOT/scripts/fetch_photos.sh" "$ROOT/data/photos" >/dev/null
 OUT=$(mktemp -d)
