@@ -219,7 +219,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   params.integral = in.ConsumeIntegralInRange(-1, 3);
   params.antithetic = in.ConsumeIntegralInRange(-1, 2);
   params.residual_prior = in.ConsumeIntegralInRange(-1, 2);
-  if (in.ConsumeIntegralInRange(0, 15) == 0) params.struct_size = in.ConsumeIntegral<uint32_t>();
+  // Any size above the version 1-6 layout's (at most 264 bytes, read as that layout, whose
+  // pointer fields this struct does not hold where that layout has them).
+  if (in.ConsumeIntegralInRange(0, 15) == 0)
+    params.struct_size = std::max<uint32_t>(265, in.ConsumeIntegral<uint32_t>());
 
   // The analytic priors keep each call cheap; the parameters decide the work.
   diffevent_prior* x_prior = nullptr;
