@@ -1,9 +1,9 @@
+// Dispatcher of the counter-based normal noise: the CPU loop (noise_cpu.cpp) or the CUDA twin
+// (noise.cu), the same values on both.
 #include "kernels/noise/noise.hpp"
 
-#include <ATen/Parallel.h>
-
 #include "kernels/dispatch.hpp"
-#include "kernels/noise/philox_math.hpp"
+#include "kernels/noise/noise_cpu.hpp"
 
 namespace diffevent {
 inline namespace v1 {
@@ -25,14 +25,7 @@ at::Tensor philox_normal(at::IntArrayRef sizes, const at::Device& device, uint64
         "philox_normal: CUDA device requested but this diffevent was built without CUDA kernels");
 #endif
   }
-  const int64_t blocks = (n + 3) / 4;
-  at::parallel_for(0, blocks, 4096, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      float z[4];
-      normal4(seed, stream, static_cast<uint64_t>(b), z);
-      for (int64_t k = 0; k < 4 && 4 * b + k < n; ++k) o[4 * b + k] = z[k];
-    }
-  });
+  normal_fill_cpu(o, n, seed, stream);
   return out;
 }
 
