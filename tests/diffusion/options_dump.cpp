@@ -68,7 +68,11 @@ int main() {
     field(c, "threshold", e.c_pos);
     field(c, "min_integral", e.min_integral);
     field(c, "enhancer_guided", p.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED);
-    field(c, "integral_ramp", p.integral == DIFFEVENT_INTEGRAL_DEFAULT);  // the library's: ramp
+    // DIFFEVENT_INTEGRAL_DEFAULT is the library's choice.
+    field(c, "integral_ramp",
+          p.integral == DIFFEVENT_INTEGRAL_DEFAULT
+              ? o.interpolation == diffevent::Interpolation::kRamp
+              : p.integral == DIFFEVENT_INTEGRAL_RAMP);
     diffevent_deblur_params d;
     diffevent_deblur_params_init(&d);
     field(c, "preset_is_default",
