@@ -11,6 +11,7 @@
 #include "diffevent/events/event_simulator.hpp"
 #include "diffevent/events/event_stream.hpp"
 #include "diffevent/events/exposure.hpp"
+#include "diffevent/events/recording.hpp"
 #include "diffevent/image/image.hpp"
 #include "diffevent/image/metrics.hpp"
 #include "diffevent/version.hpp"

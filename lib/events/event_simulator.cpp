@@ -33,9 +33,12 @@ struct RawEvent {
 };
 
 // The shared ESIM core: `render(k, out)` fills sample k (linear intensity, C channels) at
-// times[k]. Produces events, the blurry frame (trapezoidal mean) and the per-pixel thresholds.
+// times[k]. Produces events, the per-pixel thresholds and, for each exposure window (whose
+// ends are sample times), the blurry frame (trapezoidal mean over the window's samples).
 void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<double>& times,
-              const std::function<void(size_t, Image&)>& render, SimulationResult& res) {
+              const std::vector<std::pair<double, double>>& windows,
+              const std::function<void(size_t, Image&)>& render, SimulationResult& res,
+              std::vector<Image>& blurs) {
   const size_t npix = static_cast<size_t>(H) * static_cast<size_t>(W);
   std::mt19937_64 rng(o.seed);
   std::vector<double> cp(npix, o.c_pos), cn(npix, o.c_neg);
@@ -51,7 +54,8 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
   res.thresholds.c_pos = o.c_pos;
   res.thresholds.c_neg = o.c_neg;
 
-  Image cur(C, H, W), blur(C, H, W);
+  Image cur(C, H, W);
+  blurs.assign(windows.size(), Image(C, H, W));
   std::vector<double> Lprev(npix), ref(npix);
   std::vector<TimestampUs> last_t(npix, std::numeric_limits<TimestampUs>::min() / 2);
   std::vector<RawEvent> raw;
@@ -64,11 +68,14 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
   std::vector<double> prev_vals(cur.size());
   for (size_t k = 0; k < times.size(); ++k) {
     render(k, cur);
-    // Trapezoidal mean of linear intensity over the exposure.
-    const double w_prev = k == 0 ? 0.0 : (times[k] - times[k - 1]) / (2 * T);
-    if (k > 0) {
+    // Trapezoidal mean of linear intensity over each exposure holding this interval.
+    for (size_t w = 0; k > 0 && w < windows.size(); ++w) {
+      if (times[k - 1] < windows[w].first || times[k] > windows[w].second) continue;
+      const double w_prev =
+          (times[k] - times[k - 1]) / (2 * (windows[w].second - windows[w].first));
+      float* blur = blurs[w].data();
       for (size_t i = 0; i < cur.size(); ++i) {
-        blur.data()[i] += static_cast<float>(w_prev * (prev_vals[i] + cur.data()[i]));
+        blur[i] += static_cast<float>(w_prev * (prev_vals[i] + cur.data()[i]));
       }
     }
     std::copy(cur.data(), cur.data() + cur.size(), prev_vals.begin());
@@ -148,7 +155,6 @@ void run_esim(const SimulatorOptions& o, int C, int H, int W, const std::vector<
   io.polarity = PolarityEncoding::kMinusPlusOne;
   res.events = EventStream::from_arrays(W, H, std::move(ts), std::move(xs), std::move(ys),
                                         std::move(ps), io);
-  res.blurry = std::move(blur);
   res.samples = static_cast<int>(times.size());
 }
 
@@ -232,8 +238,9 @@ EventSimulator::EventSimulator(SimulatorOptions options) : options_(options) {
                   o.height);
 }
 
-SimulationResult EventSimulator::simulate_motion(const Image& source, const CameraMotion& m) const {
-  const auto& o = options_;
+namespace {
+
+void check_motion_input(const Image& source, const CameraMotion& m) {
   DIFFEVENT_CHECK(!source.empty() && (source.channels() == 1 || source.channels() == 3),
                   ErrorCode::kInvalidArgument, "simulator: the source image must be grey or RGB");
   DIFFEVENT_CHECK(source.all_finite(), ErrorCode::kInvalidArgument,
@@ -242,14 +249,53 @@ SimulationResult EventSimulator::simulate_motion(const Image& source, const Came
                       std::isfinite(m.rotation_rad),
                   ErrorCode::kInvalidArgument,
                   "simulator: camera motion must be finite with zoom > 0");
+}
+
+// The camera over a still image: the view `u` exposures after the reference pose (u = 0 is
+// the source itself; the pose moves by the motion's path per exposure).
+class MotionWarp {
+ public:
+  MotionWarp(const Image& source, const CameraMotion& m, int W, int H)
+      : src_(source), m_(m), W_(W), H_(H) {}
+  // Image motion (px) over one exposure, at the far corner.
+  double path_px() const {
+    const double rmax = std::hypot(W_ / 2.0, H_ / 2.0);
+    return std::hypot(m_.dx_px, m_.dy_px) + std::abs(m_.rotation_rad) * rmax +
+           std::abs(std::log(m_.zoom)) * rmax;
+  }
+  void render(double u, Image& out) const {
+    const double cxo = (W_ - 1) / 2.0, cyo = (H_ - 1) / 2.0;
+    const double cxs = (src_.width() - 1) / 2.0, cys = (src_.height() - 1) / 2.0;
+    const double a = u * m_.rotation_rad, z = std::pow(m_.zoom, u);
+    const double ca = std::cos(a) / z, sa = std::sin(a) / z;
+    const double tx = u * m_.dx_px, ty = u * m_.dy_px;
+    for (int y = 0; y < H_; ++y) {
+      for (int x = 0; x < W_; ++x) {
+        // Inverse warp: where in the source does output pixel (x, y) look at time u?
+        const double du = x - cxo - tx, dv = y - cyo - ty;
+        const double sx = cxs + ca * du + sa * dv, sy = cys - sa * du + ca * dv;
+        for (int c = 0; c < src_.channels(); ++c)
+          out.at(c, y, x) = bilinear_clamped(src_.plane(c), src_.height(), src_.width(), sx, sy);
+      }
+    }
+  }
+
+ private:
+  const Image& src_;
+  CameraMotion m_;
+  int W_, H_;
+};
+
+}  // namespace
+
+SimulationResult EventSimulator::simulate_motion(const Image& source, const CameraMotion& m) const {
+  const auto& o = options_;
+  check_motion_input(source, m);
   const int W = o.width ? o.width : source.width();
   const int H = o.height ? o.height : source.height();
   const int C = source.channels();
-  const double cxo = (W - 1) / 2.0, cyo = (H - 1) / 2.0;
-  const double cxs = (source.width() - 1) / 2.0, cys = (source.height() - 1) / 2.0;
-  const double rmax = std::hypot(W / 2.0, H / 2.0);
-  const double path = std::hypot(m.dx_px, m.dy_px) + std::abs(m.rotation_rad) * rmax +
-                      std::abs(std::log(m.zoom)) * rmax;
+  const MotionWarp warp(source, m, W, H);
+  const double path = warp.path_px();
   const double needed = std::max<double>(o.min_samples, std::ceil(path / o.max_step_px));
   DIFFEVENT_CHECK(needed <= static_cast<double>(o.max_samples), ErrorCode::kOutOfRange,
                   "simulator: a motion of {:.3g} px at max_step_px = {} needs {:.3g} rendered "
@@ -259,28 +305,77 @@ SimulationResult EventSimulator::simulate_motion(const Image& source, const Came
   const int n = static_cast<int>(needed);
   std::vector<double> times(static_cast<size_t>(n) + 1);
   for (int k = 0; k <= n; ++k) times[static_cast<size_t>(k)] = double(o.exposure_us) * k / n;
-  auto render_at = [&](double s, Image& out) {
-    const double a = (s - 0.5) * m.rotation_rad, z = std::pow(m.zoom, s - 0.5);
-    const double ca = std::cos(a) / z, sa = std::sin(a) / z;
-    const double tx = (s - 0.5) * m.dx_px, ty = (s - 0.5) * m.dy_px;
-    for (int y = 0; y < H; ++y) {
-      for (int x = 0; x < W; ++x) {
-        // Inverse warp: where in the source does output pixel (x, y) look at time s?
-        const double u = x - cxo - tx, v = y - cyo - ty;
-        const double sx = cxs + ca * u + sa * v, sy = cys - sa * u + ca * v;
-        for (int c = 0; c < C; ++c)
-          out.at(c, y, x) =
-              bilinear_clamped(source.plane(c), source.height(), source.width(), sx, sy);
-      }
-    }
-  };
   SimulationResult res;
+  std::vector<Image> blurs;
   run_esim(
-      o, C, H, W, times, [&](size_t k, Image& out) { render_at(double(k) / n, out); }, res);
+      o, C, H, W, times, {{times.front(), times.back()}},
+      [&](size_t k, Image& out) { warp.render(double(k) / n - 0.5, out); }, res, blurs);
+  res.blurry = std::move(blurs.front());
   res.sharp = Image(C, H, W);
-  render_at(0.5, res.sharp);
+  warp.render(0.0, res.sharp);
   res.exposure = {0, o.exposure_us};
   return res;
+}
+
+VideoSimulation EventSimulator::simulate_video(const Image& source, const CameraMotion& m,
+                                               const VideoOptions& v) const {
+  const auto& o = options_;
+  check_motion_input(source, m);
+  DIFFEVENT_CHECK(v.frames >= 1 && v.frames <= 100000, ErrorCode::kInvalidArgument,
+                  "simulator: a video of {} frames (1 to 100000)", v.frames);
+  DIFFEVENT_CHECK(v.frame_interval_us >= o.exposure_us && v.frame_interval_us <= (int64_t{1} << 40),
+                  ErrorCode::kInvalidArgument,
+                  "simulator: frame_interval_us = {} must be at least the exposure ({} us) and "
+                  "below 2^40",
+                  v.frame_interval_us, o.exposure_us);
+  const int W = o.width ? o.width : source.width();
+  const int H = o.height ? o.height : source.height();
+  const int C = source.channels();
+  const MotionWarp warp(source, m, W, H);
+  const double T = double(o.exposure_us);
+  const double total = double(v.frames - 1) * double(v.frame_interval_us) + T;
+  const double centre = total / 2;
+  // Sample times: every exposure's ends, and between them as densely as within an exposure.
+  std::vector<double> bounds;
+  for (int k = 0; k < v.frames; ++k) {
+    bounds.push_back(double(k) * double(v.frame_interval_us));
+    bounds.push_back(double(k) * double(v.frame_interval_us) + T);
+  }
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  const double per_exposure =
+      std::max<double>(o.min_samples, std::ceil(warp.path_px() / o.max_step_px));
+  const double needed = per_exposure * total / T + 1;
+  DIFFEVENT_CHECK(needed <= static_cast<double>(o.max_samples), ErrorCode::kOutOfRange,
+                  "simulator: {} frames need about {:.3g} rendered samples, more than "
+                  "max_samples = {}",
+                  v.frames, needed, o.max_samples);
+  std::vector<double> times{bounds.front()};
+  for (size_t j = 0; j + 1 < bounds.size(); ++j) {
+    const double len = bounds[j + 1] - bounds[j];
+    const int n = std::max(2, static_cast<int>(std::ceil(per_exposure * len / T)));
+    for (int i = 1; i <= n; ++i) times.push_back(i == n ? bounds[j + 1] : bounds[j] + len * i / n);
+  }
+  std::vector<std::pair<double, double>> windows;
+  VideoSimulation out;
+  for (int k = 0; k < v.frames; ++k) {
+    const TimestampUs t0 = int64_t{k} * v.frame_interval_us;
+    out.exposures.push_back({t0, t0 + o.exposure_us});
+    windows.emplace_back(double(t0), double(t0) + T);
+  }
+  SimulationResult res;
+  run_esim(
+      o, C, H, W, times, windows,
+      [&](size_t k, Image& img) { warp.render((times[k] - centre) / T, img); }, res, out.blurry);
+  for (const Exposure& e : out.exposures) {
+    Image sharp(C, H, W);
+    warp.render((double(e.mid_us()) - centre) / T, sharp);
+    out.sharp.push_back(std::move(sharp));
+  }
+  out.events = std::move(res.events);
+  out.thresholds = std::move(res.thresholds);
+  out.samples = res.samples;
+  return out;
 }
 
 SimulationResult EventSimulator::simulate_frames(const std::vector<Image>& frames,
@@ -325,8 +420,11 @@ SimulationResult EventSimulator::simulate_frames(const std::vector<Image>& frame
           static_cast<float>((1 - f) * frames[j - 1].data()[i] + f * frames[j].data()[i]);
   };
   SimulationResult res;
+  std::vector<Image> blurs;
   run_esim(
-      options_, C, H, W, times, [&](size_t k, Image& out) { interp(times[k], out); }, res);
+      options_, C, H, W, times, {{times.front(), times.back()}},
+      [&](size_t k, Image& out) { interp(times[k], out); }, res, blurs);
+  res.blurry = std::move(blurs.front());
   res.exposure = {times_us.front(), times_us.back()};
   res.sharp = Image(C, H, W);
   interp(double(res.exposure.mid_us()), res.sharp);

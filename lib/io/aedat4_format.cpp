@@ -1,9 +1,12 @@
 // iniVation AEDAT 4.0: magic, size-prefixed FlatBuffer IOHeader (compression, data table
 // position, XML stream description), then (int32 stream id, int32 size) packets whose bodies
 // are (optionally LZ4- or ZSTD-framed) size-prefixed FlatBuffers. EVTS packets hold
-// EventPacket { elements: [Event { int64 timestamp; int16 x; int16 y; bool polarity }] }.
+// EventPacket { elements: [Event { int64 timestamp; int16 x; int16 y; bool polarity }] }; FRME
+// packets hold one Frame { timestamps of frame and exposure, format, size, position, pixels }.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "io/byte_source.hpp"
 #include "io/event_builder.hpp"
 #include "io/formats.hpp"
+#include "io/recording_source.hpp"
 
 #ifdef DIFFEVENT_HAVE_LZ4
 #include <lz4frame.h>
@@ -144,18 +148,26 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
               fmt::format("'{}': unknown AEDAT4 compression type {}", src, static_cast<int>(c)));
 }
 
-// Finds, in the XML description, the id of the first EVTS stream and its sizeX/sizeY.
-void parse_streams(const std::string& xml, int& evts_id, int& w, int& h) {
+// The streams an AEDAT4 file declares in its XML description: the first events (EVTS) and
+// frames (FRME) stream, with the sizes their info nodes state.
+struct StreamIds {
+  int evts = -1, frme = -1;
+  int evts_w = 0, evts_h = 0, frme_w = 0, frme_h = 0;
+};
+
+StreamIds parse_streams(const std::string& xml) {
   // Stream nodes are <node name="N" ...> with a numeric N; each block runs to the next one.
   std::vector<std::pair<size_t, int>> streams;  // (position, id)
   for (size_t pos = xml.find("<node name=\""); pos != std::string::npos;
        pos = xml.find("<node name=\"", pos + 1)) {
     const size_t a = pos + 12, q = xml.find('"', a);
+    if (q == std::string::npos) break;
     const std::string name = xml.substr(a, q - a);
-    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos)
+    if (!name.empty() && name.size() < 9 &&
+        name.find_first_not_of("0123456789") == std::string::npos)
       streams.push_back({pos, std::atoi(name.c_str())});
   }
-  evts_id = -1;
+  StreamIds ids;
   for (size_t i = 0; i < streams.size(); ++i) {
     const std::string block =
         xml.substr(streams[i].first,
@@ -166,15 +178,22 @@ void parse_streams(const std::string& xml, int& evts_id, int& w, int& h) {
       const size_t gt = k == std::string::npos ? std::string::npos : block.find('>', k);
       return gt == std::string::npos ? std::string() : block.substr(gt + 1, 16);
     };
-    if (value_of("typeIdentifier").compare(0, 4, "EVTS") != 0) continue;
     auto attr_int = [&](const char* key) { return std::atoi(value_of(key).c_str()); };
-    evts_id = streams[i].second;
-    w = attr_int("\"sizeX\"");
-    h = attr_int("\"sizeY\"");
-    return;
+    const std::string type = value_of("typeIdentifier").substr(0, 4);
+    if (type == "EVTS" && ids.evts < 0) {
+      ids.evts = streams[i].second;
+      ids.evts_w = attr_int("\"sizeX\"");
+      ids.evts_h = attr_int("\"sizeY\"");
+    } else if (type == "FRME" && ids.frme < 0) {
+      ids.frme = streams[i].second;
+      ids.frme_w = attr_int("\"sizeX\"");
+      ids.frme_h = attr_int("\"sizeY\"");
+    }
   }
+  return ids;
 }
 
+void put_u8(std::string& s, uint8_t v) { s.push_back(static_cast<char>(v)); }
 void put_u16(std::string& s, uint16_t v) { s.append(reinterpret_cast<const char*>(&v), 2); }
 void put_u32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
 void put_i64(std::string& s, int64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
@@ -199,6 +218,12 @@ std::string io_header(int32_t compression, const std::string& xml) {
   return b;
 }
 
+std::string size_prefixed(const std::string& u) {
+  std::string out;
+  put_u32(out, static_cast<uint32_t>(u.size()));
+  return out + u;
+}
+
 // Size-prefixed EventPacket { elements: [Event] } with identifier "EVTS".
 std::string event_packet(const EventStream& ev, size_t a, size_t b) {
   std::string u;
@@ -219,9 +244,59 @@ std::string event_packet(const EventStream& ev, size_t a, size_t b) {
     u.push_back(ev.p()[i] > 0 ? 1 : 0);
     u.append(3, '\0');
   }
-  std::string out;
-  put_u32(out, static_cast<uint32_t>(u.size()));
-  return out + u;
+  return size_prefixed(u);
+}
+
+// Frame fields (dv Frame table) and formats.
+enum FrameField {
+  kTimestamp = 0,
+  kStartOfFrame,
+  kEndOfFrame,
+  kStartOfExposure,
+  kEndOfExposure,
+  kFormat,
+  kSizeX,
+  kSizeY,
+  kPositionX,
+  kPositionY,
+  kPixels,
+  kExposureDuration,
+  kFrameFields
+};
+enum : int8_t { kGray = 0, kBgr = 16, kBgra = 24 };
+
+// Size-prefixed Frame with identifier "FRME": 8-bit grey (GRAY) or colour (BGR), rows top down.
+std::string frame_packet(const Image& im, const Exposure& e) {
+  // Table at 40 (int64 fields 8-aligned); vtable of 12 fields at 8; pixel vector after it.
+  constexpr uint16_t kTable = 40, kTableSize = 68;
+  const uint16_t at[kFrameFields] = {8, 16, 24, 32, 40, 64, 4, 6, 56, 58, 60, 48};
+  std::string u;
+  put_u32(u, kTable);
+  u += "FRME";
+  put_u16(u, 4 + 2 * kFrameFields);
+  put_u16(u, kTableSize);
+  for (uint16_t off : at) put_u16(u, off);
+  u.append(kTable - u.size(), '\0');
+  put_u32(u, kTable - 8);  // soffset: table - vtable
+  put_u16(u, static_cast<uint16_t>(im.width()));
+  put_u16(u, static_cast<uint16_t>(im.height()));
+  for (int64_t v : {e.mid_us(), e.t0_us, e.t1_us, e.t0_us, e.t1_us, e.duration_us()}) put_i64(u, v);
+  put_u16(u, 0);  // positionX
+  put_u16(u, 0);  // positionY
+  put_u32(u, 8);  // pixels: vector at table + 68
+  put_u8(u, im.channels() == 1 ? kGray : kBgr);
+  u.append(3, '\0');
+  const size_t n = im.size();
+  put_u32(u, static_cast<uint32_t>(n));
+  const int C = im.channels();
+  for (int y = 0; y < im.height(); ++y)
+    for (int x = 0; x < im.width(); ++x)
+      for (int k = 0; k < C; ++k) {
+        const float v = im.at(C == 1 ? 0 : C - 1 - k, y, x);  // BGR order
+        put_u8(u, static_cast<uint8_t>(std::lround(std::fmin(std::fmax(v, 0.0f), 1.0f) * 255)));
+      }
+  u.append((4 - u.size() % 4) % 4, '\0');
+  return size_prefixed(u);
 }
 
 std::string compress(WriteOptions::Compression c, const std::string& in) {
@@ -248,49 +323,20 @@ std::string compress(WriteOptions::Compression c, const std::string& in) {
 #endif
 }
 
-}  // namespace
+// The IOHeader and stream ids of a file, read and checked against its length.
+struct Header {
+  Compression comp = Compression::kNone;
+  int64_t table_pos = -1;  // the data table, where packets end (-1: none)
+  int64_t data_start = 0;  // first packet
+  int64_t file_bytes = 0;
+  StreamIds ids;
+};
 
-void write_aedat4(const std::string& path, const EventStream& ev, const WriteOptions& w) {
-  DIFFEVENT_CHECK(ev.width() <= 32767 && ev.height() <= 32767, ErrorCode::kInvalidArgument,
-                  "write_aedat4: a {}x{} sensor does not fit int16 coordinates", ev.width(),
-                  ev.height());
-  DIFFEVENT_CHECK(w.aedat_packet_events >= 1, ErrorCode::kInvalidArgument,
-                  "write_aedat4: aedat_packet_events must be >= 1");
-  const char* names[] = {"NONE", "LZ4", "ZSTD"};
-  const int32_t codes[] = {0, 1, 3};
-  const auto ci = static_cast<size_t>(w.aedat_compression);
-  const std::string xml = fmt::format(
-      "<dv version=\"2.0\"><node name=\"outInfo\" path=\"/outInfo/\"><node name=\"0\" "
-      "path=\"/outInfo/0/\">"
-      "<attr key=\"compression\" type=\"string\">{}</attr><attr key=\"typeIdentifier\" "
-      "type=\"string\">EVTS</attr>"
-      "<node name=\"info\" path=\"/outInfo/0/info/\"><attr key=\"sizeX\" type=\"int\">{}</attr>"
-      "<attr key=\"sizeY\" type=\"int\">{}</attr></node></node></node></dv>",
-      names[ci], ev.width(), ev.height());
-  std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
-  std::string out = "#!AER-DAT4.0\r\n";
-  const std::string hdr = io_header(codes[ci], xml);
-  put_u32(out, static_cast<uint32_t>(hdr.size()));
-  out += hdr;
-  std::fwrite(out.data(), 1, out.size(), f.get());
-  for (size_t a = 0; a < ev.size(); a += w.aedat_packet_events) {
-    const std::string body = compress(
-        w.aedat_compression, event_packet(ev, a, std::min(ev.size(), a + w.aedat_packet_events)));
-    std::string ph;
-    put_u32(ph, 0);
-    put_u32(ph, static_cast<uint32_t>(body.size()));
-    std::fwrite(ph.data(), 1, ph.size(), f.get());
-    std::fwrite(body.data(), 1, body.size(), f.get());
-  }
-  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
-                  "error while writing '{}'", path);
-}
-
-EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
-  FileSource in(path);
+Header read_header(FileSource& in, const std::string& path) {
+  Header h;
   std::error_code size_error;
   // Sizes read from the file are checked against its length before anything is allocated.
-  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, size_error));
+  h.file_bytes = static_cast<int64_t>(std::filesystem::file_size(path, size_error));
   DIFFEVENT_CHECK(!size_error, ErrorCode::kIoError, "'{}': cannot get the file size ({})", path,
                   size_error.message());
   char magic[14];
@@ -302,23 +348,21 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   const uint32_t hlen = load_le<uint32_t>(lenb);
   DIFFEVENT_CHECK(hlen >= 8 && hlen < (64u << 20), ErrorCode::kFormatError,
                   "'{}': AEDAT4 header size {} is implausible", path, hlen);
-  DIFFEVENT_CHECK(hlen <= file_bytes - 18, ErrorCode::kFormatError,
+  DIFFEVENT_CHECK(hlen <= h.file_bytes - 18, ErrorCode::kFormatError,
                   "'{}': file is truncated: the AEDAT4 header claims {} bytes, {} are left", path,
-                  hlen, file_bytes - 18);
+                  hlen, h.file_bytes - 18);
   std::string hdr(hlen, '\0');
   in.read_exact(hdr.data(), hlen, path, "the AEDAT4 header");
   const auto* hb = reinterpret_cast<const unsigned char*>(hdr.data());
   FlatTable probe(hb, hlen, load_le<uint32_t>(hb), path);
-  Compression comp = Compression::kNone;
-  int64_t table_pos = -1;
   std::string xml;
   if (size_t f = probe.field(0)) {
     probe.need(f, 4);
-    comp = static_cast<Compression>(load_le<int32_t>(hb + f));
+    h.comp = static_cast<Compression>(load_le<int32_t>(hb + f));
   }
   if (size_t f = probe.field(1)) {
     probe.need(f, 8);
-    table_pos = load_le<int64_t>(hb + f);
+    h.table_pos = load_le<int64_t>(hb + f);
   }
   if (size_t f = probe.field(2)) {
     const size_t s = probe.deref(f);
@@ -326,50 +370,372 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
     probe.need(s + 4, n);
     xml.assign(hdr.data() + s + 4, n);
   }
-  int evts = -1, w = 0, h = 0;
-  parse_streams(xml, evts, w, h);
-  DIFFEVENT_CHECK(evts >= 0, ErrorCode::kFormatError,
+  h.ids = parse_streams(xml);
+  h.data_start = 14 + 4 + static_cast<int64_t>(hlen);
+  return h;
+}
+
+// Reads the packet header at `offset` (already the file position); false at the end.
+bool next_packet(FileSource& in, const Header& h, const std::string& path, int64_t offset,
+                 int32_t& stream, int32_t& size) {
+  if (h.table_pos >= 0 && offset >= h.table_pos) return false;
+  unsigned char ph[8];
+  const size_t got = in.read(ph, 8);
+  if (got == 0) return false;
+  DIFFEVENT_CHECK(got == 8, ErrorCode::kFormatError,
+                  "'{}': file is truncated inside a packet header at byte {}", path, offset);
+  stream = load_le<int32_t>(ph);
+  size = load_le<int32_t>(ph + 4);
+  DIFFEVENT_CHECK(size >= 0 && size < (1 << 30), ErrorCode::kFormatError,
+                  "'{}': packet at byte {} has invalid size {}", path, offset, size);
+  DIFFEVENT_CHECK(size <= h.file_bytes - offset - 8, ErrorCode::kFormatError,
+                  "'{}': file is truncated: the packet at byte {} claims {} bytes, {} are left",
+                  path, offset, size, h.file_bytes - offset - 8);
+  return true;
+}
+
+// The elements of a decompressed EVTS packet: `count` records of 16 bytes at `data`.
+struct EventRecords {
+  const unsigned char* data = nullptr;
+  uint32_t count = 0;
+};
+
+EventRecords event_records(const std::string& fb, const std::string& path) {
+  // Size-prefixed FlatBuffer: uint32 size, uint32 root offset, "EVTS" identifier.
+  DIFFEVENT_CHECK(fb.size() >= 12, ErrorCode::kFormatError, "'{}': event packet too small", path);
+  const auto* u = reinterpret_cast<const unsigned char*>(fb.data()) + 4;
+  const size_t n = fb.size() - 4;
+  DIFFEVENT_CHECK(std::memcmp(u + 4, "EVTS", 4) == 0, ErrorCode::kFormatError,
+                  "'{}': event packet lacks the EVTS identifier", path);
+  FlatTable t(u, n, load_le<uint32_t>(u), path);
+  const size_t vf = t.field(0);
+  if (!vf) return {};
+  const size_t vec = t.deref(vf);
+  const uint32_t count = load_le<uint32_t>(u + vec);
+  t.need(vec + 4, static_cast<size_t>(count) * 16);
+  return {u + vec + 4, count};
+}
+
+// Decodes records [a, b) into the builder in blocks (the batch path checks them all at once).
+void add_records(const EventRecords& r, size_t a, size_t b, EventBuilder& out) {
+  constexpr size_t kBlock = 4096;
+  TimestampUs t[kBlock];
+  int64_t x[kBlock], y[kBlock];
+  int8_t p[kBlock];
+  for (size_t s = a; s < b; s += kBlock) {
+    const size_t m = std::min(kBlock, b - s);
+    for (size_t i = 0; i < m; ++i) {
+      const unsigned char* e = r.data + 16 * (s + i);
+      t[i] = load_le<int64_t>(e);
+      x[i] = load_le<int16_t>(e + 8);
+      y[i] = load_le<int16_t>(e + 10);
+      p[i] = e[12] ? int8_t{1} : int8_t{-1};
+    }
+    out.add_batch(t, x, y, p, m);
+  }
+}
+
+// One frame's metadata, decoded from a FRME packet.
+struct FrameInfo {
+  Exposure exposure;
+  int width = 0, height = 0, channels = 0, stored_channels = 0;
+  size_t pixels = 0;  // offset of the pixel bytes in the decompressed packet
+};
+
+FrameInfo frame_info(const std::string& fb, const std::string& path, size_t index) {
+  DIFFEVENT_CHECK(fb.size() >= 12, ErrorCode::kFormatError, "'{}': frame packet too small", path);
+  const auto* u = reinterpret_cast<const unsigned char*>(fb.data()) + 4;
+  const size_t n = fb.size() - 4;
+  FlatTable t(u, n, load_le<uint32_t>(u), path);
+  auto i64 = [&](int f) -> int64_t {
+    const size_t at = t.field(f);
+    if (!at) return 0;
+    t.need(at, 8);
+    return load_le<int64_t>(u + at);
+  };
+  auto i16 = [&](int f) -> int {
+    const size_t at = t.field(f);
+    if (!at) return 0;
+    t.need(at, 2);
+    return load_le<int16_t>(u + at);
+  };
+  FrameInfo fi;
+  fi.exposure = {i64(kStartOfExposure), i64(kEndOfExposure)};
+  DIFFEVENT_CHECK(fi.exposure.valid(), ErrorCode::kFormatError,
+                  "'{}': frame {} has no valid exposure (start {} us, end {} us)", path, index,
+                  fi.exposure.t0_us, fi.exposure.t1_us);
+  int8_t format = kGray;
+  if (const size_t at = t.field(kFormat)) {
+    t.need(at, 1);
+    format = static_cast<int8_t>(u[at]);
+  }
+  DIFFEVENT_CHECK(format == kGray || format == kBgr || format == kBgra, ErrorCode::kFormatError,
+                  "'{}': frame {} has pixel format {} (grey 0, BGR 16 or BGRA 24 are read)", path,
+                  index, static_cast<int>(format));
+  fi.stored_channels = format == kGray ? 1 : format == kBgr ? 3 : 4;
+  fi.channels = format == kGray ? 1 : 3;
+  fi.width = i16(kSizeX);
+  fi.height = i16(kSizeY);
+  DIFFEVENT_CHECK(fi.width >= 1 && fi.height >= 1, ErrorCode::kFormatError,
+                  "'{}': frame {} is {}x{}", path, index, fi.width, fi.height);
+  DIFFEVENT_CHECK(i16(kPositionX) == 0 && i16(kPositionY) == 0, ErrorCode::kUnsupported,
+                  "'{}': frame {} is a region of interest at ({}, {}); only whole frames are read",
+                  path, index, i16(kPositionX), i16(kPositionY));
+  const size_t pf = t.field(kPixels);
+  DIFFEVENT_CHECK(pf != 0, ErrorCode::kFormatError, "'{}': frame {} has no pixels", path, index);
+  const size_t vec = t.deref(pf);
+  const uint32_t count = load_le<uint32_t>(u + vec);
+  const size_t want = static_cast<size_t>(fi.width) * static_cast<size_t>(fi.height) *
+                      static_cast<size_t>(fi.stored_channels);
+  DIFFEVENT_CHECK(count == want, ErrorCode::kFormatError,
+                  "'{}': frame {} holds {} pixel bytes, a {}x{} frame of {} channels needs {}",
+                  path, index, count, fi.width, fi.height, fi.stored_channels, want);
+  t.need(vec + 4, want);
+  fi.pixels = 4 + vec + 4;
+  return fi;
+}
+
+Image frame_image(const std::string& fb, const FrameInfo& fi) {
+  const auto* px = reinterpret_cast<const unsigned char*>(fb.data()) + fi.pixels;
+  Image im(fi.channels, fi.height, fi.width);
+  const int S = fi.stored_channels;
+  for (int y = 0; y < fi.height; ++y)
+    for (int x = 0; x < fi.width; ++x) {
+      const unsigned char* p =
+          px + (static_cast<size_t>(y) * static_cast<size_t>(fi.width) + static_cast<size_t>(x)) *
+                   static_cast<size_t>(S);
+      if (S == 1) {
+        im.at(0, y, x) = p[0] / 255.0f;
+      } else {
+        for (int c = 0; c < 3; ++c) im.at(c, y, x) = p[2 - c] / 255.0f;  // BGR(A) -> RGB
+      }
+    }
+  return im;
+}
+
+void seek(FileSource& in, int64_t offset, const std::string& path) {
+  DIFFEVENT_CHECK(fseeko(in.file(), static_cast<off_t>(offset), SEEK_SET) == 0, ErrorCode::kIoError,
+                  "'{}': cannot seek to byte {}", path, offset);
+}
+
+void write_packets(std::FILE* f, const EventStream& ev, const std::vector<FrameRecord>& frames,
+                   const WriteOptions& w, bool with_frames) {
+  const char* names[] = {"NONE", "LZ4", "ZSTD"};
+  const int32_t codes[] = {0, 1, 3};
+  const auto ci = static_cast<size_t>(w.aedat_compression);
+  std::string streams = fmt::format(
+      "<node name=\"0\" path=\"/outInfo/0/\">"
+      "<attr key=\"compression\" type=\"string\">{}</attr><attr key=\"originalModuleName\" "
+      "type=\"string\">diffevent</attr><attr key=\"originalOutputName\" "
+      "type=\"string\">events</attr><attr key=\"typeIdentifier\" type=\"string\">EVTS</attr>"
+      "<node name=\"info\" path=\"/outInfo/0/info/\"><attr key=\"sizeX\" type=\"int\">{}</attr>"
+      "<attr key=\"sizeY\" type=\"int\">{}</attr></node></node>",
+      names[ci], ev.width(), ev.height());
+  if (with_frames) {
+    streams += fmt::format(
+        "<node name=\"1\" path=\"/outInfo/1/\">"
+        "<attr key=\"compression\" type=\"string\">{}</attr><attr key=\"originalModuleName\" "
+        "type=\"string\">diffevent</attr><attr key=\"originalOutputName\" "
+        "type=\"string\">frames</attr><attr key=\"typeIdentifier\" type=\"string\">FRME</attr>"
+        "<node name=\"info\" path=\"/outInfo/1/info/\"><attr key=\"sizeX\" "
+        "type=\"int\">{}</attr><attr key=\"sizeY\" type=\"int\">{}</attr></node></node>",
+        names[ci], ev.width(), ev.height());
+  }
+  const std::string xml =
+      "<dv version=\"2.0\"><node name=\"outInfo\" path=\"/outInfo/\">" + streams + "</node></dv>";
+  std::string out = "#!AER-DAT4.0\r\n";
+  const std::string hdr = io_header(codes[ci], xml);
+  put_u32(out, static_cast<uint32_t>(hdr.size()));
+  out += hdr;
+  std::fwrite(out.data(), 1, out.size(), f);
+  auto packet = [&](int32_t stream, const std::string& fb) {
+    const std::string body = compress(w.aedat_compression, fb);
+    std::string ph;
+    put_u32(ph, static_cast<uint32_t>(stream));
+    put_u32(ph, static_cast<uint32_t>(body.size()));
+    std::fwrite(ph.data(), 1, ph.size(), f);
+    std::fwrite(body.data(), 1, body.size(), f);
+  };
+  // Packets in time order, as a camera writes them: a frame once its exposure has ended.
+  size_t next_frame = 0;
+  for (size_t a = 0; a < ev.size(); a += w.aedat_packet_events) {
+    while (next_frame < frames.size() && frames[next_frame].exposure.t1_us <= ev.t_us()[a]) {
+      packet(1, frame_packet(frames[next_frame].image, frames[next_frame].exposure));
+      ++next_frame;
+    }
+    packet(0, event_packet(ev, a, std::min(ev.size(), a + w.aedat_packet_events)));
+  }
+  for (; next_frame < frames.size(); ++next_frame)
+    packet(1, frame_packet(frames[next_frame].image, frames[next_frame].exposure));
+}
+
+void check_writable(const EventStream& ev, const WriteOptions& w, const char* who) {
+  DIFFEVENT_CHECK(ev.width() <= 32767 && ev.height() <= 32767, ErrorCode::kInvalidArgument,
+                  "{}: a {}x{} sensor does not fit int16 coordinates", who, ev.width(),
+                  ev.height());
+  DIFFEVENT_CHECK(w.aedat_packet_events >= 1, ErrorCode::kInvalidArgument,
+                  "{}: aedat_packet_events must be >= 1", who);
+}
+
+// An AEDAT4 file opened as a recording: the frames stream's metadata and, per event packet,
+// its place in the file and its time span, so a window reads only the packets it overlaps.
+class Aedat4Recording final : public Recording::Source {
+ public:
+  Aedat4Recording(const std::string& file, const RecordingOptions& o) : in_(file), read_(o.read) {
+    path = file;
+    layout = "aedat4";
+    h_ = read_header(in_, path);
+    DIFFEVENT_CHECK(h_.ids.evts >= 0, ErrorCode::kFormatError,
+                    "'{}': AEDAT4 file has no event (EVTS) stream", path);
+    width = read_.width ? read_.width : h_.ids.evts_w;
+    height = read_.width ? read_.height : h_.ids.evts_h;
+    DIFFEVENT_CHECK(width >= 1 && height >= 1 && width <= 65535 && height <= 65535,
+                    ErrorCode::kFormatError,
+                    "'{}': the events stream states no sensor size ({}x{}); give width and height",
+                    path, width, height);
+    int64_t offset = h_.data_start;
+    int32_t stream = 0, size = 0;
+    std::string body;
+    TimestampUs last_t = INT64_MIN;
+    while (next_packet(in_, h_, path, offset, stream, size)) {
+      const int64_t at = offset + 8;
+      offset += 8 + size;
+      if (stream != h_.ids.evts && stream != h_.ids.frme) {
+        seek(in_, offset, path);
+        continue;
+      }
+      body.resize(static_cast<size_t>(size));
+      in_.read_exact(body.data(), body.size(), path, "a packet body");
+      const std::string fb = decompress(h_.comp, body, path);
+      if (stream == h_.ids.evts) {
+        const EventRecords r = event_records(fb, path);
+        if (r.count == 0) continue;
+        const TimestampUs t0 = load_le<int64_t>(r.data);
+        const TimestampUs t1 = load_le<int64_t>(r.data + 16 * (size_t{r.count} - 1));
+        DIFFEVENT_CHECK(t0 >= last_t && t1 >= t0, ErrorCode::kFormatError,
+                        "'{}': events are not in time order (packet at byte {}); sort the file "
+                        "first (diffevent convert --sort)",
+                        path, at - 8);
+        last_t = t1;
+        packets_.push_back({at, size, t0, t1});
+      } else {
+        const FrameInfo fi = frame_info(fb, path, frames_at_.size());
+        frames_at_.push_back({at, size});
+        frames.push_back({fi.exposure, frame_number_name(frames.size())});
+      }
+    }
+    // Frames in exposure order (a file may interleave them with the events out of order).
+    std::vector<size_t> order(frames.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return frames[a].exposure.t0_us < frames[b].exposure.t0_us;
+    });
+    std::vector<RecordingFrame> sorted;
+    std::vector<Packet> at;
+    for (size_t i : order) {
+      sorted.push_back({frames[i].exposure, frame_number_name(sorted.size())});
+      at.push_back(frames_at_[i]);
+    }
+    frames = std::move(sorted);
+    frames_at_ = std::move(at);
+  }
+
+  Image image(size_t i) override {
+    const std::string fb = packet_bytes(frames_at_[i]);
+    return frame_image(fb, frame_info(fb, path, i));
+  }
+
+  EventStream events_between(TimestampUs t0, TimestampUs t1) override {
+    ReadOptions ro = read_;
+    ro.on_chunk = nullptr;
+    EventBuilder b(path, width, height, ro);
+    // First packet whose last event is at or after t0.
+    auto it = std::lower_bound(packets_.begin(), packets_.end(), t0,
+                               [](const Packet& p, TimestampUs t) { return p.t_last < t; });
+    for (; it != packets_.end() && it->t_first < t1; ++it) {
+      const std::string fb = packet_bytes({it->at, it->size});
+      const EventRecords r = event_records(fb, path);
+      size_t a = 0, e = r.count;
+      while (a < e && load_le<int64_t>(r.data + 16 * a) < t0) ++a;
+      while (e > a && load_le<int64_t>(r.data + 16 * (e - 1)) >= t1) --e;
+      add_records(r, a, e, b);
+    }
+    return b.finish();
+  }
+
+ private:
+  struct Packet {
+    int64_t at = 0;
+    int32_t size = 0;
+    TimestampUs t_first = 0, t_last = 0;
+  };
+  std::string packet_bytes(const Packet& p) {
+    seek(in_, p.at, path);
+    std::string body(static_cast<size_t>(p.size), '\0');
+    in_.read_exact(body.data(), body.size(), path, "a packet body");
+    return decompress(h_.comp, body, path);
+  }
+
+  FileSource in_;
+  ReadOptions read_;
+  Header h_;
+  std::vector<Packet> packets_;    // event packets in file (= time) order
+  std::vector<Packet> frames_at_;  // frame packets, in frames' order
+};
+
+}  // namespace
+
+void write_aedat4(const std::string& path, const EventStream& ev, const WriteOptions& w) {
+  check_writable(ev, w, "write_aedat4");
+  std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
+  write_packets(f.get(), ev, {}, w, false);
+  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
+                  "error while writing '{}'", path);
+}
+
+void write_aedat4_recording(const std::string& path, const EventStream& ev,
+                            const std::vector<FrameRecord>& frames, const WriteOptions& w) {
+  check_writable(ev, w, "write_recording");
+  std::unique_ptr<std::FILE, FileCloser> f(open_for_write(path));
+  write_packets(f.get(), ev, frames, w, true);
+  DIFFEVENT_CHECK(!std::ferror(f.get()) && std::fflush(f.get()) == 0, ErrorCode::kIoError,
+                  "error while writing '{}'", path);
+}
+
+std::unique_ptr<Recording::Source> open_aedat4_recording(const std::string& path,
+                                                         const RecordingOptions& o) {
+  return std::make_unique<Aedat4Recording>(path, o);
+}
+
+EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
+  FileSource in(path);
+  const Header h = read_header(in, path);
+  DIFFEVENT_CHECK(h.ids.evts >= 0, ErrorCode::kFormatError,
                   "'{}': AEDAT4 file has no event (EVTS) stream", path);
-  EventBuilder b(path, o.width ? o.width : w, o.width ? o.height : h, o);
-  int64_t offset = 14 + 4 + static_cast<int64_t>(hlen);
+  EventBuilder b(path, o.width ? o.width : h.ids.evts_w, o.width ? o.height : h.ids.evts_h, o);
+  int64_t offset = h.data_start;
+  int32_t stream = 0, size = 0;
   std::string body;
-  for (;;) {
-    if (table_pos >= 0 && offset >= table_pos) break;
-    unsigned char ph[8];
-    const size_t got = in.read(ph, 8);
-    if (got == 0) break;
-    DIFFEVENT_CHECK(got == 8, ErrorCode::kFormatError,
-                    "'{}': file is truncated inside a packet header at byte {}", path, offset);
-    const int32_t stream = load_le<int32_t>(ph);
-    const int32_t size = load_le<int32_t>(ph + 4);
-    DIFFEVENT_CHECK(size >= 0 && size < (1 << 30), ErrorCode::kFormatError,
-                    "'{}': packet at byte {} has invalid size {}", path, offset, size);
-    DIFFEVENT_CHECK(size <= file_bytes - offset - 8, ErrorCode::kFormatError,
-                    "'{}': file is truncated: the packet at byte {} claims {} bytes, {} are left",
-                    path, offset, size, file_bytes - offset - 8);
+  EventFile out;
+  while (next_packet(in, h, path, offset, stream, size)) {
+    offset += 8 + size;
+    if (stream != h.ids.evts && stream != h.ids.frme) {
+      seek(in, offset, path);
+      continue;
+    }
     body.resize(static_cast<size_t>(size));
     in.read_exact(body.data(), body.size(), path, "a packet body");
-    offset += 8 + size;
-    if (stream != evts) continue;
-    const std::string fb = decompress(comp, body, path);
-    // Size-prefixed FlatBuffer: uint32 size, uint32 root offset, "EVTS" identifier.
-    DIFFEVENT_CHECK(fb.size() >= 12, ErrorCode::kFormatError, "'{}': event packet too small", path);
-    const auto* u = reinterpret_cast<const unsigned char*>(fb.data()) + 4;
-    const size_t n = fb.size() - 4;
-    DIFFEVENT_CHECK(std::memcmp(u + 4, "EVTS", 4) == 0, ErrorCode::kFormatError,
-                    "'{}': event packet lacks the EVTS identifier", path);
-    FlatTable t(u, n, load_le<uint32_t>(u), path);
-    const size_t vf = t.field(0);
-    if (!vf) continue;
-    const size_t vec = t.deref(vf);
-    const uint32_t count = load_le<uint32_t>(u + vec);
-    t.need(vec + 4, static_cast<size_t>(count) * 16);
-    for (uint32_t i = 0; i < count; ++i) {
-      const unsigned char* e = u + vec + 4 + 16 * static_cast<size_t>(i);
-      b.add(load_le<int64_t>(e), load_le<int16_t>(e + 8), load_le<int16_t>(e + 10), e[12] ? 1 : -1);
+    const std::string fb = decompress(h.comp, body, path);
+    if (stream == h.ids.evts) {
+      const EventRecords r = event_records(fb, path);
+      add_records(r, 0, r.count, b);
+    } else {
+      // Frames: their exposures, and the first frame's image (as HDF5 images/ gives it).
+      const FrameInfo fi = frame_info(fb, path, out.exposures.size());
+      out.exposures.push_back(fi.exposure);
+      if (!out.image) out.image = frame_image(fb, fi);
     }
   }
-  EventFile out;
   out.events = b.finish(&out.size_inferred);
   return out;
 }

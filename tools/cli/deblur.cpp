@@ -7,6 +7,7 @@
 #include "cli.hpp"
 #include "core/check.hpp"
 #include "deblur_flags.hpp"
+#include "deblur_recording.hpp"
 #include "diffevent/diffusion.hpp"
 #include "usage.hpp"
 
@@ -158,6 +159,77 @@ Command add_deblur(CLI::App& app, const Common& c) {
   db->add_option("-r,--ref", a->ref, "Ground-truth sharp frame: also report PSNR/SSIM");
   db->add_option("--bit-depth", a->bit_depth, "PNG bit depth (8 or 16)");
   return {db, [a, &c] { return run_deblur(*a, c); }};
+}
+
+}  // namespace diffevent_cli
+
+namespace diffevent_cli {
+
+RecordingMethod diffusion_recording_method(const RecordingArgs& a,
+                                           const diffevent::Recording& recording) {
+  diffevent::DeblurOptions o = a.flags.resolve();  // validated before anything is loaded
+  if (a.auto_threshold) {
+    o.auto_threshold = true;
+  } else {
+    if (!a.flags.given("--threshold-pos")) o.thresholds.c_pos = a.threshold;
+    if (!a.flags.given("--threshold-neg")) o.thresholds.c_neg = a.threshold;
+    diffevent::validate(o.thresholds);
+  }
+  const int channels = recording.image(0).channels();
+  diffevent::TorchScriptPriorOptions po;
+  po.device = a.device;
+  po.intra_op_threads = a.threads;
+  const std::string x_path = a.prior == "analytic" ? ""
+                             : a.prior.empty() ? shipped_prior(diffevent::PriorRole::kX, channels)
+                                               : a.prior;
+  const std::string r_path =
+      a.residual_prior == "none" ? ""
+      : a.residual_prior.empty()
+          ? (a.prior.empty() && o.residual_prior ? shipped_prior(diffevent::PriorRole::kR, channels)
+                                                 : "")
+          : a.residual_prior;
+  if (!r_path.empty()) o.residual_prior = true;
+  // Loaded once for every frame (the networks are shared by the frames in flight).
+  std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
+  if (!x_path.empty()) xp = diffevent::load_prior(x_path, po);
+  if (!r_path.empty()) rp = diffevent::load_prior(r_path, po);
+  o.sampler.cancel = &interrupted();
+  RecordingMethod m;
+  const diffevent::SamplerOptions& so = o.sampler;
+  m.settings = {
+      {"method", "diffevent"},
+      {"preset", a.flags.preset},
+      {"steps", so.steps},
+      {"start", so.start},
+      {"ddim", so.ddim},
+      {"s", so.s},
+      {"s_r", so.s_r},
+      {"lambda_tv", so.lambda_tv},
+      {"lambda_l1", so.lambda_l1},
+      {"antithetic", so.antithetic},
+      {"seed", so.seed},
+      {"samples", o.samples},
+      {"threshold_sigma", o.threshold_sigma},
+      {"threshold", o.auto_threshold ? json("auto") : json(o.thresholds.c_pos)},
+      {"threshold_neg", o.thresholds.c_neg},
+      {"x_prior", x_path.empty() ? std::string("analytic") : fs::path(x_path).filename().string()},
+      {"r_prior", r_path.empty() ? std::string("none") : fs::path(r_path).filename().string()}};
+  m.bytes_per_pixel = 4096;  // the prior network's activations over a batch of samples
+  m.default_jobs = 1;        // the network uses every core already
+  m.run = [o, xp, rp](const diffevent::Image& blurry, const diffevent::EventStream& events,
+                      const diffevent::Exposure& exposure, int n) {
+    const diffevent::DeblurResult res = diffevent::deblur(blurry, events, exposure, xp, rp, o);
+    FrameOutput out;
+    out.sharp = res.sharp;
+    out.threshold = res.c_pos;
+    out.extra["network_calls"] = res.network_calls;
+    if (n > 0) {
+      diffevent::Thresholds t{res.c_pos, res.c_neg, {}, {}};
+      out.frames = frames_from_sharp(res.sharp, events, exposure, t, n);
+    }
+    return out;
+  };
+  return m;
 }
 
 }  // namespace diffevent_cli

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "deblur_recording.hpp"
 
 #ifdef DIFFEVENT_DIFFUSION_HELPER
 #include <unistd.h>
@@ -37,12 +38,26 @@ const Helper kHelpers[] = {
      "Quality benchmark: EDI variants and deblur on a simulated suite, three noise levels"},
 };
 
+const Helper kRecordingHelper = {"diffevent-diffusion", "LibTorch (or --method edi)",
+                                 "deblur-recording", ""};
+
 // The subcommand named on the command line: the first argument that is not a flag (the global
 // options before it, --json and --sort, take no value).
 const char* subcommand_of(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (argv[i][0] != '-') return argv[i];
   return nullptr;
+}
+
+// deblur-recording runs here with --method edi, in diffevent-diffusion otherwise.
+bool recording_needs_diffusion(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--method=edi") == 0) return false;
+    if (std::strcmp(argv[i], "--method") == 0 && i + 1 < argc &&
+        std::strcmp(argv[i + 1], "edi") == 0)
+      return false;
+  }
+  return true;
 }
 
 // Replaces this process with the helper, given the same arguments. Returns only if there is
@@ -73,6 +88,8 @@ int main(int argc, char** argv) {
   if (const char* command = subcommand_of(argc, argv)) {
     for (const Helper& h : kHelpers)
       if (std::strcmp(command, h.name) == 0) return run_helper(h, argv);
+    if (std::strcmp(command, "deblur-recording") == 0 && recording_needs_diffusion(argc, argv))
+      return run_helper(kRecordingHelper, argv);
   }
 #endif
   CLI::App app{"diffevent: event-guided deblurring (EDI double integral, simulator, formats)"};
@@ -84,6 +101,12 @@ int main(int argc, char** argv) {
       diffevent_cli::add_convert(app, common)};
 #ifdef DIFFEVENT_HAVE_TORCH
   commands.push_back(diffevent_cli::add_deblur(app, common));
+  commands.push_back(
+      diffevent_cli::add_deblur_recording(app, common, diffevent_cli::diffusion_recording_method));
+#else
+  commands.push_back(diffevent_cli::add_deblur_recording(app, common, nullptr));
+#endif
+#ifdef DIFFEVENT_HAVE_TORCH
 #elif defined(DIFFEVENT_DIFFUSION_HELPER)
   // Listed for --help; a command line naming one never reaches the parser (run_helper).
   for (const Helper& h : kHelpers) app.add_subcommand(h.name, h.description)->allow_extras();

@@ -16,39 +16,131 @@ using diffevent::ErrorCode;
 namespace diffevent_cli {
 namespace {
 
-int run_simulate(const std::string& image_path, const std::string& out_dir, const std::string& size,
-                 diffevent::SimulatorOptions o, std::vector<double> motion, bool srgb, bool grey,
-                 int bit_depth, const Common& c) {
-  diffevent::Image photo = diffevent::read_image(image_path);
-  if (srgb) diffevent::srgb_to_linear(photo);
-  if (grey) photo = photo.to_grey();  // like a DAVIS APS frame
-  if (!size.empty()) {
-    const auto [w, h] = parse_size(size);
+struct SimulateArgs {
+  std::string image, out, size;
+  diffevent::SimulatorOptions o;  // the defaults shown by --help
+  std::vector<double> motion;
+  bool srgb = false, grey = false;
+  int depth = 8;
+  diffevent::VideoOptions video;  // used when --video is given
+  bool is_video = false;
+};
+
+// The camera motion per exposure: --motion, or a seeded random one (10-24 px of translation,
+// small rotation and zoom; a fifth of that for a video, whose camera keeps moving).
+diffevent::CameraMotion choose_motion(const SimulateArgs& a) {
+  diffevent::CameraMotion m;
+  if (!a.motion.empty()) {
+    if (a.motion.size() != 4)
+      throw Error(ErrorCode::kInvalidArgument, "--motion expects dx,dy,rotation_rad,zoom");
+    return {a.motion[0], a.motion[1], a.motion[2], a.motion[3]};
+  }
+  std::mt19937_64 rng(a.o.seed);
+  std::uniform_real_distribution<double> len(10, 24), ang(0, 2 * M_PI), rot(-0.03, 0.03),
+      zm(0.97, 1.03);
+  const double l = len(rng), an = ang(rng);
+  const double k = a.is_video ? 0.2 : 1.0;
+  m.dx_px = k * l * std::cos(an);
+  m.dy_px = k * l * std::sin(an);
+  m.rotation_rad = k * rot(rng);
+  m.zoom = std::pow(zm(rng), k);
+  return m;
+}
+
+// The photo, linear and grey as asked, scaled to cover the sensor with a margin for the
+// camera's whole path (`exposures`: how many exposure-lengths it moves).
+diffevent::Image prepare_photo(const SimulateArgs& a, diffevent::SimulatorOptions& o,
+                               const diffevent::CameraMotion& m, double exposures) {
+  diffevent::Image photo = diffevent::read_image(a.image);
+  if (a.srgb) diffevent::srgb_to_linear(photo);
+  if (a.grey) photo = photo.to_grey();  // like a DAVIS APS frame
+  if (!a.size.empty()) {
+    const auto [w, h] = parse_size(a.size);
     o.width = w;
     o.height = h;
+    const double mx = std::abs(m.dx_px) * std::max(0.0, exposures - 1);
+    const double my = std::abs(m.dy_px) * std::max(0.0, exposures - 1);
     // Scale the photo to cover the sensor with a margin for the motion, keeping its aspect.
-    const double scale = 1.15 * std::max(double(w) / photo.width(), double(h) / photo.height());
+    const double scale = 1.15 * std::max((w + mx) / photo.width(), (h + my) / photo.height());
     photo =
         diffevent::resize(photo, std::max(h, static_cast<int>(std::lround(photo.height() * scale))),
                           std::max(w, static_cast<int>(std::lround(photo.width() * scale))));
   }
-  const uint64_t seed = o.seed;
-  diffevent::CameraMotion m;
-  if (motion.empty()) {
-    // A seeded random motion: 10-24 px of translation, small rotation and zoom.
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<double> len(10, 24), ang(0, 2 * M_PI), rot(-0.03, 0.03),
-        zm(0.97, 1.03);
-    const double l = len(rng), a = ang(rng);
-    m.dx_px = l * std::cos(a);
-    m.dy_px = l * std::sin(a);
-    m.rotation_rad = rot(rng);
-    m.zoom = zm(rng);
-  } else {
-    if (motion.size() != 4)
-      throw Error(ErrorCode::kInvalidArgument, "--motion expects dx,dy,rotation_rad,zoom");
-    m = {motion[0], motion[1], motion[2], motion[3]};
+  return photo;
+}
+
+json motion_json(const diffevent::CameraMotion& m) {
+  return {
+      {"dx_px", m.dx_px}, {"dy_px", m.dy_px}, {"rotation_rad", m.rotation_rad}, {"zoom", m.zoom}};
+}
+
+// --video: a recording (AEDAT4, and HDF5 when compiled in) with its ground truth per frame.
+int run_simulate_video(const SimulateArgs& a, const Common& c) {
+  diffevent::SimulatorOptions o = a.o;
+  const diffevent::CameraMotion m = choose_motion(a);
+  const double span =
+      (double(a.video.frames - 1) * double(a.video.frame_interval_us) + double(o.exposure_us)) /
+      double(o.exposure_us);
+  const diffevent::Image photo = prepare_photo(a, o, m, span);
+  const auto t_start = std::chrono::steady_clock::now();
+  const diffevent::VideoSimulation r =
+      diffevent::EventSimulator(o).simulate_video(photo, m, a.video);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  ensure_dir(a.out);
+  ensure_dir(a.out + "/sharp");
+  std::vector<diffevent::FrameRecord> frames;
+  json exposures = json::array();
+  for (size_t k = 0; k < r.blurry.size(); ++k) {
+    frames.push_back({r.blurry[k], r.exposures[k]});
+    exposures.push_back({r.exposures[k].t0_us, r.exposures[k].t1_us});
+    diffevent::write_image(fmt::format("{}/sharp/{:06d}.png", a.out, k), r.sharp[k], a.depth);
   }
+  std::vector<std::string> files{"recording.aedat4"};
+  diffevent::write_recording(a.out + "/recording.aedat4", r.events, frames);
+  if (diffevent::hdf5_supported()) {
+    diffevent::write_recording(a.out + "/recording.h5", r.events, frames);
+    files.push_back("recording.h5");
+  }
+  json meta = {{"source", a.image},
+               {"width", r.events.width()},
+               {"height", r.events.height()},
+               {"frames", r.blurry.size()},
+               {"frame_interval_us", a.video.frame_interval_us},
+               {"exposures_us", exposures},
+               {"threshold", o.c_pos},
+               {"threshold_sigma", o.threshold_sigma},
+               {"noise_hz", o.shot_noise_hz},
+               {"leak_hz", o.leak_hz},
+               {"refractory_us", o.refractory_us},
+               {"seed", o.seed},
+               {"motion_per_exposure", motion_json(m)},
+               {"events", r.events.size()},
+               {"recordings", files},
+               {"ground_truth", "sharp/NNNNNN.png (the frame at mid-exposure)"},
+               {"samples", r.samples},
+               {"linear_intensity", true},
+               {"seconds", secs}};
+  write_text_atomically(a.out + "/meta.json", meta.dump(2) + "\n");
+  if (c.json_out) {
+    std::cout << meta.dump() << "\n";
+  } else {
+    std::cout << fmt::format("simulated {} frames, {} events on {}x{} in {:.2f} s -> {}/{}\n",
+                             r.blurry.size(), r.events.size(), r.events.width(), r.events.height(),
+                             secs, a.out, fmt::join(files, ", "));
+  }
+  return 0;
+}
+
+int run_simulate(const SimulateArgs& a, const Common& c) {
+  if (a.is_video) return run_simulate_video(a, c);
+  diffevent::SimulatorOptions o = a.o;
+  const diffevent::CameraMotion m = choose_motion(a);
+  const diffevent::Image photo = prepare_photo(a, o, m, 1.0);
+  const std::string& image_path = a.image;
+  const std::string& out_dir = a.out;
+  const int bit_depth = a.depth;
+  const uint64_t seed = o.seed;
   const auto t_start = std::chrono::steady_clock::now();
   const diffevent::SimulationResult r = diffevent::EventSimulator(o).simulate_motion(photo, m);
   const double secs =
@@ -77,11 +169,7 @@ int run_simulate(const std::string& image_path, const std::string& out_dir, cons
                {"leak_hz", o.leak_hz},
                {"refractory_us", o.refractory_us},
                {"seed", seed},
-               {"motion",
-                {{"dx_px", m.dx_px},
-                 {"dy_px", m.dy_px},
-                 {"rotation_rad", m.rotation_rad},
-                 {"zoom", m.zoom}}},
+               {"motion", motion_json(m)},
                {"events", r.events.size()},
                {"events_file", events_name},
                {"events_on", on},
@@ -106,14 +194,7 @@ int run_simulate(const std::string& image_path, const std::string& out_dir, cons
 Command add_simulate(CLI::App& app, const Common& c) {
   auto* sim = app.add_subcommand(
       "simulate", "Simulate a blurry frame and its events from a photo (ESIM model)");
-  struct Args {
-    std::string image, out, size;
-    diffevent::SimulatorOptions o;  // the defaults shown by --help
-    std::vector<double> motion;
-    bool srgb = false, grey = false;
-    int depth = 8;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<SimulateArgs>();
   sim->add_option("-i,--image", a->image, "Sharp source photo (PNG or PFM)")->required();
   sim->add_option("-o,--out", a->out, "Output folder")->required();
   sim->add_option("--size", a->size, "Sensor size WxH (the photo is scaled to cover it)");
@@ -137,10 +218,18 @@ Command add_simulate(CLI::App& app, const Common& c) {
   sim->add_option("--bit-depth", a->depth, "PNG bit depth of blur.png/sharp.png (8 or 16)");
   sim->add_option("--max-events", a->o.max_events,
                   "Refuse simulations beyond this many events (memory: ~40 bytes each)");
-  return {sim, [a, &c] {
-            return run_simulate(a->image, a->out, a->size, a->o, a->motion, a->srgb, a->grey,
-                                a->depth, c);
-          }};
+  sim->add_option_function<int>(
+         "--video",
+         [a](int n) {
+           a->video.frames = n;
+           a->is_video = true;
+         },
+         "Simulate a recording of N frames instead: OUT/recording.aedat4 and recording.h5 (events "
+         "and blurry frames with their exposures), OUT/sharp/NNNNNN.png (ground truth)")
+      ->check(CLI::Range(1, 100000));
+  sim->add_option("--frame-interval-us", a->video.frame_interval_us,
+                  "--video: time from one exposure's start to the next (>= --exposure-us)");
+  return {sim, [a, &c] { return run_simulate(*a, c); }};
 }
 
 }  // namespace diffevent_cli

@@ -62,6 +62,23 @@ struct SimulationResult {
   int samples = 0;        ///< Number of rendered intensity samples.
 };
 
+/// A simulated recording (EventSimulator::simulate_video).
+struct VideoOptions {
+  int frames = 10;                        ///< Number of frames (exposures).
+  TimestampUs frame_interval_us = 40000;  ///< Start to start; at least the exposure.
+};
+
+/// What a video simulation produces: one event stream over all exposures, and per frame its
+/// exposure, blurry frame and ground truth at mid-exposure.
+struct VideoSimulation {
+  EventStream events;  ///< t in [0, (frames - 1) * interval + exposure] us.
+  std::vector<Exposure> exposures;
+  std::vector<Image> blurry;
+  std::vector<Image> sharp;
+  Thresholds thresholds;
+  int samples = 0;
+};
+
 /// ESIM event model: per pixel, an event fires each time the log intensity L = log(I + eps)
 /// moves one threshold away from the level of the pixel's last event; its time is found by
 /// linear interpolation of L between rendered samples (exact for piecewise-linear L). Adds
@@ -84,6 +101,11 @@ class DIFFEVENT_API EventSimulator {
   /// Moves a camera over a still image (grey or RGB; events from its luminance).
   SimulationResult simulate_motion(const Image& source, const CameraMotion& motion) const;
 
+  /// A recording: the camera keeps moving over the still image at the motion's rate per
+  /// exposure (the path is centred on the middle of the video), exposures of exposure_us start
+  /// every frame_interval_us, events cover the whole time.
+  VideoSimulation simulate_video(const Image& source, const CameraMotion& motion,
+                                 const VideoOptions& video) const;
   /// Uses timed frames (strictly increasing times, all the same shape); the exposure is
   /// [times.front(), times.back()] and tau its midpoint (ground truth interpolated there).
   SimulationResult simulate_frames(const std::vector<Image>& frames,
