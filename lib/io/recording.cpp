@@ -197,7 +197,15 @@ class PerFrameRecording final : public Recording::Source {
     // The exposure of each frame: stated by its file, else the span of its events. Reading
     // every file once here also checks them all before any frame is processed.
     for (const auto& [ev, im] : pairs_) {
-      const EventFile f = read_events(ev.string(), read_);
+      // A file without a sensor size (ni-joint's .mat) takes its image's.
+      ReadOptions ro = read_;
+      if (ro.width == 0) {
+        const Image frame = read_image(im.string());
+        ro.width = frame.width();
+        ro.height = frame.height();
+      }
+      sizes_.emplace_back(ro.width, ro.height);
+      const EventFile f = read_events(ev.string(), ro);
       Exposure e;
       if (!f.exposures.empty()) {
         e = f.exposures.front();
@@ -219,7 +227,10 @@ class PerFrameRecording final : public Recording::Source {
   Image image(size_t i) override { return read_image(pairs_[i].second.string()); }
 
   EventStream frame_events(size_t i) override {
-    EventFile f = read_events(pairs_[i].first.string(), read_);
+    ReadOptions ro = read_;
+    ro.width = sizes_[i].first;
+    ro.height = sizes_[i].second;
+    EventFile f = read_events(pairs_[i].first.string(), ro);
     return f.events.slice_time(frames[i].exposure.t0_us, frames[i].exposure.t1_us);
   }
 
@@ -232,6 +243,7 @@ class PerFrameRecording final : public Recording::Source {
 
  private:
   std::vector<std::pair<fs::path, fs::path>> pairs_;  // (event file, image)
+  std::vector<std::pair<int, int>> sizes_;            // sensor size per frame
   ReadOptions read_;
 };
 

@@ -290,6 +290,7 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
           records[i] = std::move(rec_json);
           progress.update(++finished, static_cast<long long>(n));
         } catch (...) {
+          if (interrupted().load()) return;  // cancelled mid-frame: not a failure
           std::lock_guard<std::mutex> lock(mu);
           if (!error) error = std::current_exception();
           failed = true;

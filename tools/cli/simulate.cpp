@@ -27,7 +27,7 @@ struct SimulateArgs {
 };
 
 // The camera motion per exposure: --motion, or a seeded random one (10-24 px of translation,
-// small rotation and zoom; a fifth of that for a video, whose camera keeps moving).
+// small rotation and zoom; half of that for a video, whose camera keeps moving).
 diffevent::CameraMotion choose_motion(const SimulateArgs& a) {
   diffevent::CameraMotion m;
   if (!a.motion.empty()) {
@@ -39,7 +39,7 @@ diffevent::CameraMotion choose_motion(const SimulateArgs& a) {
   std::uniform_real_distribution<double> len(10, 24), ang(0, 2 * M_PI), rot(-0.03, 0.03),
       zm(0.97, 1.03);
   const double l = len(rng), an = ang(rng);
-  const double k = a.is_video ? 0.2 : 1.0;
+  const double k = a.is_video ? 0.5 : 1.0;
   m.dx_px = k * l * std::cos(an);
   m.dy_px = k * l * std::sin(an);
   m.rotation_rad = k * rot(rng);
@@ -89,12 +89,14 @@ int run_simulate_video(const SimulateArgs& a, const Common& c) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   ensure_dir(a.out);
   ensure_dir(a.out + "/sharp");
+  ensure_dir(a.out + "/blur");
   std::vector<diffevent::FrameRecord> frames;
   json exposures = json::array();
   for (size_t k = 0; k < r.blurry.size(); ++k) {
     frames.push_back({r.blurry[k], r.exposures[k]});
     exposures.push_back({r.exposures[k].t0_us, r.exposures[k].t1_us});
     diffevent::write_image(fmt::format("{}/sharp/{:06d}.png", a.out, k), r.sharp[k], a.depth);
+    diffevent::write_image(fmt::format("{}/blur/{:06d}.png", a.out, k), r.blurry[k], a.depth);
   }
   std::vector<std::string> files{"recording.aedat4"};
   diffevent::write_recording(a.out + "/recording.aedat4", r.events, frames);
@@ -118,6 +120,7 @@ int run_simulate_video(const SimulateArgs& a, const Common& c) {
                {"events", r.events.size()},
                {"recordings", files},
                {"ground_truth", "sharp/NNNNNN.png (the frame at mid-exposure)"},
+               {"blurry", "blur/NNNNNN.png (as stored in the recordings)"},
                {"samples", r.samples},
                {"linear_intensity", true},
                {"seconds", secs}};
@@ -225,7 +228,8 @@ Command add_simulate(CLI::App& app, const Common& c) {
            a->is_video = true;
          },
          "Simulate a recording of N frames instead: OUT/recording.aedat4 and recording.h5 (events "
-         "and blurry frames with their exposures), OUT/sharp/NNNNNN.png (ground truth)")
+         "and blurry frames with their exposures), OUT/sharp/NNNNNN.png (ground truth), "
+         "OUT/blur/NNNNNN.png")
       ->check(CLI::Range(1, 100000));
   sim->add_option("--frame-interval-us", a->video.frame_interval_us,
                   "--video: time from one exposure's start to the next (>= --exposure-us)");
