@@ -16,6 +16,8 @@ pkgs=(
   # The C API's tests: bindings (Go; Python + numpy, installed with pip into a venv; the Rust
   # crate's pkg-config build dependency) and the ABI check.
   golang-go python3-numpy python3-venv python3-pip python3-setuptools librust-pkg-config-dev abigail-tools
+  # diffevent.cluster (Dask distributed) and its test.
+  python3-distributed
   # Photos for priors and benchmarks: JPEG to PNG in scripts/fetch_photos.sh.
   python3-pil
 )

@@ -1039,6 +1039,60 @@ static void test_shipped_priors(void) {
   }
 }
 
+static void test_recordings(void) {
+  diffevent_recording* rec = SENTINEL(diffevent_recording);
+  diffevent_recording_params rp;
+  diffevent_events* ev = NULL;
+  diffevent_image* img = NULL;
+  diffevent_image* sharp = NULL;
+  uint64_t frames = 0;
+  int32_t w = 0, h = 0;
+  int64_t t0 = -1, t1 = -1, e0 = -1, e1 = -1;
+  char name[8];
+  diffevent_events_info info;
+
+  CHECK(diffevent_api_version() >= 8);
+  CHECK_FAILS(diffevent_recording_open(NULL, work_path("no_such_recording"), NULL, &rec),
+              DIFFEVENT_E_IO, "no_such_recording");
+  CHECK(rec == SENTINEL(diffevent_recording));
+  diffevent_recording_params_init(&rp);
+  CHECK(rp.struct_size == sizeof rp && rp.exposure_us == 0 && rp.format == 0);
+  rp.exposure_us = -1;
+  CHECK_FAILS(diffevent_recording_open(NULL, src_path("data/ni-joint"), &rp, &rec),
+              DIFFEVENT_E_INVALID_ARGUMENT, "exposure_us");
+  /* The ni-joint folder: one .mat of events per blurry frame. */
+  CHECK_OK(diffevent_recording_open(NULL, src_path("data/ni-joint"), NULL, &rec));
+  CHECK(strcmp(diffevent_recording_layout(rec), "per-frame") == 0);
+  CHECK(strcmp(diffevent_recording_layout(NULL), "") == 0);
+  CHECK_OK(diffevent_recording_info(rec, &frames, &w, &h));
+  CHECK(frames >= 6 && w == 346 && h == 260); /* the first frame's sensor (DAVIS346) */
+  CHECK_OK(diffevent_recording_frame(rec, 0, &t0, &t1, name, sizeof name));
+  CHECK(strcmp(name, "badmint") == 0); /* "badminton" truncated to the buffer */
+  CHECK(t0 < t1);
+  CHECK_FAILS(diffevent_recording_frame(rec, frames, &t0, &t1, NULL, 0), DIFFEVENT_E_OUT_OF_RANGE,
+              "frame");
+  CHECK_OK(diffevent_recording_image(NULL, rec, 0, &img));
+  CHECK_OK(diffevent_recording_events(NULL, rec, 0, &ev));
+  diffevent_events_info_init(&info);
+  CHECK_OK(diffevent_events_info_get(ev, &info));
+  CHECK(info.count > 1000 && info.width == 346 && info.exposure_count == 1);
+  CHECK_OK(diffevent_events_exposure(ev, 0, &e0, &e1));
+  CHECK(e0 == t0 && e1 == t1);
+  /* The frame's exposure travels with its events: EDI needs nothing else. */
+  CHECK_OK(diffevent_edi_deblur(NULL, img, ev, NULL, &sharp));
+  diffevent_image_destroy(sharp);
+  diffevent_events_destroy(ev);
+  diffevent_image_destroy(img);
+  ev = SENTINEL(diffevent_events);
+  CHECK_FAILS(diffevent_recording_events_between(NULL, rec, 0, 10, &ev), DIFFEVENT_E_UNSUPPORTED,
+              "per-frame");
+  CHECK(ev == SENTINEL(diffevent_events));
+  CHECK_FAILS(diffevent_recording_info(NULL, &frames, NULL, NULL), DIFFEVENT_E_INVALID_ARGUMENT,
+              "recording is NULL");
+  diffevent_recording_destroy(rec);
+  diffevent_recording_destroy(NULL);
+}
+
 int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: capi_test SOURCE_DIR WORK_DIR\n");
@@ -1051,6 +1105,7 @@ int main(int argc, char** argv) {
   test_images();
   test_events_and_integral();
   test_reading_files();
+  test_recordings();
   test_simulator_and_threshold();
   test_shipped_priors();
   test_torch_half();

@@ -21,12 +21,12 @@ import warnings
 
 import numpy as np
 
-__all__ = ["DiffeventError", "Context", "Image", "Events", "Prior", "edi_deblur", "deblur", "deblur_defaults", "psnr", "ssim",
+__all__ = ["DiffeventError", "Context", "Image", "Events", "Recording", "Prior", "edi_deblur", "deblur", "deblur_defaults", "psnr", "ssim",
            "version", "has_torch", "shipped_prior_path", "EVENT_DTYPE", "PRESETS"]
 
 __version__ = "0.1.0"  # the C library's version this binding was written for
 from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams,  # noqa: F401
-                      _IngestParams, _ReadParams, _check, _init, _lib, _progress_fn)
+                      _IngestParams, _PriorParams, _ReadParams, _RecordingParams, _check, _init, _lib, _progress_fn)
 
 def version():
     return _lib.diffevent_version_string().decode()
@@ -217,22 +217,91 @@ class Events(_Handle):
         return out
 
 
+class Recording(_Handle):
+    """A recording: frames with their exposures and the events of any window, read on demand
+    (an AEDAT4 file with frames, an HDF5 file with images/, or a folder; docs/recordings.md).
+
+        rec = de.Recording.open("run.aedat4")
+        for i in range(len(rec)):
+            sharp = de.edi_deblur(rec.image(i), rec.events(i))   # the frame's exposure travels along
+    """
+    _destroy = _lib.diffevent_recording_destroy
+
+    @classmethod
+    def open(cls, path, exposure_us=0, width=0, height=0, max_events=None, context=None):
+        """exposure_us: exposure of frames that give only a timestamp. width/height: sensor size
+        when the event data state none. max_events: most events one window may hold."""
+        params = _init(_RecordingParams, "diffevent_recording_params_init")
+        params.exposure_us, params.width, params.height = exposure_us, width, height
+        if max_events is not None:
+            params.max_events = max_events
+        out = C.c_void_p()
+        _check(_lib.diffevent_recording_open(context, os.fsencode(path), C.byref(params), C.byref(out)))
+        rec = cls(out.value)
+        rec.path = os.fspath(path)
+        return rec
+
+    def info(self):
+        frames, w, h = C.c_uint64(), C.c_int32(), C.c_int32()
+        _check(_lib.diffevent_recording_info(self, C.byref(frames), C.byref(w), C.byref(h)))
+        return {"frames": frames.value, "width": w.value, "height": h.value,
+                "layout": _lib.diffevent_recording_layout(self).decode()}
+
+    def __len__(self):
+        return self.info()["frames"]
+
+    def frame(self, index):
+        """(t0_us, t1_us, name) of frame index's exposure."""
+        t0, t1 = C.c_int64(), C.c_int64()
+        name = C.create_string_buffer(1024)
+        _check(_lib.diffevent_recording_frame(self, index, C.byref(t0), C.byref(t1), name, len(name)))
+        return t0.value, t1.value, name.value.decode()
+
+    def image(self, index, context=None):
+        out = C.c_void_p()
+        _check(_lib.diffevent_recording_image(context, self, index, C.byref(out)))
+        return Image(out.value)
+
+    def events(self, index, context=None):
+        """The events of the frame's exposure, carrying that exposure."""
+        out = C.c_void_p()
+        _check(_lib.diffevent_recording_events(context, self, index, C.byref(out)))
+        return Events(out.value)
+
+    def events_between(self, t0_us, t1_us, context=None):
+        out = C.c_void_p()
+        _check(_lib.diffevent_recording_events_between(context, self, t0_us, t1_us, C.byref(out)))
+        return Events(out.value)
+
+
 class Prior(_Handle):
     """A TorchScript diffusion prior (needs a library built with LibTorch)."""
     _destroy = _lib.diffevent_prior_destroy
 
+    @staticmethod
+    def _params(threads, device):
+        p = _init(_PriorParams, "diffevent_prior_params_init")
+        p.intra_op_threads = threads
+        if device is not None:
+            p.device = device.encode()
+        return p
+
     @classmethod
-    def load(cls, path, context=None):
+    def load(cls, path, context=None, threads=0, device=None):
+        """threads: CPU threads of the network (0: LibTorch's default). device: "cpu" or
+        "cuda:N"."""
         out = C.c_void_p()
-        _check(_lib.diffevent_prior_load(context, os.fsencode(path), None, C.byref(out)))
+        p = cls._params(threads, device)
+        _check(_lib.diffevent_prior_load(context, os.fsencode(path), C.addressof(p), C.byref(out)))
         return cls(out.value)
 
     @classmethod
-    def shipped(cls, role="x", channels=1, context=None):
+    def shipped(cls, role="x", channels=1, context=None, threads=0, device=None):
         """The shipped prior for x or r, grey (1) or RGB (3), found as the CLI finds it
         (shipped_prior_path)."""
         out = C.c_void_p()
-        _check(_lib.diffevent_prior_load_shipped(context, _role(role), channels, None, C.byref(out)))
+        p = cls._params(threads, device)
+        _check(_lib.diffevent_prior_load_shipped(context, _role(role), channels, C.addressof(p), C.byref(out)))
         return cls(out.value)
 
 

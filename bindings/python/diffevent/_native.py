@@ -96,6 +96,16 @@ class _ImageReadParams(C.Structure):
                 ("max_side", C.c_int64)]
 
 
+class _RecordingParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("width", C.c_int32), ("height", C.c_int32),
+                ("exposure_us", C.c_int64), ("max_events", C.c_uint64)]
+
+
+class _PriorParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("half_precision", C.c_int32), ("device", C.c_char_p),
+                ("intra_op_threads", C.c_int32), ("keep_malloc_settings", C.c_int32)]
+
+
 class _IngestParams(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("polarity_encoding", C.c_int32), ("sort_if_unsorted", C.c_int32)]
 
@@ -108,6 +118,17 @@ def _sig(name, restype, *argtypes):
 _P = C.c_void_p
 _PP = C.POINTER(C.c_void_p)
 _sig("diffevent_version_string", C.c_char_p)
+_sig("diffevent_recording_params_init", None, C.POINTER(_RecordingParams))
+_sig("diffevent_prior_params_init", None, C.POINTER(_PriorParams))
+_sig("diffevent_recording_open", _status, _P, C.c_char_p, C.POINTER(_RecordingParams), _PP)
+_sig("diffevent_recording_destroy", None, _P)
+_sig("diffevent_recording_info", _status, _P, C.POINTER(C.c_uint64), C.POINTER(C.c_int32), C.POINTER(C.c_int32))
+_sig("diffevent_recording_layout", C.c_char_p, _P)
+_sig("diffevent_recording_frame", _status, _P, C.c_uint64, C.POINTER(C.c_int64), C.POINTER(C.c_int64), C.c_char_p,
+     C.c_size_t)
+_sig("diffevent_recording_image", _status, _P, _P, C.c_uint64, _PP)
+_sig("diffevent_recording_events", _status, _P, _P, C.c_uint64, _PP)
+_sig("diffevent_recording_events_between", _status, _P, _P, C.c_int64, C.c_int64, _PP)
 _sig("diffevent_has_torch", C.c_int32)
 _sig("diffevent_last_error", C.c_char_p)
 _sig("diffevent_status_name", C.c_char_p, _status)

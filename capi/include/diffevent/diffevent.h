@@ -37,6 +37,7 @@
 #include "diffevent/c/edi.h"
 #include "diffevent/c/events.h"
 #include "diffevent/c/image.h"
+#include "diffevent/c/recording.h"
 #include "diffevent/c/simulator.h"
 
 #endif /* DIFFEVENT_DIFFEVENT_H_ */

@@ -1,0 +1,324 @@
+"""Deblur the frames of many recordings on a Dask distributed cluster (or in this process).
+
+    python3 -m diffevent.cluster --scheduler tcp://HOST:8786 --input 'runs/*.aedat4' --out-dir out
+    python3 -m diffevent.cluster --local 4 --input recordings.txt --out-dir out     # one machine
+
+Each frame is one task. Workers load the priors once (a worker plugin) and keep recordings
+open; each writes its frame's PNG and record (NNNNNN.json, last) atomically, so a frame is
+either complete or absent. Tasks of a lost worker are run again elsewhere by the scheduler;
+frames already complete are skipped when the same command runs again. The outputs are those
+of `diffevent deblur-recording`: OUT/<recording>/NNNNNN.png, NNNNNN.json and manifest.json.
+See docs/cluster.md.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+
+from . import Prior, Recording, deblur, deblur_defaults, edi_deblur
+from ._native import _EdiParams, _init
+
+__all__ = ["expand_inputs", "plan", "deblur_recordings", "main"]
+
+PLUGIN_NAME = "diffevent"
+
+
+def expand_inputs(spec):
+    """Recordings from a list of paths, a glob ('runs/*.aedat4'), a folder recording, or a text
+    file listing one path (or glob) per line ('#' comments)."""
+    if isinstance(spec, (list, tuple)):
+        out = []
+        for s in spec:
+            out.extend(expand_inputs(s))
+        return out
+    spec = os.fspath(spec)
+    if os.path.isfile(spec) and spec.endswith((".txt", ".lst", ".list")):
+        base = os.path.dirname(os.path.abspath(spec))
+        out = []
+        with open(spec) as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    out.extend(expand_inputs(line if os.path.isabs(line) else os.path.join(base, line)))
+        return out
+    if os.path.exists(spec):
+        return [os.path.abspath(spec)]
+    found = sorted(os.path.abspath(p) for p in glob.glob(spec))
+    if not found:
+        raise FileNotFoundError(f"diffevent.cluster: no recording matches '{spec}'")
+    return found
+
+
+def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior):
+    if method not in ("edi", "diffevent"):
+        raise ValueError(f"method '{method}': expected 'edi' or 'diffevent'")
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth {bit_depth}: expected 8 or 16")
+    s = {"method": method, "threshold": threshold if threshold is not None else "default",
+         "frames_per_exposure": 0, "bit_depth": bit_depth}
+    if method == "diffevent":
+        s.update({"preset": preset or "default", "seed": seed, "x_prior": x_prior, "r_prior": r_prior})
+    return s
+
+
+def _record_complete(path, settings):
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("settings") != settings:
+        return None
+    out = os.path.join(os.path.dirname(path), record.get("output", ""))
+    if not record.get("output") or not os.path.isfile(out) or os.path.getsize(out) == 0:
+        return None
+    return record
+
+
+def plan(inputs, out_dir, settings):
+    """The recordings (name, path, frames) and the frames still to do: a list of task dicts
+    (recording path, frame index, output stem) and a dict of finished records per recording."""
+    recordings, tasks, done = [], [], {}
+    names = set()
+    for path in inputs:
+        rec = Recording.open(path)
+        n = len(rec)
+        rec.close()
+        stem = os.path.basename(os.path.normpath(path))
+        name = stem.rsplit(".", 1)[0] if os.path.isfile(path) else stem
+        base, k = name, 2
+        while name in names:  # two recordings of one name: name, name_2, ...
+            name, k = f"{base}_{k}", k + 1
+        names.add(name)
+        recordings.append({"name": name, "path": path, "frames": n})
+        done[name] = {}
+        os.makedirs(os.path.join(out_dir, name), exist_ok=True)
+        for i in range(n):
+            stem_path = os.path.join(out_dir, name, f"{i:06d}")
+            record = _record_complete(stem_path + ".json", settings)
+            if record is not None:
+                done[name][i] = record
+            else:
+                tasks.append({"recording": name, "path": path, "index": i, "stem": stem_path})
+    return recordings, tasks, done
+
+
+def _write_json_atomically(path, obj):
+    tmp = f"{path}.{os.getpid()}.part"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+class FrameDeblurrer:
+    """What a worker holds: the priors (loaded once, at setup) and open recordings."""
+
+    def __init__(self, settings, threads=0, device=None):
+        self.settings = settings
+        self.threads = threads
+        self.device = device
+        self.priors = {}
+        self.prior_loads = 0
+        self.recordings = {}
+
+    def _prior(self, role, channels):
+        key = (role, channels)
+        if key not in self.priors:
+            which = self.settings["x_prior" if role == "x" else "r_prior"]
+            if which == "shipped":
+                self.priors[key] = Prior.shipped(role, channels, threads=self.threads, device=self.device)
+            elif which in ("analytic", "none"):
+                self.priors[key] = None
+            else:
+                self.priors[key] = Prior.load(which, threads=self.threads, device=self.device)
+            self.prior_loads += self.priors[key] is not None
+        return self.priors[key]
+
+    def _recording(self, path):
+        rec = self.recordings.get(path)
+        if rec is None:
+            if len(self.recordings) >= 8:
+                self.recordings.pop(next(iter(self.recordings))).close()
+            rec = self.recordings[path] = Recording.open(path)
+        return rec
+
+    def run(self, task):
+        s = self.settings
+        t_start = time.monotonic()
+        rec = self._recording(task["path"])
+        i = task["index"]
+        t0, t1, name = rec.frame(i)
+        blurry, events = rec.image(i), rec.events(i)
+        threshold = None if s["threshold"] == "default" else s["threshold"]
+        if s["method"] == "edi":
+            sharp = edi_deblur(blurry, events, threshold=threshold)
+            c = threshold if threshold is not None else _init(_EdiParams, "diffevent_edi_params_init").c_pos
+        else:
+            channels = blurry.shape[0]
+            preset = None if s["preset"] == "default" else s["preset"]
+            r_runs = deblur_defaults(preset)["residual_prior"]
+            xp = self._prior("x", channels)
+            rp = self._prior("r", channels) if r_runs and s["r_prior"] != "none" else None
+            sharp, _, c = deblur(blurry, events, seed=s["seed"], threshold=threshold, preset=preset,
+                                 x_prior=xp if xp is not None else "analytic", r_prior=rp)
+        stem = task["stem"]
+        sharp.write(stem + ".png", bit_depth=s["bit_depth"])  # atomic (temporary file, rename)
+        record = {"index": i, "name": name, "exposure_us": [t0, t1], "events": len(events),
+                  "threshold": c, "output": os.path.basename(stem) + ".png", "settings": s,
+                  "seconds": time.monotonic() - t_start}
+        _write_json_atomically(stem + ".json", record)  # last: the frame is complete
+        return {"recording": task["recording"], "index": i, "record": record}
+
+    def close(self):
+        for p in self.priors.values():
+            if p is not None:
+                p.close()
+        for r in self.recordings.values():
+            r.close()
+        self.priors, self.recordings = {}, {}
+
+
+def _make_plugin(settings, threads, device):
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class DeblurPlugin(WorkerPlugin):
+        name = PLUGIN_NAME
+
+        def __init__(self):
+            self.deblurrer = None
+
+        def setup(self, worker):
+            self.deblurrer = FrameDeblurrer(settings, threads, device)
+
+        def teardown(self, worker):
+            if self.deblurrer is not None:
+                self.deblurrer.close()
+
+    return DeblurPlugin()
+
+
+def _run_task(task):
+    """The task a worker runs: its plugin's deblurrer does the frame."""
+    from distributed import get_worker
+    return get_worker().plugins[PLUGIN_NAME].deblurrer.run(task)
+
+
+class _Progress:
+    def __init__(self, total, done_before, quiet):
+        self.total, self.done, self.quiet = total, done_before, quiet
+        self.start, self.started = time.monotonic(), done_before
+        self.last = -1e9
+
+    def step(self):
+        self.done += 1
+        now = time.monotonic()
+        if self.quiet or (now - self.last < 1.0 and self.done < self.total):
+            return
+        self.last = now
+        rate = (self.done - self.started) / max(now - self.start, 1e-9)
+        left = (self.total - self.done) / rate if rate > 0 else float("nan")
+        print(f"diffevent.cluster: frame {self.done}/{self.total}  {rate:.2f} frame/s  {left:.0f} s left",
+              file=sys.stderr, flush=True)
+
+
+def deblur_recordings(inputs, out_dir, client=None, method="diffevent", preset=None, threshold=None, seed=0,
+                      bit_depth=16, x_prior="shipped", r_prior="shipped", threads=0, device=None, retries=0,
+                      quiet=False):
+    """Deblurs every frame of every recording in `inputs` (see expand_inputs) into out_dir.
+    client: a distributed.Client (frames run on its workers, priors loaded once per worker), or
+    None (frames run here, one after another). Returns {recording name: manifest dict}. A rerun
+    skips frames already complete with the same settings."""
+    inputs = expand_inputs(inputs)
+    settings = _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior)
+    os.makedirs(out_dir, exist_ok=True)
+    recordings, tasks, done = plan(inputs, out_dir, settings)
+    total = sum(r["frames"] for r in recordings)
+    progress = _Progress(total, total - len(tasks), quiet)
+    if not quiet:
+        print(f"diffevent.cluster: {len(recordings)} recordings, {total} frames, {total - len(tasks)} done before, "
+              f"{len(tasks)} to do on {'the cluster' if client is not None else 'this process'}",
+              file=sys.stderr, flush=True)
+    if client is None:
+        local = FrameDeblurrer(settings, threads, device)
+        try:
+            for task in tasks:
+                r = local.run(task)
+                done[r["recording"]][r["index"]] = r["record"]
+                progress.step()
+        finally:
+            local.close()
+    elif tasks:
+        from distributed import as_completed
+        client.register_worker_plugin(_make_plugin(settings, threads, device), name=PLUGIN_NAME)
+        keys = [f"diffevent-frame-{t['recording']}-{t['index']}-{os.getpid()}-{time.time_ns()}" for t in tasks]
+        futures = client.map(_run_task, tasks, key=keys, retries=retries, pure=False)
+        try:
+            for fut in as_completed(futures):
+                r = fut.result()
+                done[r["recording"]][r["index"]] = r["record"]
+                progress.step()
+        except BaseException:
+            client.cancel(futures)
+            raise
+    manifests = {}
+    for rec in recordings:
+        frames = [done[rec["name"]][i] for i in sorted(done[rec["name"]])]
+        manifest = {"input": rec["path"], "frames_total": rec["frames"], "frames_done": len(frames),
+                    "complete": len(frames) == rec["frames"], "settings": settings, "frames": frames}
+        _write_json_atomically(os.path.join(out_dir, rec["name"], "manifest.json"), manifest)
+        manifests[rec["name"]] = manifest
+    return manifests
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python3 -m diffevent.cluster",
+                                 description="Deblur the frames of many recordings on a Dask cluster.")
+    ap.add_argument("--input", required=True, action="append",
+                    help="recordings: paths, a glob, or a .txt list (repeatable)")
+    ap.add_argument("--out-dir", required=True, help="output folder (one subfolder per recording)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786)")
+    where.add_argument("--local", type=int, metavar="N", help="start a LocalCluster of N worker processes")
+    ap.add_argument("--method", default="diffevent", choices=["edi", "diffevent"])
+    ap.add_argument("--preset", choices=["fast", "balanced", "best"])
+    ap.add_argument("--threshold", type=float, help="contrast threshold (default: the library's)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bit-depth", type=int, default=16, choices=[8, 16])
+    ap.add_argument("--prior", default="shipped", help="x prior: 'shipped', 'analytic' or a .pt path")
+    ap.add_argument("--residual-prior", default="shipped", help="r prior: 'shipped', 'none' or a .pt path")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads of each worker's network (0: all)")
+    ap.add_argument("--device", help="cpu or cuda:N (GPU workers: one worker process per device)")
+    ap.add_argument("--retries", type=int, default=0, help="retries of a frame whose task raised an error")
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    client = cluster = None
+    try:
+        if a.scheduler or a.local:
+            from distributed import Client, LocalCluster
+            if a.local:
+                cluster = LocalCluster(n_workers=a.local, threads_per_worker=1, processes=True)
+                client = Client(cluster)
+            else:
+                client = Client(a.scheduler)
+        manifests = deblur_recordings(a.input, a.out_dir, client=client, method=a.method, preset=a.preset,
+                                      threshold=a.threshold, seed=a.seed, bit_depth=a.bit_depth, x_prior=a.prior,
+                                      r_prior=a.residual_prior, threads=a.threads, device=a.device,
+                                      retries=a.retries, quiet=a.quiet)
+    except KeyboardInterrupt:
+        print("diffevent.cluster: interrupted; complete frames are kept, run again to finish", file=sys.stderr)
+        return 130
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    frames = sum(m["frames_total"] for m in manifests.values())
+    print(f"diffevent.cluster: {frames} frames of {len(manifests)} recordings -> {a.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
