@@ -4,10 +4,12 @@
 // EventPacket { elements: [Event { int64 timestamp; int16 x; int16 y; bool polarity }] }; FRME
 // packets hold one Frame { timestamps of frame and exposure, format, size, position, pixels }.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/check.hpp"
@@ -73,7 +75,7 @@ enum class Compression { kNone = 0, kLz4 = 1, kLz4High = 2, kZstd = 3, kZstdHigh
 // a larger output is a decompression bomb or a corrupt stream.
 constexpr size_t kMaxPacketBytes = size_t{256} << 20;
 
-std::string decompress(Compression c, const std::string& in, const std::string& src) {
+std::string decompress(Compression c, std::string in, const std::string& src) {
   if (c == Compression::kNone) return in;
   auto check_size = [&](const std::string& out) {
     DIFFEVENT_CHECK(out.size() <= kMaxPacketBytes, ErrorCode::kFormatError,
@@ -86,31 +88,39 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
                     ErrorCode::kInternal, "lz4: cannot create a decompression context");
     std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> guard(
         ctx, LZ4F_freeDecompressionContext);
-    std::string out;
-    std::vector<char> buf(1 << 16);
-    size_t pos = 0;
-    size_t rc = 1;
-    while (pos < in.size() && rc != 0) {
-      size_t dst = buf.size(), srcn = in.size() - pos;
-      rc = LZ4F_decompress(ctx, buf.data(), &dst, in.data() + pos, &srcn, nullptr);
+    // Straight into the output (sized from the frame's content size when it states one, else
+    // grown as needed), so linked blocks need no internal copy.
+    LZ4F_frameInfo_t info{};
+    size_t pos = in.size();
+    size_t rc = LZ4F_getFrameInfo(ctx, &info, in.data(), &pos);
+    DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})",
+                    src, LZ4F_getErrorName(rc));
+    DIFFEVENT_CHECK(info.contentSize <= kMaxPacketBytes, ErrorCode::kFormatError,
+                    "'{}': a compressed packet expands beyond {} MiB", src, kMaxPacketBytes >> 20);
+    std::string out(info.contentSize > 0
+                        ? static_cast<size_t>(info.contentSize) + 1
+                        : std::min(kMaxPacketBytes, std::max<size_t>(4 * in.size(), 1 << 16)),
+                    '\0');
+    size_t used = 0;
+    for (;;) {
+      if (used == out.size()) {
+        DIFFEVENT_CHECK(out.size() < kMaxPacketBytes, ErrorCode::kFormatError,
+                        "'{}': a compressed packet expands beyond {} MiB", src,
+                        kMaxPacketBytes >> 20);
+        out.resize(std::min(kMaxPacketBytes, 2 * out.size()));
+      }
+      size_t dst = out.size() - used, srcn = in.size() - pos;
+      rc = LZ4F_decompress(ctx, out.data() + used, &dst, in.data() + pos, &srcn, nullptr);
       DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})",
                       src, LZ4F_getErrorName(rc));
       pos += srcn;
-      out.append(buf.data(), dst);
-      check_size(out);
-      if (srcn == 0 && dst == 0) break;
+      used += dst;
+      if (rc == 0) break;  // frame complete
+      DIFFEVENT_CHECK(srcn != 0 || dst != 0 || used == out.size(), ErrorCode::kFormatError,
+                      "'{}': truncated LZ4 packet", src);
     }
-    // Drain any output still buffered in the context.
-    while (rc != 0) {
-      size_t dst = buf.size(), srcn = 0;
-      rc = LZ4F_decompress(ctx, buf.data(), &dst, nullptr, &srcn, nullptr);
-      DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})",
-                      src, LZ4F_getErrorName(rc));
-      out.append(buf.data(), dst);
-      check_size(out);
-      DIFFEVENT_CHECK(dst != 0 || rc == 0, ErrorCode::kFormatError, "'{}': truncated LZ4 packet",
-                      src);
-    }
+    check_size(out);
+    out.resize(used);
     return out;
 #else
     throw Error(
@@ -122,6 +132,7 @@ std::string decompress(Compression c, const std::string& in, const std::string& 
 #ifdef DIFFEVENT_HAVE_ZSTD
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
     std::string out;
+    out.reserve(std::min(kMaxPacketBytes, 4 * in.size()));
     std::vector<char> buf(ZSTD_DStreamOutSize());
     ZSTD_inBuffer ib{in.data(), in.size(), 0};
     size_t rc = 1;
@@ -303,8 +314,10 @@ std::string compress(WriteOptions::Compression c, const std::string& in) {
   if (c == WriteOptions::Compression::kNone) return in;
   if (c == WriteOptions::Compression::kLz4) {
 #ifdef DIFFEVENT_HAVE_LZ4
-    std::string out(LZ4F_compressFrameBound(in.size(), nullptr), '\0');
-    const size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), nullptr);
+    LZ4F_preferences_t prefs{};
+    prefs.frameInfo.contentSize = in.size();  // lets a reader size its buffer once
+    std::string out(LZ4F_compressFrameBound(in.size(), &prefs), '\0');
+    const size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), &prefs);
     DIFFEVENT_CHECK(!LZ4F_isError(n), ErrorCode::kInternal, "lz4: {}", LZ4F_getErrorName(n));
     out.resize(n);
     return out;
@@ -713,29 +726,85 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   DIFFEVENT_CHECK(h.ids.evts >= 0, ErrorCode::kFormatError,
                   "'{}': AEDAT4 file has no event (EVTS) stream", path);
   EventBuilder b(path, o.width ? o.width : h.ids.evts_w, o.width ? o.height : h.ids.evts_h, o);
+  // Uncompressed: 16 bytes per event bound the count, so the arrays are reserved once.
+  if (h.comp == Compression::kNone) b.expect(static_cast<size_t>(h.file_bytes / 16));
+  EventFile out;
+  // Packets are read in order and decompressed a batch at a time on every core; their events
+  // then go to the builder in file order.
+  const unsigned threads = h.comp == Compression::kNone
+                               ? 1u
+                               : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  struct Packet {
+    int32_t stream = 0;
+    std::string bytes;  // compressed body, then the decompressed FlatBuffer
+    std::exception_ptr error;
+    // An event packet's events, decoded by the worker that decompressed it.
+    std::vector<TimestampUs> t;
+    std::vector<int64_t> x, y;
+    std::vector<int8_t> p;
+  };
+  std::vector<Packet> batch;
+  auto drain = [&] {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next++) < batch.size();) {
+        try {
+          Packet& pk = batch[i];
+          pk.bytes = decompress(h.comp, std::move(pk.bytes), path);
+          if (pk.stream != h.ids.evts) continue;
+          const EventRecords r = event_records(pk.bytes, path);
+          pk.t.resize(r.count);
+          pk.x.resize(r.count);
+          pk.y.resize(r.count);
+          pk.p.resize(r.count);
+          for (size_t k = 0; k < r.count; ++k) {
+            const unsigned char* e = r.data + 16 * k;
+            pk.t[k] = load_le<int64_t>(e);
+            pk.x[k] = load_le<int16_t>(e + 8);
+            pk.y[k] = load_le<int16_t>(e + 10);
+            pk.p[k] = e[12] ? int8_t{1} : int8_t{-1};
+          }
+          pk.bytes = std::string();
+        } catch (...) {
+          batch[i].error = std::current_exception();
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned k = 1; k < threads && k < batch.size(); ++k) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (Packet& pk : batch) {
+      if (pk.error) std::rethrow_exception(pk.error);
+      if (pk.stream == h.ids.evts) {
+        if (!pk.t.empty())
+          b.add_batch(pk.t.data(), pk.x.data(), pk.y.data(), pk.p.data(), pk.t.size());
+      } else {
+        // Frames: their exposures, and the first frame's image (as HDF5 images/ gives it).
+        const FrameInfo fi = frame_info(pk.bytes, path, out.exposures.size());
+        out.exposures.push_back(fi.exposure);
+        if (!out.image) out.image = frame_image(pk.bytes, fi);
+      }
+    }
+    batch.clear();
+  };
   int64_t offset = h.data_start;
   int32_t stream = 0, size = 0;
-  std::string body;
-  EventFile out;
   while (next_packet(in, h, path, offset, stream, size)) {
     offset += 8 + size;
     if (stream != h.ids.evts && stream != h.ids.frme) {
       seek(in, offset, path);
       continue;
     }
-    body.resize(static_cast<size_t>(size));
+    std::string body(static_cast<size_t>(size), '\0');
     in.read_exact(body.data(), body.size(), path, "a packet body");
-    const std::string fb = decompress(h.comp, body, path);
-    if (stream == h.ids.evts) {
-      const EventRecords r = event_records(fb, path);
-      add_records(r, 0, r.count, b);
-    } else {
-      // Frames: their exposures, and the first frame's image (as HDF5 images/ gives it).
-      const FrameInfo fi = frame_info(fb, path, out.exposures.size());
-      out.exposures.push_back(fi.exposure);
-      if (!out.image) out.image = frame_image(fb, fi);
-    }
+    Packet pk;
+    pk.stream = stream;
+    pk.bytes = std::move(body);
+    batch.push_back(std::move(pk));
+    if (batch.size() >= 4 * threads) drain();
   }
+  drain();
   out.events = b.finish(&out.size_inferred);
   return out;
 }

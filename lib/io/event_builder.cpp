@@ -243,6 +243,15 @@ EventStream EventBuilder::finish(bool* inferred) {
   chunks_.clear();
   count_ = 0;
   fill_ = kChunk;
+  if (!(sort_ && unsorted_) && width_ > 0 && height_ > 0) {
+    // Every event passed add() or add_batch(): inside the sensor, +1/-1, in time order.
+    EventStream s(width_, height_);
+    s.t_ = std::move(t);
+    s.x_ = std::move(x);
+    s.y_ = std::move(y);
+    s.p_ = std::move(p);
+    return s;
+  }
   IngestOptions io;
   io.sort_if_unsorted = sort_ && unsorted_;
   io.polarity = PolarityEncoding::kMinusPlusOne;

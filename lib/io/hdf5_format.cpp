@@ -64,6 +64,17 @@ class EventDatasets {
                       "'{}': event datasets differ in length", path);
     Hid ttype(H5Dget_type(*ds_[2]), H5Tclose);
     t_float_ = H5Tget_class(ttype) == H5T_FLOAT;
+    // Unsigned coordinates of at most 16 bits are read as such (HDF5's conversion to int64 is
+    // slow); anything else goes through int64, where a negative one is caught.
+    Hid ptype(H5Dget_type(*ds_[3]), H5Tclose);
+    p_unsigned8_ = H5Tget_class(ptype) == H5T_INTEGER && H5Tget_size(ptype) == 1 &&
+                   H5Tget_sign(ptype) == H5T_SGN_NONE;
+    xy16_ = true;
+    for (int i : {0, 1}) {
+      Hid ty(H5Dget_type(*ds_[i]), H5Tclose);
+      xy16_ = xy16_ && H5Tget_class(ty) == H5T_INTEGER && H5Tget_sign(ty) == H5T_SGN_NONE &&
+              H5Tget_size(ty) <= 2;
+    }
     // DSEC stores t_offset as a scalar dataset; some writers use a root attribute.
     if (dsec && !read_attr_int64(file, "t_offset", t_offset_) && exists(file, "t_offset")) {
       Hid d(vetting.open(file, "t_offset"), H5Dclose);
@@ -87,22 +98,53 @@ class EventDatasets {
 
   // Events [first, first + m) into the builder, checked (timestamps, polarity).
   void add_range(size_t first, size_t m, EventBuilder& b) {
-    constexpr size_t kChunk = 1 << 20;
+    constexpr size_t kChunk = 1 << 16;  // a block's arrays stay in the cache
     for (size_t at = first; at < first + m; at += kChunk) {
       const size_t k = std::min(kChunk, first + m - at);
       xs_.resize(k);
       ys_.resize(k);
       ps_.resize(k);
       ts_.resize(k);
-      read_range(*ds_[0], H5T_NATIVE_INT64, at, k, xs_.data(), path_, names_[0]);
-      read_range(*ds_[1], H5T_NATIVE_INT64, at, k, ys_.data(), path_, names_[1]);
-      read_range(*ds_[3], H5T_NATIVE_INT8, at, k, ps_.data(), path_, names_[3]);
+      if (xy16_) {
+        narrow_.resize(k);
+        read_range(*ds_[0], H5T_NATIVE_UINT16, at, k, narrow_.data(), path_, names_[0]);
+        for (size_t i = 0; i < k; ++i) xs_[i] = narrow_[i];
+        read_range(*ds_[1], H5T_NATIVE_UINT16, at, k, narrow_.data(), path_, names_[1]);
+        for (size_t i = 0; i < k; ++i) ys_[i] = narrow_[i];
+      } else {
+        read_range(*ds_[0], H5T_NATIVE_INT64, at, k, xs_.data(), path_, names_[0]);
+        read_range(*ds_[1], H5T_NATIVE_INT64, at, k, ys_.data(), path_, names_[1]);
+      }
+      read_range(*ds_[3], p_unsigned8_ ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT8, at, k, ps_.data(),
+                 path_, names_[3]);
       read_times(at, k, ts_.data());
-      for (size_t i = 0; i < k; ++i) {
-        DIFFEVENT_CHECK(ps_[i] == 0 || ps_[i] == 1 || ps_[i] == -1, ErrorCode::kFormatError,
-                        "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path_, at + i,
-                        static_cast<int>(ps_[i]));
-        ps_[i] = ps_[i] == 1 ? int8_t{1} : int8_t{-1};
+      // Polarity 0/1 (or -1/+1 when signed) to -1/+1, checked in one pass; the first bad one is
+      // then named.
+      int bad = 0;
+      int8_t* pp = ps_.data();
+      if (p_unsigned8_) {
+        auto* pu = reinterpret_cast<uint8_t*>(pp);
+        for (size_t i = 0; i < k; ++i) {
+          const uint8_t v = pu[i];
+          bad |= v > 1;
+          pp[i] = static_cast<int8_t>(2 * (v & 1) - 1);
+        }
+      } else {
+        for (size_t i = 0; i < k; ++i) {
+          const int8_t v = pp[i];
+          bad |= v > 1 || v < -1;
+          pp[i] = static_cast<int8_t>(v == 1 ? 1 : -1);
+        }
+      }
+      if (bad) {
+        read_range(*ds_[3], p_unsigned8_ ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT8, at, k, ps_.data(),
+                   path_, names_[3]);
+        for (size_t i = 0; i < k; ++i) {
+          const int v = p_unsigned8_ ? static_cast<uint8_t>(ps_[i]) : ps_[i];
+          DIFFEVENT_CHECK(v == 0 || v == 1 || v == -1, ErrorCode::kFormatError,
+                          "'{}': polarity at index {} is {} (expected 0/1 or -1/+1)", path_, at + i,
+                          v);
+        }
       }
       b.add_batch(ts_.data(), xs_.data(), ys_.data(), ps_.data(), k);
     }
@@ -113,12 +155,19 @@ class EventDatasets {
     if (t_float_) {
       tf_.resize(k);
       read_range(*ds_[2], H5T_NATIVE_DOUBLE, first, k, tf_.data(), path_, names_[2]);
+      bool ok = true;
       for (size_t i = 0; i < k; ++i) {
-        DIFFEVENT_CHECK(
-            std::isfinite(tf_[i]) && std::fabs(tf_[i]) < 9.2e12, ErrorCode::kFormatError,
-            "'{}': timestamp at index {} ({} s) is NaN, infinite or beyond int64 microseconds",
-            path_, first + i, tf_[i]);
-        out[i] = static_cast<TimestampUs>(std::llround(tf_[i] * 1e6));
+        const double v = tf_[i] * 1e6;
+        ok &= std::fabs(tf_[i]) < 9.2e12;  // false for NaN
+        // Round half away from zero (llround), without the library call.
+        out[i] = v >= 0 ? static_cast<TimestampUs>(v + 0.5) : -static_cast<TimestampUs>(0.5 - v);
+      }
+      if (!ok) {
+        for (size_t i = 0; i < k; ++i)
+          DIFFEVENT_CHECK(
+              std::fabs(tf_[i]) < 9.2e12, ErrorCode::kFormatError,
+              "'{}': timestamp at index {} ({} s) is NaN, infinite or beyond int64 microseconds",
+              path_, first + i, tf_[i]);
       }
     } else {
       read_range(*ds_[2], H5T_NATIVE_INT64, first, k, out, path_, names_[2]);
@@ -152,7 +201,10 @@ class EventDatasets {
   std::unique_ptr<Hid> ds_[4];
   size_t n_ = 0;
   bool t_float_ = false;
+  bool xy16_ = false;
+  bool p_unsigned8_ = false;
   int64_t t_offset_ = 0;
+  std::vector<uint16_t> narrow_;
   std::vector<int64_t> xs_, ys_;
   std::vector<int8_t> ps_;
   std::vector<TimestampUs> ts_;
@@ -366,6 +418,9 @@ void write_image_dataset(hid_t group, size_t index, const Image& im, const Expos
 
 void write_hdf5_file(const std::string& path, const EventStream& ev,
                      const std::vector<FrameRecord>& frames, const WriteOptions& w) {
+  DIFFEVENT_CHECK(w.hdf5_deflate_level >= 0 && w.hdf5_deflate_level <= 9,
+                  ErrorCode::kInvalidArgument, "write_hdf5: hdf5_deflate_level {} (0 to 9)",
+                  w.hdf5_deflate_level);
   QuietHdf5 quiet;
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   size_t image_bytes = 0;
@@ -383,10 +438,10 @@ void write_hdf5_file(const std::string& path, const EventStream& ev,
     ts[i] = static_cast<double>(ev.t_us()[i]) * 1e-6;
     ps[i] = ev.p()[i] > 0 ? 1 : 0;
   }
-  write_dataset(g, "xs", H5T_STD_U16LE, H5T_NATIVE_UINT16, ev.x());
-  write_dataset(g, "ys", H5T_STD_U16LE, H5T_NATIVE_UINT16, ev.y());
-  write_dataset(g, "ts", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ts);
-  write_dataset(g, "ps", H5T_STD_U8LE, H5T_NATIVE_UINT8, ps);
+  write_dataset(g, "xs", H5T_STD_U16LE, H5T_NATIVE_UINT16, ev.x(), w.hdf5_deflate_level);
+  write_dataset(g, "ys", H5T_STD_U16LE, H5T_NATIVE_UINT16, ev.y(), w.hdf5_deflate_level);
+  write_dataset(g, "ts", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ts, w.hdf5_deflate_level);
+  write_dataset(g, "ps", H5T_STD_U8LE, H5T_NATIVE_UINT8, ps, w.hdf5_deflate_level);
   write_attr_double(file, "sensor_resolution", {double(ev.height()), double(ev.width())});
   write_attr_int64(file, "num_events", static_cast<int64_t>(ev.size()));
   if (!ev.empty()) {

@@ -246,14 +246,14 @@ inline void write_attr_int64(hid_t obj, const char* name, int64_t v) {
 
 template <typename T>
 inline void write_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
-                          const std::vector<T>& v) {
+                          const std::vector<T>& v, int deflate_level) {
   hsize_t n = v.size();
   Hid space(H5Screate_simple(1, &n, nullptr), H5Sclose);
   Hid plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (n > 0) {
     hsize_t chunk = std::min<hsize_t>(n, 1 << 16);
     H5Pset_chunk(plist, 1, &chunk);
-    H5Pset_deflate(plist, 1);
+    if (deflate_level > 0) H5Pset_deflate(plist, static_cast<unsigned>(deflate_level));
   }
   Hid ds(H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT), H5Dclose);
   DIFFEVENT_CHECK(ds.ok(), ErrorCode::kIoError, "HDF5: cannot create dataset {}", name);

@@ -186,6 +186,24 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
   int64_t shift = 0;
   int y = 0, base_x = 0, pol = 0;
   auto now = [&]() { return static_cast<int64_t>((loops << 24) + (high << 12) + low) - shift; };
+  // Events are decoded into a block and handed to the builder a block at a time (add_batch
+  // checks a block in one pass).
+  constexpr size_t kBlock = 8192;
+  std::vector<TimestampUs> bt(kBlock);
+  std::vector<int64_t> bx(kBlock), by(kBlock);
+  std::vector<int8_t> bp(kBlock);
+  size_t m = 0;
+  auto flush = [&] {
+    b.add_batch(bt.data(), bx.data(), by.data(), bp.data(), m);
+    m = 0;
+  };
+  auto push = [&](int64_t t, int64_t x, int p) {
+    bt[m] = t;
+    bx[m] = x;
+    by[m] = y;
+    bp[m] = p ? int8_t{1} : int8_t{-1};
+    if (++m == kBlock) flush();
+  };
   for_each_word<uint16_t>(raw.in.file(), path, [&](uint16_t w) {
     const unsigned type = w >> 12;
     switch (type) {
@@ -204,7 +222,7 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
         y = w & 0x7FF;
         break;
       case 0x2:
-        if (have_high) b.add(now(), w & 0x7FF, y, (w >> 11) & 1 ? 1 : -1);
+        if (have_high) push(now(), w & 0x7FF, (w >> 11) & 1);
         break;
       case 0x3:
         base_x = w & 0x7FF;
@@ -214,8 +232,9 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
       case 0x5: {
         const int bits = type == 0x4 ? 12 : 8;
         if (have_high) {
-          for (int i = 0; i < bits; ++i)
-            if (w & (1u << i)) b.add(now(), base_x + i, y, pol ? 1 : -1);
+          const int64_t t = now();
+          for (unsigned v = w & ((1u << bits) - 1); v != 0; v &= v - 1)
+            push(t, base_x + __builtin_ctz(v), pol);
         }
         base_x += bits;
         break;
@@ -224,6 +243,7 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
         break;  // triggers, IMU, continued and other vendor words carry no CD events
     }
   });
+  if (m > 0) flush();
   EventFile out;
   out.events = b.finish(&out.size_inferred);
   return out;

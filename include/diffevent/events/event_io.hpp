@@ -91,6 +91,9 @@ struct WriteOptions {
   std::optional<Exposure> exposure;
   /// HDF5: stored as images/image000000000 (uint8 grey or colour).
   std::optional<Image> image;
+  /// HDF5: gzip level of the event datasets, 0 (default: none; read at memory speed) to 9
+  /// (smaller files, read at the speed of zlib).
+  int hdf5_deflate_level = 0;
   /// AEDAT4: packet compression.
   enum class Compression { kNone, kLz4, kZstd } aedat_compression = Compression::kLz4;
   /// AEDAT4: events per packet.

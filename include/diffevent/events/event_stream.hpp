@@ -30,6 +30,10 @@ struct IngestOptions {
   PolarityEncoding polarity = PolarityEncoding::kAuto;
 };
 
+namespace detail {
+class EventBuilder;
+}  // namespace detail
+
 /// A time-sorted stream of events from a width x height sensor, stored as four parallel arrays.
 ///
 /// Invariants (established by from_arrays and kept by every method): all arrays have the same
@@ -99,6 +103,8 @@ class DIFFEVENT_API EventStream {
   }
 
  private:
+  // The readers' builder hands over arrays it has already checked event by event.
+  friend class detail::EventBuilder;
   int width_ = 0;
   int height_ = 0;
   std::vector<TimestampUs> t_;
