@@ -189,20 +189,20 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
   // Events are decoded into a block and handed to the builder a block at a time (add_batch
   // checks a block in one pass).
   constexpr size_t kBlock = 8192;
-  std::vector<TimestampUs> bt(kBlock);
-  std::vector<int64_t> bx(kBlock), by(kBlock);
-  std::vector<int8_t> bp(kBlock);
+  const std::unique_ptr<TimestampUs[]> bt(new TimestampUs[kBlock]);
+  const std::unique_ptr<int64_t[]> bx(new int64_t[kBlock]), by(new int64_t[kBlock]);
+  const std::unique_ptr<int8_t[]> bp(new int8_t[kBlock]);
   size_t m = 0;
   auto flush = [&] {
-    b.add_batch(bt.data(), bx.data(), by.data(), bp.data(), m);
+    b.add_batch(bt.get(), bx.get(), by.get(), bp.get(), m);
     m = 0;
   };
   auto push = [&](int64_t t, int64_t x, int p) {
     bt[m] = t;
     bx[m] = x;
     by[m] = y;
-    bp[m] = p ? int8_t{1} : int8_t{-1};
-    if (++m == kBlock) flush();
+    bp[m] = static_cast<int8_t>(2 * p - 1);
+    if (__builtin_expect(++m == kBlock, 0)) flush();
   };
   for_each_word<uint16_t>(raw.in.file(), path, [&](uint16_t w) {
     const unsigned type = w >> 12;
@@ -222,7 +222,7 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
         y = w & 0x7FF;
         break;
       case 0x2:
-        if (have_high) push(now(), w & 0x7FF, (w >> 11) & 1);
+        if (have_high) push(now(), w & 0x7FF, static_cast<int>((w >> 11) & 1));
         break;
       case 0x3:
         base_x = w & 0x7FF;

@@ -88,6 +88,26 @@ for rec in recordings:
 for other in edi_outs[1:]:
     same_bytes(edi_outs[0], other, "edi aedat4 vs hdf5")
 
+# The before/after video: through ffmpeg when it is on PATH, else a note and no video.
+for path_env, expect_video in ([os.environ.get("PATH", ""), True], ["", False]):
+    if expect_video and not shutil.which("ffmpeg"):
+        continue
+    out = os.path.join(WORK, "video" if expect_video else "no_video")
+    p = subprocess.run([CLI, "deblur-recording", "-i", recordings[0], "-o", out, "--method", "edi"],
+                       capture_output=True, text=True, env=dict(os.environ, PATH=path_env))
+    if p.returncode != 0:
+        sys.exit(f"FAIL: deblur-recording with video: {p.stderr}")
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    has = os.path.getsize(os.path.join(out, "before_after.mp4")) > 0 if expect_video else \
+        os.path.exists(os.path.join(out, "before_after.mp4"))
+    if has != expect_video or ("video" in manifest) != expect_video:
+        sys.exit(f"FAIL: video expected {expect_video}, got file {has}, manifest {manifest.get('video')}")
+    if not expect_video and "ffmpeg is not on PATH" not in p.stderr:
+        sys.exit(f"FAIL: no note about ffmpeg: {p.stderr}")
+    if [f for f in os.listdir(out) if f.startswith(".")]:
+        sys.exit(f"FAIL: temporary video files left in {out}")
+    print("video:", "before_after.mp4 made" if expect_video else "a note without ffmpeg")
+
 if DIFFUSION:
     args = ["--preset", "fast", "--no-video", "--seed", "5"]
     full = []
