@@ -5,6 +5,7 @@ is measured (/usr/bin/time): the script fails when one ends on a signal, takes m
 holds more than 500 MB or leaves a temporary file behind.
 Usage: python3 scripts/bad_inputs.py BUILD_DIR > docs/bad-inputs.md"""
 import os
+import shutil
 import struct
 import zlib
 import subprocess
@@ -81,6 +82,36 @@ def stored_zip(members):
         for name, data in members:
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def aedat4_recording(frame, w=8, h=6):
+    """An uncompressed AEDAT4 file with one event packet and one frame packet built from `frame`:
+    a dict of Frame fields (t0, t1, fmt, sx, sy, px, py, pixels)."""
+    xml = ('<dv version="2.0"><node name="outInfo" path="/outInfo/">'
+           '<node name="0" path="/outInfo/0/"><attr key="compression" type="string">NONE</attr>'
+           '<attr key="typeIdentifier" type="string">EVTS</attr><node name="info" path="/outInfo/0/info/">'
+           f'<attr key="sizeX" type="int">{w}</attr><attr key="sizeY" type="int">{h}</attr></node></node>'
+           '<node name="1" path="/outInfo/1/"><attr key="compression" type="string">NONE</attr>'
+           '<attr key="typeIdentifier" type="string">FRME</attr><node name="info" path="/outInfo/1/info/">'
+           f'<attr key="sizeX" type="int">{w}</attr><attr key="sizeY" type="int">{h}</attr></node></node>'
+           '</node></dv>').encode()
+    hdr = struct.pack("<I", 16) + struct.pack("<5H", 10, 20, 4, 8, 16) + b"\0\0" + struct.pack("<IIqI", 12, 0, -1, 4)
+    hdr += struct.pack("<I", len(xml)) + xml + b"\0"
+    ev = struct.pack("<I", 16) + b"EVTS" + struct.pack("<3H", 6, 8, 4) + b"\0\0" + struct.pack("<IIII", 8, 8, 0, 1)
+    ev += struct.pack("<qHHB3x", 5, 1, 1, 1)
+    at = [8, 16, 24, 32, 40, 64, 4, 6, 56, 58, 60, 48]
+    fr = struct.pack("<I", 40) + b"FRME" + struct.pack("<14H", 28, 68, *at) + b"\0" * 4 + struct.pack("<I", 32)
+    fr += struct.pack("<hh", frame["sx"], frame["sy"])
+    fr += struct.pack("<6q", (frame["t0"] + frame["t1"]) // 2, frame["t0"], frame["t1"], frame["t0"], frame["t1"],
+                      frame["t1"] - frame["t0"])
+    fr += struct.pack("<hhIb3x", frame["px"], frame["py"], 8, frame["fmt"])
+    fr += struct.pack("<I", len(frame["pixels"])) + frame["pixels"]
+    fr += b"\0" * ((4 - len(fr) % 4) % 4)
+    out = b"#!AER-DAT4.0\r\n" + struct.pack("<I", len(hdr)) + hdr
+    for sid, body in ((0, ev), (1, fr)):
+        body = struct.pack("<I", len(body)) + body
+        out += struct.pack("<ii", sid, len(body)) + body
+    return out
 
 
 def main():
@@ -196,6 +227,55 @@ def main():
     for what, args in images:
         rc, msg = cli(*args)
         add("frames, options and models (`diffevent edi` / `deblur`)", what, rc, msg, tmp)
+
+    # Recordings: frames with exposures (AEDAT4 frames streams, HDF5 images/, folders).
+    good_frame = dict(t0=0, t1=20, fmt=0, sx=8, sy=6, px=0, py=0, pixels=bytes(48))
+    out_dir = os.path.join(tmp, "rec_out")
+    folder = os.path.join(tmp, "folder_rec")
+    os.makedirs(folder)
+    open(os.path.join(folder, "0.png"), "wb").write(png)
+    shutil.copy(good, os.path.join(folder, "events.h5"))
+    open(os.path.join(folder, "timestamps.txt"), "w").write("0 abc\n")
+    two = os.path.join(tmp, "two_event_files")
+    os.makedirs(two)
+    open(os.path.join(two, "0.png"), "wb").write(png)
+    for n in ("a.h5", "b.h5"):
+        shutil.copy(good, os.path.join(two, n))
+    open(os.path.join(two, "timestamps.txt"), "w").write("0 20000\n")
+    orphan = os.path.join(tmp, "orphan")
+    os.makedirs(orphan)
+    open(os.path.join(orphan, "scene.png"), "wb").write(png)
+    shutil.copy(good, os.path.join(orphan, "other.h5"))
+    lying = os.path.join(tmp, "lying_frame")
+    os.makedirs(lying)
+    open(os.path.join(lying, "0.png"), "wb").write(lying_png(100000, 100000))
+    shutil.copy(good, os.path.join(lying, "events.h5"))
+    open(os.path.join(lying, "timestamps.txt"), "w").write("0 20000\n")
+    recordings = [
+        ("AEDAT4 frame whose pixels are fewer than 8 x 6", f("short.aedat4", aedat4_recording(dict(good_frame, pixels=bytes(5))))),
+        ("AEDAT4 frame claiming 32767 x 32767 pixels", f("huge.aedat4", aedat4_recording(dict(good_frame, sx=32767, sy=32767)))),
+        ("AEDAT4 frame whose exposure ends before it starts", f("backwards.aedat4", aedat4_recording(dict(good_frame, t0=50, t1=20)))),
+        ("AEDAT4 frame of pixel format 7", f("fmt.aedat4", aedat4_recording(dict(good_frame, fmt=7)))),
+        ("AEDAT4 frame that is a region of interest", f("roi.aedat4", aedat4_recording(dict(good_frame, px=2)))),
+        ("AEDAT4 file without frames", os.path.join(tmp, "ok.aedat4")),
+        ("text event file as a recording", f("ev.txt", "2 2\n0.1 0 0 1\n")),
+        ("folder whose timestamps.txt says '0 abc'", folder),
+        ("folder with timestamps.txt and two event files", two),
+        ("folder whose event file has no image", orphan),
+        ("folder frame: a 69-byte PNG claiming 100000 x 100000", lying),
+    ]
+    for what, path in recordings:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        rc, msg = cli("deblur-recording", "--input", path, "--out-dir", out_dir, "--method", "edi", "--no-video")
+        add("recordings (`diffevent deblur-recording --method edi`)", what, rc, msg, tmp)
+    ok_rec = f("good.aedat4", aedat4_recording(good_frame))
+    for what, extra in [("--frames-per-exposure 100000", ["--frames-per-exposure", "100000"]),
+                        ("--method fast", ["--method", "fast"]), ("--memory-budget-mb 0", ["--memory-budget-mb", "0"])]:
+        args = ["deblur-recording", "--input", ok_rec, "--out-dir", out_dir, "--no-video"] + extra
+        if "--method" not in extra:
+            args += ["--method", "edi"]
+        rc, msg = cli(*args)
+        add("recordings (`diffevent deblur-recording --method edi`)", what, rc, msg, tmp)
 
     capi = "C API (through bindings/python)"
 
