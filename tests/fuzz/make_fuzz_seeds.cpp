@@ -16,6 +16,7 @@
 
 #include "diffevent/events/edi.hpp"
 #include "diffevent/events/event_io.hpp"
+#include "diffevent/events/recording.hpp"
 #include "diffevent/events/event_stream.hpp"
 #include "diffevent/image/image.hpp"
 #include "encoders.hpp"
@@ -179,6 +180,21 @@ int main(int argc, char** argv) {
       a.aedat_compression = c;
       a.aedat_packet_events = 16;
       write_events((out / "aedat4" / (s + "_" + tag + ".aedat4")).string(), ev, a);
+    }
+    // Recordings: two frames (grey, 8 x 6 crop of the sensor would be refused, so full size)
+    // with the events, as AEDAT4 (uncompressed) and HDF5.
+    {
+      const TimestampUs t0 = ev.t_us().front(), t1 = ev.t_us().back() + 1;
+      std::vector<FrameRecord> frames;
+      Image grey(1, ev.height(), ev.width());
+      for (size_t i = 0; i < grey.size(); ++i) grey.data()[i] = float(i % 7) / 7.0f;
+      frames.push_back({grey, {t0, t0 + (t1 - t0) / 2}});
+      frames.push_back({grey, {t0 + (t1 - t0) / 2, t1}});
+      WriteOptions a;
+      a.aedat_compression = WriteOptions::Compression::kNone;
+      a.aedat_packet_events = 16;
+      write_recording((out / "aedat4" / (s + "_frames.aedat4")).string(), ev, frames, a);
+      write_recording((out / "hdf5" / (s + "_frames.h5")).string(), ev, frames);
     }
     put_bytes(out / "mat" / (s + ".mat"), test::mat_header() + test::mat_events_element(ev));
     put_bytes(out / "mat" / (s + "_z.mat"), mat_compressed(ev));
