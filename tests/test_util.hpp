@@ -33,6 +33,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// Two streams are equal: sensor size and every event.
+inline void expect_same(const EventStream& a, const EventStream& b) {
+  EXPECT_EQ(a.width(), b.width());
+  EXPECT_EQ(a.height(), b.height());
+  EXPECT_EQ(a.t_us(), b.t_us());
+  EXPECT_EQ(a.x(), b.x());
+  EXPECT_EQ(a.y(), b.y());
+  EXPECT_EQ(a.p(), b.p());
+}
+
 /// A sorted random stream with uniformly random pixels and polarities.
 inline EventStream random_stream(int w, int h, size_t n, TimestampUs t0, TimestampUs t1,
                                  uint64_t seed) {

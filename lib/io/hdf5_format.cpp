@@ -157,9 +157,11 @@ class EventDatasets {
       read_range(*ds_[2], H5T_NATIVE_DOUBLE, first, k, tf_.data(), path_, names_[2]);
       bool ok = true;
       for (size_t i = 0; i < k; ++i) {
-        const double v = tf_[i] * 1e6;
-        ok &= std::fabs(tf_[i]) < 9.2e12;  // false for NaN
-        // Round half away from zero (llround), without the library call.
+        const bool in_range = std::fabs(tf_[i]) < 9.2e12;  // false for NaN
+        ok &= in_range;
+        // Round half away from zero (llround), without the library call; a value out of range
+        // is not converted (it would be undefined) and fails the check below.
+        const double v = in_range ? tf_[i] * 1e6 : 0.0;
         out[i] = v >= 0 ? static_cast<TimestampUs>(v + 0.5) : -static_cast<TimestampUs>(0.5 - v);
       }
       if (!ok) {

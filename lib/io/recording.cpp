@@ -138,6 +138,12 @@ class FolderRecording final : public Recording::Source {
         read_.format == EventFormat::kAuto ? detect_format(events_path_) : read_.format;
     if (f == EventFormat::kAedat4 || f == EventFormat::kHdf5) {
       RecordingOptions eo = o;
+      if (f == EventFormat::kHdf5 && eo.read.width == 0) {
+        // An HDF5 file need not state its sensor size: the frames' is the sensor's.
+        const Image first = read_image(images_.front().string());
+        eo.read.width = first.width();
+        eo.read.height = first.height();
+      }
       indexed_ = f == EventFormat::kAedat4 ? open_aedat4_recording(events_path_, eo)
                                            : open_hdf5_recording(events_path_, eo);
       width = indexed_->width;

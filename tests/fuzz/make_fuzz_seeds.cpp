@@ -16,8 +16,8 @@
 
 #include "diffevent/events/edi.hpp"
 #include "diffevent/events/event_io.hpp"
-#include "diffevent/events/recording.hpp"
 #include "diffevent/events/event_stream.hpp"
+#include "diffevent/events/recording.hpp"
 #include "diffevent/image/image.hpp"
 #include "encoders.hpp"
 

@@ -12,14 +12,7 @@ using namespace diffevent;
 
 namespace {
 
-void expect_same(const EventStream& a, const EventStream& b) {
-  EXPECT_EQ(a.width(), b.width());
-  EXPECT_EQ(a.height(), b.height());
-  EXPECT_EQ(a.t_us(), b.t_us());
-  EXPECT_EQ(a.x(), b.x());
-  EXPECT_EQ(a.y(), b.y());
-  EXPECT_EQ(a.p(), b.p());
-}
+using test::expect_same;
 
 // The image as stored in 8 bits.
 Image quantised(const Image& im) {
