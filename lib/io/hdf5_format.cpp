@@ -306,7 +306,13 @@ class Hdf5Recording final : public Recording::Source {
                         "--exposure-us)",
                         path, name);
         const auto mid = static_cast<TimestampUs>(std::llround(ts[0] * 1e6));
-        e = Exposure{mid - o.exposure_us / 2, mid - o.exposure_us / 2 + o.exposure_us};
+        Exposure x;
+        DIFFEVENT_CHECK(!__builtin_sub_overflow(mid, o.exposure_us / 2, &x.t0_us) &&
+                            !__builtin_add_overflow(x.t0_us, o.exposure_us, &x.t1_us),
+                        ErrorCode::kFormatError,
+                        "'{}': images/{} timestamp {} us with a {} us exposure leaves int64", path,
+                        name, mid, o.exposure_us);
+        e = x;
       }
       DIFFEVENT_CHECK(e && e->valid(), ErrorCode::kFormatError,
                       "'{}': images/{} has no valid exposure (exposure_start/exposure_end "
