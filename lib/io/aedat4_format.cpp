@@ -751,7 +751,8 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
         try {
           Packet& pk = batch[i];
           pk.bytes = decompress(h.comp, std::move(pk.bytes), path);
-          if (pk.stream != h.ids.evts) continue;
+          // One thread: the events go to the builder straight from the packet's bytes.
+          if (pk.stream != h.ids.evts || threads == 1) continue;
           const EventRecords r = event_records(pk.bytes, path);
           pk.t.resize(r.count);
           pk.x.resize(r.count);
@@ -776,7 +777,10 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
     for (auto& t : pool) t.join();
     for (Packet& pk : batch) {
       if (pk.error) std::rethrow_exception(pk.error);
-      if (pk.stream == h.ids.evts) {
+      if (pk.stream == h.ids.evts && threads == 1) {
+        const EventRecords r = event_records(pk.bytes, path);
+        add_records(r, 0, r.count, b);
+      } else if (pk.stream == h.ids.evts) {
         if (!pk.t.empty())
           b.add_batch(pk.t.data(), pk.x.data(), pk.y.data(), pk.p.data(), pk.t.size());
       } else {

@@ -326,8 +326,8 @@ Recording::~Recording() = default;
 
 Recording Recording::open(const std::string& path, const RecordingOptions& options) {
   DIFFEVENT_CHECK(options.exposure_us >= 0 && options.exposure_us <= (int64_t{1} << 40),
-                  ErrorCode::kInvalidArgument,
-                  "RecordingOptions::exposure_us = {} (0 to 2^40 us)", options.exposure_us);
+                  ErrorCode::kInvalidArgument, "RecordingOptions::exposure_us = {} (0 to 2^40 us)",
+                  options.exposure_us);
   std::error_code ec;
   const auto st = fs::status(path, ec);
   DIFFEVENT_CHECK(!ec && fs::exists(st), ErrorCode::kIoError, "cannot open '{}': {}", path,
