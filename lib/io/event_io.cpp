@@ -22,6 +22,10 @@ std::string lower_ext(const std::string& path) {
   return e;
 }
 
+}  // namespace
+
+namespace detail {
+
 EventFormat format_from_extension(const std::string& path) {
   const std::string e = lower_ext(path);
   if (e == ".txt" || e == ".csv") return EventFormat::kText;
@@ -35,7 +39,9 @@ EventFormat format_from_extension(const std::string& path) {
   return EventFormat::kAuto;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::format_from_extension;
 
 const char* format_name(EventFormat f) noexcept {
   switch (f) {

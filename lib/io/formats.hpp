@@ -9,6 +9,10 @@ namespace diffevent {
 inline namespace v1 {
 namespace detail {
 
+/// The format an extension names (.txt/.csv, .h5/.hdf5, .raw as EVT 3.0, .dat, .aedat4, .mat,
+/// .npy, .npz; any case), kAuto for any other.
+EventFormat format_from_extension(const std::string& path);
+
 // Format readers and writers (lib/io/*.cpp). `path` is used for errors and opening.
 EventFile read_text(const std::string& path, const ReadOptions& o);
 void write_text(const std::string& path, const EventStream& ev);

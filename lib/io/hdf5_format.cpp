@@ -287,6 +287,8 @@ class Hdf5Recording final : public Recording::Source {
         file_(H5Fopen(file_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose) {
     path = file_path;
     layout = "hdf5";
+    read_ = o.read;
+    read_.on_chunk = nullptr;
     DIFFEVENT_CHECK(file_.ok(), ErrorCode::kFormatError,
                     "'{}': not a readable HDF5 file (corrupt or truncated)", path);
     events_ = std::make_unique<EventDatasets>(file_, vetting_, path, o.read);
@@ -336,10 +338,9 @@ class Hdf5Recording final : public Recording::Source {
 
   EventStream events_between(TimestampUs t0, TimestampUs t1) override {
     QuietHdf5 quiet;
-    ReadOptions ro;
-    ro.max_events = max_events_;
-    EventBuilder b(path, width, height, ro);
+    EventBuilder b(path, width, height, read_);
     const size_t a = events_->lower_bound(t0), e = std::max(a, events_->lower_bound(t1));
+    b.expect(e - a);  // the window's count is known: its arrays are reserved once
     events_->add_range(a, e - a, b);
     return b.finish();
   }
@@ -349,7 +350,7 @@ class Hdf5Recording final : public Recording::Source {
   Hid file_;
   std::unique_ptr<EventDatasets> events_;
   std::vector<std::string> names_;
-  int64_t max_events_ = ReadOptions{}.max_events;
+  ReadOptions read_;  // max_events and sorting for windows; no chunk callback
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "core/check.hpp"
 #include "io/atomic_file.hpp"
+#include "io/formats.hpp"
 #include "io/recording_source.hpp"
 
 namespace fs = std::filesystem;
@@ -399,13 +400,8 @@ void write_recording(const std::string& path, const EventStream& events,
                     "write_recording: frame {} has an invalid exposure [{}, {}]", i,
                     frames[i].exposure.t0_us, frames[i].exposure.t1_us);
   }
-  EventFormat f = options.format;
-  if (f == EventFormat::kAuto) {
-    const std::string ext = detail::lower(fs::path(path).extension().string());
-    f = ext == ".aedat4"                 ? EventFormat::kAedat4
-        : ext == ".h5" || ext == ".hdf5" ? EventFormat::kHdf5
-                                         : EventFormat::kAuto;
-  }
+  const EventFormat f =
+      options.format == EventFormat::kAuto ? detail::format_from_extension(path) : options.format;
   DIFFEVENT_CHECK(f == EventFormat::kAedat4 || f == EventFormat::kHdf5, ErrorCode::kInvalidArgument,
                   "write_recording: '{}': recordings are written as .aedat4 or .h5", path);
   detail::write_atomically(path, [&](const std::string& tmp) {

@@ -283,6 +283,25 @@ TEST(Recording, MalformedRecordingsGiveNamedErrors) {
                          "holds no frames");
 }
 
+TEST(Recording, WindowsHonourTheEventLimit) {
+  test::TempDir dir;
+  const VideoSimulation v = small_video(1, 7);
+  std::vector<std::string> names{"r.aedat4"};
+  if (hdf5_supported()) names.push_back("r.h5");
+  const size_t in_frame_3 = v.events.slice_time(v.exposures[3].t0_us, v.exposures[3].t1_us).size();
+  ASSERT_GT(in_frame_3, 10u);
+  for (const std::string& name : names) {
+    SCOPED_TRACE(name);
+    write_recording(dir.file(name), v.events, records(v));
+    RecordingOptions ro;
+    ro.read.max_events = static_cast<int64_t>(in_frame_3) - 1;
+    const Recording rec = Recording::open(dir.file(name), ro);
+    EXPECT_DIFFEVENT_ERROR(rec.events(3), ErrorCode::kOutOfRange, name);
+    ro.read.max_events = static_cast<int64_t>(in_frame_3);
+    EXPECT_EQ(Recording::open(dir.file(name), ro).events(3).size(), in_frame_3);
+  }
+}
+
 TEST(Recording, ConcurrentReadersGetTheSameFrames) {
   test::TempDir dir;
   const VideoSimulation v = small_video(1, 8);
