@@ -268,6 +268,7 @@ const (
 	PresetFast     = 0
 	PresetBalanced = 1
 	PresetBest     = 2
+	PresetPaper    = 3 // the slides' Algorithm 1 (C API version 9)
 )
 
 // Roles of the shipped priors (DIFFEVENT_PRIOR_ROLE_*).

@@ -23,5 +23,6 @@ static_assert(sizeof(diffevent_deblur_params) == 272, "diffevent_deblur_params l
 static_assert(static_cast<int>(diffevent::DeblurPreset::kFast) == DIFFEVENT_PRESET_FAST &&
                   static_cast<int>(diffevent::DeblurPreset::kBalanced) ==
                       DIFFEVENT_PRESET_BALANCED &&
-                  static_cast<int>(diffevent::DeblurPreset::kBest) == DIFFEVENT_PRESET_BEST,
+                  static_cast<int>(diffevent::DeblurPreset::kBest) == DIFFEVENT_PRESET_BEST &&
+                  static_cast<int>(diffevent::DeblurPreset::kPaper) == DIFFEVENT_PRESET_PAPER,
               "DIFFEVENT_PRESET_* follow DeblurPreset");

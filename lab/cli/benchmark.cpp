@@ -1,5 +1,6 @@
-// `diffevent benchmark`: simulates a suite of samples from held-out photographs at three
-// event-noise levels and measures PSNR, SSIM and seconds per frame of every method.
+// `diffevent benchmark`: simulates a suite of samples from held-out photographs at nine
+// degradation levels (six of them held out) and measures PSNR, SSIM and seconds per frame of every
+// method.
 
 #include "lab/cli/benchmark.hpp"
 
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 
 #include "cli.hpp"
 #include "core/check.hpp"
@@ -29,13 +31,71 @@ using diffevent::ErrorCode;
 using diffevent::Image;
 using json = nlohmann::json;
 
+// A degradation of the events. Methods are told the nominal threshold (symmetric, true c *
+// nominal_factor) and nothing else about the level.
 struct Level {
   const char* name;
-  double sigma, noise_hz, nominal_factor;  // nominal threshold = true c * factor
+  double sigma;           // per-pixel threshold mismatch (std, log units)
+  double noise_hz;        // shot noise per pixel
+  double nominal_factor;  // nominal threshold = true c * factor
+  double c_pos, c_neg;    // the sensor's true mean thresholds
+  diffevent::TimestampUs refractory_us;
+  double leak_hz;  // ON leak events per pixel
+  bool shake;      // the camera shakes (a curved, non-uniform path) instead of a uniform motion
+  bool held_out;   // no prior was trained and no default tuned at this level
 };
 constexpr double kTrueC = diffevent::Thresholds::kDefault;
 const Level kLevels[] = {
-    {"ideal", 0.0, 0.0, 1.0}, {"realistic", 0.05, 5.0, 1.0}, {"hard", 0.1, 20.0, 1.2}};
+    {"ideal", 0.0, 0.0, 1.0, kTrueC, kTrueC, 0, 0.0, false, false},
+    {"realistic", 0.05, 5.0, 1.0, kTrueC, kTrueC, 0, 0.0, false, false},
+    {"hard", 0.1, 20.0, 1.2, kTrueC, kTrueC, 0, 0.0, false, false},
+    // Held out: other mismatch and noise, sensor effects and a motion model nothing saw.
+    {"mild", 0.02, 1.0, 1.0, kTrueC, kTrueC, 0, 0.0, false, true},
+    {"noisy", 0.03, 50.0, 1.0, kTrueC, kTrueC, 0, 0.0, false, true},
+    {"asymmetric", 0.03, 2.0, 1.0, 0.25, 0.15, 0, 0.0, false, true},
+    {"refractory", 0.03, 2.0, 1.0, kTrueC, kTrueC, 500, 0.0, false, true},
+    {"leak", 0.03, 2.0, 1.0, kTrueC, kTrueC, 0, 5.0, false, true},
+    {"shake", 0.03, 2.0, 1.0, kTrueC, kTrueC, 0, 0.0, true, true},
+};
+
+std::string level_names() {
+  std::string s;
+  for (const Level& l : kLevels) s += (s.empty() ? "" : ", ") + std::string(l.name);
+  return s;
+}
+
+// Bilinear sample of `img` at (x, y), clamped to its border.
+float sample_clamped(const Image& img, int c, double x, double y) {
+  x = std::clamp(x, 0.0, img.width() - 1.0);
+  y = std::clamp(y, 0.0, img.height() - 1.0);
+  const int x0 = std::min(static_cast<int>(x), img.width() - 2 < 0 ? 0 : img.width() - 2);
+  const int y0 = std::min(static_cast<int>(y), img.height() - 2 < 0 ? 0 : img.height() - 2);
+  const int x1 = std::min(x0 + 1, img.width() - 1), y1 = std::min(y0 + 1, img.height() - 1);
+  const double fx = x - x0, fy = y - y0;
+  return static_cast<float>((1 - fy) * ((1 - fx) * img.at(c, y0, x0) + fx * img.at(c, y0, x1)) +
+                            fy * ((1 - fx) * img.at(c, y1, x0) + fx * img.at(c, y1, x1)));
+}
+
+// The shaking camera: over the exposure, the uniform motion's path at half its rate plus a
+// sinusoid of `amplitude` pixels along `angle`, `cycles` periods; the image at phase s in
+// [0, 1] is the source moved by that offset and rotated about its centre.
+Image shaken(const Image& src, const diffevent::CameraMotion& m, double s, double amplitude,
+             double angle, double cycles) {
+  constexpr double kPi = 3.14159265358979323846;
+  const double wave = amplitude * std::sin(2 * kPi * cycles * s);
+  const double dx = 0.5 * (s - 0.5) * m.dx_px + wave * std::cos(angle);
+  const double dy = 0.5 * (s - 0.5) * m.dy_px + wave * std::sin(angle);
+  const double th = (s - 0.5) * m.rotation_rad, ct = std::cos(th), st = std::sin(th);
+  const double cx = (src.width() - 1) / 2.0, cy = (src.height() - 1) / 2.0;
+  Image out(src.channels(), src.height(), src.width());
+  for (int c = 0; c < src.channels(); ++c)
+    for (int y = 0; y < src.height(); ++y)
+      for (int x = 0; x < src.width(); ++x) {
+        const double u = x - cx - dx, v = y - cy - dy;
+        out.at(c, y, x) = sample_clamped(src, c, cx + ct * u + st * v, cy - st * u + ct * v);
+      }
+  return out;
+}
 
 // Box-downsamples by an integer factor, then cuts a width x height window at (x0, y0).
 Image prepare(const Image& photo, int factor, int x0, int y0, int width, int height) {
@@ -52,8 +112,10 @@ Image prepare(const Image& photo, int factor, int x0, int y0, int width, int hei
   return out;
 }
 
-// Simulates the suite into `root`: for each photo, crops_per_photo windows, each at every level.
-void make_suite(const BenchmarkArgs& a, const fs::path& root) {
+// Simulates one level of the suite into `root`: for each photo, crops_per_photo windows, each
+// with its own camera motion. The windows, motions and seeds depend on the photo's index only,
+// so every level degrades the same scenes.
+void make_level(const BenchmarkArgs& a, const Level& lv, const fs::path& root) {
   std::vector<fs::path> files;
   std::error_code ec;
   DIFFEVENT_CHECK(fs::is_directory(a.photos, ec), ErrorCode::kIoError,
@@ -85,39 +147,83 @@ void make_suite(const BenchmarkArgs& a, const fs::path& root) {
       std::mt19937_64 rng(a.seed * 1000003u + static_cast<uint64_t>(index));
       std::uniform_int_distribution<int> px(0, w - a.width), py(0, h - a.height);
       std::uniform_real_distribution<double> u(-1.0, 1.0);
-      const Image crop = prepare(photo, factor, px(rng), py(rng), a.width, a.height);
+      // y before x: the order GCC evaluated them in when they were arguments of one call, so the
+      // suite's windows stay those of the figures in docs/quality.md.
+      const int y0 = py(rng);
+      const int x0 = px(rng);
+      const Image crop = prepare(photo, factor, x0, y0, a.width, a.height);
       diffevent::CameraMotion m;
       m.dx_px = 12 * u(rng);
       m.dy_px = 12 * u(rng);
       m.rotation_rad = 0.02 * u(rng);
       m.zoom = 1.0 + 0.02 * u(rng);
+      // The shake's own draws come after the shared ones, so the other levels keep theirs.
+      const double amplitude = 3.0 + 2.0 * (u(rng) + 1.0), angle = 3.14159265 * u(rng),
+                   cycles = 1.5 + 0.5 * u(rng);
       const std::string name = fmt::format("{}_{}", f.stem().string(), k);
-      for (const Level& lv : kLevels) {
-        diffevent::SimulatorOptions so;
-        so.exposure_us = 20000;
-        so.c_pos = so.c_neg = kTrueC;
-        so.threshold_sigma = lv.sigma;
-        so.shot_noise_hz = lv.noise_hz;
-        so.seed = a.seed * 7919u + static_cast<uint64_t>(index);
-        const auto sim = diffevent::EventSimulator(so).simulate_motion(crop, m);
-        const fs::path dir = root / lv.name / name;
-        fs::create_directories(dir);
-        diffevent::write_image((dir / "blur.pfm").string(), sim.blurry);
-        diffevent::write_image((dir / "sharp.pfm").string(), sim.sharp);
-        diffevent::write_events((dir / "events.npz").string(), sim.events);
-        write_text_atomically((dir / "meta.json").string(),
-                              json{{"photo", f.filename().string()},
-                                   {"level", lv.name},
-                                   {"true_threshold", kTrueC},
-                                   {"nominal_threshold", kTrueC * lv.nominal_factor},
-                                   {"threshold_sigma", lv.sigma},
-                                   {"noise_hz", lv.noise_hz},
-                                   {"channels", crop.channels()},
-                                   {"exposure_us", {sim.exposure.t0_us, sim.exposure.t1_us}},
-                                   {"motion", {m.dx_px, m.dy_px, m.rotation_rad, m.zoom}}}
-                                      .dump(2) +
-                                  "\n");
+      diffevent::SimulatorOptions so;
+      so.exposure_us = 20000;
+      so.c_pos = lv.c_pos;
+      so.c_neg = lv.c_neg;
+      so.threshold_sigma = lv.sigma;
+      so.shot_noise_hz = lv.noise_hz;
+      so.refractory_us = lv.refractory_us;
+      so.leak_hz = lv.leak_hz;
+      so.seed = a.seed * 7919u + static_cast<uint64_t>(index);
+      diffevent::SimulationResult sim;
+      if (!lv.shake) {
+        sim = diffevent::EventSimulator(so).simulate_motion(crop, m);
+      } else {
+        // Rendered from a window with a margin, so the moving view brings in the photo's own
+        // content rather than repeated borders; about 0.02 px of motion between samples.
+        const int margin = 24;
+        const int mx0 = std::max(0, x0 - margin), my0 = std::max(0, y0 - margin);
+        const int mx1 = std::min(w, x0 + a.width + margin),
+                  my1 = std::min(h, y0 + a.height + margin);
+        const Image wide = prepare(photo, factor, mx0, my0, mx1 - mx0, my1 - my0);
+        const int frames = 401;
+        so.frame_upsample = 4;
+        std::vector<Image> views;
+        std::vector<diffevent::TimestampUs> times;
+        for (int i = 0; i < frames; ++i) {
+          const double s = static_cast<double>(i) / (frames - 1);
+          views.push_back(diffevent::crop(shaken(wide, m, s, amplitude, angle, cycles), y0 - my0,
+                                          x0 - mx0, a.height, a.width));
+          times.push_back(static_cast<diffevent::TimestampUs>(std::llround(s * so.exposure_us)));
+        }
+        sim = diffevent::EventSimulator(so).simulate_frames(views, times);
       }
+      const fs::path dir = root / name;
+      fs::create_directories(dir);
+      diffevent::write_image((dir / "blur.pfm").string(), sim.blurry);
+      diffevent::write_image((dir / "sharp.pfm").string(), sim.sharp);
+      diffevent::write_events((dir / "events.npz").string(), sim.events);
+      json motion = {m.dx_px, m.dy_px, m.rotation_rad, m.zoom};
+      if (lv.shake)
+        motion = {{"model", "shake"},
+                  {"half_rate_dx_px", m.dx_px},
+                  {"half_rate_dy_px", m.dy_px},
+                  {"rotation_rad", m.rotation_rad},
+                  {"amplitude_px", amplitude},
+                  {"angle_rad", angle},
+                  {"cycles", cycles}};
+      write_text_atomically((dir / "meta.json").string(),
+                            json{{"photo", f.filename().string()},
+                                 {"level", lv.name},
+                                 {"held_out", lv.held_out},
+                                 {"true_threshold", (lv.c_pos + lv.c_neg) / 2},
+                                 {"true_threshold_pos", lv.c_pos},
+                                 {"true_threshold_neg", lv.c_neg},
+                                 {"nominal_threshold", kTrueC * lv.nominal_factor},
+                                 {"threshold_sigma", lv.sigma},
+                                 {"noise_hz", lv.noise_hz},
+                                 {"refractory_us", lv.refractory_us},
+                                 {"leak_hz", lv.leak_hz},
+                                 {"channels", crop.channels()},
+                                 {"exposure_us", {sim.exposure.t0_us, sim.exposure.t1_us}},
+                                 {"motion", motion}}
+                                    .dump(2) +
+                                "\n");
     }
   }
 }
@@ -158,28 +264,15 @@ int run_benchmark(const BenchmarkArgs& a) {
                   a.width, a.crops_per_photo);
   const diffevent::DeblurOptions deblur_options = a.deblur.resolve();
   std::error_code ec;
-  if (!fs::is_directory(fs::path(a.suite) / "ideal", ec)) {
-    // Made beside the target and renamed when complete: an interrupted run leaves no partial suite.
-    std::cerr << fmt::format("benchmark: simulating the suite from {} into {}\n", a.photos,
-                             a.suite);
-    const fs::path tmp = fs::path(a.suite).string() + ".tmp";
-    fs::remove_all(tmp, ec);
-    try {
-      make_suite(a, tmp);
-    } catch (...) {
-      fs::remove_all(tmp, ec);  // no half-made suite left behind
-      throw;
-    }
-    fs::rename(tmp, a.suite, ec);
-    DIFFEVENT_CHECK(!ec, ErrorCode::kIoError,
-                    "benchmark: cannot move the suite into place at '{}': {}", a.suite,
-                    ec.message());
-  }
   for (const std::string& name : a.levels)
     DIFFEVENT_CHECK(std::any_of(std::begin(kLevels), std::end(kLevels),
                                 [&](const Level& l) { return name == l.name; }),
-                    ErrorCode::kInvalidArgument,
-                    "benchmark: unknown level '{}' (expected ideal, realistic or hard)", name);
+                    ErrorCode::kInvalidArgument, "benchmark: unknown level '{}' (expected {})",
+                    name, level_names());
+  auto wanted = [&](const Level& lv) {
+    return a.levels.empty() ||
+           std::find(a.levels.begin(), a.levels.end(), lv.name) != a.levels.end();
+  };
   const diffevent::Interpolation interpolation = deblur_options.interpolation;
   DIFFEVENT_CHECK(a.montage_count >= 0, ErrorCode::kInvalidArgument,
                   "benchmark: --montage-count {} is negative", a.montage_count);
@@ -202,15 +295,45 @@ int run_benchmark(const BenchmarkArgs& a) {
         !prior || prior->metadata().channels == (a.colour ? 3 : 1), ErrorCode::kInvalidArgument,
         "benchmark: the prior '{}' models {} channel(s) but the {} suite needs {}", path,
         prior->metadata().channels, a.colour ? "colour" : "grey", a.colour ? 3 : 1);
-  const std::vector<std::string> methods = {
-      "blurry input",     "EDI (nominal c)",         "EDI (auto c)",
-      "EDI (enhanced E)", "deblur (analytic prior)", "deblur (trained priors)"};
+  // The suite's missing levels are simulated once the arguments and priors are known good.
+  for (const Level& lv : kLevels) {
+    const fs::path dir = fs::path(a.suite) / lv.name;
+    if (!wanted(lv) || fs::is_directory(dir, ec)) continue;
+    // Each level is made beside its target and renamed when complete: an interrupted run leaves
+    // no partial level, and a suite made before a level existed gains it on the next run.
+    std::cerr << fmt::format("benchmark: simulating the {} level from {} into {}\n", lv.name,
+                             a.photos, dir.string());
+    const fs::path tmp = dir.string() + ".tmp";
+    fs::remove_all(tmp, ec);
+    try {
+      make_level(a, lv, tmp);
+    } catch (...) {
+      fs::remove_all(tmp, ec);  // no half-made level left behind
+      throw;
+    }
+    fs::rename(tmp, dir, ec);
+    DIFFEVENT_CHECK(!ec, ErrorCode::kIoError,
+                    "benchmark: cannot move the {} level into place at '{}': {}", lv.name,
+                    dir.string(), ec.message());
+  }
+  // Rows 0-5 as always; with --ablation, the trained priors' row is split into x alone (r = 0)
+  // and x with the residual prior, everything else the same.
+  const std::vector<std::string> methods = {"blurry input",
+                                            "EDI (nominal c)",
+                                            "EDI (auto c)",
+                                            "EDI (enhanced E)",
+                                            "deblur (analytic prior)",
+                                            "deblur (trained priors)",
+                                            "deblur (x prior, r = 0)",
+                                            "deblur (x and r priors)"};
+  DIFFEVENT_CHECK(!a.ablation || (xp && rp), ErrorCode::kInvalidArgument,
+                  "benchmark: --ablation needs --prior and --residual-prior");
+  auto trained_row = [](size_t m) { return m >= 5; };
   json out = json::array();
   std::string table =
       "| level | method | PSNR (dB) | SSIM | s/frame | samples |\n|---|---|---|---|---|---|\n";
   for (const Level& lv : kLevels) {
-    if (!a.levels.empty() && std::find(a.levels.begin(), a.levels.end(), lv.name) == a.levels.end())
-      continue;
+    if (!wanted(lv)) continue;
     std::vector<fs::path> samples;
     for (const auto& e : fs::directory_iterator(fs::path(a.suite) / lv.name))
       if (e.is_directory()) samples.push_back(e.path());
@@ -297,11 +420,20 @@ int run_benchmark(const BenchmarkArgs& a) {
         score(4, d1, t1);
         if (keep) tiles.push_back(d1);
       }
-      if (xp) {
+      if (xp && !a.ablation) {
         auto [d2, t2] =
             timed([&] { return diffevent::deblur(blurry, ev, exp, xp, rp, dopt).sharp; });
         score(5, d2, t2);
         if (keep) tiles.push_back(d2);
+      }
+      if (a.ablation) {
+        for (const bool with_r : {false, true}) {
+          diffevent::DeblurOptions o = dopt;
+          o.residual_prior = with_r;
+          auto [d, t] = timed([&] { return diffevent::deblur(blurry, ev, exp, xp, rp, o).sharp; });
+          score(with_r ? 7 : 6, d, t);
+          if (keep && with_r) tiles.push_back(d);
+        }
       }
       if (keep) {
         tiles.push_back(sharp);
@@ -313,9 +445,10 @@ int run_benchmark(const BenchmarkArgs& a) {
     }
     for (size_t m = 0; m < methods.size(); ++m) {
       const Score& s = scores[m];
-      if (s.n == 0 || (a.trained_only && m != 0 && m != 5)) continue;
+      if (s.n == 0 || (a.trained_only && m != 0 && !trained_row(m))) continue;
       const double p = s.psnr / s.n, q = s.ssim / s.n, t = s.seconds / s.n;
       out.push_back({{"level", lv.name},
+                     {"held_out", lv.held_out},
                      {"method", methods[m]},
                      {"psnr_db", p},
                      {"ssim", q},
@@ -337,7 +470,7 @@ int run_benchmark(const BenchmarkArgs& a) {
 Command add_benchmark(CLI::App& app, const Common& c) {
   auto* bm = app.add_subcommand(
       "benchmark",
-      "Quality benchmark: EDI variants and deblur on a simulated suite, three noise levels");
+      "Quality benchmark: EDI variants and deblur on a simulated suite, nine degradation levels");
   auto a = std::make_shared<BenchmarkArgs>();
   bm->add_option("--suite", a->suite, "Suite folder (simulated from --photos when it holds none)")
       ->required();
@@ -349,7 +482,9 @@ Command add_benchmark(CLI::App& app, const Common& c) {
   bm->add_option("--residual-prior", a->residual_prior, "Trained r prior for the last row");
   bm->add_option("--seed", a->seed, "Seed of crops, motion, noise and sampling");
   bm->add_option("--report", a->report, "Also write the table (markdown) to this file");
-  bm->add_option("--levels", a->levels, "Levels to evaluate (ideal, realistic, hard; default all)")
+  bm->add_option("--levels", a->levels,
+                 "Levels to evaluate (default all): ideal, realistic, hard; held out: mild, noisy, "
+                 "asymmetric, refractory, leak, shake")
       ->delimiter(',');
   add_deblur_flags(*bm, a->deblur);  // the deblur rows' options, deblur's flags and defaults
   bm->add_option("--montage", a->montage,
@@ -358,6 +493,9 @@ Command add_benchmark(CLI::App& app, const Common& c) {
   bm->add_option("--montage-count", a->montage_count, "Montages per level");
   bm->add_flag("--trained-only", a->trained_only,
                "Evaluate only the blurry input and the trained priors (sweeps)");
+  bm->add_flag("--ablation", a->ablation,
+               "Split the trained priors' row into x alone (r = 0) and x with the residual prior "
+               "(needs --prior and --residual-prior)");
   bm->add_flag("--colour", a->colour,
                "Colour suite: RGB photos, events from their luminance (default: grey)");
   return {bm, [a, &c] {

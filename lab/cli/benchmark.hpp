@@ -17,7 +17,8 @@ struct BenchmarkArgs {
   std::string report;                 ///< Also write the table (markdown) here.
   int crops_per_photo = 1;
   int width = 160, height = 120;
-  /// Levels to evaluate (names from ideal, realistic, hard); empty: all three.
+  /// Levels to evaluate (ideal, realistic, hard, and the held-out mild, noisy, asymmetric,
+  /// refractory, leak, shake); empty: all. A level missing from the suite is simulated.
   std::vector<std::string> levels;
   /// The deblur rows' options: deblur's flags, with deblur's defaults (DeblurOptions).
   DeblurFlags deblur;
@@ -28,6 +29,9 @@ struct BenchmarkArgs {
   int montage_count = 3;
   /// Skip the rows whose cost does not depend on the priors (for sweeps over trained priors).
   bool trained_only = false;
+  /// The ablation: instead of one trained-priors row, deblur with the x prior alone (r = 0) and
+  /// with the x and r priors, every other option the same.
+  bool ablation = false;
   /// Simulate the suite in colour (linear RGB photos; events from their luminance, as a colour
   /// event camera's pixels see it) instead of grey. A suite keeps the mode it was made in; asking
   /// for the other one is an error that names both.

@@ -21,13 +21,16 @@ void apply_preset(DeblurOptions& o, DeblurPreset preset) {
   o.samples = v.samples;
   o.sampler.antithetic = v.antithetic;
   o.residual_prior = v.residual_prior;
+  o.sampler.start = v.start;
+  o.threshold_sigma = v.threshold_sigma;
 }
 
 DeblurPreset parse_deblur_preset(const std::string& name) {
-  for (DeblurPreset p : {DeblurPreset::kFast, DeblurPreset::kBalanced, DeblurPreset::kBest})
+  for (DeblurPreset p :
+       {DeblurPreset::kFast, DeblurPreset::kBalanced, DeblurPreset::kBest, DeblurPreset::kPaper})
     if (name == deblur_preset_name(p)) return p;
   throw Error(ErrorCode::kInvalidArgument,
-              fmt::format("preset '{}': expected fast, balanced or best", name));
+              fmt::format("preset '{}': expected fast, balanced, best or paper", name));
 }
 
 const char* deblur_preset_name(DeblurPreset preset) {
@@ -36,6 +39,8 @@ const char* deblur_preset_name(DeblurPreset preset) {
       return "fast";
     case DeblurPreset::kBest:
       return "best";
+    case DeblurPreset::kPaper:
+      return "paper";
     case DeblurPreset::kBalanced:
     default:
       return "balanced";

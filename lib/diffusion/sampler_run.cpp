@@ -167,7 +167,10 @@ at::Tensor SamplerRun::r_step_reference(const DiffusionPrior& r_prior, const at:
   const at::Tensor var = x0_var(r_prior, k);  // R = r/2: same /4 as X
   const at::Tensor a = s_r + 1 / (2 * var);
   const at::Tensor m = (s_r * (y - fe * Xs) + R / (2 * var)) / a;
-  at::Tensor r0g = 2 * soft_threshold(m, o.lambda_l1 / (2 * a));
+  // The L1 weight per pixel: lambda' sqrt(w) (kernels::r_l1_weight).
+  const at::Tensor l1 =
+      w.defined() ? o.lambda_l1 * w.sqrt() : at::scalar_tensor(o.lambda_l1, y.options());
+  at::Tensor r0g = 2 * soft_threshold(m, l1 / (2 * a));
   if (o.clip) r0g = r0g.clamp(-1, 1);
   return step(r, r0g, k, vr, r_prior.metadata().learned_sigma);
 }

@@ -783,11 +783,15 @@ static void test_torch_half(void) {
           q.s == dp.s);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BEST));
     CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 1);
+    /* PAPER: the slides' sampler, from pure noise with uniform data weights. */
+    CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_PAPER));
+    CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 1 && q.start == 1.0 &&
+          q.threshold_sigma == 0.0 && q.steps == dp.steps && q.s == dp.s);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BALANCED));
     CHECK(memcmp(&q, &dp, sizeof q) == 0);
     q.samples = 99;
-    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 3), DIFFEVENT_E_INVALID_ARGUMENT,
-                "preset 3 is not a DIFFEVENT_PRESET_*");
+    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 4), DIFFEVENT_E_INVALID_ARGUMENT,
+                "preset 4 is not a DIFFEVENT_PRESET_*");
     CHECK(q.samples == 99);
     CHECK(diffevent_deblur_params_init_preset(NULL, DIFFEVENT_PRESET_FAST) ==
           DIFFEVENT_E_INVALID_ARGUMENT);

@@ -19,7 +19,7 @@ void field(std::string& out, const char* name, double v) {
 }  // namespace
 
 int main() {
-  for (int preset = 0; preset <= 2; ++preset) {
+  for (int preset = 0; preset <= 3; ++preset) {
     const diffevent::DeblurOptions o =
         diffevent::deblur_options(static_cast<diffevent::DeblurPreset>(preset));
     std::string lib = "{";

@@ -82,6 +82,8 @@ diffevent::DeblurOptions DeblurFlags::resolve() const {
       diffevent::deblur_options(diffevent::parse_deblur_preset(preset));
   if (!given("--samples")) o.samples = p.samples;
   if (!given("--antithetic")) o.sampler.antithetic = p.sampler.antithetic;
+  if (!given("--start")) o.sampler.start = p.sampler.start;
+  if (!given("--threshold-sigma")) o.threshold_sigma = p.threshold_sigma;
   o.residual_prior = p.residual_prior;
   if (enhance == "guided") {
     o.enhancer.enhancer = diffevent::Enhancer::kGuided;

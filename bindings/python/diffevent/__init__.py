@@ -344,7 +344,7 @@ def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, contex
     return Image(out.value)
 
 
-PRESETS = {"fast": 0, "balanced": 1, "best": 2}  # DIFFEVENT_PRESET_*
+PRESETS = {"fast": 0, "balanced": 1, "best": 2, "paper": 3}  # DIFFEVENT_PRESET_*
 
 
 def deblur_defaults(preset=None):

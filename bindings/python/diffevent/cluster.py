@@ -283,7 +283,7 @@ def main(argv=None):
     where.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786)")
     where.add_argument("--local", type=int, metavar="N", help="start a LocalCluster of N worker processes")
     ap.add_argument("--method", default="diffevent", choices=["edi", "diffevent"])
-    ap.add_argument("--preset", choices=["fast", "balanced", "best"])
+    ap.add_argument("--preset", choices=["fast", "balanced", "best", "paper"])
     ap.add_argument("--threshold", type=float, help="contrast threshold (default: the library's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bit-depth", type=int, default=16, choices=[8, 16])

@@ -157,6 +157,9 @@ pub enum Preset {
     Balanced = 1,
     /// Four antithetic pairs and the residual prior.
     Best = 2,
+    /// The slides' Algorithm 1: from pure noise, one sample, uniform data weights, the residual
+    /// prior (C API version 9).
+    Paper = 3,
 }
 
 impl<'a> DeblurOptions<'a> {

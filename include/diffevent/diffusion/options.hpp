@@ -115,32 +115,39 @@ struct SamplerOptions {
 };
 
 /// Speed and quality of deblur(): how many posterior samples are averaged, whether their noise
-/// is antithetic, and whether the residual prior runs (docs/sampler.md, "Presets", with the
-/// seconds and PSNR each measured).
+/// is antithetic, whether the residual prior runs, and where sampling starts (docs/sampler.md,
+/// "Presets", with the seconds and PSNR each measured).
 enum class DeblurPreset : int {
   kFast = 0,      ///< One sample, no residual prior.
   kBalanced = 1,  ///< The default: an antithetic pair, no residual prior (twice kFast's work).
   kBest = 2,      ///< Four antithetic pairs and the residual prior (16 times kFast's work).
+  /// The slides' Algorithm 1 as written: from pure noise (start 1, every step), one sample,
+  /// uniform data weights (threshold_sigma 0) and the residual prior: 40 times kFast's work.
+  kPaper = 3,
 };
 
 /// What a preset sets (DeblurOptions::samples, SamplerOptions::antithetic, whether deblur()
-/// runs the residual prior it is given).
+/// runs the residual prior it is given, SamplerOptions::start and DeblurOptions::threshold_sigma).
 struct DeblurPresetValues {
   int samples;
   bool antithetic;
   bool residual_prior;
+  double start;
+  double threshold_sigma;
 };
 
 /// The values of a preset.
 inline constexpr DeblurPresetValues deblur_preset_values(DeblurPreset p) {
   switch (p) {
     case DeblurPreset::kFast:
-      return {1, false, false};
+      return {1, false, false, 0.05, 0.05};
     case DeblurPreset::kBest:
-      return {8, true, true};
+      return {8, true, true, 0.05, 0.05};
+    case DeblurPreset::kPaper:
+      return {1, false, true, 1.0, 0.0};
     case DeblurPreset::kBalanced:
     default:
-      return {2, true, false};
+      return {2, true, false, 0.05, 0.05};
   }
 }
 
@@ -173,7 +180,7 @@ struct DeblurOptions {
   /// the preset says.
   SamplerOptions sampler = [] {
     SamplerOptions s;
-    s.start = 0.05;
+    s.start = deblur_preset_values(kPreset).start;
     s.antithetic = deblur_preset_values(kPreset).antithetic;
     return s;
   }();
@@ -183,7 +190,7 @@ struct DeblurOptions {
   /// thresholds leave there (threshold_noise_weights): pixels whose E rests on many events of
   /// uncertain size pull less against the priors. sampler.s then is the weight of a pixel whose
   /// expected residual is 0.01.
-  double threshold_sigma = 0.05;
+  double threshold_sigma = deblur_preset_values(kPreset).threshold_sigma;
   /// Posterior samples averaged into the result (their mean estimates the posterior mean, which
   /// has a lower error than any one sample). They run as one batch: the same network calls,
   /// each on `samples` frames. 1 to 64.
@@ -194,16 +201,17 @@ struct DeblurOptions {
   std::optional<TimestampUs> tau_us;
 };
 
-/// Default options with a preset's samples, antithetic noise and residual prior.
+/// Default options with a preset's values (DeblurPresetValues).
 DIFFEVENT_API DeblurOptions deblur_options(DeblurPreset preset);
 
-/// Sets a preset's samples, antithetic noise and residual prior in `options`, leaving the rest.
+/// Sets a preset's values (DeblurPresetValues) in `options`, leaving the rest.
 DIFFEVENT_API void apply_preset(DeblurOptions& options, DeblurPreset preset);
 
-/// The preset named "fast", "balanced" or "best"; anything else is kInvalidArgument naming it.
+/// The preset named "fast", "balanced", "best" or "paper"; anything else is kInvalidArgument
+/// naming it.
 DIFFEVENT_API DeblurPreset parse_deblur_preset(const std::string& name);
 
-/// The name of a preset ("fast", "balanced", "best").
+/// The name of a preset ("fast", "balanced", "best", "paper").
 DIFFEVENT_API const char* deblur_preset_name(DeblurPreset preset);
 
 /// Checks every field that does not depend on the priors (those are checked when the sampler

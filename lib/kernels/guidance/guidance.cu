@@ -87,10 +87,10 @@ __global__ void r_step_kernel(RStepArgs a, float s_r, float lambda, GuidancePara
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t fe_index = (e / plane / a.C) * plane + e % plane;
-    const float sw = a.w ? s_r * a.w[fe_index] : s_r;
+    const float wi = a.w ? a.w[fe_index] : 1.f;
     a.out[e] = r_step(a.rt[e], a.R_hat[e], a.y[e], a.fe[fe_index], a.Xs[e],
-                      a.var_scalar ? a.var[0] : a.var[e], sw, lambda, a.z ? a.z[e] : 0.f,
-                      a.v ? a.v[e] : 0.f, p);
+                      a.var_scalar ? a.var[0] : a.var[e], r_data_weight(s_r, wi),
+                      r_l1_weight(lambda, wi), a.z ? a.z[e] : 0.f, a.v ? a.v[e] : 0.f, p);
   }
 }
 

@@ -191,8 +191,9 @@ void r_step_cpu(int64_t N, int64_t C, int64_t plane, const float* rt_in, const f
       const int64_t base = pc * plane;
       for (int64_t i = 0; i < plane; ++i) {
         const int64_t e = base + i;
+        const float wi = w_plane ? w_plane[i] : 1.f;
         o[e] = r_step(rt[e], Rh[e], yy[e], fe_plane[i], xs[e], var_scalar ? vr[0] : vr[e],
-                      w_plane ? s_r * w_plane[i] : s_r, lambda_l1, zz ? zz[e] : 0.f,
+                      r_data_weight(s_r, wi), r_l1_weight(lambda_l1, wi), zz ? zz[e] : 0.f,
                       vv ? vv[e] : 0.f, p);
       }
     }

@@ -81,9 +81,17 @@ DIFFEVENT_HD inline float x_out(float X2, float xt, float z, float v, float ic,
   return reverse_step(2.f * X2 - 1.f, xt, z, v, p);
 }
 
+// The r step's data and L1 weights at a pixel of data weight w (threshold noise model, w =
+// (0.01 / sigma_p)^2 for a residual of expected size sigma_p; w = 1 without the model): the
+// data weight s' w, and the L1 weight of a Laplace prior of standard deviation sigma_p,
+// lambda' sqrt(w) (lambda' is the weight at a pixel whose expected residual is 0.01).
+DIFFEVENT_HD inline float r_data_weight(float s_r, float w) { return s_r * w; }
+DIFFEVENT_HD inline float r_l1_weight(float lambda, float w) { return lambda * sqrtf(w); }
+
 // The r step for one element (docs/sampler.md): the exact minimiser of
 // s'(y - fe X* - R)^2 + lambda' |R| + (R - R_hat)^2 / (2 var) (a soft threshold), then the
-// reverse step of r from its guided clean prediction. R is in [-1/2, 1/2] units (r/2).
+// reverse step of r from its guided clean prediction. R is in [-1/2, 1/2] units (r/2); s_r and
+// lambda are this pixel's (r_data_weight, r_l1_weight).
 DIFFEVENT_HD inline float r_step(float rt, float R_hat, float y, float fe, float Xs, float var,
                                  float s_r, float lambda, float z, float v,
                                  const GuidanceParams& p) {

@@ -165,11 +165,14 @@ typedef struct diffevent_deblur_params {
                                      layout's; must be 0. */
 } diffevent_deblur_params;
 
-/** Presets of diffevent_deblur_params_init_preset: samples, antithetic and residual_prior
- *  (docs/sampler.md, "Presets", with their measured seconds and PSNR). */
+/** Presets of diffevent_deblur_params_init_preset: samples, antithetic, residual_prior, start
+ *  and threshold_sigma (docs/sampler.md, "Presets", with their measured seconds and PSNR). */
 #define DIFFEVENT_PRESET_FAST 0     /**< One sample, no residual prior. */
 #define DIFFEVENT_PRESET_BALANCED 1 /**< An antithetic pair, no residual prior: _init's. */
 #define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs and the residual prior. */
+#define DIFFEVENT_PRESET_PAPER                                 \
+  3 /**< The slides' Algorithm 1: from pure noise, one sample, \
+         uniform data weights, the residual prior (API 9). */
 
 /** Fills params with the library's defaults (the BALANCED preset; edi = NULL). */
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
