@@ -303,8 +303,9 @@ int run_benchmark(const BenchmarkArgs& a) {
     // no partial level, and a suite made before a level existed gains it on the next run.
     std::cerr << fmt::format("benchmark: simulating the {} level from {} into {}\n", lv.name,
                              a.photos, dir.string());
-    const fs::path tmp = dir.string() + ".tmp";
-    fs::remove_all(tmp, ec);
+    // A name of its own: runs sharing a suite never touch each other's unfinished level.
+    const fs::path tmp =
+        fmt::format("{}.tmp{:016x}", dir.string(), std::random_device{}() * 0x9E3779B97F4A7C15ull);
     try {
       make_level(a, lv, tmp);
     } catch (...) {
@@ -312,6 +313,10 @@ int run_benchmark(const BenchmarkArgs& a) {
       throw;
     }
     fs::rename(tmp, dir, ec);
+    if (ec && fs::is_directory(dir)) {
+      fs::remove_all(tmp, ec);  // another run finished the same level first: the same samples
+      continue;
+    }
     DIFFEVENT_CHECK(!ec, ErrorCode::kIoError,
                     "benchmark: cannot move the {} level into place at '{}': {}", lv.name,
                     dir.string(), ec.message());

@@ -154,9 +154,9 @@ std::vector<Image> Edi::frames(const Image& blurry, const EventStream& events,
   return out;
 }
 
-double Edi::threshold_energy(const Image& blurry, const EventStream& events,
-                             const Exposure& exposure, double c,
-                             const ThresholdSearchOptions& search) const {
+std::vector<double> Edi::threshold_energies(const Image& blurry, const EventStream& events,
+                                            const Exposure& exposure, double c,
+                                            const ThresholdSearchOptions& search) const {
   validate(blurry, events, exposure);
   DIFFEVENT_CHECK(search.num_times >= 1, ErrorCode::kInvalidArgument,
                   "edi: num_times = {} must be >= 1", search.num_times);
@@ -167,13 +167,17 @@ double Edi::threshold_energy(const Image& blurry, const EventStream& events,
   o.linearize_srgb = false;
   Edi edi(o);
   std::vector<TimestampUs> times;
-  const auto fr = edi.frames(grey, events, exposure, search.num_times, &times);
+  auto fr = edi.frames(grey, events, exposure, search.num_times, &times);
   // Events within T/(8K) of t_k mark where the edges are at t_k.
   const TimestampUs half =
       std::max<TimestampUs>(1, exposure.duration_us() / (8 * search.num_times));
-  double energy = 0;
+  std::vector<double> energies;
   const int H = events.height(), W = events.width();
   for (size_t k = 0; k < fr.size(); ++k) {
+    // A large c overflows where a pixel fired many events (exp(c N)): such values are bounded
+    // (16 times the brightest unclipped intensity), so the energy stays finite and counts them
+    // as the artefacts they are.
+    for (float& v : fr[k].values()) v = std::isfinite(v) ? std::clamp(v, 0.0f, 16.0f) : 16.0f;
     std::vector<double> m(grey.size(), 0.0);
     const auto [a, b] = events.index_range(times[k] - half, times[k] + half);
     for (size_t i = a; i < b; ++i)
@@ -183,47 +187,101 @@ double Edi::threshold_energy(const Image& blurry, const EventStream& events,
     // log-intensity edges large c; their mean tracks the true threshold on simulated data.
     const double corr = 0.5 * (pearson(box3(edge_map(fr[k], false), H, W), m) +
                                pearson(box3(edge_map(fr[k], true), H, W), m));
-    energy += search.lambda_tv * mean_tv(fr[k]) - corr;
+    energies.push_back(search.lambda_tv * mean_tv(fr[k]) - corr);
   }
-  return energy / static_cast<double>(fr.size());
+  return energies;
+}
+
+double Edi::threshold_energy(const Image& blurry, const EventStream& events,
+                             const Exposure& exposure, double c,
+                             const ThresholdSearchOptions& search) const {
+  const std::vector<double> e = threshold_energies(blurry, events, exposure, c, search);
+  double sum = 0;
+  for (const double v : e) sum += v;
+  return sum / static_cast<double>(e.size());
 }
 
 ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream& events,
                                           const Exposure& exposure,
                                           const ThresholdSearchOptions& search) const {
-  DIFFEVENT_CHECK(search.c_min > 0 && search.c_max > search.c_min && search.tolerance > 0,
+  DIFFEVENT_CHECK(search.c_min > 0 && search.c_max > search.c_min && search.tolerance > 0 &&
+                      std::isfinite(search.c_max),
                   ErrorCode::kInvalidArgument,
                   "edi: threshold search interval [{}, {}] with tolerance {} is invalid",
                   search.c_min, search.c_max, search.tolerance);
   ThresholdEstimate est;
-  auto f = [&](double c) {
+  auto mean = [](const std::vector<double>& e) {
+    double sum = 0;
+    for (const double v : e) sum += v;
+    return sum / static_cast<double>(e.size());
+  };
+  // 1. A scan of log-spaced values: the energy need not be unimodal over the whole interval.
+  constexpr int kScan = 12;
+  std::vector<double> cs(kScan), f(kScan);
+  std::vector<std::vector<double>> per_time(kScan);
+  for (int g = 0; g < kScan; ++g) {
+    cs[g] = search.c_min * std::pow(search.c_max / search.c_min, g / double(kScan - 1));
+    per_time[g] = threshold_energies(blurry, events, exposure, cs[g], search);
+    f[g] = mean(per_time[g]);
+    ++est.evaluations;
+  }
+  const int best = static_cast<int>(std::min_element(f.begin(), f.end()) - f.begin());
+  // 2. Golden-section search between the best value's neighbours.
+  auto energy = [&](double c) {
     ++est.evaluations;
     return threshold_energy(blurry, events, exposure, c, search);
   };
-  // Golden-section search; assumes the energy is unimodal on the interval (as EDI does).
   const double invphi = (std::sqrt(5.0) - 1) / 2;
-  double a = search.c_min, b = search.c_max;
+  double a = cs[std::max(best - 1, 0)], b = cs[std::min(best + 1, kScan - 1)];
   double c = b - invphi * (b - a), d = a + invphi * (b - a);
-  double fc = f(c), fd = f(d);
+  double fc = energy(c), fd = energy(d);
   while (b - a > search.tolerance) {
     if (fc < fd) {
       b = d;
       d = c;
       fd = fc;
       c = b - invphi * (b - a);
-      fc = f(c);
+      fc = energy(c);
     } else {
       a = c;
       c = d;
       fc = fd;
       d = a + invphi * (b - a);
-      fd = f(d);
+      fd = energy(d);
     }
   }
   est.c = fc < fd ? c : d;
   est.energy = std::min(fc, fd);
+  if (f[best] < est.energy) {  // the scan's point beats the refinement (a flat or rough energy)
+    est.c = cs[best];
+    est.energy = f[best];
+  }
   est.at_bound =
       est.c - search.c_min < 2 * search.tolerance || search.c_max - est.c < 2 * search.tolerance;
+  // 3. The spread of the per-time minimisers (each from the scan, refined by a parabola through
+  // its neighbours in log c) gives the standard error.
+  const size_t K = per_time[0].size();
+  if (K > 1) {
+    std::vector<double> minimisers;
+    for (size_t k = 0; k < K; ++k) {
+      int gk = 0;
+      for (int g = 1; g < kScan; ++g)
+        if (per_time[g][k] < per_time[gk][k]) gk = g;
+      double lc = std::log(cs[gk]);
+      if (gk > 0 && gk + 1 < kScan) {
+        const double y0 = per_time[gk - 1][k], y1 = per_time[gk][k], y2 = per_time[gk + 1][k];
+        const double den = y0 - 2 * y1 + y2;
+        const double step = std::log(cs[1] / cs[0]);
+        if (den > 0) lc += 0.5 * step * (y0 - y2) / den;
+      }
+      minimisers.push_back(std::exp(lc));
+    }
+    double m = 0, v = 0;
+    for (const double x : minimisers) m += x;
+    m /= static_cast<double>(K);
+    for (const double x : minimisers) v += (x - m) * (x - m);
+    est.std_error = std::sqrt(v / static_cast<double>(K - 1) / static_cast<double>(K));
+  }
   return est;
 }
 

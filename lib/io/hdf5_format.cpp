@@ -279,6 +279,26 @@ std::optional<Image> read_image_dataset(hid_t d, const std::string& path, const 
   return img;
 }
 
+// The thresholds stated by the root attributes contrast_threshold_pos/_neg (both or neither).
+std::optional<Thresholds> stated_thresholds(hid_t file, const std::string& path) {
+  std::vector<double> pos, neg;
+  const bool has_pos = read_attr_double(file, "contrast_threshold_pos", pos);
+  const bool has_neg = read_attr_double(file, "contrast_threshold_neg", neg);
+  if (!has_pos && !has_neg) return std::nullopt;
+  DIFFEVENT_CHECK(has_pos && has_neg && pos.size() == 1 && neg.size() == 1, ErrorCode::kFormatError,
+                  "'{}': contrast_threshold_pos and contrast_threshold_neg must both be one "
+                  "number",
+                  path);
+  for (const double c : {pos[0], neg[0]})
+    DIFFEVENT_CHECK(std::isfinite(c) && c > 0 && c <= Thresholds::kMax, ErrorCode::kFormatError,
+                    "'{}': the stated contrast threshold {} is not in (0, {}]", path, c,
+                    Thresholds::kMax);
+  Thresholds t;
+  t.c_pos = pos[0];
+  t.c_neg = neg[0];
+  return t;
+}
+
 // An HDF5 file opened as a recording: images/* with their exposures, events read by range.
 class Hdf5Recording final : public Recording::Source {
  public:
@@ -296,6 +316,7 @@ class Hdf5Recording final : public Recording::Source {
     height = events_->height;
     DIFFEVENT_CHECK(width >= 1 && height >= 1, ErrorCode::kFormatError,
                     "'{}': the file states no sensor_resolution; give width and height", path);
+    thresholds = stated_thresholds(file_, path);
     for (const std::string& name : image_names(file_, vetting_)) {
       Hid d(H5Dopen2(file_, ("images/" + name).c_str(), H5P_DEFAULT), H5Dclose);
       DIFFEVENT_CHECK(d.ok(), ErrorCode::kFormatError, "'{}': cannot open images/{}", path, name);
@@ -367,6 +388,7 @@ EventFile read_hdf5(const std::string& path, const ReadOptions& o) {
   events.add_range(0, events.size(), b);
   EventFile out;
   out.events = b.finish(&out.size_inferred);
+  out.thresholds = stated_thresholds(file, path);
   // The images' exposures and the first image, when present.
   for (const std::string& name : image_names(file, vetting)) {
     Hid g(H5Gopen2(file, "images", H5P_DEFAULT), H5Gclose);
@@ -427,6 +449,7 @@ void write_image_dataset(hid_t group, size_t index, const Image& im, const Expos
 
 void write_hdf5_file(const std::string& path, const EventStream& ev,
                      const std::vector<FrameRecord>& frames, const WriteOptions& w) {
+  if (w.thresholds) validate(*w.thresholds);
   DIFFEVENT_CHECK(w.hdf5_deflate_level >= 0 && w.hdf5_deflate_level <= 9,
                   ErrorCode::kInvalidArgument, "write_hdf5: hdf5_deflate_level {} (0 to 9)",
                   w.hdf5_deflate_level);
@@ -453,6 +476,10 @@ void write_hdf5_file(const std::string& path, const EventStream& ev,
   write_dataset(g, "ps", H5T_STD_U8LE, H5T_NATIVE_UINT8, ps, w.hdf5_deflate_level);
   write_attr_double(file, "sensor_resolution", {double(ev.height()), double(ev.width())});
   write_attr_int64(file, "num_events", static_cast<int64_t>(ev.size()));
+  if (w.thresholds) {
+    write_attr_double(file, "contrast_threshold_pos", {w.thresholds->c_pos});
+    write_attr_double(file, "contrast_threshold_neg", {w.thresholds->c_neg});
+  }
   if (!ev.empty()) {
     write_attr_double(file, "t0", {ts.front()});
     write_attr_double(file, "tk", {ts.back()});

@@ -360,6 +360,9 @@ const char* Recording::layout() const noexcept { return source_->layout; }
 int Recording::width() const noexcept { return source_->width; }
 int Recording::height() const noexcept { return source_->height; }
 size_t Recording::size() const noexcept { return source_->frames.size(); }
+const std::optional<Thresholds>& Recording::thresholds() const noexcept {
+  return source_->thresholds;
+}
 const std::vector<RecordingFrame>& Recording::frames() const noexcept { return source_->frames; }
 
 const RecordingFrame& Recording::frame(size_t i) const {

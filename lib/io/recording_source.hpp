@@ -3,6 +3,7 @@
 // recording.cpp for folders). Recording serialises calls into one source with its mutex.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Recording::Source {
   const char* layout = "";
   int width = 0, height = 0;
   std::vector<RecordingFrame> frames;
+  std::optional<Thresholds> thresholds;  ///< As the file states them, if it does.
   std::mutex mutex;
 };
 

@@ -77,12 +77,28 @@ def check_psnr(out, method, floor):
     return worst
 
 
-# EDI from both formats: the same bytes, every frame well above the blurry input.
+# The threshold: the HDF5 recording states the simulator's (0.2), the AEDAT4 one states none,
+# so each of its frames gets an estimate with its standard error; never a silent default.
+for rec in recordings:
+    out = os.path.join(WORK, "thr_" + os.path.basename(rec).replace(".", "_"))
+    p = run("deblur-recording", "-i", rec, "-o", out, "--method", "edi", "--no-video")
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    source = manifest["settings"]["threshold_source"]
+    frames = manifest["frames"]
+    if rec.endswith(".h5"):
+        if source != "file" or any(f["threshold"] != 0.2 for f in frames):
+            sys.exit(f"FAIL: {rec}: expected the stated threshold 0.2: {source} {frames}")
+    elif (source != "estimated" or "states no contrast threshold" not in p.stderr
+          or any(not (0.05 <= f["threshold"] <= 1 and f["threshold_std_error"] >= 0) for f in frames)):
+        sys.exit(f"FAIL: {rec}: expected an estimate per frame and a note: {source} {p.stderr} {frames}")
+
+# EDI from both formats at the same threshold: the same bytes, every frame well above the
+# blurry input.
 edi_outs = []
 for rec in recordings:
     out = os.path.join(WORK, "edi_" + os.path.basename(rec).replace(".", "_"))
     run("deblur-recording", "-i", rec, "-o", out, "--method", "edi", "--no-video",
-        "--frames-per-exposure", "3")
+        "--frames-per-exposure", "3", "-c", "0.2")
     check_psnr(out, "edi " + os.path.basename(rec), 30.0)
     edi_outs.append(out)
 for other in edi_outs[1:]:
@@ -93,7 +109,8 @@ for path_env, expect_video in ([os.environ.get("PATH", ""), True], ["", False]):
     if expect_video and not shutil.which("ffmpeg"):
         continue
     out = os.path.join(WORK, "video" if expect_video else "no_video")
-    p = subprocess.run([CLI, "deblur-recording", "-i", recordings[0], "-o", out, "--method", "edi"],
+    p = subprocess.run([CLI, "deblur-recording", "-i", recordings[0], "-o", out, "--method", "edi",
+                        "-c", "0.2"],
                        capture_output=True, text=True, env=dict(os.environ, PATH=path_env))
     if p.returncode != 0:
         sys.exit(f"FAIL: deblur-recording with video: {p.stderr}")
@@ -109,7 +126,7 @@ for path_env, expect_video in ([os.environ.get("PATH", ""), True], ["", False]):
     print("video:", "before_after.mp4 made" if expect_video else "a note without ffmpeg")
 
 if DIFFUSION:
-    args = ["--preset", "fast", "--no-video", "--seed", "5"]
+    args = ["--preset", "fast", "--no-video", "--seed", "5", "-c", "0.2"]
     full = []
     for rec in recordings:
         out = os.path.join(WORK, "diff_" + os.path.basename(rec).replace(".", "_"))

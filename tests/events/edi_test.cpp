@@ -88,6 +88,27 @@ TEST(Edi, ThresholdSearchFindsAUsefulThreshold) {
   EXPECT_GT(psnr(r.sharp, out), psnr(r.sharp, r.blurry) + 4.0);
 }
 
+TEST(Edi, ThresholdSearchReportsItsSpreadAndSurvivesOverflow) {
+  const auto r = simulate(1, 4);
+  const auto est = Edi().estimate_threshold(r.blurry, r.events, r.exposure);
+  // The per-time minimisers scatter a little around the estimate: a small, positive error.
+  EXPECT_GT(est.std_error, 0.0);
+  EXPECT_LT(est.std_error, 0.1);
+  // A search up to c = 20 overflows exp(c N) at busy pixels; the energy stays finite and the
+  // estimate stays where the data put it instead of running to the end of the interval.
+  ThresholdSearchOptions wide;
+  wide.c_max = 20;
+  Edi edi;
+  EXPECT_TRUE(std::isfinite(edi.threshold_energy(r.blurry, r.events, r.exposure, 20, wide)));
+  const auto far = edi.estimate_threshold(r.blurry, r.events, r.exposure, wide);
+  EXPECT_FALSE(far.at_bound);
+  EXPECT_NEAR(far.c, est.c, 0.05);
+  // One time only: no spread to measure.
+  ThresholdSearchOptions one;
+  one.num_times = 1;
+  EXPECT_EQ(edi.estimate_threshold(r.blurry, r.events, r.exposure, one).std_error, 0.0);
+}
+
 TEST(Edi, LinearizeOptionRoundTripsWithoutEvents) {
   // With no events E = 1, so the output equals the input whatever the transfer function.
   Image blurry = test::synthetic_photo(1, 10, 12, 1);

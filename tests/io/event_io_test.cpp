@@ -103,6 +103,32 @@ TEST(EventIo, ExposureAndImageTravelThroughHdf5) {
   EXPECT_NEAR(f.image->at(0, 3, 4), wo.image->at(0, 3, 4), 0.5 / 255 + 1e-6);
 }
 
+TEST(EventIo, StatedThresholdsTravelThroughHdf5) {
+  if (!hdf5_supported()) GTEST_SKIP() << "HDF5 not compiled in";
+  test::TempDir dir;
+  const auto ev = test::random_stream(20, 10, 100, 0, 20000, 1);
+  // Given a file written without thresholds, then one with them
+  write_events(dir.file("none.h5"), ev);
+  EXPECT_FALSE(read_events(dir.file("none.h5")).thresholds.has_value());
+  WriteOptions wo;
+  wo.thresholds = Thresholds{0.25, 0.15, {}, {}};
+  write_events(dir.file("x.h5"), ev, wo);
+  // Then they come back as stated, from the event file and from the recording
+  const auto f = read_events(dir.file("x.h5"));
+  ASSERT_TRUE(f.thresholds.has_value());
+  EXPECT_EQ(f.thresholds->c_pos, 0.25);
+  EXPECT_EQ(f.thresholds->c_neg, 0.15);
+  write_recording(dir.file("rec.h5"), ev, {{test::synthetic_photo(1, 10, 20, 1), {0, 20000}}}, wo);
+  const Recording rec = Recording::open(dir.file("rec.h5"));
+  ASSERT_TRUE(rec.thresholds().has_value());
+  EXPECT_EQ(rec.thresholds()->c_neg, 0.15);
+  // And an invalid threshold is refused before anything is written
+  wo.thresholds = Thresholds{std::nan(""), 0.15, {}, {}};
+  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("bad.h5"), ev, wo), ErrorCode::kInvalidArgument,
+                         "c_pos");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.h5")));
+}
+
 TEST(EventIo, HostileNumpyDtypesAndShapesAreNamed) {
   // Given .npy files written to break the reader: raw-byte dtypes, negative padding, huge
   // shapes, non-finite float times (each once crashed, over-read or overflowed)

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -180,6 +181,58 @@ diffevent::Interpolation parse_integral(const std::string& name) {
 
 const char* integral_name(diffevent::Interpolation interpolation) {
   return interpolation == diffevent::Interpolation::kRamp ? "ramp" : "step";
+}
+
+const char* threshold_source_name(ThresholdSource source) {
+  switch (source) {
+    case ThresholdSource::kOption:
+      return "option";
+    case ThresholdSource::kFile:
+      return "file";
+    case ThresholdSource::kEstimated:
+    default:
+      return "estimated";
+  }
+}
+
+ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
+                                   const std::optional<diffevent::Thresholds>& stated,
+                                   diffevent::Thresholds& out) {
+  for (const auto& [name, v] :
+       {std::pair<const char*, std::optional<double>>{"--threshold", flags.both},
+        {"--threshold-pos", flags.pos},
+        {"--threshold-neg", flags.neg}})
+    DIFFEVENT_CHECK(!v || (std::isfinite(*v) && *v > 0 && *v <= diffevent::Thresholds::kMax),
+                    ErrorCode::kInvalidArgument,
+                    "{} {}: a contrast threshold must be a finite number in (0, {}]", name,
+                    v.value_or(0), diffevent::Thresholds::kMax);
+  if (!flags.any()) {
+    if (!stated) return ThresholdSource::kEstimated;
+    out = *stated;
+    return ThresholdSource::kFile;
+  }
+  const std::optional<double> pos = flags.pos    ? flags.pos
+                                    : flags.both ? flags.both
+                                    : stated     ? std::optional<double>(stated->c_pos)
+                                                 : std::nullopt;
+  const std::optional<double> neg = flags.neg    ? flags.neg
+                                    : flags.both ? flags.both
+                                    : stated     ? std::optional<double>(stated->c_neg)
+                                                 : std::nullopt;
+  DIFFEVENT_CHECK(pos && neg, ErrorCode::kInvalidArgument,
+                  "{} alone: the events file states no threshold for the other polarity; give "
+                  "--threshold-pos and --threshold-neg, or --threshold",
+                  flags.pos ? "--threshold-pos" : "--threshold-neg");
+  out = diffevent::Thresholds{*pos, *neg, {}, {}};
+  return ThresholdSource::kOption;
+}
+
+void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est) {
+  std::cerr << fmt::format(
+      "{}: the events file states no contrast threshold: estimated c = {:.3f} +- {:.3f} from the "
+      "data{} (--threshold sets it)\n",
+      what, est.c, est.std_error,
+      est.at_bound ? ", at the end of the search interval: treat it with suspicion" : "");
 }
 
 }  // namespace diffevent_cli

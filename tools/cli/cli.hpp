@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,25 @@ diffevent::EventFile load_events(const std::string& path, const diffevent::Image
 /// events file; `source` says which.
 diffevent::Exposure resolve_exposure(const std::string& arg, const diffevent::EventFile& ef,
                                      const std::string& path, std::string* source);
+/// Thresholds from the command line: --threshold (both polarities), --threshold-pos,
+/// --threshold-neg, each when given.
+struct ThresholdFlags {
+  std::optional<double> both, pos, neg;
+  bool any() const { return both || pos || neg; }
+};
+/// Where the contrast thresholds come from: never a silent default. The flags when given (a
+/// polarity they leave out comes from the file), else what the events file states, else
+/// "estimated": the caller estimates them from the data (and says so).
+enum class ThresholdSource { kOption, kFile, kEstimated };
+const char* threshold_source_name(ThresholdSource source);
+/// Resolves the flags against the file's statement into `out`; kInvalidArgument when a
+/// polarity is given alone and the file states no threshold for the other, or a value is not
+/// a valid threshold.
+ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
+                                   const std::optional<diffevent::Thresholds>& stated,
+                                   diffevent::Thresholds& out);
+/// The note on stderr when a threshold is estimated because nothing states it.
+void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est);
 /// The shipped prior for a role and channel count (diffevent::find_shipped_prior from this
 /// program's install), or "" with a note on stderr when none is installed.
 std::string shipped_prior(diffevent::PriorRole role, int channels);

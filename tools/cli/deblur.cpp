@@ -22,7 +22,7 @@ struct DeblurArgs {
   DeblurFlags flags;  ///< The sampler's flags, bound to flags.options.
   std::string blur, events, exposure, prior, residual_prior, out, residual_out, ref;
   std::string device = "cpu";
-  double threshold = diffevent::Thresholds::kDefault;
+  double threshold = 0;
   std::optional<long long> tau_us;
   int bit_depth = 8;
   int threads = 0;
@@ -30,15 +30,22 @@ struct DeblurArgs {
 
 int run_deblur(const DeblurArgs& a, const Common& c) {
   diffevent::DeblurOptions o = a.flags.resolve();  // validated before anything is loaded
-  // -c sets both thresholds; --threshold-pos/--threshold-neg (bound to o) override it.
-  if (a.flags.given("--threshold")) {
-    if (!a.flags.given("--threshold-pos")) o.thresholds.c_pos = a.threshold;
-    if (!a.flags.given("--threshold-neg")) o.thresholds.c_neg = a.threshold;
-  }
-  if (!o.auto_threshold) diffevent::validate(o.thresholds);
+  // -c sets both thresholds; --threshold-pos/--threshold-neg (bound to o) override it. Without
+  // them: what the events file states, else an estimate.
+  ThresholdFlags flags;
+  if (a.flags.given("--threshold")) flags.both = a.threshold;
+  if (a.flags.given("--threshold-pos")) flags.pos = o.thresholds.c_pos;
+  if (a.flags.given("--threshold-neg")) flags.neg = o.thresholds.c_neg;
+  diffevent::Thresholds checked;
+  if (flags.any()) resolve_thresholds(flags, diffevent::Thresholds{}, checked);  // before loading
   if (a.tau_us) o.tau_us = *a.tau_us;
   const diffevent::Image blur = diffevent::read_image(a.blur);
   diffevent::EventFile ef = load_events(a.events, &blur, c.sort);
+  ThresholdSource source = resolve_thresholds(flags, ef.thresholds, o.thresholds);
+  if (o.auto_threshold || source == ThresholdSource::kEstimated) {
+    o.auto_threshold = true;
+    source = ThresholdSource::kEstimated;
+  }
   if (blur.width() != ef.events.width() || blur.height() != ef.events.height()) {
     throw Error(ErrorCode::kInvalidArgument,
                 fmt::format("the blurry image is {}x{} but the events come from a {}x{} sensor",
@@ -93,8 +100,17 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
     CancelOnSigint cancellable;
     res = diffevent::deblur(blur, ef.events, exp, xp, rp, o);
   }
-  if (res.threshold_estimated) result["auto_threshold"] = res.c_pos;
+  if (res.threshold_estimated) {
+    result["auto_threshold"] = res.c_pos;
+    result["threshold_estimate"] = {{"c", res.estimate.c},
+                                    {"std_error", res.estimate.std_error},
+                                    {"at_bound", res.estimate.at_bound},
+                                    {"evaluations", res.estimate.evaluations}};
+    if (!a.flags.options.auto_threshold) note_estimated_threshold("deblur", res.estimate);
+  }
   result["threshold"] = res.c_pos;
+  result["threshold_neg"] = res.c_neg;
+  result["threshold_source"] = threshold_source_name(source);
   result["tau_us"] = a.tau_us ? *a.tau_us : exp.mid_us();
   diffevent::write_image(a.out, res.sharp, a.bit_depth);
   if (!a.residual_out.empty()) {
@@ -135,11 +151,15 @@ Command add_deblur(CLI::App& app, const Common& c) {
   db->add_option("-b,--blur", a->blur, "Blurry frame (PNG or PFM)")->required();
   db->add_option("-e,--events", a->events, "Events file (any supported format)")->required();
   db->add_option("--exposure", a->exposure, "T0:T1 in us, or 'span' (default: from the file)");
-  auto* dthr =
-      db->add_option("-c,--threshold", a->threshold, "Contrast threshold c for both polarities");
+  auto* dthr = db->add_option("-c,--threshold", a->threshold,
+                              "Contrast threshold c for both polarities (default: what the "
+                              "events file states, else estimated from the data)")
+                   ->default_str("");
   db->add_option("--threshold-pos", o.thresholds.c_pos, "ON threshold (overrides --threshold)");
   db->add_option("--threshold-neg", o.thresholds.c_neg, "OFF threshold (overrides --threshold)");
-  db->add_flag("--auto-threshold", o.auto_threshold, "Estimate c as EDI does")->excludes(dthr);
+  db->add_flag("--auto-threshold", o.auto_threshold,
+               "Estimate c as EDI does, whatever the file states")
+      ->excludes(dthr);
   db->add_option("--prior", a->prior,
                  "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, "
                  "else analytic)");
@@ -168,13 +188,8 @@ namespace diffevent_cli {
 RecordingMethod diffusion_recording_method(const RecordingArgs& a,
                                            const diffevent::Recording& recording) {
   diffevent::DeblurOptions o = a.flags.resolve();  // validated before anything is loaded
-  if (a.auto_threshold) {
-    o.auto_threshold = true;
-  } else {
-    if (!a.flags.given("--threshold-pos")) o.thresholds.c_pos = a.threshold;
-    if (!a.flags.given("--threshold-neg")) o.thresholds.c_neg = a.threshold;
-    diffevent::validate(o.thresholds);
-  }
+  const ThresholdSource source = recording_thresholds(a, recording, o.thresholds);
+  o.auto_threshold = source == ThresholdSource::kEstimated;
   const int channels = recording.image(0).channels();
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
@@ -215,7 +230,8 @@ RecordingMethod diffusion_recording_method(const RecordingArgs& a,
       {"samples", o.samples},
       {"threshold_sigma", o.threshold_sigma},
       {"threshold", o.auto_threshold ? json("auto") : json(o.thresholds.c_pos)},
-      {"threshold_neg", o.thresholds.c_neg},
+      {"threshold_neg", o.auto_threshold ? json("auto") : json(o.thresholds.c_neg)},
+      {"threshold_source", threshold_source_name(source)},
       {"x_prior", x_path.empty() ? std::string("analytic") : fs::path(x_path).filename().string()},
       {"r_prior", r_path.empty() ? std::string("none") : fs::path(r_path).filename().string()}};
   m.bytes_per_pixel = 4096;  // the prior network's activations over a batch of samples
@@ -227,6 +243,10 @@ RecordingMethod diffusion_recording_method(const RecordingArgs& a,
     out.sharp = res.sharp;
     out.threshold = res.c_pos;
     out.extra["network_calls"] = res.network_calls;
+    if (res.threshold_estimated) {
+      out.extra["threshold_at_bound"] = res.estimate.at_bound;
+      out.extra["threshold_std_error"] = res.estimate.std_error;
+    }
     if (n > 0) {
       diffevent::Thresholds t{res.c_pos, res.c_neg, {}, {}};
       out.frames = frames_from_sharp(res.sharp, events, exposure, t, n);

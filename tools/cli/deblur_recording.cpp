@@ -54,18 +54,33 @@ std::vector<diffevent::Image> frames_from_sharp(const diffevent::Image& sharp,
   return out;
 }
 
+ThresholdSource recording_thresholds(const RecordingArgs& a, const diffevent::Recording& recording,
+                                     diffevent::Thresholds& thresholds) {
+  ThresholdFlags flags;
+  if (a.flags.given("--threshold")) flags.both = a.threshold;
+  if (a.flags.given("--threshold-pos")) flags.pos = a.flags.options.thresholds.c_pos;
+  if (a.flags.given("--threshold-neg")) flags.neg = a.flags.options.thresholds.c_neg;
+  const ThresholdSource source = resolve_thresholds(flags, recording.thresholds(), thresholds);
+  if (a.auto_threshold) return ThresholdSource::kEstimated;
+  if (source == ThresholdSource::kEstimated)
+    std::cerr << fmt::format(
+        "deblur-recording: '{}' states no contrast threshold: each frame's is estimated from "
+        "its data (--threshold sets one)\n",
+        recording.path());
+  return source;
+}
+
 namespace {
 
-RecordingMethod edi_method(const RecordingArgs& a) {
+RecordingMethod edi_method(const RecordingArgs& a, const diffevent::Recording& recording) {
   RecordingMethod m;
-  diffevent::Thresholds th = diffevent::Thresholds::symmetric(a.threshold);
-  if (a.flags.given("--threshold-pos")) th.c_pos = a.flags.options.thresholds.c_pos;
-  if (a.flags.given("--threshold-neg")) th.c_neg = a.flags.options.thresholds.c_neg;
-  const bool autoc = a.auto_threshold;
-  if (!autoc) diffevent::validate(th);
+  diffevent::Thresholds th;
+  const ThresholdSource source = recording_thresholds(a, recording, th);
+  const bool autoc = source == ThresholdSource::kEstimated;
   m.settings = {{"method", "edi"},
                 {"threshold", autoc ? json("auto") : json(th.c_pos)},
-                {"threshold_neg", autoc ? json("auto") : json(th.c_neg)}};
+                {"threshold_neg", autoc ? json("auto") : json(th.c_neg)},
+                {"threshold_source", threshold_source_name(source)}};
   m.bytes_per_pixel = 48;  // the integrator's planes and the output
   m.default_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   m.run = [th, autoc](const diffevent::Image& blurry, const diffevent::EventStream& events,
@@ -77,6 +92,7 @@ RecordingMethod edi_method(const RecordingArgs& a) {
       const auto est = diffevent::Edi().estimate_threshold(blurry, events, exposure);
       eo.thresholds = diffevent::Thresholds::symmetric(est.c);
       out.extra["threshold_at_bound"] = est.at_bound;
+      out.extra["threshold_std_error"] = est.std_error;
     }
     const diffevent::Edi edi(eo);
     out.sharp = edi.deblur(blurry, events, exposure);
@@ -215,7 +231,7 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
   const diffevent::Recording rec = diffevent::Recording::open(a.input, ro);
   RecordingMethod method;
   if (a.method == "edi") {
-    method = edi_method(a);
+    method = edi_method(a, rec);
   } else {
     DIFFEVENT_CHECK(static_cast<bool>(diffusion), ErrorCode::kUnsupported,
                     "--method diffevent needs LibTorch (diffevent-diffusion)");
@@ -352,7 +368,10 @@ Command add_deblur_recording(CLI::App& app, const Common& c, DiffusionMethodFact
   sub->add_option("--memory-budget-mb", a->memory_budget_mb,
                   "Memory the frames in flight may use (estimated from the frame size)");
   auto* thr =
-      sub->add_option("-c,--threshold", a->threshold, "Contrast threshold c for both polarities");
+      sub->add_option("-c,--threshold", a->threshold,
+                      "Contrast threshold c for both polarities (default: what the recording "
+                      "states, else each frame's estimate)")
+          ->default_str("");
   sub->add_option("--threshold-pos", a->flags.options.thresholds.c_pos,
                   "ON threshold (overrides --threshold)");
   sub->add_option("--threshold-neg", a->flags.options.thresholds.c_neg,

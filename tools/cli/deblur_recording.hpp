@@ -18,7 +18,7 @@ struct RecordingArgs {
   int frames_per_exposure = 0;
   int jobs = 0;
   double memory_budget_mb = 4096;
-  double threshold = diffevent::Thresholds::kDefault;
+  double threshold = 0;  ///< --threshold when given (else the file's statement or an estimate)
   bool auto_threshold = false;
   long long exposure_us = 0;
   int bit_depth = 16;
@@ -48,6 +48,11 @@ struct RecordingMethod {
   double bytes_per_pixel = 64;  ///< Working memory per pixel and channel, for --memory-budget-mb.
   int default_jobs = 1;         ///< Frames in parallel when --jobs is 0.
 };
+
+/// The thresholds of a run (resolve_thresholds against the recording's statement): the flags,
+/// else what the file states; kEstimated (also with --auto-threshold): each frame's estimate.
+ThresholdSource recording_thresholds(const RecordingArgs& a, const diffevent::Recording& recording,
+                                     diffevent::Thresholds& thresholds);
 
 using DiffusionMethodFactory =
     std::function<RecordingMethod(const RecordingArgs&, const diffevent::Recording&)>;

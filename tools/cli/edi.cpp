@@ -17,10 +17,9 @@ namespace diffevent_cli {
 namespace {
 
 int run_edi(const std::string& blur_path, const std::string& events_path,
-            const std::string& exposure_s, double threshold, std::optional<double> c_pos,
-            std::optional<double> c_neg, bool auto_threshold, const std::string& out, int frames,
-            const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
-            const std::string& ref, const Common& c) {
+            const std::string& exposure_s, const ThresholdFlags& flags, bool auto_threshold,
+            const std::string& out, int frames, const std::string& frames_dir, bool srgb,
+            int threads, bool sort, int bit_depth, const std::string& ref, const Common& c) {
   if (frames > 0 && frames_dir.empty())
     throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
   DIFFEVENT_CHECK(frames >= 0, ErrorCode::kInvalidArgument, "--frames {}: expected a count >= 0",
@@ -38,14 +37,8 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
   std::string exposure_source;
   const diffevent::Exposure exp = resolve_exposure(exposure_s, ef, events_path, &exposure_source);
   diffevent::EdiOptions o;
-  for (const auto& [name, v] :
-       {std::pair<const char*, std::optional<double>>{"--threshold", threshold},
-        {"--threshold-pos", c_pos},
-        {"--threshold-neg", c_neg}})
-    DIFFEVENT_CHECK(!v || (std::isfinite(*v) && *v > 0), ErrorCode::kInvalidArgument,
-                    "{} {}: a contrast threshold must be a finite number > 0", name, v.value_or(0));
-  o.thresholds.c_pos = c_pos.value_or(threshold);
-  o.thresholds.c_neg = c_neg.value_or(threshold);
+  ThresholdSource source = resolve_thresholds(flags, ef.thresholds, o.thresholds);
+  if (auto_threshold) source = ThresholdSource::kEstimated;
   o.linearize_srgb = srgb;
   DIFFEVENT_CHECK(threads >= 0, ErrorCode::kInvalidArgument,
                   "--threads {}: expected a count >= 0 (0: every core)", threads);
@@ -56,21 +49,25 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
   json result = {{"exposure_us", {exp.t0_us, exp.t1_us}},
                  {"exposure_source", exposure_source},
                  {"events_in_exposure", last - first}};
-  if (auto_threshold) {
+  if (source == ThresholdSource::kEstimated) {
     const auto est = diffevent::Edi(o).estimate_threshold(blur, ef.events, exp);
-    o.thresholds.c_pos = o.thresholds.c_neg = est.c;
+    o.thresholds = diffevent::Thresholds::symmetric(est.c);
     result["auto_threshold"] = {{"c", est.c},
+                                {"std_error", est.std_error},
                                 {"energy", est.energy},
                                 {"evaluations", est.evaluations},
                                 {"at_bound", est.at_bound}};
-    if (est.at_bound)
+    if (!auto_threshold)
+      note_estimated_threshold("edi", est);
+    else if (est.at_bound)
       std::cerr << fmt::format(
           "diffevent: warning: the estimated threshold {:.3f} is at the end of the search "
-          "interval; "
-          "consider --threshold\n",
+          "interval; consider --threshold\n",
           est.c);
   }
-  result["threshold"] = {{"c_pos", o.thresholds.c_pos}, {"c_neg", o.thresholds.c_neg}};
+  result["threshold"] = {{"c_pos", o.thresholds.c_pos},
+                         {"c_neg", o.thresholds.c_neg},
+                         {"source", threshold_source_name(source)}};
   const diffevent::Edi edi(o);
   const diffevent::Image sharp = edi.deblur(blur, ef.events, exp);
   diffevent::write_image(out, sharp, bit_depth);
@@ -113,7 +110,7 @@ Command add_edi(CLI::App& app, const Common& c) {
   auto* edi = app.add_subcommand("edi", "Deblur with the EDI double integral (sharp = blurry / E)");
   struct Args {
     std::string blur, events, exposure, out, frames_dir, ref;
-    double c = diffevent::Thresholds::kDefault, cp = 0, cn = 0;
+    double c = 0, cp = 0, cn = 0;
     bool autoc = false, srgb = false;
     int frames = 0, threads = 0, depth = 8;
   };
@@ -122,12 +119,16 @@ Command add_edi(CLI::App& app, const Common& c) {
   edi->add_option("-e,--events", a->events, "Events file (any supported format)")->required();
   edi->add_option("--exposure", a->exposure,
                   "T0:T1 in us, or 'span' for the events' time span (default: from the file)");
-  auto* thr = edi->add_option("-c,--threshold", a->c, "Contrast threshold c for both polarities");
+  auto* thr = edi->add_option("-c,--threshold", a->c,
+                              "Contrast threshold c for both polarities (default: what the "
+                              "events file states, else estimated from the data)")
+                  ->default_str("");
   edi->add_option("--threshold-pos", a->cp, "ON threshold (overrides --threshold)")
       ->default_str("");
   edi->add_option("--threshold-neg", a->cn, "OFF threshold (overrides --threshold)")
       ->default_str("");
-  edi->add_flag("--auto-threshold", a->autoc, "Estimate c by minimising EDI's sharpness energy")
+  edi->add_flag("--auto-threshold", a->autoc,
+                "Estimate c by minimising EDI's sharpness energy, whatever the file states")
       ->excludes(thr);
   edi->add_option("-o,--out", a->out, "Sharp output (PNG or PFM)")->required();
   edi->add_option("--frames", a->frames, "Also write N frames across the exposure");
@@ -137,12 +138,12 @@ Command add_edi(CLI::App& app, const Common& c) {
   edi->add_option("--bit-depth", a->depth, "PNG bit depth of outputs (8 or 16)");
   edi->add_option("-r,--ref", a->ref, "Ground-truth sharp frame: also report PSNR/SSIM");
   return {edi, [a, edi, &c] {
-            return run_edi(
-                a->blur, a->events, a->exposure, a->c,
-                edi->count("--threshold-pos") ? std::optional<double>(a->cp) : std::nullopt,
-                edi->count("--threshold-neg") ? std::optional<double>(a->cn) : std::nullopt,
-                a->autoc, a->out, a->frames, a->frames_dir, a->srgb, a->threads, c.sort, a->depth,
-                a->ref, c);
+            ThresholdFlags flags;
+            if (edi->count("--threshold")) flags.both = a->c;
+            if (edi->count("--threshold-pos")) flags.pos = a->cp;
+            if (edi->count("--threshold-neg")) flags.neg = a->cn;
+            return run_edi(a->blur, a->events, a->exposure, flags, a->autoc, a->out, a->frames,
+                           a->frames_dir, a->srgb, a->threads, c.sort, a->depth, a->ref, c);
           }};
 }
 

@@ -99,9 +99,11 @@ int run_simulate_video(const SimulateArgs& a, const Common& c) {
     diffevent::write_image(fmt::format("{}/blur/{:06d}.png", a.out, k), r.blurry[k], a.depth);
   }
   std::vector<std::string> files{"recording.aedat4"};
-  diffevent::write_recording(a.out + "/recording.aedat4", r.events, frames);
+  diffevent::WriteOptions wo;  // HDF5 states the nominal threshold, as a sensor's file would
+  wo.thresholds = diffevent::Thresholds{o.c_pos, o.c_neg, {}, {}};
+  diffevent::write_recording(a.out + "/recording.aedat4", r.events, frames, wo);
   if (diffevent::hdf5_supported()) {
-    diffevent::write_recording(a.out + "/recording.h5", r.events, frames);
+    diffevent::write_recording(a.out + "/recording.h5", r.events, frames, wo);
     files.push_back("recording.h5");
   }
   json meta = {{"source", a.image},
@@ -157,6 +159,7 @@ int run_simulate(const SimulateArgs& a, const Common& c) {
   diffevent::WriteOptions wo;
   wo.exposure = r.exposure;
   wo.image = r.blurry;
+  wo.thresholds = diffevent::Thresholds{o.c_pos, o.c_neg, {}, {}};  // the nominal, as stated
   diffevent::write_events(out_dir + "/" + events_name, r.events, wo);
   diffevent::write_events(out_dir + "/events.txt", r.events);
   size_t on = 0;

@@ -65,9 +65,12 @@ struct SamplerOptions {
   /// Data weight of the x step, s ||y - f(E)x - r||^2 (per unit data weight: with the threshold
   /// noise model, the weight of a pixel whose expected residual is 0.01).
   double s = 7500.0;
-  double s_r = 1e3;           ///< Data weight of the r step.
-  double lambda_tv = 0.0;     ///< TV weight on x (isotropic, eps 1e-3), relative to s.
-  double lambda_l1 = 3000.0;  ///< L1 weight on r.
+  double s_r = 1e3;        ///< Data weight of the r step (per unit data weight, as s).
+  double lambda_tv = 0.0;  ///< TV weight on x (isotropic, eps 1e-3), relative to s.
+  /// L1 weight on r at a pixel whose expected residual is 0.01 (unit data weight): the Laplace
+  /// prior of that standard deviation, sqrt(2) / 0.01. With the threshold noise model each
+  /// pixel's weight is lambda_l1 sqrt(w), w its data weight (docs/sampler.md, "The r step").
+  double lambda_l1 = 141.42135623730951;
   /// Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late
   /// steps data-consistent. In [1e-12, 1000].
   double min_prior_variance = 1e-4;

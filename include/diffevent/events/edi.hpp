@@ -53,6 +53,9 @@ struct ThresholdEstimate {
   /// True when c lies within the tolerance of c_min or c_max: the minimum may be outside the
   /// interval (or the energy has none), so treat c with suspicion.
   bool at_bound = false;
+  /// Standard error of c: the spread of the minimisers of the energy at each of the num_times
+  /// times alone (standard deviation / sqrt(num_times)); 0 when num_times is 1.
+  double std_error = 0;
 };
 
 /// EDI deblurring: sharp(tau) = blurry / E (slides eq. 2 solved for x(tau)), frames at other
@@ -78,7 +81,8 @@ class DIFFEVENT_API Edi {
                             const Exposure& exposure, int count,
                             std::vector<TimestampUs>* times_us = nullptr) const;
 
-  /// Finds the symmetric threshold c in [c_min, c_max] that minimises (golden-section search)
+  /// Finds the symmetric threshold c in [c_min, c_max] that minimises (a scan of 12
+  /// log-spaced values, then a golden-section search between the best one's neighbours)
   ///   energy(c) = mean_k [ lambda_tv * TV(x_c(t_k))
   ///                        - (rho(|grad x_c(t_k)|, M_k) + rho(|grad log x_c(t_k)|, M_k)) / 2 ],
   /// where x_c(t_k) is the EDI frame at t_k with threshold c (grey, linear), TV is the mean
@@ -86,7 +90,8 @@ class DIFFEVENT_API Edi {
   /// pixel (where edges are at t_k), rho is the Pearson correlation, and every map is smoothed
   /// by a 3x3 box first.
   /// A correct c puts sharp edges exactly where events fire; a small c leaves blur, a large one
-  /// ghost edges and amplified noise. See docs/edi.md.
+  /// ghost edges and amplified noise. Frame values are bounded to [0, 16] first (a large c
+  /// overflows where a pixel fired many events). See docs/edi.md.
   ThresholdEstimate estimate_threshold(const Image& blurry, const EventStream& events,
                                        const Exposure& exposure,
                                        const ThresholdSearchOptions& search = {}) const;
@@ -100,6 +105,10 @@ class DIFFEVENT_API Edi {
   /// blurry / max(E, guard) at tau in linear intensity (before any sRGB re-encoding).
   Image linear_sharp(const Image& blurry, const EventStream& events, const Exposure& exposure,
                      TimestampUs tau) const;
+  /// The energy's terms at each of the num_times times.
+  std::vector<double> threshold_energies(const Image& blurry, const EventStream& events,
+                                         const Exposure& exposure, double c,
+                                         const ThresholdSearchOptions& search) const;
   EdiOptions options_;
 };
 

@@ -74,6 +74,9 @@ struct EventFile {
   std::vector<Exposure> exposures;
   /// The first frame stored in the file (HDF5 images/), linear [0,1] as stored.
   std::optional<Image> image;
+  /// The contrast thresholds the file states (HDF5 root attributes contrast_threshold_pos and
+  /// contrast_threshold_neg, as write_events stores WriteOptions::thresholds), if any.
+  std::optional<Thresholds> thresholds;
 };
 
 /// Reads an event file. Errors name the file and the problem (truncation, bad magic,
@@ -91,6 +94,9 @@ struct WriteOptions {
   std::optional<Exposure> exposure;
   /// HDF5: stored as images/image000000000 (uint8 grey or colour).
   std::optional<Image> image;
+  /// HDF5: the sensor's contrast thresholds (c_pos, c_neg; log units), stored as the root
+  /// attributes contrast_threshold_pos and contrast_threshold_neg (EventFile::thresholds).
+  std::optional<Thresholds> thresholds;
   /// HDF5: gzip level of the event datasets, 0 (default: none; read at memory speed) to 9
   /// (smaller files, read at the speed of zlib).
   int hdf5_deflate_level = 0;

@@ -4,6 +4,7 @@
 /// window, read on demand (a recording of 10^9 events is never all in memory).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ class DIFFEVENT_API Recording {
   /// The event sensor's size.
   int width() const noexcept;
   int height() const noexcept;
+  /// The contrast thresholds the file states (an HDF5 file's root attributes
+  /// contrast_threshold_pos and contrast_threshold_neg, as write_recording stores
+  /// WriteOptions::thresholds), if any.
+  const std::optional<Thresholds>& thresholds() const noexcept;
   /// Number of frames.
   size_t size() const noexcept;
   const RecordingFrame& frame(size_t i) const;
