@@ -2,13 +2,14 @@
 # Seconds per frame of `diffevent deblur` for each preset at three frame sizes (160 x 120 from
 # the quality benchmark's suite, a DAVIS 346 x 260 recording, 256 x 256 simulated), and of
 # `diffevent edi` on the same inputs; median of REPEATS runs, each process alone on the machine.
-# Usage: bash scripts/time_deblur.sh [BUILD_DIR] [REPEATS]
+# Usage: [PRESETS="fast balanced best"] bash scripts/time_deblur.sh [BUILD_DIR] [REPEATS]
 # Needs: the benchmark suite (`diffevent benchmark --suite out/suite --photos data/photos/heldout`,
 # docs/quality.md) for the 160 x 120 frame.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD=${1:-build}
 REPEATS=${2:-3}
+read -r -a PRESET_LIST <<< "${PRESETS:-fast balanced best}"
 CLI="$ROOT/$BUILD/diffevent"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
@@ -28,14 +29,14 @@ seconds() {  # wall seconds of one command
   t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
 }
-echo "| frame | edi | fast | balanced | best |"
-echo "|---|---|---|---|---|"
+echo "| frame | edi |$(printf ' %s |' "${PRESET_LIST[@]}")"
+echo "|---|---|$(printf -- '---|%.0s' "${PRESET_LIST[@]}")"
 for size in 160x120 346x260 256x256; do
   args=(--blur "${BLUR[$size]}" --events "${EV[$size]}" --exposure "${EXP[$size]}" --threshold 0.2)
   row="| $size |"
   edi=$(for _ in $(seq "$REPEATS"); do seconds "$CLI" edi "${args[@]}" --out "$OUT/e.png"; done | median)
   row="$row $(printf '%.3f s' "$edi") |"
-  for preset in fast balanced best; do
+  for preset in "${PRESET_LIST[@]}"; do
     t=$(for _ in $(seq "$REPEATS"); do seconds "$CLI" deblur "${args[@]}" --preset "$preset" --out "$OUT/d.png"; done | median)
     row="$row $(awk -v t="$t" -v e="$edi" 'BEGIN {printf "%.2f s (%.0fx EDI)", t, t / e}') |"
   done

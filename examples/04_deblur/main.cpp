@@ -1,6 +1,6 @@
 // Deblur one frame with DiffEvent: the EBRD model y = f(E) x + r sampled by Algorithm 1 with the
 // shipped priors (found in $DIFFEVENT_MODELS or an install's share/diffevent/models).
-// Usage: example_deblur blur.png events.h5 out.png [fast|balanced|best] [seed]
+// Usage: example_deblur blur.png events.h5 out.png [fast|balanced|best|paper] [seed]
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s blur.png events.h5 out.png [fast|balanced|best] [seed]\n",
+    std::fprintf(stderr, "usage: %s blur.png events.h5 out.png [fast|balanced|best|paper] [seed]\n",
                  argv[0]);
     return 64;
   }

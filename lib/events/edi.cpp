@@ -9,18 +9,24 @@ namespace diffevent {
 inline namespace v1 {
 namespace {
 
-double mean_tv(const Image& x) {
+// A rectangle of pixels [y0, y1) x [x0, x1).
+struct Cell {
+  int y0, y1, x0, x1;
+};
+
+// Mean isotropic total variation per pixel over a cell.
+double mean_tv(const Image& x, const Cell& r) {
   const int H = x.height(), W = x.width();
   double s = 0;
-  for (int y = 0; y < H; ++y) {
-    for (int xx = 0; xx < W; ++xx) {
+  for (int y = r.y0; y < r.y1; ++y) {
+    for (int xx = r.x0; xx < r.x1; ++xx) {
       const double v = x.at(0, y, xx);
       const double dx = xx + 1 < W ? x.at(0, y, xx + 1) - v : 0.0;
       const double dy = y + 1 < H ? x.at(0, y + 1, xx) - v : 0.0;
       s += std::sqrt(dx * dx + dy * dy);
     }
   }
-  return s / static_cast<double>(x.size());
+  return s / std::max(1.0, static_cast<double>(r.y1 - r.y0) * (r.x1 - r.x0));
 }
 
 // Central-difference gradient magnitude of x (or of log(x + 1e-3)), then a 3x3 box blur.
@@ -59,21 +65,26 @@ std::vector<double> box3(const std::vector<double>& m, int H, int W) {
   return o;
 }
 
-// Pearson correlation of two maps.
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+// Pearson correlation of two maps of width W over a cell.
+double pearson(const std::vector<double>& a, const std::vector<double>& b, int W, const Cell& r) {
   double ma = 0, mb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= static_cast<double>(a.size());
-  mb /= static_cast<double>(b.size());
+  const double n = std::max(1.0, static_cast<double>(r.y1 - r.y0) * (r.x1 - r.x0));
+  auto at = [W](int y, int x) { return static_cast<size_t>(y) * static_cast<size_t>(W) + x; };
+  for (int y = r.y0; y < r.y1; ++y)
+    for (int x = r.x0; x < r.x1; ++x) {
+      ma += a[at(y, x)];
+      mb += b[at(y, x)];
+    }
+  ma /= n;
+  mb /= n;
   double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) * (a[i] - ma);
-    bb += (b[i] - mb) * (b[i] - mb);
-  }
+  for (int y = r.y0; y < r.y1; ++y)
+    for (int x = r.x0; x < r.x1; ++x) {
+      const double da = a[at(y, x)] - ma, db = b[at(y, x)] - mb;
+      ab += da * db;
+      aa += da * da;
+      bb += db * db;
+    }
   if (aa <= 0 || bb <= 0) return 0;
   return ab / std::sqrt(aa * bb);
 }
@@ -156,7 +167,8 @@ std::vector<Image> Edi::frames(const Image& blurry, const EventStream& events,
 
 std::vector<double> Edi::threshold_energies(const Image& blurry, const EventStream& events,
                                             const Exposure& exposure, double c,
-                                            const ThresholdSearchOptions& search) const {
+                                            const ThresholdSearchOptions& search,
+                                            std::vector<double>* per_block) const {
   validate(blurry, events, exposure);
   DIFFEVENT_CHECK(search.num_times >= 1, ErrorCode::kInvalidArgument,
                   "edi: num_times = {} must be >= 1", search.num_times);
@@ -173,6 +185,9 @@ std::vector<double> Edi::threshold_energies(const Image& blurry, const EventStre
       std::max<TimestampUs>(1, exposure.duration_us() / (8 * search.num_times));
   std::vector<double> energies;
   const int H = events.height(), W = events.width();
+  const Cell whole{0, H, 0, W};
+  constexpr int kGrid = 3;  // per_block: a 3 x 3 grid of cells
+  if (per_block) per_block->assign(kGrid * kGrid, 0.0);
   for (size_t k = 0; k < fr.size(); ++k) {
     // A large c overflows where a pixel fired many events (exp(c N)): such values are bounded
     // (16 times the brightest unclipped intensity), so the energy stays finite and counts them
@@ -185,9 +200,19 @@ std::vector<double> Edi::threshold_energies(const Image& blurry, const EventStre
     m = box3(m, H, W);
     // See Note [Threshold energy] in docs/edi.md: linear-intensity edges favour small c,
     // log-intensity edges large c; their mean tracks the true threshold on simulated data.
-    const double corr = 0.5 * (pearson(box3(edge_map(fr[k], false), H, W), m) +
-                               pearson(box3(edge_map(fr[k], true), H, W), m));
-    energies.push_back(search.lambda_tv * mean_tv(fr[k]) - corr);
+    const std::vector<double> lin = box3(edge_map(fr[k], false), H, W);
+    const std::vector<double> lg = box3(edge_map(fr[k], true), H, W);
+    auto energy = [&](const Cell& r) {
+      const double corr = 0.5 * (pearson(lin, m, W, r) + pearson(lg, m, W, r));
+      return search.lambda_tv * mean_tv(fr[k], r) - corr;
+    };
+    energies.push_back(energy(whole));
+    if (per_block)
+      for (int i = 0; i < kGrid; ++i)
+        for (int j = 0; j < kGrid; ++j)
+          (*per_block)[static_cast<size_t>(i * kGrid + j)] +=
+              energy(Cell{H * i / kGrid, H * (i + 1) / kGrid, W * j / kGrid, W * (j + 1) / kGrid}) /
+              static_cast<double>(fr.size());
   }
   return energies;
 }
@@ -218,11 +243,10 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
   // 1. A scan of log-spaced values: the energy need not be unimodal over the whole interval.
   constexpr int kScan = 12;
   std::vector<double> cs(kScan), f(kScan);
-  std::vector<std::vector<double>> per_time(kScan);
+  std::vector<std::vector<double>> per_block(kScan);
   for (int g = 0; g < kScan; ++g) {
     cs[g] = search.c_min * std::pow(search.c_max / search.c_min, g / double(kScan - 1));
-    per_time[g] = threshold_energies(blurry, events, exposure, cs[g], search);
-    f[g] = mean(per_time[g]);
+    f[g] = mean(threshold_energies(blurry, events, exposure, cs[g], search, &per_block[g]));
     ++est.evaluations;
   }
   const int best = static_cast<int>(std::min_element(f.begin(), f.end()) - f.begin());
@@ -258,30 +282,29 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
   }
   est.at_bound =
       est.c - search.c_min < 2 * search.tolerance || search.c_max - est.c < 2 * search.tolerance;
-  // 3. The spread of the per-time minimisers (each from the scan, refined by a parabola through
-  // its neighbours in log c) gives the standard error.
-  const size_t K = per_time[0].size();
-  if (K > 1) {
-    std::vector<double> minimisers;
-    for (size_t k = 0; k < K; ++k) {
-      int gk = 0;
-      for (int g = 1; g < kScan; ++g)
-        if (per_time[g][k] < per_time[gk][k]) gk = g;
-      double lc = std::log(cs[gk]);
-      if (gk > 0 && gk + 1 < kScan) {
-        const double y0 = per_time[gk - 1][k], y1 = per_time[gk][k], y2 = per_time[gk + 1][k];
-        const double den = y0 - 2 * y1 + y2;
-        const double step = std::log(cs[1] / cs[0]);
-        if (den > 0) lc += 0.5 * step * (y0 - y2) / den;
-      }
-      minimisers.push_back(std::exp(lc));
+  // 3. The standard error: the spread of the minimisers of the energy on each cell of a 3 x 3
+  // grid alone (the scan's best value, refined by a parabola through its neighbours in log c),
+  // as of 9 independent estimates. Cells see different edges; times of one cell do not.
+  const size_t B = per_block[0].size();
+  std::vector<double> minimisers;
+  for (size_t k = 0; k < B; ++k) {
+    int gk = 0;
+    for (int g = 1; g < kScan; ++g)
+      if (per_block[g][k] < per_block[gk][k]) gk = g;
+    double lc = std::log(cs[gk]);
+    if (gk > 0 && gk + 1 < kScan) {
+      const double y0 = per_block[gk - 1][k], y1 = per_block[gk][k], y2 = per_block[gk + 1][k];
+      const double den = y0 - 2 * y1 + y2;
+      const double step = std::log(cs[1] / cs[0]);
+      if (den > 0) lc += 0.5 * step * (y0 - y2) / den;
     }
-    double m = 0, v = 0;
-    for (const double x : minimisers) m += x;
-    m /= static_cast<double>(K);
-    for (const double x : minimisers) v += (x - m) * (x - m);
-    est.std_error = std::sqrt(v / static_cast<double>(K - 1) / static_cast<double>(K));
+    minimisers.push_back(std::exp(lc));
   }
+  double m = 0, v = 0;
+  for (const double x : minimisers) m += x;
+  m /= static_cast<double>(B);
+  for (const double x : minimisers) v += (x - m) * (x - m);
+  est.std_error = std::sqrt(v / static_cast<double>(B - 1) / static_cast<double>(B));
   return est;
 }
 

@@ -53,8 +53,8 @@ struct ThresholdEstimate {
   /// True when c lies within the tolerance of c_min or c_max: the minimum may be outside the
   /// interval (or the energy has none), so treat c with suspicion.
   bool at_bound = false;
-  /// Standard error of c: the spread of the minimisers of the energy at each of the num_times
-  /// times alone (standard deviation / sqrt(num_times)); 0 when num_times is 1.
+  /// Standard error of c: the spread of the minimisers of the energy on each cell of a 3 x 3
+  /// grid over the frame alone (standard deviation / 3, as for 9 independent estimates).
   double std_error = 0;
 };
 
@@ -105,10 +105,12 @@ class DIFFEVENT_API Edi {
   /// blurry / max(E, guard) at tau in linear intensity (before any sRGB re-encoding).
   Image linear_sharp(const Image& blurry, const EventStream& events, const Exposure& exposure,
                      TimestampUs tau) const;
-  /// The energy's terms at each of the num_times times.
+  /// The energy's terms at each of the num_times times, and (when per_block is given) the
+  /// energy of each cell of a 3 x 3 grid over the frame, averaged over the times.
   std::vector<double> threshold_energies(const Image& blurry, const EventStream& events,
                                          const Exposure& exposure, double c,
-                                         const ThresholdSearchOptions& search) const;
+                                         const ThresholdSearchOptions& search,
+                                         std::vector<double>* per_block = nullptr) const;
   EdiOptions options_;
 };
 
