@@ -136,6 +136,7 @@ diffevent_status diffevent_estimate_threshold(diffevent_context* ctx, const diff
     r.energy = est.energy;
     r.evaluations = est.evaluations;
     r.at_bound = est.at_bound ? 1 : 0;
+    r.std_error = est.std_error;
     if (est.at_bound)
       log(ctx, DIFFEVENT_LOG_WARNING,
           fmt::format("the estimated threshold {:.3f} is at the end of the search interval",

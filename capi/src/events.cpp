@@ -103,6 +103,7 @@ diffevent_status diffevent_events_read(diffevent_context* ctx, const char* path,
     h->format = to_c_format(ef.format);
     h->size_inferred = ef.size_inferred;
     h->exposures = std::move(ef.exposures);
+    h->thresholds = ef.thresholds;
     h->image = std::move(ef.image);
     log(ctx, DIFFEVENT_LOG_INFO,
         fmt::format("read {} events ({}, sensor {}x{}{}) from '{}' in {:.3f} s", h->events.size(),
@@ -199,6 +200,10 @@ diffevent_status diffevent_events_info_get(const diffevent_events* events,
     info.t_begin_us = e.empty() ? 0 : e.t_begin();
     info.t_end_us = e.empty() ? 0 : e.t_end();
     info.exposure_count = events->exposures.size();
+    if (events->thresholds) {
+      info.threshold_pos = events->thresholds->c_pos;
+      info.threshold_neg = events->thresholds->c_neg;
+    }
     write_out_struct(out, info);
   });
 }

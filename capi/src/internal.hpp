@@ -43,6 +43,7 @@ struct diffevent_events {
   bool size_inferred = false;
   std::vector<diffevent::Exposure> exposures;
   std::optional<diffevent::Image> image;
+  std::optional<diffevent::Thresholds> thresholds;  ///< As the file states them.
 };
 
 namespace diffevent_capi {

@@ -77,10 +77,10 @@ LAYOUT(offsetof(diffevent_read_params, max_events) == 48, read2);
 LAYOUT(sizeof(diffevent_image_read_params) == 24, image_read_size);
 LAYOUT(sizeof(diffevent_ingest_params) == 12, ingest_size);
 LAYOUT(sizeof(diffevent_write_params) == 48, write_size);
-LAYOUT(sizeof(diffevent_events_info) == 64, info_size);
+LAYOUT(sizeof(diffevent_events_info) == 80, info_size);
 LAYOUT(sizeof(diffevent_edi_params) == 80, edi_size);
 LAYOUT(sizeof(diffevent_threshold_params) == 40, thr_size);
-LAYOUT(sizeof(diffevent_threshold_estimate) == 32, est_size);
+LAYOUT(sizeof(diffevent_threshold_estimate) == 40, est_size);
 LAYOUT(sizeof(diffevent_simulator_params) == 128, sim_size);
 LAYOUT(sizeof(diffevent_enhancer_params) == 32, enh_size);
 LAYOUT(sizeof(diffevent_prior_params) == 24, prior_size);
@@ -186,6 +186,18 @@ static void test_context(void) {
     g_log_lines = 0;
     CHECK_OK(diffevent_events_read(ctx, src_path("data/sample/events.h5"), NULL, &ev));
     CHECK(g_log_lines == 1 && g_log_level_seen == DIFFEVENT_LOG_INFO);
+    {
+      /* The sample states its threshold (version 10); a version-9 struct still reads. */
+      diffevent_events_info info;
+      diffevent_events_info_init(&info);
+      CHECK_OK(diffevent_events_info_get(ev, &info));
+      CHECK(info.threshold_pos == 0.2 && info.threshold_neg == 0.2);
+      diffevent_events_info_init(&info);
+      info.struct_size = 64;
+      info.threshold_pos = -1;
+      CHECK_OK(diffevent_events_info_get(ev, &info));
+      CHECK(info.threshold_pos == -1 && info.count > 0 && info.struct_size == 64);
+    }
     diffevent_events_destroy(ev);
   }
   CHECK_FAILS(diffevent_context_cancel(NULL), DIFFEVENT_E_INVALID_ARGUMENT, "NULL");
@@ -668,6 +680,8 @@ static void test_simulator_and_threshold(void) {
   CHECK_OK(diffevent_estimate_threshold(NULL, blurry, ev, &ep, &tp, &est));
   CHECK(est.evaluations > 3 && est.c >= tp.c_min && est.c <= tp.c_max);
   CHECK(fabs(est.c - 0.2) < 0.08);
+  CHECK(est.std_error > 0 && est.std_error < 0.1);
+  CHECK(info.threshold_pos == 0 && info.threshold_neg == 0); /* simulated: no file states one */
   est.struct_size = 0;
   CHECK_FAILS(diffevent_estimate_threshold(NULL, blurry, ev, &ep, &tp, &est),
               DIFFEVENT_E_INVALID_ARGUMENT, "diffevent_threshold_estimate.struct_size");

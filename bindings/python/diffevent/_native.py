@@ -81,7 +81,7 @@ class _EventsInfo(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("width", C.c_int32), ("height", C.c_int32), ("format", C.c_int32),
                 ("size_inferred", C.c_int32), ("has_image", C.c_int32), ("count", C.c_uint64),
                 ("count_on", C.c_uint64), ("t_begin_us", C.c_int64), ("t_end_us", C.c_int64),
-                ("exposure_count", C.c_uint64)]
+                ("exposure_count", C.c_uint64), ("threshold_pos", C.c_double), ("threshold_neg", C.c_double)]
 
 
 class _ReadParams(C.Structure):

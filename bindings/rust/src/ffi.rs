@@ -95,6 +95,8 @@ pub struct diffevent_events_info {
     pub t_begin_us: i64,
     pub t_end_us: i64,
     pub exposure_count: u64,
+    pub threshold_pos: f64,
+    pub threshold_neg: f64,
 }
 
 #[repr(C)]

@@ -281,6 +281,11 @@ impl Events {
         let i = self.info();
         (i.width, i.height)
     }
+    /// The contrast thresholds (ON, OFF) the file states, if it states them.
+    pub fn stated_thresholds(&self) -> Option<(f64, f64)> {
+        let i = self.info();
+        (i.threshold_pos > 0.0).then_some((i.threshold_pos, i.threshold_neg))
+    }
     /// A copy of the arrays.
     pub fn to_arrays(&self) -> EventArrays {
         let n = self.len();

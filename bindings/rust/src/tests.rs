@@ -24,6 +24,7 @@ fn events_round_trip_and_errors_name_the_problem() {
     let ev = Events::from_arrays(4, 3, &a).unwrap();
     assert_eq!(ev.len(), 3);
     assert_eq!(ev.sensor_size(), (4, 3));
+    assert_eq!(ev.stated_thresholds(), None); // arrays state no threshold
     assert_eq!(ev.to_arrays(), a);
     let bad = EventArrays { t_us: vec![5, 1], x: vec![0, 0], y: vec![0, 0], polarity: vec![1, 1] };
     let err = Events::from_arrays(4, 3, &bad).err().unwrap();

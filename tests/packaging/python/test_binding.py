@@ -23,6 +23,8 @@ class BindingTest(unittest.TestCase):
         t, x, y, p = [1, 5, 9], [0, 3, 1], [2, 0, 1], [1, 0, 1]
         ev = de.Events.from_arrays(4, 3, t, x, y, p)
         self.assertEqual(len(ev), 3)
+        # Arrays state no threshold (files may: info's threshold_pos/_neg, 0 when absent).
+        self.assertEqual((ev.info()["threshold_pos"], ev.info()["threshold_neg"]), (0.0, 0.0))
         t2, x2, y2, p2 = ev.arrays()
         np.testing.assert_array_equal(t2, t)
         np.testing.assert_array_equal(p2, [1, -1, 1])

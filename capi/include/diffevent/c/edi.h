@@ -48,6 +48,9 @@ typedef struct diffevent_threshold_estimate {
   double energy;       /**< The energy at c. */
   int32_t at_bound;    /**< 1 when c is at the end of the interval: suspect. */
   int32_t reserved0;
+  /** Standard error of c: the spread of the minimisers over a 3 x 3 grid of cells (version
+   *  10; docs/edi.md). */
+  double std_error;
 } diffevent_threshold_estimate;
 
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_edi_params_init(diffevent_edi_params* params);

@@ -83,6 +83,10 @@ typedef struct diffevent_events_info {
   int64_t t_begin_us;    /**< First and last timestamp (0 when empty). */
   int64_t t_end_us;
   uint64_t exposure_count; /**< Exposure windows stated (diffevent_events_exposure). */
+  /** The contrast thresholds the file states (HDF5 root attributes contrast_threshold_pos and
+   *  contrast_threshold_neg), 0 when it states none (version 10). */
+  double threshold_pos;
+  double threshold_neg;
 } diffevent_events_info;
 
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_read_params_init(diffevent_read_params* params);
