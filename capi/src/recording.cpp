@@ -25,10 +25,14 @@ const diffevent::Recording& get(const diffevent_recording* r) {
   return r->recording;
 }
 
-diffevent_events* wrap(diffevent::EventStream events, const diffevent::Exposure* exposure) {
+// The events of a recording's window, with the exposure when it is a frame's and the
+// thresholds the recording states.
+diffevent_events* wrap(const diffevent::Recording& rec, diffevent::EventStream events,
+                       const diffevent::Exposure* exposure) {
   auto h = std::make_unique<diffevent_events>();
   h->events = std::move(events);
   if (exposure) h->exposures.push_back(*exposure);
+  h->thresholds = rec.thresholds();
   return h.release();
 }
 
@@ -125,7 +129,7 @@ diffevent_status diffevent_recording_events(diffevent_context* ctx,
     check_cancel(ctx);
     const auto& r = get(recording);
     const diffevent::Exposure e = r.frame(index).exposure;
-    *out = wrap(r.events(index), &e);
+    *out = wrap(r, r.events(index), &e);
   });
 }
 
@@ -136,7 +140,7 @@ diffevent_status diffevent_recording_events_between(diffevent_context* ctx,
   return guard(__func__, [&] {
     REQUIRE_ARG(out);
     check_cancel(ctx);
-    *out = wrap(get(recording).events_between(t0_us, t1_us), nullptr);
+    *out = wrap(get(recording), get(recording).events_between(t0_us, t1_us), nullptr);
   });
 }
 

@@ -39,6 +39,10 @@ def main():
     t = time.monotonic()
     dc.deblur_recordings([rec], single, client=None, **opts)
     print(f"single process: {FRAMES} frames in {time.monotonic() - t:.1f} s")
+    # The AEDAT4 recording states no threshold: each frame's is estimated, never a silent default.
+    first = json.load(open(os.path.join(single, "recording", "000000.json")))
+    if first.get("threshold_source") != "estimated" or not first.get("threshold_std_error", -1) >= 0:
+        sys.exit(f"FAIL: expected an estimated threshold with its standard error: {first}")
 
     out = os.path.join(WORK, "cluster")
     frames_dir = os.path.join(out, "recording")

@@ -21,11 +21,11 @@ import warnings
 
 import numpy as np
 
-__all__ = ["DiffeventError", "Context", "Image", "Events", "Recording", "Prior", "edi_deblur", "deblur", "deblur_defaults", "psnr", "ssim",
+__all__ = ["DiffeventError", "Context", "Image", "Events", "Recording", "Prior", "edi_deblur", "deblur", "deblur_defaults", "estimate_threshold", "stated_threshold", "psnr", "ssim",
            "version", "has_torch", "shipped_prior_path", "EVENT_DTYPE", "PRESETS"]
 
 __version__ = "0.1.0"  # the C library's version this binding was written for
-from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams,  # noqa: F401
+from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams, _ThresholdEstimate,  # noqa: F401
                       _IngestParams, _PriorParams, _ReadParams, _RecordingParams, _check, _init, _lib, _progress_fn)
 
 def version():
@@ -333,6 +333,23 @@ def _edi_params(threshold, exposure, srgb, p=None):
         p.has_exposure, p.exposure_t0_us, p.exposure_t1_us = 1, exposure[0], exposure[1]
     p.linearize_srgb = int(srgb)
     return p
+
+
+def estimate_threshold(blurry, events, exposure=None, srgb=False, context=None):
+    """EDI's threshold search (docs/edi.md): a dict with the symmetric threshold "c", its
+    "std_error", "at_bound" (the estimate ended at an end of the search interval: suspect),
+    "energy" and "evaluations". exposure: (t0, t1) us (default: the events file's)."""
+    p = _edi_params(None, exposure, srgb)
+    e = _init(_ThresholdEstimate, "diffevent_threshold_estimate_init")
+    _check(_lib.diffevent_estimate_threshold(context, blurry, events, C.byref(p), None, C.byref(e)))
+    return {"c": e.c, "std_error": e.std_error, "at_bound": bool(e.at_bound), "energy": e.energy,
+            "evaluations": e.evaluations}
+
+
+def stated_threshold(events):
+    """The (c_pos, c_neg) the events' file states (HDF5 contrast_threshold_pos/_neg), or None."""
+    info = events.info()
+    return (info["threshold_pos"], info["threshold_neg"]) if info["threshold_pos"] > 0 else None
 
 
 def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, context=None):

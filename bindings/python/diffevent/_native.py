@@ -84,6 +84,12 @@ class _EventsInfo(C.Structure):
                 ("exposure_count", C.c_uint64), ("threshold_pos", C.c_double), ("threshold_neg", C.c_double)]
 
 
+class _ThresholdEstimate(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("evaluations", C.c_int32), ("c", C.c_double),
+                ("energy", C.c_double), ("at_bound", C.c_int32), ("reserved0", C.c_int32),
+                ("std_error", C.c_double)]
+
+
 class _ReadParams(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("sort_if_unsorted", C.c_int32),
                 ("width", C.c_int32), ("height", C.c_int32), ("time_shift", C.c_int32), ("swap_xy", C.c_int32),
@@ -158,6 +164,8 @@ _sig("diffevent_events_copy_arrays", _status, _P, C.POINTER(C.c_int64), C.POINTE
      C.POINTER(C.c_uint16), C.POINTER(C.c_int8), C.c_size_t)
 _sig("diffevent_edi_params_init", None, C.POINTER(_EdiParams))
 _sig("diffevent_edi_deblur", _status, _P, _P, _P, C.POINTER(_EdiParams), _PP)
+_sig("diffevent_threshold_estimate_init", None, C.POINTER(_ThresholdEstimate))
+_sig("diffevent_estimate_threshold", _status, _P, _P, _P, C.POINTER(_EdiParams), _P, C.POINTER(_ThresholdEstimate))
 _sig("diffevent_deblur_params_init", None, C.POINTER(_DeblurParams))
 _sig("diffevent_deblur_params_init_preset", _status, C.POINTER(_DeblurParams), C.c_int32)
 _sig("diffevent_deblur", _status, _P, _P, _P, _P, _P, C.POINTER(_DeblurParams), _PP, _PP, C.POINTER(C.c_double))

@@ -17,8 +17,7 @@ import os
 import sys
 import time
 
-from . import Prior, Recording, deblur, deblur_defaults, edi_deblur
-from ._native import _EdiParams, _init
+from . import Prior, Recording, deblur, deblur_defaults, edi_deblur, estimate_threshold, stated_threshold
 
 __all__ = ["expand_inputs", "plan", "deblur_recordings", "main"]
 
@@ -56,7 +55,8 @@ def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior):
         raise ValueError(f"method '{method}': expected 'edi' or 'diffevent'")
     if bit_depth not in (8, 16):
         raise ValueError(f"bit_depth {bit_depth}: expected 8 or 16")
-    s = {"method": method, "threshold": threshold if threshold is not None else "default",
+    # Without a threshold: the recording's statement, else each frame's estimate (as the CLI).
+    s = {"method": method, "threshold": threshold if threshold is not None else "stated-or-estimated",
          "frames_per_exposure": 0, "bit_depth": bit_depth}
     if method == "diffevent":
         s.update({"preset": preset or "default", "seed": seed, "x_prior": x_prior, "r_prior": r_prior})
@@ -152,23 +152,31 @@ class FrameDeblurrer:
         i = task["index"]
         t0, t1, name = rec.frame(i)
         blurry, events = rec.image(i), rec.events(i)
-        threshold = None if s["threshold"] == "default" else s["threshold"]
+        extra = {}
+        threshold = None if s["threshold"] == "stated-or-estimated" else s["threshold"]
+        if threshold is None:
+            threshold = stated_threshold(events)
+            extra["threshold_source"] = "file" if threshold is not None else "estimated"
+        if threshold is None:
+            est = estimate_threshold(blurry, events)
+            threshold = est["c"]
+            extra.update(threshold_std_error=est["std_error"], threshold_at_bound=est["at_bound"])
+        c = threshold if isinstance(threshold, (int, float)) else threshold[0]
         if s["method"] == "edi":
             sharp = edi_deblur(blurry, events, threshold=threshold)
-            c = threshold if threshold is not None else _init(_EdiParams, "diffevent_edi_params_init").c_pos
         else:
             channels = blurry.shape[0]
             preset = None if s["preset"] == "default" else s["preset"]
             r_runs = deblur_defaults(preset)["residual_prior"]
             xp = self._prior("x", channels)
             rp = self._prior("r", channels) if r_runs and s["r_prior"] != "none" else None
-            sharp, _, c = deblur(blurry, events, seed=s["seed"], threshold=threshold, preset=preset,
+            sharp, _, _ = deblur(blurry, events, seed=s["seed"], threshold=threshold, preset=preset,
                                  x_prior=xp if xp is not None else "analytic", r_prior=rp)
         stem = task["stem"]
         sharp.write(stem + ".png", bit_depth=s["bit_depth"])  # atomic (temporary file, rename)
         record = {"index": i, "name": name, "exposure_us": [t0, t1], "events": len(events),
                   "threshold": c, "output": os.path.basename(stem) + ".png", "settings": s,
-                  "seconds": time.monotonic() - t_start}
+                  "seconds": time.monotonic() - t_start, **extra}
         _write_json_atomically(stem + ".json", record)  # last: the frame is complete
         return {"recording": task["recording"], "index": i, "record": record}
 
@@ -284,7 +292,8 @@ def main(argv=None):
     where.add_argument("--local", type=int, metavar="N", help="start a LocalCluster of N worker processes")
     ap.add_argument("--method", default="diffevent", choices=["edi", "diffevent"])
     ap.add_argument("--preset", choices=["fast", "balanced", "best", "paper"])
-    ap.add_argument("--threshold", type=float, help="contrast threshold (default: the library's)")
+    ap.add_argument("--threshold", type=float,
+                    help="contrast threshold (default: what the recording states, else each frame's estimate)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bit-depth", type=int, default=16, choices=[8, 16])
     ap.add_argument("--prior", default="shipped", help="x prior: 'shipped', 'analytic' or a .pt path")
