@@ -149,6 +149,7 @@ class FolderRecording final : public Recording::Source {
                                            : open_hdf5_recording(events_path_, eo);
       width = indexed_->width;
       height = indexed_->height;
+      thresholds = indexed_->thresholds;  // an HDF5 event file may state them
     } else {
       // The size comes from the file's header, the options, or the first image.
       const Image first = read_image(images_.front().string());

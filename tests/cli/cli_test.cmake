@@ -38,6 +38,11 @@ expect_contains("${OUT}" "\"ssim\"")
 run(0 ${CLI} convert ${WORK}/sim/events.txt ${WORK}/ev.npz)
 run(0 ${CLI} --json info ${WORK}/ev.npz)
 expect_contains("${OUT}" "\"format\":\"npz\"")
+# The simulator's HDF5 states its threshold; info says so (and that a text file does not).
+run(0 ${CLI} --json info ${WORK}/sim/events.h5)
+expect_contains("${OUT}" "\"thresholds\":{\"c_neg\":0.2,\"c_pos\":0.2}")
+run(0 ${CLI} info ${WORK}/sim/events.txt)
+expect_contains("${OUT}" "contrast threshold: not stated")
 
 # Errors: one line on stderr, the error code as exit status, no partial output.
 run(2 ${CLI} info ${WORK}/missing.h5)

@@ -179,6 +179,19 @@ TEST(Recording, FolderOfFramesWithOneEventFileAndTimestamps) {
   for (const Exposure& e : v.exposures) us << e.t0_us << " " << e.t1_us << "\n";
   us.close();
   check_recording(Recording::open(dir.path().string()), v);
+  EXPECT_FALSE(Recording::open(dir.path().string()).thresholds().has_value());
+  if (hdf5_supported()) {
+    // An HDF5 event file that states its thresholds: the folder recording states them too.
+    std::filesystem::remove(dir.file("events.aedat4"));
+    WriteOptions wo;
+    wo.thresholds = Thresholds{0.3, 0.25, {}, {}};
+    write_events(dir.file("events.h5"), v.events, wo);
+    const Recording h5 = Recording::open(dir.path().string());
+    check_recording(h5, v);
+    ASSERT_TRUE(h5.thresholds().has_value());
+    EXPECT_EQ(h5.thresholds()->c_pos, 0.3);
+    EXPECT_EQ(h5.thresholds()->c_neg, 0.25);
+  }
   // One exposure too few: named.
   std::ofstream shortf(dir.file("timestamps.txt"));
   for (size_t k = 0; k + 1 < v.exposures.size(); ++k)

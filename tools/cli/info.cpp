@@ -45,6 +45,8 @@ int run_info(const std::string& path, bool sort, const Common& c) {
   for (const auto& x : ef.exposures) ex.push_back({x.t0_us, x.t1_us});
   j["exposures_us"] = ex;
   j["has_image"] = ef.image.has_value();
+  if (ef.thresholds)
+    j["thresholds"] = {{"c_pos", ef.thresholds->c_pos}, {"c_neg", ef.thresholds->c_neg}};
   if (c.json_out) {
     std::cout << j.dump() << "\n";
   } else {
@@ -55,6 +57,9 @@ int run_info(const std::string& path, bool sort, const Common& c) {
       std::cout << fmt::format("time [{}, {}] us, span {} us\n", t_begin, t_end, t_end - t_begin);
     for (const auto& x : ef.exposures)
       std::cout << fmt::format("exposure [{}, {}] us\n", x.t0_us, x.t1_us);
+    std::cout << (ef.thresholds ? fmt::format("contrast threshold stated: ON {:g}, OFF {:g}\n",
+                                              ef.thresholds->c_pos, ef.thresholds->c_neg)
+                                : std::string("contrast threshold: not stated\n"));
   }
   return 0;
 }
