@@ -194,6 +194,10 @@ def main():
                        ("h5_chunk_4gb.h5", "HDF5 chunk index claiming 4 GB stored")]:
         rc, msg = cli("info", os.path.join(ROOT, "tests", "data", "fuzz", name))
         add("event files (`diffevent info FILE`)", what + " (fuzzer)", rc, msg, tmp)
+    for name, what in [("h5_threshold_nan.h5", "HDF5 stating a NaN contrast threshold"),
+                       ("h5_threshold_alone.h5", "HDF5 stating the ON threshold alone")]:
+        rc, msg = cli("info", os.path.join(ROOT, "tests", "data", "fuzz", name))
+        add("event files (`diffevent info FILE`)", what, rc, msg, tmp)
     mat = b"MATLAB 5.0 MAT-file".ljust(116) + bytes(8) + struct.pack("<H", 0x0100) + b"IM"
     body = (struct.pack("<IIII", 6, 8, 6, 0) + struct.pack("<IIii", 5, 8, 51, 4) + struct.pack("<II", 1, 6) + b"events\0\0"
             + struct.pack("<II", 9, 8 * 4 * 50) + bytes(8 * 4 * 50))

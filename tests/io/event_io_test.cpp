@@ -328,6 +328,13 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
     EXPECT_DIFFEVENT_ERROR(
         read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_time_beyond_int64.h5"),
         ErrorCode::kFormatError, "timestamp at index 264");
+    // A stated threshold that is NaN, or one polarity's alone: named, never used.
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_threshold_nan.h5"),
+        ErrorCode::kFormatError, "the stated contrast threshold nan is not in (0, 20]");
+    EXPECT_DIFFEVENT_ERROR(
+        read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_threshold_alone.h5"),
+        ErrorCode::kFormatError, "contrast_threshold_pos and contrast_threshold_neg must both be");
     // A NaN sensor_resolution attribute (was a NaN-to-int conversion).
     EXPECT_DIFFEVENT_ERROR(
         read_events(std::string(DIFFEVENT_SOURCE_DIR) + "/tests/data/fuzz/h5_nan_resolution.h5"),
