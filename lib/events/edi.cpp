@@ -9,6 +9,12 @@ namespace diffevent {
 inline namespace v1 {
 namespace {
 
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (const double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
 // A rectangle of pixels [y0, y1) x [x0, x1).
 struct Cell {
   int y0, y1, x0, x1;
@@ -220,10 +226,7 @@ std::vector<double> Edi::threshold_energies(const Image& blurry, const EventStre
 double Edi::threshold_energy(const Image& blurry, const EventStream& events,
                              const Exposure& exposure, double c,
                              const ThresholdSearchOptions& search) const {
-  const std::vector<double> e = threshold_energies(blurry, events, exposure, c, search);
-  double sum = 0;
-  for (const double v : e) sum += v;
-  return sum / static_cast<double>(e.size());
+  return mean(threshold_energies(blurry, events, exposure, c, search));
 }
 
 ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream& events,
@@ -235,11 +238,6 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
                   "edi: threshold search interval [{}, {}] with tolerance {} is invalid",
                   search.c_min, search.c_max, search.tolerance);
   ThresholdEstimate est;
-  auto mean = [](const std::vector<double>& e) {
-    double sum = 0;
-    for (const double v : e) sum += v;
-    return sum / static_cast<double>(e.size());
-  };
   // 1. A scan of log-spaced values: the energy need not be unimodal over the whole interval.
   constexpr int kScan = 12;
   std::vector<double> cs(kScan), f(kScan);
@@ -300,9 +298,8 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
     }
     minimisers.push_back(std::exp(lc));
   }
-  double m = 0, v = 0;
-  for (const double x : minimisers) m += x;
-  m /= static_cast<double>(B);
+  const double m = mean(minimisers);
+  double v = 0;
   for (const double x : minimisers) v += (x - m) * (x - m);
   est.std_error = std::sqrt(v / static_cast<double>(B - 1) / static_cast<double>(B));
   return est;

@@ -195,9 +195,7 @@ const char* threshold_source_name(ThresholdSource source) {
   }
 }
 
-ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
-                                   const std::optional<diffevent::Thresholds>& stated,
-                                   diffevent::Thresholds& out) {
+void check_threshold_flags(const ThresholdFlags& flags) {
   for (const auto& [name, v] :
        {std::pair<const char*, std::optional<double>>{"--threshold", flags.both},
         {"--threshold-pos", flags.pos},
@@ -206,19 +204,26 @@ ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
                     ErrorCode::kInvalidArgument,
                     "{} {}: a contrast threshold must be a finite number in (0, {}]", name,
                     v.value_or(0), diffevent::Thresholds::kMax);
+}
+
+ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
+                                   const std::optional<diffevent::Thresholds>& stated,
+                                   diffevent::Thresholds& out) {
+  check_threshold_flags(flags);
   if (!flags.any()) {
     if (!stated) return ThresholdSource::kEstimated;
     out = *stated;
     return ThresholdSource::kFile;
   }
-  const std::optional<double> pos = flags.pos    ? flags.pos
-                                    : flags.both ? flags.both
-                                    : stated     ? std::optional<double>(stated->c_pos)
-                                                 : std::nullopt;
-  const std::optional<double> neg = flags.neg    ? flags.neg
-                                    : flags.both ? flags.both
-                                    : stated     ? std::optional<double>(stated->c_neg)
-                                                 : std::nullopt;
+  // A polarity's own flag, else --threshold, else the file's statement.
+  auto pick = [&](const std::optional<double>& own, double diffevent::Thresholds::*member) {
+    return own          ? own
+           : flags.both ? flags.both
+           : stated     ? std::optional<double>((*stated).*member)
+                        : std::nullopt;
+  };
+  const std::optional<double> pos = pick(flags.pos, &diffevent::Thresholds::c_pos);
+  const std::optional<double> neg = pick(flags.neg, &diffevent::Thresholds::c_neg);
   DIFFEVENT_CHECK(pos && neg, ErrorCode::kInvalidArgument,
                   "{} alone: the events file states no threshold for the other polarity; give "
                   "--threshold-pos and --threshold-neg, or --threshold",

@@ -85,9 +85,12 @@ struct ThresholdFlags {
 /// "estimated": the caller estimates them from the data (and says so).
 enum class ThresholdSource { kOption, kFile, kEstimated };
 const char* threshold_source_name(ThresholdSource source);
-/// Resolves the flags against the file's statement into `out`; kInvalidArgument when a
-/// polarity is given alone and the file states no threshold for the other, or a value is not
-/// a valid threshold.
+/// Checks each given flag is a valid threshold (kInvalidArgument naming the flag); cheap, so
+/// commands call it before loading anything.
+void check_threshold_flags(const ThresholdFlags& flags);
+/// Resolves the flags against the file's statement into `out` (checking them first);
+/// kInvalidArgument when a polarity is given alone and the file states no threshold for the
+/// other.
 ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
                                    const std::optional<diffevent::Thresholds>& stated,
                                    diffevent::Thresholds& out);

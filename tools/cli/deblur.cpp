@@ -32,12 +32,8 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
   diffevent::DeblurOptions o = a.flags.resolve();  // validated before anything is loaded
   // -c sets both thresholds; --threshold-pos/--threshold-neg (bound to o) override it. Without
   // them: what the events file states, else an estimate.
-  ThresholdFlags flags;
-  if (a.flags.given("--threshold")) flags.both = a.threshold;
-  if (a.flags.given("--threshold-pos")) flags.pos = o.thresholds.c_pos;
-  if (a.flags.given("--threshold-neg")) flags.neg = o.thresholds.c_neg;
-  diffevent::Thresholds checked;
-  if (flags.any()) resolve_thresholds(flags, diffevent::Thresholds{}, checked);  // before loading
+  const ThresholdFlags flags = a.flags.thresholds(a.threshold);
+  check_threshold_flags(flags);  // before anything is loaded
   if (a.tau_us) o.tau_us = *a.tau_us;
   const diffevent::Image blur = diffevent::read_image(a.blur);
   diffevent::EventFile ef = load_events(a.events, &blur, c.sort);

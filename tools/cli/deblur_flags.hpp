@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli.hpp"
 #include "diffevent/diffusion/options.hpp"
 
 namespace diffevent_cli {
@@ -20,6 +21,15 @@ struct DeblurFlags {
   /// validated (diffevent::validate).
   diffevent::DeblurOptions resolve() const;
   bool given(const char* flag) const { return app != nullptr && app->count(flag) > 0; }
+  /// The threshold flags given: --threshold's value is `both` (the command holds it);
+  /// --threshold-pos/-neg are bound to options.thresholds.
+  ThresholdFlags thresholds(double both) const {
+    ThresholdFlags f;
+    if (given("--threshold")) f.both = both;
+    if (given("--threshold-pos")) f.pos = options.thresholds.c_pos;
+    if (given("--threshold-neg")) f.neg = options.thresholds.c_neg;
+    return f;
+  }
 };
 
 /// Adds the sampler's flags (--steps, --s, --s-r, --lambda-tv, --lambda-l1, --start,

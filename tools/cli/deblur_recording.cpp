@@ -56,11 +56,8 @@ std::vector<diffevent::Image> frames_from_sharp(const diffevent::Image& sharp,
 
 ThresholdSource recording_thresholds(const RecordingArgs& a, const diffevent::Recording& recording,
                                      diffevent::Thresholds& thresholds) {
-  ThresholdFlags flags;
-  if (a.flags.given("--threshold")) flags.both = a.threshold;
-  if (a.flags.given("--threshold-pos")) flags.pos = a.flags.options.thresholds.c_pos;
-  if (a.flags.given("--threshold-neg")) flags.neg = a.flags.options.thresholds.c_neg;
-  const ThresholdSource source = resolve_thresholds(flags, recording.thresholds(), thresholds);
+  const ThresholdSource source =
+      resolve_thresholds(a.flags.thresholds(a.threshold), recording.thresholds(), thresholds);
   if (a.auto_threshold) return ThresholdSource::kEstimated;
   if (source == ThresholdSource::kEstimated)
     std::cerr << fmt::format(
