@@ -4,11 +4,14 @@
 // EventPacket { elements: [Event { int64 timestamp; int16 x; int16 y; bool polarity }] }; FRME
 // packets hold one Frame { timestamps of frame and exposure, format, size, position, pixels }.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -71,93 +74,191 @@ class FlatTable {
 
 enum class Compression { kNone = 0, kLz4 = 1, kLz4High = 2, kZstd = 3, kZstdHigh = 4 };
 
-// One packet never holds more than this once decompressed (DV writes packets of a few MB);
-// a larger output is a decompression bomb or a corrupt stream.
-constexpr size_t kMaxPacketBytes = size_t{256} << 20;
+// One packet never holds more than this once decompressed (DV writes packets of a few MB: a
+// frame of 1280 x 720 BGRA is 3.5 MiB); a larger output is a decompression bomb or a corrupt
+// stream. A reader holds a few packets at a time per thread, so this also bounds its memory.
+constexpr size_t kMaxPacketBytes = size_t{32} << 20;
+// The writer's largest packet: half the reader's limit.
+constexpr size_t kMaxPacketEvents = size_t{1} << 20;
 
-std::string decompress(Compression c, std::string in, const std::string& src) {
-  if (c == Compression::kNone) return in;
-  auto check_size = [&](const std::string& out) {
-    DIFFEVENT_CHECK(out.size() <= kMaxPacketBytes, ErrorCode::kFormatError,
-                    "'{}': a compressed packet expands beyond {} MiB", src, kMaxPacketBytes >> 20);
-  };
-  if (c == Compression::kLz4 || c == Compression::kLz4High) {
+// A view of bytes owned elsewhere (a packet body or a Decompressor's buffer).
+struct ByteView {
+  const unsigned char* data = nullptr;
+  size_t size = 0;
+};
+
+// A byte buffer that grows without zero-filling and keeps its capacity across packets.
+class ByteBuffer {
+ public:
+  unsigned char* data() { return p_.get(); }
+  size_t capacity() const { return cap_; }
+  // Makes room for n bytes; the first `keep` bytes survive a reallocation.
+  void reserve(size_t n, size_t keep = 0) {
+    if (n <= cap_) return;
+    std::unique_ptr<unsigned char[]> q(new unsigned char[n]);
+    if (keep > 0) std::memcpy(q.get(), p_.get(), keep);
+    p_ = std::move(q);
+    cap_ = n;
+  }
+
+ private:
+  std::unique_ptr<unsigned char[]> p_;
+  size_t cap_ = 0;
+};
+
+[[noreturn]] void packet_too_large(const std::string& src) {
+  throw Error(
+      ErrorCode::kFormatError,
+      fmt::format("'{}': a compressed packet expands beyond {} MiB", src, kMaxPacketBytes >> 20));
+}
+
+// Decompresses packet bodies. One per thread: its codec contexts and its output buffer are
+// reused from packet to packet, so a steady read allocates nothing.
+class Decompressor {
+ public:
+  Decompressor() = default;
+  Decompressor(const Decompressor&) = delete;
+  Decompressor& operator=(const Decompressor&) = delete;
+  ~Decompressor() {
 #ifdef DIFFEVENT_HAVE_LZ4
-    LZ4F_dctx* ctx = nullptr;
-    DIFFEVENT_CHECK(!LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION)),
-                    ErrorCode::kInternal, "lz4: cannot create a decompression context");
-    std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> guard(
-        ctx, LZ4F_freeDecompressionContext);
+    if (lz4_) LZ4F_freeDecompressionContext(lz4_);
+#endif
+#ifdef DIFFEVENT_HAVE_ZSTD
+    if (zstd_) ZSTD_freeDCtx(zstd_);
+#endif
+  }
+
+  // The packet's FlatBuffer: `in` itself when the file is uncompressed, else `out`.
+  ByteView run(Compression c, ByteView in, ByteBuffer& out, const std::string& src) {
+    switch (c) {
+      case Compression::kNone:
+        return in;
+      case Compression::kLz4:
+      case Compression::kLz4High:
+        return lz4(in, out, src);
+      case Compression::kZstd:
+      case Compression::kZstdHigh:
+        return zstd(in, out, src);
+    }
+    throw Error(ErrorCode::kFormatError,
+                fmt::format("'{}': unknown AEDAT4 compression type {}", src, static_cast<int>(c)));
+  }
+
+ private:
+  ByteView lz4(ByteView in, ByteBuffer& out, const std::string& src) {
+#ifdef DIFFEVENT_HAVE_LZ4
+    if (!lz4_) {
+      DIFFEVENT_CHECK(!LZ4F_isError(LZ4F_createDecompressionContext(&lz4_, LZ4F_VERSION)),
+                      ErrorCode::kInternal, "lz4: cannot create a decompression context");
+    } else {
+      LZ4F_resetDecompressionContext(lz4_);  // a clean start even after a corrupt packet
+    }
     // Straight into the output (sized from the frame's content size when it states one, else
     // grown as needed), so linked blocks need no internal copy.
     LZ4F_frameInfo_t info{};
-    size_t pos = in.size();
-    size_t rc = LZ4F_getFrameInfo(ctx, &info, in.data(), &pos);
+    size_t pos = in.size;
+    size_t rc = LZ4F_getFrameInfo(lz4_, &info, in.data, &pos);
     DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})",
                     src, LZ4F_getErrorName(rc));
-    DIFFEVENT_CHECK(info.contentSize <= kMaxPacketBytes, ErrorCode::kFormatError,
-                    "'{}': a compressed packet expands beyond {} MiB", src, kMaxPacketBytes >> 20);
-    std::string out(info.contentSize > 0
-                        ? static_cast<size_t>(info.contentSize) + 1
-                        : std::min(kMaxPacketBytes, std::max<size_t>(4 * in.size(), 1 << 16)),
-                    '\0');
+    if (info.contentSize > kMaxPacketBytes) packet_too_large(src);
+    // One byte beyond a stated size, so a complete frame never asks for a larger buffer.
+    size_t cap = info.contentSize > 0
+                     ? static_cast<size_t>(info.contentSize) + 1
+                     : std::min(kMaxPacketBytes, std::max<size_t>(4 * in.size, size_t{1} << 16));
+    out.reserve(cap);
+    cap = std::max(cap, out.capacity());
     size_t used = 0;
     for (;;) {
-      if (used == out.size()) {
-        DIFFEVENT_CHECK(out.size() < kMaxPacketBytes, ErrorCode::kFormatError,
-                        "'{}': a compressed packet expands beyond {} MiB", src,
-                        kMaxPacketBytes >> 20);
-        out.resize(std::min(kMaxPacketBytes, 2 * out.size()));
+      if (used == cap) {
+        if (cap >= kMaxPacketBytes) packet_too_large(src);
+        cap = std::min(kMaxPacketBytes, 2 * cap);
+        out.reserve(cap, used);
       }
-      size_t dst = out.size() - used, srcn = in.size() - pos;
-      rc = LZ4F_decompress(ctx, out.data() + used, &dst, in.data() + pos, &srcn, nullptr);
+      size_t dst = cap - used, srcn = in.size - pos;
+      rc = LZ4F_decompress(lz4_, out.data() + used, &dst, in.data + pos, &srcn, nullptr);
       DIFFEVENT_CHECK(!LZ4F_isError(rc), ErrorCode::kFormatError, "'{}': corrupt LZ4 packet ({})",
                       src, LZ4F_getErrorName(rc));
       pos += srcn;
       used += dst;
       if (rc == 0) break;  // frame complete
-      DIFFEVENT_CHECK(srcn != 0 || dst != 0 || used == out.size(), ErrorCode::kFormatError,
+      DIFFEVENT_CHECK(srcn != 0 || dst != 0 || used == cap, ErrorCode::kFormatError,
                       "'{}': truncated LZ4 packet", src);
     }
-    check_size(out);
-    out.resize(used);
-    return out;
+    if (used > kMaxPacketBytes) packet_too_large(src);
+    return {out.data(), used};
 #else
+    (void)in;
+    (void)out;
     throw Error(
         ErrorCode::kUnsupported,
         fmt::format("'{}': LZ4-compressed AEDAT4 needs liblz4, which was not compiled in", src));
 #endif
   }
-  if (c == Compression::kZstd || c == Compression::kZstdHigh) {
+
+  ByteView zstd(ByteView in, ByteBuffer& out, const std::string& src) {
 #ifdef DIFFEVENT_HAVE_ZSTD
-    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
-    std::string out;
-    out.reserve(std::min(kMaxPacketBytes, 4 * in.size()));
-    std::vector<char> buf(ZSTD_DStreamOutSize());
-    ZSTD_inBuffer ib{in.data(), in.size(), 0};
-    size_t rc = 1;
-    while (ib.pos < ib.size || rc != 0) {
-      ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
-      rc = ZSTD_decompressStream(ctx.get(), &ob, &ib);
+    if (!zstd_) {
+      zstd_ = ZSTD_createDCtx();
+      DIFFEVENT_CHECK(zstd_ != nullptr, ErrorCode::kInternal,
+                      "zstd: cannot create a decompression context");
+    } else {
+      ZSTD_DCtx_reset(zstd_, ZSTD_reset_session_only);
+    }
+    // A single frame that states its size (ZSTD_compress writes it) decompresses in one call
+    // into a buffer of that size; other packets (and damaged ones, for a precise message)
+    // stream.
+    const unsigned long long stated = ZSTD_getFrameContentSize(in.data, in.size);
+    if (stated != ZSTD_CONTENTSIZE_UNKNOWN && stated != ZSTD_CONTENTSIZE_ERROR &&
+        ZSTD_findFrameCompressedSize(in.data, in.size) == in.size) {
+      if (stated > kMaxPacketBytes) packet_too_large(src);
+      const auto n = static_cast<size_t>(stated);
+      out.reserve(std::max<size_t>(n, 1));
+      const size_t rc = ZSTD_decompressDCtx(zstd_, out.data(), n, in.data, in.size);
       DIFFEVENT_CHECK(!ZSTD_isError(rc), ErrorCode::kFormatError, "'{}': corrupt ZSTD packet ({})",
                       src, ZSTD_getErrorName(rc));
-      out.append(buf.data(), ob.pos);
-      check_size(out);
+      DIFFEVENT_CHECK(rc == n, ErrorCode::kFormatError,
+                      "'{}': corrupt ZSTD packet ({} bytes where its header states {})", src, rc,
+                      n);
+      return {out.data(), n};
+    }
+    size_t cap = std::min(kMaxPacketBytes, std::max<size_t>(4 * in.size, size_t{1} << 16));
+    out.reserve(cap);
+    cap = std::max(cap, out.capacity());
+    ZSTD_inBuffer ib{in.data, in.size, 0};
+    size_t used = 0, rc = 1;
+    while (ib.pos < ib.size || rc != 0) {
+      if (used == cap) {
+        if (cap >= kMaxPacketBytes) packet_too_large(src);
+        cap = std::min(kMaxPacketBytes, 2 * cap);
+        out.reserve(cap, used);
+      }
+      ZSTD_outBuffer ob{out.data() + used, cap - used, 0};
+      rc = ZSTD_decompressStream(zstd_, &ob, &ib);
+      DIFFEVENT_CHECK(!ZSTD_isError(rc), ErrorCode::kFormatError, "'{}': corrupt ZSTD packet ({})",
+                      src, ZSTD_getErrorName(rc));
+      used += ob.pos;
       if (ob.pos == 0 && ib.pos == ib.size) {
         DIFFEVENT_CHECK(rc == 0, ErrorCode::kFormatError, "'{}': truncated ZSTD packet", src);
         break;
       }
     }
-    return out;
+    return {out.data(), used};
 #else
+    (void)in;
+    (void)out;
     throw Error(
         ErrorCode::kUnsupported,
         fmt::format("'{}': ZSTD-compressed AEDAT4 needs libzstd, which was not compiled in", src));
 #endif
   }
-  throw Error(ErrorCode::kFormatError,
-              fmt::format("'{}': unknown AEDAT4 compression type {}", src, static_cast<int>(c)));
-}
+
+#ifdef DIFFEVENT_HAVE_LZ4
+  LZ4F_dctx* lz4_ = nullptr;
+#endif
+#ifdef DIFFEVENT_HAVE_ZSTD
+  ZSTD_DCtx* zstd_ = nullptr;
+#endif
+};
 
 // The streams an AEDAT4 file declares in its XML description: the first events (EVTS) and
 // frames (FRME) stream, with the sizes their info nodes state.
@@ -413,11 +514,11 @@ struct EventRecords {
   uint32_t count = 0;
 };
 
-EventRecords event_records(const std::string& fb, const std::string& path) {
+EventRecords event_records(ByteView fb, const std::string& path) {
   // Size-prefixed FlatBuffer: uint32 size, uint32 root offset, "EVTS" identifier.
-  DIFFEVENT_CHECK(fb.size() >= 12, ErrorCode::kFormatError, "'{}': event packet too small", path);
-  const auto* u = reinterpret_cast<const unsigned char*>(fb.data()) + 4;
-  const size_t n = fb.size() - 4;
+  DIFFEVENT_CHECK(fb.size >= 12, ErrorCode::kFormatError, "'{}': event packet too small", path);
+  const unsigned char* u = fb.data + 4;
+  const size_t n = fb.size - 4;
   DIFFEVENT_CHECK(std::memcmp(u + 4, "EVTS", 4) == 0, ErrorCode::kFormatError,
                   "'{}': event packet lacks the EVTS identifier", path);
   FlatTable t(u, n, load_le<uint32_t>(u), path);
@@ -448,6 +549,198 @@ void add_records(const EventRecords& r, size_t a, size_t b, EventBuilder& out) {
   }
 }
 
+// One packet on its way through a reader: its body, its FlatBuffer and, for an event packet,
+// its events decoded into the builder's layout with what the builder checks summarised.
+// Buffers keep their capacity, so a slot reused packet after packet allocates nothing.
+struct PacketSlot {
+  int64_t at = 0;  // file offset of the packet header
+  int32_t stream = 0;
+  ByteBuffer body, unpacked;
+  size_t body_size = 0;
+  ByteView fb;  // the FlatBuffer: the body itself, or `unpacked`
+  std::vector<TimestampUs> t;
+  std::vector<uint16_t> x, y;
+  std::vector<int8_t> p;
+  size_t count = 0;
+  uint16_t max_x = 0, max_y = 0;
+  bool bad = false;         // a coordinate outside [0, limit)
+  bool decreasing = false;  // a timestamp earlier than the one before it, inside the packet
+
+  void decode(const EventRecords& r, uint32_t x_limit, uint32_t y_limit) {
+    count = r.count;
+    if (t.size() < count) {
+      t.resize(count);
+      x.resize(count);
+      y.resize(count);
+      p.resize(count);
+    }
+    bool out_of_range = false, dec = false;
+    uint16_t mx = 0, my = 0;
+    TimestampUs prev = count > 0 ? load_le<int64_t>(r.data) : 0;
+    for (size_t k = 0; k < count; ++k) {
+      const unsigned char* e = r.data + 16 * k;
+      const TimestampUs ts = load_le<int64_t>(e);
+      // Signed 16-bit on disk: a negative coordinate wraps above any limit.
+      const auto xi = static_cast<uint32_t>(static_cast<int32_t>(load_le<int16_t>(e + 8)));
+      const auto yi = static_cast<uint32_t>(static_cast<int32_t>(load_le<int16_t>(e + 10)));
+      out_of_range |= (xi >= x_limit) | (yi >= y_limit);
+      dec |= ts < prev;
+      prev = ts;
+      t[k] = ts;
+      x[k] = static_cast<uint16_t>(xi);
+      y[k] = static_cast<uint16_t>(yi);
+      p[k] = e[12] ? int8_t{1} : int8_t{-1};
+      mx = std::max(mx, x[k]);
+      my = std::max(my, y[k]);
+    }
+    bad = out_of_range;
+    decreasing = dec;
+    max_x = mx;
+    max_y = my;
+  }
+};
+
+// Note [AEDAT4 packet pipeline]
+// Compressed packets are independent, so a read is a pipeline over a ring of a few packet
+// slots. Whoever is free (worker threads, and the calling thread when its next packet is not
+// ready) takes the next packet from the file (one reader at a time, so slots follow file
+// order), then decompresses, decodes and checks it in parallel with the others. The calling
+// thread takes packets in file order and appends their already-checked arrays to the builder
+// (a copy, plus the time order at the packet's start). Threads sleep only when there is
+// nothing to do, and are woken only when someone sleeps. The ring bounds memory whatever the
+// file's length; the first error in file order is rethrown on the calling thread, and the
+// destructor stops and joins the workers on every path out.
+class PacketPipeline {
+ public:
+  using ReadFn = std::function<bool(PacketSlot&)>;
+  using ProcessFn = std::function<void(PacketSlot&, Decompressor&)>;
+
+  // `workers` threads besides the calling one.
+  PacketPipeline(unsigned workers, ReadFn read, ProcessFn process)
+      : read_(std::move(read)), process_(std::move(process)), ring_(workers + 3) {
+    for (unsigned k = 0; k < workers; ++k) pool_.emplace_back([this] { work(); });
+  }
+  PacketPipeline(const PacketPipeline&) = delete;
+  PacketPipeline& operator=(const PacketPipeline&) = delete;
+  ~PacketPipeline() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_ = true;
+    }
+    free_.notify_all();
+    for (auto& t : pool_) t.join();
+  }
+
+  // Hands every packet to `consume` in file order on this thread.
+  void run(const std::function<void(PacketSlot&)>& consume) {
+    Decompressor d;
+    for (size_t i = 0;;) {
+      Entry& e = ring_[i % ring_.size()];
+      std::unique_lock<std::mutex> lk(m_);
+      if (e.state != State::kReady) {
+        if (step(lk, d)) continue;  // helped with a later packet meanwhile
+        ++sleepers_;
+        ready_.wait(lk, [&] { return e.state == State::kReady; });
+        --sleepers_;
+        continue;
+      }
+      lk.unlock();
+      if (e.error) std::rethrow_exception(e.error);
+      if (e.end) return;
+      consume(e.slot);
+      lk.lock();
+      e.state = State::kFree;
+      ++i;
+      if (sleepers_ > 0) {
+        lk.unlock();
+        free_.notify_all();
+      }
+    }
+  }
+
+ private:
+  enum class State { kFree, kBusy, kReady };
+  struct Entry {
+    PacketSlot slot;
+    State state = State::kFree;
+    bool end = false;  // no packet: the file's packets have ended
+    std::exception_ptr error;
+  };
+
+  // Whether the next packet can be taken now.
+  bool can_take() const {
+    return !done_ && !reading_ && ring_[next_ % ring_.size()].state == State::kFree;
+  }
+
+  // Takes the next packet, reads it, then processes it with the lock released; false (and
+  // nothing done) when it cannot be taken now. Called with the lock held; returns with it held.
+  bool step(std::unique_lock<std::mutex>& lk, Decompressor& d) {
+    if (stop_ || !can_take()) return false;
+    Entry& e = ring_[next_ % ring_.size()];
+    reading_ = true;
+    lk.unlock();
+    bool got = false;
+    try {
+      got = read_(e.slot);
+    } catch (...) {
+      e.error = std::current_exception();
+    }
+    lk.lock();
+    reading_ = false;
+    if (!got) {
+      e.end = !e.error;
+      e.state = State::kReady;
+      done_ = true;
+      wake(lk);
+      return true;
+    }
+    ++next_;
+    e.state = State::kBusy;
+    if (sleepers_ > 0) free_.notify_all();  // the next packet may be taken
+    lk.unlock();
+    try {
+      process_(e.slot, d);
+    } catch (...) {
+      e.error = std::current_exception();
+    }
+    lk.lock();
+    e.state = State::kReady;
+    wake(lk);
+    return true;
+  }
+
+  void wake(std::unique_lock<std::mutex>& lk) {
+    if (sleepers_ == 0) return;
+    lk.unlock();
+    ready_.notify_all();
+    free_.notify_all();
+    lk.lock();
+  }
+
+  void work() {
+    Decompressor d;
+    std::unique_lock<std::mutex> lk(m_);
+    for (;;) {
+      if (stop_ || done_) return;
+      if (step(lk, d)) continue;
+      ++sleepers_;
+      free_.wait(lk, [&] { return stop_ || done_ || can_take(); });
+      --sleepers_;
+    }
+  }
+
+  ReadFn read_;
+  ProcessFn process_;
+  std::vector<Entry> ring_;
+  std::mutex m_;
+  std::condition_variable ready_, free_;
+  size_t next_ = 0;       // index of the next packet to take
+  bool reading_ = false;  // a thread is reading the file
+  int sleepers_ = 0;      // threads waiting on ready_ or free_
+  bool done_ = false, stop_ = false;
+  std::vector<std::thread> pool_;
+};
+
 // One frame's metadata, decoded from a FRME packet.
 struct FrameInfo {
   Exposure exposure;
@@ -455,10 +748,10 @@ struct FrameInfo {
   size_t pixels = 0;  // offset of the pixel bytes in the decompressed packet
 };
 
-FrameInfo frame_info(const std::string& fb, const std::string& path, size_t index) {
-  DIFFEVENT_CHECK(fb.size() >= 12, ErrorCode::kFormatError, "'{}': frame packet too small", path);
-  const auto* u = reinterpret_cast<const unsigned char*>(fb.data()) + 4;
-  const size_t n = fb.size() - 4;
+FrameInfo frame_info(ByteView fb, const std::string& path, size_t index) {
+  DIFFEVENT_CHECK(fb.size >= 12, ErrorCode::kFormatError, "'{}': frame packet too small", path);
+  const unsigned char* u = fb.data + 4;
+  const size_t n = fb.size - 4;
   FlatTable t(u, n, load_le<uint32_t>(u), path);
   auto i64 = [&](int f) -> int64_t {
     const size_t at = t.field(f);
@@ -508,8 +801,8 @@ FrameInfo frame_info(const std::string& fb, const std::string& path, size_t inde
   return fi;
 }
 
-Image frame_image(const std::string& fb, const FrameInfo& fi) {
-  const auto* px = reinterpret_cast<const unsigned char*>(fb.data()) + fi.pixels;
+Image frame_image(ByteView fb, const FrameInfo& fi) {
+  const unsigned char* px = fb.data + fi.pixels;
   Image im(fi.channels, fi.height, fi.width);
   const int S = fi.stored_channels;
   for (int y = 0; y < fi.height; ++y)
@@ -586,8 +879,10 @@ void check_writable(const EventStream& ev, const WriteOptions& w, const char* wh
   DIFFEVENT_CHECK(ev.width() <= 32767 && ev.height() <= 32767, ErrorCode::kInvalidArgument,
                   "{}: a {}x{} sensor does not fit int16 coordinates", who, ev.width(),
                   ev.height());
-  DIFFEVENT_CHECK(w.aedat_packet_events >= 1, ErrorCode::kInvalidArgument,
-                  "{}: aedat_packet_events must be >= 1", who);
+  DIFFEVENT_CHECK(w.aedat_packet_events >= 1 && w.aedat_packet_events <= kMaxPacketEvents,
+                  ErrorCode::kInvalidArgument,
+                  "{}: aedat_packet_events is {}; it must be 1 to {} (packets of at most {} MiB)",
+                  who, w.aedat_packet_events, kMaxPacketEvents, kMaxPacketEvents * 16 >> 20);
 }
 
 // An AEDAT4 file opened as a recording: the frames stream's metadata and, per event packet,
@@ -608,7 +903,6 @@ class Aedat4Recording final : public Recording::Source {
                     path, width, height);
     int64_t offset = h_.data_start;
     int32_t stream = 0, size = 0;
-    std::string body;
     TimestampUs last_t = INT64_MIN;
     while (next_packet(in_, h_, path, offset, stream, size)) {
       const int64_t at = offset + 8;
@@ -617,9 +911,7 @@ class Aedat4Recording final : public Recording::Source {
         seek(in_, offset, path);
         continue;
       }
-      body.resize(static_cast<size_t>(size));
-      in_.read_exact(body.data(), body.size(), path, "a packet body");
-      const std::string fb = decompress(h_.comp, body, path);
+      const ByteView fb = packet_bytes({at, size});
       if (stream == h_.ids.evts) {
         const EventRecords r = event_records(fb, path);
         if (r.count == 0) continue;
@@ -654,7 +946,7 @@ class Aedat4Recording final : public Recording::Source {
   }
 
   Image image(size_t i) override {
-    const std::string fb = packet_bytes(frames_at_[i]);
+    const ByteView fb = packet_bytes(frames_at_[i]);
     return frame_image(fb, frame_info(fb, path, i));
   }
 
@@ -666,7 +958,7 @@ class Aedat4Recording final : public Recording::Source {
     auto it = std::lower_bound(packets_.begin(), packets_.end(), t0,
                                [](const Packet& p, TimestampUs t) { return p.t_last < t; });
     for (; it != packets_.end() && it->t_first < t1; ++it) {
-      const std::string fb = packet_bytes({it->at, it->size});
+      const ByteView fb = packet_bytes({it->at, it->size});
       const EventRecords r = event_records(fb, path);
       size_t a = 0, e = r.count;
       while (a < e && load_le<int64_t>(r.data + 16 * a) < t0) ++a;
@@ -682,16 +974,19 @@ class Aedat4Recording final : public Recording::Source {
     int32_t size = 0;
     TimestampUs t_first = 0, t_last = 0;
   };
-  std::string packet_bytes(const Packet& p) {
+  // The FlatBuffer of the packet whose body is at p.at (valid until the next call).
+  ByteView packet_bytes(const Packet& p) {
     seek(in_, p.at, path);
-    std::string body(static_cast<size_t>(p.size), '\0');
-    in_.read_exact(body.data(), body.size(), path, "a packet body");
-    return decompress(h_.comp, body, path);
+    body_.reserve(static_cast<size_t>(p.size));
+    in_.read_exact(body_.data(), static_cast<size_t>(p.size), path, "a packet body");
+    return decompress_.run(h_.comp, {body_.data(), static_cast<size_t>(p.size)}, unpacked_, path);
   }
 
   FileSource in_;
   ReadOptions read_;
   Header h_;
+  Decompressor decompress_;
+  ByteBuffer body_, unpacked_;
   std::vector<Packet> packets_;    // event packets in file (= time) order
   std::vector<Packet> frames_at_;  // frame packets, in frames' order
 };
@@ -728,87 +1023,66 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   EventBuilder b(path, o.width ? o.width : h.ids.evts_w, o.width ? o.height : h.ids.evts_h, o);
   // Uncompressed: 16 bytes per event bound the count, so the arrays are reserved once.
   if (h.comp == Compression::kNone) b.expect(static_cast<size_t>(h.file_bytes / 16));
+  const uint32_t x_limit = b.width() > 0 ? static_cast<uint32_t>(b.width()) : 65536;
+  const uint32_t y_limit = b.height() > 0 ? static_cast<uint32_t>(b.height()) : 65536;
   EventFile out;
-  // Packets are read in order and decompressed a batch at a time on every core; their events
-  // then go to the builder in file order.
+  int64_t offset = h.data_start;
+  // Reads the next event or frame packet's body into s (false at the end of the packets).
+  auto read_next = [&](PacketSlot& s) {
+    int32_t stream = 0, size = 0;
+    while (next_packet(in, h, path, offset, stream, size)) {
+      s.at = offset;
+      offset += 8 + size;
+      if (stream != h.ids.evts && stream != h.ids.frme) {
+        seek(in, offset, path);
+        continue;
+      }
+      s.stream = stream;
+      s.body.reserve(static_cast<size_t>(size));
+      s.body_size = static_cast<size_t>(size);
+      in.read_exact(s.body.data(), s.body_size, path, "a packet body");
+      return true;
+    }
+    return false;
+  };
+  // Decompresses and decodes s (any thread).
+  auto process = [&](PacketSlot& s, Decompressor& d) {
+    s.fb = d.run(h.comp, {s.body.data(), s.body_size}, s.unpacked, path);
+    if (s.stream == h.ids.evts) s.decode(event_records(s.fb, path), x_limit, y_limit);
+  };
+  // Hands s to the builder or the frame list, in file order (the calling thread).
+  auto consume = [&](PacketSlot& s) {
+    if (s.stream == h.ids.evts) {
+      if (s.count == 0) return;
+      if (s.bad || (s.decreasing && !o.sort_if_unsorted)) {
+        // Replayed event by event: the builder names the first bad one.
+        const EventRecords r = event_records(s.fb, path);
+        add_records(r, 0, r.count, b);
+        return;
+      }
+      b.add_checked(s.t.data(), s.x.data(), s.y.data(), s.p.data(), s.count, s.max_x, s.max_y,
+                    s.decreasing);
+    } else {
+      // Frames: their exposures, and the first frame's image (as HDF5 images/ gives it).
+      const FrameInfo fi = frame_info(s.fb, path, out.exposures.size());
+      out.exposures.push_back(fi.exposure);
+      if (!out.image) out.image = frame_image(s.fb, fi);
+    }
+  };
   const unsigned threads = h.comp == Compression::kNone
                                ? 1u
                                : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  struct Packet {
-    int32_t stream = 0;
-    std::string bytes;  // compressed body, then the decompressed FlatBuffer
-    std::exception_ptr error;
-    // An event packet's events, decoded by the worker that decompressed it.
-    std::vector<TimestampUs> t;
-    std::vector<int64_t> x, y;
-    std::vector<int8_t> p;
-  };
-  std::vector<Packet> batch;
-  auto drain = [&] {
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t i; (i = next++) < batch.size();) {
-        try {
-          Packet& pk = batch[i];
-          pk.bytes = decompress(h.comp, std::move(pk.bytes), path);
-          // One thread: the events go to the builder straight from the packet's bytes.
-          if (pk.stream != h.ids.evts || threads == 1) continue;
-          const EventRecords r = event_records(pk.bytes, path);
-          pk.t.resize(r.count);
-          pk.x.resize(r.count);
-          pk.y.resize(r.count);
-          pk.p.resize(r.count);
-          for (size_t k = 0; k < r.count; ++k) {
-            const unsigned char* e = r.data + 16 * k;
-            pk.t[k] = load_le<int64_t>(e);
-            pk.x[k] = load_le<int16_t>(e + 8);
-            pk.y[k] = load_le<int16_t>(e + 10);
-            pk.p[k] = e[12] ? int8_t{1} : int8_t{-1};
-          }
-          pk.bytes = std::string();
-        } catch (...) {
-          batch[i].error = std::current_exception();
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned k = 1; k < threads && k < batch.size(); ++k) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    for (Packet& pk : batch) {
-      if (pk.error) std::rethrow_exception(pk.error);
-      if (pk.stream == h.ids.evts && threads == 1) {
-        const EventRecords r = event_records(pk.bytes, path);
-        add_records(r, 0, r.count, b);
-      } else if (pk.stream == h.ids.evts) {
-        if (!pk.t.empty())
-          b.add_batch(pk.t.data(), pk.x.data(), pk.y.data(), pk.p.data(), pk.t.size());
-      } else {
-        // Frames: their exposures, and the first frame's image (as HDF5 images/ gives it).
-        const FrameInfo fi = frame_info(pk.bytes, path, out.exposures.size());
-        out.exposures.push_back(fi.exposure);
-        if (!out.image) out.image = frame_image(pk.bytes, fi);
-      }
+  if (threads == 1) {
+    PacketSlot s;
+    Decompressor d;
+    while (read_next(s)) {
+      process(s, d);
+      consume(s);
     }
-    batch.clear();
-  };
-  int64_t offset = h.data_start;
-  int32_t stream = 0, size = 0;
-  while (next_packet(in, h, path, offset, stream, size)) {
-    offset += 8 + size;
-    if (stream != h.ids.evts && stream != h.ids.frme) {
-      seek(in, offset, path);
-      continue;
-    }
-    std::string body(static_cast<size_t>(size), '\0');
-    in.read_exact(body.data(), body.size(), path, "a packet body");
-    Packet pk;
-    pk.stream = stream;
-    pk.bytes = std::move(body);
-    batch.push_back(std::move(pk));
-    if (batch.size() >= 4 * threads) drain();
+  } else {
+    PacketPipeline pipe(threads - 1, read_next, process);
+    pipe.run(consume);
   }
-  drain();
   out.events = b.finish(&out.size_inferred);
   return out;
 }

@@ -193,6 +193,54 @@ void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64
   }
 }
 
+void EventBuilder::add_checked(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
+                               const int8_t* p, size_t m, uint16_t max_x, uint16_t max_y,
+                               bool decreasing) {
+  if (m == 0) return;
+  DIFFEVENT_CHECK(!decreasing || sort_, ErrorCode::kInternal,
+                  "'{}': add_checked given events out of order without the sort option", source_);
+  if (m > max_events_ - count_) {
+    // The limit falls inside this block: the event that passes it is named as add() names it.
+    while (count_ < max_events_) {
+      add(*t++, *x++, *y++, *p++);
+      --m;
+    }
+    too_many();
+  }
+  if (count_ > 0 && t[0] < last_t_) {
+    if (!sort_) bad_order(t[0]);
+    unsorted_ = true;
+  }
+  unsorted_ = unsorted_ || decreasing;
+  last_t_ = t[m - 1];
+  max_x_ = std::max<int64_t>(max_x_, max_x);
+  max_y_ = std::max<int64_t>(max_y_, max_y);
+  if (direct_) {
+    direct_t_.insert(direct_t_.end(), t, t + m);
+    direct_x_.insert(direct_x_.end(), x, x + m);
+    direct_y_.insert(direct_y_.end(), y, y + m);
+    direct_p_.insert(direct_p_.end(), p, p + m);
+    count_ += m;
+    return;
+  }
+  while (m > 0) {
+    if (fill_ == kChunk) next_chunk();
+    const size_t k = std::min(m, kChunk - fill_);
+    Chunk& c = chunks_.back();
+    std::memcpy(c.t.get() + fill_, t, k * sizeof(TimestampUs));
+    std::memcpy(c.x.get() + fill_, x, k * sizeof(uint16_t));
+    std::memcpy(c.y.get() + fill_, y, k * sizeof(uint16_t));
+    std::memcpy(c.p.get() + fill_, p, k);
+    fill_ += k;
+    count_ += k;
+    t += k;
+    x += k;
+    y += k;
+    p += k;
+    m -= k;
+  }
+}
+
 EventStream EventBuilder::finish(bool* inferred) {
   bool was_inferred = false;
   if (width_ <= 0 || height_ <= 0) {

@@ -62,6 +62,15 @@ class EventBuilder {
   void add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y, const int8_t* p,
                  size_t m);
 
+  /// Appends m events the caller has already checked as add_batch() would, in one copy:
+  /// every coordinate inside the sensor (below 65536 when its size is not known yet), p
+  /// +1/-1, max_x/max_y their largest coordinates. `decreasing` says a timestamp inside the
+  /// block is earlier than the one before it, which is allowed only with the sort option (a
+  /// caller replays such a block through add_batch to name the event). Checks here only what
+  /// spans blocks: the order against the last event, and max_events.
+  void add_checked(const TimestampUs* t, const uint16_t* x, const uint16_t* y, const int8_t* p,
+                   size_t m, uint16_t max_x, uint16_t max_y, bool decreasing);
+
   /// Builds the stream. With no known size, infers max coordinate + 1 and sets *inferred.
   EventStream finish(bool* inferred = nullptr);
 

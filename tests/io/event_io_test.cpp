@@ -535,6 +535,126 @@ TEST(EventIo, Aedat4RoundTripsUncompressedLz4AndZstd) {
   EXPECT_DIFFEVENT_ERROR(read_events(dir.file("cut.aedat4")), ErrorCode::kFormatError, "truncated");
 }
 
+TEST(EventIo, Aedat4ReadsNameTheFirstBadEventInFileOrderWhateverTheCompression) {
+  // Given 200,000 events in packets of 3,000 (decompressed on several threads at once) whose
+  // only coordinates beyond x = 639 are at indices 123,457 and 190,001: read as a 640-wide
+  // sensor, every compression names index 123,457, as the uncompressed file does.
+  if (!aedat4_compression_supported()) GTEST_SKIP() << "LZ4/ZSTD not compiled in";
+  test::TempDir dir;
+  const size_t n = 200000;
+  std::vector<TimestampUs> t(n);
+  std::vector<uint16_t> x(n), y(n);
+  std::vector<int8_t> p(n);
+  for (size_t i = 0; i < n; ++i) {
+    t[i] = static_cast<TimestampUs>(1000 + i / 3);
+    x[i] = static_cast<uint16_t>((i * 7) % 640);
+    y[i] = static_cast<uint16_t>((i * 13) % 480);
+    p[i] = (i % 5) < 2 ? 1 : -1;
+  }
+  x[123457] = 1000;
+  x[190001] = 1279;
+  IngestOptions io;
+  io.polarity = PolarityEncoding::kMinusPlusOne;
+  const EventStream ev = EventStream::from_arrays(1280, 480, t, x, y, p, io);
+  for (auto c : {WriteOptions::Compression::kNone, WriteOptions::Compression::kLz4,
+                 WriteOptions::Compression::kZstd}) {
+    SCOPED_TRACE(static_cast<int>(c));
+    WriteOptions wo;
+    wo.aedat_compression = c;
+    wo.aedat_packet_events = 3000;
+    write_events(dir.file("a.aedat4"), ev, wo);
+    expect_same(ev, read_events(dir.file("a.aedat4")).events);
+    ReadOptions ro;
+    ro.width = 640;
+    ro.height = 480;
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file("a.aedat4"), ro), ErrorCode::kOutOfRange,
+                           "event at index 123457 (t = 42152 us) has (x, y) = (1000, 301) "
+                           "outside the 640x480 sensor");
+    // The event limit, reached inside a packet.
+    ReadOptions few;
+    few.max_events = 150000;
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file("a.aedat4"), few), ErrorCode::kOutOfRange,
+                           "more than 150000 events");
+    // Streaming hands over the same events.
+    EventStream held(1280, 480);
+    ReadOptions stream;
+    stream.on_chunk = [&](const EventStream& chunk) {
+      held.append(chunk);
+      return true;
+    };
+    read_events(dir.file("a.aedat4"), stream);
+    expect_same(ev, held);
+  }
+}
+
+TEST(EventIo, Aedat4TimeOrderIsCheckedInsideAndAcrossPackets) {
+  // Given an uncompressed file of 10,000 events in packets of 3,000 whose timestamps are all
+  // distinct: setting event 4,500's (inside the second packet) or event 6,000's (the third
+  // packet's first) to 0 is named at that index, and the sort option reads it sorted.
+  test::TempDir dir;
+  const auto ev = test::random_stream(320, 240, 10000, 0, 1, 5);
+  std::vector<TimestampUs> t(ev.size());
+  for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<TimestampUs>(1000000 + 3 * i);
+  IngestOptions io;
+  io.polarity = PolarityEncoding::kMinusPlusOne;
+  const EventStream ordered = EventStream::from_arrays(320, 240, t, ev.x(), ev.y(), ev.p(), io);
+  WriteOptions wo;
+  wo.aedat_compression = WriteOptions::Compression::kNone;
+  wo.aedat_packet_events = 3000;
+  write_events(dir.file("a.aedat4"), ordered, wo);
+  const std::string bytes = read_bytes(dir.file("a.aedat4"));
+  for (size_t k : {size_t{4500}, size_t{6000}}) {
+    SCOPED_TRACE(k);
+    std::string patched = bytes;
+    const int64_t old_t = t[k], zero = 0;
+    const size_t at = patched.find(std::string(reinterpret_cast<const char*>(&old_t), 8));
+    ASSERT_NE(at, std::string::npos);
+    patched.replace(at, 8, std::string(reinterpret_cast<const char*>(&zero), 8));
+    write_bytes(dir.file("p.aedat4"), patched);
+    EXPECT_DIFFEVENT_ERROR(read_events(dir.file("p.aedat4")), ErrorCode::kFormatError,
+                           fmt::format("timestamp at index {} (0 us) is earlier", k));
+    ReadOptions ro;
+    ro.sort_if_unsorted = true;
+    const EventFile f = read_events(dir.file("p.aedat4"), ro);
+    ASSERT_EQ(f.events.size(), ordered.size());
+    EXPECT_EQ(f.events.t_us()[0], 0);
+    EXPECT_TRUE(std::is_sorted(f.events.t_us().begin(), f.events.t_us().end()));
+  }
+}
+
+TEST(EventIo, Aedat4PacketsThatExpandBeyond32MiBAreRefused) {
+  // Given a ZSTD file whose first packet is a 1 KiB frame of run-length blocks that would
+  // expand to 40 MiB (a decompression bomb): the read stops at 32 MiB and names it. The writer
+  // refuses packets the reader would refuse.
+  if (!aedat4_compression_supported()) GTEST_SKIP() << "LZ4/ZSTD not compiled in";
+  test::TempDir dir;
+  const auto ev = test::random_stream(64, 48, 100, 0, 1000, 2);
+  WriteOptions wo;
+  wo.aedat_compression = WriteOptions::Compression::kZstd;
+  write_events(dir.file("a.aedat4"), ev, wo);
+  std::string bytes = read_bytes(dir.file("a.aedat4"));
+  uint32_t hlen = 0;
+  std::memcpy(&hlen, bytes.data() + 14, 4);
+  const size_t packet = 18 + hlen;  // (stream, size) then the body
+  std::string bomb = "\x28\xb5\x2f\xfd";
+  bomb += '\0';               // frame header: no content size, not single-segment
+  bomb += '\x38';             // window 128 KiB
+  const size_t blocks = 320;  // 320 x 128 KiB = 40 MiB
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint32_t h = (uint32_t{131072} << 3) | (1u << 1) | (b + 1 == blocks ? 1u : 0u);
+    bomb.append(reinterpret_cast<const char*>(&h), 3);  // an RLE block of 131072 bytes...
+    bomb += 'x';                                        // ...of this byte
+  }
+  const auto size = static_cast<uint32_t>(bomb.size());
+  bytes = bytes.substr(0, packet + 4) + std::string(reinterpret_cast<const char*>(&size), 4) + bomb;
+  write_bytes(dir.file("bomb.aedat4"), bytes);
+  EXPECT_DIFFEVENT_ERROR(read_events(dir.file("bomb.aedat4")), ErrorCode::kFormatError,
+                         "a compressed packet expands beyond 32 MiB");
+  wo.aedat_packet_events = (size_t{1} << 20) + 1;
+  EXPECT_DIFFEVENT_ERROR(write_events(dir.file("big.aedat4"), ev, wo), ErrorCode::kInvalidArgument,
+                         "aedat_packet_events is 1048577");
+}
+
 TEST(EventIo, AWriteThatRunsOutOfSpaceIsAnErrorAndTheProcessLivesOn) {
   // Given a child process allowed to write files of at most 64 KB (as a full disk would stop
   // it): writing 100,000 events fails with kIoError naming the output, leaves no file, and the

@@ -102,7 +102,8 @@ struct WriteOptions {
   int hdf5_deflate_level = 0;
   /// AEDAT4: packet compression.
   enum class Compression { kNone, kLz4, kZstd } aedat_compression = Compression::kLz4;
-  /// AEDAT4: events per packet.
+  /// AEDAT4: events per packet, 1 to 1,048,576 (16 bytes each; readers refuse packets that
+  /// expand beyond 32 MiB).
   size_t aedat_packet_events = 8192;
 };
 
