@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs the Debian packages, checks the sources are clang-formatted
 # (scripts/format.sh), then builds and tests three configurations:
-# full, with LibTorch (build/); event half only, without LibTorch (build-events/); and the full
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, scripts/sanitize.sh).
+# full, with LibTorch (build/); event half only, without LibTorch and with zlib for gzip HDF5
+# (build-events/); and the full suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan/, scripts/sanitize.sh).
 # DIFFEVENT_SKIP_SANITIZE=1 leaves out the third.
 # .ci/run calls exactly this. Usage: bash scripts/test.sh
 set -euo pipefail
@@ -16,7 +17,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDIFFEVENT_WITH_TORCH=O
 cmake --build build -j"$JOBS"
 ctest --test-dir build --output-on-failure -j"$JOBS"
 echo "== configuration 2/3: event half only (DIFFEVENT_WITH_TORCH=OFF) =="
-cmake -S . -B build-events -G Ninja -DCMAKE_BUILD_TYPE=Release -DDIFFEVENT_WITH_TORCH=OFF -DDIFFEVENT_WERROR=ON
+# Also the build without libdeflate: gzip-compressed HDF5 inflated by zlib.
+cmake -S . -B build-events -G Ninja -DCMAKE_BUILD_TYPE=Release -DDIFFEVENT_WITH_TORCH=OFF -DDIFFEVENT_WERROR=ON \
+  -DDIFFEVENT_WITH_LIBDEFLATE=OFF
 cmake --build build-events -j"$JOBS"
 ctest --test-dir build-events --output-on-failure -j"$JOBS"
 # The LibTorch-free library must not link LibTorch.

@@ -1050,10 +1050,21 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
     s.fb = d.run(h.comp, {s.body.data(), s.body_size}, s.unpacked, path);
     if (s.stream == h.ids.evts) s.decode(event_records(s.fb, path), x_limit, y_limit);
   };
+  // Compressed: the count is known only roughly, from the file's size and the first event
+  // packet's ratio, with a margin (EventBuilder::expect_about).
+  bool estimated = h.comp == Compression::kNone;
   // Hands s to the builder or the frame list, in file order (the calling thread).
   auto consume = [&](PacketSlot& s) {
     if (s.stream == h.ids.evts) {
       if (s.count == 0) return;
+      if (!estimated && s.body_size > 0) {
+        const double events_per_byte =
+            static_cast<double>(s.count) / static_cast<double>(s.body_size);
+        b.expect_about(
+            static_cast<size_t>(events_per_byte * static_cast<double>(h.file_bytes) * 1.25) +
+            s.count);
+      }
+      estimated = true;
       if (s.bad || (s.decreasing && !o.sort_if_unsorted)) {
         // Replayed event by event: the builder names the first bad one.
         const EventRecords r = event_records(s.fb, path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <type_traits>
 
 #include "core/check.hpp"
 #ifdef __linux__
@@ -138,10 +139,55 @@ void EventBuilder::expect(size_t n) {
   advise_huge_pages(direct_p_.data(), n);
 }
 
+void EventBuilder::expect_about(size_t n) {
+  if (sink_ || direct_ || prefix_) return;
+  n = std::min(std::max(n, count_), max_events_);
+  if (n == 0) return;
+  try {
+    direct_t_.reserve(n);
+    direct_x_.reserve(n);
+    direct_y_.reserve(n);
+    direct_p_.reserve(n);
+  } catch (const std::bad_alloc&) {  // an estimate beyond what the system grants: chunks
+    std::vector<TimestampUs>().swap(direct_t_);
+    std::vector<uint16_t>().swap(direct_x_);
+    std::vector<uint16_t>().swap(direct_y_);
+    std::vector<int8_t>().swap(direct_p_);
+    return;
+  }
+  advise_huge_pages(direct_t_.data(), n * sizeof(TimestampUs));
+  advise_huge_pages(direct_x_.data(), n * sizeof(uint16_t));
+  advise_huge_pages(direct_y_.data(), n * sizeof(uint16_t));
+  advise_huge_pages(direct_p_.data(), n);
+  // The events so far (a first block or two) move from their chunks.
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    const size_t m = (c + 1 == chunks_.size()) ? fill_ : kChunk;
+    Chunk& ch = chunks_[c];
+    direct_t_.insert(direct_t_.end(), ch.t.get(), ch.t.get() + m);
+    direct_x_.insert(direct_x_.end(), ch.x.get(), ch.x.get() + m);
+    direct_y_.insert(direct_y_.end(), ch.y.get(), ch.y.get() + m);
+    direct_p_.insert(direct_p_.end(), ch.p.get(), ch.p.get() + m);
+  }
+  chunks_.clear();
+  fill_ = kChunk;
+  direct_ = true;
+}
+
+void EventBuilder::spill_if_full(size_t m) {
+  // Beyond the reservation the events go to chunks (never a doubling reallocation); finish()
+  // joins the two.
+  if (direct_ && direct_t_.size() + m > direct_t_.capacity()) {
+    direct_ = false;
+    prefix_ = true;
+    fill_ = kChunk;
+  }
+}
+
 void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y,
                              const int8_t* p, size_t m) {
   const uint64_t x_limit = width_ > 0 ? static_cast<uint64_t>(width_) : 65536;
   const uint64_t y_limit = height_ > 0 ? static_cast<uint64_t>(height_) : 65536;
+  spill_if_full(m);
   while (m > 0) {
     if (!direct_ && fill_ == kChunk) next_chunk();
     const size_t k = direct_ ? m : std::min(m, kChunk - fill_);
@@ -215,6 +261,7 @@ void EventBuilder::add_checked(const TimestampUs* t, const uint16_t* x, const ui
   last_t_ = t[m - 1];
   max_x_ = std::max<int64_t>(max_x_, max_x);
   max_y_ = std::max<int64_t>(max_y_, max_y);
+  spill_if_full(m);
   if (direct_) {
     direct_t_.insert(direct_t_.end(), t, t + m);
     direct_x_.insert(direct_x_.end(), x, x + m);
@@ -263,9 +310,11 @@ EventStream EventBuilder::finish(bool* inferred) {
     return EventStream(width_, height_);
   }
   const size_t n = count_;
-  auto gather = [&](auto field, auto& out) {
+  auto gather = [&](auto field, auto& prefix, auto& out) {
     out.reserve(n);  // appended below: no zero-filling pass over the final arrays
     advise_huge_pages(out.data(), n * sizeof(out[0]));
+    out.insert(out.end(), prefix.begin(), prefix.end());  // the reserved part, if it overflowed
+    std::remove_reference_t<decltype(prefix)>().swap(prefix);
     for (size_t c = 0; c < chunks_.size(); ++c) {
       const size_t m = (c + 1 == chunks_.size()) ? fill_ : kChunk;
       auto& block = chunks_[c].*field;
@@ -283,10 +332,11 @@ EventStream EventBuilder::finish(bool* inferred) {
     p.swap(direct_p_);
     direct_ = false;
   } else {
-    gather(&Chunk::t, t);
-    gather(&Chunk::x, x);
-    gather(&Chunk::y, y);
-    gather(&Chunk::p, p);
+    gather(&Chunk::t, direct_t_, t);
+    gather(&Chunk::x, direct_x_, x);
+    gather(&Chunk::y, direct_y_, y);
+    gather(&Chunk::p, direct_p_, p);
+    prefix_ = false;
   }
   chunks_.clear();
   count_ = 0;

@@ -27,6 +27,8 @@ class EventBuilder {
   int width() const { return width_; }
   int height() const { return height_; }
   size_t size() const { return count_; }
+  /// Whether events out of time order are sorted (else they are an error).
+  bool sorts() const { return sort_; }
 
   /// Appends one event; p must already be +1/-1. Coordinates are checked here when the size
   /// is known, else at finish().
@@ -55,6 +57,11 @@ class EventBuilder {
   /// streaming sink, and within max_events, add_batch then appends straight to the final
   /// arrays, reserved once: one copy of the events in memory instead of chunks plus the result.
   void expect(size_t n);
+
+  /// Like expect(), for a count only estimated (from a file's size and its first blocks):
+  /// the events so far move to the reserved arrays, and events beyond the reservation go to
+  /// chunks that finish() joins (one more copy, as without a reservation).
+  void expect_about(size_t n);
 
   /// Appends m events decoded from one block of a file (p already +1/-1): the same checks as
   /// add(), in one branch-free pass over the block; a block that fails them is replayed
@@ -102,6 +109,7 @@ class EventBuilder {
     Block<int8_t> p;
   };
   void next_chunk();
+  void spill_if_full(size_t m);          // a reservation too small for m more: chunks from here on
   void flush(const Chunk& c, size_t n);  // streaming: hand n events of a chunk to the sink
   [[noreturn]] void bad_coordinate(TimestampUs t, int64_t x, int64_t y) const;
   [[noreturn]] void bad_order(TimestampUs t) const;
@@ -114,6 +122,7 @@ class EventBuilder {
   std::function<bool(const EventStream&)> sink_;
   std::vector<Chunk> chunks_;
   bool direct_ = false;  // expect(): events go to the final arrays below
+  bool prefix_ = false;  // they overflowed: the arrays below hold the first events, chunks the rest
   std::vector<TimestampUs> direct_t_;
   std::vector<uint16_t> direct_x_, direct_y_;
   std::vector<int8_t> direct_p_;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "core/check.hpp"
@@ -16,6 +17,7 @@
 #include "io/event_builder.hpp"
 #include "io/formats.hpp"
 #include "io/hdf5_header.hpp"
+#include "io/hdf5_inflate.hpp"
 #include "io/hdf5_util.hpp"
 #include "io/recording_source.hpp"
 
@@ -82,6 +84,11 @@ class EventDatasets {
       DIFFEVENT_CHECK(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t_offset_) >= 0,
                       ErrorCode::kFormatError, "'{}': cannot read t_offset", path);
     }
+    // gzip-compressed columns are inflated on every core (Note [Parallel inflate]).
+    const MemType xy = xy16_ ? MemType::kU16 : MemType::kI64;
+    const MemType want[4] = {xy, xy, t_float_ ? MemType::kF64 : MemType::kI64,
+                             p_unsigned8_ ? MemType::kU8 : MemType::kI8};
+    for (int i = 0; i < 4; ++i) inflate_.add(i, *ds_[i], want[i], path_, names_[i]);
     width = o.width;
     height = o.height;
     std::vector<double> res;
@@ -99,25 +106,41 @@ class EventDatasets {
   // Events [first, first + m) into the builder, checked (timestamps, polarity).
   void add_range(size_t first, size_t m, EventBuilder& b) {
     constexpr size_t kChunk = 1 << 16;  // a block's arrays stay in the cache
+    // Compressed columns: chunks for this many events inflated at once, on every core.
+    const size_t span = kChunk * std::max(1u, std::thread::hardware_concurrency());
+    // [first, ready) is resident; [ready, started) is inflating in the background.
+    size_t ready = first, started = first;
     for (size_t at = first; at < first + m; at += kChunk) {
       const size_t k = std::min(kChunk, first + m - at);
-      xs_.resize(k);
-      ys_.resize(k);
+      if (at + k > ready) {
+        if (started < at + k) {  // the first span: nothing to overlap with yet
+          inflate_.start(at, std::min(span, first + m - at));
+          started = at + std::min(span, first + m - at);
+        }
+        inflate_.finish();
+        ready = started;
+        inflate_.release_before(at);
+        if (started < first + m) {  // the next span inflates while this one is added
+          const size_t s = std::min(span, first + m - started);
+          inflate_.start(started, s);
+          started += s;
+        }
+      }
       ps_.resize(k);
       ts_.resize(k);
       if (xy16_) {
-        narrow_.resize(k);
-        read_range(*ds_[0], H5T_NATIVE_UINT16, at, k, narrow_.data(), path_, names_[0]);
-        for (size_t i = 0; i < k; ++i) xs_[i] = narrow_[i];
-        read_range(*ds_[1], H5T_NATIVE_UINT16, at, k, narrow_.data(), path_, names_[1]);
-        for (size_t i = 0; i < k; ++i) ys_[i] = narrow_[i];
+        x16_.resize(k);
+        y16_.resize(k);
+        read_column(0, H5T_NATIVE_UINT16, at, k, x16_.data());
+        read_column(1, H5T_NATIVE_UINT16, at, k, y16_.data());
       } else {
-        read_range(*ds_[0], H5T_NATIVE_INT64, at, k, xs_.data(), path_, names_[0]);
-        read_range(*ds_[1], H5T_NATIVE_INT64, at, k, ys_.data(), path_, names_[1]);
+        xs_.resize(k);
+        ys_.resize(k);
+        read_column(0, H5T_NATIVE_INT64, at, k, xs_.data());
+        read_column(1, H5T_NATIVE_INT64, at, k, ys_.data());
       }
-      read_range(*ds_[3], p_unsigned8_ ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT8, at, k, ps_.data(),
-                 path_, names_[3]);
-      read_times(at, k, ts_.data());
+      read_column(3, p_unsigned8_ ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT8, at, k, ps_.data());
+      read_times(at, k, ts_.data(), true);
       // Polarity 0/1 (or -1/+1 when signed) to -1/+1, checked in one pass; the first bad one is
       // then named.
       int bad = 0;
@@ -146,15 +169,53 @@ class EventDatasets {
                           v);
         }
       }
+      if (xy16_) {
+        // 16-bit coordinates are checked here and appended as they are; a block that fails is
+        // widened and replayed through add_batch, which names the first bad event.
+        const uint32_t xl = b.width() > 0 ? static_cast<uint32_t>(b.width()) : 65536;
+        const uint32_t yl = b.height() > 0 ? static_cast<uint32_t>(b.height()) : 65536;
+        bool outside = false, decreasing = false;
+        uint16_t mx = 0, my = 0;
+        TimestampUs prev = ts_[0];
+        for (size_t i = 0; i < k; ++i) {
+          outside |= (x16_[i] >= xl) | (y16_[i] >= yl);
+          decreasing |= ts_[i] < prev;
+          prev = ts_[i];
+          mx = std::max(mx, x16_[i]);
+          my = std::max(my, y16_[i]);
+        }
+        if (!outside && (!decreasing || b.sorts())) {
+          b.add_checked(ts_.data(), x16_.data(), y16_.data(), ps_.data(), k, mx, my, decreasing);
+          continue;
+        }
+        xs_.assign(x16_.begin(), x16_.end());
+        ys_.assign(y16_.begin(), y16_.end());
+      }
       b.add_batch(ts_.data(), xs_.data(), ys_.data(), ps_.data(), k);
     }
   }
 
-  // Timestamps [first, first + k) in microseconds, checked.
-  void read_times(size_t first, size_t k, TimestampUs* out) {
+  // Column i's elements [first, first + k) as mem_type: from the inflated chunks when the
+  // column is compressed and they are resident, else through HDF5.
+  void read_column(int i, hid_t mem_type, size_t first, size_t k, void* out) {
+    if (inflate_.has(i))
+      inflate_.copy(i, first, k, out);
+    else
+      read_range(*ds_[i], mem_type, first, k, out, path_, names_[i]);
+  }
+
+  // Timestamps [first, first + k) in microseconds, checked; `resident`: inside the span
+  // add_range has loaded (else read through HDF5: single probes of a binary search).
+  void read_times(size_t first, size_t k, TimestampUs* out, bool resident = false) {
+    auto read = [&](hid_t mem_type, void* dst) {
+      if (resident)
+        read_column(2, mem_type, first, k, dst);
+      else
+        read_range(*ds_[2], mem_type, first, k, dst, path_, names_[2]);
+    };
     if (t_float_) {
       tf_.resize(k);
-      read_range(*ds_[2], H5T_NATIVE_DOUBLE, first, k, tf_.data(), path_, names_[2]);
+      read(H5T_NATIVE_DOUBLE, tf_.data());
       bool ok = true;
       for (size_t i = 0; i < k; ++i) {
         const bool in_range = std::fabs(tf_[i]) < 9.2e12;  // false for NaN
@@ -172,7 +233,7 @@ class EventDatasets {
               path_, first + i, tf_[i]);
       }
     } else {
-      read_range(*ds_[2], H5T_NATIVE_INT64, first, k, out, path_, names_[2]);
+      read(H5T_NATIVE_INT64, out);
       for (size_t i = 0; i < k; ++i)
         DIFFEVENT_CHECK(
             !__builtin_add_overflow(out[i], t_offset_, &out[i]), ErrorCode::kFormatError,
@@ -206,11 +267,12 @@ class EventDatasets {
   bool xy16_ = false;
   bool p_unsigned8_ = false;
   int64_t t_offset_ = 0;
-  std::vector<uint16_t> narrow_;
+  std::vector<uint16_t> x16_, y16_;
   std::vector<int64_t> xs_, ys_;
   std::vector<int8_t> ps_;
   std::vector<TimestampUs> ts_;
   std::vector<double> tf_;
+  InflatingReader inflate_;
 };
 
 // The names of the datasets in images/, in name order (imageNNNNNNNNN sorts by number).

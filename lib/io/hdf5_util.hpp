@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/check.hpp"
+#include "io/atomic_file.hpp"
 #include "io/hdf5_header.hpp"
 
 namespace diffevent {

@@ -193,7 +193,18 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
   const std::unique_ptr<int64_t[]> bx(new int64_t[kBlock]), by(new int64_t[kBlock]);
   const std::unique_ptr<int8_t[]> bp(new int8_t[kBlock]);
   size_t m = 0;
+  // The count is known only roughly: after the first block, the arrays are reserved for the
+  // rest of the file at its events per byte so far, with a margin (denser stretches go to
+  // chunks).
+  const uint64_t remaining = raw.in.remaining_bytes();
+  uint64_t words = 0;
+  bool estimated = false;
   auto flush = [&] {
+    if (!estimated && remaining != UINT64_MAX && words > 0) {
+      const double per_byte = static_cast<double>(m) / (2.0 * static_cast<double>(words));
+      b.expect_about(static_cast<size_t>(per_byte * static_cast<double>(remaining) * 1.25) + m);
+    }
+    estimated = true;
     b.add_batch(bt.get(), bx.get(), by.get(), bp.get(), m);
     m = 0;
   };
@@ -205,6 +216,7 @@ EventFile read_evt3(const std::string& path, const ReadOptions& o) {
     if (__builtin_expect(++m == kBlock, 0)) flush();
   };
   for_each_word<uint16_t>(raw.in.file(), path, [&](uint16_t w) {
+    ++words;
     const unsigned type = w >> 12;
     switch (type) {
       case 0x8: {
