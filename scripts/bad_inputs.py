@@ -179,6 +179,16 @@ def main():
     b[18 + hlen + 7] = 0x3F
     rc, msg = cli("info", f("p.aedat4", bytes(b)))
     add("event files (`diffevent info FILE`)", "AEDAT4 packet claiming ~1 GiB", rc, msg, tmp)
+    # A ZSTD packet of run-length blocks that would expand to 40 MiB (a decompression bomb).
+    b = bytearray(open(os.path.join(tmp, "ok.aedat4"), "rb").read())
+    hlen = struct.unpack_from("<I", b, 14)[0]
+    struct.pack_into("<i", b, 38, 3)  # IOHeader compression: ZSTD
+    bomb = b"\x28\xb5\x2f\xfd\x00\x38" + b"".join(
+        (131072 << 3 | 1 << 1 | (k == 319)).to_bytes(3, "little") + b"x" for k in range(320))
+    at = 18 + hlen
+    b = b[:at + 4] + struct.pack("<i", len(bomb)) + bomb
+    rc, msg = cli("info", f("bomb.aedat4", bytes(b)))
+    add("event files (`diffevent info FILE`)", "AEDAT4 ZSTD packet expanding to 40 MiB from 1.3 KB", rc, msg, tmp)
     rc, msg = cli("info", os.path.join(ROOT, "tests", "data", "fuzz", "npz_claims_4gb.npz"))
     add("event files (`diffevent info FILE`)", "NPZ member claiming 4 GB from 1.6 KB (fuzzer)", rc, msg, tmp)
     b = bytearray(open(os.path.join(tmp, "ok.aedat4"), "rb").read())
