@@ -48,6 +48,8 @@ class UNetConfig:
     # Pixel-unshuffle stem: the network runs on unshuffle x unshuffle blocks folded into channels
     # (FFDNet's sub-images), so its convolutions cost unshuffle^2 less per input pixel.
     unshuffle: int = 1
+    # "resblock": guided-diffusion's ResBlock; "gated": NAFNet's gated block (GatedBlock below).
+    block: str = "resblock"
 
     def resolved_channel_mult(self) -> Tuple[float, ...]:
         if self.channel_mult:
@@ -92,6 +94,9 @@ PRESETS = {
                             attention_resolutions=(), num_head_channels=32, middle_attention=False),
     "xs-unshuffle": UNetConfig(image_size=64, num_channels=64, num_res_blocks=1, channel_mult=(1, 1, 2),
                                attention_resolutions=(8,), num_head_channels=32, attention_window=64, unshuffle=2),
+    "xs-gated": UNetConfig(image_size=64, num_channels=64, num_res_blocks=1, channel_mult=(1, 2, 2),
+                           attention_resolutions=(), num_head_channels=32, middle_attention=False,
+                           block="gated"),
     "s": UNetConfig(image_size=64, num_channels=64, num_res_blocks=1, channel_mult=(1, 2, 2, 2),
                     attention_resolutions=(16,), num_head_channels=32, attention_window=64),
     "m": UNetConfig(image_size=64, num_channels=64, num_res_blocks=2, channel_mult=(1, 2, 2, 3),
@@ -198,6 +203,44 @@ class ResBlock(nn.Module):
         return self.skip_connection(x) + h
 
 
+class GatedBlock(nn.Module):
+    """NAFNet's block (Chen et al., "Simple Baselines for Image Restoration", 2022) conditioned on
+    the timestep: a norm whose scale and shift come from the time embedding, a 1x1 convolution to
+    2c channels, a 3x3 depthwise one, SimpleGate (the two halves multiplied), a 1x1 back to c;
+    then a gated feed-forward (1x1 to 2c, SimpleGate, 1x1). No activation besides the gates, and
+    no global channel attention: its pooled statistics would change with the frame size (the
+    prior runs on whole frames as well as on training patches). Same interface as ResBlock."""
+
+    def __init__(self, channels: int, emb_channels: int, out_channels: int, up: bool = False, down: bool = False):
+        super().__init__()
+        self.updown = up or down
+        if up:
+            self.x_upd: nn.Module = Upsample(channels, False)
+        elif down:
+            self.x_upd = Downsample(channels, False)
+        else:
+            self.x_upd = PassThrough()
+        self.skip_connection = nn.Identity() if out_channels == channels else nn.Conv2d(channels, out_channels, 1)
+        c = out_channels
+        self.norm1 = nn.GroupNorm(1, c)
+        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, 2 * c))
+        self.expand = nn.Conv2d(c, 2 * c, 1)
+        self.depthwise = nn.Conv2d(2 * c, 2 * c, 3, padding=1, groups=2 * c)
+        self.project = zero_module(nn.Conv2d(c, c, 1))
+        self.norm2 = nn.GroupNorm(1, c)
+        self.ffn_in = nn.Conv2d(c, 2 * c, 1)
+        self.ffn_out = zero_module(nn.Conv2d(c, c, 1))
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        x = self.skip_connection(self.x_upd(x, emb))
+        scale, shift = torch.chunk(self.emb_layers(emb).to(x.dtype)[:, :, None, None], 2, dim=1)
+        h = self.depthwise(self.expand(self.norm1(x) * (1 + scale) + shift))
+        a, b = torch.chunk(h, 2, dim=1)
+        x = x + self.project(a * b)
+        a, b = torch.chunk(self.ffn_in(self.norm2(x)), 2, dim=1)
+        return x + self.ffn_out(a * b)
+
+
 def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Scaled dot-product attention over [B*heads, ch, length] (q and k each scaled by
     ch^-1/4, softmax in float32), as guided-diffusion computes it. key_bias [B*heads, length]
@@ -296,7 +339,12 @@ class UNetModel(nn.Module):
         emb = 4 * mc
         self.time_embed = nn.Sequential(nn.Linear(mc, emb), nn.SiLU(), nn.Linear(emb, emb))
 
-        def res(ci: int, co: int, up: bool = False, down: bool = False) -> ResBlock:
+        if cfg.block not in ("resblock", "gated"):
+            raise ValueError(f"block must be 'resblock' or 'gated', not {cfg.block!r}")
+
+        def res(ci: int, co: int, up: bool = False, down: bool = False) -> nn.Module:
+            if cfg.block == "gated":
+                return GatedBlock(ci, emb, co, up=up, down=down)
             return ResBlock(ci, emb, cfg.dropout, co, cfg.use_scale_shift_norm, up=up, down=down)
 
         def attention(c: int, heads: int, ds: int) -> AttentionBlock:

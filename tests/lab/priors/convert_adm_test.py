@@ -148,6 +148,40 @@ class ConvertAdmTest(unittest.TestCase):
         self.assertIn(f"export_prior: cannot write {bad}", err.getvalue())
         self.assertFalse(os.path.exists(bad + ".tmp"))
 
+    def test_every_preset_scripts_and_the_gated_block_learns_through_its_gates(self):
+        # Each preset exports as TorchScript and keeps the image size; a fresh network predicts
+        # exactly zero (zero-initialised outputs). The gated block (NAFNet's) with random
+        # weights is not the identity, differs from the ResBlock, and its gradient reaches the
+        # input convolution (the gates pass it).
+        for name, preset in unet.PRESETS.items():
+            if preset.num_channels > 64:
+                continue  # the large presets cost minutes to script; same code paths
+            with self.subTest(name):
+                out = os.path.join(self.tmp.name, f"{name}.pt")
+                export_prior.export(unet.UNetConfig(**{**preset.__dict__, "in_channels": 1}), out, seed=0,
+                                    schedule="linear", num_timesteps=1000)
+                m = torch.jit.load(out)
+                mult = preset.unshuffle * 2 ** (len(preset.resolved_channel_mult()) - 1)
+                x = torch.randn(2, 1, 3 * mult, 5 * mult)
+                y = m(x, torch.tensor([5, 500]))
+                self.assertEqual(y.shape, x.shape)
+                self.assertEqual(float(y.abs().max()), 0.0)
+        cfg = unet.UNetConfig(**{**unet.PRESETS["xs-gated"].__dict__, "in_channels": 1})
+        torch.manual_seed(0)
+        net = unet.UNetModel(cfg)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.normal_(0, 0.05)
+        x = torch.randn(1, 1, 16, 24)
+        y = net(x, torch.tensor([10]))
+        self.assertGreater(float(y.std()), 1e-4)
+        y.square().mean().backward()
+        grad = net.input_blocks[0][0].weight.grad
+        self.assertIsNotNone(grad)
+        self.assertGreater(float(grad.abs().max()), 0.0)
+        with self.assertRaisesRegex(ValueError, "block must be"):
+            unet.UNetModel(unet.UNetConfig(**{**unet.PRESETS["xs"].__dict__, "block": "nafnet"}))
+
     def test_grey_prior_expanded_to_rgb_predicts_the_noise_of_the_channels_mean(self):
         # A "trained" grey prior: every parameter random (the zero-initialised output too).
         cfg = unet.UNetConfig(**{**unet.PRESETS["xs"].__dict__, "in_channels": 1})
