@@ -185,58 +185,35 @@ void EventBuilder::spill_if_full(size_t m) {
 
 void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y,
                              const int8_t* p, size_t m) {
+  if (m == 0) return;
+  // Checked in one branch-free pass; coordinates as unsigned: a negative one wraps above any
+  // limit.
   const uint64_t x_limit = width_ > 0 ? static_cast<uint64_t>(width_) : 65536;
   const uint64_t y_limit = height_ > 0 ? static_cast<uint64_t>(height_) : 65536;
-  spill_if_full(m);
-  while (m > 0) {
-    if (!direct_ && fill_ == kChunk) next_chunk();
-    const size_t k = direct_ ? m : std::min(m, kChunk - fill_);
-    // Coordinates as unsigned: a negative one wraps above any limit.
-    bool bad = count_ + k > max_events_;
-    bool decreasing = false;
-    int64_t mx = max_x_, my = max_y_;
-    TimestampUs prev = count_ > 0 ? last_t_ : t[0];
-    for (size_t i = 0; i < k; ++i) {
-      bad |= static_cast<uint64_t>(x[i]) >= x_limit || static_cast<uint64_t>(y[i]) >= y_limit;
-      decreasing |= t[i] < prev;
-      prev = t[i];
-      mx = std::max(mx, x[i]);
-      my = std::max(my, y[i]);
-    }
-    if (bad || (decreasing && !sort_)) {
-      for (size_t i = 0; i < k; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
-    } else {
-      if (direct_) {
-        direct_t_.insert(direct_t_.end(), t, t + k);
-        direct_p_.insert(direct_p_.end(), p, p + k);
-        // Narrowed in a small scratch block, then appended: the final arrays are written once.
-        narrow_.resize(k);
-        for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(x[i]);
-        direct_x_.insert(direct_x_.end(), narrow_.begin(), narrow_.end());
-        for (size_t i = 0; i < k; ++i) narrow_[i] = static_cast<uint16_t>(y[i]);
-        direct_y_.insert(direct_y_.end(), narrow_.begin(), narrow_.end());
-      } else {
-        Chunk& c = chunks_.back();
-        std::memcpy(c.t.get() + fill_, t, k * sizeof(TimestampUs));
-        std::memcpy(c.p.get() + fill_, p, k);
-        for (size_t i = 0; i < k; ++i) {
-          c.x[fill_ + i] = static_cast<uint16_t>(x[i]);
-          c.y[fill_ + i] = static_cast<uint16_t>(y[i]);
-        }
-        fill_ += k;
-      }
-      unsorted_ = unsorted_ || decreasing;
-      last_t_ = t[k - 1];
-      max_x_ = mx;
-      max_y_ = my;
-      count_ += k;
-    }
-    t += k;
-    x += k;
-    y += k;
-    p += k;
-    m -= k;
+  bool bad = m > max_events_ - count_;
+  bool decreasing = false;
+  int64_t mx = 0, my = 0;
+  TimestampUs prev = t[0];
+  for (size_t i = 0; i < m; ++i) {
+    bad |= static_cast<uint64_t>(x[i]) >= x_limit || static_cast<uint64_t>(y[i]) >= y_limit;
+    decreasing |= t[i] < prev;
+    prev = t[i];
+    mx = std::max(mx, x[i]);
+    my = std::max(my, y[i]);
   }
+  if (bad || (decreasing && !sort_)) {
+    for (size_t i = 0; i < m; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
+    return;
+  }
+  // Narrowed into scratch, then appended as a checked block.
+  narrow_x_.resize(m);
+  narrow_y_.resize(m);
+  for (size_t i = 0; i < m; ++i) {
+    narrow_x_[i] = static_cast<uint16_t>(x[i]);
+    narrow_y_[i] = static_cast<uint16_t>(y[i]);
+  }
+  add_checked(t, narrow_x_.data(), narrow_y_.data(), p, m, static_cast<uint16_t>(mx),
+              static_cast<uint16_t>(my), decreasing);
 }
 
 void EventBuilder::add_checked(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
@@ -270,21 +247,17 @@ void EventBuilder::add_checked(const TimestampUs* t, const uint16_t* x, const ui
     count_ += m;
     return;
   }
-  while (m > 0) {
+  for (size_t done = 0; done < m;) {
     if (fill_ == kChunk) next_chunk();
-    const size_t k = std::min(m, kChunk - fill_);
+    const size_t k = std::min(m - done, kChunk - fill_);
     Chunk& c = chunks_.back();
-    std::memcpy(c.t.get() + fill_, t, k * sizeof(TimestampUs));
-    std::memcpy(c.x.get() + fill_, x, k * sizeof(uint16_t));
-    std::memcpy(c.y.get() + fill_, y, k * sizeof(uint16_t));
-    std::memcpy(c.p.get() + fill_, p, k);
+    std::memcpy(c.t.get() + fill_, t + done, k * sizeof(TimestampUs));
+    std::memcpy(c.x.get() + fill_, x + done, k * sizeof(uint16_t));
+    std::memcpy(c.y.get() + fill_, y + done, k * sizeof(uint16_t));
+    std::memcpy(c.p.get() + fill_, p + done, k);
     fill_ += k;
     count_ += k;
-    t += k;
-    x += k;
-    y += k;
-    p += k;
-    m -= k;
+    done += k;
   }
 }
 

@@ -126,7 +126,7 @@ class EventBuilder {
   std::vector<TimestampUs> direct_t_;
   std::vector<uint16_t> direct_x_, direct_y_;
   std::vector<int8_t> direct_p_;
-  std::vector<uint16_t> narrow_;  // add_batch's scratch
+  std::vector<uint16_t> narrow_x_, narrow_y_;  // add_batch's scratch
   size_t fill_ = kChunk;
   size_t count_ = 0;
   size_t max_events_;
