@@ -49,7 +49,7 @@ def alpha_bar(meta):
     return np.cumprod(1.0 - betas)
 
 
-def load_photo(path, width, channels=1):
+def load_photo(path, width, channels=1, multiple=4):
     from PIL import Image  # Debian's python3-pil
 
     im = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255.0
@@ -62,7 +62,7 @@ def load_photo(path, width, channels=1):
     if width and t.shape[-1] > width:
         h = max(4, round(t.shape[-2] * width / t.shape[-1]))
         t = F.interpolate(t, size=(h, width), mode="area")
-    H, W = t.shape[-2] // 4 * 4, t.shape[-1] // 4 * 4  # the priors' size multiple
+    H, W = t.shape[-2] // multiple * multiple, t.shape[-1] // multiple * multiple  # the priors' size multiple
     return t[..., :H, :W]
 
 
@@ -98,7 +98,11 @@ def main(argv):
     if len(channels) != 1 or not channels <= {1, 3}:
         raise SystemExit(f"denoise_check: the priors must all be grey or all RGB, got channels {sorted(channels)}")
     channels = channels.pop()
-    photos = [load_photo(os.path.join(a.photos, f), a.width, channels) for f in files]
+    # Cropped to a multiple of every prior's size multiple, so all see the same pixels.
+    multiple = 1
+    for _, _, meta in priors:
+        multiple = math.lcm(multiple, int(meta.get("size_multiple", 4)))
+    photos = [load_photo(os.path.join(a.photos, f), a.width, channels, multiple) for f in files]
     torch.set_grad_enabled(False)
 
     print(f"Denoising check on {len(photos)} {'RGB' if channels == 3 else 'grey'} photos ({a.photos}, "
