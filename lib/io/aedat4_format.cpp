@@ -489,6 +489,11 @@ Header read_header(FileSource& in, const std::string& path) {
   return h;
 }
 
+void seek(FileSource& in, int64_t offset, const std::string& path) {
+  DIFFEVENT_CHECK(fseeko(in.file(), static_cast<off_t>(offset), SEEK_SET) == 0, ErrorCode::kIoError,
+                  "'{}': cannot seek to byte {}", path, offset);
+}
+
 // Reads the packet header at `offset` (already the file position); false at the end.
 bool next_packet(FileSource& in, const Header& h, const std::string& path, int64_t offset,
                  int32_t& stream, int32_t& size) {
@@ -562,6 +567,7 @@ struct PacketSlot {
   std::vector<uint16_t> x, y;
   std::vector<int8_t> p;
   size_t count = 0;
+  TimestampUs t_first = 0, t_last = 0;  // an event packet's first and last timestamps
   uint16_t max_x = 0, max_y = 0;
   bool bad = false;         // a coordinate outside [0, limit)
   bool decreasing = false;  // a timestamp earlier than the one before it, inside the packet
@@ -741,6 +747,49 @@ class PacketPipeline {
   std::vector<std::thread> pool_;
 };
 
+// Reads the next event or frame packet's body into s (false at the end of the packets); s.at is
+// the packet header's offset.
+bool read_packet(FileSource& in, const Header& h, const std::string& path, int64_t& offset,
+                 PacketSlot& s) {
+  int32_t stream = 0, size = 0;
+  while (next_packet(in, h, path, offset, stream, size)) {
+    s.at = offset;
+    offset += 8 + size;
+    if (stream != h.ids.evts && stream != h.ids.frme) {
+      seek(in, offset, path);
+      continue;
+    }
+    s.stream = stream;
+    s.body.reserve(static_cast<size_t>(size));
+    s.body_size = static_cast<size_t>(size);
+    in.read_exact(s.body.data(), s.body_size, path, "a packet body");
+    return true;
+  }
+  return false;
+}
+
+// Every packet through process (decompression, decoding: any thread) and then consume (in
+// file order, on this thread): a pipeline on every core for compressed files (Note [AEDAT4
+// packet pipeline]), one loop otherwise.
+void run_packets(Compression c, const PacketPipeline::ReadFn& read,
+                 const PacketPipeline::ProcessFn& process,
+                 const std::function<void(PacketSlot&)>& consume) {
+  const unsigned threads = c == Compression::kNone
+                               ? 1u
+                               : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  if (threads == 1) {
+    PacketSlot s;
+    Decompressor d;
+    while (read(s)) {
+      process(s, d);
+      consume(s);
+    }
+    return;
+  }
+  PacketPipeline pipe(threads - 1, read, process);
+  pipe.run(consume);
+}
+
 // One frame's metadata, decoded from a FRME packet.
 struct FrameInfo {
   Exposure exposure;
@@ -817,11 +866,6 @@ Image frame_image(ByteView fb, const FrameInfo& fi) {
       }
     }
   return im;
-}
-
-void seek(FileSource& in, int64_t offset, const std::string& path) {
-  DIFFEVENT_CHECK(fseeko(in.file(), static_cast<off_t>(offset), SEEK_SET) == 0, ErrorCode::kIoError,
-                  "'{}': cannot seek to byte {}", path, offset);
 }
 
 void write_packets(std::FILE* f, const EventStream& ev, const std::vector<FrameRecord>& frames,
@@ -901,34 +945,38 @@ class Aedat4Recording final : public Recording::Source {
                     ErrorCode::kFormatError,
                     "'{}': the events stream states no sensor size ({}x{}); give width and height",
                     path, width, height);
+    // Every packet is read once to index it: event packets by their time span, frames by
+    // their exposure; decompressed on every core.
     int64_t offset = h_.data_start;
-    int32_t stream = 0, size = 0;
     TimestampUs last_t = INT64_MIN;
-    while (next_packet(in_, h_, path, offset, stream, size)) {
-      const int64_t at = offset + 8;
-      offset += 8 + size;
-      if (stream != h_.ids.evts && stream != h_.ids.frme) {
-        seek(in_, offset, path);
-        continue;
-      }
-      const ByteView fb = packet_bytes({at, size});
-      if (stream == h_.ids.evts) {
-        const EventRecords r = event_records(fb, path);
-        if (r.count == 0) continue;
-        const TimestampUs t0 = load_le<int64_t>(r.data);
-        const TimestampUs t1 = load_le<int64_t>(r.data + 16 * (size_t{r.count} - 1));
-        DIFFEVENT_CHECK(t0 >= last_t && t1 >= t0, ErrorCode::kFormatError,
+    auto read = [&](PacketSlot& s) { return read_packet(in_, h_, path, offset, s); };
+    auto process = [&](PacketSlot& s, Decompressor& d) {
+      s.fb = d.run(h_.comp, {s.body.data(), s.body_size}, s.unpacked, path);
+      if (s.stream != h_.ids.evts) return;
+      const EventRecords r = event_records(s.fb, path);
+      s.count = r.count;
+      if (r.count == 0) return;
+      s.t_first = load_le<int64_t>(r.data);
+      s.t_last = load_le<int64_t>(r.data + 16 * (size_t{r.count} - 1));
+    };
+    auto consume = [&](PacketSlot& s) {
+      const int64_t at = s.at + 8;
+      const auto size = static_cast<int32_t>(s.body_size);
+      if (s.stream == h_.ids.evts) {
+        if (s.count == 0) return;
+        DIFFEVENT_CHECK(s.t_first >= last_t && s.t_last >= s.t_first, ErrorCode::kFormatError,
                         "'{}': events are not in time order (packet at byte {}); sort the file "
                         "first (diffevent convert --sort)",
-                        path, at - 8);
-        last_t = t1;
-        packets_.push_back({at, size, t0, t1});
+                        path, s.at);
+        last_t = s.t_last;
+        packets_.push_back({at, size, s.t_first, s.t_last});
       } else {
-        const FrameInfo fi = frame_info(fb, path, frames_at_.size());
+        const FrameInfo fi = frame_info(s.fb, path, frames_at_.size());
         frames_at_.push_back({at, size});
         frames.push_back({fi.exposure, frame_number_name(frames.size())});
       }
-    }
+    };
+    run_packets(h_.comp, read, process, consume);
     // Frames in exposure order (a file may interleave them with the events out of order).
     std::vector<size_t> order(frames.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -1027,24 +1075,7 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
   const uint32_t y_limit = b.height() > 0 ? static_cast<uint32_t>(b.height()) : 65536;
   EventFile out;
   int64_t offset = h.data_start;
-  // Reads the next event or frame packet's body into s (false at the end of the packets).
-  auto read_next = [&](PacketSlot& s) {
-    int32_t stream = 0, size = 0;
-    while (next_packet(in, h, path, offset, stream, size)) {
-      s.at = offset;
-      offset += 8 + size;
-      if (stream != h.ids.evts && stream != h.ids.frme) {
-        seek(in, offset, path);
-        continue;
-      }
-      s.stream = stream;
-      s.body.reserve(static_cast<size_t>(size));
-      s.body_size = static_cast<size_t>(size);
-      in.read_exact(s.body.data(), s.body_size, path, "a packet body");
-      return true;
-    }
-    return false;
-  };
+  auto read_next = [&](PacketSlot& s) { return read_packet(in, h, path, offset, s); };
   // Decompresses and decodes s (any thread).
   auto process = [&](PacketSlot& s, Decompressor& d) {
     s.fb = d.run(h.comp, {s.body.data(), s.body_size}, s.unpacked, path);
@@ -1080,20 +1111,7 @@ EventFile read_aedat4(const std::string& path, const ReadOptions& o) {
       if (!out.image) out.image = frame_image(s.fb, fi);
     }
   };
-  const unsigned threads = h.comp == Compression::kNone
-                               ? 1u
-                               : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  if (threads == 1) {
-    PacketSlot s;
-    Decompressor d;
-    while (read_next(s)) {
-      process(s, d);
-      consume(s);
-    }
-  } else {
-    PacketPipeline pipe(threads - 1, read_next, process);
-    pipe.run(consume);
-  }
+  run_packets(h.comp, read_next, process, consume);
   out.events = b.finish(&out.size_inferred);
   return out;
 }
