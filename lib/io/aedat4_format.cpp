@@ -197,13 +197,16 @@ class Decompressor {
 
   ByteView zstd(ByteView in, ByteBuffer& out, const std::string& src) {
 #ifdef DIFFEVENT_HAVE_ZSTD
+    if (zstd_ && !zstd_clean_) {  // a packet failed mid-frame: a fresh context
+      ZSTD_freeDCtx(zstd_);
+      zstd_ = nullptr;
+    }
     if (!zstd_) {
       zstd_ = ZSTD_createDCtx();
       DIFFEVENT_CHECK(zstd_ != nullptr, ErrorCode::kInternal,
                       "zstd: cannot create a decompression context");
-    } else {
-      ZSTD_DCtx_reset(zstd_, ZSTD_reset_session_only);
     }
+    zstd_clean_ = false;  // until this packet is complete
     // A single frame that states its size (ZSTD_compress writes it) decompresses in one call
     // into a buffer of that size; other packets (and damaged ones, for a precise message)
     // stream.
@@ -219,6 +222,7 @@ class Decompressor {
       DIFFEVENT_CHECK(rc == n, ErrorCode::kFormatError,
                       "'{}': corrupt ZSTD packet ({} bytes where its header states {})", src, rc,
                       n);
+      zstd_clean_ = true;
       return {out.data(), n};
     }
     size_t cap = std::min(kMaxPacketBytes, std::max<size_t>(4 * in.size, size_t{1} << 16));
@@ -242,6 +246,7 @@ class Decompressor {
         break;
       }
     }
+    zstd_clean_ = true;
     return {out.data(), used};
 #else
     (void)in;
@@ -257,6 +262,7 @@ class Decompressor {
 #endif
 #ifdef DIFFEVENT_HAVE_ZSTD
   ZSTD_DCtx* zstd_ = nullptr;
+  bool zstd_clean_ = true;  // the last packet ended its frame
 #endif
 };
 

@@ -67,7 +67,7 @@ typedef struct diffevent_write_params {
   int64_t exposure_t0_us;
   int64_t exposure_t1_us;
   const diffevent_image* image; /**< HDF5: store this frame (NULL: none). Not retained. */
-  uint64_t aedat_packet_events; /**< AEDAT4 events per packet (default 8192). */
+  uint64_t aedat_packet_events; /**< AEDAT4 events per packet, 1 to 1048576 (default 8192). */
 } diffevent_write_params;
 
 /** What diffevent_events_info reports. */
