@@ -167,6 +167,9 @@ int main(int argc, char** argv) {
     WriteOptions h5;
     h5.exposure = Exposure{ev.t_us().front(), ev.t_us().back()};
     write_events((out / "hdf5" / (s + ".h5")).string(), ev, h5);
+    WriteOptions gzip = h5;  // chunks through the parallel inflater
+    gzip.hdf5_deflate_level = 1;
+    write_events((out / "hdf5" / (s + "_gzip.h5")).string(), ev, gzip);
     write_events((out / "evt2" / (s + ".raw")).string(), ev);
     put_bytes(
         out / "evt3" / (s + ".raw"),
