@@ -152,11 +152,6 @@ bool InflatingReader::add(int col, hid_t ds, MemType want, const std::string& sr
   H5Sget_simple_extent_dims(space, &dims, nullptr);
   c->chunk = static_cast<size_t>(chunk);
   c->length = static_cast<size_t>(dims);
-  // Chunks never written read as fill values, which HDF5 knows: such columns stay with it.
-  hsize_t stored_chunks = 0;
-  if (H5Dget_num_chunks(ds, space, &stored_chunks) < 0 ||
-      stored_chunks != (c->length + c->chunk - 1) / c->chunk)
-    return false;
   const int nf = H5Pget_nfilters(dcpl);
   for (int i = 0; i < nf; ++i) {
     unsigned flags = 0, cd[8];
@@ -171,6 +166,11 @@ bool InflatingReader::add(int col, hid_t ds, MemType want, const std::string& sr
       return false;
   }
   if (c->deflate_at < 0) return false;  // uncompressed: HDF5 reads at memory speed itself
+  // Chunks never written read as fill values, which HDF5 knows: such columns stay with it.
+  hsize_t stored_chunks = 0;
+  if (H5Dget_num_chunks(ds, space, &stored_chunks) < 0 ||
+      stored_chunks != (c->length + c->chunk - 1) / c->chunk)
+    return false;
   const H5T_class_t cls = H5Tget_class(type);
   c->elem.size = H5Tget_size(type);
   if (H5Tget_order(type) != H5T_ORDER_LE) return false;

@@ -196,3 +196,39 @@ TEST(Hdf5Inflate, UnfilteredAndDamagedChunksAreReadOrNamed) {
   EXPECT_DIFFEVENT_ERROR(read_events(path, ro), ErrorCode::kFormatError,
                          "chunk 7 of dataset events/ts");
 }
+
+TEST(Hdf5Inflate, ChunksNeverWrittenAreLeftToHdf5AndItsFillValues) {
+  // Given a gzip file whose ts dataset had only its first chunk of three written: the column
+  // is read by libhdf5 (fill value 0 beyond it), and the first zero time is named as out of
+  // order, as it would be uncompressed.
+  test::TempDir dir;
+  const std::string path = dir.file("e.h5");
+  const Events e = make_events(3000);
+  const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  write_column(f, {"events/xs", H5T_STD_U16LE, false}, e.x, 1000);
+  write_column(f, {"events/ys", H5T_STD_U16LE, false}, e.y, 1000);
+  write_column(f, {"events/ps", H5T_STD_U8LE, false}, e.p, 1000);
+  {
+    hsize_t n = 3000, chunk = 1000, first = 0, count = 1000;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    H5Pset_deflate(dcpl, 4);
+    const hid_t ds =
+        H5Dcreate2(f, "events/ts", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    const hid_t mem = H5Screate_simple(1, &count, nullptr);
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, &first, nullptr, &count, nullptr);
+    ASSERT_GE(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, e.t.data()), 0);
+    H5Sclose(mem);
+    H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+  }
+  H5Fclose(f);
+  ReadOptions ro;
+  ro.width = 640;
+  ro.height = 480;
+  EXPECT_DIFFEVENT_ERROR(read_events(path, ro), ErrorCode::kFormatError,
+                         "timestamp at index 1000 (0 us) is earlier than the one before it "
+                         "(1502997 us)");
+}
