@@ -216,6 +216,28 @@ void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64
               static_cast<uint16_t>(my), decreasing);
 }
 
+void EventBuilder::add_batch16(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
+                               const int8_t* p, size_t m) {
+  if (m == 0) return;
+  const uint32_t x_limit = width_ > 0 ? static_cast<uint32_t>(width_) : 65536;
+  const uint32_t y_limit = height_ > 0 ? static_cast<uint32_t>(height_) : 65536;
+  bool outside = false, decreasing = false;
+  uint16_t mx = 0, my = 0;
+  TimestampUs prev = t[0];
+  for (size_t i = 0; i < m; ++i) {
+    outside |= (x[i] >= x_limit) | (y[i] >= y_limit);
+    decreasing |= t[i] < prev;
+    prev = t[i];
+    mx = std::max(mx, x[i]);
+    my = std::max(my, y[i]);
+  }
+  if (outside || (decreasing && !sort_)) {
+    for (size_t i = 0; i < m; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
+    return;
+  }
+  add_checked(t, x, y, p, m, mx, my, decreasing);
+}
+
 void EventBuilder::add_checked(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
                                const int8_t* p, size_t m, uint16_t max_x, uint16_t max_y,
                                bool decreasing) {

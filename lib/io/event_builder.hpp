@@ -69,6 +69,11 @@ class EventBuilder {
   void add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y, const int8_t* p,
                  size_t m);
 
+  /// add_batch() for 16-bit coordinates (the library's own type): checked in one pass and
+  /// appended as they are through add_checked(); a block that fails is replayed through add().
+  void add_batch16(const TimestampUs* t, const uint16_t* x, const uint16_t* y, const int8_t* p,
+                   size_t m);
+
   /// Appends m events the caller has already checked as add_batch() would, in one copy:
   /// every coordinate inside the sensor (below 65536 when its size is not known yet), p
   /// +1/-1, max_x/max_y their largest coordinates. `decreasing` says a timestamp inside the

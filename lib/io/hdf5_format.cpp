@@ -169,29 +169,10 @@ class EventDatasets {
                           v);
         }
       }
-      if (xy16_) {
-        // 16-bit coordinates are checked here and appended as they are; a block that fails is
-        // widened and replayed through add_batch, which names the first bad event.
-        const uint32_t xl = b.width() > 0 ? static_cast<uint32_t>(b.width()) : 65536;
-        const uint32_t yl = b.height() > 0 ? static_cast<uint32_t>(b.height()) : 65536;
-        bool outside = false, decreasing = false;
-        uint16_t mx = 0, my = 0;
-        TimestampUs prev = ts_[0];
-        for (size_t i = 0; i < k; ++i) {
-          outside |= (x16_[i] >= xl) | (y16_[i] >= yl);
-          decreasing |= ts_[i] < prev;
-          prev = ts_[i];
-          mx = std::max(mx, x16_[i]);
-          my = std::max(my, y16_[i]);
-        }
-        if (!outside && (!decreasing || b.sorts())) {
-          b.add_checked(ts_.data(), x16_.data(), y16_.data(), ps_.data(), k, mx, my, decreasing);
-          continue;
-        }
-        xs_.assign(x16_.begin(), x16_.end());
-        ys_.assign(y16_.begin(), y16_.end());
-      }
-      b.add_batch(ts_.data(), xs_.data(), ys_.data(), ps_.data(), k);
+      if (xy16_)
+        b.add_batch16(ts_.data(), x16_.data(), y16_.data(), ps_.data(), k);
+      else
+        b.add_batch(ts_.data(), xs_.data(), ys_.data(), ps_.data(), k);
     }
   }
 

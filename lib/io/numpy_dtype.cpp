@@ -312,37 +312,28 @@ void decode_npy(ByteSource& in, const std::string& src, const ReadOptions& o, Ev
       pv(new int64_t[chunk]);
   const std::unique_ptr<int8_t[]> p(new int8_t[chunk]);
   // The layout write_events writes (and most tools): 8-byte integer times, 16-bit unsigned
-  // coordinates, one-byte polarities. Decoded straight into the builder's types and checked
-  // here; a block that fails a check goes through the general path, which names the event.
+  // coordinates, one-byte polarities, decoded straight into the builder's types
+  // (EventBuilder::add_batch16). A block with a bad polarity goes through the general path,
+  // which names it.
   const bool narrow = (ct.type.kind == 'i' || ct.type.kind == 'u') && ct.type.size == 8 &&
                       cx.type.kind == 'u' && cx.type.size == 2 && cy.type.kind == 'u' &&
                       cy.type.size == 2 && cp.type.size == 1;
   const std::unique_ptr<uint16_t[]> x16(new uint16_t[narrow ? chunk : 1]),
       y16(new uint16_t[narrow ? chunk : 1]);
-  const uint32_t x_limit = b.width() > 0 ? static_cast<uint32_t>(b.width()) : 65536;
-  const uint32_t y_limit = b.height() > 0 ? static_cast<uint32_t>(b.height()) : 65536;
   auto fast_block = [&](size_t m) {
-    bool bad = false, decreasing = false;
-    uint16_t mx = 0, my = 0;
-    TimestampUs prev = load_le<int64_t>(buf.get() + ct.offset);
+    bool bad_p = false;
     const bool signed_p = cp.type.kind == 'i';
     for (size_t i = 0; i < m; ++i) {
       const unsigned char* r = buf.get() + i * row;
-      const auto ti = load_le<int64_t>(r + ct.offset);
-      const uint16_t xi = load_le<uint16_t>(r + cx.offset), yi = load_le<uint16_t>(r + cy.offset);
       const int v = signed_p ? static_cast<int8_t>(r[cp.offset]) : r[cp.offset];
-      bad |= (static_cast<unsigned>(v + 1) > 2u) | (xi >= x_limit) | (yi >= y_limit);
-      decreasing |= ti < prev;
-      prev = ti;
-      t[i] = ti;
-      x16[i] = xi;
-      y16[i] = yi;
+      bad_p |= static_cast<unsigned>(v + 1) > 2u;
+      t[i] = load_le<int64_t>(r + ct.offset);
+      x16[i] = load_le<uint16_t>(r + cx.offset);
+      y16[i] = load_le<uint16_t>(r + cy.offset);
       p[i] = v == 1 ? int8_t{1} : int8_t{-1};
-      mx = std::max(mx, xi);
-      my = std::max(my, yi);
     }
-    if (bad || (decreasing && !b.sorts())) return false;
-    b.add_checked(t.get(), x16.get(), y16.get(), p.get(), m, mx, my, decreasing);
+    if (bad_p) return false;
+    b.add_batch16(t.get(), x16.get(), y16.get(), p.get(), m);
     return true;
   };
   size_t done = 0;

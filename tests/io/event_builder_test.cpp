@@ -37,12 +37,14 @@ void expect_events(const EventStream& s, const Events& e) {
   EXPECT_EQ(s.p(), e.p);
 }
 
-// Adds e in blocks of `block`, alternating add_batch and add_checked.
+// Adds e in blocks of `block`, in turn through add_batch, add_batch16 and add_checked.
 void add_all(EventBuilder& b, const Events& e, size_t block) {
   for (size_t a = 0, k = 0; a < e.t.size(); a += block, ++k) {
     const size_t m = std::min(block, e.t.size() - a);
-    if (k % 2 == 0) {
+    if (k % 3 == 0) {
       b.add_batch(&e.t[a], &e.x[a], &e.y[a], &e.p[a], m);
+    } else if (k % 3 == 1) {
+      b.add_batch16(&e.t[a], &e.x16[a], &e.y16[a], &e.p[a], m);
     } else {
       uint16_t mx = 0, my = 0;
       for (size_t i = a; i < a + m; ++i) {
@@ -85,6 +87,14 @@ TEST(EventBuilder, EstimatedReservationsTooSmallOrTooLargeGiveTheSameStream) {
 
 TEST(EventBuilder, CheckedBlocksStillCheckOrderAcrossBlocksAndTheEventLimit) {
   const Events e = make(1000);
+  {
+    // A 16-bit block with a coordinate outside the sensor names it by its index.
+    EventBuilder b("f", 64, 40, ReadOptions{});
+    EXPECT_DIFFEVENT_ERROR(b.add_batch16(&e.t[0], &e.x16[0], &e.y16[0], &e.p[0], 100),
+                           ErrorCode::kOutOfRange,
+                           "'f': event at index 8 (t = 14 us) has (x, y) = (56, 40) outside the "
+                           "64x40 sensor");
+  }
   {
     // A block whose first event is earlier than the last one before it.
     EventBuilder b("f", 64, 48, ReadOptions{});
