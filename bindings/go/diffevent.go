@@ -269,6 +269,7 @@ const (
 	PresetBalanced = 1
 	PresetBest     = 2
 	PresetPaper    = 3 // the slides' Algorithm 1 (C API version 9)
+	PresetNoisy    = 4 // trusts the events less, for noisy sensors (C API version 11)
 )
 
 // Roles of the shipped priors (DIFFEVENT_PRIOR_ROLE_*).

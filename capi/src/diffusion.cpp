@@ -67,9 +67,9 @@ void diffevent_deblur_params_init(diffevent_deblur_params* p) {
 diffevent_status diffevent_deblur_params_init_preset(diffevent_deblur_params* p, int32_t preset) {
   return guard(__func__, [&] {
     REQUIRE_ARG(p);
-    DIFFEVENT_CHECK(preset >= DIFFEVENT_PRESET_FAST && preset <= DIFFEVENT_PRESET_PAPER,
+    DIFFEVENT_CHECK(preset >= DIFFEVENT_PRESET_FAST && preset <= DIFFEVENT_PRESET_NOISY,
                     ErrorCode::kInvalidArgument,
-                    "preset {} is not a DIFFEVENT_PRESET_* value (0 to 3)", preset);
+                    "preset {} is not a DIFFEVENT_PRESET_* value (0 to 4)", preset);
     fill_deblur_params(p, static_cast<diffevent::DeblurPreset>(preset));
   });
 }

@@ -24,5 +24,6 @@ static_assert(static_cast<int>(diffevent::DeblurPreset::kFast) == DIFFEVENT_PRES
                   static_cast<int>(diffevent::DeblurPreset::kBalanced) ==
                       DIFFEVENT_PRESET_BALANCED &&
                   static_cast<int>(diffevent::DeblurPreset::kBest) == DIFFEVENT_PRESET_BEST &&
-                  static_cast<int>(diffevent::DeblurPreset::kPaper) == DIFFEVENT_PRESET_PAPER,
+                  static_cast<int>(diffevent::DeblurPreset::kPaper) == DIFFEVENT_PRESET_PAPER &&
+                  static_cast<int>(diffevent::DeblurPreset::kNoisy) == DIFFEVENT_PRESET_NOISY,
               "DIFFEVENT_PRESET_* follow DeblurPreset");

@@ -26,11 +26,11 @@ void apply_preset(DeblurOptions& o, DeblurPreset preset) {
 }
 
 DeblurPreset parse_deblur_preset(const std::string& name) {
-  for (DeblurPreset p :
-       {DeblurPreset::kFast, DeblurPreset::kBalanced, DeblurPreset::kBest, DeblurPreset::kPaper})
+  for (DeblurPreset p : {DeblurPreset::kFast, DeblurPreset::kBalanced, DeblurPreset::kBest,
+                         DeblurPreset::kPaper, DeblurPreset::kNoisy})
     if (name == deblur_preset_name(p)) return p;
   throw Error(ErrorCode::kInvalidArgument,
-              fmt::format("preset '{}': expected fast, balanced, best or paper", name));
+              fmt::format("preset '{}': expected fast, balanced, best, paper or noisy", name));
 }
 
 const char* deblur_preset_name(DeblurPreset preset) {
@@ -41,6 +41,8 @@ const char* deblur_preset_name(DeblurPreset preset) {
       return "best";
     case DeblurPreset::kPaper:
       return "paper";
+    case DeblurPreset::kNoisy:
+      return "noisy";
     case DeblurPreset::kBalanced:
     default:
       return "balanced";

@@ -785,8 +785,8 @@ static void test_torch_half(void) {
   /* The library's DeblurOptions (include/diffevent/diffusion/options.hpp), the CLI's too. */
   CHECK(dp.steps == 100 && dp.edi == NULL && dp.s == 7500.0 && dp.s_r == 1e3 &&
         dp.lambda_tv == 0.0 && dp.lambda_l1 > 141.42 && dp.lambda_l1 < 141.43 &&
-        dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.05 &&
-        dp.threshold_sigma == 0.05 && dp.samples == 2 && dp.antithetic == 1 &&
+        dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.02 &&
+        dp.threshold_sigma == 0.01 && dp.samples == 2 && dp.antithetic == 1 &&
         dp.residual_prior == 0);
   {
     /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is
@@ -801,11 +801,15 @@ static void test_torch_half(void) {
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_PAPER));
     CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 1 && q.start == 1.0 &&
           q.threshold_sigma == 0.0 && q.steps == dp.steps && q.s == dp.s);
+    /* NOISY: BALANCED's pair trusting the events less and the prior more. */
+    CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_NOISY));
+    CHECK(q.samples == dp.samples && q.antithetic == 1 && q.residual_prior == 0 &&
+          q.start == 0.05 && q.threshold_sigma == 0.05 && q.steps == dp.steps && q.s == dp.s);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BALANCED));
     CHECK(memcmp(&q, &dp, sizeof q) == 0);
     q.samples = 99;
-    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 4), DIFFEVENT_E_INVALID_ARGUMENT,
-                "preset 4 is not a DIFFEVENT_PRESET_*");
+    CHECK_FAILS(diffevent_deblur_params_init_preset(&q, 5), DIFFEVENT_E_INVALID_ARGUMENT,
+                "preset 5 is not a DIFFEVENT_PRESET_*");
     CHECK(q.samples == 99);
     CHECK(diffevent_deblur_params_init_preset(NULL, DIFFEVENT_PRESET_FAST) ==
           DIFFEVENT_E_INVALID_ARGUMENT);

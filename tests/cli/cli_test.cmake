@@ -201,7 +201,7 @@ if(HAS_TORCH)
   expect_contains("${OUT}" "\"r_prior\":\"none\"")
   run(1 ${CLI} deblur --blur ${WORK}/colour_sim/blur.png --events ${WORK}/colour_sim/events.h5 --out ${WORK}/never.png
       --preset turbo)
-  expect_contains("${ERR}" "preset 'turbo': expected fast, balanced, best or paper")
+  expect_contains("${ERR}" "preset 'turbo': expected fast, balanced, best, paper or noisy")
   # The quality benchmark on a one-photo suite: 9 levels (3 trained-on, 6 held out) x 5 methods,
   # EDI beats the blurry input.
   file(MAKE_DIRECTORY ${WORK}/bench_photos)

@@ -19,7 +19,7 @@ void field(std::string& out, const char* name, double v) {
 }  // namespace
 
 int main() {
-  for (int preset = 0; preset <= 3; ++preset) {
+  for (int preset = 0; preset <= 4; ++preset) {
     const diffevent::DeblurOptions o =
         diffevent::deblur_options(static_cast<diffevent::DeblurPreset>(preset));
     std::string lib = "{";
@@ -77,7 +77,8 @@ int main() {
     diffevent_deblur_params_init(&d);
     field(c, "preset_is_default",
           d.samples == p.samples && d.antithetic == p.antithetic &&
-              d.residual_prior == p.residual_prior);
+              d.residual_prior == p.residual_prior && d.start == p.start &&
+              d.threshold_sigma == p.threshold_sigma);
     c += "}";
     std::printf("{\"preset\": %d, \"library\": %s, \"c_api\": %s}\n", preset, lib.c_str(),
                 c.c_str());

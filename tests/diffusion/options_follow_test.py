@@ -59,11 +59,11 @@ for command, extra in (("deblur", {"--seed": lib["seed"]}),
 rows_py = rows if with_python else []
 env = dict(os.environ, DIFFEVENT_LIBRARY=capi, PYTHONPATH=os.path.join(src, "bindings", "python"))
 code = ("import json, diffevent; print(json.dumps({p: diffevent.deblur_defaults(p) "
-        "for p in ('fast', 'balanced', 'best', 'paper')}))")
+        "for p in ('fast', 'balanced', 'best', 'paper', 'noisy')}))")
 py = {} if not with_python else json.loads(subprocess.run([sys.executable, "-B", "-c", code], check=True, capture_output=True,
                                text=True, env=env).stdout)
 for row in rows_py:
-    name = ("fast", "balanced", "best", "paper")[row["preset"]]
+    name = ("fast", "balanced", "best", "paper", "noisy")[row["preset"]]
     for k in ("steps", "s", "s_r", "lambda_tv", "lambda_l1", "min_prior_variance", "start", "eta",
               "threshold_sigma", "samples", "antithetic", "residual_prior", "guided_radius",
               "guided_eps"):
@@ -72,5 +72,5 @@ for row in rows_py:
 if failures:
     print("\n".join(failures))
     sys.exit(1)
-print("options follow the library: C API (4 presets), CLI (deblur, benchmark)" +
+print("options follow the library: C API (5 presets), CLI (deblur, benchmark)" +
       (", Python" if with_python else " (Python not checked in this build)"))

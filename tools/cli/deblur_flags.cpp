@@ -39,13 +39,16 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
   const diffevent::DeblurPresetValues best =
       diffevent::deblur_preset_values(diffevent::DeblurPreset::kBest);
   sub.add_option("-p,--preset", f.preset,
-                 fmt::format("fast | balanced | best | paper: {}, {} or {} posterior samples "
-                             "averaged, best also with the residual prior; paper is the slides' "
-                             "Algorithm 1 as written (from noise, one sample, residual prior) "
-                             "(docs/sampler.md, \"Presets\"). Shipped priors, 2 CPU cores: a "
-                             "160 x 120 frame in about 2.7, 3, 12 or 25 s, a DAVIS 346 x 260 "
-                             "frame in 6, 8, 58 or 126 s; benchmark PSNR (realistic "
-                             "level) 34.06, 34.47, 34.47 and 33.08 dB",
+                 fmt::format("fast | balanced | best | paper | noisy: {}, {} or {} posterior "
+                             "samples averaged, best also with the residual prior; paper is the "
+                             "slides' Algorithm 1 as written (from noise, one sample, residual "
+                             "prior); noisy is balanced trusting the events less, for sensors "
+                             "with strong threshold mismatch or noise (docs/sampler.md, "
+                             "\"Presets\"). Shipped priors, 2 CPU cores: a 160 x 120 frame in "
+                             "about 1.2, 1.4, 6.4, 26 or 2.3 s, a DAVIS 346 x 260 frame in 2.4, "
+                             "3.9, 26, 126 or 8.3 s; benchmark PSNR (realistic level) 33.96, "
+                             "34.13, 34.13, 33.08 and 34.47 dB, ideal level 36.22, 36.44, 36.44, "
+                             "34.65 and 35.94 dB",
                              fast.samples, o.samples, best.samples));
   sub.add_option(
       "--steps", so.steps,

@@ -361,7 +361,7 @@ def edi_deblur(blurry, events, threshold=None, exposure=None, srgb=False, contex
     return Image(out.value)
 
 
-PRESETS = {"fast": 0, "balanced": 1, "best": 2, "paper": 3}  # DIFFEVENT_PRESET_*
+PRESETS = {"fast": 0, "balanced": 1, "best": 2, "paper": 3, "noisy": 4}  # DIFFEVENT_PRESET_*
 
 
 def deblur_defaults(preset=None):
@@ -385,7 +385,7 @@ def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, sr
     analytic prior with a warning when none is installed), a
     Prior, or "analytic" / None (the analytic Gaussian prior). r_prior: "shipped" (default: the
     shipped r prior when the preset runs one and x_prior is the shipped one, as the CLI), a
-    Prior, or None (r = 0). preset: "fast", "balanced" or "best" (default: the library's,
+    Prior, or None (r = 0). preset: a key of PRESETS (default: the library's,
     balanced). progress(done, total) may return True to cancel. Other options: any field of
     diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, samples, antithetic, ddim, eta,
     guidance, ...), over the preset."""

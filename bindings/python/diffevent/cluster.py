@@ -291,7 +291,7 @@ def main(argv=None):
     where.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786)")
     where.add_argument("--local", type=int, metavar="N", help="start a LocalCluster of N worker processes")
     ap.add_argument("--method", default="diffevent", choices=["edi", "diffevent"])
-    ap.add_argument("--preset", choices=["fast", "balanced", "best", "paper"])
+    ap.add_argument("--preset", choices=["fast", "balanced", "best", "paper", "noisy"])
     ap.add_argument("--threshold", type=float,
                     help="contrast threshold (default: what the recording states, else each frame's estimate)")
     ap.add_argument("--seed", type=int, default=0)

@@ -160,6 +160,9 @@ pub enum Preset {
     /// The slides' Algorithm 1: from pure noise, one sample, uniform data weights, the residual
     /// prior (C API version 9).
     Paper = 3,
+    /// The balanced pair trusting the events less (threshold sigma 0.05, start 0.05): for
+    /// sensors with strong threshold mismatch or many noise events (C API version 11).
+    Noisy = 4,
 }
 
 impl<'a> DeblurOptions<'a> {

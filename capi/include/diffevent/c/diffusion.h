@@ -173,6 +173,10 @@ typedef struct diffevent_deblur_params {
 #define DIFFEVENT_PRESET_PAPER                                 \
   3 /**< The slides' Algorithm 1: from pure noise, one sample, \
          uniform data weights, the residual prior (API 9). */
+#define DIFFEVENT_PRESET_NOISY                                     \
+  4 /**< BALANCED's pair trusting the events less (threshold_sigma \
+         0.05, start 0.05): for sensors with strong threshold      \
+         mismatch or many noise events (API 11). */
 
 /** Fills params with the library's defaults (the BALANCED preset; edi = NULL). */
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_deblur_params_init(diffevent_deblur_params* params);
