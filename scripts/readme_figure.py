@@ -3,7 +3,7 @@
 docs/images/readme_simulated.png (data/sample: blurry | EDI | DiffEvent | ground truth, with PSNR)
 and docs/images/readme_real.png (a DAVIS346 recording from ni-joint: blurry | EDI | DiffEvent,
 threshold estimated). Prints the seconds each deblur took.
-Usage: /usr/bin/python3 scripts/readme_figure.py [BUILD_DIR] [--preset fast|balanced|best|paper]"""
+Usage: /usr/bin/python3 scripts/readme_figure.py [BUILD_DIR] [--preset fast|balanced|best|paper|noisy]"""
 import argparse
 import json
 import os

@@ -158,6 +158,7 @@ void fill_deblur_params(diffevent_deblur_params* p, diffevent::DeblurPreset pres
                     ? DIFFEVENT_VARIANCE_FIXED_LARGE
                     : DIFFEVENT_VARIANCE_FIXED_SMALL;
   p->integral = DIFFEVENT_INTEGRAL_DEFAULT;
+  p->start_threshold = o.start_threshold;
 }
 
 DeblurRequest read_deblur_params(const diffevent_context* ctx,
@@ -219,6 +220,7 @@ DeblurRequest read_deblur_params(const diffevent_context* ctx,
   o.sampler.guidance = static_cast<diffevent::GuidanceMode>(p.guidance);
   if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
   if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
+  o.start_threshold = p.start_threshold;
   diffevent::validate(o);
   r.exposure = resolve_exposure(e, events);
   r.progress = p.progress;

@@ -1,5 +1,6 @@
 #include "diffevent/diffusion/deblur.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/check.hpp"
@@ -57,6 +58,35 @@ at::Tensor threshold_noise_weights(const at::Tensor& y, const Image& sensitivity
   return (0.01 / sigma).pow(2);
 }
 
+// Note [Warm start and the threshold]
+// The warm start forward-diffuses the EDI estimate to the first step's noise level, and the
+// prior then corrects what that noise hides. The noise should be in proportion to the error
+// it is meant to let the prior correct: the threshold noise model puts the estimate's
+// quantisation error at c/4 (relative), so the start chosen at the reference threshold
+// (DeblurOptions::start_threshold, the library's nominal 0.2) is moved, for another c, to the
+// timestep whose noise-to-signal ratio sqrt((1 - abar) / abar) is c / reference times larger.
+// On a DAVIS recording whose threshold is estimated at 0.58 this starts at about 0.07 instead
+// of 0.02 (seven steps instead of two) and removes the speckle of noise events that EDI's
+// division amplifies; at the reference it changes nothing, bit for bit.
+double threshold_scaled_start(const DeblurOptions& options, double c, const PriorMetadata& meta) {
+  const double start = options.sampler.start;
+  DIFFEVENT_CHECK(c > 0 && std::isfinite(c), ErrorCode::kInvalidArgument,
+                  "warm start: the threshold {} must be finite and > 0", c);
+  if (options.start_threshold <= 0 || start >= 1 || c == options.start_threshold) return start;
+  const NoiseSchedule base({meta.schedule, meta.num_timesteps, ""});
+  const int64_t T = base.num_steps();
+  const auto ratio = [&](int64_t t) {
+    const double a = base.alpha_bar(static_cast<int>(t));
+    return std::sqrt((1 - a) / a);
+  };
+  const int64_t t_ref = std::clamp<int64_t>(
+      static_cast<int64_t>(std::floor(start * static_cast<double>(T - 1))), 0, T - 1);
+  const double target = ratio(t_ref) * c / options.start_threshold;
+  int64_t t = 0;  // the last timestep at or below the target (the ratio grows with t)
+  while (t + 1 < T && ratio(t + 1) <= target) ++t;
+  return std::min(1.0, (static_cast<double>(t) + 0.5) / static_cast<double>(T - 1));
+}
+
 DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposure& exposure,
                     std::shared_ptr<DiffusionPrior> x_prior,
                     std::shared_ptr<DiffusionPrior> r_prior, const DeblurOptions& options) {
@@ -97,7 +127,11 @@ DeblurResult deblur(const Image& blurry, const EventStream& events, const Exposu
   }
   if (!x_prior) x_prior = make_analytic_prior(blurry.channels());
   if (!options.residual_prior) r_prior.reset();
-  const AlternatingSampler sampler(std::move(x_prior), std::move(r_prior), options.sampler);
+  SamplerOptions so = options.sampler;  // See Note [Warm start and the threshold]
+  so.start = threshold_scaled_start(options, 0.5 * (eo.thresholds.c_pos + eo.thresholds.c_neg),
+                                    x_prior->metadata());
+  res.start = so.start;
+  const AlternatingSampler sampler(std::move(x_prior), std::move(r_prior), std::move(so));
   // N posterior samples in one batch (each frame of the batch draws its own noise), averaged.
   const std::vector<SampleResult> runs =
       sampler.sample_batch(std::vector<EbrdModel>(static_cast<size_t>(options.samples), model));

@@ -112,6 +112,9 @@ void validate(const DeblurOptions& o) {
   validate(o.sampler);
   DIFFEVENT_CHECK(o.min_integral > 0 && o.min_integral < 1, ErrorCode::kInvalidArgument,
                   "deblur: min_integral must be in (0, 1), got {}", o.min_integral);
+  DIFFEVENT_CHECK(o.start_threshold >= 0 && std::isfinite(o.start_threshold),
+                  ErrorCode::kInvalidArgument,
+                  "deblur: start_threshold must be finite and >= 0, got {}", o.start_threshold);
   DIFFEVENT_CHECK(o.threshold_sigma >= 0 && std::isfinite(o.threshold_sigma),
                   ErrorCode::kInvalidArgument,
                   "deblur: threshold_sigma must be finite and >= 0, got {}", o.threshold_sigma);

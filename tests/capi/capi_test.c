@@ -88,7 +88,7 @@ LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
 LAYOUT(offsetof(diffevent_deblur_params, start) == 160, deblur4);
 LAYOUT(offsetof(diffevent_deblur_params, samples) == 176, deblur5);
 LAYOUT(offsetof(diffevent_deblur_params, antithetic) == 180, deblur6);
-LAYOUT(sizeof(diffevent_deblur_params) == 272, deblur_size);
+LAYOUT(sizeof(diffevent_deblur_params) == 280, deblur_size);
 LAYOUT(sizeof(struct deblur_params_v6) == 264, deblur_v6_size);
 #endif
 
@@ -786,8 +786,8 @@ static void test_torch_half(void) {
   CHECK(dp.steps == 100 && dp.edi == NULL && dp.s == 7500.0 && dp.s_r == 1e3 &&
         dp.lambda_tv == 0.0 && dp.lambda_l1 > 141.42 && dp.lambda_l1 < 141.43 &&
         dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.02 &&
-        dp.threshold_sigma == 0.01 && dp.samples == 2 && dp.antithetic == 1 &&
-        dp.residual_prior == 0);
+        dp.threshold_sigma == 0.01 && dp.start_threshold == 0.2 && dp.samples == 2 &&
+        dp.antithetic == 1 && dp.residual_prior == 0);
   {
     /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is
      * _init's. */

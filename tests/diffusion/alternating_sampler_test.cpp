@@ -305,6 +305,52 @@ TEST(Deblur, DefaultConfigurationRunsTheFusedKernels) {
   EXPECT_EQ(with_r.fused_steps, r.fused_steps);  // x and r: two calls a step, every step fused
 }
 
+TEST(Deblur, WarmStartScalesWithTheThreshold) {
+  // Linear schedule, T = 1000: the start fraction maps to a timestep whose noise-to-signal
+  // ratio sqrt((1 - abar) / abar) is c / start_threshold times the reference one.
+  const PriorMetadata meta;
+  const NoiseSchedule base({meta.schedule, meta.num_timesteps, ""});
+  const auto ratio = [&](double start) {
+    const int t = static_cast<int>(std::floor(start * 999));
+    return std::sqrt((1 - base.alpha_bar(t)) / base.alpha_bar(t));
+  };
+  DeblurOptions o;
+  o.sampler.start = 0.02;
+  o.start_threshold = 0.2;
+  EXPECT_EQ(threshold_scaled_start(o, 0.2, meta), 0.02);  // the reference, bit for bit
+  for (double c : {0.1, 0.3, 0.6, 1.0}) {
+    const double start = threshold_scaled_start(o, c, meta);
+    const double want = ratio(0.02) * c / 0.2;
+    EXPECT_LE(ratio(start), want) << c;
+    EXPECT_GT(ratio(start + 1.0 / 999), want) << c;  // the last timestep below the target
+    EXPECT_EQ(start > 0.02, c > 0.2) << c;
+  }
+  // Three times the threshold: the ratio at the start is about three times the reference one.
+  EXPECT_NEAR(ratio(threshold_scaled_start(o, 0.6, meta)) / ratio(0.02), 3.0, 0.1);
+  o.start_threshold = 0;  // off: start as given
+  EXPECT_EQ(threshold_scaled_start(o, 0.6, meta), 0.02);
+  o.start_threshold = 0.2;
+  o.sampler.start = 1;  // pure noise stays pure noise
+  EXPECT_EQ(threshold_scaled_start(o, 0.6, meta), 1.0);
+  EXPECT_THROW(threshold_scaled_start(o, 0.0, meta), Error);
+
+  // deblur() runs the scaled start: steps 0, 10, 20, ... of 100; at c = 0.6 more of them.
+  Image blurry(1, 8, 8, 0.4f);
+  EventStream ev(8, 8);
+  ev.push_back(100, 1, 1, 1);
+  DeblurOptions d;
+  d.thresholds = Thresholds::symmetric(0.2);
+  const DeblurResult at_ref = deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d);
+  d.thresholds = Thresholds::symmetric(0.6);
+  const DeblurResult at_06 = deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d);
+  EXPECT_EQ(at_ref.start, d.sampler.start);
+  EXPECT_EQ(at_ref.network_calls, 2);
+  EXPECT_EQ(at_06.start, threshold_scaled_start(d, 0.6, PriorMetadata{}));
+  EXPECT_GT(at_06.network_calls, at_ref.network_calls);
+  d.start_threshold = 0;
+  EXPECT_EQ(deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d).network_calls, 2);
+}
+
 TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   // Given a flat frame without events and no data term (s = 0): each sample is a draw of the
   // analytic prior; the average of N draws has about 1/sqrt(N) of one draw's spread.

@@ -33,6 +33,7 @@ int main() {
     field(lib, "eta", o.sampler.eta);
     field(lib, "seed", static_cast<double>(o.sampler.seed));
     field(lib, "threshold_sigma", o.threshold_sigma);
+    field(lib, "start_threshold", o.start_threshold);
     field(lib, "samples", o.samples);
     field(lib, "antithetic", o.sampler.antithetic);
     field(lib, "residual_prior", o.residual_prior);
@@ -60,6 +61,7 @@ int main() {
     field(c, "eta", p.eta);
     field(c, "seed", static_cast<double>(p.seed));
     field(c, "threshold_sigma", p.threshold_sigma);
+    field(c, "start_threshold", p.start_threshold);
     field(c, "samples", p.samples);
     field(c, "antithetic", p.antithetic);
     field(c, "residual_prior", p.residual_prior);

@@ -116,6 +116,7 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
   }
   result["output"] = a.out;
   result["network_calls"] = res.network_calls;
+  result["start"] = res.start;
   result["seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   if (!a.ref.empty()) {
@@ -127,7 +128,7 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
     std::cout << result.dump() << "\n";
   } else {
     const std::string start =
-        so.start < 1 ? fmt::format(" from {:g} of the schedule (warm start)", so.start) : "";
+        res.start < 1 ? fmt::format(" from {:g} of the schedule (warm start)", res.start) : "";
     std::cout << fmt::format("deblur: {} steps{}, {} network calls, c = {:.3f} -> {}\n", so.steps,
                              start, res.network_calls, res.c_pos, a.out);
     if (!a.ref.empty())
@@ -239,6 +240,7 @@ RecordingMethod diffusion_recording_method(const RecordingArgs& a,
     out.sharp = res.sharp;
     out.threshold = res.c_pos;
     out.extra["network_calls"] = res.network_calls;
+    out.extra["start"] = res.start;
     if (res.threshold_estimated) {
       out.extra["threshold_at_bound"] = res.estimate.at_bound;
       out.extra["threshold_std_error"] = res.estimate.std_error;

@@ -62,6 +62,9 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
   sub.add_option("--start", so.start,
                  "Start of sampling as a fraction of the schedule: 1 = pure noise; below 1 a warm "
                  "start from the EDI estimate (about start * steps steps run)");
+  sub.add_option("--start-threshold", o.start_threshold,
+                 "Threshold at which --start holds: for another threshold c the warm start's "
+                 "noise level scales by c / this (0: --start as given)");
   sub.add_option("--threshold-sigma", o.threshold_sigma,
                  "Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off, "
                  "uniform data weights)");

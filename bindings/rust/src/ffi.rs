@@ -79,6 +79,7 @@ pub struct diffevent_deblur_params {
     pub residual_prior: i32,
     pub reserved0: i32,
     pub reserved_layout: [u64; 10],
+    pub start_threshold: f64,
 }
 
 #[repr(C)]

@@ -27,7 +27,15 @@ struct DeblurResult {
   ThresholdEstimate estimate;  ///< Filled when auto_threshold.
   int64_t network_calls = 0;
   int64_t fused_steps = 0;  ///< Sampler steps guided by the fused kernels (all of them by default).
+  double start = 0;         ///< The warm start used (DeblurOptions::start_threshold applied).
 };
+
+/// The warm start deblur() uses for threshold c: sampler.start where start_threshold is 0, c
+/// equals it or start is 1; otherwise the fraction of the schedule whose noise-to-signal ratio
+/// sqrt((1 - abar) / abar) is c / start_threshold times the one at sampler.start, in the
+/// schedule of `meta` (at most 1).
+DIFFEVENT_API double threshold_scaled_start(const DeblurOptions& options, double c,
+                                            const PriorMetadata& meta);
 
 /// The EBRD model deblur() samples: y (linear) with E, the double integral over the exposure at
 /// `thresholds` (reference `tau_us`, default mid-exposure), clamped to [min_integral, 1 /

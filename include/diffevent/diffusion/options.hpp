@@ -203,6 +203,14 @@ struct DeblurOptions {
   /// uncertain size pull less against the priors. sampler.s then is the weight of a pixel whose
   /// expected residual is 0.01.
   double threshold_sigma = deblur_preset_values(kPreset).threshold_sigma;
+  /// The threshold at which sampler.start holds (0: start is used as given). For another
+  /// threshold c (the mean of c_pos and c_neg, estimated or given), sampling starts where the
+  /// diffusion's noise level is c / start_threshold times the one at sampler.start: the EDI
+  /// estimate's quantisation error (c/4 in the threshold noise model) grows in proportion to c,
+  /// and a warm start should add noise in proportion to the error it lets the prior correct.
+  /// A recording whose threshold is estimated at 0.6 starts about three times as noisy as one
+  /// at 0.2, where the defaults were chosen. A start of 1 (pure noise) is never changed.
+  double start_threshold = Thresholds::kDefault;
   /// Posterior samples averaged into the result (their mean estimates the posterior mean, which
   /// has a lower error than any one sample). They run as one batch: the same network calls,
   /// each on `samples` frames. 1 to 64.

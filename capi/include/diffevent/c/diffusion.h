@@ -163,6 +163,9 @@ typedef struct diffevent_deblur_params {
   int32_t reserved0;
   uint64_t reserved_layout[10]; /**< Keeps this layout's sizes apart from the version 1-6
                                      layout's; must be 0. */
+  double start_threshold;       /**< The threshold at which `start` holds (default 0.2): for
+                                     another threshold c the warm start's noise level scales by
+                                     c / start_threshold; 0 = `start` as given (API 11). */
 } diffevent_deblur_params;
 
 /** Presets of diffevent_deblur_params_init_preset: samples, antithetic, residual_prior, start
