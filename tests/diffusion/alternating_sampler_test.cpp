@@ -394,6 +394,11 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   o.threshold_sigma = std::nan("");
   EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o),
                          ErrorCode::kInvalidArgument, "threshold_sigma must be finite and >= 0");
+  o.threshold_sigma = 0.01;
+  o.start_threshold = -0.2;
+  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o),
+                         ErrorCode::kInvalidArgument,
+                         "start_threshold must be finite and >= 0, got -0.2");
 }
 
 TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {
