@@ -128,6 +128,8 @@ int add_downscaled_copies(TrainingData& data, const std::vector<int>& factors, i
 
 TrainingData make_residual_training_data(const TrainingData& photos, const ResidualDataOptions& o) {
   DIFFEVENT_CHECK(!photos.images.empty(), ErrorCode::kInvalidArgument, "residual data: no photos");
+  DIFFEVENT_CHECK(o.threshold_error >= 0 && o.threshold_error < 1, ErrorCode::kInvalidArgument,
+                  "residual data: threshold_error ({}) must be in [0, 1)", o.threshold_error);
   DIFFEVENT_CHECK(o.samples >= 1 && o.crop >= 8 && o.c > 0 && o.exposure_us > 0,
                   ErrorCode::kInvalidArgument,
                   "residual data: samples ({}) >= 1, crop ({}) >= 8, c ({}) > 0 and exposure ({} "
@@ -156,8 +158,13 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     SimulatorOptions so;
     so.exposure_us = o.exposure_us;
     so.c_pos = so.c_neg = o.c;
-    so.threshold_sigma = o.threshold_sigma;
-    so.shot_noise_hz = o.noise_hz;
+    // u(rng) is in [-1, 1]: (u + 1) / 2 in [0, 1].
+    const auto between = [&](double lo, double hi) {
+      return hi > lo ? lo + (hi - lo) * 0.5 * (u(rng) + 1.0) : lo;
+    };
+    so.threshold_sigma = between(o.threshold_sigma, o.threshold_sigma_max);
+    so.shot_noise_hz = between(o.noise_hz, o.noise_hz_max);
+    const double assumed_c = o.threshold_error > 0 ? o.c * (1.0 + o.threshold_error * u(rng)) : o.c;
     so.seed = step_seed(o.seed ^ 0x5EEDull, i);
     CameraMotion m;
     m.dx_px = o.max_shift_px * u(rng);
@@ -168,7 +175,7 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
     // The same f(E) as deblur() computes (make_ebrd_model): the prior learns what the sampler sees.
     const DeblurOptions deblur_defaults;
     const EbrdModel model = make_ebrd_model(
-        sim.blurry, sim.events, sim.exposure, Thresholds::symmetric(o.c),
+        sim.blurry, sim.events, sim.exposure, Thresholds::symmetric(assumed_c),
         deblur_defaults.min_integral, o.enhancer, std::nullopt, deblur_defaults.interpolation);
     const at::Tensor x = image_to_tensor(sim.sharp);
     // Pixels whose threshold is far from the nominal one (mismatch) get an E off by orders of

@@ -57,9 +57,18 @@ struct ResidualDataOptions {
   double c = Thresholds::kDefault;  ///< Nominal threshold (simulated and assumed).
   double threshold_sigma = 0.05;    ///< Per-pixel threshold mismatch of the simulated sensor.
   double noise_hz = 5.0;            ///< Shot-noise events per pixel per second.
-  double max_shift_px = 12.0;       ///< Translation drawn from [-max, max] per axis.
-  double max_rotation_rad = 0.02;   ///< Rotation drawn from [-max, max].
-  double max_zoom = 0.02;           ///< Zoom drawn from 1 + [-max, max].
+  /// Ranges: above the values just given, each sample draws its mismatch uniformly from
+  /// [threshold_sigma, threshold_sigma_max] and its noise rate from [noise_hz, noise_hz_max],
+  /// so the prior sees residuals of many sensors, not one.
+  double threshold_sigma_max = 0;
+  double noise_hz_max = 0;
+  /// Above 0: the threshold the residual is computed with is off from the simulated one by a
+  /// factor drawn from [1 - threshold_error, 1 + threshold_error] (a nominal threshold that is
+  /// wrong, as real sensors' data sheets are).
+  double threshold_error = 0;
+  double max_shift_px = 12.0;      ///< Translation drawn from [-max, max] per axis.
+  double max_rotation_rad = 0.02;  ///< Rotation drawn from [-max, max].
+  double max_zoom = 0.02;          ///< Zoom drawn from 1 + [-max, max].
   TimestampUs exposure_us = 20000;
   EbrdOptions enhancer = [] {
     EbrdOptions e;

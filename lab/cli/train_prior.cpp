@@ -36,7 +36,7 @@ int run_train_prior(const TrainArgs& a, const Common& c) {
     std::cerr << fmt::format("train-prior: {} images and {} downscaled copies (scales {})\n",
                              originals, copies, fmt::join(a.scales, ","));
   if (a.residual) {
-    // An r prior: residuals y - f(E) x simulated from the photos at the realistic noise level.
+    // An r prior: residuals y - f(E) x simulated from the photos (one sensor, or a range).
     diffevent::ResidualDataOptions ro = a.residual_data;
     ro.seed = a.o.seed;
     std::cerr << fmt::format("train-prior: simulating {} residual samples ({}x{} crops)\n",
@@ -98,6 +98,17 @@ Command add_train_prior(CLI::App& app, const Common& c) {
                "Train an r prior on residuals y - f(E) x simulated from the photos");
   tp->add_option("--residual-samples", a->residual_data.samples, "Residual images to simulate");
   tp->add_option("--residual-crop", a->residual_data.crop, "Crop side of each simulated sample");
+  tp->add_option(
+      "--residual-sigma", a->residual_data.threshold_sigma,
+      "Threshold mismatch of the simulated sensor (lower end with --residual-sigma-max)");
+  tp->add_option("--residual-sigma-max", a->residual_data.threshold_sigma_max,
+                 "Draw each sample's mismatch from [--residual-sigma, this]");
+  tp->add_option("--residual-noise-hz", a->residual_data.noise_hz,
+                 "Noise events per pixel per second (lower end with --residual-noise-hz-max)");
+  tp->add_option("--residual-noise-hz-max", a->residual_data.noise_hz_max,
+                 "Draw each sample's noise rate from [--residual-noise-hz, this]");
+  tp->add_option("--residual-threshold-error", a->residual_data.threshold_error,
+                 "Residuals computed with a threshold off by up to this fraction (0: exact)");
   tp->add_option("--scales", a->scales,
                  "Also train on copies downscaled by these factors, e.g. 1,2,4 (copies smaller "
                  "than a patch are skipped)")

@@ -275,6 +275,26 @@ TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
   // Deterministic for a seed.
   EXPECT_EQ(make_residual_training_data(photos, o).images[1].values(),
             make_residual_training_data(photos, o).images[1].values());
+  // A range of sensors: each sample draws its mismatch and noise between the two ends, so the
+  // set lies between the ideal one and the worst sensor's; a wrong nominal threshold adds more.
+  ResidualDataOptions r = o;
+  r.samples = 8;
+  r.threshold_sigma = 0.0;
+  r.noise_hz = 0.0;
+  const double ideal8 = mean_abs(make_residual_training_data(photos, r));
+  r.threshold_sigma = r.threshold_sigma_max = 0.1;
+  r.noise_hz = r.noise_hz_max = 50.0;
+  const double worst8 = mean_abs(make_residual_training_data(photos, r));
+  r.threshold_sigma = 0.0;
+  r.noise_hz = 0.0;
+  const double range8 = mean_abs(make_residual_training_data(photos, r));
+  EXPECT_GT(range8, ideal8);
+  EXPECT_LT(range8, worst8);
+  r.threshold_error = 0.3;
+  EXPECT_GT(mean_abs(make_residual_training_data(photos, r)), range8);
+  r.threshold_error = 1.0;
+  EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, r), ErrorCode::kInvalidArgument,
+                         "threshold_error (1) must be in [0, 1)");
   o.crop = 64;
   EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, o), ErrorCode::kInvalidArgument,
                          "photo 0 (48x48) is smaller than the 64-pixel crop");
