@@ -183,25 +183,40 @@ void EventBuilder::spill_if_full(size_t m) {
   }
 }
 
+namespace {
+// One branch-free pass over a block: whether any coordinate lies outside [0, limit) (compared
+// as unsigned, so a negative one wraps above any limit), whether time decreases anywhere, and
+// the largest coordinates.
+template <typename Coord>
+struct BlockScan {
+  bool outside = false, decreasing = false;
+  Coord mx = 0, my = 0;
+};
+template <typename Coord, typename Limit>
+BlockScan<Coord> scan_block(const TimestampUs* t, const Coord* x, const Coord* y, size_t m,
+                            Limit x_limit, Limit y_limit) {
+  using U = std::make_unsigned_t<Coord>;
+  BlockScan<Coord> s;
+  TimestampUs prev = t[0];
+  for (size_t i = 0; i < m; ++i) {
+    s.outside |= (static_cast<Limit>(static_cast<U>(x[i])) >= x_limit) |
+                 (static_cast<Limit>(static_cast<U>(y[i])) >= y_limit);
+    s.decreasing |= t[i] < prev;
+    prev = t[i];
+    s.mx = std::max(s.mx, x[i]);
+    s.my = std::max(s.my, y[i]);
+  }
+  return s;
+}
+}  // namespace
+
 void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y,
                              const int8_t* p, size_t m) {
   if (m == 0) return;
-  // Checked in one branch-free pass; coordinates as unsigned: a negative one wraps above any
-  // limit.
-  const uint64_t x_limit = width_ > 0 ? static_cast<uint64_t>(width_) : 65536;
-  const uint64_t y_limit = height_ > 0 ? static_cast<uint64_t>(height_) : 65536;
-  bool bad = m > max_events_ - count_;
-  bool decreasing = false;
-  int64_t mx = 0, my = 0;
-  TimestampUs prev = t[0];
-  for (size_t i = 0; i < m; ++i) {
-    bad |= static_cast<uint64_t>(x[i]) >= x_limit || static_cast<uint64_t>(y[i]) >= y_limit;
-    decreasing |= t[i] < prev;
-    prev = t[i];
-    mx = std::max(mx, x[i]);
-    my = std::max(my, y[i]);
-  }
-  if (bad || (decreasing && !sort_)) {
+  const BlockScan<int64_t> s =
+      scan_block(t, x, y, m, width_ > 0 ? static_cast<uint64_t>(width_) : uint64_t{65536},
+                 height_ > 0 ? static_cast<uint64_t>(height_) : uint64_t{65536});
+  if (s.outside || m > max_events_ - count_ || (s.decreasing && !sort_)) {
     for (size_t i = 0; i < m; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
     return;
   }
@@ -212,30 +227,21 @@ void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64
     narrow_x_[i] = static_cast<uint16_t>(x[i]);
     narrow_y_[i] = static_cast<uint16_t>(y[i]);
   }
-  add_checked(t, narrow_x_.data(), narrow_y_.data(), p, m, static_cast<uint16_t>(mx),
-              static_cast<uint16_t>(my), decreasing);
+  add_checked(t, narrow_x_.data(), narrow_y_.data(), p, m, static_cast<uint16_t>(s.mx),
+              static_cast<uint16_t>(s.my), s.decreasing);
 }
 
 void EventBuilder::add_batch16(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
                                const int8_t* p, size_t m) {
   if (m == 0) return;
-  const uint32_t x_limit = width_ > 0 ? static_cast<uint32_t>(width_) : 65536;
-  const uint32_t y_limit = height_ > 0 ? static_cast<uint32_t>(height_) : 65536;
-  bool outside = false, decreasing = false;
-  uint16_t mx = 0, my = 0;
-  TimestampUs prev = t[0];
-  for (size_t i = 0; i < m; ++i) {
-    outside |= (x[i] >= x_limit) | (y[i] >= y_limit);
-    decreasing |= t[i] < prev;
-    prev = t[i];
-    mx = std::max(mx, x[i]);
-    my = std::max(my, y[i]);
-  }
-  if (outside || (decreasing && !sort_)) {
+  const BlockScan<uint16_t> s =
+      scan_block(t, x, y, m, width_ > 0 ? static_cast<uint32_t>(width_) : uint32_t{65536},
+                 height_ > 0 ? static_cast<uint32_t>(height_) : uint32_t{65536});
+  if (s.outside || (s.decreasing && !sort_)) {
     for (size_t i = 0; i < m; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
     return;
   }
-  add_checked(t, x, y, p, m, mx, my, decreasing);
+  add_checked(t, x, y, p, m, s.mx, s.my, s.decreasing);
 }
 
 void EventBuilder::add_checked(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
