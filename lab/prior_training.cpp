@@ -130,6 +130,12 @@ TrainingData make_residual_training_data(const TrainingData& photos, const Resid
   DIFFEVENT_CHECK(!photos.images.empty(), ErrorCode::kInvalidArgument, "residual data: no photos");
   DIFFEVENT_CHECK(o.threshold_error >= 0 && o.threshold_error < 1, ErrorCode::kInvalidArgument,
                   "residual data: threshold_error ({}) must be in [0, 1)", o.threshold_error);
+  DIFFEVENT_CHECK((o.threshold_sigma_max == 0 || o.threshold_sigma_max >= o.threshold_sigma) &&
+                      (o.noise_hz_max == 0 || o.noise_hz_max >= o.noise_hz),
+                  ErrorCode::kInvalidArgument,
+                  "residual data: a range's upper end must be 0 (no range) or at least its lower "
+                  "end: threshold_sigma {} to {}, noise_hz {} to {}",
+                  o.threshold_sigma, o.threshold_sigma_max, o.noise_hz, o.noise_hz_max);
   DIFFEVENT_CHECK(o.samples >= 1 && o.crop >= 8 && o.c > 0 && o.exposure_us > 0,
                   ErrorCode::kInvalidArgument,
                   "residual data: samples ({}) >= 1, crop ({}) >= 8, c ({}) > 0 and exposure ({} "

@@ -295,6 +295,10 @@ TEST(PriorTraining, ResidualSamplesFollowTheEbrdModel) {
   r.threshold_error = 1.0;
   EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, r), ErrorCode::kInvalidArgument,
                          "threshold_error (1) must be in [0, 1)");
+  r.threshold_error = 0.0;
+  r.threshold_sigma = 0.2;  // above its upper end 0.1
+  EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, r), ErrorCode::kInvalidArgument,
+                         "threshold_sigma 0.2 to 0.1");
   o.crop = 64;
   EXPECT_DIFFEVENT_ERROR(make_residual_training_data(photos, o), ErrorCode::kInvalidArgument,
                          "photo 0 (48x48) is smaller than the 64-pixel crop");
