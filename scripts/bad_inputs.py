@@ -201,7 +201,9 @@ def main():
                        ("h5_shared_continuation.h5", "HDF5 continuation message of 0 bytes, flagged shared"),
                        ("h5_short_unfiltered_chunk.h5", "HDF5 unfiltered chunk shorter than a chunk (libhdf5: overflow)"),
                        ("h5_element_size_mismatch.h5", "HDF5 chunk element size unlike the datatype's (libhdf5: overflow)"),
-                       ("h5_chunk_4gb.h5", "HDF5 chunk index claiming 4 GB stored")]:
+                       ("h5_chunk_4gb.h5", "HDF5 chunk index claiming 4 GB stored"),
+                       ("h5_attribute_value_overflow.h5",
+                        "HDF5 root attribute whose value runs past its message (libhdf5: overflow)")]:
         rc, msg = cli("info", os.path.join(ROOT, "tests", "data", "fuzz", name))
         add("event files (`diffevent info FILE`)", what + " (fuzzer)", rc, msg, tmp)
     for name, what in [("h5_threshold_nan.h5", "HDF5 stating a NaN contrast threshold"),

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -223,7 +224,8 @@ class HeaderReader {
 
   // Attribute message, versions 1 to 3 (IV.A.2.m): libhdf5 1.10.8 copies the name with strdup,
   // so its terminating NUL must lie inside the message, and the datatype and dataspace that
-  // follow must too.
+  // follow must too. It then copies (elements of the dataspace) x (datatype size) bytes of
+  // value from behind them, trusting both, so the value must end inside the message as well.
   std::optional<std::string> attribute(const uint8_t* d, size_t n) const {
     if (n < 8) return fmt::format("attribute message has {} bytes", n);
     const unsigned version = d[0];
@@ -234,9 +236,44 @@ class HeaderReader {
     auto pad = [&](size_t v) { return version == 1 ? (v + 7) / 8 * 8 : v; };
     if (name == 0 || start + name > n || d[start + name - 1] != 0)
       return std::string("attribute name is not terminated inside its message");
-    if (start + pad(name) + pad(type) + pad(space) > n)
-      return std::string("attribute datatype and dataspace run past the message");
+    const size_t value_at = start + pad(name) + pad(type) + pad(space);
+    if (value_at > n) return std::string("attribute datatype and dataspace run past the message");
+    // Versions 2 and 3 may point at a shared datatype or dataspace instead of holding it; the
+    // value's size would then be read elsewhere, so such attributes are refused.
+    if (version >= 2 && (d[1] & 0x03) != 0)
+      return std::string("attribute has a shared datatype or dataspace, which is not followed");
+    if (type < 8) return fmt::format("attribute datatype message has {} bytes", type);
+    const uint64_t element = le(d + start + pad(name) + 4, 4);
+    const auto elements = dataspace_elements(d + start + pad(name) + pad(type), space);
+    if (!elements) return std::string("attribute dataspace is malformed or truncated");
+    const uint64_t room = n - value_at;
+    if (element != 0 && *elements > room / element)
+      return fmt::format("attribute value ({} elements of {} bytes) runs past its message",
+                         *elements, element);
     return std::nullopt;
+  }
+
+  // Number of elements of a dataspace message (IV.A.2.b, versions 1 and 2; the product of its
+  // dimensions, saturating), nullopt when it is truncated or of another version.
+  std::optional<uint64_t> dataspace_elements(const uint8_t* s, size_t n) const {
+    if (n < 4) return std::nullopt;
+    const unsigned version = s[0], rank = s[1];
+    size_t pos = 0;
+    if (version == 1) {
+      pos = 8;
+    } else if (version == 2) {
+      if (s[3] == 2) return 0;  // the null dataspace: no elements
+      pos = 4;
+    } else {
+      return std::nullopt;
+    }
+    if (pos > n || rank > (n - pos) / l_.sizeof_size) return std::nullopt;
+    uint64_t count = 1;
+    for (unsigned i = 0; i < rank; ++i) {
+      const uint64_t dim = le(s + pos + static_cast<size_t>(i) * l_.sizeof_size, l_.sizeof_size);
+      count = dim != 0 && count > UINT64_MAX / dim ? UINT64_MAX : count * dim;
+    }
+    return count;
   }
 
   // Data layout message, versions 1 to 4 (the spec's section IV.A.2.i).

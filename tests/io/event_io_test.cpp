@@ -369,6 +369,13 @@ TEST(EventIo, FuzzerFindingsGiveErrors) {
                                        known_size),
                            ErrorCode::kFormatError,
                            "attribute name is not terminated inside its message");
+    // A root attribute whose value (44 bytes) does not fit its message (libhdf5 copied it
+    // anyway while looking for the thresholds).
+    EXPECT_DIFFEVENT_ERROR(read_events(std::string(DIFFEVENT_SOURCE_DIR) +
+                                       "/tests/data/fuzz/h5_attribute_value_overflow.h5"),
+                           ErrorCode::kFormatError,
+                           "the root group: attribute value (1 elements of 44 bytes) runs past "
+                           "its message");
     // A datatype of 5 bytes in chunks laid out for 2-byte elements (libhdf5 overflowed).
     EXPECT_DIFFEVENT_ERROR(
         read_events(std::string(DIFFEVENT_SOURCE_DIR) +

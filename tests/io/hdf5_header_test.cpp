@@ -218,6 +218,9 @@ TEST(Hdf5Header, ChecksAttributeNamesAndSizes) {
     put(m, space_size, 2);
     m += name_with_nul;
     m.resize(total, '\0');
+    // A scalar dataspace (version 1, rank 0) where there is room for one.
+    const size_t space_at = 8 + (name_with_nul.size() + 7) / 8 * 8 + (type_size + 7) / 8 * 8;
+    if (space_at < total) m[space_at] = 1;
     return m;
   };
   EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 8, 8, 8 + 8 + 8 + 8 + 8)}})),
@@ -226,6 +229,44 @@ TEST(Hdf5Header, ChecksAttributeNamesAndSizes) {
             "attribute name is not terminated inside its message");
   EXPECT_EQ(problem(header_v1({{0x000C, attr(std::string("t0\0", 3), 64, 8, 40)}})),
             "attribute datatype and dataspace run past the message");
+}
+
+TEST(Hdf5Header, AttributeValuesMustEndInsideTheirMessage) {
+  // Version-3 attribute (flags, name, datatype, dataspace sizes, encoding, then the three
+  // unpadded) holding `count` float64 values in a 1-D dataspace, with `value_bytes` of value.
+  auto attr = [](uint64_t count, size_t value_bytes, uint8_t flags = 0) {
+    std::string type, space, m;
+    put(type, 0x11, 1);  // floating point, version 1
+    put(type, 0x20, 1);  // IEEE little-endian bit fields
+    put(type, 0x3f, 1);
+    put(type, 0, 1);
+    put(type, 8, 4);   // element size
+    put(type, 0, 4);   // bit offset, precision
+    put(space, 2, 1);  // dataspace version 2
+    put(space, 1, 1);  // rank 1
+    put(space, 0, 1);  // no maximum dimensions
+    put(space, 1, 1);  // simple
+    put(space, count, 8);
+    put(m, 3, 1);
+    put(m, flags, 1);
+    put(m, 3, 2);
+    put(m, type.size(), 2);
+    put(m, space.size(), 2);
+    put(m, 0, 1);  // ASCII name
+    m += std::string("c0\0", 3) + type + space + std::string(value_bytes, '\0');
+    return m;
+  };
+  EXPECT_EQ(problem(header_v2(msg_v2(0x0C, attr(1, 8)))), std::nullopt);
+  EXPECT_EQ(problem(header_v2(msg_v2(0x0C, attr(4, 32)))), std::nullopt);
+  EXPECT_EQ(problem(header_v2(msg_v2(0x0C, attr(0, 0)))), std::nullopt);
+  // libhdf5 1.10.8 would copy 8 x 6 bytes out of a message that holds 8.
+  EXPECT_EQ(problem(header_v2(msg_v2(0x0C, attr(6, 8)))),
+            "attribute value (6 elements of 8 bytes) runs past its message");
+  // A count whose product with the element size wraps around 2^64 is caught too.
+  EXPECT_EQ(problem(header_v2(msg_v2(0x0C, attr(uint64_t{1} << 61, 8)))),
+            "attribute value (2305843009213693952 elements of 8 bytes) runs past its message");
+  EXPECT_EQ(problem(header_v2(msg_v2(0x0C, attr(1, 8, 0x01)))),
+            "attribute has a shared datatype or dataspace, which is not followed");
 }
 
 TEST(Hdf5Header, ChunkElementSizeMustMatchTheDatatype) {
