@@ -19,15 +19,14 @@ A white residual (rho and R2 near 0) holds nothing for a spatial prior to learn.
 Usage: python3 lab/scripts/residual_structure.py SUITE [--levels ideal realistic hard]
          [--diffevent build/diffevent] [--min-integral 0.1]
 """
-import argparse
-import glob
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
+
+from suite_util import edi_command, samples, suite_parser
 
 
 def read_pfm(path):
@@ -54,10 +53,7 @@ def structure(r):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("suite")
-    ap.add_argument("--levels", nargs="+", default=["ideal", "realistic", "hard"])
-    ap.add_argument("--diffevent", default="build/diffevent")
+    ap = suite_parser(__doc__)
     ap.add_argument("--min-integral", type=float, default=0.1)
     args = ap.parse_args()
     print("| level | samples | rms r | rho (neighbour correlation) | R2 (8 neighbours) |")
@@ -65,14 +61,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for level in args.levels:
             rows = []
-            for d in sorted(glob.glob(os.path.join(args.suite, level, "*", "meta.json"))):
-                d = os.path.dirname(d)
-                meta = json.load(open(os.path.join(d, "meta.json")))
+            for d, meta in samples(args.suite, level):
                 out = os.path.join(tmp, "edi.pfm")
-                subprocess.run([args.diffevent, "edi", "-b", os.path.join(d, "blur.pfm"), "-e",
-                                os.path.join(d, "events.npz"), "-c",
-                                str(meta["nominal_threshold"]), "--exposure",
-                                "{}:{}".format(*meta["exposure_us"]), "-o", out],
+                subprocess.run(edi_command(args.diffevent, d, meta, out) +
+                               ["-c", str(meta["nominal_threshold"])],
                                check=True, stdout=subprocess.DEVNULL)
                 y = read_pfm(os.path.join(d, "blur.pfm"))
                 x = read_pfm(os.path.join(d, "sharp.pfm"))

@@ -10,26 +10,21 @@ strong per-pixel mismatch the best single C is not the mean threshold; this show
 Usage: python3 lab/scripts/threshold_psnr_scan.py SUITE [--levels ideal realistic hard]
          [--diffevent build/diffevent] [--points 25]
 """
-import argparse
-import glob
 import json
 import os
 import subprocess
 import tempfile
 
+from suite_util import edi_command, samples, suite_parser
+
 
 def edi(args, d, meta, out, extra):
-    cmd = [args.diffevent, "--json", "edi", "-b", os.path.join(d, "blur.pfm"), "-e",
-           os.path.join(d, "events.npz"), "--exposure", "{}:{}".format(*meta["exposure_us"]),
-           "-o", out, "-r", os.path.join(d, "sharp.pfm")] + extra
+    cmd = edi_command(args.diffevent, d, meta, out) + ["-r", os.path.join(d, "sharp.pfm")] + extra
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("suite")
-    ap.add_argument("--levels", nargs="+", default=["ideal", "realistic", "hard"])
-    ap.add_argument("--diffevent", default="build/diffevent")
+    ap = suite_parser(__doc__)
     ap.add_argument("--points", type=int, default=25)
     args = ap.parse_args()
     grid = [0.05 * 20 ** (k / (args.points - 1)) for k in range(args.points)]
@@ -40,9 +35,7 @@ def main():
         out = os.path.join(tmp, "edi.pfm")
         for level in args.levels:
             rows = []
-            for m in sorted(glob.glob(os.path.join(args.suite, level, "*", "meta.json"))):
-                d = os.path.dirname(m)
-                meta = json.load(open(m))
+            for d, meta in samples(args.suite, level):
                 true_c = 0.5 * (meta["true_threshold_pos"] + meta["true_threshold_neg"])
                 scan = [(edi(args, d, meta, out, ["-c", str(c)])["psnr_db"], c) for c in grid]
                 best_db, best_c = max(scan)
