@@ -159,6 +159,7 @@ void fill_deblur_params(diffevent_deblur_params* p, diffevent::DeblurPreset pres
                     : DIFFEVENT_VARIANCE_FIXED_SMALL;
   p->integral = DIFFEVENT_INTEGRAL_DEFAULT;
   p->start_threshold = o.start_threshold;
+  p->robust_residual = o.sampler.robust_residual;
 }
 
 DeblurRequest read_deblur_params(const diffevent_context* ctx,
@@ -221,6 +222,7 @@ DeblurRequest read_deblur_params(const diffevent_context* ctx,
   if (p.integral == DIFFEVENT_INTEGRAL_STEP) o.interpolation = diffevent::Interpolation::kStep;
   if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
   o.start_threshold = p.start_threshold;
+  o.sampler.robust_residual = p.robust_residual;
   diffevent::validate(o);
   r.exposure = resolve_exposure(e, events);
   r.progress = p.progress;

@@ -321,8 +321,9 @@ int run_benchmark(const BenchmarkArgs& a) {
                     "benchmark: cannot move the {} level into place at '{}': {}", lv.name,
                     dir.string(), ec.message());
   }
-  // Rows 0-5 as always; with --ablation, the trained priors' row is split into x alone (r = 0)
-  // and x with the residual prior, everything else the same.
+  // Rows 0-5 as always; with --ablation, the trained priors' row is split into x alone (r = 0),
+  // x with the robust residual (SamplerOptions::robust_residual, no r prior) and x with the
+  // residual prior, everything else the same.
   const std::vector<std::string> methods = {"blurry input",
                                             "EDI (nominal c)",
                                             "EDI (auto c)",
@@ -330,6 +331,7 @@ int run_benchmark(const BenchmarkArgs& a) {
                                             "deblur (analytic prior)",
                                             "deblur (trained priors)",
                                             "deblur (x prior, r = 0)",
+                                            "deblur (x prior, robust r)",
                                             "deblur (x and r priors)"};
   DIFFEVENT_CHECK(!a.ablation || (xp && rp), ErrorCode::kInvalidArgument,
                   "benchmark: --ablation needs --prior and --residual-prior");
@@ -432,12 +434,20 @@ int run_benchmark(const BenchmarkArgs& a) {
         if (keep) tiles.push_back(d2);
       }
       if (a.ablation) {
-        for (const bool with_r : {false, true}) {
+        struct Variant {
+          size_t row;
+          bool r_prior;
+          double robust;
+        };
+        const double k = dopt.sampler.robust_residual;
+        for (const Variant v :
+             {Variant{6, false, 0.0}, Variant{7, false, k}, Variant{8, true, k}}) {
           diffevent::DeblurOptions o = dopt;
-          o.residual_prior = with_r;
+          o.residual_prior = v.r_prior;
+          o.sampler.robust_residual = v.robust;
           auto [d, t] = timed([&] { return diffevent::deblur(blurry, ev, exp, xp, rp, o).sharp; });
-          score(with_r ? 7 : 6, d, t);
-          if (keep && with_r) tiles.push_back(d);
+          score(v.row, d, t);
+          if (keep && v.row == 7) tiles.push_back(d);  // the defaults: no r prior, robust r
         }
       }
       if (keep) {

@@ -8,6 +8,16 @@
 #include "diffusion/sampler_run.hpp"
 #include "diffusion/tiling.hpp"
 
+// Note [The robust residual]
+// Without an r prior, r is what the slides' r step gives under the Laplace prior alone: after
+// each x step, the residual y - f(E) X of the clean prediction, soft-thresholded at
+// robust_residual standard deviations of the threshold noise model (the L1 MAP of r), and the
+// next x step fits y - r. Where the events describe a pixel within its expected error, r stays
+// 0 and nothing changes; where they are far off (a pixel whose own threshold is far from c,
+// bursts of noise events), the data stop pulling x towards the EDI value, and the prior's
+// correction stands: a Huber data term instead of a quadratic one. It needs a clean prediction
+// worth comparing with the data, which a warm start gives from its first step; from pure noise
+// the early predictions are vague and would send everything into r, so it is off there.
 namespace diffevent {
 inline namespace v1 {
 
@@ -128,17 +138,19 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
       run.predict(*x_prior_, x, k_first, &vx, &eps_x);  // reused across steps: see class comment
   // The fused kernels take the per-pixel data weights (EbrdModel::set_data_weight) as they are.
   const bool fused = o.fused_kernel && o.guidance == GuidanceMode::kProximal && !o.ddim;
+  // See Note [The robust residual]: only from a warm start.
+  const bool robust = !r_prior_ && o.robust_residual > 0 && o.start < 1;
   const int run_steps = k_first + 1;
   for (int k = k_first; k >= 0; --k) {
     if (o.cancel && o.cancel->load())
       throw Error(ErrorCode::kCancelled,
                   fmt::format("sampling cancelled at step {} of {}", run_steps - k, run_steps));
     at::Tensor vr;
-    const at::Tensor r0 = r_prior_ ? run.predict(*r_prior_, r, k, &vr) : at::zeros_like(y);
+    const at::Tensor r0 = r_prior_ ? run.predict(*r_prior_, r, k, &vr) : r;
     const at::Tensor R = r0 / 2;
     // x step: guide the clean prediction x0 with s||y - f(E)X - R||^2 + lambda TV.
     const at::Tensor x_prev =
-        fused ? run.x_step_fused(*x_prior_, x, eps_x, vx, R, r_prior_ != nullptr, k)
+        fused ? run.x_step_fused(*x_prior_, x, eps_x, vx, R, r_prior_ != nullptr || robust, k)
               : run.x_step_reference(*x_prior_, x, x0, vx, R, k);
     if (fused) ++res.fused_steps;
     // Clean x predicted from x_{t-1} (eq. 16); it is also the next step's x0.
@@ -148,6 +160,8 @@ SampleResult AlternatingSampler::sample_unpadded(const at::Tensor& y, const at::
     if (r_prior_)
       r = fused ? run.r_step_fused(*r_prior_, r, vr, R, x0_next, k)
                 : run.r_step_reference(*r_prior_, r, vr, R, x0_next, k);
+    else if (robust)
+      r = 2 * run.robust_residual(x0_next);
     x = x_prev;
     x0 = x0_next;
     if (o.progress && !o.progress(run_steps - k, run_steps))

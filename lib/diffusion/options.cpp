@@ -23,6 +23,7 @@ void apply_preset(DeblurOptions& o, DeblurPreset preset) {
   o.residual_prior = v.residual_prior;
   o.sampler.start = v.start;
   o.threshold_sigma = v.threshold_sigma;
+  o.sampler.robust_residual = v.robust_residual;
 }
 
 DeblurPreset parse_deblur_preset(const std::string& name) {
@@ -96,6 +97,10 @@ void validate(const SamplerOptions& o) {
       "sampler: the weights s = {}, s_r = {}, lambda_tv = {} and lambda_l1 = {} must be in [0, "
       "{:g}]",
       o.s, o.s_r, o.lambda_tv, o.lambda_l1, SamplerOptions::kMaxWeight);
+  DIFFEVENT_CHECK(
+      std::isfinite(o.robust_residual) && o.robust_residual >= 0 && o.robust_residual <= 1000,
+      ErrorCode::kInvalidArgument, "sampler: robust_residual = {} must be in [0, 1000]",
+      o.robust_residual);
   DIFFEVENT_CHECK(std::isfinite(o.min_prior_variance) && o.min_prior_variance >= 1e-12 &&
                       o.min_prior_variance <= 1e3,
                   ErrorCode::kInvalidArgument,

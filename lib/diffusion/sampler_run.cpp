@@ -160,6 +160,13 @@ at::Tensor SamplerRun::r_step_fused(const DiffusionPrior& r_prior, const at::Ten
                                static_cast<float>(o.s_r), static_cast<float>(o.lambda_l1), p);
 }
 
+at::Tensor SamplerRun::robust_residual(const at::Tensor& x0_next) const {
+  // A pixel of data weight w has the noise model's standard deviation 0.01 / sqrt(w).
+  const at::Tensor sd =
+      w.defined() ? 0.01 / w.clamp_min(1e-12).sqrt() : at::scalar_tensor(0.01, y.options());
+  return soft_threshold(y - fe * (x0_next + 1) / 2, o.robust_residual * sd);
+}
+
 at::Tensor SamplerRun::r_step_reference(const DiffusionPrior& r_prior, const at::Tensor& r,
                                         const at::Tensor& vr, const at::Tensor& R,
                                         const at::Tensor& x0_next, int k) {

@@ -56,6 +56,9 @@ struct SamplerRun {
   /// r step (eq. 14-16) in the fused kernel, given the clean x prediction x0_next from x_{k-1}.
   at::Tensor r_step_fused(const DiffusionPrior& r_prior, const at::Tensor& r, const at::Tensor& vr,
                           const at::Tensor& R, const at::Tensor& x0_next, int k);
+  /// Without an r prior (SamplerOptions::robust_residual): the residual y - f(E) X of the clean
+  /// prediction x0_next beyond robust_residual deviations of the noise model, as r_lin.
+  at::Tensor robust_residual(const at::Tensor& x0_next) const;
   /// r step as ATen compositions (the closed-form soft threshold).
   at::Tensor r_step_reference(const DiffusionPrior& r_prior, const at::Tensor& r,
                               const at::Tensor& vr, const at::Tensor& R, const at::Tensor& x0_next,

@@ -88,7 +88,7 @@ LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
 LAYOUT(offsetof(diffevent_deblur_params, start) == 160, deblur4);
 LAYOUT(offsetof(diffevent_deblur_params, samples) == 176, deblur5);
 LAYOUT(offsetof(diffevent_deblur_params, antithetic) == 180, deblur6);
-LAYOUT(sizeof(diffevent_deblur_params) == 280, deblur_size);
+LAYOUT(sizeof(diffevent_deblur_params) == 288, deblur_size);
 LAYOUT(sizeof(struct deblur_params_v6) == 264, deblur_v6_size);
 #endif
 
@@ -787,7 +787,7 @@ static void test_torch_half(void) {
         dp.lambda_tv == 0.0 && dp.lambda_l1 > 141.42 && dp.lambda_l1 < 141.43 &&
         dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.02 &&
         dp.threshold_sigma == 0.01 && dp.start_threshold == 0.2 && dp.samples == 2 &&
-        dp.antithetic == 1 && dp.residual_prior == 0);
+        dp.antithetic == 1 && dp.residual_prior == 0 && dp.robust_residual == 5.0);
   {
     /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is
      * _init's. */
@@ -800,7 +800,8 @@ static void test_torch_half(void) {
     /* PAPER: the slides' sampler, from pure noise with uniform data weights. */
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_PAPER));
     CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 1 && q.start == 1.0 &&
-          q.threshold_sigma == 0.0 && q.steps == dp.steps && q.s == dp.s);
+          q.threshold_sigma == 0.0 && q.robust_residual == 0.0 && q.steps == dp.steps &&
+          q.s == dp.s);
     /* NOISY: BALANCED's pair trusting the events less and the prior more. */
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_NOISY));
     CHECK(q.samples == dp.samples && q.antithetic == 1 && q.residual_prior == 0 &&

@@ -242,14 +242,17 @@ if(HAS_TORCH)
   if(NOT rows EQUAL 2 OR NOT method STREQUAL "deblur (trained priors)" OR NOT level STREQUAL "realistic")
     message(FATAL_ERROR "benchmark --levels realistic --trained-only: expected the blurry and trained rows: ${OUT}")
   endif()
-  # The ablation: the trained row split into the x prior alone (r = 0) and both priors.
+  # The ablation: the trained row split into the x prior alone (r = 0), the x prior with the
+  # robust residual (the defaults) and both priors.
   run(0 ${CLI} --json benchmark --suite ${WORK}/suite --levels hard --trained-only --steps 2 --ablation
       --prior ${SRC}/tests/data/tiny_prior.pt --residual-prior ${SRC}/tests/data/tiny_prior.pt)
   string(JSON rows LENGTH "${OUT}")
   string(JSON method_x GET "${OUT}" 1 method)
-  string(JSON method_xr GET "${OUT}" 2 method)
-  if(NOT rows EQUAL 3 OR NOT method_x STREQUAL "deblur (x prior, r = 0)" OR NOT method_xr STREQUAL "deblur (x and r priors)")
-    message(FATAL_ERROR "benchmark --ablation: expected the blurry, x-only and x+r rows: ${OUT}")
+  string(JSON method_robust GET "${OUT}" 2 method)
+  string(JSON method_xr GET "${OUT}" 3 method)
+  if(NOT rows EQUAL 4 OR NOT method_x STREQUAL "deblur (x prior, r = 0)" OR
+     NOT method_robust STREQUAL "deblur (x prior, robust r)" OR NOT method_xr STREQUAL "deblur (x and r priors)")
+    message(FATAL_ERROR "benchmark --ablation: expected the blurry, x-only, x with robust r and x+r rows: ${OUT}")
   endif()
   run(1 ${CLI} benchmark --suite ${WORK}/suite --levels hard --ablation --prior ${SRC}/tests/data/tiny_prior.pt)
   expect_contains("${ERR}" "--ablation needs --prior and --residual-prior")

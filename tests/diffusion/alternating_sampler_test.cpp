@@ -857,3 +857,41 @@ TEST(AlternatingSampler, BatchesShareNetworkCallsAndSolveEachFrame) {
           .sample_batch({frames[0], EbrdModel(at::rand({1, 4, 4}), at::ones({1, 4, 4}))}),
       ErrorCode::kInvalidArgument, "frame 1 of the batch");
 }
+
+TEST(AlternatingSampler, RobustResidualLetsThePriorOverruleOutlyingPixelsOnly) {
+  // y = 0.5 everywhere (the prior's mean) but at two pixels whose data say 0.1: outliers far
+  // beyond the data's deviation (0.01 at unit weight). The prior is per pixel, so every other
+  // pixel follows the same path with or without the robust residual, bit for bit.
+  at::Tensor y = at::full({1, 6, 7}, 0.5f);
+  y.index_put_({0, 2, 3}, 0.1f);
+  y.index_put_({0, 4, 1}, 0.1f);
+  const at::Tensor E = at::ones({1, 6, 7});
+  const at::Tensor inlier = (y - 0.5f).abs() < 1e-6f;
+  SamplerOptions o;
+  o.start = 0.05;  // a warm start from y / f(E)
+  const auto prior = gaussian_prior(0.0, 0.05);
+  const SampleResult plain = AlternatingSampler(prior, nullptr, o).sample(EbrdModel(y, E));
+  o.robust_residual = 5;
+  const SampleResult robust = AlternatingSampler(prior, nullptr, o).sample(EbrdModel(y, E));
+  EXPECT_TRUE(at::equal(plain.r, at::zeros_like(y)));
+  // Inliers: r = 0 and x as before.
+  EXPECT_TRUE(at::equal(robust.r.masked_select(inlier), at::zeros({40})));
+  EXPECT_TRUE(at::equal(robust.x.masked_select(inlier), plain.x.masked_select(inlier)));
+  // Outliers: r takes part of the misfit (negative: the data lie below), and x moves towards
+  // the prior's 0.5 by more than the data's deviation.
+  const at::Tensor out = inlier.logical_not();
+  EXPECT_LT(robust.r.masked_select(out).max().item<float>(), -0.01f);
+  EXPECT_GT((robust.x - plain.x).masked_select(out).min().item<float>(), 0.01f);
+  // From pure noise the early predictions are vague: the robust residual is off there.
+  o.start = 1.0;
+  o.steps = 10;
+  const SampleResult noise_robust = AlternatingSampler(prior, nullptr, o).sample(EbrdModel(y, E));
+  o.robust_residual = 0;
+  const SampleResult noise_plain = AlternatingSampler(prior, nullptr, o).sample(EbrdModel(y, E));
+  EXPECT_TRUE(at::equal(noise_robust.x, noise_plain.x));
+  EXPECT_TRUE(at::equal(noise_robust.r, at::zeros_like(y)));
+  // The option is checked.
+  o.robust_residual = -1;
+  EXPECT_DIFFEVENT_ERROR(validate(o), ErrorCode::kInvalidArgument,
+                         "sampler: robust_residual = -1 must be in [0, 1000]");
+}

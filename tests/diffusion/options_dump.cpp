@@ -34,6 +34,7 @@ int main() {
     field(lib, "seed", static_cast<double>(o.sampler.seed));
     field(lib, "threshold_sigma", o.threshold_sigma);
     field(lib, "start_threshold", o.start_threshold);
+    field(lib, "robust_residual", o.sampler.robust_residual);
     field(lib, "samples", o.samples);
     field(lib, "antithetic", o.sampler.antithetic);
     field(lib, "residual_prior", o.residual_prior);
@@ -62,6 +63,7 @@ int main() {
     field(c, "seed", static_cast<double>(p.seed));
     field(c, "threshold_sigma", p.threshold_sigma);
     field(c, "start_threshold", p.start_threshold);
+    field(c, "robust_residual", p.robust_residual);
     field(c, "samples", p.samples);
     field(c, "antithetic", p.antithetic);
     field(c, "residual_prior", p.residual_prior);
@@ -80,7 +82,7 @@ int main() {
     field(c, "preset_is_default",
           d.samples == p.samples && d.antithetic == p.antithetic &&
               d.residual_prior == p.residual_prior && d.start == p.start &&
-              d.threshold_sigma == p.threshold_sigma);
+              d.threshold_sigma == p.threshold_sigma && d.robust_residual == p.robust_residual);
     c += "}";
     std::printf("{\"preset\": %d, \"library\": %s, \"c_api\": %s}\n", preset, lib.c_str(),
                 c.c_str());

@@ -59,6 +59,9 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
   sub.add_option("--s-r", so.s_r, "Data weight of the r step");
   sub.add_option("--lambda-tv", so.lambda_tv, "TV weight on x (relative to s)");
   sub.add_option("--lambda-l1", so.lambda_l1, "L1 weight on r");
+  sub.add_option("--robust-residual", so.robust_residual,
+                 "Without an r prior: residuals beyond this many noise-model deviations become r "
+                 "(0: off)");
   sub.add_option("--start", so.start,
                  "Start of sampling as a fraction of the schedule: 1 = pure noise; below 1 a warm "
                  "start from the EDI estimate (about start * steps steps run)");
@@ -92,6 +95,7 @@ diffevent::DeblurOptions DeblurFlags::resolve() const {
   if (!given("--antithetic")) o.sampler.antithetic = p.sampler.antithetic;
   if (!given("--start")) o.sampler.start = p.sampler.start;
   if (!given("--threshold-sigma")) o.threshold_sigma = p.threshold_sigma;
+  if (!given("--robust-residual")) o.sampler.robust_residual = p.sampler.robust_residual;
   o.residual_prior = p.residual_prior;
   if (enhance == "guided") {
     o.enhancer.enhancer = diffevent::Enhancer::kGuided;

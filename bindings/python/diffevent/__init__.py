@@ -387,8 +387,8 @@ def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, sr
     shipped r prior when the preset runs one and x_prior is the shipped one, as the CLI), a
     Prior, or None (r = 0). preset: a key of PRESETS (default: the library's,
     balanced). progress(done, total) may return True to cancel. Other options: any field of
-    diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, samples, antithetic, ddim, eta,
-    guidance, ...), over the preset."""
+    diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, samples, antithetic, robust_residual,
+    ddim, eta, guidance, ...), over the preset."""
     p = _init(_DeblurParams, "diffevent_deblur_params_init")
     if preset is not None:
         if preset not in PRESETS:

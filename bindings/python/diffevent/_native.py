@@ -74,7 +74,8 @@ class _DeblurParams(C.Structure):
                 ("seed", C.c_uint64), ("progress", _progress_fn), ("progress_user_data", C.c_void_p),
                 ("start", C.c_double), ("threshold_sigma", C.c_double), ("samples", C.c_int32),
                 ("antithetic", C.c_int32), ("residual_prior", C.c_int32), ("reserved0", C.c_int32),
-                ("reserved_layout", C.c_uint64 * 10), ("start_threshold", C.c_double)]
+                ("reserved_layout", C.c_uint64 * 10), ("start_threshold", C.c_double),
+                ("robust_residual", C.c_double)]
 
 
 class _EventsInfo(C.Structure):

@@ -146,6 +146,10 @@ pub struct DeblurOptions<'a> {
     pub antithetic: bool,
     /// Run `r_prior` (default: the preset's; `false`: r = 0, half the network calls).
     pub residual_prior: bool,
+    /// Without a residual prior: residuals beyond this many deviations of the threshold noise
+    /// model become r, so pixels whose events are far off stop pulling x (0: off; default: the
+    /// preset's).
+    pub robust_residual: f64,
 }
 
 /// Speed and quality of [`deblur`] (DIFFEVENT_PRESET_*).
@@ -185,6 +189,7 @@ impl<'a> DeblurOptions<'a> {
             samples: p.samples,
             antithetic: p.antithetic != 0,
             residual_prior: p.residual_prior != 0,
+            robust_residual: p.robust_residual,
         }
     }
 }
@@ -231,6 +236,7 @@ pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Re
     p.samples = options.samples;
     p.antithetic = options.antithetic as i32;
     p.residual_prior = options.residual_prior as i32;
+    p.robust_residual = options.robust_residual;
     // SAFETY: zeroed then filled by _init; lives until the call returns.
     let mut edi: ffi::diffevent_edi_params = unsafe { std::mem::zeroed() };
     unsafe { ffi::diffevent_edi_params_init(&mut edi) };

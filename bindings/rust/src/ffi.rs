@@ -80,6 +80,7 @@ pub struct diffevent_deblur_params {
     pub reserved0: i32,
     pub reserved_layout: [u64; 10],
     pub start_threshold: f64,
+    pub robust_residual: f64,
 }
 
 #[repr(C)]

@@ -166,10 +166,15 @@ typedef struct diffevent_deblur_params {
   double start_threshold;       /**< The threshold at which `start` holds (default 0.2): for
                                      another threshold c the warm start's noise level scales by
                                      c / start_threshold; 0 = `start` as given (API 11). */
+  double robust_residual;       /**< Without a residual prior: residuals beyond this many
+                                     deviations of the threshold noise model become r (a soft
+                                     threshold), so pixels whose events are far off stop pulling
+                                     x; 0 = off, r = 0 (the preset's: 5; API 12). */
 } diffevent_deblur_params;
 
-/** Presets of diffevent_deblur_params_init_preset: samples, antithetic, residual_prior, start
- *  and threshold_sigma (docs/sampler.md, "Presets", with their measured seconds and PSNR). */
+/** Presets of diffevent_deblur_params_init_preset: samples, antithetic, residual_prior, start,
+ *  threshold_sigma and robust_residual (docs/sampler.md, "Presets", with their measured seconds
+ *  and PSNR). */
 #define DIFFEVENT_PRESET_FAST 0     /**< One sample, no residual prior. */
 #define DIFFEVENT_PRESET_BALANCED 1 /**< An antithetic pair, no residual prior: _init's. */
 #define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs and the residual prior. */
