@@ -45,8 +45,8 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
                              "prior); noisy is balanced trusting the events less, for sensors "
                              "with strong threshold mismatch or noise (docs/sampler.md, "
                              "\"Presets\"). Shipped priors, 2 CPU cores: a 160 x 120 frame in "
-                             "about 1.2, 1.4, 6.4, 26 or 2.3 s, a DAVIS 346 x 260 frame in 2.4, "
-                             "3.9, 26, 126 or 8.3 s; benchmark PSNR (realistic level) 33.97, "
+                             "about 1.1, 1.4, 6.4, 26 or 2.2 s, a DAVIS 346 x 260 frame in 2.5, "
+                             "4.1, 26, 126 or 9.0 s; benchmark PSNR (realistic level) 33.97, "
                              "34.14, 34.13, 33.08 and 34.54 dB, hard level 26.02, 26.12, 25.67, "
                              "25.49 and 27.55 dB, ideal level 36.22, 36.44, 36.44, 34.65 and "
                              "35.93 dB",
