@@ -789,14 +789,15 @@ static void test_torch_half(void) {
         dp.threshold_sigma == 0.01 && dp.start_threshold == 0.2 && dp.samples == 2 &&
         dp.antithetic == 1 && dp.residual_prior == 0 && dp.robust_residual == 5.0);
   {
-    /* Presets: FAST averages fewer samples, BEST more and runs the residual prior; BALANCED is
+    /* Presets: FAST averages fewer samples, BEST more; BALANCED is
      * _init's. */
     diffevent_deblur_params q;
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_FAST));
     CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 0 && q.steps == dp.steps &&
           q.s == dp.s);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BEST));
-    CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 1);
+    CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 0 &&
+          q.robust_residual == dp.robust_residual);
     /* PAPER: the slides' sampler, from pure noise with uniform data weights. */
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_PAPER));
     CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 1 && q.start == 1.0 &&

@@ -188,13 +188,13 @@ if(HAS_TORCH)
       --events ${WORK}/sim/events.h5 --out ${WORK}/deblur_analytic.png --steps 3 --prior analytic)
   expect_contains("${OUT}" "\"x_prior\":\"analytic\"")
   # An RGB frame gets the shipped RGB priors (the source tree's models/), a grey one the grey ones;
-  # the default preset (balanced) runs no residual prior, best runs the shipped one.
+  # the default preset (balanced) runs no residual prior, paper runs the shipped one.
   run(0 ${CLI} simulate --image ${SRC}/tests/data/colour_pattern.png --out ${WORK}/colour_sim --size 48x36 --seed 1)
   run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${SRC}/models ${CLI} --json deblur --blur ${WORK}/colour_sim/blur.png
-      --events ${WORK}/colour_sim/events.h5 --out ${WORK}/colour_deblur.png --steps 40 --samples 1 --preset best)
+      --events ${WORK}/colour_sim/events.h5 --out ${WORK}/colour_deblur.png --steps 10 --preset paper)
   expect_contains("${OUT}" "x_prior_rgb.pt\"")
   expect_contains("${OUT}" "r_prior_rgb.pt\"")
-  expect_contains("${OUT}" "\"preset\":\"best\"")
+  expect_contains("${OUT}" "\"preset\":\"paper\"")
   run(0 ${CMAKE_COMMAND} -E env DIFFEVENT_MODELS=${SRC}/models ${CLI} --json deblur --blur ${WORK}/colour_sim/blur.png
       --events ${WORK}/colour_sim/events.h5 --out ${WORK}/colour_deblur.png --steps 40 --samples 1)
   expect_contains("${OUT}" "\"preset\":\"balanced\"")

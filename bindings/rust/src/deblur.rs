@@ -159,7 +159,7 @@ pub enum Preset {
     Fast = 0,
     /// An antithetic pair of samples, no residual prior: the library's default.
     Balanced = 1,
-    /// Four antithetic pairs and the residual prior.
+    /// Four antithetic pairs (eight samples averaged).
     Best = 2,
     /// The slides' Algorithm 1: from pure noise, one sample, uniform data weights, the residual
     /// prior (C API version 9).

@@ -177,7 +177,7 @@ typedef struct diffevent_deblur_params {
  *  and PSNR). */
 #define DIFFEVENT_PRESET_FAST 0     /**< One sample, no residual prior. */
 #define DIFFEVENT_PRESET_BALANCED 1 /**< An antithetic pair, no residual prior: _init's. */
-#define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs and the residual prior. */
+#define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs, no residual prior (API 12). */
 #define DIFFEVENT_PRESET_PAPER                                 \
   3 /**< The slides' Algorithm 1: from pure noise, one sample, \
          uniform data weights, the residual prior (API 9). */
