@@ -184,18 +184,21 @@ void EventBuilder::spill_if_full(size_t m) {
 }
 
 namespace {
-// One branch-free pass over a block: whether any coordinate lies outside [0, limit) (compared
-// as unsigned, so a negative one wraps above any limit), whether time decreases anywhere, and
-// the largest coordinates.
+// One branch-free pass over a block: whether any coordinate lies outside the sensor (compared
+// as unsigned, so a negative one wraps above any limit; an unknown side, 0, allows 65536),
+// whether time decreases anywhere, and the largest coordinates.
 template <typename Coord>
 struct BlockScan {
   bool outside = false, decreasing = false;
   Coord mx = 0, my = 0;
 };
-template <typename Coord, typename Limit>
+template <typename Coord>
 BlockScan<Coord> scan_block(const TimestampUs* t, const Coord* x, const Coord* y, size_t m,
-                            Limit x_limit, Limit y_limit) {
+                            int width, int height) {
   using U = std::make_unsigned_t<Coord>;
+  using Limit = std::conditional_t<(sizeof(Coord) > 4), uint64_t, uint32_t>;
+  const Limit x_limit = width > 0 ? static_cast<Limit>(width) : Limit{65536};
+  const Limit y_limit = height > 0 ? static_cast<Limit>(height) : Limit{65536};
   BlockScan<Coord> s;
   TimestampUs prev = t[0];
   for (size_t i = 0; i < m; ++i) {
@@ -213,9 +216,7 @@ BlockScan<Coord> scan_block(const TimestampUs* t, const Coord* x, const Coord* y
 void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64_t* y,
                              const int8_t* p, size_t m) {
   if (m == 0) return;
-  const BlockScan<int64_t> s =
-      scan_block(t, x, y, m, width_ > 0 ? static_cast<uint64_t>(width_) : uint64_t{65536},
-                 height_ > 0 ? static_cast<uint64_t>(height_) : uint64_t{65536});
+  const BlockScan<int64_t> s = scan_block(t, x, y, m, width_, height_);
   if (s.outside || m > max_events_ - count_ || (s.decreasing && !sort_)) {
     for (size_t i = 0; i < m; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
     return;
@@ -234,9 +235,7 @@ void EventBuilder::add_batch(const TimestampUs* t, const int64_t* x, const int64
 void EventBuilder::add_batch16(const TimestampUs* t, const uint16_t* x, const uint16_t* y,
                                const int8_t* p, size_t m) {
   if (m == 0) return;
-  const BlockScan<uint16_t> s =
-      scan_block(t, x, y, m, width_ > 0 ? static_cast<uint32_t>(width_) : uint32_t{65536},
-                 height_ > 0 ? static_cast<uint32_t>(height_) : uint32_t{65536});
+  const BlockScan<uint16_t> s = scan_block(t, x, y, m, width_, height_);
   if (s.outside || (s.decreasing && !sort_)) {
     for (size_t i = 0; i < m; ++i) add(t[i], x[i], y[i], p[i]);  // throws at the first bad event
     return;
