@@ -787,7 +787,7 @@ static void test_torch_half(void) {
         dp.lambda_tv == 0.0 && dp.lambda_l1 > 141.42 && dp.lambda_l1 < 141.43 &&
         dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.02 &&
         dp.threshold_sigma == 0.01 && dp.start_threshold == 0.2 && dp.samples == 2 &&
-        dp.antithetic == 1 && dp.residual_prior == 0 && dp.robust_residual == 5.0);
+        dp.antithetic == 1 && dp.residual_prior == 0 && dp.robust_residual == 10.0);
   {
     /* Presets: FAST averages fewer samples, BEST more; BALANCED is
      * _init's. */

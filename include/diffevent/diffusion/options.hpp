@@ -71,10 +71,10 @@ struct SamplerOptions {
   /// prior of that standard deviation, sqrt(2) / 0.01. With the threshold noise model each
   /// pixel's weight is lambda_l1 sqrt(w), w its data weight (docs/sampler.md, "The r step").
   double lambda_l1 = 141.42135623730951;
-  /// Without an r prior, from a warm start (start < 1): after each x step the residual
-  /// y - f(E) x of the clean prediction beyond this many of the threshold noise model's
-  /// standard deviations becomes r (a soft threshold: the Laplace MAP of r), which the next x
-  /// step subtracts, so pixels whose events are far off stop pulling x (a Huber data term;
+  /// Without an r prior, from a warm start (start < 1): before each x step the residual
+  /// y - f(E) x of its clean prediction beyond this many of the threshold noise model's
+  /// standard deviations becomes r (a soft threshold: the Laplace MAP of r), which the x step
+  /// subtracts, so pixels whose events are far off stop pulling x (a Huber data term;
   /// docs/sampler.md, "The robust residual"). 0: off (r = 0). In [0, 1000].
   double robust_residual = 0.0;
   /// Floor of the clean prediction's variance (proximal mode), in [0,1]^2 units: keeps late
@@ -156,16 +156,16 @@ struct DeblurPresetValues {
 inline constexpr DeblurPresetValues deblur_preset_values(DeblurPreset p) {
   switch (p) {
     case DeblurPreset::kFast:
-      return {1, false, false, 0.02, 0.01, 5.0};
+      return {1, false, false, 0.02, 0.01, 10.0};
     case DeblurPreset::kBest:
-      return {8, true, false, 0.02, 0.01, 5.0};
+      return {8, true, false, 0.02, 0.01, 10.0};
     case DeblurPreset::kPaper:
       return {1, false, true, 1.0, 0.0, 0.0};
     case DeblurPreset::kNoisy:
-      return {2, true, false, 0.05, 0.05, 5.0};
+      return {2, true, false, 0.05, 0.05, 10.0};
     case DeblurPreset::kBalanced:
     default:
-      return {2, true, false, 0.02, 0.01, 5.0};
+      return {2, true, false, 0.02, 0.01, 10.0};
   }
 }
 
@@ -197,7 +197,7 @@ struct DeblurOptions {
     return o;
   }();
   /// The sampler: a warm start from 0.02 of the schedule (2 of 100 steps), antithetic noise and
-  /// the robust residual (5 deviations of the threshold noise model) as the preset says.
+  /// the robust residual (10 deviations of the threshold noise model) as the preset says.
   SamplerOptions sampler = [] {
     SamplerOptions s;
     s.start = deblur_preset_values(kPreset).start;

@@ -169,7 +169,7 @@ typedef struct diffevent_deblur_params {
   double robust_residual;       /**< Without a residual prior: residuals beyond this many
                                      deviations of the threshold noise model become r (a soft
                                      threshold), so pixels whose events are far off stop pulling
-                                     x; 0 = off, r = 0 (the preset's: 5; API 12). */
+                                     x; 0 = off, r = 0 (the preset's: 10; API 12). */
 } diffevent_deblur_params;
 
 /** Presets of diffevent_deblur_params_init_preset: samples, antithetic, residual_prior, start,
