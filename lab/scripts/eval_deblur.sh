@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue-3 style evaluation: five simulated samples with realistic events (threshold sigma 0.05,
+# A small evaluation: five simulated samples with realistic events (threshold sigma 0.05,
 # 5 Hz noise per pixel, grey sensor); PSNR/SSIM of the blurry frame, EDI with the nominal
 # threshold, EDI with the enhanced double integral (deblur with a weak prior and a huge data
 # weight is exactly y / f(E)), and `diffevent deblur` with the analytic prior (CLI defaults).
