@@ -46,10 +46,10 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
                              "with strong threshold mismatch or noise (docs/sampler.md, "
                              "\"Presets\"). Shipped priors, 2 CPU cores: a 160 x 120 frame in "
                              "about 1.1, 1.4, 3.5, 26 or 2.2 s, a DAVIS 346 x 260 frame in 2.5, "
-                             "4.1, 15, 126 or 9.0 s; benchmark PSNR (realistic level) 33.97, "
-                             "34.14, 34.14, 33.08 and 34.54 dB, hard level 26.02, 26.12, 26.12, "
-                             "25.49 and 27.55 dB, ideal level 36.22, 36.44, 36.44, 34.65 and "
-                             "35.93 dB",
+                             "4.1, 15, 126 or 9.0 s; benchmark PSNR (realistic level) 33.99, "
+                             "34.16, 34.16, 33.08 and 34.53 dB, hard level 26.22, 26.33, 26.34, "
+                             "25.49 and 27.42 dB, ideal level 36.22, 36.44, 36.44, 34.65 and "
+                             "35.94 dB",
                              fast.samples, o.samples, best.samples));
   sub.add_option(
       "--steps", so.steps,
