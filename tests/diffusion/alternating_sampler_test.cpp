@@ -882,6 +882,19 @@ TEST(AlternatingSampler, RobustResidualLetsThePriorOverruleOutlyingPixelsOnly) {
   const at::Tensor out = inlier.logical_not();
   EXPECT_LT(robust.r.masked_select(out).max().item<float>(), -0.01f);
   EXPECT_GT((robust.x - plain.x).masked_select(out).min().item<float>(), 0.01f);
+  // The first step has its own residual, from the warm start's prediction: a run of a single
+  // step (the timestep-0 one) is robust too. (A prior tight enough that its prediction at
+  // timestep 0 still differs from the data.)
+  o.start = 0.005;
+  o.robust_residual = 0;
+  const auto tight = gaussian_prior(0.0, 0.005);
+  const SampleResult one_plain = AlternatingSampler(tight, nullptr, o).sample(EbrdModel(y, E));
+  o.robust_residual = 5;
+  const SampleResult one_robust = AlternatingSampler(tight, nullptr, o).sample(EbrdModel(y, E));
+  EXPECT_EQ(one_robust.network_calls, 1);
+  EXPECT_TRUE(at::equal(one_robust.x.masked_select(inlier), one_plain.x.masked_select(inlier)));
+  EXPECT_GT((one_robust.x - one_plain.x).masked_select(out).min().item<float>(), 0.01f);
+  EXPECT_LT(one_robust.r.masked_select(out).max().item<float>(), -0.01f);
   // From pure noise the early predictions are vague: the robust residual is off there.
   o.start = 1.0;
   o.steps = 10;
