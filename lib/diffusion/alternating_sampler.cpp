@@ -15,12 +15,13 @@
 // x step fits y - r. (After an x step the next step's prediction is the one just made, so
 // this is also the r step that follows each x step; the first step computes its own from the
 // warm start's prediction instead of fitting with r = 0: 0.09 dB more at the training-side
-// hard level at the same ideal-level figure, docs/priors.md.) Where the events describe a pixel within its expected error, r stays
-// 0 and nothing changes; where they are far off (a pixel whose own threshold is far from c,
-// bursts of noise events), the data stop pulling x towards the EDI value, and the prior's
-// correction stands: a Huber data term instead of a quadratic one. It needs a clean prediction
-// worth comparing with the data, which a warm start gives from its first step; from pure noise
-// the early predictions are vague and would send everything into r, so it is off there.
+// hard level at the same ideal-level figure, docs/priors.md.) Where the events describe a pixel
+// within its expected error, r stays 0 and nothing changes; where they are far off (a pixel whose
+// own threshold is far from c, bursts of noise events), the data stop pulling x towards the EDI
+// value, and the prior's correction stands: a Huber data term instead of a quadratic one. It needs
+// a clean prediction worth comparing with the data, which a warm start gives from its first step;
+// from pure noise the early predictions are vague and would send everything into r, so it is off
+// there.
 namespace diffevent {
 inline namespace v1 {
 

@@ -1,6 +1,7 @@
 #pragma once
-// Private: what each recording layout implements (aedat4_format.cpp, hdf5_format.cpp,
-// recording.cpp for folders). Recording serialises calls into one source with its mutex.
+// Private: what each recording layout implements (aedat4_format.cpp and aedat4_writer.cpp,
+// hdf5_format.cpp, recording.cpp for folders). Recording serialises calls into one source with
+// its mutex.
 #include <memory>
 #include <mutex>
 #include <optional>
