@@ -40,6 +40,10 @@ SamplerRun::SamplerRun(const SamplerOptions& options, const NoiseSchedule& sched
   auto weight = [&](double s) { return w.defined() ? w * s : at::scalar_tensor(s, y.options()); };
   s_x = weight(o.s);
   s_r = weight(o.s_r);
+  // A pixel of data weight w has the noise model's standard deviation 0.01 / sqrt(w).
+  if (o.robust_residual > 0)
+    robust_cut = o.robust_residual * (w.defined() ? 0.01 / w.clamp_min(1e-12).sqrt()
+                                                  : at::scalar_tensor(0.01, y.options()));
 }
 
 // Counter-based noise (kernels/noise): draw d of a run is Philox stream d under the seed,
@@ -161,10 +165,7 @@ at::Tensor SamplerRun::r_step_fused(const DiffusionPrior& r_prior, const at::Ten
 }
 
 at::Tensor SamplerRun::robust_residual(const at::Tensor& x0_next) const {
-  // A pixel of data weight w has the noise model's standard deviation 0.01 / sqrt(w).
-  const at::Tensor sd =
-      w.defined() ? 0.01 / w.clamp_min(1e-12).sqrt() : at::scalar_tensor(0.01, y.options());
-  return soft_threshold(y - fe * (x0_next + 1) / 2, o.robust_residual * sd);
+  return soft_threshold(y - fe * (x0_next + 1) / 2, robust_cut);
 }
 
 at::Tensor SamplerRun::r_step_reference(const DiffusionPrior& r_prior, const at::Tensor& r,

@@ -27,12 +27,13 @@ struct SamplerRun {
 
   const SamplerOptions& o;
   const NoiseSchedule& sched;
-  const at::Tensor& y;   ///< [N,C,H,W], linear.
-  const at::Tensor& fe;  ///< f(E) [N,1,H,W].
-  const at::Tensor& w;   ///< Per-pixel data weights [N,1,H,W], or undefined (uniform).
-  at::Tensor s_x, s_r;   ///< The data weights of the x and r steps (s w, s_r w).
-  uint64_t draws = 0;    ///< Noise draws so far (draw d is Philox stream d under the seed).
-  int64_t calls = 0;     ///< Network evaluations so far.
+  const at::Tensor& y;    ///< [N,C,H,W], linear.
+  const at::Tensor& fe;   ///< f(E) [N,1,H,W].
+  const at::Tensor& w;    ///< Per-pixel data weights [N,1,H,W], or undefined (uniform).
+  at::Tensor s_x, s_r;    ///< The data weights of the x and r steps (s w, s_r w).
+  at::Tensor robust_cut;  ///< robust_residual deviations of the noise model (undefined when 0).
+  uint64_t draws = 0;     ///< Noise draws so far (draw d is Philox stream d under the seed).
+  int64_t calls = 0;      ///< Network evaluations so far.
 
   /// The next standard normal draw shaped like y (antithetic halves when asked).
   at::Tensor noise();
