@@ -239,7 +239,12 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
                   search.c_min, search.c_max, search.tolerance);
   ThresholdEstimate est;
   // 1. A scan of log-spaced values: the energy need not be unimodal over the whole interval.
-  constexpr int kScan = 12;
+  // Neighbours are at most kScanRatio apart, so a wider interval gets more values, not a
+  // coarser scan (12 over [0.05, 1], 17 over the default [0.05, 4]).
+  constexpr double kScanRatio = 1.32;
+  const double span = std::log(search.c_max / search.c_min);
+  const int kScan =
+      std::clamp(1 + static_cast<int>(std::ceil(span / std::log(kScanRatio))), 12, 64);
   std::vector<double> cs(kScan), f(kScan);
   std::vector<std::vector<double>> per_block(kScan);
   for (int g = 0; g < kScan; ++g) {

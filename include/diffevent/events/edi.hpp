@@ -38,8 +38,10 @@ struct EdiOptions {
 
 /// Options for the automatic threshold search (Edi::estimate_threshold).
 struct ThresholdSearchOptions {
-  double c_min = 0.05;      ///< Lower end of the search interval (log units).
-  double c_max = 1.0;       ///< Upper end of the search interval.
+  double c_min = 0.05;  ///< Lower end of the search interval (log units).
+  /// Upper end of the search interval. Real sensors that drop events (low light, bandwidth
+  /// limits) behave as if their threshold were well above the nominal 0.2 (docs/quality.md).
+  double c_max = 4.0;
   double tolerance = 1e-3;  ///< Stop when the bracket is narrower than this.
   double lambda_tv = 0.2;   ///< Weight of the TV term (EDI uses 0.2).
   int num_times = 5;        ///< Times across the exposure at which the energy is evaluated.
@@ -81,8 +83,9 @@ class DIFFEVENT_API Edi {
                             const Exposure& exposure, int count,
                             std::vector<TimestampUs>* times_us = nullptr) const;
 
-  /// Finds the symmetric threshold c in [c_min, c_max] that minimises (a scan of 12
-  /// log-spaced values, then a golden-section search between the best one's neighbours)
+  /// Finds the symmetric threshold c in [c_min, c_max] that minimises (a scan of log-spaced
+  /// values at most 1.32 apart, at least 12 of them, then a golden-section search between the
+  /// best one's neighbours)
   ///   energy(c) = mean_k [ lambda_tv * TV(x_c(t_k))
   ///                        - (rho(|grad x_c(t_k)|, M_k) + rho(|grad log x_c(t_k)|, M_k)) / 2 ],
   /// where x_c(t_k) is the EDI frame at t_k with threshold c (grey, linear), TV is the mean
