@@ -34,7 +34,7 @@ typedef struct diffevent_edi_params {
 typedef struct diffevent_threshold_params {
   uint32_t struct_size;
   int32_t num_times; /**< Times across the exposure (default 5). */
-  double c_min;      /**< Search interval (defaults 0.05 and 1.0). */
+  double c_min;      /**< Search interval (defaults 0.05 and 4.0). */
   double c_max;
   double tolerance; /**< Bracket width at which to stop (default 1e-3). */
   double lambda_tv; /**< TV weight of the energy (default 0.2). */
