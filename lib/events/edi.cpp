@@ -233,10 +233,11 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
                                           const Exposure& exposure,
                                           const ThresholdSearchOptions& search) const {
   DIFFEVENT_CHECK(search.c_min > 0 && search.c_max > search.c_min && search.tolerance > 0 &&
-                      std::isfinite(search.c_max),
+                      search.c_max <= Thresholds::kMax,
                   ErrorCode::kInvalidArgument,
-                  "edi: threshold search interval [{}, {}] with tolerance {} is invalid",
-                  search.c_min, search.c_max, search.tolerance);
+                  "edi: threshold search interval [{}, {}] with tolerance {} is invalid (it must "
+                  "lie in (0, {}] and the tolerance be > 0)",
+                  search.c_min, search.c_max, search.tolerance, Thresholds::kMax);
   ThresholdEstimate est;
   // 1. A scan of log-spaced values: the energy need not be unimodal over the whole interval.
   // Neighbours are at most kScanRatio apart, so a wider interval gets more values, not a

@@ -104,6 +104,38 @@ diffevent::Exposure parse_exposure(const std::string& s) {
   }
 }
 
+diffevent::ThresholdSearchOptions parse_threshold_range(const std::string& s) {
+  diffevent::ThresholdSearchOptions o;
+  if (s.empty()) return o;
+  const auto colon = s.find(':');
+  double lo = 0, hi = 0;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    size_t a = 0, b = 0;
+    lo = std::stod(s.substr(0, colon), &a);
+    hi = std::stod(s.substr(colon + 1), &b);
+    if (a != colon || b != s.size() - colon - 1) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::kInvalidArgument,
+                fmt::format("--threshold-range '{}': expected MIN:MAX (log units)", s));
+  }
+  DIFFEVENT_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo > 0 && hi > lo &&
+                      hi <= diffevent::Thresholds::kMax,
+                  ErrorCode::kInvalidArgument, "--threshold-range {}: expected 0 < MIN < MAX <= {}",
+                  s, diffevent::Thresholds::kMax);
+  o.c_min = lo;
+  o.c_max = hi;
+  return o;
+}
+
+std::string threshold_range_help() {
+  const diffevent::ThresholdSearchOptions d;
+  return fmt::format(
+      "Interval MIN:MAX of the threshold search (default {:g}:{:g}; at most {:g}). Sensors that "
+      "drop events behave as large thresholds",
+      d.c_min, d.c_max, diffevent::Thresholds::kMax);
+}
+
 std::pair<int, int> parse_size(const std::string& s) {
   int w = 0, h = 0;
   char extra = 0;

@@ -68,6 +68,10 @@ void ensure_dir(const std::string& dir);
 diffevent::Exposure parse_exposure(const std::string& s);
 /// "WxH".
 std::pair<int, int> parse_size(const std::string& s);
+/// --threshold-range MIN:MAX: the threshold search's interval (the library's defaults for "").
+diffevent::ThresholdSearchOptions parse_threshold_range(const std::string& s);
+/// The help text every command with a threshold search gives --threshold-range.
+std::string threshold_range_help();
 /// Reads events and makes their sensor size agree with an image when the file stated none.
 diffevent::EventFile load_events(const std::string& path, const diffevent::Image* image, bool sort);
 /// The exposure from --exposure (T0:T1, or "span" for the events' own time span), else from the

@@ -21,6 +21,7 @@ namespace {
 struct DeblurArgs {
   DeblurFlags flags;  ///< The sampler's flags, bound to flags.options.
   std::string blur, events, exposure, prior, residual_prior, out, residual_out, ref;
+  std::string threshold_range;
   std::string device = "cpu";
   double threshold = 0;
   std::optional<long long> tau_us;
@@ -34,6 +35,7 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
   // them: what the events file states, else an estimate.
   const ThresholdFlags flags = a.flags.thresholds(a.threshold);
   check_threshold_flags(flags);  // before anything is loaded
+  o.threshold_search = parse_threshold_range(a.threshold_range);
   if (a.tau_us) o.tau_us = *a.tau_us;
   const diffevent::Image blur = diffevent::read_image(a.blur);
   diffevent::EventFile ef = load_events(a.events, &blur, c.sort);
@@ -98,10 +100,12 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
   }
   if (res.threshold_estimated) {
     result["auto_threshold"] = res.c_pos;
-    result["threshold_estimate"] = {{"c", res.estimate.c},
-                                    {"std_error", res.estimate.std_error},
-                                    {"at_bound", res.estimate.at_bound},
-                                    {"evaluations", res.estimate.evaluations}};
+    result["threshold_estimate"] = {
+        {"c", res.estimate.c},
+        {"std_error", res.estimate.std_error},
+        {"at_bound", res.estimate.at_bound},
+        {"interval", {o.threshold_search.c_min, o.threshold_search.c_max}},
+        {"evaluations", res.estimate.evaluations}};
     if (!a.flags.options.auto_threshold) note_estimated_threshold("deblur", res.estimate);
   }
   result["threshold"] = res.c_pos;
@@ -157,6 +161,7 @@ Command add_deblur(CLI::App& app, const Common& c) {
   db->add_flag("--auto-threshold", o.auto_threshold,
                "Estimate c as EDI does, whatever the file states")
       ->excludes(dthr);
+  db->add_option("--threshold-range", a->threshold_range, threshold_range_help())->excludes(dthr);
   db->add_option("--prior", a->prior,
                  "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, "
                  "else analytic)");
@@ -187,6 +192,7 @@ RecordingMethod diffusion_recording_method(const RecordingArgs& a,
   diffevent::DeblurOptions o = a.flags.resolve();  // validated before anything is loaded
   const ThresholdSource source = recording_thresholds(a, recording, o.thresholds);
   o.auto_threshold = source == ThresholdSource::kEstimated;
+  o.threshold_search = parse_threshold_range(a.threshold_range);
   const int channels = recording.image(0).channels();
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
@@ -231,6 +237,8 @@ RecordingMethod diffusion_recording_method(const RecordingArgs& a,
       {"threshold_source", threshold_source_name(source)},
       {"x_prior", x_path.empty() ? std::string("analytic") : fs::path(x_path).filename().string()},
       {"r_prior", r_path.empty() ? std::string("none") : fs::path(r_path).filename().string()}};
+  if (o.auto_threshold)
+    m.settings["threshold_range"] = {o.threshold_search.c_min, o.threshold_search.c_max};
   m.bytes_per_pixel = 4096;  // the prior network's activations over a batch of samples
   m.default_jobs = 1;        // the network uses every core already
   m.run = [o, xp, rp](const diffevent::Image& blurry, const diffevent::EventStream& events,

@@ -74,19 +74,21 @@ RecordingMethod edi_method(const RecordingArgs& a, const diffevent::Recording& r
   diffevent::Thresholds th;
   const ThresholdSource source = recording_thresholds(a, recording, th);
   const bool autoc = source == ThresholdSource::kEstimated;
+  const diffevent::ThresholdSearchOptions search = parse_threshold_range(a.threshold_range);
   m.settings = {{"method", "edi"},
                 {"threshold", autoc ? json("auto") : json(th.c_pos)},
                 {"threshold_neg", autoc ? json("auto") : json(th.c_neg)},
                 {"threshold_source", threshold_source_name(source)}};
+  if (autoc) m.settings["threshold_range"] = {search.c_min, search.c_max};
   m.bytes_per_pixel = 48;  // the integrator's planes and the output
   m.default_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  m.run = [th, autoc](const diffevent::Image& blurry, const diffevent::EventStream& events,
-                      const diffevent::Exposure& exposure, int n) {
+  m.run = [th, autoc, search](const diffevent::Image& blurry, const diffevent::EventStream& events,
+                              const diffevent::Exposure& exposure, int n) {
     FrameOutput out;
     diffevent::EdiOptions eo;
     eo.thresholds = th;
     if (autoc) {
-      const auto est = diffevent::Edi().estimate_threshold(blurry, events, exposure);
+      const auto est = diffevent::Edi().estimate_threshold(blurry, events, exposure, search);
       eo.thresholds = diffevent::Thresholds::symmetric(est.c);
       out.extra["threshold_at_bound"] = est.at_bound;
       out.extra["threshold_std_error"] = est.std_error;
@@ -374,6 +376,7 @@ Command add_deblur_recording(CLI::App& app, const Common& c, DiffusionMethodFact
   sub->add_option("--threshold-neg", a->flags.options.thresholds.c_neg,
                   "OFF threshold (overrides --threshold)");
   sub->add_flag("--auto-threshold", a->auto_threshold, "Estimate c for each frame")->excludes(thr);
+  sub->add_option("--threshold-range", a->threshold_range, threshold_range_help())->excludes(thr);
   sub->add_option("--exposure-us", a->exposure_us,
                   "Exposure of frames that give only a timestamp (HDF5), centred on it");
   sub->add_option("--bit-depth", a->bit_depth, "PNG bit depth (8 or 16)");

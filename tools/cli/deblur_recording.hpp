@@ -20,6 +20,7 @@ struct RecordingArgs {
   double memory_budget_mb = 4096;
   double threshold = 0;  ///< --threshold when given (else the file's statement or an estimate)
   bool auto_threshold = false;
+  std::string threshold_range;  ///< --threshold-range MIN:MAX ("" = the library's interval)
   long long exposure_us = 0;
   int bit_depth = 16;
   bool no_video = false;

@@ -18,8 +18,9 @@ namespace {
 
 int run_edi(const std::string& blur_path, const std::string& events_path,
             const std::string& exposure_s, const ThresholdFlags& flags, bool auto_threshold,
-            const std::string& out, int frames, const std::string& frames_dir, bool srgb,
-            int threads, bool sort, int bit_depth, const std::string& ref, const Common& c) {
+            const diffevent::ThresholdSearchOptions& search, const std::string& out, int frames,
+            const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
+            const std::string& ref, const Common& c) {
   if (frames > 0 && frames_dir.empty())
     throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
   DIFFEVENT_CHECK(frames >= 0, ErrorCode::kInvalidArgument, "--frames {}: expected a count >= 0",
@@ -50,13 +51,14 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
                  {"exposure_source", exposure_source},
                  {"events_in_exposure", last - first}};
   if (source == ThresholdSource::kEstimated) {
-    const auto est = diffevent::Edi(o).estimate_threshold(blur, ef.events, exp);
+    const auto est = diffevent::Edi(o).estimate_threshold(blur, ef.events, exp, search);
     o.thresholds = diffevent::Thresholds::symmetric(est.c);
     result["auto_threshold"] = {{"c", est.c},
                                 {"std_error", est.std_error},
                                 {"energy", est.energy},
                                 {"evaluations", est.evaluations},
-                                {"at_bound", est.at_bound}};
+                                {"at_bound", est.at_bound},
+                                {"interval", {search.c_min, search.c_max}}};
     if (!auto_threshold)
       note_estimated_threshold("edi", est);
     else if (est.at_bound)
@@ -109,7 +111,7 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
 Command add_edi(CLI::App& app, const Common& c) {
   auto* edi = app.add_subcommand("edi", "Deblur with the EDI double integral (sharp = blurry / E)");
   struct Args {
-    std::string blur, events, exposure, out, frames_dir, ref;
+    std::string blur, events, exposure, out, frames_dir, ref, range;
     double c = 0, cp = 0, cn = 0;
     bool autoc = false, srgb = false;
     int frames = 0, threads = 0, depth = 8;
@@ -130,6 +132,7 @@ Command add_edi(CLI::App& app, const Common& c) {
   edi->add_flag("--auto-threshold", a->autoc,
                 "Estimate c by minimising EDI's sharpness energy, whatever the file states")
       ->excludes(thr);
+  edi->add_option("--threshold-range", a->range, threshold_range_help())->excludes(thr);
   edi->add_option("-o,--out", a->out, "Sharp output (PNG or PFM)")->required();
   edi->add_option("--frames", a->frames, "Also write N frames across the exposure");
   edi->add_option("--frames-dir", a->frames_dir, "Folder for --frames");
@@ -142,8 +145,9 @@ Command add_edi(CLI::App& app, const Common& c) {
             if (edi->count("--threshold")) flags.both = a->c;
             if (edi->count("--threshold-pos")) flags.pos = a->cp;
             if (edi->count("--threshold-neg")) flags.neg = a->cn;
-            return run_edi(a->blur, a->events, a->exposure, flags, a->autoc, a->out, a->frames,
-                           a->frames_dir, a->srgb, a->threads, c.sort, a->depth, a->ref, c);
+            return run_edi(a->blur, a->events, a->exposure, flags, a->autoc,
+                           parse_threshold_range(a->range), a->out, a->frames, a->frames_dir,
+                           a->srgb, a->threads, c.sort, a->depth, a->ref, c);
           }};
 }
 

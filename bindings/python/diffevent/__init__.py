@@ -25,7 +25,7 @@ __all__ = ["DiffeventError", "Context", "Image", "Events", "Recording", "Prior",
            "version", "has_torch", "shipped_prior_path", "EVENT_DTYPE", "PRESETS"]
 
 __version__ = "0.1.0"  # the C library's version this binding was written for
-from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams, _ThresholdEstimate,  # noqa: F401
+from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams, _ThresholdEstimate, _ThresholdParams,  # noqa: F401
                       _IngestParams, _PriorParams, _ReadParams, _RecordingParams, _check, _init, _lib, _progress_fn)
 
 def version():
@@ -335,15 +335,19 @@ def _edi_params(threshold, exposure, srgb, p=None):
     return p
 
 
-def estimate_threshold(blurry, events, exposure=None, srgb=False, context=None):
+def estimate_threshold(blurry, events, exposure=None, srgb=False, interval=None, context=None):
     """EDI's threshold search (docs/edi.md): a dict with the symmetric threshold "c", its
     "std_error", "at_bound" (the estimate ended at an end of the search interval: suspect),
-    "energy" and "evaluations". exposure: (t0, t1) us (default: the events file's)."""
+    "energy", "evaluations" and the "interval" searched. exposure: (t0, t1) us (default: the
+    events file's); interval: (c_min, c_max) (default: the library's, 0.05 to 4)."""
     p = _edi_params(None, exposure, srgb)
+    sp = _init(_ThresholdParams, "diffevent_threshold_params_init")
+    if interval is not None:
+        sp.c_min, sp.c_max = (float(v) for v in interval)
     e = _init(_ThresholdEstimate, "diffevent_threshold_estimate_init")
-    _check(_lib.diffevent_estimate_threshold(context, blurry, events, C.byref(p), None, C.byref(e)))
+    _check(_lib.diffevent_estimate_threshold(context, blurry, events, C.byref(p), C.byref(sp), C.byref(e)))
     return {"c": e.c, "std_error": e.std_error, "at_bound": bool(e.at_bound), "energy": e.energy,
-            "evaluations": e.evaluations}
+            "evaluations": e.evaluations, "interval": (sp.c_min, sp.c_max)}
 
 
 def stated_threshold(events):

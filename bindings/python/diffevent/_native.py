@@ -85,6 +85,11 @@ class _EventsInfo(C.Structure):
                 ("exposure_count", C.c_uint64), ("threshold_pos", C.c_double), ("threshold_neg", C.c_double)]
 
 
+class _ThresholdParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("num_times", C.c_int32), ("c_min", C.c_double),
+                ("c_max", C.c_double), ("tolerance", C.c_double), ("lambda_tv", C.c_double)]
+
+
 class _ThresholdEstimate(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("evaluations", C.c_int32), ("c", C.c_double),
                 ("energy", C.c_double), ("at_bound", C.c_int32), ("reserved0", C.c_int32),
@@ -165,8 +170,10 @@ _sig("diffevent_events_copy_arrays", _status, _P, C.POINTER(C.c_int64), C.POINTE
      C.POINTER(C.c_uint16), C.POINTER(C.c_int8), C.c_size_t)
 _sig("diffevent_edi_params_init", None, C.POINTER(_EdiParams))
 _sig("diffevent_edi_deblur", _status, _P, _P, _P, C.POINTER(_EdiParams), _PP)
+_sig("diffevent_threshold_params_init", None, C.POINTER(_ThresholdParams))
 _sig("diffevent_threshold_estimate_init", None, C.POINTER(_ThresholdEstimate))
-_sig("diffevent_estimate_threshold", _status, _P, _P, _P, C.POINTER(_EdiParams), _P, C.POINTER(_ThresholdEstimate))
+_sig("diffevent_estimate_threshold", _status, _P, _P, _P, C.POINTER(_EdiParams), C.POINTER(_ThresholdParams),
+     C.POINTER(_ThresholdEstimate))
 _sig("diffevent_deblur_params_init", None, C.POINTER(_DeblurParams))
 _sig("diffevent_deblur_params_init_preset", _status, C.POINTER(_DeblurParams), C.c_int32)
 _sig("diffevent_deblur", _status, _P, _P, _P, _P, _P, C.POINTER(_DeblurParams), _PP, _PP, C.POINTER(C.c_double))

@@ -68,6 +68,20 @@ class BindingTest(unittest.TestCase):
                 de.Events.read(ev, max_events=2)
 
     @unittest.skipUnless(de.has_torch(), "library built without LibTorch")
+    def test_threshold_search_takes_its_interval(self):
+        rng = np.random.default_rng(1)
+        img = de.Image.from_numpy(rng.uniform(0.2, 0.8, (16, 16)))
+        n = 400
+        t = np.sort(rng.integers(0, 1000, n))
+        ev = de.Events.from_arrays(16, 16, t, rng.integers(0, 16, n), rng.integers(0, 16, n), rng.integers(0, 2, n))
+        default = de.estimate_threshold(img, ev, exposure=(0, 1000))
+        self.assertEqual(default["interval"], (0.05, 4.0))
+        narrow = de.estimate_threshold(img, ev, exposure=(0, 1000), interval=(0.3, 0.6))
+        self.assertEqual(narrow["interval"], (0.3, 0.6))
+        self.assertTrue(0.3 <= narrow["c"] <= 0.6, narrow)
+        with self.assertRaisesRegex(de.DiffeventError, "threshold search interval"):
+            de.estimate_threshold(img, ev, exposure=(0, 1000), interval=(0.6, 0.3))
+
     def test_progress_and_context_cancel(self):
         img = de.Image.from_numpy(np.full((64, 64), 0.5))
         ev = de.Events.from_arrays(64, 64, [10, 20], [1, 2], [1, 2], [1, 0])
