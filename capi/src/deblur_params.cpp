@@ -160,6 +160,7 @@ void fill_deblur_params(diffevent_deblur_params* p, diffevent::DeblurPreset pres
   p->integral = DIFFEVENT_INTEGRAL_DEFAULT;
   p->start_threshold = o.start_threshold;
   p->robust_residual = o.sampler.robust_residual;
+  p->start_threshold_max = o.start_threshold_max;
 }
 
 DeblurRequest read_deblur_params(const diffevent_context* ctx,
@@ -223,6 +224,7 @@ DeblurRequest read_deblur_params(const diffevent_context* ctx,
   if (p.integral == DIFFEVENT_INTEGRAL_RAMP) o.interpolation = diffevent::Interpolation::kRamp;
   o.start_threshold = p.start_threshold;
   o.sampler.robust_residual = p.robust_residual;
+  o.start_threshold_max = p.start_threshold_max;
   diffevent::validate(o);
   r.exposure = resolve_exposure(e, events);
   r.progress = p.progress;

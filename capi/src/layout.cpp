@@ -19,7 +19,7 @@ static_assert(offsetof(diffevent_deblur_params, progress_user_data) == 152,
               "diffevent_deblur_params layout changed");
 static_assert(offsetof(diffevent_deblur_params, samples) == 176,
               "diffevent_deblur_params layout changed");
-static_assert(sizeof(diffevent_deblur_params) == 288, "diffevent_deblur_params layout changed");
+static_assert(sizeof(diffevent_deblur_params) == 296, "diffevent_deblur_params layout changed");
 static_assert(static_cast<int>(diffevent::DeblurPreset::kFast) == DIFFEVENT_PRESET_FAST &&
                   static_cast<int>(diffevent::DeblurPreset::kBalanced) ==
                       DIFFEVENT_PRESET_BALANCED &&

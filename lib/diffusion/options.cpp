@@ -24,6 +24,7 @@ void apply_preset(DeblurOptions& o, DeblurPreset preset) {
   o.sampler.start = v.start;
   o.threshold_sigma = v.threshold_sigma;
   o.sampler.robust_residual = v.robust_residual;
+  o.start_threshold_max = v.start_threshold_max;
 }
 
 DeblurPreset parse_deblur_preset(const std::string& name) {
@@ -120,6 +121,10 @@ void validate(const DeblurOptions& o) {
   DIFFEVENT_CHECK(o.start_threshold >= 0 && std::isfinite(o.start_threshold),
                   ErrorCode::kInvalidArgument,
                   "deblur: start_threshold must be finite and >= 0, got {}", o.start_threshold);
+  DIFFEVENT_CHECK(o.start_threshold_max >= 0 && std::isfinite(o.start_threshold_max),
+                  ErrorCode::kInvalidArgument,
+                  "deblur: start_threshold_max must be finite and >= 0, got {}",
+                  o.start_threshold_max);
   DIFFEVENT_CHECK(o.threshold_sigma >= 0 && std::isfinite(o.threshold_sigma),
                   ErrorCode::kInvalidArgument,
                   "deblur: threshold_sigma must be finite and >= 0, got {}", o.threshold_sigma);

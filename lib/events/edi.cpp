@@ -244,12 +244,12 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
   // coarser scan (12 over [0.05, 1], 17 over the default [0.05, 4]).
   constexpr double kScanRatio = 1.32;
   const double span = std::log(search.c_max / search.c_min);
-  const int kScan =
+  const int scan_count =
       std::clamp(1 + static_cast<int>(std::ceil(span / std::log(kScanRatio))), 12, 64);
-  std::vector<double> cs(kScan), f(kScan);
-  std::vector<std::vector<double>> per_block(kScan);
-  for (int g = 0; g < kScan; ++g) {
-    cs[g] = search.c_min * std::pow(search.c_max / search.c_min, g / double(kScan - 1));
+  std::vector<double> cs(scan_count), f(scan_count);
+  std::vector<std::vector<double>> per_block(scan_count);
+  for (int g = 0; g < scan_count; ++g) {
+    cs[g] = search.c_min * std::pow(search.c_max / search.c_min, g / double(scan_count - 1));
     f[g] = mean(threshold_energies(blurry, events, exposure, cs[g], search, &per_block[g]));
     ++est.evaluations;
   }
@@ -260,7 +260,7 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
     return threshold_energy(blurry, events, exposure, c, search);
   };
   const double invphi = (std::sqrt(5.0) - 1) / 2;
-  double a = cs[std::max(best - 1, 0)], b = cs[std::min(best + 1, kScan - 1)];
+  double a = cs[std::max(best - 1, 0)], b = cs[std::min(best + 1, scan_count - 1)];
   double c = b - invphi * (b - a), d = a + invphi * (b - a);
   double fc = energy(c), fd = energy(d);
   while (b - a > search.tolerance) {
@@ -293,10 +293,10 @@ ThresholdEstimate Edi::estimate_threshold(const Image& blurry, const EventStream
   std::vector<double> minimisers;
   for (size_t k = 0; k < B; ++k) {
     int gk = 0;
-    for (int g = 1; g < kScan; ++g)
+    for (int g = 1; g < scan_count; ++g)
       if (per_block[g][k] < per_block[gk][k]) gk = g;
     double lc = std::log(cs[gk]);
-    if (gk > 0 && gk + 1 < kScan) {
+    if (gk > 0 && gk + 1 < scan_count) {
       const double y0 = per_block[gk - 1][k], y1 = per_block[gk][k], y2 = per_block[gk + 1][k];
       const double den = y0 - 2 * y1 + y2;
       const double step = std::log(cs[1] / cs[0]);

@@ -88,7 +88,7 @@ LAYOUT(sizeof(diffevent_prior_metadata) == 40, meta_size);
 LAYOUT(offsetof(diffevent_deblur_params, start) == 160, deblur4);
 LAYOUT(offsetof(diffevent_deblur_params, samples) == 176, deblur5);
 LAYOUT(offsetof(diffevent_deblur_params, antithetic) == 180, deblur6);
-LAYOUT(sizeof(diffevent_deblur_params) == 288, deblur_size);
+LAYOUT(sizeof(diffevent_deblur_params) == 296, deblur_size);
 LAYOUT(sizeof(struct deblur_params_v6) == 264, deblur_v6_size);
 #endif
 
@@ -787,26 +787,28 @@ static void test_torch_half(void) {
         dp.lambda_tv == 0.0 && dp.lambda_l1 > 141.42 && dp.lambda_l1 < 141.43 &&
         dp.enhancer_kind == DIFFEVENT_ENHANCER_GUIDED && dp.start == 0.02 &&
         dp.threshold_sigma == 0.01 && dp.start_threshold == 0.2 && dp.samples == 2 &&
-        dp.antithetic == 1 && dp.residual_prior == 0 && dp.robust_residual == 10.0);
+        dp.antithetic == 1 && dp.residual_prior == 0 && dp.robust_residual == 10.0 &&
+        dp.start_threshold_max == 1.0);
   {
     /* Presets: FAST averages fewer samples, BEST more; BALANCED is
      * _init's. */
     diffevent_deblur_params q;
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_FAST));
     CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 0 && q.steps == dp.steps &&
-          q.s == dp.s);
+          q.s == dp.s && q.start_threshold_max == 0.6);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BEST));
     CHECK(q.samples == 8 && q.antithetic == 1 && q.residual_prior == 0 &&
-          q.robust_residual == dp.robust_residual);
+          q.robust_residual == dp.robust_residual && q.start_threshold_max == 1.0);
     /* PAPER: the slides' sampler, from pure noise with uniform data weights. */
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_PAPER));
     CHECK(q.samples == 1 && q.antithetic == 0 && q.residual_prior == 1 && q.start == 1.0 &&
           q.threshold_sigma == 0.0 && q.robust_residual == 0.0 && q.steps == dp.steps &&
-          q.s == dp.s);
+          q.s == dp.s && q.start_threshold_max == 0.0);
     /* NOISY: BALANCED's pair trusting the events less and the prior more. */
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_NOISY));
     CHECK(q.samples == dp.samples && q.antithetic == 1 && q.residual_prior == 0 &&
-          q.start == 0.05 && q.threshold_sigma == 0.05 && q.steps == dp.steps && q.s == dp.s);
+          q.start == 0.05 && q.threshold_sigma == 0.05 && q.steps == dp.steps && q.s == dp.s &&
+          q.start_threshold_max == 1.0);
     CHECK_OK(diffevent_deblur_params_init_preset(&q, DIFFEVENT_PRESET_BALANCED));
     CHECK(memcmp(&q, &dp, sizeof q) == 0);
     q.samples = 99;

@@ -317,6 +317,7 @@ TEST(Deblur, WarmStartScalesWithTheThreshold) {
   DeblurOptions o;
   o.sampler.start = 0.02;
   o.start_threshold = 0.2;
+  o.start_threshold_max = 0;                              // no limit
   EXPECT_EQ(threshold_scaled_start(o, 0.2, meta), 0.02);  // the reference, bit for bit
   for (double c : {0.1, 0.3, 0.6, 1.0}) {
     const double start = threshold_scaled_start(o, c, meta);
@@ -333,6 +334,18 @@ TEST(Deblur, WarmStartScalesWithTheThreshold) {
   o.sampler.start = 1;  // pure noise stays pure noise
   EXPECT_EQ(threshold_scaled_start(o, 0.6, meta), 1.0);
   EXPECT_THROW(threshold_scaled_start(o, 0.0, meta), Error);
+  o.sampler.start = 0.02;
+  // start_threshold_max: thresholds above it start where it does; below it nothing changes,
+  // and a limit below start_threshold acts as start_threshold.
+  DeblurOptions capped = o;
+  capped.start_threshold_max = 0.6;
+  EXPECT_EQ(threshold_scaled_start(capped, 2.5, meta), threshold_scaled_start(o, 0.6, meta));
+  EXPECT_EQ(threshold_scaled_start(capped, 0.4, meta), threshold_scaled_start(o, 0.4, meta));
+  EXPECT_GT(threshold_scaled_start(o, 2.5, meta), threshold_scaled_start(capped, 2.5, meta));
+  capped.start_threshold_max = 0.1;
+  EXPECT_EQ(threshold_scaled_start(capped, 0.6, meta), 0.02);
+  EXPECT_EQ(threshold_scaled_start(capped, 0.1, meta), threshold_scaled_start(o, 0.1, meta));
+  EXPECT_EQ(DeblurOptions().start_threshold_max, 1.0);  // the balanced preset's limit
 
   // deblur() runs the scaled start: steps 0, 10, 20, ... of 100; at c = 0.6 more of them.
   Image blurry(1, 8, 8, 0.4f);
@@ -347,6 +360,13 @@ TEST(Deblur, WarmStartScalesWithTheThreshold) {
   EXPECT_EQ(at_ref.network_calls, 2);
   EXPECT_EQ(at_06.start, threshold_scaled_start(d, 0.6, PriorMetadata{}));
   EXPECT_GT(at_06.network_calls, at_ref.network_calls);
+  d.thresholds = Thresholds::symmetric(1.0);  // the default limit
+  const int64_t at_limit = deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d).network_calls;
+  EXPECT_GT(at_limit, at_06.network_calls);
+  d.thresholds = Thresholds::symmetric(2.5);  // beyond it: the limit's calls
+  EXPECT_EQ(deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d).network_calls, at_limit);
+  d.start_threshold_max = 0;
+  EXPECT_GT(deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d).network_calls, at_limit);
   d.start_threshold = 0;
   EXPECT_EQ(deblur(blurry, ev, {0, 1000}, nullptr, nullptr, d).network_calls, 2);
 }
@@ -399,6 +419,11 @@ TEST(Deblur, AveragingPosteriorSamplesShrinksTheirSpreadAtTheSameCalls) {
   EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o),
                          ErrorCode::kInvalidArgument,
                          "start_threshold must be finite and >= 0, got -0.2");
+  o.start_threshold = 0.2;
+  o.start_threshold_max = std::numeric_limits<double>::infinity();
+  EXPECT_DIFFEVENT_ERROR(deblur(blurry, none, {0, 1000}, nullptr, nullptr, o),
+                         ErrorCode::kInvalidArgument,
+                         "start_threshold_max must be finite and >= 0, got inf");
 }
 
 TEST(Deblur, ReferenceTimeGivesTheSharpFrameAtThatTime) {

@@ -35,6 +35,7 @@ int main() {
     field(lib, "threshold_sigma", o.threshold_sigma);
     field(lib, "start_threshold", o.start_threshold);
     field(lib, "robust_residual", o.sampler.robust_residual);
+    field(lib, "start_threshold_max", o.start_threshold_max);
     field(lib, "samples", o.samples);
     field(lib, "antithetic", o.sampler.antithetic);
     field(lib, "residual_prior", o.residual_prior);
@@ -64,6 +65,7 @@ int main() {
     field(c, "threshold_sigma", p.threshold_sigma);
     field(c, "start_threshold", p.start_threshold);
     field(c, "robust_residual", p.robust_residual);
+    field(c, "start_threshold_max", p.start_threshold_max);
     field(c, "samples", p.samples);
     field(c, "antithetic", p.antithetic);
     field(c, "residual_prior", p.residual_prior);

@@ -33,7 +33,8 @@ lib = next(r["library"] for r in rows if r["library"]["preset_is_default"])
 flags = {"--steps": lib["steps"], "--s": lib["s"], "--s-r": lib["s_r"],
          "--lambda-tv": lib["lambda_tv"], "--lambda-l1": lib["lambda_l1"],
          "--start": lib["start"], "--threshold-sigma": lib["threshold_sigma"],
-         "--start-threshold": lib["start_threshold"], "--robust-residual": lib["robust_residual"]}
+         "--start-threshold": lib["start_threshold"], "--robust-residual": lib["robust_residual"],
+         "--start-threshold-max": lib["start_threshold_max"]}
 names = {"--enhance": "guided" if lib["enhancer_guided"] else "identity",
          "--integral": "ramp" if lib["integral_ramp"] else "step", "--preset": "balanced"}
 # (The CLI has no default threshold: the file's statement, else an estimate.)
@@ -66,7 +67,7 @@ py = {} if not with_python else json.loads(subprocess.run([sys.executable, "-B",
 for row in rows_py:
     name = ("fast", "balanced", "best", "paper", "noisy")[row["preset"]]
     for k in ("steps", "s", "s_r", "lambda_tv", "lambda_l1", "min_prior_variance", "start", "eta",
-              "threshold_sigma", "start_threshold", "robust_residual", "samples", "antithetic", "residual_prior", "guided_radius",
+              "threshold_sigma", "start_threshold", "robust_residual", "start_threshold_max", "samples", "antithetic", "residual_prior", "guided_radius",
               "guided_eps"):
         check(f"Python deblur_defaults('{name}')[{k}]", py[name][k], row["library"][k])
 

@@ -69,6 +69,9 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
   sub.add_option("--start-threshold", o.start_threshold,
                  "Threshold at which --start holds: for another threshold c the warm start's "
                  "noise level scales by c / this (0: --start as given)");
+  sub.add_option("--start-threshold-max", o.start_threshold_max,
+                 "Largest threshold the warm start follows: a larger c starts where this one "
+                 "does (0: no limit; the preset's)");
   sub.add_option("--threshold-sigma", o.threshold_sigma,
                  "Threshold noise model: the sensor's per-pixel threshold mismatch std (0: off, "
                  "uniform data weights)");
@@ -97,6 +100,7 @@ diffevent::DeblurOptions DeblurFlags::resolve() const {
   if (!given("--start")) o.sampler.start = p.sampler.start;
   if (!given("--threshold-sigma")) o.threshold_sigma = p.threshold_sigma;
   if (!given("--robust-residual")) o.sampler.robust_residual = p.sampler.robust_residual;
+  if (!given("--start-threshold-max")) o.start_threshold_max = p.start_threshold_max;
   o.residual_prior = p.residual_prior;
   if (enhance == "guided") {
     o.enhancer.enhancer = diffevent::Enhancer::kGuided;

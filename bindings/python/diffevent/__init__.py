@@ -392,7 +392,7 @@ def deblur(blurry, events, steps=None, seed=0, threshold=None, exposure=None, sr
     Prior, or None (r = 0). preset: a key of PRESETS (default: the library's,
     balanced). progress(done, total) may return True to cancel. Other options: any field of
     diffevent_deblur_params (s, s_r, lambda_tv, lambda_l1, samples, antithetic, robust_residual,
-    ddim, eta, guidance, ...), over the preset."""
+    start_threshold_max, ddim, eta, guidance, ...), over the preset."""
     p = _init(_DeblurParams, "diffevent_deblur_params_init")
     if preset is not None:
         if preset not in PRESETS:

@@ -75,7 +75,7 @@ class _DeblurParams(C.Structure):
                 ("start", C.c_double), ("threshold_sigma", C.c_double), ("samples", C.c_int32),
                 ("antithetic", C.c_int32), ("residual_prior", C.c_int32), ("reserved0", C.c_int32),
                 ("reserved_layout", C.c_uint64 * 10), ("start_threshold", C.c_double),
-                ("robust_residual", C.c_double)]
+                ("robust_residual", C.c_double), ("start_threshold_max", C.c_double)]
 
 
 class _EventsInfo(C.Structure):

@@ -150,6 +150,9 @@ pub struct DeblurOptions<'a> {
     /// model become r, so pixels whose events are far off stop pulling x (0: off; default: the
     /// preset's).
     pub robust_residual: f64,
+    /// The largest threshold the warm start follows: a larger one starts where this one does,
+    /// which bounds the network calls (0: no limit; default: the preset's).
+    pub start_threshold_max: f64,
 }
 
 /// Speed and quality of [`deblur`] (DIFFEVENT_PRESET_*).
@@ -190,6 +193,7 @@ impl<'a> DeblurOptions<'a> {
             antithetic: p.antithetic != 0,
             residual_prior: p.residual_prior != 0,
             robust_residual: p.robust_residual,
+            start_threshold_max: p.start_threshold_max,
         }
     }
 }
@@ -237,6 +241,7 @@ pub fn deblur(blurry: &Image, events: &Events, options: DeblurOptions<'_>) -> Re
     p.antithetic = options.antithetic as i32;
     p.residual_prior = options.residual_prior as i32;
     p.robust_residual = options.robust_residual;
+    p.start_threshold_max = options.start_threshold_max;
     // SAFETY: zeroed then filled by _init; lives until the call returns.
     let mut edi: ffi::diffevent_edi_params = unsafe { std::mem::zeroed() };
     unsafe { ffi::diffevent_edi_params_init(&mut edi) };

@@ -81,6 +81,7 @@ pub struct diffevent_deblur_params {
     pub reserved_layout: [u64; 10],
     pub start_threshold: f64,
     pub robust_residual: f64,
+    pub start_threshold_max: f64,
 }
 
 #[repr(C)]

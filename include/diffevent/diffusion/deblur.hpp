@@ -33,7 +33,7 @@ struct DeblurResult {
 /// The warm start deblur() uses for threshold c: sampler.start where start_threshold is 0, c
 /// equals it or start is 1; otherwise the fraction of the schedule whose noise-to-signal ratio
 /// sqrt((1 - abar) / abar) is c / start_threshold times the one at sampler.start, in the
-/// schedule of `meta` (at most 1).
+/// schedule of `meta` (at most 1), c being limited to start_threshold_max when that is set.
 DIFFEVENT_API double threshold_scaled_start(const DeblurOptions& options, double c,
                                             const PriorMetadata& meta);
 

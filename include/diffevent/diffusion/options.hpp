@@ -141,8 +141,8 @@ enum class DeblurPreset : int {
 };
 
 /// What a preset sets (DeblurOptions::samples, SamplerOptions::antithetic, whether deblur()
-/// runs the residual prior it is given, SamplerOptions::start, DeblurOptions::threshold_sigma
-/// and SamplerOptions::robust_residual).
+/// runs the residual prior it is given, SamplerOptions::start, DeblurOptions::threshold_sigma,
+/// SamplerOptions::robust_residual and DeblurOptions::start_threshold_max).
 struct DeblurPresetValues {
   int samples;
   bool antithetic;
@@ -150,22 +150,23 @@ struct DeblurPresetValues {
   double start;
   double threshold_sigma;
   double robust_residual;
+  double start_threshold_max;
 };
 
 /// The values of a preset.
 inline constexpr DeblurPresetValues deblur_preset_values(DeblurPreset p) {
   switch (p) {
     case DeblurPreset::kFast:
-      return {1, false, false, 0.02, 0.01, 10.0};
+      return {1, false, false, 0.02, 0.01, 10.0, 0.6};
     case DeblurPreset::kBest:
-      return {8, true, false, 0.02, 0.01, 10.0};
+      return {8, true, false, 0.02, 0.01, 10.0, 1.0};
     case DeblurPreset::kPaper:
-      return {1, false, true, 1.0, 0.0, 0.0};
+      return {1, false, true, 1.0, 0.0, 0.0, 0.0};
     case DeblurPreset::kNoisy:
-      return {2, true, false, 0.05, 0.05, 10.0};
+      return {2, true, false, 0.05, 0.05, 10.0, 1.0};
     case DeblurPreset::kBalanced:
     default:
-      return {2, true, false, 0.02, 0.01, 10.0};
+      return {2, true, false, 0.02, 0.01, 10.0, 1.0};
   }
 }
 
@@ -220,6 +221,13 @@ struct DeblurOptions {
   /// A recording whose threshold is estimated at 0.6 starts about three times as noisy as one
   /// at 0.2, where the defaults were chosen. A start of 1 (pure noise) is never changed.
   double start_threshold = Thresholds::kDefault;
+  /// The largest threshold the warm start follows (0: no limit): a larger c starts where this
+  /// one would, so a frame never runs more network calls than at this threshold (12 by
+  /// default, where low-light DAVIS recordings whose estimates reach 3 ran up to 34). Following
+  /// c beyond 1 gained nothing on training-side frames simulated at c = 1.5 and 2.5
+  /// (docs/sampler.md, "Warm start"); the fast preset stops at 0.6. A value below
+  /// start_threshold acts as start_threshold.
+  double start_threshold_max = deblur_preset_values(kPreset).start_threshold_max;
   /// Posterior samples averaged into the result (their mean estimates the posterior mean, which
   /// has a lower error than any one sample). They run as one batch: the same network calls,
   /// each on `samples` frames. 1 to 64.

@@ -170,11 +170,14 @@ typedef struct diffevent_deblur_params {
                                      deviations of the threshold noise model become r (a soft
                                      threshold), so pixels whose events are far off stop pulling
                                      x; 0 = off, r = 0 (the preset's: 10; API 12). */
+  double start_threshold_max;   /**< The largest threshold the warm start follows: a larger c
+                                     starts where this one does; 0 = no limit (the preset's: 1,
+                                     FAST 0.6, PAPER 0; API 13). */
 } diffevent_deblur_params;
 
 /** Presets of diffevent_deblur_params_init_preset: samples, antithetic, residual_prior, start,
- *  threshold_sigma and robust_residual (docs/sampler.md, "Presets", with their measured seconds
- *  and PSNR). */
+ *  threshold_sigma, robust_residual and start_threshold_max (docs/sampler.md, "Presets", with
+ *  their measured seconds and PSNR). */
 #define DIFFEVENT_PRESET_FAST 0     /**< One sample, no residual prior. */
 #define DIFFEVENT_PRESET_BALANCED 1 /**< An antithetic pair, no residual prior: _init's. */
 #define DIFFEVENT_PRESET_BEST 2     /**< Four antithetic pairs, no residual prior (API 12). */
