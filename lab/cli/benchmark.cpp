@@ -406,8 +406,8 @@ int run_benchmark(const BenchmarkArgs& a) {
         });
         score(2, e2, s2);
         auto [e3, s3] = timed([&] {
-          // The f(E) deblur() uses (guided enhancer, E clamped), divided out as EDI does.
-          const diffevent::DeblurOptions d;
+          // The f(E) the deblur rows use (the enhancer flags, E clamped), divided out as EDI does.
+          const diffevent::DeblurOptions& d = deblur_options;
           const auto model =
               diffevent::make_ebrd_model(blurry, ev, exp, diffevent::Thresholds::symmetric(c),
                                          d.min_integral, d.enhancer, std::nullopt, interpolation);

@@ -34,7 +34,8 @@ flags = {"--steps": lib["steps"], "--s": lib["s"], "--s-r": lib["s_r"],
          "--lambda-tv": lib["lambda_tv"], "--lambda-l1": lib["lambda_l1"],
          "--start": lib["start"], "--threshold-sigma": lib["threshold_sigma"],
          "--start-threshold": lib["start_threshold"], "--robust-residual": lib["robust_residual"],
-         "--start-threshold-max": lib["start_threshold_max"]}
+         "--start-threshold-max": lib["start_threshold_max"], "--guided-radius": lib["guided_radius"],
+         "--guided-eps": lib["guided_eps"]}
 names = {"--enhance": "guided" if lib["enhancer_guided"] else "identity",
          "--integral": "ramp" if lib["integral_ramp"] else "step", "--preset": "balanced"}
 # (The CLI has no default threshold: the file's statement, else an estimate.)

@@ -83,6 +83,10 @@ void add_deblur_flags(CLI::App& sub, DeblurFlags& f) {
       ->default_str("");
   sub.add_option("--enhance", f.enhance,
                  "f(E): identity, guided, or a TorchScript enhancer file (.pt)");
+  sub.add_option("--guided-radius", o.enhancer.guided_radius,
+                 "Guided f(E): window radius in pixels");
+  sub.add_option("--guided-eps", o.enhancer.guided_eps,
+                 "Guided f(E): regulariser (E's units squared): larger smooths more");
   sub.add_option("--integral", f.integral,
                  "E between events: step (EDI's jumps) or ramp (docs/edi.md)");
   sub.add_option("--guidance", f.guidance,
