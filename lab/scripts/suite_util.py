@@ -5,6 +5,8 @@ import argparse
 import glob
 import json
 import os
+import subprocess
+import tempfile
 
 
 def suite_parser(doc):
@@ -28,3 +30,25 @@ def edi_command(diffevent, d, meta, out):
     return [diffevent, "--json", "edi", "-b", os.path.join(d, "blur.pfm"), "-e",
             os.path.join(d, "events.npz"), "--exposure", "{}:{}".format(*meta["exposure_us"]),
             "-o", out]
+
+
+def true_threshold(meta):
+    """The simulation's mean threshold (of its ON and OFF thresholds)."""
+    return 0.5 * (meta["true_threshold_pos"] + meta["true_threshold_neg"])
+
+
+def edi_json(diffevent, d, meta, out, extra):
+    """`diffevent --json edi` on one sample, scored against its sharp frame; the parsed JSON."""
+    cmd = edi_command(diffevent, d, meta, out) + ["-r", os.path.join(d, "sharp.pfm")] + extra
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def level_rows(args, row):
+    """(level, rows) for each of args.levels with samples: rows[i] = row(d, meta, out) for its
+    samples in name order, `out` a scratch output path in a temporary folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "edi.pfm")
+        for level in args.levels:
+            rows = [row(d, meta, out) for d, meta in samples(args.suite, level)]
+            if rows:
+                yield level, rows
