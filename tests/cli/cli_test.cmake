@@ -85,6 +85,12 @@ run(64 ${CLI} edii)
 expect_contains("${ERR}" "'edii' is not a subcommand: did you mean 'edi'?")
 run(64 ${CLI} edi --blr ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 -o ${WORK}/never.png)
 expect_contains("${ERR}" "'--blr': did you mean '--blur'?")
+# A recording's estimates that end at the search's end are named after the run (ni-joint's
+# night_run has no minimum below the end; the other frames stay inside).
+if(EXISTS ${SRC}/data/ni-joint/night_run.mat)
+  run(0 ${CLI} deblur-recording --input ${SRC}/data/ni-joint --out-dir ${WORK}/nij --method edi --auto-threshold --no-video)
+  expect_contains("${ERR}" "1 estimated threshold(s) at the end of the search interval: frame 4 'night_run' (c = 4.000)")
+endif()
 run(64 ${CLI} edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 -o ${WORK}/never.png --treshold 0.3)
 expect_contains("${ERR}" "'--treshold': did you mean '--threshold'?")
 run(0 ${CLI} edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 -c 0.2 -j 2 -o ${WORK}/edi_short.png)

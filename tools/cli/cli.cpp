@@ -264,12 +264,22 @@ ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
   return ThresholdSource::kOption;
 }
 
+void warn_threshold_at_bound(const std::string& what, const diffevent::ThresholdEstimate& est) {
+  if (!est.at_bound) return;
+  std::cerr << fmt::format(
+      "{}: warning: the estimated threshold {:.3f} is at the end of the search interval; "
+      "consider --threshold, or --threshold-range to widen it\n",
+      what, est.c);
+}
+
 void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est) {
   std::cerr << fmt::format(
       "{}: the events file states no contrast threshold: estimated c = {:.3f} +- {:.3f} from the "
       "data{} (--threshold sets it)\n",
       what, est.c, est.std_error,
-      est.at_bound ? ", at the end of the search interval: treat it with suspicion" : "");
+      est.at_bound ? ", at the end of the search interval (--threshold-range widens it): treat it "
+                     "with suspicion"
+                   : "");
 }
 
 }  // namespace diffevent_cli

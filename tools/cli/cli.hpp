@@ -100,6 +100,9 @@ ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
                                    diffevent::Thresholds& out);
 /// The note on stderr when a threshold is estimated because nothing states it.
 void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est);
+/// The warning on stderr when an estimate asked for (--auto-threshold) ended at the end of its
+/// search interval; nothing otherwise.
+void warn_threshold_at_bound(const std::string& what, const diffevent::ThresholdEstimate& est);
 /// The shipped prior for a role and channel count (diffevent::find_shipped_prior from this
 /// program's install), or "" with a note on stderr when none is installed.
 std::string shipped_prior(diffevent::PriorRole role, int channels);

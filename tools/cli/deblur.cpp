@@ -106,7 +106,10 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
         {"at_bound", res.estimate.at_bound},
         {"interval", {o.threshold_search.c_min, o.threshold_search.c_max}},
         {"evaluations", res.estimate.evaluations}};
-    if (!a.flags.options.auto_threshold) note_estimated_threshold("deblur", res.estimate);
+    if (!a.flags.options.auto_threshold)
+      note_estimated_threshold("deblur", res.estimate);
+    else
+      warn_threshold_at_bound("deblur", res.estimate);
   }
   result["threshold"] = res.c_pos;
   result["threshold_neg"] = res.c_neg;

@@ -5,6 +5,7 @@
 #include "deblur_recording.hpp"
 
 #include <fcntl.h>
+#include <fmt/ranges.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -331,6 +332,16 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
     if (!video.empty()) manifest["video"] = video;
   }
   write_text_atomically(a.out_dir + "/manifest.json", manifest.dump(2) + "\n");
+  std::vector<std::string> at_bound;  // frames whose estimate ended at the search's end
+  for (const json& r : done)
+    if (r.value("threshold_at_bound", false))
+      at_bound.push_back(fmt::format("frame {} '{}' (c = {:.3f})", r.value("index", -1),
+                                     r.value("name", std::string()), r.value("threshold", 0.0)));
+  if (!at_bound.empty())
+    std::cerr << fmt::format(
+        "deblur-recording: warning: {} estimated threshold(s) at the end of the search interval: "
+        "{}; consider --threshold, or --threshold-range to widen it\n",
+        at_bound.size(), fmt::join(at_bound, ", "));
   if (!complete) {
     throw Error(ErrorCode::kCancelled,
                 fmt::format("interrupted: {} of {} frames are complete in {}; run the same "

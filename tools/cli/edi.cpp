@@ -61,11 +61,8 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
                                 {"interval", {search.c_min, search.c_max}}};
     if (!auto_threshold)
       note_estimated_threshold("edi", est);
-    else if (est.at_bound)
-      std::cerr << fmt::format(
-          "diffevent: warning: the estimated threshold {:.3f} is at the end of the search "
-          "interval; consider --threshold\n",
-          est.c);
+    else
+      warn_threshold_at_bound("edi", est);
   }
   result["threshold"] = {{"c_pos", o.thresholds.c_pos},
                          {"c_neg", o.thresholds.c_neg},
