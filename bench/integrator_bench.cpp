@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -95,6 +96,31 @@ void BM_EventIntegrator_LogChange(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_EventIntegrator_LogChange)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// The threshold search on a DAVIS-sized frame (a smooth synthetic image; the events of
+// stream(), over one exposure): the scan grows with the interval, the golden section does not.
+void BM_Edi_EstimateThreshold(benchmark::State& state) {
+  const EventStream& ev = stream(346, 260, static_cast<size_t>(state.range(0)));
+  Image blurry(1, 260, 346);
+  for (int y = 0; y < 260; ++y)
+    for (int x = 0; x < 346; ++x)
+      blurry.at(0, y, x) = static_cast<float>(0.3 + 0.2 * std::sin(x * 0.07) * std::cos(y * 0.05));
+  ThresholdSearchOptions search;
+  search.c_max = static_cast<double>(state.range(1));
+  int evaluations = 0;
+  for (auto _ : state) {
+    const ThresholdEstimate est = Edi().estimate_threshold(blurry, ev, {0, 1000000}, search);
+    evaluations = est.evaluations;
+    benchmark::DoNotOptimize(est.c);
+  }
+  state.SetLabel(fmt::format("interval [0.05, {}], {} evaluations", state.range(1), evaluations));
+}
+BENCHMARK(BM_Edi_EstimateThreshold)
+    ->ArgNames({"events", "c_max"})
+    ->Args({100000, 1})
+    ->Args({100000, 4})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK(BM_MemoryBandwidth_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 
