@@ -264,6 +264,15 @@ ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
   return ThresholdSource::kOption;
 }
 
+void note_unused_threshold_range(const std::string& what, const std::string& range,
+                                 ThresholdSource source) {
+  if (range.empty() || source == ThresholdSource::kEstimated) return;
+  std::cerr << fmt::format(
+      "{}: note: --threshold-range {} is unused: the threshold comes from {} (--auto-threshold "
+      "estimates it instead)\n",
+      what, range, source == ThresholdSource::kFile ? "the events file" : "the command line");
+}
+
 void warn_threshold_at_bound(const std::string& what, const diffevent::ThresholdEstimate& est) {
   if (!est.at_bound) return;
   std::cerr << fmt::format(

@@ -100,6 +100,9 @@ ThresholdSource resolve_thresholds(const ThresholdFlags& flags,
                                    diffevent::Thresholds& out);
 /// The note on stderr when a threshold is estimated because nothing states it.
 void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est);
+/// The note on stderr when --threshold-range was given but the threshold is not estimated.
+void note_unused_threshold_range(const std::string& what, const std::string& range,
+                                 ThresholdSource source);
 /// The warning on stderr when an estimate asked for (--auto-threshold) ended at the end of its
 /// search interval; nothing otherwise.
 void warn_threshold_at_bound(const std::string& what, const diffevent::ThresholdEstimate& est);

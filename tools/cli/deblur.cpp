@@ -44,6 +44,7 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
     o.auto_threshold = true;
     source = ThresholdSource::kEstimated;
   }
+  note_unused_threshold_range("deblur", a.threshold_range, source);
   if (blur.width() != ef.events.width() || blur.height() != ef.events.height()) {
     throw Error(ErrorCode::kInvalidArgument,
                 fmt::format("the blurry image is {}x{} but the events come from a {}x{} sensor",

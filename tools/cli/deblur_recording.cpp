@@ -60,6 +60,7 @@ ThresholdSource recording_thresholds(const RecordingArgs& a, const diffevent::Re
   const ThresholdSource source =
       resolve_thresholds(a.flags.thresholds(a.threshold), recording.thresholds(), thresholds);
   if (a.auto_threshold) return ThresholdSource::kEstimated;
+  note_unused_threshold_range("deblur-recording", a.threshold_range, source);
   if (source == ThresholdSource::kEstimated)
     std::cerr << fmt::format(
         "deblur-recording: '{}' states no contrast threshold: each frame's is estimated from "

@@ -18,13 +18,14 @@ namespace {
 
 int run_edi(const std::string& blur_path, const std::string& events_path,
             const std::string& exposure_s, const ThresholdFlags& flags, bool auto_threshold,
-            const diffevent::ThresholdSearchOptions& search, const std::string& out, int frames,
+            const std::string& range, const std::string& out, int frames,
             const std::string& frames_dir, bool srgb, int threads, bool sort, int bit_depth,
             const std::string& ref, const Common& c) {
   if (frames > 0 && frames_dir.empty())
     throw Error(ErrorCode::kInvalidArgument, "--frames needs --frames-dir");
   DIFFEVENT_CHECK(frames >= 0, ErrorCode::kInvalidArgument, "--frames {}: expected a count >= 0",
                   frames);
+  const diffevent::ThresholdSearchOptions search = parse_threshold_range(range);
   const diffevent::Image blur = diffevent::read_image(blur_path);
   // The frames are computed together: bounded before anything is written.
   constexpr double kMaxFrameBytes = 1 << 30;
@@ -40,6 +41,7 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
   diffevent::EdiOptions o;
   ThresholdSource source = resolve_thresholds(flags, ef.thresholds, o.thresholds);
   if (auto_threshold) source = ThresholdSource::kEstimated;
+  note_unused_threshold_range("edi", range, source);
   o.linearize_srgb = srgb;
   DIFFEVENT_CHECK(threads >= 0, ErrorCode::kInvalidArgument,
                   "--threads {}: expected a count >= 0 (0: every core)", threads);
@@ -142,9 +144,9 @@ Command add_edi(CLI::App& app, const Common& c) {
             if (edi->count("--threshold")) flags.both = a->c;
             if (edi->count("--threshold-pos")) flags.pos = a->cp;
             if (edi->count("--threshold-neg")) flags.neg = a->cn;
-            return run_edi(a->blur, a->events, a->exposure, flags, a->autoc,
-                           parse_threshold_range(a->range), a->out, a->frames, a->frames_dir,
-                           a->srgb, a->threads, c.sort, a->depth, a->ref, c);
+            return run_edi(a->blur, a->events, a->exposure, flags, a->autoc, a->range, a->out,
+                           a->frames, a->frames_dir, a->srgb, a->threads, c.sort, a->depth, a->ref,
+                           c);
           }};
 }
 
