@@ -43,6 +43,14 @@ def main():
     first = json.load(open(os.path.join(single, "recording", "000000.json")))
     if first.get("threshold_source") != "estimated" or not first.get("threshold_std_error", -1) >= 0:
         sys.exit(f"FAIL: expected an estimated threshold with its standard error: {first}")
+    # threshold_range bounds each frame's search, and the settings name it (a rerun with another
+    # interval redoes the frames).
+    ranged = os.path.join(WORK, "ranged")
+    dc.deblur_recordings([rec], ranged, client=None, method="edi", quiet=True, threshold_range=(0.3, 0.5))
+    for i in range(FRAMES):
+        r = json.load(open(os.path.join(ranged, "recording", f"{i:06d}.json")))
+        if not 0.3 <= r["threshold"] <= 0.5 or r["settings"].get("threshold_range") != [0.3, 0.5]:
+            sys.exit(f"FAIL: threshold_range (0.3, 0.5) not kept: {r}")
 
     out = os.path.join(WORK, "cluster")
     frames_dir = os.path.join(out, "recording")

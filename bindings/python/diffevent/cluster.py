@@ -50,7 +50,7 @@ def expand_inputs(spec):
     return found
 
 
-def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior):
+def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range=None):
     if method not in ("edi", "diffevent"):
         raise ValueError(f"method '{method}': expected 'edi' or 'diffevent'")
     if bit_depth not in (8, 16):
@@ -58,6 +58,11 @@ def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior):
     # Without a threshold: the recording's statement, else each frame's estimate (as the CLI).
     s = {"method": method, "threshold": threshold if threshold is not None else "stated-or-estimated",
          "frames_per_exposure": 0, "bit_depth": bit_depth}
+    if threshold is None and threshold_range is not None:
+        lo, hi = (float(v) for v in threshold_range)
+        if not 0 < lo < hi <= 20:
+            raise ValueError(f"threshold_range {threshold_range}: expected 0 < MIN < MAX <= 20")
+        s["threshold_range"] = [lo, hi]
     if method == "diffevent":
         s.update({"preset": preset or "default", "seed": seed, "x_prior": x_prior, "r_prior": r_prior})
     return s
@@ -158,7 +163,7 @@ class FrameDeblurrer:
             threshold = stated_threshold(events)
             extra["threshold_source"] = "file" if threshold is not None else "estimated"
         if threshold is None:
-            est = estimate_threshold(blurry, events)
+            est = estimate_threshold(blurry, events, interval=s.get("threshold_range"))
             threshold = est["c"]
             extra.update(threshold_std_error=est["std_error"], threshold_at_bound=est["at_bound"])
         c = threshold if isinstance(threshold, (int, float)) else threshold[0]
@@ -234,13 +239,15 @@ class _Progress:
 
 def deblur_recordings(inputs, out_dir, client=None, method="diffevent", preset=None, threshold=None, seed=0,
                       bit_depth=16, x_prior="shipped", r_prior="shipped", threads=0, device=None, retries=0,
-                      quiet=False):
+                      quiet=False, threshold_range=None):
     """Deblurs every frame of every recording in `inputs` (see expand_inputs) into out_dir.
     client: a distributed.Client (frames run on its workers, priors loaded once per worker), or
-    None (frames run here, one after another). Returns {recording name: manifest dict}. A rerun
-    skips frames already complete with the same settings."""
+    None (frames run here, one after another). threshold_range: (c_min, c_max) of the threshold
+    search for frames whose threshold is estimated (default: the library's, 0.05 to 4). Returns
+    {recording name: manifest dict}. A rerun skips frames already complete with the same
+    settings."""
     inputs = expand_inputs(inputs)
-    settings = _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior)
+    settings = _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range)
     os.makedirs(out_dir, exist_ok=True)
     recordings, tasks, done = plan(inputs, out_dir, settings)
     total = sum(r["frames"] for r in recordings)
@@ -294,6 +301,8 @@ def main(argv=None):
     ap.add_argument("--preset", choices=["fast", "balanced", "best", "paper", "noisy"])
     ap.add_argument("--threshold", type=float,
                     help="contrast threshold (default: what the recording states, else each frame's estimate)")
+    ap.add_argument("--threshold-range", metavar="MIN:MAX",
+                    help="interval of the threshold search for estimated thresholds (default 0.05:4)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bit-depth", type=int, default=16, choices=[8, 16])
     ap.add_argument("--prior", default="shipped", help="x prior: 'shipped', 'analytic' or a .pt path")
@@ -303,6 +312,14 @@ def main(argv=None):
     ap.add_argument("--retries", type=int, default=0, help="retries of a frame whose task raised an error")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
+    threshold_range = None
+    if a.threshold_range:
+        try:
+            threshold_range = tuple(float(v) for v in a.threshold_range.split(":"))
+            if len(threshold_range) != 2 or not 0 < threshold_range[0] < threshold_range[1] <= 20:
+                raise ValueError
+        except ValueError:
+            ap.error(f"--threshold-range '{a.threshold_range}': expected MIN:MAX with 0 < MIN < MAX <= 20")
     client = cluster = None
     try:
         if a.scheduler or a.local:
@@ -315,7 +332,7 @@ def main(argv=None):
         manifests = deblur_recordings(a.input, a.out_dir, client=client, method=a.method, preset=a.preset,
                                       threshold=a.threshold, seed=a.seed, bit_depth=a.bit_depth, x_prior=a.prior,
                                       r_prior=a.residual_prior, threads=a.threads, device=a.device,
-                                      retries=a.retries, quiet=a.quiet)
+                                      retries=a.retries, quiet=a.quiet, threshold_range=threshold_range)
     except KeyboardInterrupt:
         print("diffevent.cluster: interrupted; complete frames are kept, run again to finish", file=sys.stderr)
         return 130
