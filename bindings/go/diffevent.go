@@ -263,6 +263,44 @@ func EdiDeblur(blurry *Image, events *Events, o EdiOptions) (*Image, error) {
 	return newImage(out), nil
 }
 
+// ThresholdEstimate is the result of EstimateThreshold.
+type ThresholdEstimate struct {
+	C           float64 // the symmetric threshold found
+	StdError    float64 // its standard error (the spread over a 3 x 3 grid of cells)
+	AtBound     bool    // c ended at an end of the search interval: suspect
+	Energy      float64 // the energy at C
+	Evaluations int     // energy evaluations spent
+}
+
+// EstimateThreshold is EDI's threshold search (docs/edi.md): the symmetric threshold whose EDI
+// frame is sharpest. o gives the exposure and sRGB flag (its thresholds are unused); cMin and
+// cMax the search interval, 0 for the library's (0.05 and 4).
+func EstimateThreshold(blurry *Image, events *Events, o EdiOptions, cMin, cMax float64) (ThresholdEstimate, error) {
+	var p C.diffevent_edi_params
+	C.diffevent_edi_params_init(&p)
+	o.apply(&p)
+	var s C.diffevent_threshold_params
+	C.diffevent_threshold_params_init(&s)
+	if cMin > 0 {
+		s.c_min = C.double(cMin)
+	}
+	if cMax > 0 {
+		s.c_max = C.double(cMax)
+	}
+	var e C.diffevent_threshold_estimate
+	C.diffevent_threshold_estimate_init(&e)
+	err := call(func() C.diffevent_status {
+		return C.diffevent_estimate_threshold(nil, blurry.p, events.p, &p, &s, &e)
+	})
+	runtime.KeepAlive(blurry)
+	runtime.KeepAlive(events)
+	if err != nil {
+		return ThresholdEstimate{}, err
+	}
+	return ThresholdEstimate{C: float64(e.c), StdError: float64(e.std_error), AtBound: e.at_bound != 0,
+		Energy: float64(e.energy), Evaluations: int(e.evaluations)}, nil
+}
+
 // Presets of Deblur (DIFFEVENT_PRESET_*): PresetBalanced is the library's default.
 const (
 	PresetFast     = 0

@@ -56,6 +56,39 @@ func TestEventsErrorsNameTheProblem(t *testing.T) {
 	}
 }
 
+func TestEstimateThresholdStaysInItsInterval(t *testing.T) {
+	const w, h, n = 16, 16, 400
+	data := make([]float32, w*h)
+	for i := range data {
+		data[i] = 0.2 + 0.6*float32((i*7919)%97)/97
+	}
+	img, err := NewImage(1, h, w, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	ts, xs, ys, ps := make([]int64, n), make([]uint16, n), make([]uint16, n), make([]int8, n)
+	for i := 0; i < n; i++ {
+		ts[i], xs[i], ys[i] = int64(i*1000/n), uint16((i*13)%w), uint16((i*7)%h)
+		ps[i] = int8(1 - 2*(i%2))
+	}
+	ev, err := EventsFromArrays(w, h, ts, xs, ys, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	o := EdiOptions{T0us: 0, T1us: 1000}
+	est, err := EstimateThreshold(img, ev, o, 0.3, 0.6)
+	if err != nil || est.C < 0.3 || est.C > 0.6 || est.Evaluations < 12 {
+		t.Fatalf("estimate %+v, %v", est, err)
+	}
+	var e *Error
+	if _, err = EstimateThreshold(img, ev, o, 0.6, 0.3); !errors.As(err, &e) ||
+		!strings.Contains(e.Message, "threshold search interval") {
+		t.Fatalf("reversed interval: %v", err)
+	}
+}
+
 func TestCancellingTheContextStopsDeblur(t *testing.T) {
 	if !HasTorch() {
 		t.Skip("library built without LibTorch")

@@ -119,6 +119,60 @@ pub fn edi_deblur(blurry: &Image, events: &Events, options: &EdiOptions) -> Resu
     Ok(Image(out))
 }
 
+/// What [`estimate_threshold`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThresholdEstimate {
+    /// The symmetric threshold.
+    pub c: f64,
+    /// Its standard error (the spread of the estimates over a 3 x 3 grid of cells).
+    pub std_error: f64,
+    /// The estimate ended at an end of the search interval: suspect.
+    pub at_bound: bool,
+    /// The energy at `c`.
+    pub energy: f64,
+    /// Energy evaluations spent.
+    pub evaluations: i32,
+}
+
+/// EDI's threshold search (docs/edi.md): the symmetric threshold whose EDI frame is sharpest.
+/// `options` gives the exposure and the sRGB flag (its thresholds are unused); `interval` the
+/// search interval (default: the library's, 0.05 to 4).
+pub fn estimate_threshold(
+    blurry: &Image,
+    events: &Events,
+    options: &EdiOptions,
+    interval: Option<(f64, f64)>,
+) -> Result<ThresholdEstimate> {
+    // SAFETY: zeroed then filled by _init; layouts checked below.
+    let mut p: ffi::diffevent_edi_params = unsafe { std::mem::zeroed() };
+    unsafe { ffi::diffevent_edi_params_init(&mut p) };
+    check_size("diffevent_edi_params", p.struct_size, std::mem::size_of::<ffi::diffevent_edi_params>())?;
+    edi_params(options, &mut p);
+    let mut s: ffi::diffevent_threshold_params = unsafe { std::mem::zeroed() };
+    unsafe { ffi::diffevent_threshold_params_init(&mut s) };
+    check_size("diffevent_threshold_params", s.struct_size, std::mem::size_of::<ffi::diffevent_threshold_params>())?;
+    if let Some((lo, hi)) = interval {
+        s.c_min = lo;
+        s.c_max = hi;
+    }
+    let mut e: ffi::diffevent_threshold_estimate = unsafe { std::mem::zeroed() };
+    unsafe { ffi::diffevent_threshold_estimate_init(&mut e) };
+    check_size(
+        "diffevent_threshold_estimate",
+        e.struct_size,
+        std::mem::size_of::<ffi::diffevent_threshold_estimate>(),
+    )?;
+    // SAFETY: live handles, initialised params.
+    check(unsafe { ffi::diffevent_estimate_threshold(ptr::null_mut(), blurry.0, events.0, &p, &s, &mut e) })?;
+    Ok(ThresholdEstimate {
+        c: e.c,
+        std_error: e.std_error,
+        at_bound: e.at_bound != 0,
+        energy: e.energy,
+        evaluations: e.evaluations,
+    })
+}
+
 /// Options of [`deblur`]; the rest of the C parameters keep their defaults.
 pub struct DeblurOptions<'a> {
     /// Sampling steps over the whole schedule (the warm start runs start * steps).

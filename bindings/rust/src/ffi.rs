@@ -26,6 +26,29 @@ pub struct diffevent_prior {
 
 #[repr(C)]
 #[derive(Clone, Copy)]
+pub struct diffevent_threshold_params {
+    pub struct_size: u32,
+    pub num_times: i32,
+    pub c_min: f64,
+    pub c_max: f64,
+    pub tolerance: f64,
+    pub lambda_tv: f64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct diffevent_threshold_estimate {
+    pub struct_size: u32,
+    pub evaluations: i32,
+    pub c: f64,
+    pub energy: f64,
+    pub at_bound: i32,
+    pub reserved0: i32,
+    pub std_error: f64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
 pub struct diffevent_edi_params {
     pub struct_size: u32,
     pub has_exposure: i32,
@@ -163,6 +186,16 @@ extern "C" {
         capacity: usize,
     ) -> diffevent_status;
     pub fn diffevent_edi_params_init(params: *mut diffevent_edi_params);
+    pub fn diffevent_threshold_params_init(params: *mut diffevent_threshold_params);
+    pub fn diffevent_threshold_estimate_init(estimate: *mut diffevent_threshold_estimate);
+    pub fn diffevent_estimate_threshold(
+        ctx: *mut diffevent_context,
+        blurry: *const diffevent_image,
+        events: *const diffevent_events,
+        params: *const diffevent_edi_params,
+        search: *const diffevent_threshold_params,
+        out: *mut diffevent_threshold_estimate,
+    ) -> diffevent_status;
     pub fn diffevent_edi_deblur(
         ctx: *mut diffevent_context,
         blurry: *const diffevent_image,

@@ -35,6 +35,25 @@ fn events_round_trip_and_errors_name_the_problem() {
 }
 
 #[test]
+fn the_threshold_search_stays_in_its_interval() {
+    let (w, h, n) = (16usize, 16usize, 400usize);
+    let data: Vec<f32> = (0..w * h).map(|i| 0.2 + 0.6 * ((i * 7919) % 97) as f32 / 97.0).collect();
+    let img = Image::from_slice(1, h as i32, w as i32, &data).unwrap();
+    let a = EventArrays {
+        t_us: (0..n).map(|i| (i * 1000 / n) as i64).collect(),
+        x: (0..n).map(|i| ((i * 13) % w) as u16).collect(),
+        y: (0..n).map(|i| ((i * 7) % h) as u16).collect(),
+        polarity: (0..n).map(|i| if i % 2 == 0 { 1 } else { -1 }).collect(),
+    };
+    let ev = Events::from_arrays(w as i32, h as i32, &a).unwrap();
+    let o = EdiOptions { exposure_us: Some((0, 1000)), ..Default::default() };
+    let est = estimate_threshold(&img, &ev, &o, Some((0.3, 0.6))).unwrap();
+    assert!(est.c >= 0.3 && est.c <= 0.6 && est.evaluations >= 12, "{est:?}");
+    let err = estimate_threshold(&img, &ev, &o, Some((0.6, 0.3))).err().unwrap();
+    assert!(err.message.contains("threshold search interval"), "{err}");
+}
+
+#[test]
 fn a_progress_callback_cancels_deblur() {
     if !has_torch() {
         return;
