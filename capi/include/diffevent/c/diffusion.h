@@ -125,7 +125,9 @@ typedef struct diffevent_deblur_params {
   const diffevent_edi_params* edi; /**< Exposure, reference time (has_tau), thresholds, sRGB,
                                         min_integral. NULL: diffevent_edi_params_init's. Read
                                         during the call only. */
-  int32_t auto_threshold;          /**< 1: estimate c first (edi's thresholds ignored). */
+  int32_t auto_threshold;          /**< 1: estimate c first (edi's thresholds ignored), over
+                                        the default interval; for another, call
+                                        diffevent_estimate_threshold and pass its c. */
   int32_t enhancer_kind;           /**< DIFFEVENT_ENHANCER_*: f(E). */
   const char* enhancer_path;       /**< TORCHSCRIPT enhancer file. Copied. */
   int32_t guided_radius;           /**< Guided filter window radius (pixels). */
