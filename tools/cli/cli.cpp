@@ -128,12 +128,16 @@ diffevent::ThresholdSearchOptions parse_threshold_range(const std::string& s) {
   return o;
 }
 
-std::string threshold_range_help() {
+void add_threshold_range(CLI::App& app, std::string& range, CLI::Option* threshold) {
   const diffevent::ThresholdSearchOptions d;
-  return fmt::format(
-      "Interval MIN:MAX of the threshold search (default {:g}:{:g}; at most {:g}). Sensors that "
-      "drop events behave as large thresholds",
-      d.c_min, d.c_max, diffevent::Thresholds::kMax);
+  app.add_option("--threshold-range", range,
+                 fmt::format("Interval MIN:MAX of the threshold search (default {:g}:{:g}; at most "
+                             "{:g}). Sensors that drop events behave as large thresholds",
+                             d.c_min, d.c_max, diffevent::Thresholds::kMax))
+      ->check([](const std::string& s) {  // the full check runs before any file is read
+        return s.empty() ? std::string("expected MIN:MAX") : std::string();
+      })
+      ->excludes(threshold);
 }
 
 std::pair<int, int> parse_size(const std::string& s) {

@@ -70,8 +70,9 @@ diffevent::Exposure parse_exposure(const std::string& s);
 std::pair<int, int> parse_size(const std::string& s);
 /// --threshold-range MIN:MAX: the threshold search's interval (the library's defaults for "").
 diffevent::ThresholdSearchOptions parse_threshold_range(const std::string& s);
-/// The help text every command with a threshold search gives --threshold-range.
-std::string threshold_range_help();
+/// Adds --threshold-range (bound to `range`, excluding `threshold`) to a command that searches
+/// a threshold; parse_threshold_range checks its value.
+void add_threshold_range(CLI::App& app, std::string& range, CLI::Option* threshold);
 /// Reads events and makes their sensor size agree with an image when the file stated none.
 diffevent::EventFile load_events(const std::string& path, const diffevent::Image* image, bool sort);
 /// The exposure from --exposure (T0:T1, or "span" for the events' own time span), else from the

@@ -165,7 +165,7 @@ Command add_deblur(CLI::App& app, const Common& c) {
   db->add_flag("--auto-threshold", o.auto_threshold,
                "Estimate c as EDI does, whatever the file states")
       ->excludes(dthr);
-  db->add_option("--threshold-range", a->threshold_range, threshold_range_help())->excludes(dthr);
+  add_threshold_range(*db, a->threshold_range, dthr);
   db->add_option("--prior", a->prior,
                  "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, "
                  "else analytic)");

@@ -388,7 +388,7 @@ Command add_deblur_recording(CLI::App& app, const Common& c, DiffusionMethodFact
   sub->add_option("--threshold-neg", a->flags.options.thresholds.c_neg,
                   "OFF threshold (overrides --threshold)");
   sub->add_flag("--auto-threshold", a->auto_threshold, "Estimate c for each frame")->excludes(thr);
-  sub->add_option("--threshold-range", a->threshold_range, threshold_range_help())->excludes(thr);
+  add_threshold_range(*sub, a->threshold_range, thr);
   sub->add_option("--exposure-us", a->exposure_us,
                   "Exposure of frames that give only a timestamp (HDF5), centred on it");
   sub->add_option("--bit-depth", a->bit_depth, "PNG bit depth (8 or 16)");

@@ -131,7 +131,7 @@ Command add_edi(CLI::App& app, const Common& c) {
   edi->add_flag("--auto-threshold", a->autoc,
                 "Estimate c by minimising EDI's sharpness energy, whatever the file states")
       ->excludes(thr);
-  edi->add_option("--threshold-range", a->range, threshold_range_help())->excludes(thr);
+  add_threshold_range(*edi, a->range, thr);
   edi->add_option("-o,--out", a->out, "Sharp output (PNG or PFM)")->required();
   edi->add_option("--frames", a->frames, "Also write N frames across the exposure");
   edi->add_option("--frames-dir", a->frames_dir, "Folder for --frames");

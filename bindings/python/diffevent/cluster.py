@@ -50,6 +50,18 @@ def expand_inputs(spec):
     return found
 
 
+def _threshold_range(value):
+    """[c_min, c_max] from a (c_min, c_max) pair or a "MIN:MAX" string; ValueError naming it
+    unless 0 < MIN < MAX <= 20 (the library's largest threshold)."""
+    try:
+        lo, hi = (float(v) for v in (value.split(":") if isinstance(value, str) else value))
+    except (TypeError, ValueError):
+        lo = hi = float("nan")
+    if not 0 < lo < hi <= 20:
+        raise ValueError(f"threshold range {value!r}: expected MIN:MAX with 0 < MIN < MAX <= 20")
+    return [lo, hi]
+
+
 def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range=None):
     if method not in ("edi", "diffevent"):
         raise ValueError(f"method '{method}': expected 'edi' or 'diffevent'")
@@ -59,10 +71,7 @@ def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, thre
     s = {"method": method, "threshold": threshold if threshold is not None else "stated-or-estimated",
          "frames_per_exposure": 0, "bit_depth": bit_depth}
     if threshold is None and threshold_range is not None:
-        lo, hi = (float(v) for v in threshold_range)
-        if not 0 < lo < hi <= 20:
-            raise ValueError(f"threshold_range {threshold_range}: expected 0 < MIN < MAX <= 20")
-        s["threshold_range"] = [lo, hi]
+        s["threshold_range"] = _threshold_range(threshold_range)
     if method == "diffevent":
         s.update({"preset": preset or "default", "seed": seed, "x_prior": x_prior, "r_prior": r_prior})
     return s
@@ -315,11 +324,9 @@ def main(argv=None):
     threshold_range = None
     if a.threshold_range:
         try:
-            threshold_range = tuple(float(v) for v in a.threshold_range.split(":"))
-            if len(threshold_range) != 2 or not 0 < threshold_range[0] < threshold_range[1] <= 20:
-                raise ValueError
-        except ValueError:
-            ap.error(f"--threshold-range '{a.threshold_range}': expected MIN:MAX with 0 < MIN < MAX <= 20")
+            threshold_range = _threshold_range(a.threshold_range)
+        except ValueError as e:
+            ap.error(f"--threshold-range: {e}")
     client = cluster = None
     try:
         if a.scheduler or a.local:
