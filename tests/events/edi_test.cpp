@@ -5,18 +5,23 @@
 using namespace diffevent;
 
 namespace {
-SimulationResult simulate(int c, uint64_t seed, double sigma = 0.0) {
+// `contrast`: the photo raised to that power first (its log contrast multiplied by it).
+SimulationResult simulate(int c, uint64_t seed, double sigma = 0.0, double threshold = 0.2,
+                          float contrast = 1) {
   SimulatorOptions o;
   o.width = 96;
   o.height = 80;
-  o.c_pos = o.c_neg = 0.2;
+  o.c_pos = o.c_neg = threshold;
   o.threshold_sigma = sigma;
   o.seed = seed;
   CameraMotion m;
   m.dx_px = 14;
   m.dy_px = -5;
   m.rotation_rad = 0.02;
-  return EventSimulator(o).simulate_motion(test::synthetic_photo(c, 110, 120, seed), m);
+  Image photo = test::synthetic_photo(c, 110, 120, seed);
+  if (contrast != 1)
+    for (float& v : photo.values()) v = std::pow(v, contrast);
+  return EventSimulator(o).simulate_motion(photo, m);
 }
 }  // namespace
 
@@ -97,18 +102,7 @@ TEST(Edi, ThresholdSearchFindsLargeThresholdsInsideTheDefaultInterval) {
   // the default interval reaches it, where one ending at 1 stops at its end. The scene's
   // log contrast is quadrupled (the photo to the 4th power), so such thresholds still fire.
   for (const double truth : {0.6, 1.5}) {
-    SimulatorOptions o;
-    o.width = 96;
-    o.height = 80;
-    o.c_pos = o.c_neg = truth;
-    o.seed = 4;
-    CameraMotion m;
-    m.dx_px = 14;
-    m.dy_px = -5;
-    m.rotation_rad = 0.02;
-    Image photo = test::synthetic_photo(1, 110, 120, 4);
-    for (size_t i = 0; i < photo.size(); ++i) photo.data()[i] = std::pow(photo.data()[i], 4.0f);
-    const auto r = EventSimulator(o).simulate_motion(photo, m);
+    const auto r = simulate(1, 4, 0.0, truth, 4);
     const auto est = Edi().estimate_threshold(r.blurry, r.events, r.exposure);
     EXPECT_FALSE(est.at_bound) << "true c " << truth << ", estimate " << est.c;
     // Sparse events bias the energy's minimum up (measured: 0.71 for 0.6, 2.22 for 1.5).
