@@ -21,16 +21,7 @@ import time
 
 import numpy as np
 
-from suite_util import samples, suite_parser
-
-
-def read_pfm(path):
-    with open(path, "rb") as f:
-        kind = f.readline().strip()
-        w, h = map(int, f.readline().split())
-        scale = float(f.readline())
-        a = np.fromfile(f, dtype="<f4" if scale < 0 else ">f4")
-    return a.reshape(h, w, 3 if kind == b"PF" else 1)[::-1].astype(np.float64)
+from suite_util import read_pfm, samples, suite_parser
 
 
 def write_pfm(path, a):

@@ -26,18 +26,14 @@ import tempfile
 
 import numpy as np
 
-from suite_util import edi_command, samples, suite_parser
+from suite_util import edi_command, read_pfm, samples, suite_parser
 
 
-def read_pfm(path):
-    with open(path, "rb") as f:
-        kind = f.readline().strip()
-        w, h = map(int, f.readline().split())
-        scale = float(f.readline())
-        data = np.fromfile(f, dtype="<f4" if scale < 0 else ">f4")
-    if kind != b"Pf":
+def read_grey(path):
+    img = read_pfm(path)
+    if img.shape[2] != 1:
         raise SystemExit(f"{path}: a grey PFM was expected (the suite's grey levels)")
-    return np.flipud(data.reshape(h, w)).astype(np.float64)
+    return img[..., 0]
 
 
 def structure(r):
@@ -66,9 +62,9 @@ def main():
                 subprocess.run(edi_command(args.diffevent, d, meta, out) +
                                ["-c", str(meta["nominal_threshold"])],
                                check=True, stdout=subprocess.DEVNULL)
-                y = read_pfm(os.path.join(d, "blur.pfm"))
-                x = read_pfm(os.path.join(d, "sharp.pfm"))
-                edi = read_pfm(out)
+                y = read_grey(os.path.join(d, "blur.pfm"))
+                x = read_grey(os.path.join(d, "sharp.pfm"))
+                edi = read_grey(out)
                 # Clamped: beyond [0.1, 10] lie pixels whose own threshold is far off, which
                 # the threshold noise model's data weights discount whatever r is.
                 E = np.clip(np.where(edi > 0, y / np.maximum(edi, 1e-6), 1.0), args.min_integral,

@@ -52,3 +52,16 @@ def level_rows(args, row):
             rows = [row(d, meta, out) for d, meta in samples(args.suite, level)]
             if rows:
                 yield level, rows
+
+
+def read_pfm(path):
+    """A PFM image (the suite's blur.pfm and sharp.pfm) as a float64 array of shape (H, W, C)."""
+    import numpy as np  # here: the scripts that only run the CLI need no NumPy
+    with open(path, "rb") as f:
+        kind = f.readline().strip()
+        w, h = map(int, f.readline().split())
+        scale = float(f.readline())
+        data = np.fromfile(f, dtype="<f4" if scale < 0 else ">f4")
+    if kind not in (b"Pf", b"PF"):
+        raise SystemExit(f"{path}: not a PFM image")
+    return np.flipud(data.reshape(h, w, 3 if kind == b"PF" else 1)).astype(np.float64)
