@@ -43,6 +43,18 @@ def main():
     first = json.load(open(os.path.join(single, "recording", "000000.json")))
     if first.get("threshold_source") != "estimated" or not first.get("threshold_std_error", -1) >= 0:
         sys.exit(f"FAIL: expected an estimated threshold with its standard error: {first}")
+    # Temporaries that killed writers left (their frame then run again) are removed once the
+    # run has finished; other files are left alone.
+    frames_single = os.path.join(single, "recording")
+    os.remove(os.path.join(frames_single, "000003.json"))
+    planted = ["000003.json.12345.part", ".000003.png.tmp0123456789abcdef"]
+    for f in planted + ["notes.txt"]:
+        open(os.path.join(frames_single, f), "w").close()
+    dc.deblur_recordings([rec], single, client=None, **opts)
+    left = set(os.listdir(frames_single))
+    if left & set(planted) or "notes.txt" not in left or "000003.json" not in left:
+        sys.exit(f"FAIL: after a rerun the recording's folder holds {sorted(left)}")
+    os.remove(os.path.join(frames_single, "notes.txt"))
     # threshold_range bounds each frame's search, and the settings name it (a rerun with another
     # interval redoes the frames).
     ranged = os.path.join(WORK, "ranged")

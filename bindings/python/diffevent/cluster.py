@@ -5,8 +5,9 @@
 
 Each frame is one task. Workers load the priors once (a worker plugin) and keep recordings
 open; each writes its frame's PNG and record (NNNNNN.json, last) atomically, so a frame is
-either complete or absent. Tasks of a lost worker are run again elsewhere by the scheduler;
-frames already complete are skipped when the same command runs again. The outputs are those
+either complete or absent. Tasks of a lost worker are run again elsewhere by the scheduler, and
+the temporary files a killed worker leaves are removed when every frame has finished; frames
+already complete are skipped when the same command runs again. The outputs are those
 of `diffevent deblur-recording`: OUT/<recording>/NNNNNN.png, NNNNNN.json and manifest.json.
 See docs/cluster.md.
 """
@@ -14,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 import time
 
@@ -117,6 +119,22 @@ def plan(inputs, out_dir, settings):
             else:
                 tasks.append({"recording": name, "path": path, "index": i, "stem": stem_path})
     return recordings, tasks, done
+
+
+# What a writer leaves when it is killed mid-frame: the record's temporary (below) and the
+# library's image temporary (a hidden ".NAME.tmp" plus 16 hex digits, written beside NAME).
+_TEMPORARY = re.compile(r"^(\d{6}\.json\.\d+\.part|\.\d{6}\.png\.tmp[0-9a-f]{16})$")
+
+
+def _remove_temporaries(folder):
+    """Removes the temporaries of frames' writers that died (a lost worker's frame was run
+    again elsewhere). Called when every frame of the run has finished: no writer is left."""
+    for f in os.listdir(folder):
+        if _TEMPORARY.match(f):
+            try:
+                os.remove(os.path.join(folder, f))
+            except FileNotFoundError:
+                pass
 
 
 def _write_json_atomically(path, obj):
@@ -289,6 +307,7 @@ def deblur_recordings(inputs, out_dir, client=None, method="diffevent", preset=N
             raise
     manifests = {}
     for rec in recordings:
+        _remove_temporaries(os.path.join(out_dir, rec["name"]))
         frames = [done[rec["name"]][i] for i in sorted(done[rec["name"]])]
         manifest = {"input": rec["path"], "frames_total": rec["frames"], "frames_done": len(frames),
                     "complete": len(frames) == rec["frames"], "settings": settings, "frames": frames}
