@@ -158,9 +158,18 @@ if DIFFUSION:
     if partial["complete"] or partial["frames_done"] != len(done):
         sys.exit(f"FAIL: the interrupted manifest says {partial['frames_done']} done, {len(done)} records")
     print(f"interrupted after {len(done)} frames: {err.strip().splitlines()[-1]}")
+    # What a run killed mid-write (SIGKILL) would leave: temporaries of an unfinished frame. A
+    # complete rerun removes them; other hidden files stay.
+    dead = [f".{FRAMES - 1:06d}.png.tmp0123456789abcdef", f".{FRAMES - 1:06d}.json.tmp00000000000000ff"]
+    for f in dead + [".keep"]:
+        open(os.path.join(out, f), "w").close()
     rerun = run("deblur-recording", "-i", recordings[0], "-o", out, "--jobs", "1", *args)
     if f"{len(done)} done before" not in rerun.stderr:
         sys.exit(f"FAIL: the rerun did not skip the {len(done)} finished frames: {rerun.stderr}")
+    hidden = sorted(f for f in os.listdir(out) if f.startswith("."))
+    if hidden != [".keep"]:
+        sys.exit(f"FAIL: after a complete rerun the hidden files are {hidden}, expected only .keep")
+    os.remove(os.path.join(out, ".keep"))
     same_bytes(full[0], out, "interrupted + rerun vs one run")
 
 print("deblur_recording_test: ok")

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include "core/check.hpp"
@@ -126,6 +127,21 @@ bool load_record(const std::string& path, const json& settings, json& record) {
     if (f.empty() || fs::file_size(dir / f, ec) == 0 || ec) return false;
   }
   return true;
+}
+
+// Removes the temporary files that a run killed mid-write (SIGKILL, out of memory) left in the
+// output folder: the library writes NAME through ".NAME.tmp" plus 16 hex digits beside it, and
+// removes that file itself on every other way out. Called once every frame is complete, when no
+// writer is left.
+void remove_dead_temporaries(const std::string& dir) {
+  static const std::regex temporary(
+      R"(\.(\d{6}(_\d{3})?\.(png|json)|manifest\.json)\.tmp[0-9a-f]{16})");
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code ignored;
+    if (std::regex_match(name, temporary)) fs::remove(it->path(), ignored);
+  }
 }
 
 bool on_path(const std::string& program) {
@@ -325,6 +341,7 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
   for (const json& r : records)
     if (!r.is_null()) done.push_back(r);
   const bool complete = done.size() == n;
+  if (complete) remove_dead_temporaries(a.out_dir);
   json manifest = {{"input", a.input},       {"layout", rec.layout()}, {"width", rec.width()},
                    {"height", rec.height()}, {"frames_total", n},      {"frames_done", done.size()},
                    {"complete", complete},   {"settings", settings},   {"frames", done}};
