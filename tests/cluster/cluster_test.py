@@ -47,7 +47,7 @@ def main():
     # run has finished; other files are left alone.
     frames_single = os.path.join(single, "recording")
     os.remove(os.path.join(frames_single, "000003.json"))
-    planted = ["000003.json.12345.part", ".000003.png.tmp0123456789abcdef"]
+    planted = [".000003.json.tmp00000000000000ff", ".000003.png.tmp0123456789abcdef"]
     for f in planted + ["notes.txt"]:
         open(os.path.join(frames_single, f), "w").close()
     dc.deblur_recordings([rec], single, client=None, **opts)

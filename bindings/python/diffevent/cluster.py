@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import secrets
 import sys
 import time
 
@@ -121,9 +122,9 @@ def plan(inputs, out_dir, settings):
     return recordings, tasks, done
 
 
-# What a writer leaves when it is killed mid-frame: the record's temporary (below) and the
-# library's image temporary (a hidden ".NAME.tmp" plus 16 hex digits, written beside NAME).
-_TEMPORARY = re.compile(r"^(\d{6}\.json\.\d+\.part|\.\d{6}\.png\.tmp[0-9a-f]{16})$")
+# What a writer leaves when it is killed mid-write: NAME is written through a hidden ".NAME.tmp"
+# plus 16 hex digits beside it (the library's images, and the records below, alike).
+_TEMPORARY = re.compile(r"^\.(\d{6}\.(png|json)|manifest\.json)\.tmp[0-9a-f]{16}$")
 
 
 def _remove_temporaries(folder):
@@ -138,11 +139,22 @@ def _remove_temporaries(folder):
 
 
 def _write_json_atomically(path, obj):
-    tmp = f"{path}.{os.getpid()}.part"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    """Writes through a temporary beside `path` named as the library names its own (see
+    _TEMPORARY), unique to this attempt, then renames it into place."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.tmp{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 class FrameDeblurrer:
