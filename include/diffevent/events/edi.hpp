@@ -60,6 +60,40 @@ struct ThresholdEstimate {
   double std_error = 0;
 };
 
+/// Options of the sensor-threshold estimate (Edi::estimate_sensor_threshold).
+struct SensorThresholdOptions {
+  /// Side of the square blocks that each get their own image velocity (pixels, >= 8).
+  int block_px = 40;
+  /// Largest image motion over the exposure searched for, per axis (pixels, in (0, 256]).
+  double max_motion_px = 32;
+  /// Pixels used: those whose predicted relative change |v . grad y| / y is at or above this
+  /// quantile over the frame's pixels with a velocity (in [0, 1)).
+  double gradient_quantile = 0.9;
+  /// Range of the per-pixel thresholds (log units): a pixel whose change needs a threshold
+  /// outside it counts at the nearer end. 0 < c_min < c_max <= Thresholds::kMax.
+  double c_min = 0.01;
+  double c_max = 20;
+  /// Every pixel's reference level was at its log intensity when the exposure began (a
+  /// simulation that starts there, such as EventSimulator's): the change a pixel's events
+  /// leave unsaid is then half a threshold on average, not zero. false (the default) for a
+  /// sensor that was recording before the exposure, whose references lie at a random phase.
+  bool reference_at_start = false;
+};
+
+/// What Edi::estimate_sensor_threshold found.
+struct SensorThresholdEstimate {
+  /// The sensor's median contrast threshold (log units): the median of the per-pixel values.
+  double c = 0;
+  /// Standard error of c: the spread of the medians of the blocks with at least 10 pixels
+  /// (standard deviation / sqrt(count)); 0 when fewer than 3 blocks have them.
+  double std_error = 0;
+  int64_t pixels = 0;   ///< Pixels in the median.
+  int blocks = 0;       ///< Blocks whose events gave a velocity.
+  double motion_px = 0; ///< Median image motion over the exposure of those blocks (pixels).
+  /// True when c lies at c_min or c_max: more than half of the pixels lie beyond one end.
+  bool at_bound = false;
+};
+
 /// EDI deblurring: sharp(tau) = blurry / E (slides eq. 2 solved for x(tau)), frames at other
 /// times x(t) = x(tau) * exp(L(t) - L(tau)) (eq. 1), and a search for the contrast threshold.
 /// Grey and RGB frames share one E (events are luminance changes).
@@ -98,6 +132,28 @@ class DIFFEVENT_API Edi {
   ThresholdEstimate estimate_threshold(const Image& blurry, const EventStream& events,
                                        const Exposure& exposure,
                                        const ThresholdSearchOptions& search = {}) const;
+
+  /// Estimates the sensor's contrast threshold from how much the frame is blurred where events
+  /// fire, a quantity the sharpness search above does not target: under a strong per-pixel
+  /// mismatch the sharpest single c lies well below the sensor's mean threshold.
+  ///   1. Each block's image velocity v (pixels per exposure) maximises the contrast of its
+  ///      events warped to mid-exposure, each event weighted by polarity / (events at its
+  ///      pixel), so that pixels firing many events (a small threshold, noise) cannot pin v to 0.
+  ///   2. Where the scene moves at v during the exposure, the blurry frame y obeys
+  ///      v . grad y = x(t0) - x(t1) (the mean over the exposure of a derivative along the
+  ///      motion), and with EDI x(t) = y exp(c n(t)) / E(c), n the signed event count from
+  ///      mid-exposure:  v . grad y / y = (exp(c n(t0)) - exp(c n(t1))) / E(c).
+  ///      Each pixel's c solves it (bisection in log c), using the pixels where the left side is
+  ///      largest: chosen by the image alone, so a pixel's own threshold does not decide
+  ///      whether it is used; a pixel without net events (its threshold exceeds its change)
+  ///      and one whose events contradict the gradient (noise) give no value.
+  ///   3. c is the median over those pixels.
+  /// v and c are not confounded: scaling v scales the left side, but the events fix n. Throws
+  /// kInvalidArgument when fewer than 50 pixels qualify (no moving edges, no events).
+  SensorThresholdEstimate estimate_sensor_threshold(const Image& blurry, const EventStream& events,
+                                                    const Exposure& exposure,
+                                                    const SensorThresholdOptions& options = {})
+      const;
 
   /// The energy above for one c (exposed for plotting and tests).
   double threshold_energy(const Image& blurry, const EventStream& events, const Exposure& exposure,

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""How well `edi --sensor-threshold` finds the simulation's threshold, per benchmark level.
+
+For every sample of a benchmark suite (`diffevent benchmark --suite DIR`: one folder per sample
+with blur.pfm, sharp.pfm, events.npz and meta.json), runs `diffevent --json edi --auto-threshold
+--sensor-threshold --reference-at-start --ref sharp.pfm` (the suite's simulator starts every
+pixel at its reference level) and prints, per level: the sensor estimates within 20% of the
+true mean threshold, the truth within two reported standard errors, the median ratio of
+estimate to truth and its range, the mean PSNR of EDI at the sensor estimate, and beside them
+the sharpness search's estimates within 20% (`--auto-threshold`, the threshold the output uses).
+
+Usage: python3 lab/scripts/sensor_threshold_table.py SUITE [--levels ideal realistic hard]
+         [--diffevent build/diffevent]
+"""
+import statistics
+
+from suite_util import edi_json, level_rows, suite_parser, true_threshold
+
+
+def main():
+    args = suite_parser(__doc__).parse_args()
+
+    def row(d, meta, out):
+        j = edi_json(args.diffevent, d, meta, out,
+                     ["--auto-threshold", "--sensor-threshold", "--reference-at-start"])
+        s = j["sensor_threshold"]
+        at_sensor = edi_json(args.diffevent, d, meta, out, ["-c", repr(s["c"])])["psnr_db"]
+        return true_threshold(meta), s["c"], s["std_error"], at_sensor, j["auto_threshold"]["c"]
+
+    print("| level | sensor estimate within 20% | true c within 2 SE | median estimate / true | "
+          "range | EDI at the sensor estimate (dB) | sharpness search within 20% |")
+    print("|---|---|---|---|---|---|---|")
+    for level, rows in level_rows(args, row):
+        n = len(rows)
+        within = sum(abs(c / t - 1) <= 0.2 for t, c, _, _, _ in rows)
+        two_se = sum(abs(c - t) <= 2 * se for t, c, se, _, _ in rows)
+        ratios = [c / t for t, c, _, _, _ in rows]
+        search = sum(abs(a / t - 1) <= 0.2 for t, _, _, _, a in rows)
+        print(f"| {level} | {within}/{n} | {two_se}/{n} | {statistics.median(ratios):.2f} | "
+              f"{min(ratios):.2f}-{max(ratios):.2f} | {statistics.mean(r[3] for r in rows):.2f} | "
+              f"{search}/{n} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
