@@ -28,7 +28,7 @@ struct Grid {
 // Sum of squares of the image of warped events: each event moved to mid-exposure along the
 // velocity (vx, vy) (pixels per exposure) and voted bilinearly into the grid's cells.
 double warped_contrast(const std::vector<WarpEvent>& events, double vx, double vy, const Grid& g,
-                       std::vector<double>& image) {
+                       std::vector<double>& image, std::vector<double>& row) {
   image.assign(static_cast<size_t>(g.w) * static_cast<size_t>(g.h), 0.0);
   const double inv = 1.0 / g.scale;
   for (const WarpEvent& e : events) {
@@ -44,17 +44,39 @@ double warped_contrast(const std::vector<WarpEvent>& events, double vx, double v
     r1[0] += e.w * (1 - ax) * ay;
     r1[1] += e.w * ax * ay;
   }
+  // A [1 2 1] / 4 blur along both axes before the sum of squares: bilinear votes alone score
+  // whole-pixel displacements highest (an event on a grid point keeps its weight in one cell),
+  // which pins sparse recordings to zero velocity.
   double sum = 0;
-  for (const double v : image) sum += v * v;
+  const int W = g.w, H = g.h;
+  row.assign(static_cast<size_t>(W), 0.0);
+  for (int y = 0; y < H; ++y) {
+    const double* r = &image[static_cast<size_t>(y) * W];
+    for (int x = 1; x + 1 < W; ++x) row[x] = 0.25 * r[x - 1] + 0.5 * r[x] + 0.25 * r[x + 1];
+    std::copy(row.begin(), row.end(), &image[static_cast<size_t>(y) * W]);
+  }
+  for (int y = 1; y + 1 < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      const size_t i = static_cast<size_t>(y) * W + x;
+      const double v = 0.25 * image[i - W] + 0.5 * image[i] + 0.25 * image[i + W];
+      sum += v * v;
+    }
+  }
   return sum;
 }
 
 // The velocity of largest warped contrast, coarse to fine: 4-pixel steps over the whole range
 // on 4-pixel cells, then 1-pixel and quarter-pixel steps around the best on pixel cells.
-std::pair<double, double> block_velocity(const std::vector<WarpEvent>& events, double x0, double y0,
+struct Velocity {
+  double vx = 0, vy = 0;
+  /// The coarse stage's best contrast over its median over the searched velocities.
+  double peak = 0;
+};
+
+Velocity block_velocity(const std::vector<WarpEvent>& events, double x0, double y0,
                                          int side, double vmax) {
-  std::vector<double> image;
-  double bx = 0, by = 0;
+  std::vector<double> image, row;
+  double bx = 0, by = 0, peak = 0;
   struct Stage {
     double scale, step, range;
   };
@@ -68,11 +90,13 @@ std::pair<double, double> block_velocity(const std::vector<WarpEvent>& events, d
     const double cx = k == 0 ? 0.0 : bx, cy = k == 0 ? 0.0 : by;
     const int n = static_cast<int>(std::lround(st.range / st.step));
     double best = -1;
+    std::vector<double> scores;
     for (int i = -n; i <= n; ++i) {
       for (int j = -n; j <= n; ++j) {
         const double vx = std::clamp(cx + i * st.step, -vmax, vmax);
         const double vy = std::clamp(cy + j * st.step, -vmax, vmax);
-        const double f = warped_contrast(events, vx, vy, g, image);
+        const double f = warped_contrast(events, vx, vy, g, image, row);
+        if (k == 0) scores.push_back(f);
         if (f > best) {
           best = f;
           bx = vx;
@@ -80,8 +104,13 @@ std::pair<double, double> block_velocity(const std::vector<WarpEvent>& events, d
         }
       }
     }
+    if (k == 0) {
+      std::nth_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(scores.size() / 2),
+                       scores.end());
+      peak = best / std::max(scores[scores.size() / 2], 1e-300);
+    }
   }
-  return {bx, by};
+  return {bx, by, peak};
 }
 
 // |g(c)| - |h| for one pixel, g(c) = (exp(c n(t0)) - exp(c n(t1))) / E(c) with the step model:
@@ -120,12 +149,14 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
                                                        const SensorThresholdOptions& o) const {
   validate(blurry, events, exposure);
   DIFFEVENT_CHECK(o.block_px >= 8 && o.max_motion_px > 0 && o.max_motion_px <= 256 &&
+                      o.min_peak >= 1 && std::isfinite(o.min_peak) &&
                       o.gradient_quantile >= 0 && o.gradient_quantile < 1 && o.c_min > 0 &&
                       o.c_max > o.c_min && o.c_max <= Thresholds::kMax,
                   ErrorCode::kInvalidArgument,
                   "sensor threshold: options out of range (block_px {} >= 8, max_motion_px {} in "
-                  "(0, 256], gradient_quantile {} in [0, 1), 0 < c_min {} < c_max {} <= {})",
-                  o.block_px, o.max_motion_px, o.gradient_quantile, o.c_min, o.c_max,
+                  "(0, 256], min_peak {} >= 1, gradient_quantile {} in [0, 1), 0 < c_min {} < "
+                  "c_max {} <= {})",
+                  o.block_px, o.max_motion_px, o.min_peak, o.gradient_quantile, o.c_min, o.c_max,
                   Thresholds::kMax);
   const int H = events.height(), W = events.width();
   const size_t npix = static_cast<size_t>(H) * static_cast<size_t>(W);
@@ -188,8 +219,9 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
     }
     if (fired < 10) return;  // fewer than 10 pixels fired: no velocity
     const auto v = block_velocity(local, x0, y0, std::max(x1 - x0, y1 - y0), o.max_motion_px);
-    vx[bi] = v.first;
-    vy[bi] = v.second;
+    if (v.peak < o.min_peak) return;  // no velocity stands out: noise, or no edge that moves
+    vx[bi] = v.vx;
+    vy[bi] = v.vy;
     has_v[bi] = 1;
   };
   {
@@ -278,7 +310,7 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
   }
   DIFFEVENT_CHECK(values.size() >= 50, ErrorCode::kInvalidArgument,
                   "sensor threshold: only {} pixels with a velocity and a moving edge (at least "
-                  "50 needed; {} events in the exposure, {} of {} blocks with a velocity)",
+                  "50 needed; {} events in the exposure, {} of {} blocks with a clear velocity)",
                   values.size(), last - first, motions.size(), nblocks);
   SensorThresholdEstimate est;
   est.c = median(values);

@@ -285,6 +285,50 @@ void warn_threshold_at_bound(const std::string& what, const diffevent::Threshold
       what, est.c);
 }
 
+void add_sensor_flags(CLI::App& app, SensorFlags& flags) {
+  auto* report = app.add_flag(
+      "--sensor-threshold", flags.report,
+      "Also estimate the sensor's own (median per-pixel) threshold from the blur its events "
+      "explain and report it (docs/edi.md); the output does not use it");
+  app.add_flag("--reference-at-start", flags.reference_at_start,
+               "With --sensor-threshold: every pixel's reference level was reset when the "
+               "exposure began (simulated data such as the benchmark's), not at a random phase "
+               "as for a sensor that was already recording")
+      ->needs(report);
+}
+
+json sensor_threshold_report(const std::string& what, const diffevent::Edi& edi,
+                             const diffevent::Image& blurry, const diffevent::EventStream& events,
+                             const diffevent::Exposure& exposure, const SensorFlags& flags) {
+  diffevent::SensorThresholdOptions o;
+  o.reference_at_start = flags.reference_at_start;
+  try {
+    const auto est = edi.estimate_sensor_threshold(blurry, events, exposure, o);
+    return {{"c", est.c},
+            {"std_error", est.std_error},
+            {"pixels", est.pixels},
+            {"blocks", est.blocks},
+            {"motion_px", est.motion_px},
+            {"at_bound", est.at_bound},
+            {"reference_at_start", flags.reference_at_start}};
+  } catch (const Error& e) {
+    // Too few moving edges is an answer about this frame, not a failure of the command.
+    if (std::string(e.what()).rfind("sensor threshold: only", 0) != 0) throw;
+    std::cerr << fmt::format("{}: warning: {}\n", what, e.what());
+    return {{"error", e.what()}};
+  }
+}
+
+std::string sensor_threshold_text(const json& r) {
+  if (r.contains("error")) return "";
+  return fmt::format(
+      "sensor threshold: c = {:.4f} (standard error {:.4f}; {} pixels, {} blocks, motion "
+      "{:.1f} px){}\n",
+      r["c"].get<double>(), r["std_error"].get<double>(), r["pixels"].get<int64_t>(),
+      r["blocks"].get<int>(), r["motion_px"].get<double>(),
+      r["at_bound"].get<bool>() ? ", at the end of its range" : "");
+}
+
 void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est) {
   std::cerr << fmt::format(
       "{}: the events file states no contrast threshold: estimated c = {:.3f} +- {:.3f} from the "

@@ -107,6 +107,20 @@ void note_unused_threshold_range(const std::string& what, const std::string& ran
 /// The warning on stderr when an estimate asked for (--auto-threshold) ended at the end of its
 /// search interval; nothing otherwise.
 void warn_threshold_at_bound(const std::string& what, const diffevent::ThresholdEstimate& est);
+/// --sensor-threshold and --reference-at-start: report the sensor's own threshold
+/// (Edi::estimate_sensor_threshold) beside the output; it does not change the output.
+struct SensorFlags {
+  bool report = false;
+  bool reference_at_start = false;
+};
+void add_sensor_flags(CLI::App& app, SensorFlags& flags);
+/// The estimate as JSON ("sensor_threshold"): its fields, or {"error": why} after a warning on
+/// stderr when the frame has too few moving edges (the command goes on).
+json sensor_threshold_report(const std::string& what, const diffevent::Edi& edi,
+                             const diffevent::Image& blurry, const diffevent::EventStream& events,
+                             const diffevent::Exposure& exposure, const SensorFlags& flags);
+/// One line for the text output ("" for a report that holds an error).
+std::string sensor_threshold_text(const json& report);
 /// The shipped prior for a role and channel count (diffevent::find_shipped_prior from this
 /// program's install), or "" with a note on stderr when none is installed.
 std::string shipped_prior(diffevent::PriorRole role, int channels);

@@ -1,8 +1,10 @@
 // diffevent deblur: the EBRD model and Algorithm 1 on one frame (diffevent-diffusion).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "cli.hpp"
 #include "core/check.hpp"
@@ -25,6 +27,7 @@ struct DeblurArgs {
   std::string device = "cpu";
   double threshold = 0;
   std::optional<long long> tau_us;
+  SensorFlags sensor;
   int bit_depth = 8;
   int threads = 0;
 };
@@ -55,6 +58,15 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
   json result = {{"exposure_us", {exp.t0_us, exp.t1_us}},
                  {"exposure_source", exposure_source},
                  {"preset", a.flags.preset}};
+  if (a.sensor.report) {
+    diffevent::EdiOptions eo;
+    eo.linearize_srgb = o.linearize_srgb;
+    eo.num_threads = a.threads > 0 ? a.threads
+                                   : static_cast<int>(std::clamp(
+                                         std::thread::hardware_concurrency(), 1u, 256u));
+    result["sensor_threshold"] =
+        sensor_threshold_report("deblur", diffevent::Edi(eo), blur, ef.events, exp, a.sensor);
+  }
   std::shared_ptr<diffevent::DiffusionPrior> xp, rp;
   diffevent::TorchScriptPriorOptions po;
   po.device = a.device;
@@ -139,6 +151,7 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
         res.start < 1 ? fmt::format(" from {:g} of the schedule (warm start)", res.start) : "";
     std::cout << fmt::format("deblur: {} steps{}, {} network calls, c = {:.3f} -> {}\n", so.steps,
                              start, res.network_calls, res.c_pos, a.out);
+    if (a.sensor.report) std::cout << sensor_threshold_text(result["sensor_threshold"]);
     if (!a.ref.empty())
       std::cout << fmt::format("PSNR {:.2f} dB, SSIM {:.4f}\n", result["psnr_db"].get<double>(),
                                result["ssim"].get<double>());
@@ -166,6 +179,7 @@ Command add_deblur(CLI::App& app, const Common& c) {
                "Estimate c as EDI does, whatever the file states")
       ->excludes(dthr);
   add_threshold_range(*db, a->threshold_range, dthr);
+  add_sensor_flags(*db, a->sensor);
   db->add_option("--prior", a->prior,
                  "TorchScript prior for x, or 'analytic' (default: the shipped prior if installed, "
                  "else analytic)");

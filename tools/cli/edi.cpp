@@ -16,12 +16,6 @@ using diffevent::ErrorCode;
 namespace diffevent_cli {
 namespace {
 
-// --sensor-threshold and --reference-at-start.
-struct SensorFlags {
-  bool report = false;
-  bool reference_at_start = false;
-};
-
 int run_edi(const std::string& blur_path, const std::string& events_path,
             const std::string& exposure_s, const ThresholdFlags& flags, bool auto_threshold,
             const std::string& range, const std::string& out, int frames,
@@ -72,19 +66,9 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
     else
       warn_threshold_at_bound("edi", est);
   }
-  std::optional<diffevent::SensorThresholdEstimate> sensor_est;
-  if (sensor.report) {
-    diffevent::SensorThresholdOptions so;
-    so.reference_at_start = sensor.reference_at_start;
-    sensor_est = diffevent::Edi(o).estimate_sensor_threshold(blur, ef.events, exp, so);
-    result["sensor_threshold"] = {{"c", sensor_est->c},
-                                  {"std_error", sensor_est->std_error},
-                                  {"pixels", sensor_est->pixels},
-                                  {"blocks", sensor_est->blocks},
-                                  {"motion_px", sensor_est->motion_px},
-                                  {"at_bound", sensor_est->at_bound},
-                                  {"reference_at_start", sensor.reference_at_start}};
-  }
+  if (sensor.report)
+    result["sensor_threshold"] =
+        sensor_threshold_report("edi", diffevent::Edi(o), blur, ef.events, exp, sensor);
   result["threshold"] = {{"c_pos", o.thresholds.c_pos},
                          {"c_neg", o.thresholds.c_neg},
                          {"source", threshold_source_name(source)}};
@@ -115,12 +99,7 @@ int run_edi(const std::string& blur_path, const std::string& events_path,
         "EDI: c+ = {:.4f}, c- = {:.4f}, exposure [{}, {}] us ({}), {} events -> {}\n",
         o.thresholds.c_pos, o.thresholds.c_neg, exp.t0_us, exp.t1_us, exposure_source,
         result["events_in_exposure"].get<size_t>(), out);
-    if (sensor_est)
-      std::cout << fmt::format(
-          "sensor threshold: c = {:.4f} (standard error {:.4f}; {} pixels, {} blocks, motion "
-          "{:.1f} px){}\n",
-          sensor_est->c, sensor_est->std_error, sensor_est->pixels, sensor_est->blocks,
-          sensor_est->motion_px, sensor_est->at_bound ? ", at the end of its range" : "");
+    if (sensor.report) std::cout << sensor_threshold_text(result["sensor_threshold"]);
     if (!ref.empty())
       std::cout << fmt::format("PSNR {:.2f} dB (blurry {:.2f} dB), SSIM {:.4f} (blurry {:.4f})\n",
                                result["psnr_db"].get<double>(),
@@ -158,14 +137,7 @@ Command add_edi(CLI::App& app, const Common& c) {
                 "Estimate c by minimising EDI's sharpness energy, whatever the file states")
       ->excludes(thr);
   add_threshold_range(*edi, a->range, thr);
-  auto* sensor_flag = edi->add_flag("--sensor-threshold", a->sensor.report,
-                "Also estimate the sensor's own (median per-pixel) threshold from the blur the "
-                "events explain, and report it (docs/edi.md); it does not change the output");
-  edi->add_flag("--reference-at-start", a->sensor.reference_at_start,
-                "With --sensor-threshold: every pixel's reference level was reset when the "
-                "exposure began (simulated data such as `diffevent simulate`'s), not at a "
-                "random phase as for a sensor that was already recording")
-      ->needs(sensor_flag);
+  add_sensor_flags(*edi, a->sensor);
   edi->add_option("-o,--out", a->out, "Sharp output (PNG or PFM)")->required();
   edi->add_option("--frames", a->frames, "Also write N frames across the exposure");
   edi->add_option("--frames-dir", a->frames_dir, "Folder for --frames");

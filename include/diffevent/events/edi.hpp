@@ -66,6 +66,10 @@ struct SensorThresholdOptions {
   int block_px = 40;
   /// Largest image motion over the exposure searched for, per axis (pixels, in (0, 256]).
   double max_motion_px = 32;
+  /// A block's velocity is used only where its best contrast is at least this many times the
+  /// median contrast over the velocities searched (>= 1): a flat landscape means noise events
+  /// or no moving edge, whose "velocity" would be arbitrary.
+  double min_peak = 1.5;
   /// Pixels used: those whose predicted relative change |v . grad y| / y is at or above this
   /// quantile over the frame's pixels with a velocity (in [0, 1)).
   double gradient_quantile = 0.9;
@@ -88,7 +92,7 @@ struct SensorThresholdEstimate {
   /// (standard deviation / sqrt(count)); 0 when fewer than 3 blocks have them.
   double std_error = 0;
   int64_t pixels = 0;   ///< Pixels in the median.
-  int blocks = 0;       ///< Blocks whose events gave a velocity.
+  int blocks = 0;       ///< Blocks whose events gave a clear velocity (min_peak).
   double motion_px = 0; ///< Median image motion over the exposure of those blocks (pixels).
   /// True when c lies at c_min or c_max: more than half of the pixels lie beyond one end.
   bool at_bound = false;
