@@ -112,6 +112,24 @@ expect_contains("${ERR}" "states no contrast threshold: estimated c =")
 if(NOT source STREQUAL "estimated" OR std_error LESS 0)
   message(FATAL_ERROR "edi: expected an estimated threshold with its standard error: ${OUT}")
 endif()
+# --sensor-threshold reports the sensor's own threshold (the simulator's 0.2, its references at
+# the exposure start) beside an output it does not change; too few moving edges is a warning
+# and a JSON "error", and --reference-at-start alone is a usage error.
+run(0 ${CLI} --json edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 -o ${WORK}/edi_sensor.png --sensor-threshold --reference-at-start)
+string(JSON sensor_c GET "${OUT}" sensor_threshold c)
+string(JSON used_c GET "${OUT}" threshold c_pos)
+if(sensor_c LESS 0.16 OR sensor_c GREATER 0.24 OR NOT used_c EQUAL 0.2)
+  message(FATAL_ERROR "edi --sensor-threshold: expected about 0.2 beside the file's 0.2: ${OUT}")
+endif()
+run(0 ${CLI} --json edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 --exposure 0:100 -o ${WORK}/edi_sensor_none.png --sensor-threshold)
+string(JSON sensor_error GET "${OUT}" sensor_threshold error)
+expect_contains("${sensor_error}" "sensor threshold: only 0 pixels")
+expect_contains("${ERR}" "edi: warning: sensor threshold: only 0 pixels")
+if(NOT EXISTS ${WORK}/edi_sensor_none.png)
+  message(FATAL_ERROR "edi --sensor-threshold without an estimate must still write its output")
+endif()
+run(64 ${CLI} edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.h5 -o ${WORK}/never.png --reference-at-start)
+expect_contains("${ERR}" "--reference-at-start requires --sensor-threshold")
 # --threshold-range sets the search's interval: the estimate stays inside it, the JSON names it,
 # and a malformed or out-of-range interval is a one-line error before anything is read.
 run(0 ${CLI} --json edi -b ${WORK}/sim/blur.png -e ${WORK}/sim/events.txt --exposure 0:10000 -o ${WORK}/edi_range.png --threshold-range 0.3:0.5)
