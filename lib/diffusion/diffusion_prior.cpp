@@ -5,6 +5,10 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+
 #include <filesystem>
 #include <optional>
 #include <regex>
@@ -120,6 +124,21 @@ at::Device parse_device(const std::string& name) {
   }
 }
 
+// LibTorch's thread count does not reach OpenBLAS's own pool (Debian's LibTorch multiplies
+// matrices with OpenBLAS, whose pthreads build sizes its pool from OPENBLAS_NUM_THREADS or the
+// cores). A product split over another number of threads rounds differently, so the same frame
+// gave other bytes in a process whose environment differed (a Dask worker, which sets
+// OPENBLAS_NUM_THREADS=1). The thread count a caller asks for is the BLAS library's too.
+void set_blas_threads(int n) {
+#if defined(__unix__) || defined(__APPLE__)
+  using SetThreads = void (*)(int);
+  if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))
+    reinterpret_cast<SetThreads>(f)(n);
+#else
+  (void)n;
+#endif
+}
+
 class TorchScriptPrior : public DiffusionPrior {
  public:
   TorchScriptPrior(const std::string& path, const TorchScriptPriorOptions& o)
@@ -131,7 +150,10 @@ class TorchScriptPrior : public DiffusionPrior {
     DIFFEVENT_CHECK(!device_.is_cuda() || at::globalContext().hasCUDA(), ErrorCode::kUnsupported,
                     "prior: device '{}' requested but this LibTorch build or machine has no CUDA",
                     o.device);
-    if (o.intra_op_threads > 0) at::set_num_threads(o.intra_op_threads);
+    if (o.intra_op_threads > 0) {
+      at::set_num_threads(o.intra_op_threads);
+      set_blas_threads(o.intra_op_threads);
+    }
     if (device_.is_cpu() && o.retain_heap)
       detail::retain_freed_memory();  // See Note [Heap and activations]
     torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
