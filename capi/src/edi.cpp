@@ -1,4 +1,4 @@
-// The C API: the double integral, EDI deblurring and the threshold search.
+// The C API: the double integral, EDI deblurring, the threshold search and the sensor threshold.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -39,6 +39,26 @@ void diffevent_threshold_params_init(diffevent_threshold_params* p) {
 }
 
 void diffevent_threshold_estimate_init(diffevent_threshold_estimate* e) {
+  if (e == nullptr) return;
+  std::memset(static_cast<void*>(e), 0, sizeof(*e));
+  e->struct_size = sizeof(*e);
+}
+
+void diffevent_sensor_threshold_params_init(diffevent_sensor_threshold_params* p) {
+  if (p == nullptr) return;
+  std::memset(static_cast<void*>(p), 0, sizeof(*p));
+  p->struct_size = sizeof(*p);
+  const diffevent::SensorThresholdOptions d;
+  p->block_px = d.block_px;
+  p->max_motion_px = d.max_motion_px;
+  p->min_peak = d.min_peak;
+  p->gradient_quantile = d.gradient_quantile;
+  p->c_min = d.c_min;
+  p->c_max = d.c_max;
+  p->reference_at_start = d.reference_at_start ? 1 : 0;
+}
+
+void diffevent_sensor_threshold_estimate_init(diffevent_sensor_threshold_estimate* e) {
   if (e == nullptr) return;
   std::memset(static_cast<void*>(e), 0, sizeof(*e));
   e->struct_size = sizeof(*e);
@@ -141,6 +161,45 @@ diffevent_status diffevent_estimate_threshold(diffevent_context* ctx, const diff
       log(ctx, DIFFEVENT_LOG_WARNING,
           fmt::format("the estimated threshold {:.3f} is at the end of the search interval",
                       est.c));
+    write_out_struct(out, r);
+  });
+}
+
+diffevent_status diffevent_estimate_sensor_threshold(
+    diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
+    const diffevent_edi_params* params, const diffevent_sensor_threshold_params* options,
+    diffevent_sensor_threshold_estimate* out) {
+  return guard(__func__, [&] {
+    REQUIRE_ARG(blurry);
+    REQUIRE_ARG(events);
+    check_out_struct(out, "diffevent_sensor_threshold_estimate");
+    check_cancel(ctx);
+    const auto p = read_params(params, diffevent_edi_params_init, "diffevent_edi_params");
+    const auto s = read_params(options, diffevent_sensor_threshold_params_init,
+                               "diffevent_sensor_threshold_params");
+    diffevent::SensorThresholdOptions so;
+    so.block_px = s.block_px;
+    so.max_motion_px = s.max_motion_px;
+    so.min_peak = s.min_peak;
+    so.gradient_quantile = s.gradient_quantile;
+    so.c_min = s.c_min;
+    so.c_max = s.c_max;
+    so.reference_at_start = s.reference_at_start != 0;
+    const diffevent::Edi edi(edi_options(ctx, p, events->events));
+    const diffevent::Exposure ex = resolve_exposure(p, *events);
+    const diffevent::SensorThresholdEstimate est =
+        edi.estimate_sensor_threshold(blurry->image, events->events, ex, so);
+    diffevent_sensor_threshold_estimate r;
+    diffevent_sensor_threshold_estimate_init(&r);
+    r.c = est.c;
+    r.std_error = est.std_error;
+    r.pixels = est.pixels;
+    r.blocks = est.blocks;
+    r.motion_px = est.motion_px;
+    r.at_bound = est.at_bound ? 1 : 0;
+    if (est.at_bound)
+      log(ctx, DIFFEVENT_LOG_WARNING,
+          fmt::format("the sensor threshold {:.3f} is at the end of its range", est.c));
     write_out_struct(out, r);
   });
 }

@@ -696,6 +696,58 @@ static void test_simulator_and_threshold(void) {
   diffevent_image_destroy(source);
 }
 
+/* The sensor's threshold: a simulated threshold of 0.3 with a per-pixel mismatch of 0.06 and
+ * noise events, read from the blur the events explain; a frame without motion names why it
+ * has none, and a bad option is refused by name. */
+static void test_sensor_threshold(void) {
+  static float src[110 * 140];
+  int yy, xx;
+  diffevent_image* source = NULL;
+  diffevent_image* blurry = NULL;
+  diffevent_events* ev = NULL;
+  diffevent_simulator_params sp;
+  diffevent_edi_params ep;
+  diffevent_sensor_threshold_params op;
+  diffevent_sensor_threshold_estimate est;
+
+  for (yy = 0; yy < 110; ++yy)
+    for (xx = 0; xx < 140; ++xx)
+      src[yy * 140 + xx] = (float)(0.4 + 0.2 * sin(xx * 0.23) * cos(yy * 0.19) +
+                                   0.1 * sin((xx + 2 * yy) * 0.07));
+  CHECK_OK(diffevent_image_create(1, 110, 140, src, &source));
+  diffevent_simulator_params_init(&sp);
+  sp.width = 120;
+  sp.height = 90;
+  sp.c_pos = sp.c_neg = 0.3;
+  sp.threshold_sigma = 0.06;
+  sp.shot_noise_hz = 10;
+  sp.dx_px = 11;
+  sp.dy_px = -6;
+  sp.seed = 7;
+  CHECK_OK(diffevent_simulate(NULL, source, &sp, &ev, &blurry, NULL));
+  diffevent_edi_params_init(&ep);
+  diffevent_sensor_threshold_params_init(&op);
+  CHECK(op.block_px == 40 && op.min_peak == 1.5 && op.c_max == 20 && op.reference_at_start == 0);
+  op.reference_at_start = 1; /* the simulator starts every pixel at its reference */
+  diffevent_sensor_threshold_estimate_init(&est);
+  CHECK_OK(diffevent_estimate_sensor_threshold(NULL, blurry, ev, &ep, &op, &est));
+  CHECK(fabs(est.c - 0.3) < 0.3 * 0.15);
+  CHECK(est.pixels >= 50 && est.blocks >= 3 && est.at_bound == 0 && est.std_error > 0);
+  CHECK(fabs(est.motion_px - sqrt(11.0 * 11 + 6 * 6)) < 2.5);
+  op.block_px = 4;
+  CHECK_FAILS(diffevent_estimate_sensor_threshold(NULL, blurry, ev, &ep, &op, &est),
+              DIFFEVENT_E_INVALID_ARGUMENT, "block_px 4");
+  diffevent_sensor_threshold_params_init(&op);
+  ep.has_exposure = 1; /* the first 50 us: too few events for any velocity */
+  ep.exposure_t0_us = 0;
+  ep.exposure_t1_us = 50;
+  CHECK_FAILS(diffevent_estimate_sensor_threshold(NULL, blurry, ev, &ep, &op, &est),
+              DIFFEVENT_E_INVALID_ARGUMENT, "sensor threshold: only");
+  diffevent_events_destroy(ev);
+  diffevent_image_destroy(blurry);
+  diffevent_image_destroy(source);
+}
+
 /* A struct of the version 1-6 layout gives the same frame as today's layout with the same
  * options, and a version-1 size (up to progress_user_data) gets the defaults after it. */
 static void old_callers_are_served(const diffevent_image* blurry, const diffevent_events* ev) {
@@ -1133,6 +1185,7 @@ int main(int argc, char** argv) {
   test_reading_files();
   test_recordings();
   test_simulator_and_threshold();
+  test_sensor_threshold();
   test_shipped_priors();
   test_torch_half();
   printf("capi_test: %d checks, %d failures\n", g_checks, g_failures);

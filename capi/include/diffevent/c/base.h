@@ -32,7 +32,7 @@ extern "C" {
 
 /** Version of this header's API. Grows when functions or struct fields are added, or a field
     accepts values it refused before. */
-#define DIFFEVENT_API_VERSION 13
+#define DIFFEVENT_API_VERSION 14
 
 /** Library version as MAJOR * 10000 + MINOR * 100 + PATCH. */
 DIFFEVENT_C_API uint32_t DIFFEVENT_CALL diffevent_version(void);

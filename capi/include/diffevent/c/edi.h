@@ -53,11 +53,43 @@ typedef struct diffevent_threshold_estimate {
   double std_error;
 } diffevent_threshold_estimate;
 
+/** Options of the sensor-threshold estimate (diffevent_estimate_sensor_threshold; version 14;
+ *  docs/edi.md, "The sensor's threshold"). */
+typedef struct diffevent_sensor_threshold_params {
+  uint32_t struct_size;
+  int32_t block_px;         /**< Side of the blocks that get their own velocity (default 40). */
+  double max_motion_px;     /**< Largest motion over the exposure searched, per axis (32). */
+  double min_peak;          /**< A block's velocity counts when its best contrast is this many
+                                 times the median over the velocities searched (1.5). */
+  double gradient_quantile; /**< Pixels used: |v . grad y| / y at or above this quantile (0.9). */
+  double c_min;             /**< Range of the per-pixel thresholds (0.01 and 20). */
+  double c_max;
+  int32_t reference_at_start; /**< 1: every pixel's reference level was reset when the exposure
+                                   began (simulated data); 0: a random phase (a sensor). */
+  int32_t reserved0;
+} diffevent_sensor_threshold_params;
+
+/** Result of the sensor-threshold estimate. */
+typedef struct diffevent_sensor_threshold_estimate {
+  uint32_t struct_size;
+  int32_t blocks;   /**< Blocks whose events gave a clear velocity. */
+  double c;         /**< The sensor's median threshold (log units). */
+  double std_error; /**< Spread of the blocks' medians / sqrt(count); 0 below 3 blocks. */
+  int64_t pixels;   /**< Pixels in the median. */
+  double motion_px; /**< Median motion over the exposure of the blocks (pixels). */
+  int32_t at_bound; /**< 1 when c is at c_min or c_max: suspect. */
+  int32_t reserved0;
+} diffevent_sensor_threshold_estimate;
+
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_edi_params_init(diffevent_edi_params* params);
 DIFFEVENT_C_API void DIFFEVENT_CALL
 diffevent_threshold_params_init(diffevent_threshold_params* params);
 DIFFEVENT_C_API void DIFFEVENT_CALL
 diffevent_threshold_estimate_init(diffevent_threshold_estimate* estimate);
+DIFFEVENT_C_API void DIFFEVENT_CALL
+diffevent_sensor_threshold_params_init(diffevent_sensor_threshold_params* params);
+DIFFEVENT_C_API void DIFFEVENT_CALL
+diffevent_sensor_threshold_estimate_init(diffevent_sensor_threshold_estimate* estimate);
 
 /** The double integral E over the exposure (grey, H x W, > 0; 1 where no events fired).
  *  out: caller destroys. */
@@ -82,6 +114,17 @@ DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_estimate_threshold(
     diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
     const diffevent_edi_params* params, const diffevent_threshold_params* search,
     diffevent_threshold_estimate* out);
+
+/** Estimates the sensor's own threshold (the median of its pixels' thresholds) from the blur
+ *  the events explain, not from sharpness; under a strong per-pixel mismatch it differs from
+ *  diffevent_estimate_threshold's, which optimises the image (of `params` its exposure and
+ *  linearize_srgb are used; the context's threads run the blocks). DIFFEVENT_E_INVALID_ARGUMENT
+ *  naming the count when fewer than 50 pixels qualify (no moving edges, too few events).
+ *  out: filled up to out->struct_size. */
+DIFFEVENT_C_API diffevent_status DIFFEVENT_CALL diffevent_estimate_sensor_threshold(
+    diffevent_context* ctx, const diffevent_image* blurry, const diffevent_events* events,
+    const diffevent_edi_params* params, const diffevent_sensor_threshold_params* options,
+    diffevent_sensor_threshold_estimate* out);
 
 #ifdef __cplusplus
 } /* extern "C" */
