@@ -301,6 +301,44 @@ func EstimateThreshold(blurry *Image, events *Events, o EdiOptions, cMin, cMax f
 		Energy: float64(e.energy), Evaluations: int(e.evaluations)}, nil
 }
 
+// SensorThresholdEstimate is the result of EstimateSensorThreshold.
+type SensorThresholdEstimate struct {
+	C        float64 // the sensor's median per-pixel threshold
+	StdError float64 // the spread of the blocks' medians / sqrt(count)
+	Pixels   int64   // pixels in the median
+	Blocks   int     // blocks whose events gave a clear velocity
+	MotionPx float64 // median motion over the exposure (pixels)
+	AtBound  bool    // C is at the end of its range: suspect
+}
+
+// EstimateSensorThreshold is the sensor's own threshold from the blur its events explain
+// (docs/edi.md, "The sensor's threshold"); unlike EstimateThreshold it does not optimise the
+// image, and under a strong per-pixel mismatch the two differ. o gives the exposure and sRGB
+// flag; referenceAtStart: every pixel's reference was reset when the exposure began (simulated
+// data).
+func EstimateSensorThreshold(blurry *Image, events *Events, o EdiOptions, referenceAtStart bool) (SensorThresholdEstimate, error) {
+	var p C.diffevent_edi_params
+	C.diffevent_edi_params_init(&p)
+	o.apply(&p)
+	var s C.diffevent_sensor_threshold_params
+	C.diffevent_sensor_threshold_params_init(&s)
+	if referenceAtStart {
+		s.reference_at_start = 1
+	}
+	var e C.diffevent_sensor_threshold_estimate
+	C.diffevent_sensor_threshold_estimate_init(&e)
+	err := call(func() C.diffevent_status {
+		return C.diffevent_estimate_sensor_threshold(nil, blurry.p, events.p, &p, &s, &e)
+	})
+	runtime.KeepAlive(blurry)
+	runtime.KeepAlive(events)
+	if err != nil {
+		return SensorThresholdEstimate{}, err
+	}
+	return SensorThresholdEstimate{C: float64(e.c), StdError: float64(e.std_error), Pixels: int64(e.pixels),
+		Blocks: int(e.blocks), MotionPx: float64(e.motion_px), AtBound: e.at_bound != 0}, nil
+}
+
 // Presets of Deblur (DIFFEVENT_PRESET_*): PresetBalanced is the library's default.
 const (
 	PresetFast     = 0

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +88,29 @@ func TestEstimateThresholdStaysInItsInterval(t *testing.T) {
 	if _, err = EstimateThreshold(img, ev, o, 0.6, 0.3); !errors.As(err, &e) ||
 		!strings.Contains(e.Message, "threshold search interval") {
 		t.Fatalf("reversed interval: %v", err)
+	}
+}
+
+func TestSensorThresholdOfTheBundledSample(t *testing.T) {
+	// data/sample: simulated at 0.2, every pixel starting at its reference. The packaging test
+	// names the repository's data folder in DIFFEVENT_TEST_DATA.
+	data := os.Getenv("DIFFEVENT_TEST_DATA")
+	if data == "" {
+		t.Skip("DIFFEVENT_TEST_DATA (the repository's data folder) is not set")
+	}
+	img, err := ReadImage(filepath.Join(data, "sample", "blur.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	ev, err := ReadEvents(filepath.Join(data, "sample", "events.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	est, err := EstimateSensorThreshold(img, ev, EdiOptions{}, true)
+	if err != nil || est.C < 0.17 || est.C > 0.23 || est.Pixels < 50 || est.AtBound {
+		t.Fatalf("estimate %+v, %v", est, err)
 	}
 }
 

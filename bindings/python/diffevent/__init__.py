@@ -21,11 +21,11 @@ import warnings
 
 import numpy as np
 
-__all__ = ["DiffeventError", "Context", "Image", "Events", "Recording", "Prior", "edi_deblur", "deblur", "deblur_defaults", "estimate_threshold", "stated_threshold", "psnr", "ssim",
+__all__ = ["DiffeventError", "Context", "Image", "Events", "Recording", "Prior", "edi_deblur", "deblur", "deblur_defaults", "estimate_threshold", "estimate_sensor_threshold", "stated_threshold", "psnr", "ssim",
            "version", "has_torch", "shipped_prior_path", "EVENT_DTYPE", "PRESETS"]
 
 __version__ = "0.1.0"  # the C library's version this binding was written for
-from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams, _ThresholdEstimate, _ThresholdParams,  # noqa: F401
+from ._native import (DiffeventError, _DeblurParams, _EdiParams, _EventsInfo, _ImageReadParams, _SensorThresholdEstimate, _SensorThresholdParams, _ThresholdEstimate, _ThresholdParams,  # noqa: F401
                       _IngestParams, _PriorParams, _ReadParams, _RecordingParams, _check, _init, _lib, _progress_fn)
 
 def version():
@@ -348,6 +348,23 @@ def estimate_threshold(blurry, events, exposure=None, srgb=False, interval=None,
     _check(_lib.diffevent_estimate_threshold(context, blurry, events, C.byref(p), C.byref(sp), C.byref(e)))
     return {"c": e.c, "std_error": e.std_error, "at_bound": bool(e.at_bound), "energy": e.energy,
             "evaluations": e.evaluations, "interval": (sp.c_min, sp.c_max)}
+
+
+def estimate_sensor_threshold(blurry, events, exposure=None, srgb=False, reference_at_start=False, context=None):
+    """The sensor's own threshold from the blur its events explain (docs/edi.md, "The sensor's
+    threshold"): a dict with the median per-pixel threshold "c", its "std_error", the
+    "pixels" and "blocks" used, the median "motion_px" over the exposure and "at_bound".
+    Unlike estimate_threshold it does not optimise the image: under a strong per-pixel
+    mismatch the two differ. reference_at_start: every pixel's reference was reset when the
+    exposure began (simulated data). Raises DiffeventError when the frame has too few moving
+    edges."""
+    p = _edi_params(None, exposure, srgb)
+    sp = _init(_SensorThresholdParams, "diffevent_sensor_threshold_params_init")
+    sp.reference_at_start = int(bool(reference_at_start))
+    e = _init(_SensorThresholdEstimate, "diffevent_sensor_threshold_estimate_init")
+    _check(_lib.diffevent_estimate_sensor_threshold(context, blurry, events, C.byref(p), C.byref(sp), C.byref(e)))
+    return {"c": e.c, "std_error": e.std_error, "pixels": e.pixels, "blocks": e.blocks, "motion_px": e.motion_px,
+            "at_bound": bool(e.at_bound)}
 
 
 def stated_threshold(events):

@@ -96,6 +96,17 @@ class _ThresholdEstimate(C.Structure):
                 ("std_error", C.c_double)]
 
 
+class _SensorThresholdParams(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("block_px", C.c_int32), ("max_motion_px", C.c_double),
+                ("min_peak", C.c_double), ("gradient_quantile", C.c_double), ("c_min", C.c_double),
+                ("c_max", C.c_double), ("reference_at_start", C.c_int32), ("reserved0", C.c_int32)]
+
+
+class _SensorThresholdEstimate(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("blocks", C.c_int32), ("c", C.c_double), ("std_error", C.c_double),
+                ("pixels", C.c_int64), ("motion_px", C.c_double), ("at_bound", C.c_int32), ("reserved0", C.c_int32)]
+
+
 class _ReadParams(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("format", C.c_int32), ("sort_if_unsorted", C.c_int32),
                 ("width", C.c_int32), ("height", C.c_int32), ("time_shift", C.c_int32), ("swap_xy", C.c_int32),
@@ -174,6 +185,10 @@ _sig("diffevent_threshold_params_init", None, C.POINTER(_ThresholdParams))
 _sig("diffevent_threshold_estimate_init", None, C.POINTER(_ThresholdEstimate))
 _sig("diffevent_estimate_threshold", _status, _P, _P, _P, C.POINTER(_EdiParams), C.POINTER(_ThresholdParams),
      C.POINTER(_ThresholdEstimate))
+_sig("diffevent_sensor_threshold_params_init", None, C.POINTER(_SensorThresholdParams))
+_sig("diffevent_sensor_threshold_estimate_init", None, C.POINTER(_SensorThresholdEstimate))
+_sig("diffevent_estimate_sensor_threshold", _status, _P, _P, _P, C.POINTER(_EdiParams),
+     C.POINTER(_SensorThresholdParams), C.POINTER(_SensorThresholdEstimate))
 _sig("diffevent_deblur_params_init", None, C.POINTER(_DeblurParams))
 _sig("diffevent_deblur_params_init_preset", _status, C.POINTER(_DeblurParams), C.c_int32)
 _sig("diffevent_deblur", _status, _P, _P, _P, _P, _P, C.POINTER(_DeblurParams), _PP, _PP, C.POINTER(C.c_double))

@@ -173,6 +173,68 @@ pub fn estimate_threshold(
     })
 }
 
+/// What [`estimate_sensor_threshold`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SensorThresholdEstimate {
+    /// The sensor's median per-pixel threshold.
+    pub c: f64,
+    /// The spread of the blocks' medians / sqrt(count).
+    pub std_error: f64,
+    /// Pixels in the median.
+    pub pixels: i64,
+    /// Blocks whose events gave a clear velocity.
+    pub blocks: i32,
+    /// Median motion over the exposure (pixels).
+    pub motion_px: f64,
+    /// `c` is at the end of its range: suspect.
+    pub at_bound: bool,
+}
+
+/// The sensor's own threshold from the blur its events explain (docs/edi.md, "The sensor's
+/// threshold"); unlike [`estimate_threshold`] it does not optimise the image, and under a
+/// strong per-pixel mismatch the two differ. `options` gives the exposure and the sRGB flag;
+/// `reference_at_start`: every pixel's reference was reset when the exposure began (simulated
+/// data).
+pub fn estimate_sensor_threshold(
+    blurry: &Image,
+    events: &Events,
+    options: &EdiOptions,
+    reference_at_start: bool,
+) -> Result<SensorThresholdEstimate> {
+    // SAFETY: zeroed then filled by _init; layouts checked below.
+    let mut p: ffi::diffevent_edi_params = unsafe { std::mem::zeroed() };
+    unsafe { ffi::diffevent_edi_params_init(&mut p) };
+    check_size("diffevent_edi_params", p.struct_size, std::mem::size_of::<ffi::diffevent_edi_params>())?;
+    edi_params(options, &mut p);
+    let mut s: ffi::diffevent_sensor_threshold_params = unsafe { std::mem::zeroed() };
+    unsafe { ffi::diffevent_sensor_threshold_params_init(&mut s) };
+    check_size(
+        "diffevent_sensor_threshold_params",
+        s.struct_size,
+        std::mem::size_of::<ffi::diffevent_sensor_threshold_params>(),
+    )?;
+    s.reference_at_start = i32::from(reference_at_start);
+    let mut e: ffi::diffevent_sensor_threshold_estimate = unsafe { std::mem::zeroed() };
+    unsafe { ffi::diffevent_sensor_threshold_estimate_init(&mut e) };
+    check_size(
+        "diffevent_sensor_threshold_estimate",
+        e.struct_size,
+        std::mem::size_of::<ffi::diffevent_sensor_threshold_estimate>(),
+    )?;
+    // SAFETY: live handles, initialised params.
+    check(unsafe {
+        ffi::diffevent_estimate_sensor_threshold(ptr::null_mut(), blurry.0, events.0, &p, &s, &mut e)
+    })?;
+    Ok(SensorThresholdEstimate {
+        c: e.c,
+        std_error: e.std_error,
+        pixels: e.pixels,
+        blocks: e.blocks,
+        motion_px: e.motion_px,
+        at_bound: e.at_bound != 0,
+    })
+}
+
 /// Options of [`deblur`]; the rest of the C parameters keep their defaults.
 pub struct DeblurOptions<'a> {
     /// Sampling steps over the whole schedule (the warm start runs start * steps).

@@ -49,6 +49,33 @@ pub struct diffevent_threshold_estimate {
 
 #[repr(C)]
 #[derive(Clone, Copy)]
+pub struct diffevent_sensor_threshold_params {
+    pub struct_size: u32,
+    pub block_px: i32,
+    pub max_motion_px: f64,
+    pub min_peak: f64,
+    pub gradient_quantile: f64,
+    pub c_min: f64,
+    pub c_max: f64,
+    pub reference_at_start: i32,
+    pub reserved0: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct diffevent_sensor_threshold_estimate {
+    pub struct_size: u32,
+    pub blocks: i32,
+    pub c: f64,
+    pub std_error: f64,
+    pub pixels: i64,
+    pub motion_px: f64,
+    pub at_bound: i32,
+    pub reserved0: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
 pub struct diffevent_edi_params {
     pub struct_size: u32,
     pub has_exposure: i32,
@@ -195,6 +222,16 @@ extern "C" {
         params: *const diffevent_edi_params,
         search: *const diffevent_threshold_params,
         out: *mut diffevent_threshold_estimate,
+    ) -> diffevent_status;
+    pub fn diffevent_sensor_threshold_params_init(params: *mut diffevent_sensor_threshold_params);
+    pub fn diffevent_sensor_threshold_estimate_init(estimate: *mut diffevent_sensor_threshold_estimate);
+    pub fn diffevent_estimate_sensor_threshold(
+        ctx: *mut diffevent_context,
+        blurry: *const diffevent_image,
+        events: *const diffevent_events,
+        params: *const diffevent_edi_params,
+        options: *const diffevent_sensor_threshold_params,
+        out: *mut diffevent_sensor_threshold_estimate,
     ) -> diffevent_status;
     pub fn diffevent_edi_deblur(
         ctx: *mut diffevent_context,

@@ -54,6 +54,24 @@ fn the_threshold_search_stays_in_its_interval() {
 }
 
 #[test]
+fn the_sensor_threshold_of_the_bundled_sample() {
+    // data/sample: simulated at 0.2, every pixel starting at its reference. The packaging test
+    // names the repository's data folder in DIFFEVENT_TEST_DATA.
+    let Ok(data) = std::env::var("DIFFEVENT_TEST_DATA") else {
+        eprintln!("skipped: DIFFEVENT_TEST_DATA (the repository's data folder) is not set");
+        return;
+    };
+    let sample = std::path::Path::new(&data).join("sample");
+    let img = Image::read(sample.join("blur.png")).unwrap();
+    let ev = Events::read(sample.join("events.h5")).unwrap();
+    let est = estimate_sensor_threshold(&img, &ev, &EdiOptions::default(), true).unwrap();
+    assert!((est.c - 0.2).abs() < 0.03 && est.pixels > 50 && !est.at_bound, "{est:?}");
+    let o = EdiOptions { exposure_us: Some((0, 50)), ..Default::default() };
+    let err = estimate_sensor_threshold(&img, &ev, &o, true).err().unwrap();
+    assert!(err.message.contains("sensor threshold: only"), "{err}");
+}
+
+#[test]
 fn a_progress_callback_cancels_deblur() {
     if !has_torch() {
         return;

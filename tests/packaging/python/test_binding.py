@@ -1,4 +1,5 @@
 """Unit tests of the Python binding (run by ctest's packaging_python from a pip install of the package)."""
+import os
 import threading
 import unittest
 
@@ -51,7 +52,6 @@ class BindingTest(unittest.TestCase):
             de.deblur(de.Image.from_numpy(np.zeros((8, 8))), ev, bogus=1)
 
     def test_a_hosts_limits_refuse_large_files_by_name(self):
-        import os
         import tempfile
         with tempfile.TemporaryDirectory() as d:
             pfm = os.path.join(d, "img.pfm")
@@ -80,6 +80,18 @@ class BindingTest(unittest.TestCase):
         self.assertTrue(0.3 <= narrow["c"] <= 0.6, narrow)
         with self.assertRaisesRegex(de.DiffeventError, "threshold search interval"):
             de.estimate_threshold(img, ev, exposure=(0, 1000), interval=(0.6, 0.3))
+
+    def test_sensor_threshold_of_the_bundled_sample(self):
+        # data/sample: simulated at 0.2, every pixel starting at its reference.
+        sample = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "data", "sample")
+        img = de.Image.read(os.path.join(sample, "blur.png"))
+        ev = de.Events.read(os.path.join(sample, "events.h5"))
+        est = de.estimate_sensor_threshold(img, ev, reference_at_start=True)
+        self.assertAlmostEqual(est["c"], 0.2, delta=0.03)
+        self.assertGreater(est["pixels"], 50)
+        self.assertFalse(est["at_bound"])
+        with self.assertRaisesRegex(de.DiffeventError, "sensor threshold: only"):
+            de.estimate_sensor_threshold(img, ev, exposure=(0, 50))
 
     @unittest.skipUnless(de.has_torch(), "library built without LibTorch")
     def test_progress_and_context_cancel(self):
