@@ -139,8 +139,8 @@ void BM_Edi_EstimateSensorThreshold(benchmark::State& state) {
   Image photo(1, so.height + 40, w + 40);
   for (int y = 0; y < photo.height(); ++y)
     for (int x = 0; x < photo.width(); ++x)
-      photo.at(0, y, x) = static_cast<float>(
-          0.4 + 0.25 * std::sin(x * 0.21) * std::cos(y * 0.17) + 0.1 * std::sin((x + 2 * y) * 0.05));
+      photo.at(0, y, x) = static_cast<float>(0.4 + 0.25 * std::sin(x * 0.21) * std::cos(y * 0.17) +
+                                             0.1 * std::sin((x + 2 * y) * 0.05));
   const SimulationResult r = EventSimulator(so).simulate_motion(photo, m);
   EdiOptions eo;
   eo.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -151,8 +151,8 @@ void BM_Edi_EstimateSensorThreshold(benchmark::State& state) {
     c = Edi(eo).estimate_sensor_threshold(r.blurry, r.events, r.exposure, o).c;
     benchmark::DoNotOptimize(c);
   }
-  state.SetLabel(fmt::format("{}x{}, {} events, c = {:.3f} (true 0.2)", w, so.height,
-                             r.events.size(), c));
+  state.SetLabel(
+      fmt::format("{}x{}, {} events, c = {:.3f} (true 0.2)", w, so.height, r.events.size(), c));
 }
 BENCHMARK(BM_Edi_EstimateSensorThreshold)
     ->ArgNames({"width"})

@@ -132,8 +132,7 @@ at::Device parse_device(const std::string& name) {
 void set_blas_threads(int n) {
 #if defined(__unix__) || defined(__APPLE__)
   using SetThreads = void (*)(int);
-  if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))
-    reinterpret_cast<SetThreads>(f)(n);
+  if (void* f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(f)(n);
 #else
   (void)n;
 #endif

@@ -36,8 +36,8 @@ double warped_contrast(const std::vector<WarpEvent>& events, double vx, double v
     const double flx = std::floor(fx), fly = std::floor(fy);
     if (flx < 0 || fly < 0 || flx + 1 >= g.w || fly + 1 >= g.h) continue;
     const double ax = fx - flx, ay = fy - fly;
-    double* r0 = &image[static_cast<size_t>(fly) * static_cast<size_t>(g.w) +
-                        static_cast<size_t>(flx)];
+    double* r0 =
+        &image[static_cast<size_t>(fly) * static_cast<size_t>(g.w) + static_cast<size_t>(flx)];
     double* r1 = r0 + g.w;
     r0[0] += e.w * (1 - ax) * (1 - ay);
     r0[1] += e.w * ax * (1 - ay);
@@ -73,8 +73,8 @@ struct Velocity {
   double peak = 0;
 };
 
-Velocity block_velocity(const std::vector<WarpEvent>& events, double x0, double y0,
-                                         int side, double vmax) {
+Velocity block_velocity(const std::vector<WarpEvent>& events, double x0, double y0, int side,
+                        double vmax) {
   std::vector<double> image, row;
   double bx = 0, by = 0, peak = 0;
   struct Stage {
@@ -105,7 +105,8 @@ Velocity block_velocity(const std::vector<WarpEvent>& events, double x0, double 
       }
     }
     if (k == 0) {
-      std::nth_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(scores.size() / 2),
+      std::nth_element(scores.begin(),
+                       scores.begin() + static_cast<std::ptrdiff_t>(scores.size() / 2),
                        scores.end());
       peak = best / std::max(scores[scores.size() / 2], 1e-300);
     }
@@ -149,9 +150,9 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
                                                        const SensorThresholdOptions& o) const {
   validate(blurry, events, exposure);
   DIFFEVENT_CHECK(o.block_px >= 8 && o.max_motion_px > 0 && o.max_motion_px <= 256 &&
-                      o.min_peak >= 1 && std::isfinite(o.min_peak) &&
-                      o.gradient_quantile >= 0 && o.gradient_quantile < 1 && o.c_min > 0 &&
-                      o.c_max > o.c_min && o.c_max <= Thresholds::kMax,
+                      o.min_peak >= 1 && std::isfinite(o.min_peak) && o.gradient_quantile >= 0 &&
+                      o.gradient_quantile < 1 && o.c_min > 0 && o.c_max > o.c_min &&
+                      o.c_max <= Thresholds::kMax,
                   ErrorCode::kInvalidArgument,
                   "sensor threshold: options out of range (block_px {} >= 8, max_motion_px {} in "
                   "(0, 256], min_peak {} >= 1, gradient_quantile {} in [0, 1), 0 < c_min {} < "
@@ -260,8 +261,9 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
   }
   double cut = 0;
   if (!abs_h.empty()) {
-    const size_t q = std::min(abs_h.size() - 1,
-                              static_cast<size_t>(o.gradient_quantile * static_cast<double>(abs_h.size())));
+    const size_t q =
+        std::min(abs_h.size() - 1,
+                 static_cast<size_t>(o.gradient_quantile * static_cast<double>(abs_h.size())));
     std::nth_element(abs_h.begin(), abs_h.begin() + static_cast<std::ptrdiff_t>(q), abs_h.end());
     cut = std::max(abs_h[q], 1e-6);
   }

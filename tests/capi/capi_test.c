@@ -712,8 +712,8 @@ static void test_sensor_threshold(void) {
 
   for (yy = 0; yy < 110; ++yy)
     for (xx = 0; xx < 140; ++xx)
-      src[yy * 140 + xx] = (float)(0.4 + 0.2 * sin(xx * 0.23) * cos(yy * 0.19) +
-                                   0.1 * sin((xx + 2 * yy) * 0.07));
+      src[yy * 140 + xx] =
+          (float)(0.4 + 0.2 * sin(xx * 0.23) * cos(yy * 0.19) + 0.1 * sin((xx + 2 * yy) * 0.07));
   CHECK_OK(diffevent_image_create(1, 110, 140, src, &source));
   diffevent_simulator_params_init(&sp);
   sp.width = 120;

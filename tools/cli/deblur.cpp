@@ -61,9 +61,9 @@ int run_deblur(const DeblurArgs& a, const Common& c) {
   if (a.sensor.report) {
     diffevent::EdiOptions eo;
     eo.linearize_srgb = o.linearize_srgb;
-    eo.num_threads = a.threads > 0 ? a.threads
-                                   : static_cast<int>(std::clamp(
-                                         std::thread::hardware_concurrency(), 1u, 256u));
+    eo.num_threads =
+        a.threads > 0 ? a.threads
+                      : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
     result["sensor_threshold"] =
         sensor_threshold_report("deblur", diffevent::Edi(eo), blur, ef.events, exp, a.sensor);
   }

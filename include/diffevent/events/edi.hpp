@@ -91,9 +91,9 @@ struct SensorThresholdEstimate {
   /// Standard error of c: the spread of the medians of the blocks with at least 10 pixels
   /// (standard deviation / sqrt(count)); 0 when fewer than 3 blocks have them.
   double std_error = 0;
-  int64_t pixels = 0;   ///< Pixels in the median.
-  int blocks = 0;       ///< Blocks whose events gave a clear velocity (min_peak).
-  double motion_px = 0; ///< Median image motion over the exposure of those blocks (pixels).
+  int64_t pixels = 0;    ///< Pixels in the median.
+  int blocks = 0;        ///< Blocks whose events gave a clear velocity (min_peak).
+  double motion_px = 0;  ///< Median image motion over the exposure of those blocks (pixels).
   /// True when c lies at c_min or c_max: more than half of the pixels lie beyond one end.
   bool at_bound = false;
 };
@@ -154,10 +154,9 @@ class DIFFEVENT_API Edi {
   ///   3. c is the median over those pixels.
   /// v and c are not confounded: scaling v scales the left side, but the events fix n. Throws
   /// kInvalidArgument when fewer than 50 pixels qualify (no moving edges, no events).
-  SensorThresholdEstimate estimate_sensor_threshold(const Image& blurry, const EventStream& events,
-                                                    const Exposure& exposure,
-                                                    const SensorThresholdOptions& options = {})
-      const;
+  SensorThresholdEstimate estimate_sensor_threshold(
+      const Image& blurry, const EventStream& events, const Exposure& exposure,
+      const SensorThresholdOptions& options = {}) const;
 
   /// The energy above for one c (exposed for plotting and tests).
   double threshold_energy(const Image& blurry, const EventStream& events, const Exposure& exposure,
