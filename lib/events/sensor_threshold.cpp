@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -65,14 +67,15 @@ double warped_contrast(const std::vector<WarpEvent>& events, double vx, double v
   return sum;
 }
 
-// The velocity of largest warped contrast, coarse to fine: 4-pixel steps over the whole range
-// on 4-pixel cells, then 1-pixel and quarter-pixel steps around the best on pixel cells.
+// A block's velocity (pixels per exposure) and how clearly its contrast peaks there.
 struct Velocity {
   double vx = 0, vy = 0;
   /// The coarse stage's best contrast over its median over the searched velocities.
   double peak = 0;
 };
 
+// The velocity of largest warped contrast, coarse to fine: 4-pixel steps over the whole range
+// on 4-pixel cells, then 1-pixel and quarter-pixel steps around the best on pixel cells.
 Velocity block_velocity(const std::vector<WarpEvent>& events, double x0, double y0, int side,
                         double vmax) {
   std::vector<double> image, row;
@@ -167,7 +170,7 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
   // The exposure's events, grouped by pixel in time order (a stable counting sort).
   const auto [first, last] = events.index_range(exposure.t0_us, exposure.t1_us);
   const double T = static_cast<double>(exposure.duration_us());
-  std::vector<uint32_t> count(npix + 1, 0);
+  std::vector<size_t> count(npix + 1, 0);
   auto pixel_of = [&](size_t i) {
     return static_cast<size_t>(events.y()[i]) * static_cast<size_t>(W) + events.x()[i];
   };
@@ -229,14 +232,23 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
     const size_t workers =
         std::clamp<size_t>(static_cast<size_t>(std::max(1, options_.num_threads)), 1, nblocks);
     std::atomic<size_t> next{0};
+    std::mutex failed_mutex;
+    std::exception_ptr failed;  // the first exception of any thread, rethrown here
     auto work = [&] {
-      std::vector<WarpEvent> local;
-      for (size_t bi; (bi = next.fetch_add(1)) < nblocks;) run_block(bi, local);
+      try {
+        std::vector<WarpEvent> local;
+        for (size_t bi; (bi = next.fetch_add(1)) < nblocks;) run_block(bi, local);
+      } catch (...) {
+        next = nblocks;
+        const std::lock_guard<std::mutex> lock(failed_mutex);
+        if (!failed) failed = std::current_exception();
+      }
     };
     std::vector<std::thread> pool;
     for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
     work();
     for (auto& t : pool) t.join();
+    if (failed) std::rethrow_exception(failed);
   }
   std::vector<double> motions;
   for (size_t bi = 0; bi < nblocks; ++bi)

@@ -185,6 +185,16 @@ TEST(Edi, ExposureArithmeticCannotOverflow) {
 }
 
 namespace {
+// The 96 x 80 sensor of simulate() at one threshold.
+SimulatorOptions sensor_options(double threshold, uint64_t seed) {
+  SimulatorOptions o;
+  o.width = 96;
+  o.height = 80;
+  o.c_pos = o.c_neg = threshold;
+  o.seed = seed;
+  return o;
+}
+
 SensorThresholdEstimate sensor_estimate(const SimulationResult& r, bool reference_at_start = true) {
   SensorThresholdOptions so;
   so.reference_at_start = reference_at_start;
@@ -207,13 +217,9 @@ TEST(Edi, SensorThresholdFindsTheSimulatedThreshold) {
 TEST(Edi, SensorThresholdIsTheMedianUnderStrongMismatchAndNoise) {
   // A per-pixel mismatch of half the threshold and 20 Hz of noise events: the sharpest single
   // threshold lies far below the mean (docs/edi.md); the per-pixel median does not.
-  SimulatorOptions o;
-  o.width = 96;
-  o.height = 80;
-  o.c_pos = o.c_neg = 0.2;
+  SimulatorOptions o = sensor_options(0.2, 5);
   o.threshold_sigma = 0.1;
   o.shot_noise_hz = 20;
-  o.seed = 5;
   CameraMotion m;
   m.dx_px = -9;
   m.dy_px = 7;
@@ -227,11 +233,7 @@ TEST(Edi, SensorThresholdIsTheMedianUnderStrongMismatchAndNoise) {
 TEST(Edi, SensorThresholdDoesNotFollowTheMotion) {
   // The velocity scales the blur, the events fix the change: three times the motion, about
   // the same c (were they confounded, c would triple).
-  SimulatorOptions o;
-  o.width = 96;
-  o.height = 80;
-  o.c_pos = o.c_neg = 0.3;
-  o.seed = 2;
+  const SimulatorOptions o = sensor_options(0.3, 2);
   const Image photo = test::synthetic_photo(1, 110, 120, 2);
   CameraMotion slow, fast;
   slow.dx_px = 6;
