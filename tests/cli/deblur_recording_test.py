@@ -104,6 +104,20 @@ for rec in recordings:
 for other in edi_outs[1:]:
     same_bytes(edi_outs[0], other, "edi aedat4 vs hdf5")
 
+# --sensor-threshold: each frame's estimate of the sensor's own threshold in its record, their
+# median in the manifest (the simulator's 0.2; the video's references run on between exposures,
+# so the default random phase is the model); the output at the given threshold is unchanged.
+out = os.path.join(WORK, "sensor")
+p = run("deblur-recording", "-i", recordings[0], "-o", out, "--method", "edi", "--no-video", "-c", "0.2",
+        "--frames-per-exposure", "3", "--sensor-threshold")
+pooled = json.load(open(os.path.join(out, "manifest.json")))["sensor_threshold"]
+frames = json.load(open(os.path.join(out, "manifest.json")))["frames"]
+if (pooled["frames"] + pooled["frames_without_estimate"] != FRAMES or pooled["frames"] < FRAMES // 2
+        or not 0.16 <= pooled["c"] <= 0.24 or any("sensor_threshold" not in f for f in frames)
+        or "sensor threshold: c =" not in p.stdout):
+    sys.exit(f"FAIL: --sensor-threshold: expected a pooled estimate near 0.2: {pooled} {p.stdout}")
+same_bytes(edi_outs[0], out, "edi with and without --sensor-threshold")
+
 # The before/after video: through ffmpeg when it is on PATH, else a note and no video.
 for path_env, expect_video in ([os.environ.get("PATH", ""), True], ["", False]):
     if expect_video and not shutil.which("ffmpeg"):

@@ -105,6 +105,36 @@ RecordingMethod edi_method(const RecordingArgs& a, const diffevent::Recording& r
   return m;
 }
 
+// The recording's sensor threshold: the median of its frames' estimates (a sensor setting
+// holds over a recording; each frame alone sees only its own edges), with the spread of the
+// frames' values (1.4826 median absolute deviation) and how many frames had none.
+json pooled_sensor_threshold(const json& records) {
+  std::vector<double> cs;
+  size_t without = 0;
+  for (const json& r : records) {
+    const json s = r.value("sensor_threshold", json::object());
+    if (s.contains("c"))
+      cs.push_back(s["c"].get<double>());
+    else
+      ++without;
+  }
+  json out = {{"frames", cs.size()}, {"frames_without_estimate", without}};
+  if (cs.empty()) return out;
+  auto median = [](std::vector<double> v) {
+    const size_t h = v.size() / 2;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
+    const double hi = v[h];
+    if (v.size() % 2 == 1) return hi;
+    return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)));
+  };
+  const double m = median(cs);
+  std::vector<double> dev;
+  for (const double c : cs) dev.push_back(std::abs(c - m));
+  out["c"] = m;
+  out["spread"] = 1.4826 * median(dev);
+  return out;
+}
+
 std::string frame_stem(const std::string& dir, size_t i) {
   return fmt::format("{}/{:06d}", dir, i);
 }
@@ -255,6 +285,9 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
     method = diffusion(a, rec);
   }
   json settings = method.settings;
+  // Only when asked, so that records made without it stay valid.
+  if (a.sensor.report)
+    settings["sensor_threshold"] = {{"reference_at_start", a.sensor.reference_at_start}};
   settings["frames_per_exposure"] = a.frames_per_exposure;
   settings["bit_depth"] = a.bit_depth;
   ensure_dir(a.out_dir);
@@ -316,6 +349,10 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
           if (!frames.empty()) rec_json["frames"] = frames;
           diffevent::write_image(stem + ".png", r.sharp, a.bit_depth);
           for (auto& [key, value] : r.extra.items()) rec_json[key] = value;
+          if (a.sensor.report)  // one thread: frames run in parallel already
+            rec_json["sensor_threshold"] =
+                sensor_threshold_report(fmt::format("deblur-recording: frame {}", i),
+                                        diffevent::Edi(), blurry, events, fr.exposure, a.sensor);
           rec_json["seconds"] =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
           write_text_atomically(stem + ".json", rec_json.dump(2) + "\n");  // last: complete
@@ -345,6 +382,7 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
   json manifest = {{"input", a.input},       {"layout", rec.layout()}, {"width", rec.width()},
                    {"height", rec.height()}, {"frames_total", n},      {"frames_done", done.size()},
                    {"complete", complete},   {"settings", settings},   {"frames", done}};
+  if (a.sensor.report) manifest["sensor_threshold"] = pooled_sensor_threshold(done);
   if (complete && !a.no_video) {
     const std::string video = make_video(rec, a, done, progress);
     if (!video.empty()) manifest["video"] = video;
@@ -373,6 +411,13 @@ int run_deblur_recording(const RecordingArgs& a, const Common& c,
   } else {
     std::cout << fmt::format("deblur-recording: {} frames -> {}/manifest.json{}\n", n, a.out_dir,
                              manifest.contains("video") ? " and before_after.mp4" : "");
+    if (manifest.contains("sensor_threshold") && manifest["sensor_threshold"].contains("c"))
+      std::cout << fmt::format(
+          "sensor threshold: c = {:.4f} (median of {} frames, spread {:.4f}; {} without one)\n",
+          manifest["sensor_threshold"]["c"].get<double>(),
+          manifest["sensor_threshold"]["frames"].get<size_t>(),
+          manifest["sensor_threshold"]["spread"].get<double>(),
+          manifest["sensor_threshold"]["frames_without_estimate"].get<size_t>());
   }
   return 0;
 }
@@ -406,6 +451,7 @@ Command add_deblur_recording(CLI::App& app, const Common& c, DiffusionMethodFact
                   "OFF threshold (overrides --threshold)");
   sub->add_flag("--auto-threshold", a->auto_threshold, "Estimate c for each frame")->excludes(thr);
   add_threshold_range(*sub, a->threshold_range, thr);
+  add_sensor_flags(*sub, a->sensor);
   sub->add_option("--exposure-us", a->exposure_us,
                   "Exposure of frames that give only a timestamp (HDF5), centred on it");
   sub->add_option("--bit-depth", a->bit_depth, "PNG bit depth (8 or 16)");

@@ -25,6 +25,7 @@ struct RecordingArgs {
   int bit_depth = 16;
   bool no_video = false;
   double fps = 10;
+  SensorFlags sensor;  ///< --sensor-threshold: each frame's, and their median in the manifest
   // diffevent only
   DeblurFlags flags;
   std::string prior, residual_prior, device = "cpu";
