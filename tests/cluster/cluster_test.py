@@ -55,6 +55,16 @@ def main():
     if left & set(planted) or "notes.txt" not in left or "000003.json" not in left:
         sys.exit(f"FAIL: after a rerun the recording's folder holds {sorted(left)}")
     os.remove(os.path.join(frames_single, "notes.txt"))
+    # sensor_threshold: each frame's sensor threshold in its record and their median in the
+    # manifest (the simulator's 0.2; the video's references run on between exposures).
+    sensed = os.path.join(WORK, "sensed")
+    m = dc.deblur_recordings([rec], sensed, client=None, method="edi", threshold=0.2, quiet=True,
+                             sensor_threshold=True)["recording"]
+    pooled = m["sensor_threshold"]
+    if (pooled["frames"] + pooled["frames_without_estimate"] != FRAMES or pooled["frames"] < FRAMES // 2
+            or not 0.16 <= pooled["c"] <= 0.24 or any("sensor_threshold" not in f for f in m["frames"])
+            or "sensor_threshold" not in m["settings"]):
+        sys.exit(f"FAIL: sensor_threshold: expected a pooled estimate near 0.2: {pooled}")
     # threshold_range bounds each frame's search, and the settings name it (a rerun with another
     # interval redoes the frames).
     ranged = os.path.join(WORK, "ranged")

@@ -20,7 +20,8 @@ import secrets
 import sys
 import time
 
-from . import Prior, Recording, deblur, deblur_defaults, edi_deblur, estimate_threshold, stated_threshold
+from . import (DiffeventError, Prior, Recording, deblur, deblur_defaults, edi_deblur, estimate_sensor_threshold,
+               estimate_threshold, stated_threshold)
 
 __all__ = ["expand_inputs", "plan", "deblur_recordings", "main"]
 
@@ -65,7 +66,8 @@ def _threshold_range(value):
     return [lo, hi]
 
 
-def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range=None):
+def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range=None,
+              sensor_threshold=None):
     if method not in ("edi", "diffevent"):
         raise ValueError(f"method '{method}': expected 'edi' or 'diffevent'")
     if bit_depth not in (8, 16):
@@ -77,7 +79,37 @@ def _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, thre
         s["threshold_range"] = _threshold_range(threshold_range)
     if method == "diffevent":
         s.update({"preset": preset or "default", "seed": seed, "x_prior": x_prior, "r_prior": r_prior})
+    if sensor_threshold is not None:  # only when asked, so that records made without it stay valid
+        s["sensor_threshold"] = {"reference_at_start": bool(sensor_threshold.get("reference_at_start", False))}
     return s
+
+
+def _sensor_threshold(blurry, events, reference_at_start):
+    """A frame's sensor threshold as its record holds it (edi --sensor-threshold's fields), or
+    {"error": why} when the frame has too few moving edges."""
+    try:
+        e = estimate_sensor_threshold(blurry, events, reference_at_start=reference_at_start)
+    except DiffeventError as err:
+        if "sensor threshold: only" not in str(err):
+            raise
+        return {"error": str(err)}
+    return {**e, "reference_at_start": reference_at_start}
+
+
+def pooled_sensor_threshold(records):
+    """The recording's sensor threshold: the median of its frames' estimates (a sensor setting
+    holds over a recording), their spread (1.4826 median absolute deviation) and how many
+    frames had none; as deblur-recording's manifest states it."""
+    cs = sorted(r["sensor_threshold"]["c"] for r in records if "c" in r.get("sensor_threshold", {}))
+    out = {"frames": len(cs), "frames_without_estimate": len(records) - len(cs)}
+    if cs:
+        def median(v):
+            v = sorted(v)
+            h = len(v) // 2
+            return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
+        m = median(cs)
+        out.update(c=m, spread=1.4826 * median([abs(c - m) for c in cs]))
+    return out
 
 
 def _record_complete(path, settings):
@@ -205,6 +237,8 @@ class FrameDeblurrer:
             est = estimate_threshold(blurry, events, interval=s.get("threshold_range"))
             threshold = est["c"]
             extra.update(threshold_std_error=est["std_error"], threshold_at_bound=est["at_bound"])
+        if "sensor_threshold" in s:
+            extra["sensor_threshold"] = _sensor_threshold(blurry, events, s["sensor_threshold"]["reference_at_start"])
         c = threshold if isinstance(threshold, (int, float)) else threshold[0]
         if s["method"] == "edi":
             sharp = edi_deblur(blurry, events, threshold=threshold)
@@ -278,15 +312,18 @@ class _Progress:
 
 def deblur_recordings(inputs, out_dir, client=None, method="diffevent", preset=None, threshold=None, seed=0,
                       bit_depth=16, x_prior="shipped", r_prior="shipped", threads=0, device=None, retries=0,
-                      quiet=False, threshold_range=None):
+                      quiet=False, threshold_range=None, sensor_threshold=False, reference_at_start=False):
     """Deblurs every frame of every recording in `inputs` (see expand_inputs) into out_dir.
     client: a distributed.Client (frames run on its workers, priors loaded once per worker), or
     None (frames run here, one after another). threshold_range: (c_min, c_max) of the threshold
-    search for frames whose threshold is estimated (default: the library's, 0.05 to 4). Returns
-    {recording name: manifest dict}. A rerun skips frames already complete with the same
-    settings."""
+    search for frames whose threshold is estimated (default: the library's, 0.05 to 4).
+    sensor_threshold: also estimate each frame's sensor threshold (estimate_sensor_threshold;
+    reference_at_start for simulated data) into its record, and their median into the manifest.
+    Returns {recording name: manifest dict}. A rerun skips frames already complete with the
+    same settings."""
     inputs = expand_inputs(inputs)
-    settings = _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range)
+    settings = _settings(method, preset, threshold, seed, bit_depth, x_prior, r_prior, threshold_range,
+                         {"reference_at_start": reference_at_start} if sensor_threshold else None)
     os.makedirs(out_dir, exist_ok=True)
     recordings, tasks, done = plan(inputs, out_dir, settings)
     total = sum(r["frames"] for r in recordings)
@@ -323,6 +360,8 @@ def deblur_recordings(inputs, out_dir, client=None, method="diffevent", preset=N
         frames = [done[rec["name"]][i] for i in sorted(done[rec["name"]])]
         manifest = {"input": rec["path"], "frames_total": rec["frames"], "frames_done": len(frames),
                     "complete": len(frames) == rec["frames"], "settings": settings, "frames": frames}
+        if sensor_threshold:
+            manifest["sensor_threshold"] = pooled_sensor_threshold(frames)
         _write_json_atomically(os.path.join(out_dir, rec["name"], "manifest.json"), manifest)
         manifests[rec["name"]] = manifest
     return manifests
@@ -343,6 +382,10 @@ def main(argv=None):
                     help="contrast threshold (default: what the recording states, else each frame's estimate)")
     ap.add_argument("--threshold-range", metavar="MIN:MAX",
                     help="interval of the threshold search for estimated thresholds (default 0.05:4)")
+    ap.add_argument("--sensor-threshold", action="store_true",
+                    help="also estimate each frame's sensor threshold, and their median per recording")
+    ap.add_argument("--reference-at-start", action="store_true",
+                    help="with --sensor-threshold: the pixels' references were reset at each exposure (simulated data)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bit-depth", type=int, default=16, choices=[8, 16])
     ap.add_argument("--prior", default="shipped", help="x prior: 'shipped', 'analytic' or a .pt path")
@@ -352,6 +395,8 @@ def main(argv=None):
     ap.add_argument("--retries", type=int, default=0, help="retries of a frame whose task raised an error")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
+    if a.reference_at_start and not a.sensor_threshold:
+        ap.error("--reference-at-start needs --sensor-threshold")
     threshold_range = None
     if a.threshold_range:
         try:
@@ -370,7 +415,8 @@ def main(argv=None):
         manifests = deblur_recordings(a.input, a.out_dir, client=client, method=a.method, preset=a.preset,
                                       threshold=a.threshold, seed=a.seed, bit_depth=a.bit_depth, x_prior=a.prior,
                                       r_prior=a.residual_prior, threads=a.threads, device=a.device,
-                                      retries=a.retries, quiet=a.quiet, threshold_range=threshold_range)
+                                      retries=a.retries, quiet=a.quiet, threshold_range=threshold_range,
+                                      sensor_threshold=a.sensor_threshold, reference_at_start=a.reference_at_start)
     except KeyboardInterrupt:
         print("diffevent.cluster: interrupted; complete frames are kept, run again to finish", file=sys.stderr)
         return 130
