@@ -279,3 +279,27 @@ TEST(Edi, SensorThresholdNamesWhatIsMissing) {
     EXPECT_NE(std::string(e.what()).find("block_px 4"), std::string::npos) << e.what();
   }
 }
+
+TEST(Edi, SensorThresholdOnNoiseIsAnEstimateInRangeOrANamedError) {
+  // Events at random pixels and times over random images, dense and sparse, on sensors from
+  // tiny to several blocks: every call ends in a finite estimate inside its range or in the
+  // error that names too few moving edges, never in NaN or a crash.
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    const int w = seed % 3 == 0 ? 5 : 40 + static_cast<int>(seed) * 11;
+    const int h = seed % 3 == 0 ? 4 : 30 + static_cast<int>(seed) * 7;
+    const size_t n = seed % 2 == 0 ? 50 : 40000;
+    const auto ev = test::random_stream(w, h, n, 0, 20000, seed);
+    const Image blurry = test::synthetic_photo(1, h, w, seed);
+    SensorThresholdOptions o;
+    o.min_peak = 1.0;  // let noise through to the per-pixel stage as well
+    try {
+      const auto est = Edi().estimate_sensor_threshold(blurry, ev, {0, 20000}, o);
+      EXPECT_TRUE(std::isfinite(est.c) && est.c >= o.c_min && est.c <= o.c_max) << est.c;
+      EXPECT_TRUE(std::isfinite(est.std_error) && est.std_error >= 0);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find("sensor threshold: only"), std::string::npos)
+          << e.what();
+    }
+  }
+}
