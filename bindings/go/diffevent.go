@@ -303,12 +303,15 @@ func EstimateThreshold(blurry *Image, events *Events, o EdiOptions, cMin, cMax f
 
 // SensorThresholdEstimate is the result of EstimateSensorThreshold.
 type SensorThresholdEstimate struct {
-	C        float64 // the sensor's median per-pixel threshold
-	StdError float64 // the spread of the blocks' medians / sqrt(count)
-	Pixels   int64   // pixels in the median
-	Blocks   int     // blocks whose events gave a clear velocity
-	MotionPx float64 // median motion over the exposure (pixels)
-	AtBound  bool    // C is at the end of its range: suspect
+	C                    float64 // the sensor's median per-pixel threshold
+	StdError             float64 // the spread of the blocks' medians / sqrt(count)
+	Pixels               int64   // pixels in the median
+	Blocks               int     // blocks whose events gave a clear velocity
+	MotionPx             float64 // median motion over the exposure (pixels)
+	AtBound              bool    // C is at the end of its range: suspect
+	CPos                 float64 // median over the pixels that brightened (ON); 0 below 25 of them
+	CNeg                 float64 // median over the pixels that darkened (OFF); 0 below 25 of them
+	PixelsPos, PixelsNeg int64
 }
 
 // EstimateSensorThreshold is the sensor's own threshold from the blur its events explain
@@ -336,7 +339,9 @@ func EstimateSensorThreshold(blurry *Image, events *Events, o EdiOptions, refere
 		return SensorThresholdEstimate{}, err
 	}
 	return SensorThresholdEstimate{C: float64(e.c), StdError: float64(e.std_error), Pixels: int64(e.pixels),
-		Blocks: int(e.blocks), MotionPx: float64(e.motion_px), AtBound: e.at_bound != 0}, nil
+		Blocks: int(e.blocks), MotionPx: float64(e.motion_px), AtBound: e.at_bound != 0,
+		CPos: float64(e.c_pos), CNeg: float64(e.c_neg), PixelsPos: int64(e.pixels_pos),
+		PixelsNeg: int64(e.pixels_neg)}, nil
 }
 
 // Presets of Deblur (DIFFEVENT_PRESET_*): PresetBalanced is the library's default.

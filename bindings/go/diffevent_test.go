@@ -109,7 +109,8 @@ func TestSensorThresholdOfTheBundledSample(t *testing.T) {
 	}
 	defer ev.Close()
 	est, err := EstimateSensorThreshold(img, ev, EdiOptions{}, true)
-	if err != nil || est.C < 0.17 || est.C > 0.23 || est.Pixels < 50 || est.AtBound {
+	if err != nil || est.C < 0.17 || est.C > 0.23 || est.Pixels < 50 || est.AtBound ||
+		est.PixelsPos+est.PixelsNeg != est.Pixels || math.Abs(est.CPos/est.CNeg-1) > 0.2 {
 		t.Fatalf("estimate %+v, %v", est, err)
 	}
 }

@@ -197,6 +197,10 @@ diffevent_status diffevent_estimate_sensor_threshold(
     r.blocks = est.blocks;
     r.motion_px = est.motion_px;
     r.at_bound = est.at_bound ? 1 : 0;
+    r.c_pos = est.c_pos;
+    r.c_neg = est.c_neg;
+    r.pixels_pos = est.pixels_pos;
+    r.pixels_neg = est.pixels_neg;
     if (est.at_bound)
       log(ctx, DIFFEVENT_LOG_WARNING,
           fmt::format("the sensor threshold {:.3f} is at the end of its range", est.c));

@@ -282,6 +282,9 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
 
   // 3. Each chosen pixel's threshold, then their median.
   std::vector<double> values;
+  // The same values by the sign of the pixel's change: ON events explain a brightening pixel
+  // (the ON threshold), OFF events a darkening one.
+  std::vector<double> brightening, darkening;
   std::vector<std::vector<double>> per_block(nblocks);
   std::vector<std::pair<float, int>> ev;
   const double lo = std::log(o.c_min), hi = std::log(o.c_max);
@@ -319,6 +322,7 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
       }
     }
     values.push_back(c);
+    (net > 0 ? brightening : darkening).push_back(c);
     const int y = static_cast<int>(p / static_cast<size_t>(W)), x = static_cast<int>(p % W);
     per_block[static_cast<size_t>(y / B) * bw + static_cast<size_t>(x / B)].push_back(c);
   }
@@ -328,6 +332,11 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
                   values.size(), last - first, motions.size(), nblocks);
   SensorThresholdEstimate est;
   est.c = median(values);
+  constexpr size_t kMinPolarity = 25;
+  if (brightening.size() >= kMinPolarity) est.c_pos = median(brightening);
+  if (darkening.size() >= kMinPolarity) est.c_neg = median(darkening);
+  est.pixels_pos = static_cast<int64_t>(brightening.size());
+  est.pixels_neg = static_cast<int64_t>(darkening.size());
   est.pixels = static_cast<int64_t>(values.size());
   est.blocks = static_cast<int>(motions.size());
   est.motion_px = median(motions);

@@ -733,6 +733,8 @@ static void test_sensor_threshold(void) {
   CHECK_OK(diffevent_estimate_sensor_threshold(NULL, blurry, ev, &ep, &op, &est));
   CHECK(fabs(est.c - 0.3) < 0.3 * 0.15);
   CHECK(est.pixels >= 50 && est.blocks >= 3 && est.at_bound == 0 && est.std_error > 0);
+  CHECK(est.pixels_pos + est.pixels_neg == est.pixels && fabs(est.c_pos - 0.3) < 0.3 * 0.2 &&
+        fabs(est.c_neg - 0.3) < 0.3 * 0.2);
   CHECK(fabs(est.motion_px - sqrt(11.0 * 11 + 6 * 6)) < 2.5);
   op.block_px = 4;
   CHECK_FAILS(diffevent_estimate_sensor_threshold(NULL, blurry, ev, &ep, &op, &est),

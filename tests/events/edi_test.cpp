@@ -230,6 +230,25 @@ TEST(Edi, SensorThresholdIsTheMedianUnderStrongMismatchAndNoise) {
   EXPECT_LT(search.c, 0.16);  // why the sensor's threshold needs its own estimate
 }
 
+TEST(Edi, SensorThresholdSeparatesThePolarities) {
+  // ON 0.3, OFF 0.15: pixels that brighten fire ON events, those that darken OFF ones.
+  SimulatorOptions o = sensor_options(0.3, 6);
+  o.c_neg = 0.15;
+  CameraMotion m;
+  m.dx_px = 12;
+  m.dy_px = 5;
+  const auto est =
+      sensor_estimate(EventSimulator(o).simulate_motion(test::synthetic_photo(1, 110, 120, 6), m));
+  EXPECT_NEAR(est.c_pos, 0.3, 0.3 * 0.15);
+  EXPECT_NEAR(est.c_neg, 0.15, 0.15 * 0.15);
+  EXPECT_GT(est.pixels_pos, 25);
+  EXPECT_GT(est.pixels_neg, 25);
+  EXPECT_EQ(est.pixels_pos + est.pixels_neg, est.pixels);
+  // Symmetric thresholds: both alike.
+  const auto sym = sensor_estimate(simulate(1, 3, 0.0, 0.2));
+  EXPECT_NEAR(sym.c_pos / sym.c_neg, 1.0, 0.1);
+}
+
 TEST(Edi, SensorThresholdDoesNotFollowTheMotion) {
   // The velocity scales the blur, the events fix the change: three times the motion, about
   // the same c (were they confounded, c would triple).

@@ -307,6 +307,10 @@ json sensor_threshold_report(const std::string& what, const diffevent::Edi& edi,
     return {{"c", est.c},
             {"std_error", est.std_error},
             {"pixels", est.pixels},
+            {"c_pos", est.c_pos},
+            {"c_neg", est.c_neg},
+            {"pixels_pos", est.pixels_pos},
+            {"pixels_neg", est.pixels_neg},
             {"blocks", est.blocks},
             {"motion_px", est.motion_px},
             {"at_bound", est.at_bound},
@@ -322,11 +326,11 @@ json sensor_threshold_report(const std::string& what, const diffevent::Edi& edi,
 std::string sensor_threshold_text(const json& r) {
   if (r.contains("error")) return "";
   return fmt::format(
-      "sensor threshold: c = {:.4f} (standard error {:.4f}; {} pixels, {} blocks, motion "
-      "{:.1f} px){}\n",
-      r["c"].get<double>(), r["std_error"].get<double>(), r["pixels"].get<int64_t>(),
-      r["blocks"].get<int>(), r["motion_px"].get<double>(),
-      r["at_bound"].get<bool>() ? ", at the end of its range" : "");
+      "sensor threshold: c = {:.4f} (standard error {:.4f}; ON {:.4f}, OFF {:.4f}; {} pixels, "
+      "{} blocks, motion {:.1f} px){}\n",
+      r["c"].get<double>(), r["std_error"].get<double>(), r["c_pos"].get<double>(),
+      r["c_neg"].get<double>(), r["pixels"].get<int64_t>(), r["blocks"].get<int>(),
+      r["motion_px"].get<double>(), r["at_bound"].get<bool>() ? ", at the end of its range" : "");
 }
 
 void note_estimated_threshold(const std::string& what, const diffevent::ThresholdEstimate& est) {

@@ -353,7 +353,9 @@ def estimate_threshold(blurry, events, exposure=None, srgb=False, interval=None,
 def estimate_sensor_threshold(blurry, events, exposure=None, srgb=False, reference_at_start=False, context=None):
     """The sensor's own threshold from the blur its events explain (docs/edi.md, "The sensor's
     threshold"): a dict with the median per-pixel threshold "c", its "std_error", the
-    "pixels" and "blocks" used, the median "motion_px" over the exposure and "at_bound".
+    "pixels" and "blocks" used, the median "motion_px" over the exposure, "at_bound", and per
+    polarity "c_pos" and "c_neg" (0 where fewer than 25 pixels changed that way) with their
+    "pixels_pos" and "pixels_neg".
     Unlike estimate_threshold it does not optimise the image: under a strong per-pixel
     mismatch the two differ. reference_at_start: every pixel's reference was reset when the
     exposure began (simulated data). Raises DiffeventError when the frame has too few moving
@@ -364,7 +366,8 @@ def estimate_sensor_threshold(blurry, events, exposure=None, srgb=False, referen
     e = _init(_SensorThresholdEstimate, "diffevent_sensor_threshold_estimate_init")
     _check(_lib.diffevent_estimate_sensor_threshold(context, blurry, events, C.byref(p), C.byref(sp), C.byref(e)))
     return {"c": e.c, "std_error": e.std_error, "pixels": e.pixels, "blocks": e.blocks, "motion_px": e.motion_px,
-            "at_bound": bool(e.at_bound)}
+            "at_bound": bool(e.at_bound), "c_pos": e.c_pos, "c_neg": e.c_neg, "pixels_pos": e.pixels_pos,
+            "pixels_neg": e.pixels_neg}
 
 
 def stated_threshold(events):

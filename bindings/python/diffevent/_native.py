@@ -104,7 +104,8 @@ class _SensorThresholdParams(C.Structure):
 
 class _SensorThresholdEstimate(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("blocks", C.c_int32), ("c", C.c_double), ("std_error", C.c_double),
-                ("pixels", C.c_int64), ("motion_px", C.c_double), ("at_bound", C.c_int32), ("reserved0", C.c_int32)]
+                ("pixels", C.c_int64), ("motion_px", C.c_double), ("at_bound", C.c_int32), ("reserved0", C.c_int32),
+                ("c_pos", C.c_double), ("c_neg", C.c_double), ("pixels_pos", C.c_int64), ("pixels_neg", C.c_int64)]
 
 
 class _ReadParams(C.Structure):

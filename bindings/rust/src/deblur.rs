@@ -188,6 +188,14 @@ pub struct SensorThresholdEstimate {
     pub motion_px: f64,
     /// `c` is at the end of its range: suspect.
     pub at_bound: bool,
+    /// Median over the pixels that brightened (ON); 0 below 25 of them.
+    pub c_pos: f64,
+    /// Median over the pixels that darkened (OFF); 0 below 25 of them.
+    pub c_neg: f64,
+    /// Pixels in `c_pos`.
+    pub pixels_pos: i64,
+    /// Pixels in `c_neg`.
+    pub pixels_neg: i64,
 }
 
 /// The sensor's own threshold from the blur its events explain (docs/edi.md, "The sensor's
@@ -232,6 +240,10 @@ pub fn estimate_sensor_threshold(
         blocks: e.blocks,
         motion_px: e.motion_px,
         at_bound: e.at_bound != 0,
+        c_pos: e.c_pos,
+        c_neg: e.c_neg,
+        pixels_pos: e.pixels_pos,
+        pixels_neg: e.pixels_neg,
     })
 }
 

@@ -72,6 +72,10 @@ pub struct diffevent_sensor_threshold_estimate {
     pub motion_px: f64,
     pub at_bound: i32,
     pub reserved0: i32,
+    pub c_pos: f64,
+    pub c_neg: f64,
+    pub pixels_pos: i64,
+    pub pixels_neg: i64,
 }
 
 #[repr(C)]

@@ -66,6 +66,7 @@ fn the_sensor_threshold_of_the_bundled_sample() {
     let ev = Events::read(sample.join("events.h5")).unwrap();
     let est = estimate_sensor_threshold(&img, &ev, &EdiOptions::default(), true).unwrap();
     assert!((est.c - 0.2).abs() < 0.03 && est.pixels > 50 && !est.at_bound, "{est:?}");
+    assert!(est.pixels_pos + est.pixels_neg == est.pixels && (est.c_pos / est.c_neg - 1.0).abs() < 0.2, "{est:?}");
     let o = EdiOptions { exposure_us: Some((0, 50)), ..Default::default() };
     let err = estimate_sensor_threshold(&img, &ev, &o, true).err().unwrap();
     assert!(err.message.contains("sensor threshold: only"), "{err}");

@@ -91,7 +91,11 @@ struct SensorThresholdEstimate {
   /// Standard error of c: the spread of the medians of the blocks with at least 10 pixels
   /// (standard deviation / sqrt(count)); 0 when fewer than 3 blocks have them.
   double std_error = 0;
-  int64_t pixels = 0;    ///< Pixels in the median.
+  int64_t pixels = 0;  ///< Pixels in the median.
+  /// Per polarity: the median over the pixels that brightened (their ON threshold) and over
+  /// those that darkened (OFF); 0 where fewer than 25 pixels changed that way.
+  double c_pos = 0, c_neg = 0;
+  int64_t pixels_pos = 0, pixels_neg = 0;  ///< Pixels in c_pos and c_neg.
   int blocks = 0;        ///< Blocks whose events gave a clear velocity (min_peak).
   double motion_px = 0;  ///< Median image motion over the exposure of those blocks (pixels).
   /// True when c lies at c_min or c_max: more than half of the pixels lie beyond one end.

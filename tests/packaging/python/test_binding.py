@@ -89,6 +89,8 @@ class BindingTest(unittest.TestCase):
         est = de.estimate_sensor_threshold(img, ev, reference_at_start=True)
         self.assertAlmostEqual(est["c"], 0.2, delta=0.03)
         self.assertGreater(est["pixels"], 50)
+        self.assertEqual(est["pixels_pos"] + est["pixels_neg"], est["pixels"])
+        self.assertAlmostEqual(est["c_pos"] / est["c_neg"], 1.0, delta=0.2)  # one threshold for both
         self.assertFalse(est["at_bound"])
         with self.assertRaisesRegex(de.DiffeventError, "sensor threshold: only"):
             de.estimate_sensor_threshold(img, ev, exposure=(0, 50))

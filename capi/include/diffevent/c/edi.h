@@ -79,6 +79,10 @@ typedef struct diffevent_sensor_threshold_estimate {
   double motion_px; /**< Median motion over the exposure of the blocks (pixels). */
   int32_t at_bound; /**< 1 when c is at c_min or c_max: suspect. */
   int32_t reserved0;
+  double c_pos;       /**< Median over the pixels that brightened (ON); 0 below 25 of them. */
+  double c_neg;       /**< Median over the pixels that darkened (OFF); 0 below 25 of them. */
+  int64_t pixels_pos; /**< Pixels in c_pos and in c_neg. */
+  int64_t pixels_neg;
 } diffevent_sensor_threshold_estimate;
 
 DIFFEVENT_C_API void DIFFEVENT_CALL diffevent_edi_params_init(diffevent_edi_params* params);
