@@ -107,16 +107,20 @@ RecordingMethod edi_method(const RecordingArgs& a, const diffevent::Recording& r
 
 // The recording's sensor threshold: the median of its frames' estimates (a sensor setting
 // holds over a recording; each frame alone sees only its own edges), with the spread of the
-// frames' values (1.4826 median absolute deviation) and how many frames had none.
+// frames' values (1.4826 median absolute deviation), how many frames had none, and the
+// medians of the frames' per-polarity estimates.
 json pooled_sensor_threshold(const json& records) {
-  std::vector<double> cs;
+  std::vector<double> cs, ons, offs;
   size_t without = 0;
   for (const json& r : records) {
     const json s = r.value("sensor_threshold", json::object());
-    if (s.contains("c"))
-      cs.push_back(s["c"].get<double>());
-    else
+    if (!s.contains("c")) {
       ++without;
+      continue;
+    }
+    cs.push_back(s["c"].get<double>());
+    if (s.value("c_pos", 0.0) > 0) ons.push_back(s["c_pos"].get<double>());
+    if (s.value("c_neg", 0.0) > 0) offs.push_back(s["c_neg"].get<double>());
   }
   json out = {{"frames", cs.size()}, {"frames_without_estimate", without}};
   if (cs.empty()) return out;
@@ -132,6 +136,8 @@ json pooled_sensor_threshold(const json& records) {
   for (const double c : cs) dev.push_back(std::abs(c - m));
   out["c"] = m;
   out["spread"] = 1.4826 * median(dev);
+  out["c_pos"] = ons.empty() ? 0.0 : median(ons);  // per polarity, over the frames with one
+  out["c_neg"] = offs.empty() ? 0.0 : median(offs);
   return out;
 }
 

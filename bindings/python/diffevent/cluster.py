@@ -98,8 +98,9 @@ def _sensor_threshold(blurry, events, reference_at_start):
 
 def pooled_sensor_threshold(records):
     """The recording's sensor threshold: the median of its frames' estimates (a sensor setting
-    holds over a recording), their spread (1.4826 median absolute deviation) and how many
-    frames had none; as deblur-recording's manifest states it."""
+    holds over a recording), their spread (1.4826 median absolute deviation), how many frames
+    had none and the medians of their per-polarity estimates; as deblur-recording's manifest
+    states it."""
     cs = sorted(r["sensor_threshold"]["c"] for r in records if "c" in r.get("sensor_threshold", {}))
     out = {"frames": len(cs), "frames_without_estimate": len(records) - len(cs)}
     if cs:
@@ -109,6 +110,9 @@ def pooled_sensor_threshold(records):
             return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
         m = median(cs)
         out.update(c=m, spread=1.4826 * median([abs(c - m) for c in cs]))
+        for key in ("c_pos", "c_neg"):  # per polarity, over the frames with one
+            v = [r["sensor_threshold"][key] for r in records if r.get("sensor_threshold", {}).get(key, 0) > 0]
+            out[key] = median(v) if v else 0.0
     return out
 
 
