@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/check.hpp"
+#include "core/median.hpp"
 #include "diffevent/events/edi.hpp"
 
 namespace diffevent {
@@ -107,12 +108,7 @@ Velocity block_velocity(const std::vector<WarpEvent>& events, double x0, double 
         }
       }
     }
-    if (k == 0) {
-      std::nth_element(scores.begin(),
-                       scores.begin() + static_cast<std::ptrdiff_t>(scores.size() / 2),
-                       scores.end());
-      peak = best / std::max(scores[scores.size() / 2], 1e-300);
-    }
+    if (k == 0) peak = best / std::max(detail::median(scores), 1e-300);
   }
   return {bx, by, peak};
 }
@@ -135,14 +131,6 @@ double misfit(double c, const std::vector<std::pair<float, int>>& ev, int n_star
   E += (0.5 - prev) * std::exp(c * level - m);
   const double g = (std::exp(c * n_start - m) - std::exp(c * (level + extra) - m)) / E;
   return std::abs(g) - h_abs;
-}
-
-double median(std::vector<double> v) {
-  const size_t n = v.size();
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
-  const double hi = v[n / 2];
-  if (n % 2 == 1) return hi;
-  return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2)));
 }
 
 }  // namespace
@@ -331,19 +319,19 @@ SensorThresholdEstimate Edi::estimate_sensor_threshold(const Image& blurry,
                   "50 needed; {} events in the exposure, {} of {} blocks with a clear velocity)",
                   values.size(), last - first, motions.size(), nblocks);
   SensorThresholdEstimate est;
-  est.c = median(values);
+  est.c = detail::median(values);
   constexpr size_t kMinPolarity = 25;
-  if (brightening.size() >= kMinPolarity) est.c_pos = median(brightening);
-  if (darkening.size() >= kMinPolarity) est.c_neg = median(darkening);
+  if (brightening.size() >= kMinPolarity) est.c_pos = detail::median(brightening);
+  if (darkening.size() >= kMinPolarity) est.c_neg = detail::median(darkening);
   est.pixels_pos = static_cast<int64_t>(brightening.size());
   est.pixels_neg = static_cast<int64_t>(darkening.size());
   est.pixels = static_cast<int64_t>(values.size());
   est.blocks = static_cast<int>(motions.size());
-  est.motion_px = median(motions);
+  est.motion_px = detail::median(motions);
   est.at_bound = est.c <= o.c_min * (1 + 1e-9) || est.c >= o.c_max * (1 - 1e-9);
   std::vector<double> medians;
   for (const auto& b : per_block)
-    if (b.size() >= 10) medians.push_back(median(b));
+    if (b.size() >= 10) medians.push_back(detail::median(b));
   if (medians.size() >= 3) {
     double m = 0, v = 0;
     for (const double x : medians) m += x;

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/check.hpp"
+#include "core/median.hpp"
 #include "usage.hpp"
 
 extern char** environ;
@@ -124,13 +125,7 @@ json pooled_sensor_threshold(const json& records) {
   }
   json out = {{"frames", cs.size()}, {"frames_without_estimate", without}};
   if (cs.empty()) return out;
-  auto median = [](std::vector<double> v) {
-    const size_t h = v.size() / 2;
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
-    const double hi = v[h];
-    if (v.size() % 2 == 1) return hi;
-    return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)));
-  };
+  using diffevent::detail::median;
   const double m = median(cs);
   std::vector<double> dev;
   for (const double c : cs) dev.push_back(std::abs(c - m));
