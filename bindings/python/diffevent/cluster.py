@@ -101,7 +101,7 @@ def pooled_sensor_threshold(records):
     holds over a recording), their spread (1.4826 median absolute deviation), how many frames
     had none and the medians of their per-polarity estimates; as deblur-recording's manifest
     states it."""
-    cs = sorted(r["sensor_threshold"]["c"] for r in records if "c" in r.get("sensor_threshold", {}))
+    cs = [r["sensor_threshold"]["c"] for r in records if "c" in r.get("sensor_threshold", {})]
     out = {"frames": len(cs), "frames_without_estimate": len(records) - len(cs)}
     if cs:
         def median(v):
